@@ -1,0 +1,18 @@
+#pragma once
+// Where Atelier keeps its files inside the data folder (ARCHITECTURE.md "Files on the user's
+// machine"). Thread-safe: plain value type.
+
+#include <filesystem>
+
+namespace atelier::agents {
+
+struct DataPaths {
+    std::filesystem::path root;  // the data folder
+
+    std::filesystem::path sessionsDb() const { return root / "atelier.db"; }
+    std::filesystem::path kvCacheDir() const { return root / "kvcache"; }
+    std::filesystem::path kvCacheDb() const { return kvCacheDir() / "checkpoints.db"; }
+    std::filesystem::path logsDir() const { return root / "logs"; }
+};
+
+}  // namespace atelier::agents

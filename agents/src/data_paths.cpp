@@ -1,0 +1,1 @@
+#include "atelier/agents/data_paths.h"

@@ -1,0 +1,26 @@
+# Warnings, sanitizers and tuning applied to every target of the project through
+# the interface target atelier_compile_options.
+add_library(atelier_compile_options INTERFACE)
+target_compile_options(atelier_compile_options INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-missing-field-initializers>)
+if(ATELIER_WERROR)
+  target_compile_options(atelier_compile_options INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+endif()
+if(ATELIER_NATIVE)
+  target_compile_options(atelier_compile_options INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+endif()
+
+if(ATELIER_SANITIZE)
+  string(REPLACE "," ";" _atelier_sanitizers "${ATELIER_SANITIZE}")
+  foreach(_san IN LISTS _atelier_sanitizers)
+    if(NOT _san MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "ATELIER_SANITIZE: unknown sanitizer '${_san}'")
+    endif()
+  endforeach()
+  string(REPLACE ";" "," _atelier_san_flag "${_atelier_sanitizers}")
+  # Applied globally so that every object, test and fuzz target agrees on the runtime.
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${_atelier_san_flag}>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>)
+  add_link_options(-fsanitize=${_atelier_san_flag})
+endif()

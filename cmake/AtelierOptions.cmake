@@ -1,0 +1,10 @@
+# Build options. Defaults give a portable release build: no -march=native; CPU kernels pick
+# their instruction set at run time.
+set(ATELIER_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON or OFF")
+set_property(CACHE ATELIER_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(ATELIER_SANITIZE "" CACHE STRING
+  "Sanitizers to build with, comma-separated: address,undefined (empty for none)")
+option(ATELIER_WERROR "Treat compiler warnings as errors (CI turns this on)" OFF)
+option(ATELIER_BUILD_TESTS "Build the test suite" ON)
+option(ATELIER_FUZZ "Build libFuzzer targets (needs clang)" OFF)
+option(ATELIER_NATIVE "Tune for this machine (-march=native); never for packages" OFF)

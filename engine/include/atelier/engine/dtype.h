@@ -1,0 +1,66 @@
+#pragma once
+// Element types of stored tensors and the scalar conversions every layer agrees on.
+// Thread-safe: pure functions.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace atelier::engine {
+
+// Persisted in caches and checkpoints: never reuse a value.
+enum class DType : std::uint8_t {
+    F32 = 0,
+    F16 = 1,
+    BF16 = 2,
+    F8_E4M3 = 3,   // FP8 e4m3fn (no inf; 0x7f/0xff are NaN), weights and cache NoPE dims
+    F8_E8M0 = 4,   // UE8M0 power-of-two scale: value = 2^(byte - 127)
+    I8 = 5,        // in HF releases: two packed FP4 E2M1 values per byte (routed experts)
+    I32 = 6,
+    I64 = 7,
+    Q8_0 = 8,      // ggml: blocks of 32 = f16 scale + 32 x int8 (34 bytes)
+    MXFP4 = 9,     // ggml: blocks of 32 = e8m0 scale + 16 bytes of E2M1 nibbles (17 bytes)
+    U8 = 10,
+    F64 = 11,
+};
+
+std::string_view dtypeName(DType t);
+// Bytes for `n` elements along a row; for block types n must be a multiple of the block.
+std::size_t dtypeRowBytes(DType t, std::int64_t n);
+// Elements per block (1 for plain types).
+int dtypeBlockSize(DType t);
+
+// ---- scalar conversions -------------------------------------------------------------------
+
+inline float bf16ToF32(std::uint16_t h) {
+    std::uint32_t u = std::uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+// Round to nearest even, NaN kept quiet.
+inline std::uint16_t f32ToBf16(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return std::uint16_t(u >> 16);
+}
+float f16ToF32(std::uint16_t h);
+std::uint16_t f32ToF16(float f);  // round to nearest even
+
+// FP8 E4M3 (fn variant: bias 7, max 448, no infinities).
+float e4m3ToF32(std::uint8_t b);
+std::uint8_t f32ToE4m3(float f);  // round to nearest even, saturating to +-448
+
+// UE8M0 scale: 2^(b-127); 0xff is NaN.
+float e8m0ToF32(std::uint8_t b);
+// Exponent byte of a power-of-two value (the value must be an exact power of two).
+std::uint8_t f32PowerOfTwoToE8m0(float pow2);
+
+// FP4 E2M1 codes: 0..7 = {0, .5, 1, 1.5, 2, 3, 4, 6}, 8..15 the negatives.
+float e2m1ToF32(std::uint8_t code);
+std::uint8_t f32ToE2m1(float f);  // round to nearest even, saturating to +-6
+
+}  // namespace atelier::engine

@@ -1,0 +1,204 @@
+#include "atelier/engine/model_config.h"
+
+#include "atelier/engine/tensor_schema.h"
+
+namespace atelier::engine {
+
+AttentionKind ModelConfig::attentionKind(int layer) const {
+    switch (compressRatio(layer)) {
+    case 4: return AttentionKind::Csa;
+    case 128: return AttentionKind::Hca;
+    default: return AttentionKind::SlidingWindow;
+    }
+}
+
+Result<void> ModelConfig::validate() const {
+    auto bad = [](std::string msg) { return unexpected(Error::badInput("model config: " + msg)); };
+    if (vocabSize < 2) return bad("vocab_size must be at least 2");
+    if (dim < 1 || nLayers < 1 || nHeads < 1) return bad("hidden_size, num_hidden_layers and num_attention_heads must be positive");
+    if (nLayers > 512) return bad("num_hidden_layers " + std::to_string(nLayers) + " exceeds 512");
+    if (compressRatios.size() != std::size_t(nLayers + nMtpLayers))
+        return bad("compress_ratios has " + std::to_string(compressRatios.size()) +
+                   " entries, expected num_hidden_layers + num_nextn_predict_layers = " +
+                   std::to_string(nLayers + nMtpLayers));
+    for (std::size_t i = 0; i < compressRatios.size(); ++i) {
+        const int r = compressRatios[i];
+        if (r != 0 && r != 4 && r != 128)
+            return bad("compress_ratios[" + std::to_string(i) + "] = " + std::to_string(r) +
+                       "; only 0, 4 and 128 exist");
+    }
+    for (int m = 0; m < nMtpLayers; ++m)
+        if (compressRatios[std::size_t(nLayers + m)] != 0)
+            return bad("the MTP block must be sliding-window only (compress ratio 0)");
+    if (headDim <= ropeHeadDim || ropeHeadDim <= 0 || ropeHeadDim % 2 != 0)
+        return bad("qk_rope_head_dim must be even, positive and below head_dim");
+    if ((headDim - ropeHeadDim) % 64 != 0)
+        return bad("head_dim - qk_rope_head_dim must be a multiple of 64 (FP8 KV blocks)");
+    if (oGroups < 1 || nHeads % oGroups != 0) return bad("o_groups must divide num_attention_heads");
+    if (hcMult != 4) return bad("hc_mult must be 4");
+    if (hcSinkhornIters < 1) return bad("hc_sinkhorn_iters must be at least 1");
+    if (windowSize < 1) return bad("sliding_window must be positive");
+    if (indexHeadDim % 64 != 0 || indexHeadDim < ropeHeadDim)
+        return bad("index_head_dim must be a multiple of 64 and at least qk_rope_head_dim");
+    if (indexNHeads < 1 || indexTopk < 1) return bad("index_n_heads and index_topk must be positive");
+    if (nRoutedExperts < 1 || nActivatedExperts < 1 || nActivatedExperts > nRoutedExperts)
+        return bad("num_experts_per_tok must be between 1 and n_routed_experts");
+    if (moeInterDim < 1 || nSharedExperts < 0) return bad("moe_intermediate_size must be positive");
+    if (nHashLayers < 0 || nHashLayers > nLayers) return bad("num_hash_layers out of range");
+    if (qLoraRank < 1 || oLoraRank < 1) return bad("q_lora_rank and o_lora_rank must be positive");
+    if (bosTokenId < 0 || bosTokenId >= vocabSize || eosTokenId < 0 || eosTokenId >= vocabSize)
+        return bad("bos/eos token id outside the vocabulary");
+    return {};
+}
+
+namespace {
+
+ModelConfig tinyConfig() {
+    // Spec §13: every mechanism in a few MB, inside llama.cpp's constraints.
+    ModelConfig c;
+    c.name = "atelier-tiny";
+    c.vocabSize = 1024;
+    c.dim = 256;
+    c.nLayers = 4;
+    c.compressRatios = {0, 4, 128, 4, 0};
+    c.nHeads = 4;
+    c.headDim = 192;
+    c.ropeHeadDim = 64;
+    c.qLoraRank = 128;
+    c.oGroups = 2;
+    c.oLoraRank = 64;
+    c.windowSize = 16;
+    c.indexNHeads = 16;
+    c.indexHeadDim = 128;
+    c.indexTopk = 4;
+    c.nRoutedExperts = 8;
+    c.nActivatedExperts = 2;
+    c.nSharedExperts = 1;
+    c.moeInterDim = 128;
+    c.nHashLayers = 1;
+    c.routeScale = 1.5f;
+    c.swigluLimit = 1.0f;
+    c.nMtpLayers = 1;
+    c.maxPositionEmbeddings = 65536;
+    return c;
+}
+
+ModelConfig smallConfig() {
+    // About 100M parameters: real head and window geometry, few experts.
+    ModelConfig c;
+    c.name = "atelier-small";
+    c.vocabSize = 1024;
+    c.dim = 512;
+    c.nLayers = 6;
+    c.compressRatios = {0, 4, 128, 4, 128, 4, 0};
+    c.nHeads = 8;
+    c.headDim = 512;
+    c.ropeHeadDim = 64;
+    c.qLoraRank = 256;
+    c.oGroups = 2;
+    c.oLoraRank = 256;
+    c.windowSize = 128;
+    c.indexNHeads = 16;
+    c.indexHeadDim = 128;
+    c.indexTopk = 64;
+    c.nRoutedExperts = 16;
+    c.nActivatedExperts = 4;
+    c.nSharedExperts = 1;
+    c.moeInterDim = 512;
+    c.nHashLayers = 1;
+    c.routeScale = 1.5f;
+    c.swigluLimit = 10.0f;
+    c.nMtpLayers = 1;
+    c.maxPositionEmbeddings = 1048576;
+    return c;
+}
+
+ModelConfig benchConfig() {
+    // About 1B parameters with V4-Flash's head (512, rope 64), window (128), ratios (4/128),
+    // indexer (64 heads x 128, top-512) and routing (6 of E): the geometry benchmarks need.
+    ModelConfig c;
+    c.name = "atelier-bench";
+    c.vocabSize = 32768;
+    c.dim = 1024;
+    c.nLayers = 8;
+    c.compressRatios = {0, 0, 4, 128, 4, 128, 4, 128, 0};
+    c.nHeads = 16;
+    c.headDim = 512;
+    c.ropeHeadDim = 64;
+    c.qLoraRank = 512;
+    c.oGroups = 4;
+    c.oLoraRank = 512;
+    c.windowSize = 128;
+    c.indexNHeads = 64;
+    c.indexHeadDim = 128;
+    c.indexTopk = 512;
+    c.nRoutedExperts = 32;
+    c.nActivatedExperts = 6;
+    c.nSharedExperts = 1;
+    c.moeInterDim = 1024;
+    c.nHashLayers = 2;
+    c.routeScale = 1.5f;
+    c.swigluLimit = 10.0f;
+    c.nMtpLayers = 1;
+    c.maxPositionEmbeddings = 1048576;
+    return c;
+}
+
+}  // namespace
+
+std::vector<std::string> presetNames() { return {"tiny", "small", "bench"}; }
+
+Result<ModelConfig> presetConfig(std::string_view name) {
+    if (name == "tiny") return tinyConfig();
+    if (name == "small") return smallConfig();
+    if (name == "bench") return benchConfig();
+    return unexpected(Error::usage("unknown preset '" + std::string(name) +
+                                   "' (expected tiny, small or bench)"));
+}
+
+ModelSizes computeSizes(const ModelConfig& c) {
+    ModelSizes s;
+    std::int64_t routed = 0;
+    for (const auto& t : expectedTensors(c)) {
+        const std::int64_t n = elementCount(t.shape);
+        if (t.mtp) {
+            s.paramsMtp += n;
+            continue;
+        }
+        s.paramsTotal += n;
+        if (t.role == TensorRole::ExpertFp4) routed += n;
+        if (t.role == TensorRole::Tid2Eid) s.paramsTotal -= n;  // a lookup table, not parameters
+    }
+    // Active per token: everything but the routed experts and the embedding table, plus k of the
+    // E routed experts in every layer and one embedding row.
+    const std::int64_t embed = c.vocabSize * c.dim;
+    s.paramsActive = s.paramsTotal - routed - embed + c.dim +
+                     routed / c.nRoutedExperts * c.nActivatedExperts;
+
+    // Production cache format (spec §10.2): FP8 NoPE + BF16 RoPE + one UE8M0 scale per 64 NoPE
+    // dims, the scale footer padded to 8 bytes; indexer keys MXFP4 (c_I/2 + c_I/32 bytes).
+    const std::int64_t nope = c.headDim - c.ropeHeadDim;
+    const std::int64_t scaleBytes = (nope / 64 + 7) / 8 * 8;
+    const std::int64_t entryBytes = nope + 2 * std::int64_t(c.ropeHeadDim) + scaleBytes;
+    const std::int64_t indexerKeyBytes = c.indexHeadDim / 2 + c.indexHeadDim / 32;
+    double perToken = 0;
+    std::int64_t state = 0;
+    const int blocks = c.nLayers + c.nMtpLayers;
+    for (int l = 0; l < blocks; ++l) {
+        state += std::int64_t(c.windowSize) * entryBytes;
+        const int ratio = c.compressRatio(l);
+        if (ratio == 4) {
+            if (l < c.nLayers) perToken += double(entryBytes + indexerKeyBytes) / 4.0;
+            state += 2 * 8 * 2 * std::int64_t(c.headDim) * 4;       // K and Z rows, fp32
+            state += 2 * 8 * 2 * std::int64_t(c.indexHeadDim) * 4;  // indexer compressor
+        } else if (ratio == 128) {
+            if (l < c.nLayers) perToken += double(entryBytes) / 128.0;
+            state += 2 * 128 * std::int64_t(c.headDim) * 4;
+        }
+    }
+    s.kvBytesPerToken = perToken;
+    s.stateBytesPerSequence = state;
+    return s;
+}
+
+}  // namespace atelier::engine
