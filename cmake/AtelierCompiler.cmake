@@ -24,3 +24,9 @@ if(ATELIER_SANITIZE)
                       $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>)
   add_link_options(-fsanitize=${_atelier_san_flag})
 endif()
+
+if(ATELIER_FUZZ)
+  # Coverage instrumentation for the libraries the fuzz targets exercise.
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined>)
+  add_link_options(-fsanitize=address,undefined)
+endif()
