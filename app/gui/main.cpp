@@ -5,6 +5,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QPixmap>
+#include <QScreen>
+#include <QTimer>
 
 #include "atelier/ui/main_window.h"
 #include "atelier/version.h"
@@ -47,6 +50,11 @@ int main(int argc, char** argv) {
     QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Data folder."),
                                QStringLiteral("DIR"));
     parser.addOption(dataDir);
+    QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the window as the screen shows it, then quit."),
+        QStringLiteral("FILE"));
+    parser.addOption(screenshot);
     parser.process(app);
 
     atelier::app::LoggingOptions logging;
@@ -55,5 +63,18 @@ int main(int argc, char** argv) {
 
     atelier::ui::MainWindow window;
     window.show();
+    if (parser.isSet(screenshot)) {
+        const QString path = parser.value(screenshot);
+        QTimer::singleShot(1500, &window, [&window, path] {
+            QScreen* screen = window.screen();
+            QPixmap shot = screen ? screen->grabWindow(window.winId()) : QPixmap();
+            if (shot.isNull()) shot = window.grab();
+            const bool ok = shot.save(path, "PNG");
+            std::fprintf(stderr, ok ? "atelier: screenshot saved to %s\n"
+                                    : "atelier: cannot save the screenshot to %s\n",
+                         qPrintable(path));
+            QApplication::exit(ok ? 0 : 1);
+        });
+    }
     return app.exec();
 }

@@ -156,6 +156,8 @@ void MainWindow::buildDocks() {
     activity->setObjectName(QStringLiteral("activityView"));
     m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), activity);
     addDockWidget(Qt::BottomDockWidgetArea, m_activityDock);
+    resizeDocks({m_activityDock}, {140}, Qt::Vertical);
+    resizeDocks({m_sessionsDock, m_contextDock}, {260, 300}, Qt::Horizontal);
 }
 
 void MainWindow::buildMenus() {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Starts the real application on a virtual X server, lets it show its main window, and checks
+# the screenshot it saves: a PNG of the window's size with more than a blank screen in it.
+set -euo pipefail
+app="$1"; out_dir="$2"
+mkdir -p "$out_dir"
+shot="$out_dir/main-window.png"
+rm -f "$shot"
+if ! command -v xvfb-run >/dev/null 2>&1; then
+    echo "xvfb-run is missing (package xvfb)"; exit 1
+fi
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+xvfb-run -a -s "-screen 0 1400x900x24" "$app" --data-dir "$data" --screenshot "$shot"
+[ -s "$shot" ] || { echo "no screenshot written"; exit 1; }
+# PNG signature, then the IHDR width and height (big-endian) at bytes 16..23.
+sig=$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')
+[ "$sig" = "89504e470d0a1a0a" ] || { echo "not a PNG"; exit 1; }
+width=$(od -An -tu1 -j16 -N4 "$shot" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+height=$(od -An -tu1 -j20 -N4 "$shot" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+echo "screenshot ${width}x${height}: $shot"
+[ "$width" -ge 800 ] && [ "$height" -ge 500 ] || { echo "window too small"; exit 1; }
+# A blank window compresses to almost nothing; the laid-out window does not.
+size=$(stat -c %s "$shot")
+[ "$size" -gt 20000 ] || { echo "screenshot looks blank ($size bytes)"; exit 1; }
+
+# Without any display, the app says so plainly and points to atelier-cli instead of crashing.
+if msg=$(env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$app" 2>&1); then
+    echo "the app started without a display"; exit 1
+fi
+echo "$msg" | grep -q "no display" || { echo "no 'no display' message: $msg"; exit 1; }
+echo "$msg" | grep -q "atelier-cli" || { echo "the message does not point to atelier-cli"; exit 1; }
