@@ -1,0 +1,87 @@
+// `atelier-cli tool list` and `tool run`: the registered tools, and one call exactly as an agent
+// granted read access to the workspace (and nothing else) would make it (CLI.md "Agents").
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/agents/data_paths.h"
+#include "atelier/agents/policy.h"
+#include "atelier/agents/tool_registry.h"
+#include "cli/cli_context.h"
+
+namespace atelier::cli {
+namespace {
+
+Result<void> loadAllPlugins(agents::ToolRegistry& registry) {
+    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
+        auto n = registry.loadPlugins(dir);
+        if (!n) return unexpected(n.error());
+        if (*n > 0) break;  // the first folder that has plugins wins (installed or build tree)
+    }
+    return {};
+}
+
+int runList(CliContext& ctx) {
+    agents::ToolRegistry registry;
+    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    if (ctx.options.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto* t : registry.tools())
+            out.push_back({{"name", t->name()}, {"description", t->description()},
+                           {"parameters", t->parameters()}});
+        std::cout << nlohmann::json{{"tools", out}}.dump() << std::endl;
+    } else {
+        for (const auto* t : registry.tools())
+            std::cout << t->name() << "\t" << t->description() << "\n";
+    }
+    return kExitOk;
+}
+
+int runTool(CliContext& ctx, const std::string& name, const std::string& argsText,
+            const std::string& workspace) {
+    nlohmann::json args;
+    try {
+        args = nlohmann::json::parse(argsText);
+    } catch (const nlohmann::json::parse_error& e) {
+        return ctx.fail(ErrorCode::BadInput, std::string("--args is not valid JSON: ") + e.what());
+    }
+    agents::ToolRegistry registry;
+    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    std::error_code ec;
+    if (!std::filesystem::is_directory(workspace, ec))
+        return ctx.fail(ErrorCode::BadInput, "workspace '" + workspace + "' is not a folder");
+    const std::filesystem::path dataDir = ctx.options.dataDir.empty() ? std::filesystem::path{}
+                                                                       : ctx.dataDir();
+    const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
+    const agents::PolicyToolContext toolCtx(policy, std::filesystem::absolute(workspace));
+    auto result = registry.call(name, args, toolCtx);
+    if (!result) return ctx.fail(result.error());
+    if (ctx.options.json)
+        std::cout << result->toJson().dump() << std::endl;
+    else
+        std::cout << result->text;
+    return kExitOk;
+}
+
+void setup(CLI::App& root, CliContext& ctx) {
+    auto* tool = root.add_subcommand("tool", "List and run agent tools");
+    tool->require_subcommand(1);
+    auto* list = tool->add_subcommand("list", "List the registered tools and their argument schemas");
+    addJsonFlag(list, ctx);
+    onRun(list, ctx, [&ctx] { return runList(ctx); });
+
+    auto* run = tool->add_subcommand("run", "Run one tool once with read access to the workspace only");
+    auto name = std::make_shared<std::string>();
+    auto args = std::make_shared<std::string>("{}");
+    auto workspace = std::make_shared<std::string>();
+    run->add_option("name", *name, "Tool name (see `tool list`)")->required();
+    run->add_option("--args", *args, "Arguments as a JSON object");
+    run->add_option("--workspace", *workspace, "The folder the tool may read")->required();
+    addJsonFlag(run, ctx);
+    onRun(run, ctx, [&ctx, name, args, workspace] { return runTool(ctx, *name, *args, *workspace); });
+}
+
+}  // namespace
+ATELIER_CLI_COMMAND("tool", setup);
+}  // namespace atelier::cli
