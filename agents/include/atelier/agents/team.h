@@ -1,0 +1,66 @@
+#pragma once
+// Team: a tree of agent specs (ARCHITECTURE.md "Team"), read from a Markdown file with YAML
+// frontmatter. The frontmatter's `agent:` is the root (the manager); each agent may list
+// `workers:`. A child never exceeds its parent: its path grants lie within the parent's, its
+// budgets are no larger, and its approval mode is no more permissive.
+// Thread-safety: value types; parse and check from any thread.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "atelier/agents/policy.h"
+#include "atelier/engine/result.h"
+
+namespace atelier::agents {
+
+// How tool calls are approved. Ordered from most to least permissive; persisted: never reuse.
+enum class ApprovalMode : std::uint8_t { Auto = 0, AskForWrites = 1, AskForAll = 2 };
+
+struct Budgets {
+    std::int64_t tokens = 0;       // generated + prompt tokens the agent may spend
+    int steps = 0;                 // model turns
+    int wallSeconds = 0;
+    int delegationDepth = 0;       // how many levels below this agent may exist
+};
+
+struct AgentSpec {
+    std::string name;
+    std::string role;                       // the role prompt
+    std::vector<std::string> tools;         // tool names; "delegate" lets it hand work down
+    std::vector<PathGrant> grants;          // resolved against the workspace
+    Budgets budgets;
+    ApprovalMode approval = ApprovalMode::AskForWrites;
+    std::vector<AgentSpec> workers;
+};
+
+struct Team {
+    std::string name;
+    std::string description;
+    AgentSpec root;
+    std::filesystem::path source;           // the file it came from
+
+    // Every agent, depth-first from the root.
+    std::vector<const AgentSpec*> agents() const;
+};
+
+// Parses a team file. `${workspace}` in grant paths becomes `workspace`; relative grant paths
+// are taken relative to it. Errors name the file, the agent and the field.
+Result<Team> parseTeam(const std::string& text, const std::filesystem::path& source,
+                       const std::filesystem::path& workspace);
+Result<Team> loadTeam(const std::filesystem::path& file, const std::filesystem::path& workspace);
+
+// Checks the tree: unique agent names, every child within its parent (grants, budgets,
+// approval), delegation depth consistent with the tree, `knownTools` (when not empty) covers
+// every tool named. The error names the offending agent and what it asks for.
+Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools);
+
+// A team file path, or the name of a template in the templates folders (`document-analyst`,
+// `review-team`, `repo-historian`).
+Result<std::filesystem::path> findTeamFile(const std::string& nameOrPath);
+std::vector<std::filesystem::path> teamTemplateDirs();
+
+std::string approvalModeName(ApprovalMode mode);
+
+}  // namespace atelier::agents

@@ -1,0 +1,119 @@
+// Checking a team tree: a child never exceeds its parent.
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "atelier/agents/team.h"
+
+namespace atelier::agents {
+namespace fs = std::filesystem;
+namespace {
+
+void collect(const AgentSpec& a, std::vector<const AgentSpec*>& out) {
+    out.push_back(&a);
+    for (const auto& w : a.workers) collect(w, out);
+}
+
+int treeHeight(const AgentSpec& a) {
+    int h = 0;
+    for (const auto& w : a.workers) h = std::max(h, 1 + treeHeight(w));
+    return h;
+}
+
+Result<void> checkAgent(const AgentSpec& a, const std::vector<std::string>& knownTools) {
+    const std::string at = "agent '" + a.name + "'";
+    if (a.name.empty()) return unexpected(Error::badInput("an agent has an empty name"));
+    if (a.budgets.tokens < 0 || a.budgets.steps < 0 || a.budgets.wallSeconds < 0 ||
+        a.budgets.delegationDepth < 0)
+        return unexpected(Error::badInput(at + ": budgets must not be negative"));
+    if (!knownTools.empty()) {
+        for (const auto& t : a.tools)
+            if (t != "delegate" && std::find(knownTools.begin(), knownTools.end(), t) == knownTools.end())
+                return unexpected(Error::badInput(at + ": unknown tool '" + t + "'"));
+    }
+    const bool delegates = std::find(a.tools.begin(), a.tools.end(), "delegate") != a.tools.end();
+    if (!a.workers.empty() && !delegates)
+        return unexpected(Error::badInput(at + " has workers but not the 'delegate' tool"));
+    if (treeHeight(a) > a.budgets.delegationDepth)
+        return unexpected(Error::badInput(at + ": its workers go " + std::to_string(treeHeight(a)) +
+                                          " levels deep, over its delegation depth of " +
+                                          std::to_string(a.budgets.delegationDepth)));
+    const Policy parentPolicy(a.grants);
+    for (const auto& w : a.workers) {
+        const std::string wat = "agent '" + w.name + "' (a worker of '" + a.name + "')";
+        std::string why;
+        if (!Policy(w.grants).isWithin(parentPolicy, &why))
+            return unexpected(ErrorCode::PolicyDenied, wat + " asks for more than its parent: " + why);
+        auto over = [&](std::int64_t child, std::int64_t parent, const char* what) -> Result<void> {
+            if (parent > 0 && (child == 0 || child > parent))
+                return unexpected(ErrorCode::PolicyDenied,
+                                  wat + ": " + what + " budget " + (child == 0 ? "unlimited" : std::to_string(child)) +
+                                      " exceeds its parent's " + std::to_string(parent));
+            return {};
+        };
+        ATELIER_TRY_VOID(over(w.budgets.tokens, a.budgets.tokens, "token"));
+        ATELIER_TRY_VOID(over(w.budgets.steps, a.budgets.steps, "step"));
+        ATELIER_TRY_VOID(over(w.budgets.wallSeconds, a.budgets.wallSeconds, "wall-time"));
+        if (w.budgets.delegationDepth >= a.budgets.delegationDepth)
+            return unexpected(ErrorCode::PolicyDenied, wat + ": delegation depth " +
+                                                           std::to_string(w.budgets.delegationDepth) +
+                                                           " must be below its parent's " +
+                                                           std::to_string(a.budgets.delegationDepth));
+        if (int(w.approval) < int(a.approval))
+            return unexpected(ErrorCode::PolicyDenied, wat + ": approval '" + approvalModeName(w.approval) +
+                                                           "' is more permissive than its parent's '" +
+                                                           approvalModeName(a.approval) + "'");
+        ATELIER_TRY_VOID(checkAgent(w, knownTools));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::vector<const AgentSpec*> Team::agents() const {
+    std::vector<const AgentSpec*> out;
+    collect(root, out);
+    return out;
+}
+
+std::string approvalModeName(ApprovalMode mode) {
+    switch (mode) {
+    case ApprovalMode::Auto: return "auto";
+    case ApprovalMode::AskForWrites: return "ask_writes";
+    case ApprovalMode::AskForAll: return "ask_all";
+    }
+    return "?";
+}
+
+Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools) {
+    std::set<std::string> names;
+    for (const auto* a : team.agents())
+        if (!names.insert(a->name).second)
+            return unexpected(Error::badInput("two agents are named '" + a->name + "'"));
+    return checkAgent(team.root, knownTools);
+}
+
+std::vector<fs::path> teamTemplateDirs() {
+    std::vector<fs::path> dirs;
+    if (const char* env = std::getenv("ATELIER_TEAMS_DIR"); env && *env) dirs.emplace_back(env);
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) dirs.push_back(exe.parent_path() / "../share/atelier/teams");  // installed and build tree
+    return dirs;
+}
+
+Result<fs::path> findTeamFile(const std::string& nameOrPath) {
+    std::error_code ec;
+    if (fs::is_regular_file(nameOrPath, ec)) return fs::path(nameOrPath);
+    if (nameOrPath.find('/') == std::string::npos) {
+        for (const auto& dir : teamTemplateDirs()) {
+            const fs::path candidate = dir / (nameOrPath + ".md");
+            if (fs::is_regular_file(candidate, ec)) return fs::canonical(candidate, ec);
+        }
+    }
+    return unexpected(Error::notFound("no team file or template named '" + nameOrPath +
+                                      "' (templates: document-analyst, review-team, repo-historian)"));
+}
+
+}  // namespace atelier::agents

@@ -1,0 +1,70 @@
+// `atelier-cli team check TEAM`: validates a team file or template (CLI.md "Agents").
+
+#include <algorithm>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/agents/team.h"
+#include "atelier/agents/tool_registry.h"
+#include "cli/cli_context.h"
+
+namespace atelier::cli {
+namespace {
+
+// The tool names of the contract (CLI.md), known even before their plugins are installed.
+const std::vector<std::string> kContractTools = {
+    "files_list", "files_stat", "files_read", "files_search", "pdf_info", "pdf_read", "pdf_search",
+    "git_log",    "git_show",   "git_diff",   "git_blame",    "git_file", "git_grep"};
+
+int runCheck(CliContext& ctx, const std::string& teamArg, const std::string& workspaceArg) {
+    auto file = agents::findTeamFile(teamArg);
+    if (!file) return ctx.fail(file.error());
+    std::error_code ec;
+    const auto workspace = std::filesystem::absolute(workspaceArg.empty() ? "." : workspaceArg, ec);
+    auto team = agents::loadTeam(*file, workspace);
+    if (!team) return ctx.fail(team.error());
+    std::vector<std::string> known = kContractTools;
+    agents::ToolRegistry registry;
+    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs())
+        if (auto n = registry.loadPlugins(dir); n && *n > 0) break;
+    for (const auto* t : registry.tools())
+        if (std::find(known.begin(), known.end(), t->name()) == known.end()) known.push_back(t->name());
+    if (auto ok = agents::checkTeam(*team, known); !ok) {
+        Error e = ok.error();
+        e.code = ErrorCode::BadInput;  // exit 3 (CLI.md), whichever rule was broken
+        e.message = file->string() + ": " + e.message;
+        return ctx.fail(e);
+    }
+    if (ctx.options.json) {
+        nlohmann::json agentsJson = nlohmann::json::array();
+        for (const auto* a : team->agents()) {
+            nlohmann::json workers = nlohmann::json::array();
+            for (const auto& w : a->workers) workers.push_back(w.name);
+            agentsJson.push_back({{"name", a->name}, {"tools", a->tools}, {"workers", workers},
+                                  {"approval", agents::approvalModeName(a->approval)}});
+        }
+        std::cout << nlohmann::json{{"ok", true}, {"team", team->name}, {"file", file->string()},
+                                    {"agents", agentsJson}}.dump()
+                  << std::endl;
+    } else {
+        std::cout << "team '" << team->name << "' is valid: " << team->agents().size() << " agent(s)\n";
+    }
+    return kExitOk;
+}
+
+void setup(CLI::App& root, CliContext& ctx) {
+    auto* team = root.add_subcommand("team", "Check and run agent teams");
+    team->require_subcommand(1);
+    auto* check = team->add_subcommand("check", "Validate a team file: schema, and every child within its parent");
+    auto teamArg = std::make_shared<std::string>();
+    auto workspace = std::make_shared<std::string>();
+    check->add_option("team", *teamArg, "A team file or a template name")->required();
+    check->add_option("--workspace", *workspace, "The folder ${workspace} stands for (default: .)");
+    addJsonFlag(check, ctx);
+    onRun(check, ctx, [&ctx, teamArg, workspace] { return runCheck(ctx, *teamArg, *workspace); });
+}
+
+}  // namespace
+ATELIER_CLI_COMMAND("team", setup);
+}  // namespace atelier::cli
