@@ -55,8 +55,10 @@ public:
     }
 
     [[noreturn]] void fail(std::string_view key, std::string_view what) const {
-        throw ImportError{(key.empty() ? m_path : m_path + "." + std::string(key)) + ": " +
-                          std::string(what)};
+        std::string where = m_path;
+        if (!key.empty()) where += (where.empty() ? "" : ".") + std::string(key);
+        if (where.empty()) where = "session file";
+        throw ImportError{where + ": " + std::string(what)};
     }
     const Json& field(const char* key) const {
         auto it = m_object.find(key);
@@ -162,12 +164,12 @@ RunRecord readRunJson(const FieldReader& f) {
 }
 
 SessionRecord readRecord(const Json& doc) {
-    FieldReader top(doc, "session file");
+    FieldReader top(doc, "");
     if (top.text("format") != kSessionFormatName)
         top.fail("format", "not an Atelier session file (expected \"atelier-session\")");
     const std::int64_t version = top.integer("version");
     if (version > kSessionFormatVersion)
-        top.fail("version", "version " + std::to_string(version) +
+        top.fail("version", "format version " + std::to_string(version) +
                                 " is newer than this Atelier reads (" +
                                 std::to_string(kSessionFormatVersion) + "); update Atelier");
     if (version < 1) top.fail("version", "expected a version from 1");
