@@ -1,0 +1,131 @@
+// Numbered schema migrations: version bookkeeping, backup before migrating, refusal of newer
+// schemas. See schema_migrations.h for the design.
+
+#include "atelier/engine/schema_migrations.h"
+
+#include <cstdio>
+
+#include "atelier/engine/log.h"
+
+namespace atelier::engine {
+namespace {
+
+// Every Atelier database kind has an application_id starting with these three bytes ("ATL").
+constexpr std::uint32_t kAtelierIdPrefix = 0x41544C;
+
+std::string hex(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08X", v);
+    return buf;
+}
+
+Result<void> checkNumbering(const Schema& schema) {
+    int expected = 1;
+    for (const auto& m : schema.migrations) {
+        if (m.version != expected++)
+            return unexpected(Error::internal(std::string(schema.name) +
+                                              " migrations are not numbered 1, 2, 3, ...: found " +
+                                              std::to_string(m.version)));
+    }
+    return {};
+}
+
+Result<void> applyOne(Database& db, const Schema& schema, const Migration& m) {
+    auto tx = Transaction::begin(db);
+    if (!tx) return unexpected(std::move(tx.error()));
+    if (m.version == 1) {
+        ATELIER_TRY_VOID(db.exec("PRAGMA application_id = " + std::to_string(schema.applicationId)));
+        ATELIER_TRY_VOID(db.exec(
+            "CREATE TABLE schema_migrations ("
+            " version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"));
+    }
+    ATELIER_TRY_VOID(db.exec(m.sql));
+    auto insert = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)");
+    if (!insert) return unexpected(std::move(insert.error()));
+    ATELIER_TRY_VOID(insert->bindAll(m.version, m.name));
+    ATELIER_TRY_VOID(insert->run());
+    ATELIER_TRY_VOID(db.exec("PRAGMA user_version = " + std::to_string(m.version)));
+    return tx->commit();
+}
+
+}  // namespace
+
+std::filesystem::path migrationBackupPath(const std::filesystem::path& db, int version) {
+    auto p = db;
+    p += ".bak-v" + std::to_string(version);
+    return p;
+}
+
+Result<int> schemaVersion(Database& db, const Schema& schema) {
+    const std::string file = db.path().string();
+    auto appId = db.queryInt("PRAGMA application_id");
+    if (!appId) return unexpected(std::move(appId.error()));
+    auto objects = db.queryInt("SELECT count(*) FROM sqlite_schema");
+    if (!objects) return unexpected(std::move(objects.error()));
+    const auto id = static_cast<std::uint32_t>(*appId);
+    if (id == 0) {
+        if (*objects == 0) return 0;
+        return unexpected(Error::badInput(file + ": not an Atelier database (an SQLite file with " +
+                                          std::to_string(*objects) +
+                                          " schema objects and no Atelier application_id)"));
+    }
+    if (id != schema.applicationId) {
+        if ((id >> 8) == kAtelierIdPrefix)
+            return unexpected(Error::badInput(
+                file + ": not an Atelier " + std::string(schema.name) +
+                " database (it is another kind of Atelier database, application_id " + hex(id) + ")"));
+        return unexpected(Error::badInput(file + ": not an Atelier database (application_id " +
+                                          hex(id) + ")"));
+    }
+    auto hasTable = db.queryInt(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'");
+    if (!hasTable) return unexpected(std::move(hasTable.error()));
+    if (*hasTable == 0)
+        return unexpected(Error::badInput(file + ": damaged Atelier " + std::string(schema.name) +
+                                          " database (no schema_migrations table)"));
+    auto version = db.queryInt("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (!version) return unexpected(std::move(version.error()));
+    return static_cast<int>(*version);
+}
+
+Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& options) {
+    ATELIER_TRY_VOID(checkNumbering(schema));
+    const int latest = schema.latestVersion();
+    const int target = options.targetVersion.value_or(latest);
+    if (target < 0 || target > latest)
+        return unexpected(Error::usage("no " + std::string(schema.name) + " schema version " +
+                                       std::to_string(target) + " (latest is " +
+                                       std::to_string(latest) + ")"));
+    auto current = schemaVersion(db, schema);
+    if (!current) return current;
+    const int from = *current;
+    if (from > latest)
+        return unexpected(Error::badInput(
+            db.path().string() + ": the " + std::string(schema.name) + " schema is version " +
+            std::to_string(from) + ", newer than this Atelier knows (" + std::to_string(latest) +
+            "); open it with a newer Atelier"));
+    if (from >= target) return from;
+    auto log = logger("store");
+    if (from > 0 && options.backup && db.path() != ":memory:") {
+        const auto backup = migrationBackupPath(db.path(), from);
+        ATELIER_TRY_VOID(db.backupTo(backup));
+        log->info("{}: backed up to {} before migrating", db.path().string(), backup.string());
+    }
+    for (const auto& m : schema.migrations) {
+        if (m.version <= from || m.version > target) continue;
+        auto applied = applyOne(db, schema, m);
+        if (!applied) {
+            Error e = std::move(applied.error());
+            e.message = "migration " + std::to_string(m.version) + " (" + std::string(m.name) +
+                        ") failed: " + e.message;
+            return unexpected(std::move(e));
+        }
+        log->info("{}: applied {} migration {} ({})", db.path().string(), schema.name, m.version,
+                  m.name);
+    }
+    return target;
+}
+
+}  // namespace atelier::engine
