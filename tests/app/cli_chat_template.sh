@@ -58,6 +58,11 @@ printf 'Because.</think>\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name="get_
 check "parse tool call" 0 "$cli" --data-dir "$tmp" parse-completion --mode thinking --input "$tmp/turn"
 want='{"role":"assistant","reasoning_content":"Because.","content":"","tool_calls":[{"type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"Beijing\", \"days\": 3}"}}]}'
 [ "$(cat "$tmp/out")" = "$want" ] && echo "ok   parse tool call JSON" || { echo "FAIL parse tool call JSON: $(cat "$tmp/out")"; fail=1; }
+check "parse with --tools" 0 "$cli" --data-dir "$tmp" parse-completion --mode thinking --input "$tmp/turn" --tools "$vec/input_1.json"
+grep -q '"unknown_tools":\[\]' "$tmp/out" && echo "ok   known tool" || { echo "FAIL known tool: $(cat "$tmp/out")"; fail=1; }
+echo '[{"type":"function","function":{"name":"search"}}]' >"$tmp/tools.json"
+check "parse unknown tool" 0 "$cli" --data-dir "$tmp" parse-completion --mode thinking --input "$tmp/turn" --tools "$tmp/tools.json"
+grep -q '"unknown_tools":\["get_weather"\]' "$tmp/out" && echo "ok   unknown tool reported" || { echo "FAIL unknown tool: $(cat "$tmp/out")"; fail=1; }
 printf 'Hi there%s' "$eos" | "$cli" --data-dir "$tmp" parse-completion --mode chat >"$tmp/out"; rc=$?
 [ "$rc" = 0 ] && [ "$(cat "$tmp/out")" = '{"role":"assistant","reasoning_content":"","content":"Hi there","tool_calls":[]}' ] \
     && echo "ok   parse chat from stdin" || { echo "FAIL parse chat from stdin"; fail=1; }

@@ -147,6 +147,15 @@ private slots:
         QCOMPARE(parsed->toolCalls[0].arguments, std::string("{}"));
     }
 
+    void toolNamesComeFromAToolsListOrObject() {
+        auto names = parseToolNames(readFile(vectorPath("input_1.json")));
+        QVERIFY(names.has_value());
+        QCOMPARE(*names, (std::vector<std::string>{"get_weather", "search"}));
+        auto bad = parseToolNames("[{\"function\":{}}]");
+        QVERIFY(!bad.has_value());
+        QVERIFY(bad.error().message.find("tools[0].function.name") != std::string::npos);
+    }
+
     void earlierReasoningKeptOnRequest() {
         const std::string input = readFile(vectorPath("input_2.json"));
         const std::string expected =
@@ -205,6 +214,20 @@ private slots:
         QVERIFY(parsed.has_value());
         QVERIFY(sameJson(parsed->toolCalls[0].arguments,
                          "{\"s\": \"a\\\"b\", \"n\": 3, \"l\": [true, null, 1.5], \"o\": {\"k\": \"ü\"}}"));
+    }
+
+    // The encoder writes a call without arguments as an empty parameter list; it parses back.
+    void callWithoutArgumentsRoundTrips() {
+        const std::string input = "[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\","
+                                  "\"tool_calls\":[{\"function\":{\"name\":\"now\",\"arguments\":\"{}\"}}]}]";
+        const std::string out = encodeJson(input, ChatMode::Chat);
+        const std::string tail = "<｜DSML｜invoke name=\"now\">\n\n</｜DSML｜invoke>\n</｜DSML｜tool_calls>" + kEos;
+        QVERIFY2(out.size() > tail.size() && out.substr(out.size() - tail.size()) == tail, out.c_str());
+        auto parsed = parseCompletion(assistantTurns(out, "</think>")[0], ChatMode::Chat);
+        QVERIFY2(parsed.has_value(), parsed ? "" : parsed.error().message.c_str());
+        QCOMPARE(parsed->toolCalls.size(), std::size_t(1));
+        QCOMPARE(parsed->toolCalls[0].name, std::string("now"));
+        QCOMPARE(parsed->toolCalls[0].arguments, std::string("{}"));
     }
 
     void toolResultsFoldInCallOrder() {

@@ -157,7 +157,7 @@ std::vector<std::string> trickyThinkingTurns() {
     const std::string call = kCalls +
         invoke("search", param("q", true, "a <thi ng> \"quoted\"\n</｜DSML｜param x") +
                          param("n", false, "[1, {\"k\": \"ü\"}]")) +
-        invoke("open", "") + kCallsEnd;
+        invoke("open", "") + invoke("now", "\n") + kCallsEnd;
     return {
         "Plan: < and <t and </thin and 😀 ok</think>Answer with <｜end and é" + kEos,
         "r</think>\n\n<｜DSML｜tool_call is prose?" + kEos,  // forbidden ｜DSML｜ in content
@@ -223,11 +223,12 @@ private slots:
         QCOMPARE(a->content, std::string("Answer with <｜end and é"));
         auto c = parseCompletion(trickyThinkingTurns()[2], ChatMode::Thinking);
         QVERIFY2(c.has_value(), c ? "" : c.error().message.c_str());
-        QCOMPARE(c->toolCalls.size(), std::size_t(2));
+        QCOMPARE(c->toolCalls.size(), std::size_t(3));
         QCOMPARE(c->toolCalls[0].arguments,
                  std::string("{\"q\": \"a <thi ng> \\\"quoted\\\"\\n</｜DSML｜param x\", \"n\": [1, {\"k\": \"ü\"}]}"));
         QCOMPARE(c->toolCalls[1].name, std::string("open"));
         QCOMPARE(c->toolCalls[1].arguments, std::string("{}"));
+        QCOMPARE(c->toolCalls[2].arguments, std::string("{}"));
     }
 
     void malformedTurnsGiveErrorsWithOffsets_data() {

@@ -166,7 +166,35 @@ Result<std::vector<ChatMessage>> readConversation(const Json& root) {
     return messages;
 }
 
+Result<std::vector<std::string>> readToolNames(const Json& root) {
+    const Json* list = &root;
+    if (root.is_object()) {
+        auto it = root.find("tools");
+        if (it == root.end()) return unexpected(Error::badInput("tools: no \"tools\" list"));
+        list = &*it;
+    }
+    if (!list->is_array()) return unexpected(Error::badInput("tools: not a list"));
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const Json& tool = (*list)[i];
+        const Json* fn = tool.is_object() && tool.contains("function") ? &tool["function"] : nullptr;
+        if (!fn || !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string())
+            return unexpected(Error::badInput("tools[" + std::to_string(i) +
+                                              "].function.name is missing or not a string"));
+        names.push_back((*fn)["name"].get<std::string>());
+    }
+    return names;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> parseToolNames(std::string_view jsonText) {
+    try {
+        return readToolNames(Json::parse(jsonText.begin(), jsonText.end()));
+    } catch (const nlohmann::json::exception& e) {
+        return unexpected(Error::badInput(std::string("tools are not valid JSON: ") + e.what()));
+    }
+}
 
 std::optional<ChatMode> chatModeFromName(std::string_view name) {
     if (name == "chat") return ChatMode::Chat;

@@ -122,6 +122,7 @@ struct ChatStreamParser::State {
     bool paramIsString = false;
     std::string paramRaw;
     std::size_t paramOffset = 0;
+    bool afterInvokeTag = false;
 
     void emit(ChatStreamEventKind kind, std::string text) {
         out.push_back({kind, std::move(text), result.toolCalls.size() - 1});
@@ -257,11 +258,22 @@ bool ChatStreamParser::State::stepInvokeName() {
     args.clear();
     paramNames.clear();
     appendArgs("{");
+    afterInvokeTag = true;
     phase = Phase::ParamOrInvokeEnd;
     return true;
 }
 
 bool ChatStreamParser::State::stepParamOrInvokeEnd() {
+    // A call without arguments is rendered `name="F">\n\n</｜DSML｜invoke>` (an empty parameter
+    // list between two newlines), which the official parser's `">\n$` accepts: allow one
+    // blank line right after the invoke tag.
+    if (afterInvokeTag && !buf.empty()) {
+        afterInvokeTag = false;
+        if (buf[0] == '\n') {
+            consume(1);
+            return true;
+        }
+    }
     Match param = matchLiteral(buf, kParamStart);
     Match end = matchLiteral(buf, kInvokeEnd);
     if (param == Match::Yes) {

@@ -49,6 +49,10 @@ bool isChatTask(std::string_view task);
 // "message 3: tool_calls[0].function.arguments is not valid JSON".
 Result<std::vector<ChatMessage>> parseChatMessages(std::string_view jsonText);
 
+// The names of the tools in a JSON list of OpenAI-style tools, or in the `tools` of an object
+// such as the chat-template input (for reporting calls of unknown tools).
+Result<std::vector<std::string>> parseToolNames(std::string_view jsonText);
+
 struct ChatEncodeOptions {
     ChatMode mode = ChatMode::Thinking;
     bool keepReasoning = false;  // the encoder's drop_thinking=False
