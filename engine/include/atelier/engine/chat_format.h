@@ -1,0 +1,92 @@
+#pragma once
+// The DeepSeek V4 chat format (model spec §11): OpenAI-style messages, their prompt text as
+// the official `encoding_dsv4.py` renders it, and the parse of one generated assistant turn.
+// Pure functions over strings; any thread may call them. The live parser for a turn that is
+// still being generated is ChatStreamParser (chat_stream_parser.h).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atelier/engine/result.h"
+
+namespace atelier::engine {
+
+// chat: `</think>` after `<｜Assistant｜>`, no reasoning rendered. thinking: `<think>` (Think
+// High). max: thinking plus the fixed Reasoning Effort prefix after BOS (Think Max).
+enum class ChatMode { Chat, Thinking, Max };
+
+std::optional<ChatMode> chatModeFromName(std::string_view name);  // "chat" | "thinking" | "max"
+
+enum class ChatRole { System, Developer, User, Assistant, Tool, LatestReminder };
+
+struct ChatToolCall {
+    std::string id;         // OpenAI `id` (may be empty); orders the tool results
+    std::string name;
+    std::string arguments;  // JSON text of an object, as OpenAI sends it
+};
+
+struct ChatMessage {
+    ChatRole role = ChatRole::User;
+    std::optional<std::string> content;           // null and absent are the same
+    std::optional<std::string> reasoningContent;  // assistant only
+    std::vector<ChatToolCall> toolCalls;          // assistant only
+    std::string toolCallId;                       // tool only; may be empty
+    // The `function` object of each tool, serialised as the encoder prints it (key order kept,
+    // ", " and ": " separators, non-ASCII kept). Rendered on system and developer messages.
+    std::vector<std::string> toolSchemas;
+    std::optional<std::string> responseFormat;  // serialised like toolSchemas
+    std::optional<std::string> task;            // quick instruction: action, query, ...
+};
+
+// The quick-instruction task names and their tokens (`action` -> `<｜action｜>`).
+bool isChatTask(std::string_view task);
+
+// Reads a JSON list of messages or `{"messages": [...], "tools": [...]}` whose top-level tools
+// belong to the first message. Errors name the message index (0-based) and the field, e.g.
+// "message 3: tool_calls[0].function.arguments is not valid JSON".
+Result<std::vector<ChatMessage>> parseChatMessages(std::string_view jsonText);
+
+// The names of the tools in a JSON list of OpenAI-style tools, or in the `tools` of an object
+// such as the chat-template input (for reporting calls of unknown tools).
+Result<std::vector<std::string>> parseToolNames(std::string_view jsonText);
+
+struct ChatEncodeOptions {
+    ChatMode mode = ChatMode::Thinking;
+    bool keepReasoning = false;  // the encoder's drop_thinking=False
+    bool addBos = true;
+};
+
+// The prompt text, byte for byte what the official encoder renders, or an error for a
+// conversation the encoder rejects (tool result without a call, developer without content...).
+Result<std::string> encodeChat(const std::vector<ChatMessage>& messages,
+                               const ChatEncodeOptions& options);
+
+struct ParsedToolCall {
+    std::string name;
+    std::string arguments;  // JSON text: {"key": value, ...} in the call's parameter order
+};
+
+struct ParsedCompletion {
+    std::string reasoningContent;
+    std::string content;
+    std::vector<ParsedToolCall> toolCalls;
+    // Names of called tools that are not among the `knownTools` given to the parser (only
+    // filled when that list is non-empty). Not an error: the runtime decides.
+    std::vector<std::string> unknownTools;
+};
+
+// Parses one generated assistant turn that follows the prompt's `<think>` (thinking, max) or
+// `</think>` (chat) and ends with `<｜end▁of▁sentence｜>`. Malformed text is an error whose
+// message starts with "offset N:" (the byte offset in `text`).
+Result<ParsedCompletion> parseCompletion(std::string_view text, ChatMode mode,
+                                         const std::vector<std::string>& knownTools = {});
+
+// The OpenAI-style JSON of a parsed turn, as `atelier-cli parse-completion` prints it:
+// {"role":"assistant","reasoning_content":..,"content":..,"tool_calls":[{"type":"function",
+// "function":{"name":..,"arguments":"<JSON text>"}}]}
+std::string completionToJson(const ParsedCompletion& parsed);
+
+}  // namespace atelier::engine
