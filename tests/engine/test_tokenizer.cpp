@@ -184,6 +184,73 @@ private slots:
         QVERIFY(r.error().message.find("position 1") != std::string::npos);
     }
 
+    void vocabularyPathMatchesJsonPath() {
+        // What a GGUF carries (tokenizer.ggml.*) must tokenize exactly like the tokenizer.json.
+        const Vocabulary& v = m_deepseek->vocabulary();
+        QCOMPARE(v.preTokenizer, std::string("deepseek-v3"));
+        auto t = Tokenizer::fromVocabulary(v);
+        QVERIFY(t.has_value());
+        for (const auto& text : m_corpus) {
+            QVERIFY(t->encode(text, true) == m_deepseek->encode(text, true));
+            QVERIFY(t->encode(text, false) == m_deepseek->encode(text, false));
+        }
+    }
+
+    void builtinVocabularyLayoutAndRealMerges() {
+        const Vocabulary v = builtinVocabulary(1024);
+        QCOMPARE(v.tokens.size(), std::size_t(1024));
+        QCOMPARE(v.tokens[0], std::string("<｜begin▁of▁sentence｜>"));
+        QCOMPARE(v.tokens[1], std::string("<｜end▁of▁sentence｜>"));
+        for (int b = 0; b < 256; ++b) QCOMPARE(v.tokens[std::size_t(3 + b)], byteToUnicode(std::uint8_t(b)));
+        const auto& specials = deepseekV4SpecialTokens();
+        for (std::size_t i = 0; i < specials.size(); ++i)
+            QCOMPARE(v.tokens[1024 - specials.size() + i], specials[i]);
+        for (auto type : v.types) QVERIFY(type != TokenType::Unused);  // 1024 is filled by merges
+        QVERIFY(v.merges.size() >= 1024 - 259 - specials.size());
+        auto t = Tokenizer::fromVocabulary(v);
+        QVERIFY(t.has_value());
+        // Text the trainer never saw still compresses well below one token per byte.
+        const std::string prose = "The person who writes the tests reads the answer and checks the model.";
+        const auto ids = t->encode(prose);
+        QVERIFY2(ids.size() * 3 < prose.size(), std::to_string(ids.size()).c_str());
+        QCOMPARE(*t->decode(ids), prose);
+        QCOMPARE(t->encode("<｜User｜>", true), std::vector<TokenId>{TokenId(1024 - specials.size())});
+    }
+
+    void builtinVocabularyIsDeterministicAndNested() {
+        const Vocabulary small = builtinVocabulary(1024), large = builtinVocabulary(2048);
+        QVERIFY(small.tokens == builtinVocabulary(1024).tokens);
+        QVERIFY(small.merges == builtinVocabulary(1024).merges);
+        QVERIFY(small.merges.size() <= large.merges.size());
+        QVERIFY(std::equal(small.merges.begin(), small.merges.end(), large.merges.begin()));
+    }
+
+    void builtinVocabularyRoundTripsThroughTokenizerJson() {
+        for (std::int64_t size : {std::int64_t(1024), std::int64_t(32768)}) {
+            const Vocabulary v = builtinVocabulary(size);
+            const std::string json = toTokenizerJson(v);
+            auto fromJson = Tokenizer::fromJson(json, "built-in tokenizer.json");
+            QVERIFY2(fromJson.has_value(), fromJson ? "" : fromJson.error().message.c_str());
+            auto fromVocab = Tokenizer::fromVocabulary(v);
+            QVERIFY(fromVocab.has_value());
+            const Vocabulary& back = fromJson->vocabulary();
+            QVERIFY(back.tokens == v.tokens);
+            QVERIFY(back.types == v.types);
+            QVERIFY(back.merges == v.merges);
+            QCOMPARE(back.bosId, v.bosId);
+            QCOMPARE(back.eosId, v.eosId);
+            QCOMPARE(back.padId, v.padId);
+            QCOMPARE(back.preTokenizer, v.preTokenizer);
+            for (const auto& text : m_corpus) {
+                for (bool special : {false, true}) {
+                    const auto ids = fromVocab->encode(text, special);
+                    QVERIFY(fromJson->encode(text, special) == ids);
+                    QCOMPARE(*fromVocab->decode(ids), text);
+                }
+            }
+        }
+    }
+
     void malformedJsonIsAnError() {
         QVERIFY(!Tokenizer::fromJson("{not json", "x.json").has_value());
         QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":0},"merges":["a b"]}})", "x.json").has_value());

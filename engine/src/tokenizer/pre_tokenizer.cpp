@@ -31,7 +31,10 @@ const std::vector<std::string>& PreTokenizer::deepseekV3Patterns() {
     static const std::vector<std::string> p = {
         R"(\p{N}{1,3})",
         "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+",
-        R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
+        // Spelled as in DeepSeek's tokenizer.json (CR and LF as raw characters), so that a file
+        // carrying these exact patterns is recognised as "deepseek-v3".
+        "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+"
+        "| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
     };
     return p;
 }

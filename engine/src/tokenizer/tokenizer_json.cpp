@@ -151,8 +151,8 @@ Result<Vocabulary> readTokenizerJson(const std::filesystem::path& tokenizerJson)
 
 namespace {
 
-nlohmann::ordered_json preTokenizerJson(const std::string& name) {
-    using oj = nlohmann::ordered_json;
+nlohmann::json preTokenizerJson(const std::string& name) {
+    using oj = nlohmann::json;  // sorted keys: ordered_json inserts in O(n)
     oj byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
                     {"use_regex", name == "gpt2"}};
     if (name == "gpt2") return byteLevel;
@@ -166,7 +166,7 @@ nlohmann::ordered_json preTokenizerJson(const std::string& name) {
 }  // namespace
 
 std::string toTokenizerJson(const Vocabulary& vocab) {
-    using oj = nlohmann::ordered_json;
+    using oj = nlohmann::json;  // sorted keys: ordered_json inserts in O(n)
     oj added = oj::array();
     oj vocabJson = oj::object();
     for (std::size_t id = 0; id < vocab.tokens.size(); ++id) {
@@ -194,7 +194,7 @@ std::string toTokenizerJson(const Vocabulary& vocab) {
                      {"end_of_word_suffix", nullptr}, {"fuse_unk", false},
                      {"byte_fallback", false}, {"ignore_merges", false},
                      {"vocab", vocabJson},     {"merges", vocab.merges}};
-    return root.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return root.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace atelier::engine
