@@ -56,10 +56,9 @@ void BpeModel::encodeWord(std::string_view word, std::vector<TokenId>& out) cons
         merge(word, out);
         return;
     }
-    const std::string key(word);
     {
         std::lock_guard lock(m_cache->mutex);
-        auto it = m_cache->words.find(key);
+        auto it = m_cache->words.find(word);
         if (it != m_cache->words.end()) {
             out.insert(out.end(), it->second.begin(), it->second.end());
             return;
@@ -69,7 +68,7 @@ void BpeModel::encodeWord(std::string_view word, std::vector<TokenId>& out) cons
     merge(word, out);
     std::lock_guard lock(m_cache->mutex);
     if (m_cache->words.size() >= kMaxCachedWords) m_cache->words.clear();  // bound the memory
-    m_cache->words.emplace(key, std::vector<TokenId>(out.begin() + std::ptrdiff_t(first), out.end()));
+    m_cache->words.emplace(std::string(word), std::vector<TokenId>(out.begin() + std::ptrdiff_t(first), out.end()));
 }
 
 void BpeModel::merge(std::string_view word, std::vector<TokenId>& out) const {

@@ -32,9 +32,14 @@ public:
     std::optional<TokenId> find(std::string_view tokenText) const;
 
 private:
+    // Looks words up by string_view without building a std::string on a hit.
+    struct WordHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
     struct Cache {
         std::mutex mutex;
-        std::unordered_map<std::string, std::vector<TokenId>> words;  // guarded by mutex
+        std::unordered_map<std::string, std::vector<TokenId>, WordHash, std::equal_to<>> words;  // guarded by mutex
     };
     void merge(std::string_view word, std::vector<TokenId>& out) const;
 
