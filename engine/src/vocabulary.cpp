@@ -1,7 +1,10 @@
 #include "atelier/engine/vocabulary.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
+
+#include "tokenizer/bpe_trainer.h"
 
 namespace atelier::engine {
 
@@ -53,8 +56,15 @@ Vocabulary builtinVocabulary(std::int64_t vocabSize) {
     const auto& specials = deepseekV4SpecialTokens();
     const std::int64_t fill = vocabSize - std::int64_t(v.tokens.size()) - std::int64_t(specials.size());
     assert(fill >= 0);
-    // Until merges are learned, the remaining slots are unused placeholders.
-    for (std::int64_t i = 0; i < fill; ++i)
+    // Merges learned once per process from the built-in text (greedy BPE: the first k merges
+    // of a long run are those of a short one, so every size takes a prefix of the same run).
+    static const LearnedMerges learned = learnBpeMerges(builtinTrainingText(), std::size_t(1) << 17);
+    const std::size_t newTokens = std::min(learned.newTokens.size(), std::size_t(fill));
+    for (std::size_t i = 0; i < newTokens; ++i) add(learned.newTokens[i], TokenType::Normal);
+    for (std::size_t i = 0; i < learned.merges.size() && learned.tokensAfter[i] <= newTokens; ++i)
+        v.merges.push_back(learned.merges[i]);
+    // When the text has no more pairs to merge, the remaining slots are unused placeholders.
+    for (std::int64_t i = std::int64_t(newTokens); i < fill; ++i)
         add("<｜place▁holder▁no▁" + std::to_string(i) + "｜>", TokenType::Unused);
     for (const auto& s : specials)
         add(s, s.rfind("<｜", 0) == 0 || s == "｜DSML｜" || s.front() == '<' ? TokenType::Control

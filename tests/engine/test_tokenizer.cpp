@@ -1,0 +1,262 @@
+// ctest-labels: unit
+// ctest-libs: z
+// The tokenizer against Hugging Face: ids identical to the JS port of HF tokenizers on
+// DeepSeek V3's real tokenizer.json (tests/data/tokenizer/), byte-exact round trips (also for
+// invalid UTF-8), the streaming detokenizer, special-token handling, and the built-in vocabulary.
+
+#include <QtTest>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include "atelier/engine/tokenizer.h"
+
+using namespace atelier::engine;
+
+namespace {
+
+const std::string kDataDir = std::string(ATELIER_SOURCE_DIR) + "/tests/data/tokenizer/";
+
+std::string readGzip(const std::string& path) {
+    std::string out;
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) return out;
+    char buf[1 << 16];
+    int n;
+    while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, std::size_t(n));
+    gzclose(f);
+    return out;
+}
+
+nlohmann::json readJson(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return nlohmann::json::parse(in);
+}
+
+// True when `s` is well-formed UTF-8 (what a streamed chunk of valid text must be).
+bool isValidUtf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return false;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += n;
+    }
+    return true;
+}
+
+std::string randomBytes(std::mt19937& rng, std::size_t maxLen) {
+    std::uniform_int_distribution<std::size_t> len(0, maxLen);
+    std::uniform_int_distribution<int> byte(0, 255), kind(0, 3);
+    const char* pieces[] = {" the", "\n\n", "  ", "中文", "é", "😀", "123", "<｜User｜>"};
+    std::string s;
+    const std::size_t n = len(rng);
+    while (s.size() < n) {
+        if (kind(rng) == 0) s += pieces[std::size_t(byte(rng)) % 8];
+        else s.push_back(char(byte(rng)));
+    }
+    return s;
+}
+
+std::string streamAll(const Tokenizer& t, const std::vector<TokenId>& ids, bool& chunksValid) {
+    StreamingDetokenizer stream(t);
+    std::string all;
+    chunksValid = true;
+    for (TokenId id : ids) {
+        const std::string chunk = stream.push(id);
+        chunksValid = chunksValid && isValidUtf8(chunk);
+        all += chunk;
+    }
+    return all + stream.flush();
+}
+
+}  // namespace
+
+class TestTokenizer : public QObject {
+    Q_OBJECT
+
+    std::optional<Tokenizer> m_deepseek;
+    std::vector<std::string> m_corpus;
+
+private slots:
+    void initTestCase() {
+        const std::string json = readGzip(kDataDir + "deepseek_v3_tokenizer.json.gz");
+        QVERIFY2(!json.empty(), "cannot read deepseek_v3_tokenizer.json.gz");
+        auto t = Tokenizer::fromJson(json, "deepseek_v3_tokenizer.json");
+        QVERIFY2(t.has_value(), t ? "" : t.error().message.c_str());
+        m_deepseek = std::move(*t);
+        m_corpus = readJson(kDataDir + "corpus.json").get<std::vector<std::string>>();
+        QVERIFY(m_corpus.size() > 100);
+    }
+
+    void idsMatchHuggingFaceOnCorpus() {
+        const auto expected = readJson(kDataDir + "expected_ids.json");
+        QCOMPARE(expected.size(), m_corpus.size());
+        for (std::size_t i = 0; i < m_corpus.size(); ++i) {
+            const auto withSpecial = expected[i]["special"].get<std::vector<TokenId>>();
+            const auto plain = expected[i]["plain"].get<std::vector<TokenId>>();
+            const QByteArray what = QByteArray("corpus entry ") + QByteArray::number(qulonglong(i)) + ": " +
+                                    QByteArray::fromStdString(m_corpus[i]).left(80);
+            QVERIFY2(m_deepseek->encode(m_corpus[i], true) == withSpecial, what.constData());
+            QVERIFY2(m_deepseek->encode(m_corpus[i], false) == plain, what.constData());
+        }
+    }
+
+    void vocabularyFacts() {
+        QCOMPARE(m_deepseek->vocabSize(), std::int64_t(128815));
+        QCOMPARE(m_deepseek->bosId(), 0);
+        QCOMPARE(m_deepseek->eosId(), 1);
+        QCOMPARE(m_deepseek->tokenId("<｜User｜>").value_or(-1), 128803);
+        QVERIFY(m_deepseek->isSpecial(0));
+        QVERIFY(!m_deepseek->isSpecial(128803));  // <｜User｜> is a non-special added token in V3
+        QCOMPARE(std::string(m_deepseek->tokenBytes(*m_deepseek->tokenId("Ġthe"))), std::string(" the"));
+    }
+
+    void decodeInvertsEncodeOnCorpus() {
+        for (const auto& text : m_corpus) {
+            for (bool special : {false, true}) {
+                auto decoded = m_deepseek->decode(m_deepseek->encode(text, special));
+                QVERIFY(decoded.has_value());
+                QCOMPARE(*decoded, text);
+            }
+        }
+    }
+
+    void randomByteStringsRoundTrip() {
+        std::mt19937 rng(7);
+        for (int i = 0; i < 300; ++i) {
+            const std::string s = randomBytes(rng, 120);
+            auto decoded = m_deepseek->decode(m_deepseek->encode(s, i % 2 == 0));
+            QVERIFY(decoded.has_value());
+            QVERIFY2(*decoded == s, ("random string " + std::to_string(i)).c_str());
+        }
+    }
+
+    void streamingEqualsWholeDecode() {
+        std::mt19937 rng(11);
+        for (const auto& text : m_corpus) {
+            const auto ids = m_deepseek->encode(text, true);
+            bool chunksValid = false;
+            QCOMPARE(streamAll(*m_deepseek, ids, chunksValid), *m_deepseek->decode(ids));
+            QVERIFY2(chunksValid, "a streamed chunk of valid UTF-8 text split a character");
+        }
+        for (int i = 0; i < 200; ++i) {
+            const auto ids = m_deepseek->encode(randomBytes(rng, 80));
+            bool chunksValid = false;
+            QCOMPARE(streamAll(*m_deepseek, ids, chunksValid), *m_deepseek->decode(ids));
+        }
+    }
+
+    void streamingHoldsBackSplitCharacter() {
+        // "😀" is 4 bytes; byte tokens deliver it one byte at a time.
+        const std::string emoji = "\xF0\x9F\x98\x80";
+        StreamingDetokenizer stream(*m_deepseek);
+        std::string out;
+        for (int i = 0; i < 3; ++i) {
+            const auto id = m_deepseek->tokenId(byteToUnicode(std::uint8_t(emoji[std::size_t(i)])));
+            QVERIFY(id.has_value());
+            QCOMPARE(stream.push(*id), std::string());
+        }
+        QCOMPARE(stream.push(*m_deepseek->tokenId(byteToUnicode(0x80))), emoji);
+        QCOMPARE(stream.flush(), std::string());
+    }
+
+    void specialTokensOnlyWithSpecial() {
+        const std::string text = "<｜begin▁of▁sentence｜>hi<｜User｜>";
+        const auto with = m_deepseek->encode(text, true);
+        const auto without = m_deepseek->encode(text, false);
+        QCOMPARE(with.front(), 0);
+        QCOMPARE(with.back(), 128803);
+        for (TokenId id : without) QVERIFY(!m_deepseek->isSpecial(id));
+        QCOMPARE(without.back(), 128803);  // non-special added tokens are always matched
+        QCOMPARE(*m_deepseek->decode(without), text);
+    }
+
+    void decodeRejectsUnknownIds() {
+        const std::vector<TokenId> ids = {5, 999999};
+        auto r = m_deepseek->decode(ids);
+        QVERIFY(!r.has_value());
+        QVERIFY(r.error().message.find("position 1") != std::string::npos);
+    }
+
+    void vocabularyPathMatchesJsonPath() {
+        // What a GGUF carries (tokenizer.ggml.*) must tokenize exactly like the tokenizer.json.
+        const Vocabulary& v = m_deepseek->vocabulary();
+        QCOMPARE(v.preTokenizer, std::string("deepseek-v3"));
+        auto t = Tokenizer::fromVocabulary(v);
+        QVERIFY(t.has_value());
+        for (const auto& text : m_corpus) {
+            QVERIFY(t->encode(text, true) == m_deepseek->encode(text, true));
+            QVERIFY(t->encode(text, false) == m_deepseek->encode(text, false));
+        }
+    }
+
+    void builtinVocabularyLayoutAndRealMerges() {
+        const Vocabulary v = builtinVocabulary(1024);
+        QCOMPARE(v.tokens.size(), std::size_t(1024));
+        QCOMPARE(v.tokens[0], std::string("<｜begin▁of▁sentence｜>"));
+        QCOMPARE(v.tokens[1], std::string("<｜end▁of▁sentence｜>"));
+        for (int b = 0; b < 256; ++b) QCOMPARE(v.tokens[std::size_t(3 + b)], byteToUnicode(std::uint8_t(b)));
+        const auto& specials = deepseekV4SpecialTokens();
+        for (std::size_t i = 0; i < specials.size(); ++i)
+            QCOMPARE(v.tokens[1024 - specials.size() + i], specials[i]);
+        for (auto type : v.types) QVERIFY(type != TokenType::Unused);  // 1024 is filled by merges
+        QVERIFY(v.merges.size() >= 1024 - 259 - specials.size());
+        auto t = Tokenizer::fromVocabulary(v);
+        QVERIFY(t.has_value());
+        // Text the trainer never saw still compresses well below one token per byte.
+        const std::string prose = "The person who writes the tests reads the answer and checks the model.";
+        const auto ids = t->encode(prose);
+        QVERIFY2(ids.size() * 3 < prose.size(), std::to_string(ids.size()).c_str());
+        QCOMPARE(*t->decode(ids), prose);
+        QCOMPARE(t->encode("<｜User｜>", true), std::vector<TokenId>{TokenId(1024 - specials.size())});
+    }
+
+    void builtinVocabularyIsDeterministicAndNested() {
+        const Vocabulary small = builtinVocabulary(1024), large = builtinVocabulary(2048);
+        QVERIFY(small.tokens == builtinVocabulary(1024).tokens);
+        QVERIFY(small.merges == builtinVocabulary(1024).merges);
+        QVERIFY(small.merges.size() <= large.merges.size());
+        QVERIFY(std::equal(small.merges.begin(), small.merges.end(), large.merges.begin()));
+    }
+
+    void builtinVocabularyRoundTripsThroughTokenizerJson() {
+        for (std::int64_t size : {std::int64_t(1024), std::int64_t(32768)}) {
+            const Vocabulary v = builtinVocabulary(size);
+            const std::string json = toTokenizerJson(v);
+            auto fromJson = Tokenizer::fromJson(json, "built-in tokenizer.json");
+            QVERIFY2(fromJson.has_value(), fromJson ? "" : fromJson.error().message.c_str());
+            auto fromVocab = Tokenizer::fromVocabulary(v);
+            QVERIFY(fromVocab.has_value());
+            const Vocabulary& back = fromJson->vocabulary();
+            QVERIFY(back.tokens == v.tokens);
+            QVERIFY(back.types == v.types);
+            QVERIFY(back.merges == v.merges);
+            QCOMPARE(back.bosId, v.bosId);
+            QCOMPARE(back.eosId, v.eosId);
+            QCOMPARE(back.padId, v.padId);
+            QCOMPARE(back.preTokenizer, v.preTokenizer);
+            for (const auto& text : m_corpus) {
+                for (bool special : {false, true}) {
+                    const auto ids = fromVocab->encode(text, special);
+                    QVERIFY(fromJson->encode(text, special) == ids);
+                    QCOMPARE(*fromVocab->decode(ids), text);
+                }
+            }
+        }
+    }
+
+    void malformedJsonIsAnError() {
+        QVERIFY(!Tokenizer::fromJson("{not json", "x.json").has_value());
+        QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":0},"merges":["a b"]}})", "x.json").has_value());
+        QVERIFY(!Tokenizer::fromFile("/nonexistent/tokenizer.json").has_value());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestTokenizer)
+#include "test_tokenizer.moc"
