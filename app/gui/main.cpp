@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     logging.dataDir = atelier::app::resolveDataDir(parser.value(dataDir).toStdString());
     atelier::app::setupLogging(logging);
 
-    atelier::ui::MainWindow window;
+    atelier::ui::MainWindow window(QString::fromStdString(logging.dataDir.string()));
     window.show();
     if (parser.isSet(screenshot)) {
         const QString path = parser.value(screenshot);

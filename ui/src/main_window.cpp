@@ -14,13 +14,15 @@
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
-#include <QStandardItemModel>
+#include <QThread>
 #include <QStatusBar>
 #include <QTextBrowser>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 #include "atelier/ui/about_dialog.h"
+#include "atelier/ui/session_list_model.h"
+#include "store_worker.h"
 #include "atelier/version.h"
 
 namespace atelier::ui {
@@ -38,7 +40,7 @@ QDockWidget* makeDock(QMainWindow* window, const QString& title, const QString& 
 
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(parent) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("Atelier"));
     setWindowIcon(QIcon(QStringLiteral(":/atelier/icons/atelier.svg")));
@@ -49,6 +51,31 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
     statusBar()->addPermanentWidget(m_modelStatus);
     resize(1280, 800);
+
+    if (!dataDir.isEmpty()) {
+        // The store lives on its own thread; the GUI only exchanges queued signals with it.
+        m_storeThread = new QThread(this);
+        m_storeThread->setObjectName(QStringLiteral("store"));
+        auto* worker = new StoreWorker;
+        worker->moveToThread(m_storeThread);
+        connect(m_storeThread, &QThread::finished, worker, &QObject::deleteLater);
+        connect(this, &MainWindow::openStoreRequested, worker, &StoreWorker::open);
+        connect(this, &MainWindow::reloadSessionsRequested, worker, &StoreWorker::reload);
+        connect(worker, &StoreWorker::sessionsLoaded, m_sessionModel, &SessionListModel::setSessions);
+        connect(worker, &StoreWorker::sessionsLoaded, this, [this] { m_sessionTree->expandAll(); });
+        connect(worker, &StoreWorker::failed, this, [this](const QString& message) {
+            statusBar()->showMessage(tr("Sessions unavailable: %1").arg(message));
+        });
+        m_storeThread->start();
+        emit openStoreRequested(dataDir + QStringLiteral("/atelier.db"));
+    }
+}
+
+MainWindow::~MainWindow() {
+    if (m_storeThread) {
+        m_storeThread->quit();
+        m_storeThread->wait();
+    }
 }
 
 void MainWindow::buildCentralArea() {
@@ -100,10 +127,8 @@ void MainWindow::buildDocks() {
     m_sessionSearch->setPlaceholderText(tr("Search sessions"));
     m_sessionSearch->setClearButtonEnabled(true);
     sessionsLayout->addWidget(m_sessionSearch);
-    m_sessionModel = new QStandardItemModel(this);
-    m_sessionModel->setHorizontalHeaderLabels({tr("Sessions")});
-    m_sessionModel->appendRow(new QStandardItem(tr("Favourites")));
-    m_sessionModel->appendRow(new QStandardItem(tr("Recent")));
+    m_sessionModel = new SessionListModel(this);
+    m_sessionModel->setSessions({});
     auto* proxy = new QSortFilterProxyModel(this);
     proxy->setSourceModel(m_sessionModel);
     proxy->setRecursiveFilteringEnabled(true);
