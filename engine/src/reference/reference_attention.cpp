@@ -97,9 +97,7 @@ Vec sinkAttention(std::span<const double> q, const std::vector<const Vec*>& entr
     Vec z(entries.size());
     double mx = sink;
     for (std::size_t j = 0; j < entries.size(); ++j) {
-        double s = 0.0;
-        for (std::size_t i = 0; i < q.size(); ++i) s += q[i] * (*entries[j])[i];
-        z[j] = s * scale;
+        z[j] = dot(q, *entries[j]) * scale;
         mx = std::max(mx, z[j]);
     }
     double den = std::exp(sink - mx);

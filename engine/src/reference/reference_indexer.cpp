@@ -29,10 +29,6 @@ Rows indexerQueries(const Context& ctx, const IndexerWeights& w, std::span<const
     return q;
 }
 
-double dot(std::span<const double> a, std::span<const double> b) {
-    return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
 }  // namespace
 
 std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWeights& w,

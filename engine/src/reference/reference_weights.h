@@ -26,6 +26,8 @@ struct Matrix {
     const double* row(std::int64_t r) const { return w.data() + r * cols; }
 };
 
+// Σ_i a[i]·b[i] (equal sizes).
+double dot(std::span<const double> a, std::span<const double> b);
 // y[r - begin] = Σ_k W[r,k]·x[k] for r in [begin, end): the plain product.
 Vec matVec(const Matrix& m, std::span<const double> x, std::int64_t begin, std::int64_t end);
 // The whole product with the Release simulation of `m.fp8Product` when `release`.
