@@ -30,6 +30,7 @@ void queryPath(const Context& ctx, const AttentionWeights& w, std::span<const do
     for (std::size_t h = 0; h < std::size_t(c.nHeads); ++h) {
         const std::span<const double> raw(all.data() + h * hd, hd);
         Vec qh = rmsNorm(raw, {}, c.normEps);
+        if (ctx.release) bf16Round(qh);  // normalised in place in the bf16 q tensor
         applyRope(std::span(qh).last(r), freqs, double(p), false);
         if (ctx.release) bf16Round(qh);  // the attention kernel reads bf16
         heads.push_back(std::move(qh));

@@ -96,8 +96,12 @@ Rows compressEntries(const Context& ctx, const CompressorWeights& w, const Rows&
                 bf16Round(rope);
             }
         } else {
+            if (ctx.release) bf16Round(rope);
             hadamard(e);
-            if (ctx.release) fp4Simulate(e, 32);
+            if (ctx.release) {
+                bf16Round(e);  // the rotation reads and writes bf16
+                fp4Simulate(e, 32);
+            }
         }
         out.push_back(std::move(e));
     }

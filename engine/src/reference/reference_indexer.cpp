@@ -22,8 +22,12 @@ Rows indexerQueries(const Context& ctx, const IndexerWeights& w, std::span<const
     for (std::size_t h = 0; h < std::size_t(c.indexNHeads); ++h) {
         Vec qh(all.begin() + std::ptrdiff_t(h * ci), all.begin() + std::ptrdiff_t((h + 1) * ci));
         applyRope(std::span(qh).last(r), freqs, double(p), false);
+        if (ctx.release) bf16Round(qh);
         hadamard(qh);
-        if (ctx.release) fp4Simulate(qh, 32);
+        if (ctx.release) {
+            bf16Round(qh);  // the rotation reads and writes bf16
+            fp4Simulate(qh, 32);
+        }
         q.push_back(std::move(qh));
     }
     return q;
@@ -43,6 +47,7 @@ std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWei
         if (visible == 0) continue;
         const Rows q = indexerQueries(ctx, w, cQ[p], p, freqs);
         Vec hw = matVec(w.weightsProj, xs[p], 0, w.weightsProj.rows);  // [n_I]
+        if (ctx.release) bf16Round(hw);  // a bf16 Linear in the reference
         for (double& v : hw) v *= weightScale;
         Vec score(visible, 0.0);
         for (std::size_t s = 0; s < visible; ++s)

@@ -12,6 +12,11 @@
 namespace atelier::engine::reference {
 namespace {
 
+// Spec §8.2 (and the task) clamp the shared expert like the routed ones. The preview's
+// inference/model.py builds it without swiglu_limit ("# no swiglu_limit"); flip this if the spec
+// is corrected.
+constexpr bool kClampSharedExpert = true;
+
 double softplus(double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); }
 
 // Expert indices: tid2eid[token] on hash layers, else the k largest s + bias (ties: lower index).
@@ -35,8 +40,8 @@ std::vector<std::size_t> routeExperts(const ModelConfig& c, int layer, const Moe
 
 // W2·(weight·(silu(min(W1x, L)) ⊙ clamp(W3x, ±L))): [d].
 Vec expertForward(const Context& ctx, const ExpertWeights& e, std::span<const double> x,
-                  double weight) {
-    const double limit = ctx.config.swigluLimit;
+                  double weight, bool clamp) {
+    const double limit = clamp ? double(ctx.config.swigluLimit) : 0.0;
     Vec g = linear(e.w1, x, ctx.release);
     const Vec u = linear(e.w3, x, ctx.release);
     Vec a(g.size());
@@ -63,9 +68,9 @@ Vec moeForward(const Context& ctx, int layer, const MoeWeights& w, std::span<con
     double sum = 0.0;
     for (std::size_t e : idx) sum += s[e];
 
-    Vec y = expertForward(ctx, w.shared, x, 1.0);
+    Vec y = expertForward(ctx, w.shared, x, 1.0, kClampSharedExpert);
     for (std::size_t e : idx) {
-        const Vec ye = expertForward(ctx, w.experts[e], x, s[e] / sum * c.routeScale);
+        const Vec ye = expertForward(ctx, w.experts[e], x, s[e] / sum * c.routeScale, true);
         for (std::size_t i = 0; i < y.size(); ++i) y[i] += ye[i];
     }
     if (ctx.release) bf16Round(y);
