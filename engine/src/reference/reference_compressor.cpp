@@ -22,7 +22,7 @@ TokenRows projectTokens(const CompressorWeights& w, const Rows& xs, std::size_t 
     for (std::size_t p = 0; p < tokens; ++p) {
         t.k.push_back(matVec(w.wkv, xs[p], 0, w.wkv.rows));
         Vec z = matVec(w.wgate, xs[p], 0, w.wgate.rows);
-        const double* ape = w.ape.row(std::int64_t(p % std::size_t(ratio)));
+        const float* ape = w.ape.row(std::int64_t(p % std::size_t(ratio)));
         for (std::size_t ch = 0; ch < z.size(); ++ch) z[ch] += ape[ch];
         t.z.push_back(std::move(z));
     }
