@@ -141,6 +141,27 @@ private slots:
         QVERIFY(!changedAt129({0, 0, 0, 0, 0}));     // windows alone do not
     }
 
+    void compressedEntriesAreInvisibleUntilTheirBlockCloses() {
+        // Entry i is visible from position ratio·(i+1) − 1 (spec §5.1): before that a query sees
+        // only its window and the sink, so the compressor's weights cannot matter yet.
+        const auto& w = tinyWeights();
+        const auto tokens = prompt(128, 13);
+        const Logits base = run(w, tokens, Numerics::Plain);
+        for (const auto& [layer, firstVisible] : {std::pair{1, 3}, std::pair{2, 127}}) {
+            const std::string name =
+                "layers." + std::to_string(layer) + ".attn.compressor.wkv.weight";
+            const auto edited = copyWeights(w, w.config(), [&](const TensorView& t, DType&, auto& bytes) {
+                if (t.name != name) return;
+                auto* f = reinterpret_cast<float*>(bytes.data());
+                for (std::size_t i = 0; i < bytes.size() / 4; ++i) f[i] = -2.0f * f[i];
+            });
+            const Logits changed = run(*edited, tokens, Numerics::Plain);
+            for (std::size_t p = 0; p < std::size_t(firstVisible); ++p) QCOMPARE(changed[p], base[p]);
+            QVERIFY2(changed[std::size_t(firstVisible)] != base[std::size_t(firstVisible)],
+                     qPrintable(QString::fromStdString(name)));
+        }
+    }
+
     void hashLayersRouteThroughTid2eid() {
         // Layer 0 is hash-routed: rewriting token X's tid2eid row changes the logits of a
         // prompt containing X and leaves a prompt without X bit-identical.

@@ -11,7 +11,7 @@
 
 #include "atelier/engine/result.h"
 #include "atelier/engine/weight_source.h"
-#include "reference/reference_math.h"
+#include "reference_math.h"
 
 namespace atelier::engine::reference {
 
