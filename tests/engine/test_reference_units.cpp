@@ -13,6 +13,7 @@
 #include "../../engine/src/reference/reference_layers.h"
 #include "../../engine/src/reference/reference_math.h"
 #include "atelier/engine/model_config.h"
+#include "atelier/engine/weight_source.h"
 
 using namespace atelier::engine;
 using namespace atelier::engine::reference;
@@ -324,6 +325,43 @@ private slots:
                              qPrintable(QString("ratio %1 entry %2 ch %3").arg(ratio).arg(i).arg(ch)));
             }
         }
+    }
+
+    void topkPrefersTheLowerIndexOnTies() {
+        const Vec s{1.0, 3.0, 3.0, 2.0, 3.0};
+        QCOMPARE(topkIndices(s, 2), (std::vector<int>{1, 2}));
+        QCOMPARE(topkIndices(s, 4), (std::vector<int>{1, 2, 3, 4}));
+        QCOMPARE(topkIndices(s, 9), (std::vector<int>{0, 1, 2, 3, 4}));  // min(k, #visible)
+        QCOMPARE(topkIndices(Vec{0.0, 0.0, 0.0}, 1), (std::vector<int>{0}));
+    }
+
+    void indexerSelectsTopkOfTheVisibleEntries() {
+        // Tiny model layer 1 (CSA, top-4) on random inputs: each query p gets
+        // min(4, floor((p+1)/4)) distinct entries, all already closed.
+        const auto weights = randomWeights(*presetConfig("tiny"), 5);
+        const auto layer = loadLayer(*weights, 1);
+        QVERIFY(layer.has_value() && layer->attn.indexer.has_value());
+        const Context ctx{weights->config(), true};
+        Rows xs, cq;
+        for (unsigned t = 0; t < 40; ++t) {
+            xs.push_back(randomVec(256, 300 + t));
+            cq.push_back(randomVec(128, 400 + t));
+        }
+        const auto sel = indexerSelect(ctx, *layer->attn.indexer, xs, cq,
+                                       layerRopeFrequencies(ctx.config, 1));
+        for (std::size_t p = 0; p < xs.size(); ++p) {
+            const std::size_t visible = (p + 1) / 4;
+            QCOMPARE(sel[p].size(), std::min<std::size_t>(4, visible));
+            for (std::size_t j = 0; j < sel[p].size(); ++j) {
+                QVERIFY(sel[p][j] >= 0 && std::size_t(sel[p][j]) < visible);
+                if (j) QVERIFY(sel[p][j] > sel[p][j - 1]);
+            }
+        }
+        // The scores decide: some query with more than 4 entries keeps a later one.
+        bool scored = false;
+        for (std::size_t p = 20; p < xs.size(); ++p)
+            scored = scored || sel[p] != std::vector<int>{0, 1, 2, 3};
+        QVERIFY(scored);
     }
 
     void rmsNormMatchesTheFormula() {

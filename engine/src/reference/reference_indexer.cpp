@@ -35,6 +35,17 @@ Rows indexerQueries(const Context& ctx, const IndexerWeights& w, std::span<const
 
 }  // namespace
 
+std::vector<int> topkIndices(std::span<const double> scores, std::size_t k) {
+    std::vector<int> order(scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return scores[std::size_t(a)] > scores[std::size_t(b)];
+    });
+    order.resize(std::min(k, order.size()));
+    std::sort(order.begin(), order.end());
+    return order;
+}
+
 std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWeights& w,
                                             const Rows& xs, const Rows& cQ,
                                             std::span<const double> freqs) {
@@ -53,13 +64,7 @@ std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWei
         for (std::size_t s = 0; s < visible; ++s)
             for (std::size_t h = 0; h < q.size(); ++h)
                 score[s] += hw[h] * std::max(0.0, dot(q[h], keys[s]));
-        std::vector<int> order(visible);
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](int a, int b) { return score[std::size_t(a)] > score[std::size_t(b)]; });
-        order.resize(std::min(visible, std::size_t(c.indexTopk)));
-        std::sort(order.begin(), order.end());
-        selected[p] = std::move(order);
+        selected[p] = topkIndices(score, std::size_t(c.indexTopk));
     }
     return selected;
 }

@@ -86,6 +86,10 @@ void applyRope(std::span<double> x, std::span<const double> freqs, double pos, b
 // Sinkhorn projection of an n×n logit matrix (row-major), in the kernel order of §3 step 5.
 Vec sinkhorn(std::span<const double> logits, int n, int iters, double eps);
 
+// The indices of the k largest scores (k clamped to the size), ties broken by the lower index,
+// returned in ascending index order. Used by the indexer's top-k and the MoE router.
+std::vector<int> topkIndices(std::span<const double> scores, std::size_t k);
+
 // ---- attention pieces ----------------------------------------------------------------------
 
 // o = Σ_j exp(z_j)·e_j / (Σ_j exp(z_j) + exp(sink)), z_j = (q·e_j)·scale (§4.3). Values are the

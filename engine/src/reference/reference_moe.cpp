@@ -29,12 +29,9 @@ std::vector<std::size_t> routeExperts(const ModelConfig& c, int layer, const Moe
             idx.push_back(std::size_t(w.tid2eid[std::size_t(token) * k + j]));
         return idx;
     }
-    idx.resize(s.size());
-    std::iota(idx.begin(), idx.end(), std::size_t(0));
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-        return s[a] + w.bias[a] > s[b] + w.bias[b];
-    });
-    idx.resize(k);
+    Vec biased(s.size());
+    for (std::size_t e = 0; e < s.size(); ++e) biased[e] = s[e] + w.bias[e];
+    for (int e : topkIndices(biased, k)) idx.push_back(std::size_t(e));
     return idx;
 }
 
