@@ -12,9 +12,9 @@
 namespace atelier::engine::reference {
 namespace {
 
-// Spec §8.2 (and the task) clamp the shared expert like the routed ones. The preview's
-// inference/model.py builds it without swiglu_limit ("# no swiglu_limit"); flip this if the spec
-// is corrected.
+// Spec §8.2 clamps the shared expert like the routed ones. Copies of the preview's
+// inference/model.py build it without swiglu_limit ("# no swiglu_limit"); flip this if the spec
+// is corrected to match.
 constexpr bool kClampSharedExpert = true;
 
 double softplus(double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); }
