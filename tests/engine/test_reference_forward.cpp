@@ -3,12 +3,14 @@
 // causality, the §13 prompt lengths, long-range information through compressed entries,
 // hash routing through tid2eid, and the size of the Release simulations and of BF16 weights.
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 
 #include <QtTest>
 
+#include "atelier/engine/dtype.h"
 #include "atelier/engine/reference_forward.h"
 #include "atelier/engine/tensor_schema.h"
 
@@ -71,6 +73,69 @@ bool allFinite(const std::vector<float>& row) {
     for (float v : row)
         if (!std::isfinite(v)) return false;
     return true;
+}
+
+// The release scheme written by hand (spec §8.3): LinearFp8 as E4M3 with one UE8M0 scale per
+// 128x128 block, ExpertFp4 as I8-packed E2M1 pairs (even element in the low nibble) with one
+// scale per 32 elements of a row. `plain` receives the same values dequantized, as F32.
+struct ReleaseCopy {
+    std::unique_ptr<OwnedWeights> packed, plain;
+};
+
+ReleaseCopy releaseSchemeCopy(const OwnedWeights& src) {
+    const ModelConfig& c = src.config();
+    ReleaseCopy out{std::make_unique<OwnedWeights>(c), std::make_unique<OwnedWeights>(c)};
+    const auto pow2Scale = [](float amax, float maxCode) {
+        return amax > 0 ? std::exp2(std::ceil(std::log2(amax / maxCode))) : 1.0f;
+    };
+    for (const auto& spec : expectedTensors(c)) {
+        const TensorView* t = src.find(spec.name);
+        const auto* f = reinterpret_cast<const float*>(t->data);
+        std::vector<std::byte> raw(t->data, t->data + t->nbytes);
+        if (spec.role != TensorRole::LinearFp8 && spec.role != TensorRole::ExpertFp4) {
+            out.packed->add(spec.name, t->dtype, t->shape, raw);
+            out.plain->add(spec.name, t->dtype, t->shape, std::move(raw));
+            continue;
+        }
+        const bool fp4 = spec.role == TensorRole::ExpertFp4;
+        const std::int64_t rows = spec.shape[0], cols = spec.shape[1];
+        const std::int64_t bh = fp4 ? 1 : 128, bw = fp4 ? 32 : 128;
+        const std::int64_t sr = (rows + bh - 1) / bh, sc = (cols + bw - 1) / bw;
+        std::vector<std::uint8_t> codes(std::size_t(rows * cols)), scales(std::size_t(sr * sc));
+        std::vector<float> deq(std::size_t(rows * cols));
+        for (std::int64_t br = 0; br < sr; ++br)
+            for (std::int64_t bc = 0; bc < sc; ++bc) {
+                float amax = 0;
+                for (std::int64_t r = br * bh; r < std::min(rows, br * bh + bh); ++r)
+                    for (std::int64_t k = bc * bw; k < std::min(cols, bc * bw + bw); ++k)
+                        amax = std::max(amax, std::abs(f[r * cols + k]));
+                const float s = pow2Scale(amax, fp4 ? 6.0f : 448.0f);
+                scales[std::size_t(br * sc + bc)] = f32PowerOfTwoToE8m0(s);
+                for (std::int64_t r = br * bh; r < std::min(rows, br * bh + bh); ++r)
+                    for (std::int64_t k = bc * bw; k < std::min(cols, bc * bw + bw); ++k) {
+                        const auto i = std::size_t(r * cols + k);
+                        codes[i] = fp4 ? f32ToE2m1(f[i] / s) : f32ToE4m3(f[i] / s);
+                        deq[i] = (fp4 ? e2m1ToF32(codes[i]) : e4m3ToF32(codes[i])) * s;
+                    }
+            }
+        std::vector<std::byte> payload;
+        if (fp4) {
+            for (std::size_t i = 0; i < codes.size(); i += 2)
+                payload.push_back(std::byte(codes[i] | (codes[i + 1] << 4)));
+        } else {
+            for (auto b : codes) payload.push_back(std::byte(b));
+        }
+        std::string scaleName = spec.name.substr(0, spec.name.size() - 7) + ".scale";
+        out.packed->add(spec.name, fp4 ? DType::I8 : DType::F8_E4M3,
+                        {rows, fp4 ? cols / 2 : cols}, std::move(payload));
+        out.packed->add(scaleName, DType::F8_E8M0, {sr, sc},
+                        std::vector<std::byte>(reinterpret_cast<std::byte*>(scales.data()),
+                                               reinterpret_cast<std::byte*>(scales.data()) + scales.size()));
+        out.plain->add(spec.name, DType::F32, spec.shape,
+                       std::vector<std::byte>(reinterpret_cast<std::byte*>(deq.data()),
+                                              reinterpret_cast<std::byte*>(deq.data()) + 4 * deq.size()));
+    }
+    return out;
 }
 
 }  // namespace
@@ -190,6 +255,18 @@ private slots:
         qInfo("release vs plain: relative L2 difference %.4f", rel);
         QVERIFY(rel > 1e-3);  // the simulations do something
         QVERIFY(rel < 0.3);   // FP8 activations (3 mantissa bits) through 4 random layers
+    }
+
+    void releaseSchemeFilesGiveTheLogitsOfTheirValues() {
+        // FP8 block-scaled and FP4-packed tensors are decoded (weight_decode.h) to exactly the
+        // floats an F32 file of the dequantized values holds, so the logits are identical.
+        const auto copy = releaseSchemeCopy(tinyWeights());
+        QCOMPARE(copy.packed->find("layers.0.ffn.experts.3.w2.weight")->dtype, DType::I8);
+        QCOMPARE(copy.packed->find("layers.1.attn.wq_b.weight")->dtype, DType::F8_E4M3);
+        const auto t = prompt(6, 17);
+        const Logits packed = run(*copy.packed, t), plain = run(*copy.plain, t);
+        QCOMPARE(packed, plain);
+        QVERIFY(relativeDifference(packed, run(tinyWeights(), t)) > 0);  // quantization did act
     }
 
     void bf16WeightCopyGivesCloseLogits() {
