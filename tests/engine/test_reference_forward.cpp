@@ -128,12 +128,12 @@ ReleaseCopy releaseSchemeCopy(const OwnedWeights& src) {
         std::string scaleName = spec.name.substr(0, spec.name.size() - 7) + ".scale";
         out.packed->add(spec.name, fp4 ? DType::I8 : DType::F8_E4M3,
                         {rows, fp4 ? cols / 2 : cols}, std::move(payload));
+        const auto* scaleBytes = reinterpret_cast<const std::byte*>(scales.data());
+        const auto* deqBytes = reinterpret_cast<const std::byte*>(deq.data());
         out.packed->add(scaleName, DType::F8_E8M0, {sr, sc},
-                        std::vector<std::byte>(reinterpret_cast<std::byte*>(scales.data()),
-                                               reinterpret_cast<std::byte*>(scales.data()) + scales.size()));
+                        std::vector<std::byte>(scaleBytes, scaleBytes + scales.size()));
         out.plain->add(spec.name, DType::F32, spec.shape,
-                       std::vector<std::byte>(reinterpret_cast<std::byte*>(deq.data()),
-                                              reinterpret_cast<std::byte*>(deq.data()) + 4 * deq.size()));
+                       std::vector<std::byte>(deqBytes, deqBytes + 4 * deq.size()));
     }
     return out;
 }
@@ -215,13 +215,15 @@ private slots:
         for (const auto& [layer, firstVisible] : {std::pair{1, 3}, std::pair{2, 127}}) {
             const std::string name =
                 "layers." + std::to_string(layer) + ".attn.compressor.wkv.weight";
-            const auto edited = copyWeights(w, w.config(), [&](const TensorView& t, DType&, auto& bytes) {
+            const auto edit = [&](const TensorView& t, DType&, std::vector<std::byte>& bytes) {
                 if (t.name != name) return;
                 auto* f = reinterpret_cast<float*>(bytes.data());
                 for (std::size_t i = 0; i < bytes.size() / 4; ++i) f[i] = -2.0f * f[i];
-            });
+            };
+            const auto edited = copyWeights(w, w.config(), edit);
             const Logits changed = run(*edited, tokens, Numerics::Plain);
-            for (std::size_t p = 0; p < std::size_t(firstVisible); ++p) QCOMPARE(changed[p], base[p]);
+            for (std::size_t p = 0; p < std::size_t(firstVisible); ++p)
+                QCOMPARE(changed[p], base[p]);
             QVERIFY2(changed[std::size_t(firstVisible)] != base[std::size_t(firstVisible)],
                      qPrintable(QString::fromStdString(name)));
         }

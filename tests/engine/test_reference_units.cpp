@@ -1,7 +1,8 @@
 // ctest-labels: unit
 // The reference forward's spec-level primitives (model spec §13 item 5): Sinkhorn, the YaRN
 // table, interleaved RoPE, FP8/FP4 simulation, Hadamard, sink attention, per-channel pooling and
-// the compressor's block layout, each checked against a hand computation or an invariant written out here from the spec.
+// the compressor's block layout, each checked against a hand computation or an invariant
+// written out here from the spec.
 
 #include <cmath>
 #include <limits>
@@ -144,7 +145,8 @@ private slots:
                 const double ramp = (i - 15) / 10.0;
                 want = base * (1 - ramp) + base / 16 * ramp;
             }
-            QVERIFY2(std::abs(f[std::size_t(i)] - want) <= 1e-12 * base, qPrintable(QString::number(i)));
+            QVERIFY2(std::abs(f[std::size_t(i)] - want) <= 1e-12 * base,
+                     qPrintable(QString::number(i)));
         }
     }
 
@@ -232,7 +234,8 @@ private slots:
         for (std::size_t i = 0; i < want.size(); ++i) QCOMPARE(int(codes[i]), int(want[i]));
         fp4Simulate(v, 32);
         const Vec values{6, 0, 1, 1, 2, 2, 4, 4, -3, -6, 0};
-        for (std::size_t i = 0; i < values.size(); ++i) QCOMPARE(std::abs(v[i]), std::abs(values[i]));
+        for (std::size_t i = 0; i < values.size(); ++i)
+            QCOMPARE(std::abs(v[i]), std::abs(values[i]));
     }
 
     void fp4ScaleIsTheNextPowerOfTwo() {
@@ -322,7 +325,8 @@ private slots:
                 const Vec want = expectedEntry(w, xs, ratio, i, freqs[0]);
                 for (std::size_t ch = 0; ch < 4; ++ch)
                     QVERIFY2(std::abs(got[i][ch] - want[ch]) < 1e-12,
-                             qPrintable(QString("ratio %1 entry %2 ch %3").arg(ratio).arg(i).arg(ch)));
+                             qPrintable(QString("ratio %1 entry %2 ch %3")
+                                            .arg(ratio).arg(i).arg(ch)));
             }
         }
     }
