@@ -7,12 +7,14 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/weight_decode.h"
+#include "../../engine/src/model_io/hf_writer.h"
 
 using namespace atelier::engine;
 namespace fs = std::filesystem;
@@ -202,6 +204,37 @@ private slots:
         QCOMPARE((*src)->config().eosTokenId, std::int64_t(699));
         QVERIFY(validateWeights(**src));
         QCOMPARE(readFile(path("custom") / "tokenizer.json"), readFile(path("custom-tokenizer.json")));
+    }
+
+    // Shards cut at a small limit: every shard named by the index, each tensor in the shard the
+    // index says, the shard sizes within the limit unless one tensor alone exceeds it.
+    void shardedModelReadsBackLikeOneShard() {
+        const fs::path dir = path("sharded");
+        fs::create_directories(dir);
+        const std::uint64_t limit = 1 << 20;
+        QVERIFY(writeHfModel(tinyOptions(WeightScheme::BF16), dir, limit));
+        const auto index = nlohmann::json::parse(readFile(dir / "model.safetensors.index.json"));
+        std::set<std::string> shards;
+        for (const auto& [name, file] : index["weight_map"].items()) shards.insert(file.get<std::string>());
+        QVERIFY(shards.size() > 2);
+        std::uint64_t total = 0;
+        for (const auto& f : shards) {
+            QVERIFY2(fs::exists(dir / f), f.c_str());
+            total += fs::file_size(dir / f);
+        }
+        QVERIFY(index["metadata"]["total_size"].get<std::uint64_t>() < total);
+        auto src = openModel(dir);
+        QVERIFY2(src, src ? "" : src.error().message.c_str());
+        QVERIFY(validateWeights(**src));
+        auto one = openModel(path("bf16"));
+        QVERIFY(one);
+        QCOMPARE((*src)->names(), (*one)->names());
+        for (const auto& n : (*one)->names()) {
+            const TensorView* a = (*src)->find(n);
+            const TensorView* b = (*one)->find(n);
+            QCOMPARE(fs::path(a->file).filename().string(), index["weight_map"][n].get<std::string>());
+            QVERIFY2(a->nbytes == b->nbytes && std::memcmp(a->data, b->data, a->nbytes) == 0, n.c_str());
+        }
     }
 
     void refusesToOverwrite() {

@@ -83,13 +83,15 @@ std::vector<std::byte> encodeSpec(const ModelConfig& c, const TensorSpec& s, Wei
     return out;
 }
 
-// Splits the entries into shards of at most kHfShardBytes (a weight and its scale together).
-std::vector<std::vector<StoredEntry>> shard(const std::vector<StoredEntry>& entries) {
+// Splits the entries into shards of at most `limit` bytes (a weight and its scale together;
+// a tensor larger than the limit gets a shard of its own).
+std::vector<std::vector<StoredEntry>> shard(const std::vector<StoredEntry>& entries,
+                                            std::uint64_t limit) {
     std::vector<std::vector<StoredEntry>> shards(1);
     std::uint64_t bytes = 0;
     for (const auto& e : entries) {
         const std::uint64_t n = e.planned.nbytes();
-        if (!e.isScale && bytes > 0 && bytes + n > kHfShardBytes) {
+        if (!e.isScale && bytes > 0 && bytes + n > limit) {
             shards.emplace_back();
             bytes = 0;
         }
@@ -105,9 +107,10 @@ std::string shardName(std::size_t i, std::size_t count) {
     return buf;
 }
 
-Result<void> writeWeights(const CreateModelOptions& o, const ModelConfig& c, const fs::path& folder) {
+Result<void> writeWeights(const CreateModelOptions& o, const ModelConfig& c, const fs::path& folder,
+                          std::uint64_t shardBytes) {
     const auto specs = expectedTensors(c);
-    const auto shards = shard(planEntries(specs, o.scheme));
+    const auto shards = shard(planEntries(specs, o.scheme), shardBytes);
     nlohmann::ordered_json weightMap = nlohmann::ordered_json::object();
     std::uint64_t total = 0;
     for (std::size_t si = 0; si < shards.size(); ++si) {
@@ -172,13 +175,14 @@ std::string scaleName(const std::string& weightName) {
     return weightName + ".scale";
 }
 
-Result<void> writeHfModel(const CreateModelOptions& o, const fs::path& folder) {
+Result<void> writeHfModel(const CreateModelOptions& o, const fs::path& folder,
+                          std::uint64_t shardBytes) {
     ModelConfig c = o.config;
     ATELIER_TRY_VOID(writeTokenizer(o, c, folder));
     ATELIER_TRY_VOID(c.validate());
     ATELIER_TRY_VOID(writeText(folder / "config.json", hfConfigJson(c, o.scheme)));
     ATELIER_TRY_VOID(writeText(folder / "generation_config.json", hfGenerationConfigJson(c)));
-    return writeWeights(o, c, folder);
+    return writeWeights(o, c, folder, shardBytes);
 }
 
 }  // namespace atelier::engine

@@ -15,7 +15,8 @@ namespace atelier::engine {
 // Shards are cut before a tensor that would take one past this many bytes.
 inline constexpr std::uint64_t kHfShardBytes = 2'000'000'000ull;
 
-Result<void> writeHfModel(const CreateModelOptions& options, const std::filesystem::path& folder);
+Result<void> writeHfModel(const CreateModelOptions& options, const std::filesystem::path& folder,
+                          std::uint64_t shardBytes = kHfShardBytes);
 
 // The `.scale` companion's name: "x.weight" -> "x.scale" (as weight_decode's bindMatrix looks
 // it up).
