@@ -253,9 +253,13 @@ Result<void> placeTensors(const Cursor& c, GgufFile& f) {
         if (t.dataOffset % f.alignment != 0)
             return c.fail(t.infoOffset, what + " has data offset " + std::to_string(t.dataOffset) +
                                             ", not a multiple of the alignment " + std::to_string(f.alignment));
-        if (t.dataOffset > dataBytes || t.nbytes > dataBytes - t.dataOffset)
+        // ggml pads every tensor, the last one included, to the alignment and reads the padded
+        // size, so a file missing the final padding is truncated too.
+        const std::uint64_t padded = t.nbytes + (f.alignment - t.nbytes % f.alignment) % f.alignment;
+        if (t.dataOffset > dataBytes || padded > dataBytes - t.dataOffset)
             return c.fail(f.dataStart + std::min(t.dataOffset, dataBytes),
-                          what + " (" + std::to_string(t.nbytes) + " bytes at data offset " +
+                          what + " (" + std::to_string(t.nbytes) + " bytes, padded to " + std::to_string(padded) +
+                              ", at data offset " +
                               std::to_string(t.dataOffset) + ") runs past the end of the file; the data section holds " +
                               std::to_string(dataBytes) + " bytes");
         t.dataOffset += f.dataStart;
