@@ -250,6 +250,16 @@ private slots:
         QVERIFY(failsWith(e, {"deepseek4.expert_count", "type i32", "expected u32"}, fileOf().c_str()));
 
         b = good;
+        poke<std::uint32_t>(b, findString(b, "deepseek4.expert_count") + 22 + 4, 1u << 30);
+        e = openPatched(b);
+        QVERIFY(failsWith(e, {"deepseek4.expert_count", "exceeds"}, fileOf().c_str()));
+
+        b = good;  // compress_ratios: type, element type, count, then the i32 entries
+        poke<std::int32_t>(b, findString(b, "deepseek4.attention.compress_ratios") + 35 + 4 + 4 + 8, 16);
+        e = openPatched(b);
+        QVERIFY(failsWith(e, {"deepseek4.attention.compress_ratios", "holds 16"}, fileOf().c_str()));
+
+        b = good;
         b[findString(b, "deepseek4.attention.q_lora_rank") + 30] = std::byte('X');
         e = openPatched(b);
         QVERIFY(e.message.find("deepseek4.attention.q_lora_rank") != std::string::npos);

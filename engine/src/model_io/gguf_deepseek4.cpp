@@ -40,6 +40,16 @@ public:
         if (!v) return v.error();
         return *v ? std::uint32_t(std::get<std::uint64_t>((*v)->scalar)) : *def;
     }
+    // A u32 that sizes tensors: bounded so that products of sizes cannot overflow and a hostile
+    // header cannot make the tensor plan explode.
+    Result<std::uint32_t> size(const std::string& key) const {
+        auto v = u32(key);
+        if (!v) return v;
+        if (*v > kMaxSize) return fail(key, m_f.find(key), "= " + std::to_string(*v) + " exceeds " + std::to_string(kMaxSize));
+        return v;
+    }
+    static constexpr std::uint32_t kMaxSize = 1u << 24;
+
     Result<float> f32(const std::string& key, std::optional<float> def = {}) const {
         auto v = get(key, ValueType::F32, !def);
         if (!v) return v.error();
@@ -107,25 +117,27 @@ Result<void> readAttention(const Meta& m, ModelConfig& c, std::uint32_t blocks) 
         return m.fail(arch("attention.head_count"), m.file().find(arch("attention.head_count")),
                       "has " + std::to_string(heads.size()) + " entries, expected block_count");
     ATELIER_GGUF_GET(h, uniform(m, arch("attention.head_count"), heads));
+    if (h > Meta::kMaxSize)
+        return m.fail(arch("attention.head_count"), m.file().find(arch("attention.head_count")), "is too large");
     c.nHeads = int(h);
     ATELIER_GGUF_GET(kvHeads, m.u32(arch("attention.head_count_kv")));
     if (kvHeads != 1)
         return m.fail(arch("attention.head_count_kv"), m.file().find(arch("attention.head_count_kv")),
                       "is " + std::to_string(kvHeads) + "; DeepSeek V4 has one shared K=V head");
-    ATELIER_GGUF_GET(keyLen, m.u32(arch("attention.key_length")));
-    ATELIER_GGUF_GET(valueLen, m.u32(arch("attention.value_length")));
+    ATELIER_GGUF_GET(keyLen, m.size(arch("attention.key_length")));
+    ATELIER_GGUF_GET(valueLen, m.size(arch("attention.value_length")));
     if (keyLen != valueLen)
         return m.fail(arch("attention.value_length"), m.file().find(arch("attention.value_length")),
                       "differs from attention.key_length");
     c.headDim = int(keyLen);
-    ATELIER_GGUF_GET(rope, m.u32(arch("rope.dimension_count")));
+    ATELIER_GGUF_GET(rope, m.size(arch("rope.dimension_count")));
     c.ropeHeadDim = int(rope);
-    ATELIER_GGUF_GET(qLora, m.u32(arch("attention.q_lora_rank")));
+    ATELIER_GGUF_GET(qLora, m.size(arch("attention.q_lora_rank")));
     ATELIER_GGUF_GET(window, m.u32(arch("attention.sliding_window")));
-    ATELIER_GGUF_GET(groups, m.u32(arch("attention.output_group_count")));
-    ATELIER_GGUF_GET(oLora, m.u32(arch("attention.output_lora_rank")));
-    ATELIER_GGUF_GET(nI, m.u32(arch("attention.indexer.head_count")));
-    ATELIER_GGUF_GET(cI, m.u32(arch("attention.indexer.key_length")));
+    ATELIER_GGUF_GET(groups, m.size(arch("attention.output_group_count")));
+    ATELIER_GGUF_GET(oLora, m.size(arch("attention.output_lora_rank")));
+    ATELIER_GGUF_GET(nI, m.size(arch("attention.indexer.head_count")));
+    ATELIER_GGUF_GET(cI, m.size(arch("attention.indexer.key_length")));
     ATELIER_GGUF_GET(topk, m.u32(arch("attention.indexer.top_k")));
     c.qLoraRank = int(qLora);
     c.windowSize = int(window);
@@ -139,6 +151,10 @@ Result<void> readAttention(const Meta& m, ModelConfig& c, std::uint32_t blocks) 
         return m.fail(arch("attention.compress_ratios"), m.file().find(arch("attention.compress_ratios")),
                       "has " + std::to_string(ratios.size()) + " entries, fewer than block_count " +
                           std::to_string(blocks));
+    for (double r : ratios)
+        if (r != 0 && r != 4 && r != 128)
+            return m.fail(arch("attention.compress_ratios"), m.file().find(arch("attention.compress_ratios")),
+                          "holds " + std::to_string(std::int64_t(r)) + "; only 0, 4 and 128 exist");
     c.compressRatios.assign(ratios.begin(), ratios.end());
     return {};
 }
@@ -162,10 +178,10 @@ Result<void> readRope(const Meta& m, ModelConfig& c) {
 }
 
 Result<void> readMoe(const Meta& m, ModelConfig& c, std::uint32_t blocks) {
-    ATELIER_GGUF_GET(experts, m.u32(arch("expert_count")));
+    ATELIER_GGUF_GET(experts, m.size(arch("expert_count")));
     ATELIER_GGUF_GET(used, m.u32(arch("expert_used_count")));
-    ATELIER_GGUF_GET(shared, m.u32(arch("expert_shared_count")));
-    ATELIER_GGUF_GET(width, m.u32(arch("expert_feed_forward_length")));
+    ATELIER_GGUF_GET(shared, m.size(arch("expert_shared_count")));
+    ATELIER_GGUF_GET(width, m.size(arch("expert_feed_forward_length")));
     ATELIER_GGUF_GET(scale, m.f32(arch("expert_weights_scale")));
     ATELIER_GGUF_GET(norm, m.boolean(arch("expert_weights_norm")));
     ATELIER_GGUF_GET(gating, m.u32(arch("expert_gating_func")));
@@ -185,6 +201,10 @@ Result<void> readMoe(const Meta& m, ModelConfig& c, std::uint32_t blocks) {
         return m.fail(arch("swiglu_clamp_exp"), m.file().find(arch("swiglu_clamp_exp")),
                       "has " + std::to_string(clamp.size()) + " entries, expected 1 or block_count");
     ATELIER_GGUF_GET(limit, uniform(m, arch("swiglu_clamp_exp"), clamp));
+    if (std::uint64_t(experts) * blocks > (1u << 20))
+        return m.fail(arch("expert_count"), m.file().find(arch("expert_count")),
+                      "= " + std::to_string(experts) + " over " + std::to_string(blocks) +
+                          " blocks is more experts than this engine supports");
     c.nRoutedExperts = int(experts);
     c.nActivatedExperts = int(used);
     c.nSharedExperts = int(shared);
@@ -207,7 +227,7 @@ Result<ModelConfig> configFromGguf(const GgufFile& f) {
     ATELIER_GGUF_GET(name, m.str("general.name", c.name));
     c.name = name;
     ATELIER_GGUF_GET(ctx, m.u32(arch("context_length")));
-    ATELIER_GGUF_GET(dim, m.u32(arch("embedding_length")));
+    ATELIER_GGUF_GET(dim, m.size(arch("embedding_length")));
     ATELIER_GGUF_GET(blocks, m.u32(arch("block_count")));
     ATELIER_GGUF_GET(nextn, m.u32(arch("nextn_predict_layers"), 0u));
     if (blocks < 1 || blocks > 512 || nextn >= blocks)
@@ -224,7 +244,7 @@ Result<ModelConfig> configFromGguf(const GgufFile& f) {
     c.compressRatios.resize(std::size_t(c.nLayers + c.nMtpLayers));
     ATELIER_TRY_VOID(readRope(m, c));
     ATELIER_GGUF_GET(eps, m.f32(arch("attention.layer_norm_rms_epsilon")));
-    ATELIER_GGUF_GET(hc, m.u32(arch("hyper_connection.count")));
+    ATELIER_GGUF_GET(hc, m.size(arch("hyper_connection.count")));
     ATELIER_GGUF_GET(sinkhorn, m.u32(arch("hyper_connection.sinkhorn_iterations")));
     ATELIER_GGUF_GET(hcEps, m.f32(arch("hyper_connection.epsilon")));
     c.normEps = eps;
