@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include "../../engine/src/model_io/gguf.h"
+#include "../../engine/src/model_io/gguf_builder.h"
 #include "../../engine/src/model_io/gguf_deepseek4.h"
 #include "../../engine/src/model_io/gguf_quantize.h"
 #include "../../engine/src/model_io/gguf_reader.h"
@@ -300,6 +301,84 @@ private slots:
         QCOMPARE(v->eosId, want.eosId);
         QCOMPARE(v->padId, want.padId);
         QCOMPARE(v->preTokenizer, std::string("deepseek-v3"));
+    }
+
+    void mtpBlocksAndReshapedWoAReadBack() {
+        // A file as llama.cpp's loader also accepts it: trunk plus one `blk.{L}.nextn.*` block,
+        // and blk.0's attn_output_a stored 3-D {H·c/g, d_g, g}. Built here from the doc's
+        // layout (independently of the writer), all F32.
+        const ModelConfig c = testing::microGgufConfig();
+        const std::uint64_t seed = 11;
+        gguf::GgufBuilder b;
+        gguf::writeConfig(c, 1, b);
+        gguf::writeVocabulary(builtinVocabulary(c.vocabSize), b);
+        auto values = [&](const TensorSpec& spec) {
+            std::vector<float> v(std::size_t(elementCount(spec.shape)));
+            fillRandomTensor(c, spec, seed, reinterpret_cast<std::byte*>(v.data()));
+            return v;
+        };
+        for (const auto& p : gguf::tensorPlan(c)) {
+            std::vector<std::int64_t> ne = p.ne;
+            if (p.ggufName == "blk.0.attn_output_a.weight") ne = {ne[0], c.oLoraRank, c.oGroups};
+            if (p.role == TensorRole::Tid2Eid) {
+                b.addTensor(p.ggufName, gguf::GgmlType::I32, ne, [&, spec = p.parts[0]](std::byte* o, std::size_t) {
+                    std::vector<std::int64_t> ids(std::size_t(elementCount(spec.shape)));
+                    fillRandomTensor(c, spec, seed, reinterpret_cast<std::byte*>(ids.data()));
+                    for (std::size_t i = 0; i < ids.size(); ++i) {
+                        const auto v = std::int32_t(ids[i]);
+                        std::memcpy(o + 4 * i, &v, 4);
+                    }
+                });
+                continue;
+            }
+            b.addTensor(p.ggufName, gguf::GgmlType::F32, ne, [&, p](std::byte* o, std::size_t) {
+                auto* f = reinterpret_cast<float*>(o);
+                if (p.layout == gguf::PlanLayout::ConcatInput) {
+                    const auto e = values(p.parts[0]), h = values(p.parts[1]);
+                    const std::int64_t d = c.dim;
+                    for (std::int64_t r = 0; r < d; ++r)
+                        for (std::int64_t i = 0; i < d; ++i) {
+                            f[r * 2 * d + i] = e[std::size_t(r * d + i)];
+                            f[r * 2 * d + d + i] = h[std::size_t(r * d + i)];
+                        }
+                    return;
+                }
+                for (const auto& part : p.parts) {
+                    const auto v = values(part);
+                    f = std::copy(v.begin(), v.end(), f);
+                }
+            });
+        }
+        QTemporaryDir dir;
+        const auto path = std::filesystem::path(dir.path().toStdString()) / "mtp.gguf";
+        QVERIFY(b.writeFile(path).has_value());
+        auto src = openGgufModel(path);
+        QVERIFY2(src.has_value(), src.has_value() ? "" : src.error().message.c_str());
+        const WeightSource& s = **src;
+        QCOMPARE(s.config().nMtpLayers, 1);
+        QCOMPARE(s.config().nLayers, c.nLayers);
+        QVERIFY(s.config().compressRatios == c.compressRatios);
+        QVERIFY(!s.find("mtp.0.e_proj.weight"));
+        const TensorView* eh = s.find(gguf::fusedMtpProjectionName(0));
+        QVERIFY(eh);
+        QVERIFY((eh->shape == std::vector<std::int64_t>{c.dim, 2 * c.dim}));
+        const auto specs = expectedTensors(c);
+        auto specOf = [&](const std::string& n) { return *std::find_if(specs.begin(), specs.end(), [&](auto& t) { return t.name == n; }); };
+        const auto e = values(specOf("mtp.0.e_proj.weight")), h = values(specOf("mtp.0.h_proj.weight"));
+        auto m = bindMatrix(s, gguf::fusedMtpProjectionName(0), c.dim, 2 * c.dim);
+        QVERIFY(m.has_value());
+        std::vector<float> row(std::size_t(2 * c.dim));
+        decodeRow(*m, 5, row.data());
+        for (std::int64_t i = 0; i < c.dim; ++i) {
+            QCOMPARE(row[std::size_t(i)], e[std::size_t(5 * c.dim + i)]);
+            QCOMPARE(row[std::size_t(c.dim + i)], h[std::size_t(5 * c.dim + i)]);
+        }
+        for (const char* n : {"mtp.0.norm.weight", "mtp.0.enorm.weight", "mtp.0.ffn.experts.3.w2.weight",
+                              "mtp.0.ffn.gate.bias", "layers.0.attn.wo_a.weight"}) {
+            const TensorSpec spec = specOf(n);
+            QVERIFY2(s.find(n), n);
+            QVERIFY2(decodeAll(s, spec) == values(spec), n);
+        }
     }
 
     void mxfp4UsesGgmlNibbleOrder() {
