@@ -381,6 +381,24 @@ private slots:
         }
     }
 
+    void writerRefusesWhatLlamaCppCannotStore() {
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        CreateModelOptions o;
+        o.config = testing::microGgufConfig();
+        o.config.moeInterDim = 48;  // expert and shared-expert rows of 48: not a Q8_0/MXFP4 multiple
+        o.scheme = WeightScheme::FP8;
+        auto r = writeGgufModel(o, root / "x.gguf");
+        QVERIFY(!r.has_value());
+        QVERIFY(r.error().message.find("not a multiple of 32") != std::string::npos);
+        o.scheme = WeightScheme::BF16;  // plain types have no block constraint
+        QVERIFY(writeGgufModel(o, root / "y.gguf").has_value());
+        o.config.vocabSize = 300;
+        QVERIFY(!writeGgufModel(o, root / "z.gguf").has_value());
+        QVERIFY(!std::filesystem::exists(root / "x.gguf"));
+        QVERIFY(!std::filesystem::exists(root / "z.gguf"));
+    }
+
     void mxfp4UsesGgmlNibbleOrder() {
         // 32 values exactly representable as E2M1 x 2^-1: codes 0..15 then 15..0. ggml puts
         // element j in the low nibble of byte j and element j+16 in the high nibble.

@@ -87,9 +87,9 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
     const ModelConfig& full = options.config;
     ATELIER_TRY_VOID(full.validate());
     if (!options.tokenizerJson.empty())
-        return Error::usage("GGUF output does not support --tokenizer yet; omit it to embed the built-in vocabulary");
+        return Error::usage(out.string() + ": GGUF output does not support --tokenizer yet; omit it to embed the built-in vocabulary");
     if (full.vocabSize < 512)
-        return Error::badInput("GGUF output needs vocab_size >= 512 for the built-in vocabulary, got " +
+        return Error::badInput(out.string() + ": GGUF output needs vocab_size >= 512 for the built-in vocabulary, got " +
                                std::to_string(full.vocabSize));
     // llama.cpp keeps MTP in a separate file: the main file holds the trunk.
     ModelConfig trunk = full;
@@ -104,7 +104,7 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
     for (const auto& p : gguf::tensorPlan(trunk)) {
         const GgmlType type = gguf::ggufTypeFor(p.role, options.scheme);
         if (p.ne[0] % gguf::ggmlBlockSize(type) != 0)
-            return Error::badInput("cannot store tensor '" + p.ggufName + "' as " + std::string(gguf::ggmlTypeName(type)) +
+            return Error::badInput(out.string() + ": cannot store tensor '" + p.ggufName + "' as " + std::string(gguf::ggmlTypeName(type)) +
                                    ": its rows of " + std::to_string(p.ne[0]) + " values are not a multiple of 32");
         b.addTensor(p.ggufName, type, p.ne,
                     [trunk, p, type, scheme = options.scheme, seed = options.seed](std::byte* o, std::size_t n) {
