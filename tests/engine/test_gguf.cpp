@@ -10,6 +10,8 @@
 #include <iterator>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -379,6 +381,57 @@ private slots:
             QVERIFY2(s.find(n), n);
             QVERIFY2(decodeAll(s, spec) == values(spec), n);
         }
+    }
+
+    void tokenizerJsonDecidesTheVocabulary() {
+        // Doc §2.2: added tokens that look special are control, other added tokens user-defined,
+        // holes unused "[PAD{i}]"; merges in both JSON forms; V follows the tokenizer.
+        nlohmann::json vocab = nlohmann::json::object();
+        for (int i = 0; i < 600; ++i)
+            if (i != 5 && i != 6 && i != 7 && i != 9) vocab["t" + std::to_string(i)] = i;
+        nlohmann::json j;
+        j["model"] = {{"type", "BPE"}, {"vocab", vocab},
+                      {"merges", nlohmann::json::array({"t1 t2", nlohmann::json::array({"t3", "t4"})})}};
+        j["added_tokens"] = nlohmann::json::array({
+            {{"id", 5}, {"content", "<｜begin▁of▁sentence｜>"}, {"special", true}},
+            {{"id", 6}, {"content", "<｜end▁of▁sentence｜>"}, {"special", true}},
+            {{"id", 9}, {"content", "<|fim|>"}, {"special", false}},
+            {{"id", 600}, {"content", "hello"}, {"special", false}},
+        });
+        QTemporaryDir dir;
+        const std::filesystem::path root = dir.path().toStdString();
+        std::ofstream(root / "tokenizer.json") << j.dump();
+        CreateModelOptions o;
+        o.config = testing::microGgufConfig();
+        o.scheme = WeightScheme::BF16;
+        o.tokenizerJson = root / "tokenizer.json";
+        auto w = writeGgufModel(o, root / "m.gguf");
+        QVERIFY2(w.has_value(), w.has_value() ? "" : w.error().message.c_str());
+        auto src = openGgufModel(root / "m.gguf");
+        QVERIFY(src.has_value());
+        QCOMPARE((*src)->config().vocabSize, std::int64_t(601));
+        QCOMPARE((*src)->config().bosTokenId, std::int64_t(5));
+        QCOMPARE((*src)->config().eosTokenId, std::int64_t(6));
+        QVERIFY(((*src)->find("embed.weight")->shape == std::vector<std::int64_t>{601, 64}));
+        auto v = readGgufVocabulary(root / "m.gguf");
+        QVERIFY(v.has_value());
+        QCOMPARE(v->tokens.size(), std::size_t(601));
+        QCOMPARE(v->tokens[4], std::string("t4"));
+        QCOMPARE(v->tokens[7], std::string("[PAD7]"));
+        QCOMPARE(int(v->types[7]), int(TokenType::Unused));
+        QCOMPARE(int(v->types[5]), int(TokenType::Control));
+        QCOMPARE(int(v->types[9]), int(TokenType::Control));
+        QCOMPARE(int(v->types[600]), int(TokenType::UserDefined));
+        QCOMPARE(int(v->types[8]), int(TokenType::Normal));
+        QVERIFY((v->merges == std::vector<std::string>{"t1 t2", "t3 t4"}));
+        QCOMPARE(v->bosId, std::int64_t(5));
+
+        std::ofstream(root / "bad.json") << "{\"model\": {\"vocab\": ";
+        o.tokenizerJson = root / "bad.json";
+        auto bad = writeGgufModel(o, root / "n.gguf");
+        QVERIFY(!bad.has_value());
+        QVERIFY(bad.error().message.find("bad.json") != std::string::npos);
+        QVERIFY(bad.error().message.find("byte") != std::string::npos);
     }
 
     void writerRefusesWhatLlamaCppCannotStore() {

@@ -28,7 +28,8 @@ Result<Vocabulary> readGgufVocabulary(const std::filesystem::path& path);
 
 // Seeded random weights (fillRandomTensor, so the values match the HF writer's) in the GGUF
 // types llama.cpp's converter would produce for the scheme. Trunk only: llama.cpp keeps MTP in
-// a separate file, so block_count = L while compress_ratios keeps all L + MTP entries.
+// a separate file, so block_count = L while compress_ratios keeps all L + MTP entries. With
+// options.tokenizerJson the vocabulary (and V, BOS, EOS) come from that tokenizer.json.
 Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out);
 
 }  // namespace atelier::engine

@@ -8,6 +8,7 @@
 #include "gguf_builder.h"
 #include "gguf_deepseek4.h"
 #include "gguf_quantize.h"
+#include "tokenizer_json_vocabulary.h"
 
 namespace atelier::engine {
 namespace {
@@ -84,13 +85,23 @@ void encodeTensor(const ModelConfig& c, const TensorPlan& p, GgmlType type, Weig
 }  // namespace
 
 Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out) {
-    const ModelConfig& full = options.config;
+    ModelConfig full = options.config;
+    Vocabulary vocab;
+    if (!options.tokenizerJson.empty()) {
+        // The tokenizer decides V; the embedding, head and tid2eid follow it.
+        auto v = vocabularyFromTokenizerJson(options.tokenizerJson);
+        if (!v) return v.error();
+        vocab = std::move(*v);
+        full.vocabSize = std::int64_t(vocab.tokens.size());
+        full.bosTokenId = vocab.bosId;
+        full.eosTokenId = vocab.eosId;
+    } else {
+        if (full.vocabSize < 512)
+            return Error::badInput(out.string() + ": GGUF output needs vocab_size >= 512 for the built-in vocabulary, got " +
+                                   std::to_string(full.vocabSize));
+        vocab = builtinVocabulary(full.vocabSize);
+    }
     ATELIER_TRY_VOID(full.validate());
-    if (!options.tokenizerJson.empty())
-        return Error::usage(out.string() + ": GGUF output does not support --tokenizer yet; omit it to embed the built-in vocabulary");
-    if (full.vocabSize < 512)
-        return Error::badInput(out.string() + ": GGUF output needs vocab_size >= 512 for the built-in vocabulary, got " +
-                               std::to_string(full.vocabSize));
     // llama.cpp keeps MTP in a separate file: the main file holds the trunk.
     ModelConfig trunk = full;
     trunk.nMtpLayers = 0;
@@ -100,7 +111,7 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
     gguf::writeConfig(full, 0, b);
     b.addU32("general.file_type", fileType(options.scheme));
     b.addU32("general.quantization_version", 2);
-    gguf::writeVocabulary(builtinVocabulary(full.vocabSize), b);
+    gguf::writeVocabulary(vocab, b);
     for (const auto& p : gguf::tensorPlan(trunk)) {
         const GgmlType type = gguf::ggufTypeFor(p.role, options.scheme);
         if (p.ne[0] % gguf::ggmlBlockSize(type) != 0)
