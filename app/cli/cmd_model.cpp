@@ -1,7 +1,9 @@
 // `atelier-cli model create` and `atelier-cli model info` (CLI.md, Models).
 
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +71,19 @@ std::pair<std::uint64_t, bool> loadBytes(const engine::WeightSource& src) {
     return {bytes, true};
 }
 
+// Bytes of the files the tensors live in (the shards, or the .gguf file).
+std::uint64_t fileBytes(const engine::WeightSource& src) {
+    std::set<std::string> files;
+    for (const auto& n : src.names()) files.insert(src.find(n)->file);
+    std::uint64_t bytes = 0;
+    for (const auto& f : files) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(f, ec);
+        if (!ec) bytes += size;
+    }
+    return bytes;
+}
+
 nlohmann::ordered_json describe(const engine::WeightSource& src) {
     const ModelConfig& c = src.config();
     const auto sizes = engine::computeSizes(c);
@@ -102,6 +117,7 @@ nlohmann::ordered_json describe(const engine::WeightSource& src) {
     j["dtypes"] = dtypes;
     j["load_bytes"] = bytes;
     j["load_bytes_estimated"] = estimated;
+    j["file_bytes"] = fileBytes(src);
     return j;
 }
 

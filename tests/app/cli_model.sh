@@ -50,6 +50,9 @@ for w in f32 bf16 fp8; do
     info=$("$cli" model info "$tmp/tiny-$w" --json)
     near "tiny-$w-layers" "$(field "$info" layers)" 4 0
     printf '%s' "$info" | grep -q '"format":"hf"' || { echo "FAIL tiny-$w format"; fail=1; }
+    # The shard holds the tensors plus its header: more bytes on disk than to load.
+    [ "$(field "$info" file_bytes)" -gt "$(field "$info" load_bytes)" ] 2>/dev/null \
+        || { echo "FAIL tiny-$w file_bytes"; fail=1; }
 done
 "$cli" model info "$tmp/tiny-fp8" --json | grep -q '"F8_E4M3":' || { echo "FAIL fp8 dtypes"; fail=1; }
 "$cli" model create --preset tiny --out "$tmp/again" --weights fp8 --seed 3 2>/dev/null
@@ -65,6 +68,8 @@ head -c 1000 "$tmp/tiny-bf16/model-00001-of-00001.safetensors" > "$tmp/trunc.saf
 mv "$tmp/trunc.safetensors" "$tmp/tiny-bf16/model-00001-of-00001.safetensors"
 expect_exit truncated 3 "$cli" model info "$tmp/tiny-bf16"
 grep -q 'model-00001-of-00001.safetensors' "$tmp/err" || { echo "FAIL truncated names the file"; fail=1; }
+cp -r "$tmp/tiny-fp8" "$tmp/no-shard" && rm "$tmp/no-shard/model-00001-of-00001.safetensors"
+expect_exit missing-shard 3 "$cli" model info "$tmp/no-shard"
 echo '{"hidden_size": 12' > "$tmp/tiny-f32/config.json"
 expect_exit bad-config 3 "$cli" model info "$tmp/tiny-f32"
 expect_exit help 0 "$cli" model create --help

@@ -103,6 +103,8 @@ private slots:
         QVERIFY(errorAfter([](auto& j) { j.erase("compress_ratios"); }).find("compress_ratios") != std::string::npos);
         QVERIFY(errorAfter([](auto& j) { j["num_key_value_heads"] = 8; }).find("num_key_value_heads") != std::string::npos);
         QVERIFY(errorAfter([](auto& j) { j["rope_scaling"]["type"] = "linear"; }).find("type") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["hc_eps"] = 1e300; }).find("hc_eps") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["num_hidden_layers"] = 1e30; }).find("num_hidden_layers") != std::string::npos);
     }
 
     void invalidJsonNamesTheFile() {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -58,7 +59,10 @@ public:
         const Json* v = find(keys, &key);
         if (!v) return {};
         if (!v->is_number()) return bad(key, "must be a number");
-        out = Real(v->get<double>());
+        const double d = v->get<double>();
+        if (!std::isfinite(d) || std::fabs(d) > double(std::numeric_limits<Real>::max()))
+            return bad(key, "is out of range");
+        out = Real(d);
         return {};
     }
 

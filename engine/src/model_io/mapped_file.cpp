@@ -38,8 +38,11 @@ Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
     MappedFile f;
     f.m_path = path.string();
     const int fd = ::open(f.m_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return unexpected(Error::io(f.m_path + ": cannot open: " + std::strerror(errno)));
+    if (fd < 0) {
+        const int err = errno;
+        const std::string msg = f.m_path + ": cannot open: " + std::strerror(err);
+        return unexpected(err == ENOENT ? Error::notFound(msg) : Error::badInput(msg));
+    }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
