@@ -65,7 +65,8 @@ float amaxOf(const float* x, std::int64_t n) {
 // Largest error the stored format may introduce for element i of a row (x: the generator's row).
 float tolerance(DType dtype, TensorRole role, WeightScheme scheme, const float* row, std::int64_t i) {
     const float x = row[i];
-    const float amax32 = amaxOf(row + i / 32 * 32, 32);
+    // Only the block formats look at the 32-block around i (their rows are multiples of 32).
+    auto amax32 = [&] { return amaxOf(row + i / 32 * 32, 32); };
     switch (dtype) {
     case DType::F32: return 0.0f;
     case DType::BF16: return std::fabs(x) * 0x1p-8f;  // half an ulp of an 8-bit mantissa
@@ -73,11 +74,11 @@ float tolerance(DType dtype, TensorRole role, WeightScheme scheme, const float* 
         // FP8 E4M3 rounding first (half an ulp of a 3-bit mantissa, plus the subnormal step),
         // then Q8_0: half a step of amax/127 plus the step's own f16 rounding.
         const float fp8 = role == TensorRole::LinearFp8 && scheme == WeightScheme::FP8 ? std::fabs(x) * 0x1p-4f : 0.0f;
-        return fp8 + 0.57f * (amax32 * 1.07f) / 127.0f + 1e-6f;
+        return fp8 + 0.57f * (amax32() * 1.07f) / 127.0f + 1e-6f;
     }
     case DType::MXFP4: {
         // E2M1 steps are 0.5, 1 and 2 times the block scale 2^ceil(log2(amax/6)).
-        const float s = std::exp2(std::ceil(std::log2(amax32 / 6.0f)));
+        const float s = std::exp2(std::ceil(std::log2(amax32() / 6.0f)));
         const float a = std::fabs(x) / s;
         return s * (a <= 2.0f ? 0.25f : a <= 4.0f ? 0.5f : 1.0f) * 1.0001f;
     }
