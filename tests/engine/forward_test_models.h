@@ -71,10 +71,26 @@ inline void addFp4(OwnedWeights& out, const TensorSpec& s, const float* v) {
     out.add(scaleName, DType::F8_E8M0, {rows, cols / 32}, asBytes(scales.data(), scales.size()));
 }
 
-// The weights of `config` with `seed`, stored under `scheme`.
+// Multiplies the F32 tensors whose name ends with `suffix` by `factor`.
+inline void scaleTensors(OwnedWeights& w, const std::string& suffix, float factor) {
+    for (const auto& name : w.names()) {
+        if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const TensorView* t = w.find(name);
+        std::vector<float> v(std::size_t(t->elements()));
+        std::memcpy(v.data(), t->data, v.size() * 4);
+        for (float& x : v) x *= factor;
+        w.add(name, DType::F32, t->shape, asBytes(v.data(), v.size() * 4));
+    }
+}
+
+// The weights of `config` with `seed`, stored under `scheme`. With `decisive`, the router
+// gates are scaled up so that expert selection has clear margins: random gates otherwise give
+// near-equal scores, and float-vs-double differences then flip routing decisions.
 inline std::unique_ptr<OwnedWeights> weightsIn(const ModelConfig& config, std::uint64_t seed,
-                                               WeightScheme scheme) {
+                                               WeightScheme scheme, bool decisive = false) {
     auto f32 = randomWeights(config, seed);
+    if (decisive) scaleTensors(*f32, "ffn.gate.weight", 16.0f);
     if (scheme == WeightScheme::F32) return f32;
     auto out = std::make_unique<OwnedWeights>(config);
     for (const TensorSpec& s : expectedTensors(config)) {

@@ -56,6 +56,7 @@ void qPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* cQ
             kernels::rmsnorm_f32_ref(qh, nullptr, c, cfg.normEps, qh);
             applyRope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r,
                       false);
+            if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // the kernel reads bf16
         }
 }
 
@@ -90,6 +91,7 @@ void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o
             std::memcpy(og + t * gs, o + t * g * gs + k * gs, std::size_t(gs) * 4);
         matmul(w.woA, og, ch.T, u + k * dg, ch.numerics, ch.ws, k * dg, (k + 1) * dg, g * dg);
     }
+    if (ch.numerics == Numerics::Release) roundToBf16(u, ch.T * g * dg);  // the BF16 einsum
     matmul(w.woB, u, ch.T, out, ch.numerics, ch.ws);
 }
 
@@ -102,6 +104,7 @@ void attention(const Chunk& ch, int layer, const AttentionWeights& w, const Rope
     LayerCache& lc = ch.cache.layer(layer);
     const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
     const std::int64_t T = ch.T, start = ch.start, W = cfg.windowSize;
+    const bool release = ch.numerics == Numerics::Release;
     grow(ws.cosT, std::size_t(T * half));
     grow(ws.sinT, std::size_t(T * half));
     for (std::int64_t t = 0; t < T; ++t)
@@ -151,7 +154,9 @@ void attention(const Chunk& ch, int layer, const AttentionWeights& w, const Rope
         for (int h = 0; h < H; ++h) {
             float* oh = o + (t * H + h) * c;
             sinkAttention(q + (t * H + h) * c, ws.entries, w.sink[std::size_t(h)], c, z, oh);
+            if (release) roundToBf16(oh, c);  // the attention kernel writes bf16
             applyRope(oh + (c - r), ws.cosT.data() + t * half, ws.sinT.data() + t * half, r, true);
+            if (release) roundToBf16(oh + (c - r), r);
         }
     }
     outputProjection(ch, w, o, out);

@@ -103,10 +103,14 @@ struct Workspace {
 float* grow(std::vector<float>& v, std::size_t n);
 
 // y[t * ldy + (r − rowBegin)] = W[r] · x[t] for r in [rowBegin, rowEnd); x [T, cols].
-// Under Release a fp8Input matrix sees x quantized in 1×128 blocks (spec §8.3).
+// Under Release a fp8Input matrix sees x quantized in 1×128 blocks (spec §8.3) and its
+// output is rounded to BF16 (the release's FP8/FP4 GEMMs write bf16).
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
+// The bare product of matmul(), on the stored format.
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
 // RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
                  Numerics numerics);

@@ -26,6 +26,14 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
         for (std::int64_t t = 0; t < T; ++t) simulateFp8Activations(q + t * cols, cols);
         x = q;
     }
+    multiply(m, x, T, y, ws, rowBegin, rowEnd, ldy);
+    if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
+        for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);
+}
+
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
+    const std::int64_t cols = m.cols;
     float* row = grow(ws.rowScratch, std::size_t(cols));
     const auto* data = m.weight->data;
     switch (m.weight->dtype) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "atelier/engine/kv_entry.h"
 #include "atelier/engine/log.h"
 #include "forward/forward_internal.h"
 #include "forward/model_weights.h"
@@ -24,6 +25,7 @@ struct Model::Impl {
     std::vector<fwd::HcMix> mixes;  // [T]
 
     void block(const fwd::Chunk& ch, int layer);
+    void post(const float* F, float* X, std::int64_t T);
     void embed(std::span<const std::int32_t> tokens, float* X);
     void head(const float* X, std::int64_t rows, std::vector<float>& logits);
 };
@@ -60,6 +62,7 @@ void Model::Impl::embed(std::span<const std::int32_t> tokens, float* X) {
     for (std::size_t t = 0; t < tokens.size(); ++t) {
         float* x = X + std::int64_t(t) * 4 * d;
         decodeRow(w.embed, tokens[t], x);
+        if (options.numerics == Numerics::Release) roundToBf16(x, d);
         for (int j = 1; j < 4; ++j) std::memcpy(x + j * d, x, std::size_t(d) * 4);
     }
 }
@@ -77,13 +80,20 @@ void Model::Impl::block(const fwd::Chunk& ch, int layer) {
         fwd::hcPre(b.hcAttn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, ch.numerics);
     fwd::rmsnormRows(y, T, d, b.attnNorm.data(), cfg.normEps, ch.numerics);
     fwd::attention(ch, layer, b.attn, rope, y, F);
-    for (std::int64_t t = 0; t < T; ++t) fwd::hcPost(mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
+    post(F, X, T);
 
     for (std::int64_t t = 0; t < T; ++t)
         fwd::hcPre(b.hcFfn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, ch.numerics);
     fwd::rmsnormRows(y, T, d, b.ffnNorm.data(), cfg.normEps, ch.numerics);
     fwd::moe(ch, b.moe, y, F);
+    post(F, X, T);
+}
+
+// X [T, 4, D] ← HC_post(F [T, D], X); the residual streams are bf16 tensors under Release.
+void Model::Impl::post(const float* F, float* X, std::int64_t T) {
+    const std::int64_t d = cfg.dim;
     for (std::int64_t t = 0; t < T; ++t) fwd::hcPost(mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
+    if (options.numerics == Numerics::Release) roundToBf16(X, T * 4 * d);
 }
 
 // logits [rows, V] from the last `rows` positions of X [T, 4, D] (X points at the first).

@@ -67,7 +67,9 @@ AttentionWeights bindAttention(Binder& b, const ModelConfig& c, const std::strin
     w.wqB = b.lin(a + "wq_b.weight", hc, c.qLoraRank, true);
     w.wkv = b.lin(a + "wkv.weight", c.headDim, d, true);
     w.kvNorm = b.vec(a + "kv_norm.weight", c.headDim);
-    w.woA = b.lin(a + "wo_a.weight", std::int64_t(c.oGroups) * c.oLoraRank, hc / c.oGroups, true);
+    // wo_a: the release reference dequantizes it and runs a BF16 einsum (spec §4.5), so its
+    // input is not FP8-quantized; its output is rounded to BF16 in attention.cpp.
+    w.woA = b.lin(a + "wo_a.weight", std::int64_t(c.oGroups) * c.oLoraRank, hc / c.oGroups, false);
     w.woB = b.lin(a + "wo_b.weight", d, std::int64_t(c.oGroups) * c.oLoraRank, true);
     w.sink = b.vec(a + "attn_sink", c.nHeads);
     if (ratio != 0) w.comp = b.compressor(a + "compressor.", c, ratio, c.headDim);

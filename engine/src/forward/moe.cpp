@@ -63,6 +63,7 @@ void runExpert(const Chunk& ch, const ExpertWeights& e, const float* xs, std::in
             const float uv = std::clamp(u[t * f + i], -lim, lim);
             g[t * f + i] = weight[t] * (gv / (1.0f + std::exp(-gv))) * uv;
         }
+    if (ch.numerics == Numerics::Release) roundToBf16(g, n * f);  // W2's input is a bf16 tensor
     matmul(e.w2, g, n, ys, ch.numerics, ch.ws);
 }
 
