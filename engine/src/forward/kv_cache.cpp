@@ -25,11 +25,16 @@ std::pair<const std::uint8_t*, const std::uint8_t*> PagedStore::at(std::int64_t 
     return {base + slot * m_data, base + std::int64_t(m_perPage) * m_data + slot * m_footer};
 }
 
-PagedStore PagedStore::fork() const {
-    PagedStore out = *this;  // shares every page
-    if (m_size % m_perPage != 0)
-        out.m_pages.back() = std::make_shared<std::vector<std::uint8_t>>(*m_pages.back());
-    return out;
+PagedStore::PagedStore(const PagedStore& other)
+    : m_data(other.m_data), m_footer(other.m_footer), m_perPage(other.m_perPage),
+      m_size(other.m_size), m_pages(other.m_pages) {
+    if (m_size % m_perPage != 0)  // the partial last page is written by appends: copy it
+        m_pages.back() = std::make_shared<std::vector<std::uint8_t>>(*m_pages.back());
+}
+
+PagedStore& PagedStore::operator=(const PagedStore& other) {
+    if (this != &other) *this = PagedStore(other);
+    return *this;
 }
 
 void PagedStore::clear() {
@@ -85,15 +90,6 @@ void KvCache::initLayers() {
 void KvCache::reset() {
     m_tokens.clear();
     initLayers();
-}
-
-KvCache KvCache::fork() const {
-    KvCache out(*this);  // copies the fixed state and the page lists
-    for (std::size_t l = 0; l < m_layers.size(); ++l) {
-        out.m_layers[l].entries = m_layers[l].entries.fork();
-        out.m_layers[l].indexKeys = m_layers[l].indexKeys.fork();
-    }
-    return out;
 }
 
 void KvCache::appendTokens(std::span<const std::int32_t> tokens) {

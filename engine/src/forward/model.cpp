@@ -43,6 +43,11 @@ Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights
     auto impl = std::make_unique<Impl>();
     impl->cfg = weights->config();
     ATELIER_TRY_VOID(impl->cfg.validate());
+    const int ci = impl->cfg.indexHeadDim;
+    if (impl->cfg.ropeHeadDim > 128 || (ci & (ci - 1)) != 0)
+        return unexpected(Error::badInput(
+            "model config: the forward pass needs qk_rope_head_dim <= 128 and a power-of-two "
+            "index_head_dim (Hadamard transform)"));
     auto bound = fwd::bindWeights(*weights);
     if (!bound) return unexpected(bound.error());
     impl->w = std::move(*bound);

@@ -30,13 +30,19 @@ class PagedStore {
 public:
     PagedStore() = default;
     PagedStore(int dataBytes, int footerBytes, int entriesPerPage);
+    // Copies are forks: they share the full pages and copy the partial last one, so that
+    // appending to either copy never writes a page the other reads.
+    PagedStore(const PagedStore& other);
+    PagedStore& operator=(const PagedStore& other);
+    PagedStore(PagedStore&&) noexcept = default;
+    PagedStore& operator=(PagedStore&&) noexcept = default;
 
     std::int64_t size() const { return m_size; }
     // Appends an entry and returns its (data, footer) bytes to fill.
     std::pair<std::uint8_t*, std::uint8_t*> append();
     std::pair<const std::uint8_t*, const std::uint8_t*> at(std::int64_t i) const;
-    // Shares the full pages, copies the partial last one.
-    PagedStore fork() const;
+    // Shares the full pages, copies the partial last one (the same as a copy).
+    PagedStore fork() const { return *this; }
     void clear();
 
     int entriesPerPage() const { return m_perPage; }
@@ -74,8 +80,8 @@ public:
     std::span<const std::int32_t> tokens() const { return m_tokens; }
 
     // A sequence that continues exactly like this one; later appends to either leave the other
-    // unchanged (copy-on-write pages).
-    KvCache fork() const;
+    // unchanged (copy-on-write pages). A copy of a KvCache is the same fork.
+    KvCache fork() const { return *this; }
     // Back to an empty sequence: K = 0, Z = −∞, no entries.
     void reset();
 
