@@ -37,10 +37,11 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
         multiply(m, x, T, y, grow(ws.rowScratch[0], std::size_t(cols)), rowBegin, rowEnd, ldy);
     } else {
         for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], std::size_t(cols));
-        ws.pool->run(parts, [&](int p) {
+        auto part = [&](int p) {
             const std::int64_t b = rowBegin + rows * p / parts, e = rowBegin + rows * (p + 1) / parts;
             multiply(m, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy);
-        });
+        };
+        ws.pool->run(parts, part);
     }
     if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
         for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);

@@ -16,7 +16,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::takeParts() {
-    for (int part = m_next.fetch_add(1); part < m_parts; part = m_next.fetch_add(1)) (*m_fn)(part);
+    for (int part = m_next.fetch_add(1); part < m_parts; part = m_next.fetch_add(1)) m_call(m_fn, part);
 }
 
 void ThreadPool::workerLoop() {
@@ -34,14 +34,15 @@ void ThreadPool::workerLoop() {
     }
 }
 
-void ThreadPool::run(int parts, const std::function<void(int)>& fn) {
+void ThreadPool::runParts(int parts, void (*call)(void*, int), void* fn) {
     if (m_workers.empty() || parts <= 1) {
-        for (int p = 0; p < parts; ++p) fn(p);
+        for (int p = 0; p < parts; ++p) call(fn, p);
         return;
     }
     {
         std::lock_guard lock(m_mutex);
-        m_fn = &fn;
+        m_call = call;
+        m_fn = fn;
         m_parts = parts;
         m_next = 0;
         m_busy = int(m_workers.size());

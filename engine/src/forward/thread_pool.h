@@ -6,7 +6,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,17 +21,23 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int threads() const { return int(m_workers.size()) + 1; }
-    // Calls fn(part) for every part in [0, parts), each exactly once, on any thread.
-    void run(int parts, const std::function<void(int)>& fn);
+    // Calls fn(part) for every part in [0, parts), each exactly once, on any thread. No
+    // allocation: `fn` is passed by reference.
+    template <typename F>
+    void run(int parts, F& fn) {
+        runParts(parts, [](void* f, int part) { (*static_cast<F*>(f))(part); }, &fn);
+    }
 
 private:
+    void runParts(int parts, void (*call)(void*, int), void* fn);
     void workerLoop();
     void takeParts();
 
     std::vector<std::thread> m_workers;
     std::mutex m_mutex;
     std::condition_variable m_wake, m_done;
-    const std::function<void(int)>* m_fn = nullptr;  // guarded by m_mutex (set per generation)
+    void (*m_call)(void*, int) = nullptr;            // guarded by m_mutex (set per generation)
+    void* m_fn = nullptr;                            // guarded by m_mutex
     int m_parts = 0;                                 // guarded by m_mutex
     std::atomic<int> m_next{0};
     int m_busy = 0;                                  // guarded by m_mutex
