@@ -177,6 +177,22 @@ private slots:
         QCOMPARE(*m_deepseek->decode(without), text);
     }
 
+    void longRunsSplitLikeShortOnes() {
+        // HF semantics on inputs far longer than any cache or JIT stack: "\s+(?!\S)" leaves the
+        // last space to the word, and digits go in groups of three.
+        for (std::size_t n : {std::size_t(1000), std::size_t(100000)}) {
+            auto whole = m_deepseek->encode(std::string(n, ' ') + "a");
+            auto expected = m_deepseek->encode(std::string(n - 1, ' '));
+            const auto tail = m_deepseek->encode(" a");
+            expected.insert(expected.end(), tail.begin(), tail.end());
+            QVERIFY(whole == expected);
+            const auto digits = m_deepseek->encode(std::string(3 * n, '7'));
+            const auto group = m_deepseek->encode("777");
+            QCOMPARE(group.size(), std::size_t(1));
+            QVERIFY(digits == std::vector<TokenId>(n, group[0]));
+        }
+    }
+
     void decodeRejectsUnknownIds() {
         const std::vector<TokenId> ids = {5, 999999};
         auto r = m_deepseek->decode(ids);
