@@ -6,7 +6,9 @@
 
 #include <QtTest>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <random>
 #include <sstream>
 
@@ -105,6 +107,26 @@ private slots:
             QVERIFY2(m_deepseek->encode(m_corpus[i], true) == withSpecial, what.constData());
             QVERIFY2(m_deepseek->encode(m_corpus[i], false) == plain, what.constData());
         }
+    }
+
+    void concurrentEncodesAgree() {
+        // encode() is documented thread-safe (shared word cache); run it from four threads.
+        auto t = Tokenizer::fromVocabulary(m_deepseek->vocabulary());
+        QVERIFY(t.has_value());
+        std::vector<std::vector<TokenId>> reference;
+        for (const auto& text : m_corpus) reference.push_back(m_deepseek->encode(text, true));
+        std::atomic<int> mismatches{0};
+        std::vector<std::thread> threads;
+        for (int k = 0; k < 4; ++k) {
+            threads.emplace_back([&, k] {
+                for (std::size_t i = 0; i < m_corpus.size(); ++i) {
+                    const std::size_t j = (i + std::size_t(k) * 37) % m_corpus.size();
+                    if (t->encode(m_corpus[j], true) != reference[j]) ++mismatches;
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        QCOMPARE(mismatches.load(), 0);
     }
 
     void vocabularyFacts() {
