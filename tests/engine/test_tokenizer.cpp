@@ -289,6 +289,19 @@ private slots:
         }
     }
 
+    void mergesInBothJsonForms() {
+        for (const char* merges : {R"(["a b", "ab c"])", R"([["a", "b"], ["ab", "c"]])"}) {
+            const std::string json = std::string(R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"c":2,"ab":3,"abc":4},)") +
+                                     R"("merges":)" + merges + "}}";
+            auto t = Tokenizer::fromJson(json, "tiny.json");
+            QVERIFY2(t.has_value(), t ? "" : t.error().message.c_str());
+            QCOMPARE(t->encode("abcab"), (std::vector<TokenId>{4, 3}));
+            QCOMPARE(t->vocabulary().merges, (std::vector<std::string>{"a b", "ab c"}));
+        }
+        QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":0},"merges":[5]}})", "x.json").has_value());
+        QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":"zero"},"merges":[]}})", "x.json").has_value());
+    }
+
     void malformedJsonIsAnError() {
         QVERIFY(!Tokenizer::fromJson("{not json", "x.json").has_value());
         QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":0},"merges":["a b"]}})", "x.json").has_value());
