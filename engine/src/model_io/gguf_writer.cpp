@@ -89,7 +89,7 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
     Vocabulary vocab;
     if (!options.tokenizerJson.empty()) {
         // The tokenizer decides V; the embedding, head and tid2eid follow it.
-        auto v = vocabularyFromTokenizerJson(options.tokenizerJson);
+        auto v = vocabularyForGguf(options.tokenizerJson);
         if (!v) return v.error();
         vocab = std::move(*v);
         full.vocabSize = std::int64_t(vocab.tokens.size());

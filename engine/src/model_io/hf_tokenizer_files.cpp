@@ -11,26 +11,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// DeepSeek V3's pre-tokenizer (also V4's): digits in runs of up to three, CJK runs, then a
-// GPT-style split; each piece is then mapped to byte-level text.
-Json deepseekPreTokenizer() {
-    auto split = [](const char* regex) {
-        return Json{{"type", "Split"},
-                    {"pattern", {{"Regex", regex}}},
-                    {"behavior", "Isolated"},
-                    {"invert", false}};
-    };
-    return Json{
-        {"type", "Sequence"},
-        {"pretokenizers",
-         {split(R"(\p{N}{1,3})"),
-          split("[\xe4\xb8\x80-\xe9\xbe\xa5\xe3\x81\x80-\xe3\x82\x9f\xe3\x82\xa0-\xe3\x83\xbf]+"),
-          split("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?"
-                "[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"),
-          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
-           {"use_regex", false}}}}};
-}
-
 std::string readText(const std::filesystem::path& path, bool& ok) {
     std::ifstream in(path, std::ios::binary);
     ok = bool(in);
@@ -40,37 +20,6 @@ std::string readText(const std::filesystem::path& path, bool& ok) {
 }
 
 }  // namespace
-
-std::string hfTokenizerJson(const Vocabulary& v) {
-    Json added = Json::array();
-    Json vocab = Json::object();
-    for (std::size_t id = 0; id < v.tokens.size(); ++id) {
-        vocab[v.tokens[id]] = id;
-        const TokenType t = id < v.types.size() ? v.types[id] : TokenType::Normal;
-        if (t == TokenType::Normal || t == TokenType::Byte) continue;
-        added.push_back({{"id", id}, {"content", v.tokens[id]}, {"single_word", false},
-                         {"lstrip", false}, {"rstrip", false}, {"normalized", false},
-                         {"special", t != TokenType::UserDefined}});
-    }
-    Json j;
-    j["version"] = "1.0";
-    j["truncation"] = nullptr;
-    j["padding"] = nullptr;
-    j["added_tokens"] = std::move(added);
-    j["normalizer"] = {{"type", "Sequence"}, {"normalizers", Json::array()}};
-    j["pre_tokenizer"] = deepseekPreTokenizer();
-    j["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true},
-                           {"trim_offsets", false}, {"use_regex", true}};
-    j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true},
-                    {"use_regex", true}};
-    j["model"] = {{"type", "BPE"},           {"dropout", nullptr},
-                  {"unk_token", nullptr},     {"continuing_subword_prefix", nullptr},
-                  {"end_of_word_suffix", nullptr}, {"fuse_unk", false},
-                  {"byte_fallback", false},   {"vocab", std::move(vocab)},
-                  {"merges", v.merges}};
-    // Invalid UTF-8 cannot occur (token texts are byte-level), but never throw out of here.
-    return j.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
-}
 
 std::string hfTokenizerConfigJson(const std::string& bos, const std::string& eos,
                                   const std::string& pad, std::int64_t maxLength) {

@@ -1,6 +1,7 @@
 #pragma once
-// The tokenizer side of an HF model folder: tokenizer.json (byte-level BPE with DeepSeek V3's
-// pre-tokenizer), tokenizer_config.json and generation_config.json as the release ships them.
+// The tokenizer side of an HF model folder besides tokenizer.json (which toTokenizerJson in
+// tokenizer.h writes): tokenizer_config.json and generation_config.json as the release ships
+// them, and what a writer needs to know of an existing tokenizer.json.
 // Thread-safe: pure functions.
 
 #include <cstdint>
@@ -12,11 +13,6 @@
 #include "atelier/engine/vocabulary.h"
 
 namespace atelier::engine {
-
-// A Hugging Face tokenizer.json for `vocab`: BPE model (vocab, merges), added_tokens for every
-// non-normal token (special unless UserDefined), the Split regexes + ByteLevel pre-tokenizer,
-// ByteLevel post-processor and decoder.
-std::string hfTokenizerJson(const Vocabulary& vocab);
 
 // tokenizer_config.json naming BOS, EOS and PAD by their texts.
 std::string hfTokenizerConfigJson(const std::string& bos, const std::string& eos,

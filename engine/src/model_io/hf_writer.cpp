@@ -1,5 +1,7 @@
 #include "model_io/hf_writer.h"
 
+#include "atelier/engine/tokenizer.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -145,7 +147,7 @@ Result<void> writeTokenizer(const CreateModelOptions& o, ModelConfig& c, const f
         const Vocabulary v = builtinVocabulary(c.vocabSize);
         c.bosTokenId = v.bosId;
         c.eosTokenId = v.eosId;
-        ATELIER_TRY_VOID(writeText(folder / "tokenizer.json", hfTokenizerJson(v)));
+        ATELIER_TRY_VOID(writeText(folder / "tokenizer.json", toTokenizerJson(v)));
         ATELIER_TRY_VOID(writeText(folder / "tokenizer_config.json",
                                    hfTokenizerConfigJson(v.tokens[std::size_t(v.bosId)],
                                                          v.tokens[std::size_t(v.eosId)],

@@ -1,9 +1,7 @@
 #pragma once
-// Reads the Vocabulary out of a Hugging Face tokenizer.json (byte-level BPE) the way llama.cpp's
-// converter fills a GGUF's tokenizer.ggml.* keys (doc §2.2): ids from model.vocab and
-// added_tokens, added tokens that look special (<｜…｜>, <|…|>) as control, other added tokens as
-// user-defined, holes as unused "[PAD{i}]", merges as "left right" in rank order.
-// Thread-safe: a free function without shared state.
+// The vocabulary of a tokenizer.json as llama.cpp's converter puts it in a GGUF: read with the
+// tokenizer's own reader, then added tokens that look special (<｜…｜>, <|…|>) marked Control
+// even where tokenizer.json does not flag them special.
 
 #include <filesystem>
 
@@ -12,6 +10,6 @@
 
 namespace atelier::engine {
 
-Result<Vocabulary> vocabularyFromTokenizerJson(const std::filesystem::path& path);
+Result<Vocabulary> vocabularyForGguf(const std::filesystem::path& tokenizerJson);
 
 }  // namespace atelier::engine
