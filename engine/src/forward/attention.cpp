@@ -54,6 +54,7 @@ void qPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* cQ
         for (int h = 0; h < H; ++h) {
             float* qh = q + (t * H + h) * c;
             kernels::rmsnorm_f32_ref(qh, nullptr, c, cfg.normEps, qh);
+            if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // normed in the bf16 q
             applyRope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r,
                       false);
             if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // the kernel reads bf16
