@@ -176,7 +176,19 @@ private slots:
     void tokenizerFilesDescribeTheVocabulary() {
         const auto tok = nlohmann::json::parse(readFile(path("bf16") / "tokenizer.json"));
         QCOMPARE(tok["model"]["type"].get<std::string>(), std::string("BPE"));
-        QCOMPARE(std::int64_t(tok["model"]["vocab"].size()), presetConfig("tiny")->vocabSize);
+        // Every id of the model's vocabulary appears exactly once, in model.vocab or added_tokens.
+        const std::int64_t vocabSize = presetConfig("tiny")->vocabSize;
+        std::vector<int> seen(std::size_t(vocabSize), 0);
+        for (const auto& [text, id] : tok["model"]["vocab"].items()) {
+            QVERIFY(id.get<std::int64_t>() >= 0 && id.get<std::int64_t>() < vocabSize);
+            ++seen[std::size_t(id.get<std::int64_t>())];
+        }
+        for (const auto& t : tok["added_tokens"]) {
+            const auto id = t["id"].get<std::int64_t>();
+            QVERIFY(id >= 0 && id < vocabSize);
+            if (!tok["model"]["vocab"].contains(t["content"].get<std::string>())) ++seen[std::size_t(id)];
+        }
+        for (std::int64_t id = 0; id < vocabSize; ++id) QVERIFY2(seen[std::size_t(id)] == 1, qPrintable(QString::number(id)));
         QCOMPARE(tok["added_tokens"][0]["content"].get<std::string>(), std::string("<｜begin▁of▁sentence｜>"));
         QVERIFY(tok["added_tokens"][0]["special"].get<bool>());
         QCOMPARE(tok["pre_tokenizer"]["pretokenizers"].size(), std::size_t(4));
