@@ -30,8 +30,13 @@ struct GrepWalk {
         const std::string_view data(static_cast<const char*>(git_blob_rawcontent(raw)), std::size_t(git_blob_rawsize(raw)));
         if (looksBinary(data)) return true;
         const auto lines = splitLines(data);
+        bool allowed = false;
         for (std::size_t i = 0; i < lines.size(); ++i) {
             if (!regex->matches(lines[i])) continue;
+            // The policy is asked only for files with a hit: one audited decision per file
+            // shown, not per file searched. A denied file is skipped silently.
+            if (!allowed && !checkTreePath(*repo, path, *ctx)) return true;
+            allowed = true;
             if (matched++ < skip) continue;
             if (int(hits.size()) == kMaxGrepHits || bytes > kMaxResultBytes - 2048) {
                 more = true;
@@ -53,7 +58,6 @@ int visit(const char* root, const git_tree_entry* entry, void* payload) {
     if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
     const std::string path = validUtf8(std::string(root) + git_tree_entry_name(entry));
     if (!w->prefix.empty() && path != w->prefix && !path.starts_with(w->prefix + "/")) return 0;
-    if (!checkTreePath(*w->repo, path, *w->ctx)) return 0;  // a denied file is not searched
     return w->grepBlob(path, git_tree_entry_id(entry)) ? 0 : -1;
 }
 

@@ -93,7 +93,7 @@ SourceRef gitSource(const OpenedRepo& repo, const git_oid* commit, const std::st
                     int firstLine, int lastLine) {
     SourceRef s;
     s.kind = "git";
-    s.path = path.empty() ? repo.shown : repo.shown + "/" + path;
+    s.path = path.empty() ? repo.shown : repo.shown == "." ? path : repo.shown + "/" + path;
     s.firstLine = firstLine;
     s.lastLine = lastLine;
     s.commit = oidHex(commit);
