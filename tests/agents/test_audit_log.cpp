@@ -1,12 +1,17 @@
 // ctest-labels: unit
 // The audit log: records chain by SHA-256 (checked against the FIPS 180-2 test vectors); an
 // intact log verifies; editing a payload, deleting a record, swapping two records or changing
-// a hash is found and the first broken seq is named; the table refuses UPDATE and DELETE.
+// a hash is found and the first broken seq is named; the table refuses UPDATE and DELETE;
+// AuditedToolContext records every policy decision and read, and refuses when it cannot.
+
+#include <fstream>
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "atelier/agents/audit_log.h"
+#include "atelier/agents/audited_tool_context.h"
+#include "atelier/agents/policy.h"
 
 using namespace atelier;
 using namespace atelier::agents;
@@ -106,7 +111,8 @@ private slots:
             << "UPDATE audit_log SET seq = -2 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3;"
                "UPDATE audit_log SET seq = 3 WHERE seq = -2"
             << qint64(2);
-        QTest::newRow("change hash") << "UPDATE audit_log SET hash = replace(hash, substr(hash, 1, 1), 'f') WHERE seq = 3" << qint64(3);
+        QTest::newRow("change hash") << "UPDATE audit_log SET hash = CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END"
+                                        " || substr(hash, 2) WHERE seq = 3" << qint64(3);
         QTest::newRow("empty payload")
             << "UPDATE audit_log SET payload = '{}' WHERE seq = 3" << qint64(3);
     }
@@ -136,6 +142,41 @@ private slots:
         auto v = log.verify();
         REQUIRE_OK(v);
         QCOMPARE(v->brokenSeq.value_or(-1), std::int64_t(4));
+    }
+
+    void auditedContextRecordsDecisionsReadsAndCalls() {
+        QTemporaryDir dir;
+        const std::filesystem::path root(dir.path().toStdString());
+        std::filesystem::create_directories(root / "ws");
+        std::filesystem::create_directories(root / "data");
+        std::ofstream(root / "ws" / "a.txt") << "x\n";
+        auto log = AuditLog::open(root / "data" / "audit.db");
+        REQUIRE_OK(log);
+        const Policy policy({{root / "ws", Access::Read}}, root / "data");
+        const PolicyToolContext inner(policy, root / "ws");
+        const AuditedToolContext ctx(inner, *log, "analyst");
+        QVERIFY(ctx.resolve("a.txt", Access::Read).has_value());
+        QVERIFY(!ctx.resolve("../data/audit.db", Access::Read).has_value());
+        QVERIFY(!ctx.resolve("a.txt", Access::Write).has_value());
+        REQUIRE_OK(ctx.recordCall("files_read", {{"path", "a.txt"}}, atelier::Result<ToolResult>(ToolResult{})));
+        std::vector<AuditRecord> records;
+        REQUIRE_OK(log->forEach([&](const AuditRecord& r) { records.push_back(r); }));
+        QCOMPARE(records.size(), std::size_t(5));
+        QCOMPARE(records[0].kind, std::string("policy_decision"));
+        QCOMPARE(records[0].payload["allowed"].get<bool>(), true);
+        QCOMPARE(records[1].kind, std::string("file_read"));
+        QCOMPARE(records[2].payload["allowed"].get<bool>(), false);
+        QVERIFY(!records[2].payload["reason"].get<std::string>().empty());
+        QCOMPARE(records[3].payload["access"].get<std::string>(), std::string("write"));
+        QCOMPARE(records[4].kind, std::string("tool_call"));
+        QCOMPARE(records[4].actor, std::string("analyst"));
+        QVERIFY(log->verify()->ok());
+        // A log that refuses writes makes the context refuse access (fail closed).
+        REQUIRE_OK(log->database().exec("CREATE TRIGGER no_insert BEFORE INSERT ON audit_log "
+                                        "BEGIN SELECT RAISE(ABORT, 'full'); END;"));
+        auto refused = ctx.resolve("a.txt", Access::Read);
+        QVERIFY(!refused.has_value());
+        QVERIFY(refused.error().message.find("audit log") != std::string::npos);
     }
 
     void kindNamesRoundTrip() {

@@ -21,6 +21,9 @@ grep -q '"records":0' "$tmp/out" || { echo "FAIL empty log count"; cat "$tmp/out
 expect read 0 "$cli" --data-dir "$data" tool run files_read --args '{"path":"a.txt"}' --workspace "$ws"
 expect refused 3 "$cli" --data-dir "$data" tool run files_read --args '{"path":"../x.txt"}' --workspace "$ws"
 expect audit-self 3 "$cli" --data-dir "$data" tool run files_read --args "{\"path\":\"$data/audit.db\"}" --workspace "$ws"
+# Even a data folder inside the workspace is denied to tools.
+expect audit-inside 3 "$cli" --data-dir "$ws/data" tool run files_read --args '{"path":"data/audit.db"}' --workspace "$ws"
+grep -q '^atelier-cli: error: policy:' "$tmp/err" || { echo "FAIL data folder policy message"; cat "$tmp/err"; fail=1; }
 expect verify 0 "$cli" --data-dir "$data" audit verify --json
 grep -q '"ok":true' "$tmp/out" || { echo "FAIL verify ok"; cat "$tmp/out"; fail=1; }
 records=$(sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$tmp/out")
