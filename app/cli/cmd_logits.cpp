@@ -7,6 +7,7 @@
 #include <iostream>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,7 +52,6 @@ Result<std::vector<float>> computeLogits(const CliContext& ctx, const LogitsArgs
                                          std::unique_ptr<engine::WeightSource> weights,
                                          const std::vector<std::int32_t>& ids,
                                          engine::Numerics numerics) {
-    const std::size_t V = std::size_t(weights->config().vocabSize);
     std::vector<float> logits;
     if (a.engine == "reference") {
         auto ref = engine::referenceForward(*weights, ids, engine::ReferenceOptions{numerics});
@@ -60,13 +60,13 @@ Result<std::vector<float>> computeLogits(const CliContext& ctx, const LogitsArgs
             logits.insert(logits.end(), (*ref)[p].begin(), (*ref)[p].end());
         return logits;
     }
-    const int threads = std::max(1, ctx.options.threads);
+    const int threads = ctx.options.threads > 0 ? ctx.options.threads
+                                                : int(std::max(1u, std::thread::hardware_concurrency()));
     auto model = engine::Model::load(std::move(weights), engine::ModelOptions{numerics, threads});
     if (!model) return unexpected(model.error());
     engine::KvCache seq = (*model)->newSequence();
     const auto req = a.allPositions ? engine::LogitsRequest::All : engine::LogitsRequest::Last;
     if (auto r = (*model)->forward(seq, ids, req, logits); !r) return unexpected(r.error());
-    (void)V;
     return logits;
 }
 

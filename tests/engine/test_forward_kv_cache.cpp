@@ -1,4 +1,5 @@
 // ctest-labels: unit
+// ctest-timeout: 900
 // The sequence state: fork continues exactly like a fresh run and leaves the parent alone,
 // sharing full pages; snapshot/restore continues exactly and rejects damaged, truncated,
 // other-version and other-model streams; reset makes a short sequence independent of a long

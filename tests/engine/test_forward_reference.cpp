@@ -1,4 +1,5 @@
 // ctest-labels: unit
+// ctest-timeout: 900
 // The fast forward agrees with the double-precision reference forward (reference_forward.h)
 // on the spec §13 prompt lengths 1 … 300, on F32 and FP8 weights, in both numerics.
 //

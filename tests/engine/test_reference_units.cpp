@@ -1,7 +1,8 @@
 // ctest-labels: unit
 // The reference forward's spec-level primitives (model spec §13 item 5): Sinkhorn, the YaRN
-// table, interleaved RoPE, FP8/FP4 simulation, Hadamard, sink attention and per-channel pooling,
-// each checked against a hand computation or an invariant written out here from the spec.
+// table, interleaved RoPE, FP8/FP4 simulation, Hadamard, sink attention, per-channel pooling and
+// the compressor's block layout, each checked against a hand computation or an invariant
+// written out here from the spec.
 
 #include <cmath>
 #include <limits>
@@ -10,8 +11,10 @@
 
 #include <QtTest>
 
+#include "../../engine/src/reference/reference_layers.h"
 #include "../../engine/src/reference/reference_math.h"
 #include "atelier/engine/model_config.h"
+#include "atelier/engine/weight_source.h"
 
 using namespace atelier::engine;
 using namespace atelier::engine::reference;
@@ -30,6 +33,59 @@ double dot(const Vec& a, const Vec& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
     return s;
+}
+
+Matrix randomMatrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    const Vec v = randomVec(std::size_t(rows * cols), seed);
+    m.w.assign(v.begin(), v.end());
+    return m;
+}
+
+// Entry i of a compressor written out from spec §5.1 with plain loops: rows are
+// (value, score) pairs of channel ch; CSA takes block i-1's first-c channels and block i's
+// last-c channels, HCA block i's c channels; then the weighted RMS norm and RoPE at ratio·i.
+Vec expectedEntry(const CompressorWeights& w, const Rows& xs, int ratio, std::size_t i,
+                  double freq) {
+    const std::size_t c = w.norm.size();
+    const auto R = std::size_t(ratio);
+    const bool overlap = ratio == 4;
+    auto project = [&](const Matrix& m, std::size_t p, std::size_t ch) {
+        double s = 0;
+        for (std::int64_t k = 0; k < m.cols; ++k)
+            s += double(m.w[std::size_t(std::int64_t(ch) * m.cols + k)]) * xs[p][std::size_t(k)];
+        return s;
+    };
+    Vec e(c);
+    for (std::size_t ch = 0; ch < c; ++ch) {
+        std::vector<std::pair<double, double>> rows;  // (k, z)
+        for (std::size_t r = 0; r < R; ++r) {
+            if (overlap && i > 0) {
+                const std::size_t p = R * (i - 1) + r;
+                rows.emplace_back(project(w.wkv, p, ch),
+                                  project(w.wgate, p, ch) + w.ape.w[r * 2 * c + ch]);
+            }
+            const std::size_t p = R * i + r, own = overlap ? c + ch : ch;
+            rows.emplace_back(project(w.wkv, p, own),
+                              project(w.wgate, p, own) + w.ape.w[r * (overlap ? 2 * c : c) + own]);
+        }
+        double mx = -1e300, den = 0, num = 0;
+        for (auto& [k, z] : rows) mx = std::max(mx, z);
+        for (auto& [k, z] : rows) {
+            den += std::exp(z - mx);
+            num += std::exp(z - mx) * k;
+        }
+        e[ch] = num / den;
+    }
+    double ms = 0;
+    for (double v : e) ms += v * v / double(c);
+    for (std::size_t ch = 0; ch < c; ++ch) e[ch] = e[ch] / std::sqrt(ms + 1e-6) * w.norm[ch];
+    const double angle = double(R * i) * freq, a = e[c - 2], b = e[c - 1];
+    e[c - 2] = a * std::cos(angle) - b * std::sin(angle);
+    e[c - 1] = a * std::sin(angle) + b * std::cos(angle);
+    return e;
 }
 
 }  // namespace
@@ -89,7 +145,8 @@ private slots:
                 const double ramp = (i - 15) / 10.0;
                 want = base * (1 - ramp) + base / 16 * ramp;
             }
-            QVERIFY2(std::abs(f[std::size_t(i)] - want) <= 1e-12 * base, qPrintable(QString::number(i)));
+            QVERIFY2(std::abs(f[std::size_t(i)] - want) <= 1e-12 * base,
+                     qPrintable(QString::number(i)));
         }
     }
 
@@ -177,7 +234,8 @@ private slots:
         for (std::size_t i = 0; i < want.size(); ++i) QCOMPARE(int(codes[i]), int(want[i]));
         fp4Simulate(v, 32);
         const Vec values{6, 0, 1, 1, 2, 2, 4, 4, -3, -6, 0};
-        for (std::size_t i = 0; i < values.size(); ++i) QCOMPARE(std::abs(v[i]), std::abs(values[i]));
+        for (std::size_t i = 0; i < values.size(); ++i)
+            QCOMPARE(std::abs(v[i]), std::abs(values[i]));
     }
 
     void fp4ScaleIsTheNextPowerOfTwo() {
@@ -221,8 +279,6 @@ private slots:
         const double den = w1 + w2 + std::exp(sink);
         for (std::size_t i = 0; i < 8; ++i)
             QVERIFY(std::abs(o[i] - (w1 * e1[i] + w2 * e2[i]) / den) < 1e-14);
-        // The window alone (no compressed entry visible) decides the output with the sink.
-        QCOMPARE(sinkAttention(q, {&e1, &e2}, sink, scale), o);
     }
 
     void hugeSinkDrivesTheOutputToZero() {
@@ -245,6 +301,71 @@ private slots:
         QVERIFY(std::abs(e[0] - 3.25) < 1e-14);
         QVERIFY(std::abs(e[1] - 3.0) < 1e-14);
         QVERIFY(std::abs(e[2] - 6.0) < 1e-14);
+    }
+
+    void compressorPoolsTheSpecBlocks() {
+        // A small compressor (d = 3, c = 4, one RoPE pair) against expectedEntry, Plain numerics.
+        ModelConfig cfg = *presetConfig("tiny");
+        cfg.ropeHeadDim = 2;
+        cfg.normEps = 1e-6f;
+        const Context ctx{cfg, false};
+        const Vec freqs{0.3};
+        Rows xs;
+        for (unsigned t = 0; t < 260; ++t) xs.push_back(randomVec(3, 100 + t));
+        for (int ratio : {4, 128}) {
+            const std::int64_t width = ratio == 4 ? 8 : 4;
+            CompressorWeights w;
+            w.wkv = randomMatrix(width, 3, 1);
+            w.wgate = randomMatrix(width, 3, 2);
+            w.ape = randomMatrix(ratio, width, 3);
+            w.norm = Vec{1.0, 0.5, 2.0, 1.5};
+            const Rows got = compressEntries(ctx, w, xs, ratio, freqs, CompressedKind::Main);
+            QCOMPARE(got.size(), xs.size() / std::size_t(ratio));  // complete blocks only
+            for (std::size_t i = 0; i < got.size(); ++i) {
+                const Vec want = expectedEntry(w, xs, ratio, i, freqs[0]);
+                for (std::size_t ch = 0; ch < 4; ++ch)
+                    QVERIFY2(std::abs(got[i][ch] - want[ch]) < 1e-12,
+                             qPrintable(QString("ratio %1 entry %2 ch %3")
+                                            .arg(ratio).arg(i).arg(ch)));
+            }
+        }
+    }
+
+    void topkPrefersTheLowerIndexOnTies() {
+        const Vec s{1.0, 3.0, 3.0, 2.0, 3.0};
+        QCOMPARE(topkIndices(s, 2), (std::vector<int>{1, 2}));
+        QCOMPARE(topkIndices(s, 4), (std::vector<int>{1, 2, 3, 4}));
+        QCOMPARE(topkIndices(s, 9), (std::vector<int>{0, 1, 2, 3, 4}));  // min(k, #visible)
+        QCOMPARE(topkIndices(Vec{0.0, 0.0, 0.0}, 1), (std::vector<int>{0}));
+    }
+
+    void indexerSelectsTopkOfTheVisibleEntries() {
+        // Tiny model layer 1 (CSA, top-4) on random inputs: each query p gets
+        // min(4, floor((p+1)/4)) distinct entries, all already closed.
+        const auto weights = randomWeights(*presetConfig("tiny"), 5);
+        const auto layer = loadLayer(*weights, 1);
+        QVERIFY(layer.has_value() && layer->attn.indexer.has_value());
+        const Context ctx{weights->config(), true};
+        Rows xs, cq;
+        for (unsigned t = 0; t < 40; ++t) {
+            xs.push_back(randomVec(256, 300 + t));
+            cq.push_back(randomVec(128, 400 + t));
+        }
+        const auto sel = indexerSelect(ctx, *layer->attn.indexer, xs, cq,
+                                       layerRopeFrequencies(ctx.config, 1));
+        for (std::size_t p = 0; p < xs.size(); ++p) {
+            const std::size_t visible = (p + 1) / 4;
+            QCOMPARE(sel[p].size(), std::min<std::size_t>(4, visible));
+            for (std::size_t j = 0; j < sel[p].size(); ++j) {
+                QVERIFY(sel[p][j] >= 0 && std::size_t(sel[p][j]) < visible);
+                if (j) QVERIFY(sel[p][j] > sel[p][j - 1]);
+            }
+        }
+        // The scores decide: some query with more than 4 entries keeps a later one.
+        bool scored = false;
+        for (std::size_t p = 20; p < xs.size(); ++p)
+            scored = scored || sel[p] != std::vector<int>{0, 1, 2, 3};
+        QVERIFY(scored);
     }
 
     void rmsNormMatchesTheFormula() {

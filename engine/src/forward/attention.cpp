@@ -54,6 +54,7 @@ void qPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* cQ
         for (int h = 0; h < H; ++h) {
             float* qh = q + (t * H + h) * c;
             kernels::rmsnorm_f32_ref(qh, nullptr, c, cfg.normEps, qh);
+            if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // normed in the bf16 q
             applyRope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r,
                       false);
             if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // the kernel reads bf16
@@ -95,28 +96,14 @@ void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o
     matmul(w.woB, u, ch.T, out, ch.numerics, ch.ws);
 }
 
-}  // namespace
-
-void attention(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
-               const float* x, float* out) {
-    const ModelConfig& cfg = ch.cfg;
-    Workspace& ws = ch.ws;
-    LayerCache& lc = ch.cache.layer(layer);
-    const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
-    const std::int64_t T = ch.T, start = ch.start, W = cfg.windowSize;
-    const bool release = ch.numerics == Numerics::Release;
-    grow(ws.cosT, std::size_t(T * half));
-    grow(ws.sinT, std::size_t(T * half));
-    for (std::int64_t t = 0; t < T; ++t)
-        ropeAngles(rope, start + t, ws.cosT.data() + t * half, ws.sinT.data() + t * half);
-
-    float* cQ = grow(ws.cQ, std::size_t(T * cfg.qLoraRank));
-    float* q = grow(ws.q, std::size_t(T * H * c));
-    qPath(ch, w, x, cQ, q);
-
-    // Window rows [prev + T, C]: positions start−prev … start+T−1.
+// Window rows [prev + T, C] into ws.window (positions start−prev … start+T−1): the ring's
+// entries before the chunk, then the chunk's own kv; then the chunk's last W entries go to the
+// ring (after it was read). Returns prev.
+std::int64_t windowRows(const Chunk& ch, const AttentionWeights& w, LayerCache& lc, const float* x) {
+    const int c = ch.cfg.headDim;
+    const std::int64_t W = ch.cfg.windowSize, T = ch.T, start = ch.start;
     const std::int64_t prev = std::min(start, W - 1);
-    float* win = grow(ws.window, std::size_t((prev + T) * c));
+    float* win = grow(ch.ws.window, std::size_t((prev + T) * c));
     for (std::int64_t i = 0; i < prev; ++i) {
         auto [data, footer] = ringSlot(ch.cache, lc, (start - prev + i) % W);
         if (ch.cache.packed()) unpackEntry(data, footer, ch.cache.entryFormat(), win + i * c);
@@ -129,19 +116,21 @@ void attention(const Chunk& ch, int layer, const AttentionWeights& w, const Rope
         if (ch.cache.packed()) packEntry(kv + t * c, ch.cache.entryFormat(), data, footer);
         else std::memcpy(data, kv + t * c, std::size_t(c) * 4);
     }
+    return prev;
+}
 
-    if (lc.ratio != 0) compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, x);
-    if (lc.ratio == 4) {
-        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys, x);
-        indexerSelect(ch, w.indexer, rope, lc, x, cQ, ws.selected, ws.selectedCount);
-    }
-    const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
-    float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
-    for (std::int64_t i = 0; i < nComp; ++i) readEntry(ch.cache, lc.entries, i, comp + i * c);
-
-    float* o = grow(ws.o, std::size_t(T * H * c));  // [T, H, C]
+// o [T, H, C]: every query's heads over its window ∪ compressed set, then inverse RoPE.
+// comp [nComp, C] holds the compressed entries visible to the chunk.
+void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc, const float* q,
+               std::int64_t prev, const float* comp, std::int64_t nComp, float* o) {
+    const ModelConfig& cfg = ch.cfg;
+    Workspace& ws = ch.ws;
+    const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
+    const std::int64_t W = cfg.windowSize, start = ch.start;
+    const bool release = ch.numerics == Numerics::Release;
+    const float* win = ws.window.data();
     float* z = grow(ws.probs, std::size_t(W + std::max<std::int64_t>(nComp, cfg.indexTopk)));
-    for (std::int64_t t = 0; t < T; ++t) {
+    for (std::int64_t t = 0; t < ch.T; ++t) {
         const std::int64_t p = start + t;
         ws.entries.clear();
         for (std::int64_t j = std::max<std::int64_t>(0, p - W + 1) - (start - prev); j <= prev + t; ++j)
@@ -159,6 +148,38 @@ void attention(const Chunk& ch, int layer, const AttentionWeights& w, const Rope
             if (release) roundToBf16(oh + (c - r), r);
         }
     }
+}
+
+}  // namespace
+
+void attention(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
+               const float* x, float* out) {
+    const ModelConfig& cfg = ch.cfg;
+    Workspace& ws = ch.ws;
+    LayerCache& lc = ch.cache.layer(layer);
+    const int H = cfg.nHeads, c = cfg.headDim, half = cfg.ropeHeadDim / 2;
+    const std::int64_t T = ch.T, start = ch.start;
+    grow(ws.cosT, std::size_t(T * half));
+    grow(ws.sinT, std::size_t(T * half));
+    for (std::int64_t t = 0; t < T; ++t)
+        ropeAngles(rope, start + t, ws.cosT.data() + t * half, ws.sinT.data() + t * half);
+
+    float* cQ = grow(ws.cQ, std::size_t(T * cfg.qLoraRank));
+    float* q = grow(ws.q, std::size_t(T * H * c));
+    qPath(ch, w, x, cQ, q);
+    const std::int64_t prev = windowRows(ch, w, lc, x);
+
+    if (lc.ratio != 0) compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, x);
+    if (lc.ratio == 4) {
+        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys, x);
+        indexerSelect(ch, w.indexer, rope, lc, x, cQ, ws.selected, ws.selectedCount);
+    }
+    const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
+    float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
+    for (std::int64_t i = 0; i < nComp; ++i) readEntry(ch.cache, lc.entries, i, comp + i * c);
+
+    float* o = grow(ws.o, std::size_t(T * H * c));  // [T, H, C]
+    attendAll(ch, w, lc, q, prev, comp, nComp, o);
     outputProjection(ch, w, o, out);
 }
 

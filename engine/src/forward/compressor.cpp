@@ -46,9 +46,14 @@ void finishEntry(const Chunk& ch, const CompressorWeights& w, const RopeTable& r
     applyRope(E + (c - r), cs, sn, r, false);
     auto [data, footer] = store.append();
     if (indexer) {
+        if (release) roundToBf16(E + (c - r), r);
         hadamardTransform(E, c);
-        if (release) packIndexerKey(E, c, data);
-        else std::memcpy(data, E, std::size_t(c) * 4);
+        if (release) {
+            roundToBf16(E, c);  // the rotation reads and writes bf16
+            packIndexerKey(E, c, data);
+        } else {
+            std::memcpy(data, E, std::size_t(c) * 4);
+        }
     } else if (release) {
         packEntry(E, ch.cache.entryFormat(), data, footer);
     } else {

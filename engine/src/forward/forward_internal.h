@@ -86,8 +86,12 @@ void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin);
 void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse);
 
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
+class ThreadPool;
+
 struct Workspace {
-    std::vector<float> rowScratch, actQ;           // matmul: [cols], [T, cols]
+    ThreadPool* pool = nullptr;                    // matmul rows are split across it
+    std::vector<std::vector<float>> rowScratch;    // matmul: [threads][cols]
+    std::vector<float> actQ;                       // matmul: [T, cols]
     std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
     std::vector<float> cosT, sinT;                 // [T, R/2]
     std::vector<float> cQ, q, window, compressed, o, probs, groupIn, groupOut;  // attention
@@ -108,8 +112,8 @@ float* grow(std::vector<float>& v, std::size_t n);
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
-// The bare product of matmul(), on the stored format.
-void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+// The bare product of matmul() on one thread, on the stored format; rowScratch [cols].
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
 // RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "atelier/engine/dtype.h"
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "forward/forward_internal.h"
@@ -24,14 +25,20 @@ void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& ro
     matmul(w.wqB, cQ, T, q, ch.numerics, ws);
     matmul(w.weightsProj, x, T, wts, ch.numerics, ws);
     const float wScale = 1.0f / std::sqrt(float(cI) * float(nI));
+    const bool release = ch.numerics == Numerics::Release;
     float cs[64], sn[64];
     for (std::int64_t t = 0; t < T; ++t) {
         ropeAngles(rope, ch.start + t, cs, sn);
         for (int h = 0; h < nI; ++h) {
             float* qh = q + (t * nI + h) * cI;
             applyRope(qh + (cI - r), cs, sn, r, false);
+            if (release) roundToBf16(qh, cI);
             hadamardTransform(qh, cI);
-            if (ch.numerics == Numerics::Release) simulateFp4(qh, cI);
+            if (release) {
+                roundToBf16(qh, cI);  // the rotation reads and writes bf16
+                simulateFp4(qh, cI);
+            }
+            if (release) wts[t * nI + h] = bf16ToF32(f32ToBf16(wts[t * nI + h]));  // a bf16 Linear
             wts[t * nI + h] *= wScale;
         }
     }

@@ -18,6 +18,7 @@ constexpr std::uint32_t kVersion = 1;  // persisted: never reuse a value
 struct Writer {
     std::vector<std::uint8_t> out;
     void bytes(const void* p, std::size_t n) {
+        if (n == 0) return;  // p may be null (an empty vector)
         const auto* b = static_cast<const std::uint8_t*>(p);
         out.insert(out.end(), b, b + n);
     }
@@ -30,6 +31,7 @@ struct Reader {
     std::size_t pos = 0;
     bool bytes(void* p, std::size_t n) {
         if (in.size() - pos < n) return false;
+        if (n == 0) return true;  // p may be null (an empty vector)
         std::memcpy(p, in.data() + pos, n);
         pos += n;
         return true;

@@ -1,11 +1,13 @@
 // Matrix products over stored weights, dispatched on the stored dtype to the kernels.
 
+#include <algorithm>
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
+#include "forward/thread_pool.h"
 
 namespace atelier::engine::fwd {
 
@@ -26,15 +28,28 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
         for (std::int64_t t = 0; t < T; ++t) simulateFp8Activations(q + t * cols, cols);
         x = q;
     }
-    multiply(m, x, T, y, ws, rowBegin, rowEnd, ldy);
+    const int threads = ws.pool ? ws.pool->threads() : 1;
+    if (ws.rowScratch.size() < std::size_t(threads)) ws.rowScratch.resize(std::size_t(threads));
+    const std::int64_t rows = rowEnd - rowBegin;
+    // Rows are independent, so any split gives the same bits; small products stay on one thread.
+    const int parts = rows * cols * T < (1 << 16) ? 1 : int(std::min<std::int64_t>(threads, rows));
+    if (parts == 1) {
+        multiply(m, x, T, y, grow(ws.rowScratch[0], std::size_t(cols)), rowBegin, rowEnd, ldy);
+    } else {
+        for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], std::size_t(cols));
+        auto part = [&](int p) {
+            const std::int64_t b = rowBegin + rows * p / parts, e = rowBegin + rows * (p + 1) / parts;
+            multiply(m, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy);
+        };
+        ws.pool->run(parts, part);
+    }
     if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
         for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);
 }
 
-void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* row,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
     const std::int64_t cols = m.cols;
-    float* row = grow(ws.rowScratch, std::size_t(cols));
     const auto* data = m.weight->data;
     switch (m.weight->dtype) {
     case DType::F32:

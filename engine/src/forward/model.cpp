@@ -4,6 +4,7 @@
 
 #include "atelier/engine/model.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "atelier/engine/log.h"
 #include "forward/forward_internal.h"
 #include "forward/model_weights.h"
+#include "forward/thread_pool.h"
 
 namespace atelier::engine {
 
@@ -21,6 +23,7 @@ struct Model::Impl {
     std::uint64_t hash = 0;
     fwd::ModelWeights w;
     fwd::RopeTable plainRope, yarnRope;
+    std::unique_ptr<fwd::ThreadPool> pool;
     fwd::Workspace ws;
     std::vector<fwd::HcMix> mixes;  // [T]
     std::vector<std::int32_t> batchTokens;  // [T] every item's tokens, concatenated
@@ -57,6 +60,8 @@ Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights
     impl->w = std::move(*bound);
     impl->source = std::move(weights);
     impl->options = options;
+    impl->pool = std::make_unique<fwd::ThreadPool>(std::max(1, options.threads));
+    impl->ws.pool = impl->pool.get();
     impl->hash = configHash(impl->cfg);
     impl->plainRope = fwd::makeRopeTable(impl->cfg, false);
     impl->yarnRope = fwd::makeRopeTable(impl->cfg, true);

@@ -30,6 +30,7 @@ void queryPath(const Context& ctx, const AttentionWeights& w, std::span<const do
     for (std::size_t h = 0; h < std::size_t(c.nHeads); ++h) {
         const std::span<const double> raw(all.data() + h * hd, hd);
         Vec qh = rmsNorm(raw, {}, c.normEps);
+        if (ctx.release) bf16Round(qh);  // normalised in place in the bf16 q tensor
         applyRope(std::span(qh).last(r), freqs, double(p), false);
         if (ctx.release) bf16Round(qh);  // the attention kernel reads bf16
         heads.push_back(std::move(qh));
@@ -97,9 +98,7 @@ Vec sinkAttention(std::span<const double> q, const std::vector<const Vec*>& entr
     Vec z(entries.size());
     double mx = sink;
     for (std::size_t j = 0; j < entries.size(); ++j) {
-        double s = 0.0;
-        for (std::size_t i = 0; i < q.size(); ++i) s += q[i] * (*entries[j])[i];
-        z[j] = s * scale;
+        z[j] = dot(q, *entries[j]) * scale;
         mx = std::max(mx, z[j]);
     }
     double den = std::exp(sink - mx);

@@ -22,7 +22,7 @@ TokenRows projectTokens(const CompressorWeights& w, const Rows& xs, std::size_t 
     for (std::size_t p = 0; p < tokens; ++p) {
         t.k.push_back(matVec(w.wkv, xs[p], 0, w.wkv.rows));
         Vec z = matVec(w.wgate, xs[p], 0, w.wgate.rows);
-        const double* ape = w.ape.row(std::int64_t(p % std::size_t(ratio)));
+        const float* ape = w.ape.row(std::int64_t(p % std::size_t(ratio)));
         for (std::size_t ch = 0; ch < z.size(); ++ch) z[ch] += ape[ch];
         t.z.push_back(std::move(z));
     }
@@ -96,8 +96,12 @@ Rows compressEntries(const Context& ctx, const CompressorWeights& w, const Rows&
                 bf16Round(rope);
             }
         } else {
+            if (ctx.release) bf16Round(rope);
             hadamard(e);
-            if (ctx.release) fp4Simulate(e, 32);
+            if (ctx.release) {
+                bf16Round(e);  // the rotation reads and writes bf16
+                fp4Simulate(e, 32);
+            }
         }
         out.push_back(std::move(e));
     }

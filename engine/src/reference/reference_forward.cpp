@@ -64,20 +64,23 @@ Result<std::vector<std::vector<float>>> referenceForward(const WeightSource& wei
                                                          const ReferenceOptions& options) {
     const ModelConfig& c = weights.config();
     if (auto ok = checkInputs(c, tokens); !ok) return unexpected(ok.error());
-    auto loaded = loadWeights(weights);
+    auto loaded = loadGlobals(weights);
     if (!loaded) return unexpected(loaded.error());
     const ModelWeights& m = *loaded;
     const Context ctx{c, options.numerics == Numerics::Release};
 
     std::vector<Rows> streams;  // [T][n_hc][d], every stream starts as the embedding
     for (std::int32_t tok : tokens) {
-        const double* row = m.embed.row(tok);
+        const float* row = m.embed.row(tok);
         Vec e(row, row + c.dim);
         if (ctx.release) bf16Round(e);
         streams.emplace_back(std::size_t(c.hcMult), e);
     }
-    for (int l = 0; l < c.nLayers; ++l)
-        blockForward(ctx, l, m.layers[std::size_t(l)], tokens, streams);
+    for (int l = 0; l < c.nLayers; ++l) {
+        auto layer = loadLayer(weights, l);
+        if (!layer) return unexpected(layer.error());
+        blockForward(ctx, l, *layer, tokens, streams);
+    }
 
     std::vector<std::vector<float>> logits;
     for (const Rows& x : streams) {

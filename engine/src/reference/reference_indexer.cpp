@@ -22,18 +22,29 @@ Rows indexerQueries(const Context& ctx, const IndexerWeights& w, std::span<const
     for (std::size_t h = 0; h < std::size_t(c.indexNHeads); ++h) {
         Vec qh(all.begin() + std::ptrdiff_t(h * ci), all.begin() + std::ptrdiff_t((h + 1) * ci));
         applyRope(std::span(qh).last(r), freqs, double(p), false);
+        if (ctx.release) bf16Round(qh);
         hadamard(qh);
-        if (ctx.release) fp4Simulate(qh, 32);
+        if (ctx.release) {
+            bf16Round(qh);  // the rotation reads and writes bf16
+            fp4Simulate(qh, 32);
+        }
         q.push_back(std::move(qh));
     }
     return q;
 }
 
-double dot(std::span<const double> a, std::span<const double> b) {
-    return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
 }  // namespace
+
+std::vector<int> topkIndices(std::span<const double> scores, std::size_t k) {
+    std::vector<int> order(scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return scores[std::size_t(a)] > scores[std::size_t(b)];
+    });
+    order.resize(std::min(k, order.size()));
+    std::sort(order.begin(), order.end());
+    return order;
+}
 
 std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWeights& w,
                                             const Rows& xs, const Rows& cQ,
@@ -47,18 +58,13 @@ std::vector<std::vector<int>> indexerSelect(const Context& ctx, const IndexerWei
         if (visible == 0) continue;
         const Rows q = indexerQueries(ctx, w, cQ[p], p, freqs);
         Vec hw = matVec(w.weightsProj, xs[p], 0, w.weightsProj.rows);  // [n_I]
+        if (ctx.release) bf16Round(hw);  // a bf16 Linear in the reference
         for (double& v : hw) v *= weightScale;
         Vec score(visible, 0.0);
         for (std::size_t s = 0; s < visible; ++s)
             for (std::size_t h = 0; h < q.size(); ++h)
                 score[s] += hw[h] * std::max(0.0, dot(q[h], keys[s]));
-        std::vector<int> order(visible);
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](int a, int b) { return score[std::size_t(a)] > score[std::size_t(b)]; });
-        order.resize(std::min(visible, std::size_t(c.indexTopk)));
-        std::sort(order.begin(), order.end());
-        selected[p] = std::move(order);
+        selected[p] = topkIndices(score, std::size_t(c.indexTopk));
     }
     return selected;
 }

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "reference/reference_weights.h"
+#include "reference_weights.h"
 
 namespace atelier::engine::reference {
 

@@ -10,9 +10,11 @@
 //     residual streams after each HC_post (X is a bf16 tensor there), the sub-layer input y of
 //     HC_pre, every RMSNorm output (attn/ffn/q/kv/compressor/final norms; the compressor norm
 //     also reads its pooled entry cast to BF16, §5.1), the outputs of the FP8/FP4 matrix products
-//     (they produce bf16), the query heads after RoPE and the attention output o before and
-//     after the inverse RoPE (the sparse-attention kernel reads and writes bf16), the BF16 wo_a
-//     einsum's output, the SwiGLU product before W2, the MoE output and the HC head's output.
+//     (they produce bf16), the query heads after their weightless norm and after RoPE, the
+//     attention output o before and after the inverse RoPE (the sparse-attention kernel reads
+//     and writes bf16), the BF16 wo_a einsum's output, the indexer's weights_proj output, the
+//     indexer queries and keys after RoPE and after the Hadamard rotation (bf16 in and out), the
+//     SwiGLU product before W2, the MoE output and the HC head's output.
 //   * FP8 activation quantization (1x128 blocks, UE8M0 scale, e4m3 RNE; §8.3) of the input of
 //     every FP8/FP4 weight product: wq_a, wq_b, wkv, wo_b, indexer wq_b, shared and routed expert
 //     w1/w3/w2. Not wo_a: the reference converter dequantizes wo_a to BF16 and runs a BF16 einsum
@@ -83,6 +85,10 @@ void applyRope(std::span<double> x, std::span<const double> freqs, double pos, b
 
 // Sinkhorn projection of an n×n logit matrix (row-major), in the kernel order of §3 step 5.
 Vec sinkhorn(std::span<const double> logits, int n, int iters, double eps);
+
+// The indices of the k largest scores (k clamped to the size), ties broken by the lower index,
+// returned in ascending index order. Used by the indexer's top-k and the MoE router.
+std::vector<int> topkIndices(std::span<const double> scores, std::size_t k);
 
 // ---- attention pieces ----------------------------------------------------------------------
 

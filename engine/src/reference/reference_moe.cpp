@@ -12,6 +12,11 @@
 namespace atelier::engine::reference {
 namespace {
 
+// Spec §8.2 clamps the shared expert like the routed ones. Copies of the preview's
+// inference/model.py build it without swiglu_limit ("# no swiglu_limit"); flip this if the spec
+// is corrected to match.
+constexpr bool kClampSharedExpert = true;
+
 double softplus(double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); }
 
 // Expert indices: tid2eid[token] on hash layers, else the k largest s + bias (ties: lower index).
@@ -24,19 +29,16 @@ std::vector<std::size_t> routeExperts(const ModelConfig& c, int layer, const Moe
             idx.push_back(std::size_t(w.tid2eid[std::size_t(token) * k + j]));
         return idx;
     }
-    idx.resize(s.size());
-    std::iota(idx.begin(), idx.end(), std::size_t(0));
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-        return s[a] + w.bias[a] > s[b] + w.bias[b];
-    });
-    idx.resize(k);
+    Vec biased(s.size());
+    for (std::size_t e = 0; e < s.size(); ++e) biased[e] = s[e] + w.bias[e];
+    for (int e : topkIndices(biased, k)) idx.push_back(std::size_t(e));
     return idx;
 }
 
 // W2·(weight·(silu(min(W1x, L)) ⊙ clamp(W3x, ±L))): [d].
 Vec expertForward(const Context& ctx, const ExpertWeights& e, std::span<const double> x,
-                  double weight) {
-    const double limit = ctx.config.swigluLimit;
+                  double weight, bool clamp) {
+    const double limit = clamp ? double(ctx.config.swigluLimit) : 0.0;
     Vec g = linear(e.w1, x, ctx.release);
     const Vec u = linear(e.w3, x, ctx.release);
     Vec a(g.size());
@@ -63,9 +65,9 @@ Vec moeForward(const Context& ctx, int layer, const MoeWeights& w, std::span<con
     double sum = 0.0;
     for (std::size_t e : idx) sum += s[e];
 
-    Vec y = expertForward(ctx, w.shared, x, 1.0);
+    Vec y = expertForward(ctx, w.shared, x, 1.0, kClampSharedExpert);
     for (std::size_t e : idx) {
-        const Vec ye = expertForward(ctx, w.experts[e], x, s[e] / sum * c.routeScale);
+        const Vec ye = expertForward(ctx, w.experts[e], x, s[e] / sum * c.routeScale, true);
         for (std::size_t i = 0; i < y.size(); ++i) y[i] += ye[i];
     }
     if (ctx.release) bf16Round(y);

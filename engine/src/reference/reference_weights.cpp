@@ -36,11 +36,7 @@ struct Loader {
         m.cols = cols;
         m.fp8Product = fp8Product;
         m.w.resize(std::size_t(rows * cols));
-        std::vector<float> buf(static_cast<std::size_t>(cols));
-        for (std::int64_t r = 0; r < rows; ++r) {
-            decodeRow(*bound, r, buf.data());
-            std::copy(buf.begin(), buf.end(), m.w.begin() + r * cols);
-        }
+        for (std::int64_t r = 0; r < rows; ++r) decodeRow(*bound, r, m.w.data() + r * cols);
         return m;
     }
 
@@ -144,13 +140,29 @@ struct Loader {
 
 }  // namespace
 
+// Four partial sums: the same double arithmetic, but independent chains the compiler can
+// pipeline (a single chain is latency-bound without -ffast-math).
+template <typename A>
+double dotImpl(std::span<const A> a, std::span<const double> b) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    std::size_t i = 0;
+    for (; i + 4 <= a.size(); i += 4) {
+        s0 += double(a[i]) * b[i];
+        s1 += double(a[i + 1]) * b[i + 1];
+        s2 += double(a[i + 2]) * b[i + 2];
+        s3 += double(a[i + 3]) * b[i + 3];
+    }
+    for (; i < a.size(); ++i) s0 += double(a[i]) * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+double dot(std::span<const double> a, std::span<const double> b) { return dotImpl(a, b); }
+double dot(std::span<const float> a, std::span<const double> b) { return dotImpl(a, b); }
+
 Vec matVec(const Matrix& m, std::span<const double> x, std::int64_t begin, std::int64_t end) {
     Vec y(std::size_t(end - begin));
     for (std::int64_t r = begin; r < end; ++r) {
-        const double* w = m.row(r);
-        double acc = 0.0;
-        for (std::int64_t k = 0; k < m.cols; ++k) acc += w[k] * x[std::size_t(k)];
-        y[std::size_t(r - begin)] = acc;
+        y[std::size_t(r - begin)] = dot(std::span<const float>(m.row(r), std::size_t(m.cols)), x);
     }
     return y;
 }
@@ -164,29 +176,33 @@ Vec linear(const Matrix& m, std::span<const double> x, bool release) {
     return y;
 }
 
-Result<ModelWeights> loadWeights(const WeightSource& source) {
+Result<ModelWeights> loadGlobals(const WeightSource& source) {
     const ModelConfig& c = source.config();
     Loader in{source, {}, false};
     ModelWeights m;
-    const std::int64_t d = c.dim, hcWidth = std::int64_t(c.hcMult) * d;
-    const std::int64_t mixes = std::int64_t(2 + c.hcMult) * c.hcMult;
-    m.embed = in.matrix("embed.weight", c.vocabSize, d, false);
-    m.head = in.matrix("head.weight", c.vocabSize, d, false);
-    m.norm = in.vector("norm.weight", d);
-    m.hcHead = in.hc("hc_head", c.hcMult, hcWidth, 1);
-    for (int l = 0; l < c.nLayers && !in.failed; ++l) {
-        const std::string p = "layers." + std::to_string(l) + ".";
-        LayerWeights lw;
-        lw.hcAttn = in.hc(p + "hc_attn", mixes, hcWidth, 3);
-        lw.hcFfn = in.hc(p + "hc_ffn", mixes, hcWidth, 3);
-        lw.attnNorm = in.vector(p + "attn_norm.weight", d);
-        lw.ffnNorm = in.vector(p + "ffn_norm.weight", d);
-        lw.attn = in.attention(c, l, p + "attn.");
-        lw.moe = in.moe(c, l, p + "ffn.");
-        m.layers.push_back(std::move(lw));
-    }
+    m.embed = in.matrix("embed.weight", c.vocabSize, c.dim, false);
+    m.head = in.matrix("head.weight", c.vocabSize, c.dim, false);
+    m.norm = in.vector("norm.weight", c.dim);
+    m.hcHead = in.hc("hc_head", c.hcMult, std::int64_t(c.hcMult) * c.dim, 1);
     if (in.failed) return unexpected(in.error);
     return m;
+}
+
+Result<LayerWeights> loadLayer(const WeightSource& source, int layer) {
+    const ModelConfig& c = source.config();
+    Loader in{source, {}, false};
+    const std::int64_t d = c.dim, hcWidth = std::int64_t(c.hcMult) * d;
+    const std::int64_t mixes = std::int64_t(2 + c.hcMult) * c.hcMult;
+    const std::string p = "layers." + std::to_string(layer) + ".";
+    LayerWeights lw;
+    lw.hcAttn = in.hc(p + "hc_attn", mixes, hcWidth, 3);
+    lw.hcFfn = in.hc(p + "hc_ffn", mixes, hcWidth, 3);
+    lw.attnNorm = in.vector(p + "attn_norm.weight", d);
+    lw.ffnNorm = in.vector(p + "ffn_norm.weight", d);
+    lw.attn = in.attention(c, layer, p + "attn.");
+    lw.moe = in.moe(c, layer, p + "ffn.");
+    if (in.failed) return unexpected(in.error);
+    return lw;
 }
 
 }  // namespace atelier::engine::reference

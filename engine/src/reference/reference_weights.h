@@ -11,21 +11,24 @@
 
 #include "atelier/engine/result.h"
 #include "atelier/engine/weight_source.h"
-#include "reference/reference_math.h"
+#include "reference_math.h"
 
 namespace atelier::engine::reference {
 
 struct Matrix {
     std::int64_t rows = 0;      // out
     std::int64_t cols = 0;      // in
-    std::vector<double> w;      // [rows, cols]
+    std::vector<float> w;       // [rows, cols], exactly the decoded values (decodeRow gives float)
     // LinearFp8 / ExpertFp4 roles: under Release the input is FP8-quantized (1x128 blocks)
     // and the product is rounded to BF16, like the reference's fp8_gemm.
     bool fp8Product = false;
 
-    const double* row(std::int64_t r) const { return w.data() + r * cols; }
+    const float* row(std::int64_t r) const { return w.data() + r * cols; }
 };
 
+// Σ_i a[i]·b[i] in double (equal sizes).
+double dot(std::span<const double> a, std::span<const double> b);
+double dot(std::span<const float> a, std::span<const double> b);
 // y[r - begin] = Σ_k W[r,k]·x[k] for r in [begin, end): the plain product.
 Vec matVec(const Matrix& m, std::span<const double> x, std::int64_t begin, std::int64_t end);
 // The whole product with the Release simulation of `m.fp8Product` when `release`.
@@ -82,16 +85,17 @@ struct LayerWeights {
     MoeWeights moe;
 };
 
+// The tensors outside the blocks.
 struct ModelWeights {
     Matrix embed;  // [V, d]
     Matrix head;   // [V, d]
     Vec norm;      // [d]
     HcParams hcHead;
-    std::vector<LayerWeights> layers;
 };
 
-// Decodes every tensor the main model's forward reads (MTP excluded); the error names the
-// tensor that is missing or misshapen.
-Result<ModelWeights> loadWeights(const WeightSource& source);
+// Decoders; the error names the tensor that is missing or misshapen. Blocks are decoded one at
+// a time so that only one layer's experts are held at once (the small preset fits).
+Result<ModelWeights> loadGlobals(const WeightSource& source);
+Result<LayerWeights> loadLayer(const WeightSource& source, int layer);
 
 }  // namespace atelier::engine::reference

@@ -21,7 +21,7 @@ namespace atelier::engine {
 
 struct ModelOptions {
     Numerics numerics = Numerics::Release;
-    int threads = 1;  // kept for the threaded kernels of a later issue; 1 today
+    int threads = 1;  // matrix-product rows are split across this many threads (started once)
 };
 
 using Sequence = KvCache;
