@@ -26,6 +26,14 @@ struct ModelOptions {
 
 using Sequence = KvCache;
 
+// One sequence's part of a batched forward call (Model::forwardBatch).
+struct BatchItem {
+    KvCache* sequence = nullptr;
+    std::span<const std::int32_t> tokens;      // ≥ 1 tokens, appended at the sequence's end
+    LogitsRequest request = LogitsRequest::Last;
+    std::vector<float>* logits = nullptr;      // receives [V] or [T, V] f32
+};
+
 class Model {
 public:
     ~Model();
@@ -42,6 +50,14 @@ public:
     // sequence of another model, context overflow) the sequence is unchanged.
     Result<void> forward(KvCache& sequence, std::span<const std::int32_t> tokens,
                          LogitsRequest request, std::vector<float>& logits);
+
+    // Several sequences in one pass, so that each weight is read once per call: embedding,
+    // hyper-connections, norms, the MoE and the head run over all rows together; attention
+    // (which reads each sequence's cache) runs per sequence. Every row's arithmetic is the one
+    // of a lone forward() (row-independent kernels), so a sequence's logits do not depend on
+    // its batch mates. Every item is checked first; on error no sequence changes. A sequence
+    // may appear once.
+    Result<void> forwardBatch(std::span<const BatchItem> items);
 
     struct Impl;
 
