@@ -28,17 +28,9 @@ void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
 
 namespace {
 
+// An HF folder's tokenizer.json, or the vocabulary embedded in a GGUF file.
 Result<engine::Tokenizer> tokenizerBeside(const fs::path& model) {
-    std::error_code ec;
-    fs::path dir = model;
-    if (!fs::is_directory(model, ec)) dir = model.parent_path();
-    const fs::path file = dir / "tokenizer.json";
-    if (!fs::exists(file, ec)) {
-        // A GGUF's own vocabulary is read once the GGUF branch provides readGgufVocabulary().
-        return unexpected(Error::notFound(model.string() + ": no tokenizer.json beside the model (" +
-                                          file.string() + ")"));
-    }
-    return engine::Tokenizer::fromFile(file);
+    return engine::Tokenizer::forModel(model);
 }
 
 }  // namespace
