@@ -34,18 +34,7 @@ Result<Tokenizer> loadTokenizer(const TokenizerSource& src) {
     if (src.model.empty() == src.tokenizerFile.empty())
         return unexpected(Error::usage("give exactly one of --model PATH or --tokenizer FILE"));
     if (!src.tokenizerFile.empty()) return Tokenizer::fromFile(src.tokenizerFile);
-    const fs::path path(src.model);
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) return Tokenizer::fromFile(path / "tokenizer.json");
-    if (path.extension() == ".gguf") {
-        // Wired to readGgufVocabulary() (engine/src/model_io/gguf.h) once the GGUF reader lands.
-        return unexpected(Error::badInput(path.string() +
-                                          ": reading the tokenizer of a .gguf file is not available yet; "
-                                          "use --tokenizer with a tokenizer.json"));
-    }
-    if (path.filename() == "config.json") return Tokenizer::fromFile(path.parent_path() / "tokenizer.json");
-    if (!fs::exists(path, ec)) return unexpected(Error::notFound(path.string() + ": no such model"));
-    return Tokenizer::fromFile(path);
+    return Tokenizer::forModel(src.model);
 }
 
 // "1,2, 3" -> ids; an error names the first bad entry.

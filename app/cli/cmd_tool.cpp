@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
@@ -51,11 +53,18 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     std::error_code ec;
     if (!std::filesystem::is_directory(workspace, ec))
         return ctx.fail(ErrorCode::BadInput, "workspace '" + workspace + "' is not a folder");
-    const std::filesystem::path dataDir = ctx.options.dataDir.empty() ? std::filesystem::path{}
-                                                                       : ctx.dataDir();
+    // Every run is audited (policy decisions, reads, the call) in the data folder, which the
+    // policy denies to the tool itself.
+    const std::filesystem::path dataDir = ctx.dataDir();
+    if (dataDir.empty()) return kExitFailure;
+    auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
+    if (!audit) return ctx.fail(audit.error());
     const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
-    const agents::PolicyToolContext toolCtx(policy, std::filesystem::absolute(workspace));
+    const agents::PolicyToolContext policyCtx(policy, std::filesystem::absolute(workspace));
+    const agents::AuditedToolContext toolCtx(policyCtx, *audit, "cli");
     auto result = registry.call(name, args, toolCtx);
+    if (auto recorded = toolCtx.recordCall(name, args, result); !recorded)
+        return ctx.fail(recorded.error());
     if (!result) return ctx.fail(result.error());
     if (ctx.options.json)
         std::cout << result->toJson().dump() << std::endl;

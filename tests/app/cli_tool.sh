@@ -6,6 +6,7 @@ cli="$1"
 fail=0
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
+export XDG_DATA_HOME="$ws/.xdg"  # `tool run` writes the audit log to the data folder
 mkdir -p "$ws/docs"
 printf 'first\nsecond needle\n' > "$ws/docs/a.txt"
 expect() {  # expect NAME WANT_EXIT CMD...

@@ -40,7 +40,9 @@ double cpuSeconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const double load0 = cpuSeconds();
     auto tokenizer = argc > 1 ? Tokenizer::fromFile(argv[1]) : Tokenizer::fromVocabulary(builtinVocabulary(32768));
+    const double loadTime = cpuSeconds() - load0;
     if (!tokenizer) {
         std::fprintf(stderr, "bench_tokenizer: %s\n", tokenizer.error().message.c_str());
         return 1;
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
 
     std::printf("text: %.1f MB English prose, %zu tokens (%.2f bytes/token), vocab %lld\n", mb, tokens,
                 double(text.size()) / double(tokens), static_cast<long long>(tokenizer->vocabSize()));
+    std::printf("load: %.0f ms\n", loadTime * 1e3);
     std::printf("encode: %.1f MB/s (thread CPU time, one core)\n", mb / encodeBest);
     if (decoded && *decoded == text && decodeTime > 0) std::printf("decode: %.1f MB/s\n", mb / decodeTime);
     std::printf("byte copy: %.1f MB/s; encode/copy ratio: %.2e\n", mb / copyBest, copyBest / encodeBest);

@@ -6,7 +6,9 @@
 
 #include <QtTest>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <random>
 #include <sstream>
 
@@ -107,6 +109,26 @@ private slots:
         }
     }
 
+    void concurrentEncodesAgree() {
+        // encode() is documented thread-safe (shared word cache); run it from four threads.
+        const auto expected = readJson(kDataDir + "expected_ids.json");
+        std::vector<std::vector<TokenId>> reference;
+        for (const auto& e : expected) reference.push_back(e["special"].get<std::vector<TokenId>>());
+        const Tokenizer* t = &*m_deepseek;
+        std::atomic<int> mismatches{0};
+        std::vector<std::thread> threads;
+        for (int k = 0; k < 4; ++k) {
+            threads.emplace_back([&, k] {
+                for (std::size_t i = 0; i < m_corpus.size(); ++i) {
+                    const std::size_t j = (i + std::size_t(k) * 37) % m_corpus.size();
+                    if (t->encode(m_corpus[j], true) != reference[j]) ++mismatches;
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        QCOMPARE(mismatches.load(), 0);
+    }
+
     void vocabularyFacts() {
         QCOMPARE(m_deepseek->vocabSize(), std::int64_t(128815));
         QCOMPARE(m_deepseek->bosId(), 0);
@@ -175,6 +197,22 @@ private slots:
         for (TokenId id : without) QVERIFY(!m_deepseek->isSpecial(id));
         QCOMPARE(without.back(), 128803);  // non-special added tokens are always matched
         QCOMPARE(*m_deepseek->decode(without), text);
+    }
+
+    void longRunsSplitLikeShortOnes() {
+        // HF semantics on inputs far longer than the word cache's limit: "\s+(?!\S)" leaves the
+        // last space to the word, and digits go in groups of three.
+        for (std::size_t n : {std::size_t(1000), std::size_t(30000)}) {
+            auto whole = m_deepseek->encode(std::string(n, ' ') + "a");
+            auto expected = m_deepseek->encode(std::string(n - 1, ' '));
+            const auto tail = m_deepseek->encode(" a");
+            expected.insert(expected.end(), tail.begin(), tail.end());
+            QVERIFY(whole == expected);
+            const auto digits = m_deepseek->encode(std::string(3 * n, '7'));
+            const auto group = m_deepseek->encode("777");
+            QCOMPARE(group.size(), std::size_t(1));
+            QVERIFY(digits == std::vector<TokenId>(n, group[0]));
+        }
     }
 
     void decodeRejectsUnknownIds() {
@@ -249,6 +287,19 @@ private slots:
                 }
             }
         }
+    }
+
+    void mergesInBothJsonForms() {
+        for (const char* merges : {R"(["a b", "ab c"])", R"([["a", "b"], ["ab", "c"]])"}) {
+            const std::string json = std::string(R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"c":2,"ab":3,"abc":4},)") +
+                                     R"("merges":)" + merges + "}}";
+            auto t = Tokenizer::fromJson(json, "tiny.json");
+            QVERIFY2(t.has_value(), t ? "" : t.error().message.c_str());
+            QCOMPARE(t->encode("abcab"), (std::vector<TokenId>{4, 3}));
+            QCOMPARE(t->vocabulary().merges, (std::vector<std::string>{"a b", "ab c"}));
+        }
+        QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":0},"merges":[5]}})", "x.json").has_value());
+        QVERIFY(!Tokenizer::fromJson(R"({"model":{"vocab":{"a":"zero"},"merges":[]}})", "x.json").has_value());
     }
 
     void malformedJsonIsAnError() {

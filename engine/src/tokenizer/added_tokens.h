@@ -7,6 +7,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "atelier/engine/tokenizer.h"
@@ -26,12 +27,16 @@ public:
     void split(std::string_view text, bool withSpecial, std::vector<Segment>& out) const;
 
 private:
-    struct Entry {
-        std::string text;
-        TokenId id;
-        bool special;
+    // A byte trie: matching at a position walks as far as the text allows and keeps the last
+    // (longest) token end it passed, in O(length of the match).
+    struct Node {
+        std::vector<std::pair<unsigned char, int>> children;  // sorted by byte
+        TokenId id = -1;                                       // a token ends here
+        bool special = false;
     };
-    std::array<std::vector<Entry>, 256> m_byFirstByte;  // each sorted longest first
+    int child(int node, unsigned char byte) const;
+    std::vector<Node> m_nodes{Node{}};  // [0] is the root
+    std::array<bool, 256> m_starts{};   // whether some token starts with this byte
 };
 
 }  // namespace atelier::engine

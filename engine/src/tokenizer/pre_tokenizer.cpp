@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "atelier/engine/log.h"
+
 namespace atelier::engine {
 
 struct PreTokenizer::Stage {
@@ -73,23 +75,8 @@ Result<PreTokenizer> PreTokenizer::create(const std::vector<std::string>& patter
 
 namespace {
 
-// Splits `piece` with stage `s`, recursing into the later stages; appends the final pieces.
-void splitStage(const std::vector<std::shared_ptr<const PreTokenizer::Stage>>& stages,
-                std::vector<MatchData>& md, std::size_t s, std::string_view piece,
-                std::vector<std::string_view>& out);
-
-}  // namespace
-
-void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& out) const {
-    if (text.empty()) return;
-    std::vector<MatchData> md(m_stages.size());
-    for (std::size_t i = 0; i < m_stages.size(); ++i)
-        md[i].data = pcre2_match_data_create_from_pattern(m_stages[i]->code, nullptr);
-    splitStage(m_stages, md, 0, text, out);
-}
-
-namespace {
-
+// Splits `piece` with stage `s` (matches and the gaps between them), recursing into the later
+// stages; appends the final pieces to `out`.
 void splitStage(const std::vector<std::shared_ptr<const PreTokenizer::Stage>>& stages,
                 std::vector<MatchData>& md, std::size_t s, std::string_view piece,
                 std::vector<std::string_view>& out) {
@@ -104,7 +91,13 @@ void splitStage(const std::vector<std::shared_ptr<const PreTokenizer::Stage>>& s
     while (pos < piece.size()) {
         const int rc = stage.jit ? pcre2_jit_match(stage.code, subject, piece.size(), pos, 0, md[s].data, nullptr)
                                  : pcre2_match(stage.code, subject, piece.size(), pos, 0, md[s].data, nullptr);
-        if (rc < 0) break;  // no further match (or a match-limit error: the rest stays one piece)
+        if (rc < 0) {
+            // A resource limit (not "no match") leaves the rest as one piece: still lossless.
+            if (rc != PCRE2_ERROR_NOMATCH)
+                atelier::logger("engine")->warn("pre-tokenizer regex {} stopped with PCRE2 error {} in a {}-byte piece",
+                                                s, rc, piece.size());
+            break;
+        }
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md[s].data);
         const std::size_t start = ov[0], end = ov[1];
         if (end <= start) {  // an empty match cuts nothing; step over one character
@@ -119,5 +112,13 @@ void splitStage(const std::vector<std::shared_ptr<const PreTokenizer::Stage>>& s
 }
 
 }  // namespace
+
+void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& out) const {
+    if (text.empty()) return;
+    std::vector<MatchData> md(m_stages.size());
+    for (std::size_t i = 0; i < m_stages.size(); ++i)
+        md[i].data = pcre2_match_data_create_from_pattern(m_stages[i]->code, nullptr);
+    splitStage(m_stages, md, 0, text, out);
+}
 
 }  // namespace atelier::engine

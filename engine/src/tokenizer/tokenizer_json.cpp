@@ -1,6 +1,7 @@
 // Reading and writing Hugging Face tokenizer.json (the parts a byte-level BPE uses).
 // nlohmann::json throws; every call into it is caught here, at the adapter.
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -88,7 +89,44 @@ std::int64_t idOf(const Vocabulary& v, const std::string& text, std::int64_t fal
     return fallback;
 }
 
-TokenizerSpec parseSpec(const json& root) {
+// model.vocab and model.merges (most of a real file) are taken out while parsing instead of
+// being stored in the DOM: std::map insertions of 128K keys dominated the load time.
+struct StreamedTables {
+    std::vector<std::pair<std::string, std::int64_t>> vocab;
+    std::vector<std::string> merges;
+    std::vector<std::string> path;  // object keys from the root to the current value
+    bool sawVocab = false, sawMerges = false;
+
+    bool in(const char* table, int depth) const {
+        return depth == 3 && path.size() >= 2 && path[0] == "model" && path[1] == table;
+    }
+    // nlohmann::json's parser callback: returns false to leave an element out of the DOM.
+    bool onEvent(int depth, json::parse_event_t event, json& parsed) {
+        using E = json::parse_event_t;
+        if (event == E::key) {
+            path.resize(std::size_t(std::max(depth - 1, 0)));
+            path.push_back(parsed.get<std::string>());
+            return !in("vocab", depth);  // no DOM entry; the value event still comes
+        }
+        if (event == E::value && in("vocab", depth)) {
+            if (!parsed.is_number_integer()) fail("model.vocab[\"" + path.back() + "\"] is not an integer id");
+            vocab.emplace_back(path.back(), parsed.get<std::int64_t>());
+            sawVocab = true;
+            return false;
+        }
+        const bool mergeEntry = (event == E::value && parsed.is_string()) ||
+                                (event == E::array_end && parsed.is_array() && parsed.size() == 2);
+        if (mergeEntry && in("merges", depth)) {
+            merges.push_back(parsed.is_string() ? parsed.get<std::string>()
+                                                : parsed[0].get<std::string>() + " " + parsed[1].get<std::string>());
+            sawMerges = true;
+            return false;
+        }
+        return true;
+    }
+};
+
+TokenizerSpec parseSpec(const json& root, StreamedTables& tables) {
     TokenizerSpec spec;
     const json& model = root.at("model");
     checkModel(model);
@@ -97,13 +135,12 @@ TokenizerSpec parseSpec(const json& root) {
         fail("normalizers are not supported");
     spec.ignoreMerges = model.value("ignore_merges", false);
     Vocabulary& v = spec.vocab;
-    for (const auto& [text, id] : model.at("vocab").items())
-        setToken(v, id.get<std::int64_t>(), text, byteLevelDecode(text) ? TokenType::Normal : TokenType::Unused);
-    for (const auto& m : model.at("merges")) {
-        if (m.is_string()) v.merges.push_back(m.get<std::string>());
-        else if (m.is_array() && m.size() == 2) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
-        else fail("model.merges: entry " + std::to_string(v.merges.size()) + " is neither \"a b\" nor [\"a\", \"b\"]");
-    }
+    if (!model.contains("vocab") || !model.contains("merges")) fail("model.vocab or model.merges is missing");
+    if (!model["vocab"].empty() || !model["merges"].empty())
+        fail("model.merges: an entry is neither \"a b\" nor [\"a\", \"b\"]");  // what the parser left
+    for (auto& [text, id] : tables.vocab)
+        setToken(v, id, text, byteLevelDecode(text) ? TokenType::Normal : TokenType::Unused);
+    v.merges = std::move(tables.merges);
     for (const auto& t : root.value("added_tokens", json::array())) {
         const bool special = t.value("special", false);
         setToken(v, t.at("id").get<std::int64_t>(), t.at("content").get<std::string>(),
@@ -129,7 +166,11 @@ TokenizerSpec parseSpec(const json& root) {
 
 Result<TokenizerSpec> parseTokenizerJson(std::string_view text, const std::string& origin) {
     try {
-        return parseSpec(json::parse(text));
+        StreamedTables tables;
+        const json root = json::parse(text, [&tables](int depth, json::parse_event_t event, json& parsed) {
+            return tables.onEvent(depth, event, parsed);
+        });
+        return parseSpec(root, tables);
     } catch (const json::parse_error& e) {
         return unexpected(Error::badInput(origin + ": not JSON at byte " + std::to_string(e.byte)));
     } catch (const json::exception& e) {

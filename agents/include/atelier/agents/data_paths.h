@@ -10,6 +10,7 @@ struct DataPaths {
     std::filesystem::path root;  // the data folder
 
     std::filesystem::path sessionsDb() const { return root / "atelier.db"; }
+    std::filesystem::path auditDb() const { return root / "audit.db"; }  // see audit_log.h
     std::filesystem::path kvCacheDir() const { return root / "kvcache"; }
     std::filesystem::path kvCacheDb() const { return kvCacheDir() / "checkpoints.db"; }
     std::filesystem::path logsDir() const { return root / "logs"; }

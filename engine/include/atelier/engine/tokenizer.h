@@ -34,6 +34,9 @@ public:
     // From a Vocabulary (tokenizer.ggml.* of a GGUF, or builtinVocabulary()). Control tokens are
     // special, UserDefined tokens are non-special added tokens, Unused tokens are never produced.
     static Result<Tokenizer> fromVocabulary(const Vocabulary& vocab);
+    // The tokenizer of a model: an HF folder's (or its config.json's) tokenizer.json, or the
+    // vocabulary embedded in a .gguf file.
+    static Result<Tokenizer> forModel(const std::filesystem::path& modelPath);
 
     // Text (any bytes; invalid UTF-8 is kept byte for byte) to ids. Non-special added tokens are
     // always matched as whole tokens; special ones only when `special` is true, otherwise their

@@ -35,7 +35,8 @@ struct Vocabulary {
 const std::vector<std::string>& deepseekV4SpecialTokens();
 
 // A deterministic byte-level vocabulary of exactly `vocabSize` tokens: BOS 0, EOS 1, PAD 2,
-// the 256 byte tokens, DeepSeek V4's special tokens, and BPE merges filling the rest.
+// the 256 byte tokens, BPE merges learned from a built-in English and code text (about 1,200;
+// Unused placeholders fill any slots past those), and DeepSeek V4's special tokens at the end.
 // `vocabSize` must leave room for the bytes and the special tokens (at least 512).
 Vocabulary builtinVocabulary(std::int64_t vocabSize);
 

@@ -1,0 +1,105 @@
+// git_blame: for each line of a file range at a revision, the commit that last changed it.
+
+#include <algorithm>
+
+#include "git_repo.h"
+#include "git_text.h"
+#include "git_tools.h"
+
+namespace atelier::agents::git {
+namespace {
+
+class GitBlame final : public Tool {
+public:
+    std::string name() const override { return "git_blame"; }
+    std::string description() const override {
+        return "For lines of a file at a revision, the commit, author and date that last changed "
+               "each (at most 400 lines per call).";
+    }
+    nlohmann::json parameters() const override {
+        return {{"type", "object"},
+                {"properties",
+                 {{"repo", {{"type", "string"}, {"description", "Repository folder (default: the workspace)"}}},
+                  {"path", {{"type", "string"}, {"description", "File path relative to the repository"}}},
+                  {"rev", {{"type", "string"}, {"description", "Revision (default HEAD)"}}},
+                  {"start_line", {{"type", "integer"}, {"minimum", 1}}},
+                  {"end_line", {{"type", "integer"}, {"minimum", 1}}}}},
+                {"required", {"path"}},
+                {"additionalProperties", false}};
+    }
+    std::uint32_t capabilities() const override { return std::uint32_t(Capability::ReadFiles); }
+
+    Result<ToolResult> run(const nlohmann::json& args, const ToolContext& ctx) const override {
+        GitLibrary lib;
+        auto repo = openRepo(args, ctx);
+        if (!repo) return unexpected(repo.error());
+        const std::string path = args.at("path").get<std::string>();
+        if (auto ok = checkTreePath(*repo, path, ctx); !ok) return unexpected(ok.error());
+        auto commit = resolveCommit(repo->repo.get(), args.value("rev", std::string("HEAD")));
+        if (!commit) return unexpected(commit.error());
+        auto content = readBlobAt(repo->repo.get(), commit->get(), path);
+        if (!content) return unexpected(content.error());
+        if (looksBinary(*content)) return unexpected(Error::badInput("'" + path + "' is a binary file"));
+        const std::string text = validUtf8(*content);
+        const auto lines = splitLines(text);
+        const int total = int(lines.size());
+        const int first = args.value("start_line", 1);
+        int last = args.value("end_line", first + kMaxBlameLines - 1);
+        if (last < first) return unexpected(Error::badInput("end_line is before start_line"));
+        if (first > total)
+            return unexpected(Error::badInput("start_line " + std::to_string(first) + " is past the end of '" +
+                                              path + "' (" + std::to_string(total) + " lines)"));
+        last = std::min({last, total, first + kMaxBlameLines - 1});
+
+        git_blame_options options = GIT_BLAME_OPTIONS_INIT;
+        git_oid_cpy(&options.newest_commit, git_commit_id(commit->get()));
+        options.min_line = std::size_t(first);
+        options.max_line = std::size_t(last);
+        git_blame* raw = nullptr;
+        if (git_blame_file(&raw, repo->repo.get(), path.c_str(), &options) != 0)
+            return unexpected(gitError("cannot blame '" + path + "'"));
+        BlamePtr blame(raw);
+        return describe(*repo, path, lines, first, last, total, blame.get(), args);
+    }
+
+private:
+    Result<ToolResult> describe(const OpenedRepo& repo, const std::string& path,
+                                const std::vector<std::string_view>& lines, int first, int last,
+                                int total, git_blame* blame, const nlohmann::json& args) const {
+        ToolResult r;
+        nlohmann::json out = nlohmann::json::array();
+        std::size_t bytes = 0;
+        int reached = first - 1;
+        for (int i = first; i <= last; ++i) {
+            const git_blame_hunk* h = git_blame_get_hunk_byline(blame, std::size_t(i));
+            if (!h) break;
+            const auto line = lines[std::size_t(i - 1)];
+            if (bytes + line.size() > kMaxResultBytes - 1024) break;
+            const std::string id = oidHex(&h->final_commit_id);
+            const std::string who = validUtf8(h->final_signature && h->final_signature->name ? h->final_signature->name : "");
+            r.text += id.substr(0, 12) + " (" + who + " " + std::to_string(i) + ") " + std::string(line) + "\n";
+            bytes += line.size() + 40;
+            out.push_back({{"line", i}, {"commit", id}, {"author", who}, {"text", std::string(line)}});
+            // One citation per run of lines from the same commit.
+            if (!r.sources.empty() && r.sources.back().commit == id && r.sources.back().lastLine == i - 1)
+                r.sources.back().lastLine = i;
+            else
+                r.sources.push_back(gitSource(repo, &h->final_commit_id, path, i, i));
+            reached = i;
+        }
+        r.data = {{"repo", repo.shown}, {"path", path}, {"lines", out}, {"total_lines", total}};
+        if (reached < last || (reached < total && !args.contains("end_line"))) {
+            r.truncated = true;
+            r.next = args;
+            r.next["start_line"] = reached + 1;
+            r.text += "[continue with start_line " + std::to_string(reached + 1) + "]\n";
+        }
+        return r;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Tool> makeGitBlame() { return std::make_unique<GitBlame>(); }
+
+}  // namespace atelier::agents::git

@@ -1,0 +1,78 @@
+// A libgit2 diff as changed files and a paged patch (see git_diff_text.h).
+
+#include "git_diff_text.h"
+
+#include "git_repo.h"
+#include "git_text.h"
+#include "git_tools.h"
+
+namespace atelier::agents::git {
+namespace {
+
+const char* statusName(git_delta_t status) {
+    switch (status) {
+    case GIT_DELTA_ADDED: return "added";
+    case GIT_DELTA_DELETED: return "deleted";
+    case GIT_DELTA_MODIFIED: return "modified";
+    case GIT_DELTA_RENAMED: return "renamed";
+    case GIT_DELTA_COPIED: return "copied";
+    case GIT_DELTA_TYPECHANGE: return "typechange";
+    default: return "changed";
+    }
+}
+
+int appendLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* line, void* payload) {
+    auto* out = static_cast<std::string*>(payload);
+    if (out->size() >= kMaxDiffTotalBytes) return 1;  // stop: the rest is not shown anyway
+    if (line->origin == GIT_DIFF_LINE_CONTEXT || line->origin == GIT_DIFF_LINE_ADDITION ||
+        line->origin == GIT_DIFF_LINE_DELETION)
+        out->push_back(line->origin);
+    out->append(line->content, line->content_len);
+    return 0;
+}
+
+}  // namespace
+
+Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
+                           const std::string& path, std::size_t offset) {
+    git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+    char* spec = const_cast<char*>(path.c_str());
+    if (!path.empty()) {
+        options.pathspec.strings = &spec;
+        options.pathspec.count = 1;
+    }
+    git_diff* raw = nullptr;
+    if (git_diff_tree_to_tree(&raw, repo, oldTree, newTree, &options) != 0)
+        return unexpected(gitError("cannot diff"));
+    DiffPtr diff(raw);
+    git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+    find.flags = GIT_DIFF_FIND_RENAMES;
+    if (git_diff_find_similar(diff.get(), &find) != 0) return unexpected(gitError("cannot find renames"));
+
+    DiffPage page;
+    for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
+        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+        nlohmann::json f = {{"status", statusName(d->status)},
+                            {"path", validUtf8(d->new_file.path ? d->new_file.path : "")}};
+        if (d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED)
+            f["old_path"] = validUtf8(d->old_file.path ? d->old_file.path : "");
+        if (d->status == GIT_DELTA_DELETED) f["path"] = validUtf8(d->old_file.path ? d->old_file.path : "");
+        page.files.push_back(std::move(f));
+    }
+    std::string patch;
+    const int rc = git_diff_print(diff.get(), GIT_DIFF_FORMAT_PATCH, &appendLine, &patch);
+    if (rc != 0 && rc != 1 && rc != GIT_EUSER) return unexpected(gitError("cannot print the diff"));
+    patch = validUtf8(patch);
+    page.totalBytes = patch.size();
+    page.offset = std::min(offset, patch.size());
+    std::size_t end = std::min(patch.size(), page.offset + kMaxDiffBytes);
+    if (end < patch.size()) {
+        const std::size_t nl = patch.rfind('\n', end);
+        if (nl != std::string::npos && nl > page.offset) end = nl + 1;  // whole lines only
+        page.nextOffset = end;
+    }
+    page.patch = validUtf8(patch.substr(page.offset, end - page.offset));  // a cut may split a character
+    return page;
+}
+
+}  // namespace atelier::agents::git

@@ -1,0 +1,27 @@
+#pragma once
+// A libgit2 diff as the tools show it: the changed files (with renames found) and the patch
+// text, one page at a time.
+
+#include <string>
+
+#include <git2.h>
+#include <nlohmann/json.hpp>
+
+#include "atelier/engine/result.h"
+
+namespace atelier::agents::git {
+
+struct DiffPage {
+    nlohmann::json files = nlohmann::json::array();  // [{"status", "path", "old_path"?}]
+    std::string patch;          // bytes [offset, offset + kMaxDiffBytes) of the patch, cut at a line
+    std::size_t offset = 0;
+    std::size_t nextOffset = 0; // 0 when the patch is complete
+    std::size_t totalBytes = 0; // of the whole patch (at most kMaxDiffTotalBytes)
+};
+
+// Diffs `oldTree` (may be null: an empty tree) against `newTree`, limited to `path` when not
+// empty, with renames detected. Text is made valid UTF-8.
+Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
+                           const std::string& path, std::size_t offset);
+
+}  // namespace atelier::agents::git

@@ -1,0 +1,125 @@
+// libgit2 plumbing shared by the git tools (see git_repo.h).
+
+#include "git_repo.h"
+
+#include <cstdio>
+
+#include "git_text.h"
+
+namespace atelier::agents::git {
+
+Error gitError(const std::string& what) {
+    const git_error* e = git_error_last();
+    return Error::badInput(what + (e && e->message ? std::string(": ") + e->message : std::string()));
+}
+
+Result<OpenedRepo> openRepo(const nlohmann::json& args, const ToolContext& ctx) {
+    const std::string requested = args.value("repo", std::string("."));
+    auto path = ctx.resolve(requested, Access::Read);
+    if (!path) return unexpected(path.error());
+    std::error_code ec;
+    if (!std::filesystem::is_directory(*path, ec))
+        return unexpected(Error::notFound("repository '" + requested + "' is not a folder"));
+    git_repository* raw = nullptr;
+    const std::string dir = path->string();
+    if (git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
+        return unexpected(gitError("'" + requested + "' is not a git repository"));
+    OpenedRepo r;
+    r.repo.reset(raw);
+    const char* workdir = git_repository_workdir(raw);
+    r.root = std::filesystem::path(workdir ? workdir : git_repository_path(raw)).lexically_normal();
+    const auto rel = path->lexically_relative(ctx.workspace());
+    r.shown = (!rel.empty() && *rel.begin() != "..") ? rel.string() : path->string();
+    return r;
+}
+
+Result<CommitPtr> resolveCommit(git_repository* repo, const std::string& rev) {
+    git_object* obj = nullptr;
+    if (git_revparse_single(&obj, repo, rev.c_str()) != 0) {
+        if (git_repository_head_unborn(repo) == 1 || git_repository_is_empty(repo) == 1)
+            return unexpected(Error::notFound("unknown revision '" + rev + "': the repository has no commits yet"));
+        return unexpected(gitError("unknown revision '" + rev + "'"));
+    }
+    ObjectPtr owned(obj);
+    git_object* peeled = nullptr;
+    if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0)
+        return unexpected(gitError("revision '" + rev + "' is not a commit"));
+    return CommitPtr(reinterpret_cast<git_commit*>(peeled));
+}
+
+Result<void> checkTreePath(const OpenedRepo& repo, const std::string& path, const ToolContext& ctx) {
+    if (path.empty()) return {};
+    const std::filesystem::path rel(path);
+    if (rel.is_absolute() || rel.lexically_normal().string().starts_with(".."))
+        return unexpected(Error::badInput("path '" + path + "' must be relative to the repository"));
+    auto allowed = ctx.resolve((repo.root / rel).string(), Access::Read);
+    if (!allowed && allowed.error().code == ErrorCode::PolicyDenied) return unexpected(allowed.error());
+    return {};
+}
+
+std::string oidHex(const git_oid* oid) {
+    char buf[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(buf, sizeof buf, oid);
+    return buf;
+}
+
+std::string shortId(const git_oid* oid) { return oidHex(oid).substr(0, 12); }
+
+std::string commitDate(const git_commit* commit) {
+    const git_time_t t = git_commit_time(commit);
+    const int offset = git_commit_time_offset(commit);  // minutes east of UTC
+    const std::time_t local = std::time_t(t + offset * 60);
+    std::tm tm{};
+    gmtime_r(&local, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  offset < 0 ? '-' : '+', (std::abs(offset) / 60) % 100, std::abs(offset) % 60);
+    return buf;
+}
+
+nlohmann::json commitJson(const git_commit* commit) {
+    const git_signature* author = git_commit_author(commit);
+    const std::string message = commitMessage(commit);
+    const std::string firstLine = message.substr(0, message.find('\n'));
+    return {{"id", oidHex(git_commit_id(commit))},
+            {"author", validUtf8(author && author->name ? author->name : "")},
+            {"email", validUtf8(author && author->email ? author->email : "")},
+            {"date", commitDate(commit)},
+            {"summary", firstLine}};
+}
+
+SourceRef gitSource(const OpenedRepo& repo, const git_oid* commit, const std::string& path,
+                    int firstLine, int lastLine) {
+    SourceRef s;
+    s.kind = "git";
+    s.path = path.empty() ? repo.shown : repo.shown == "." ? path : repo.shown + "/" + path;
+    s.firstLine = firstLine;
+    s.lastLine = lastLine;
+    s.commit = oidHex(commit);
+    return s;
+}
+
+}  // namespace atelier::agents::git
+
+namespace atelier::agents::git {
+
+Result<std::string> readBlobAt(git_repository* repo, git_commit* commit, const std::string& path) {
+    git_tree* tree = nullptr;
+    if (git_commit_tree(&tree, commit) != 0) return unexpected(gitError("cannot read the tree"));
+    TreePtr ownTree(tree);
+    git_tree_entry* raw = nullptr;
+    const std::string at = shortId(git_commit_id(commit));
+    if (git_tree_entry_bypath(&raw, tree, path.c_str()) != 0)
+        return unexpected(Error::notFound("'" + path + "' does not exist in " + at));
+    EntryPtr entry(raw);
+    if (git_tree_entry_type(raw) != GIT_OBJECT_BLOB)
+        return unexpected(Error::badInput("'" + path + "' is a folder in " + at));
+    git_blob* blob = nullptr;
+    if (git_blob_lookup(&blob, repo, git_tree_entry_id(raw)) != 0)
+        return unexpected(gitError("cannot read '" + path + "'"));
+    BlobPtr ownBlob(blob);
+    return std::string(static_cast<const char*>(git_blob_rawcontent(blob)), std::size_t(git_blob_rawsize(blob)));
+}
+
+}  // namespace atelier::agents::git

@@ -1,0 +1,13 @@
+// Entry point of the PDF plugin: hands its tools to the host (see tool_registry.h).
+
+#include "atelier/agents/tool_registry.h"
+#include "pdf_tools.h"
+
+extern "C" __attribute__((visibility("default"))) int atelier_plugin_tools(
+    atelier::agents::Tool** out, int capacity) {
+    using namespace atelier::agents::pdf;
+    std::unique_ptr<atelier::agents::Tool> (*makers[])() = {&makePdfInfo, &makePdfRead, &makePdfSearch};
+    const int count = int(std::size(makers));
+    for (int i = 0; i < count && i < capacity; ++i) out[i] = makers[i]().release();
+    return count;
+}

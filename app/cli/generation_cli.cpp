@@ -1,0 +1,94 @@
+// Helpers of the generate and chat subcommands (see generation_cli.h).
+
+#include "cli/generation_cli.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "atelier/engine/model_files.h"
+
+namespace atelier::cli {
+
+namespace fs = std::filesystem;
+
+void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
+    sub->add_option("--model", a.model, "Model folder, config.json or .gguf file")->required();
+    sub->add_option("--mode", a.mode, "chat (default), thinking or max")
+        ->check(CLI::IsMember({"chat", "thinking", "max"}));
+    if (withRaw) sub->add_flag("--raw", a.raw, "Send the prompt as is, without the chat template");
+    sub->add_option("--max-tokens", a.maxTokens, "Tokens to generate at most (default 256; 0: to the context's end)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--temperature", a.temperature, "Sampling temperature (default 1; 0: greedy)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--top-p", a.topP, "Nucleus sampling mass (default 1: off)")->check(CLI::Range(0.0, 1.0));
+    sub->add_option("--top-k", a.topK, "Keep the K most likely tokens (default 0: off)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--seed", a.seed, "Random seed (default 0)");
+}
+
+namespace {
+
+// An HF folder's tokenizer.json, or the vocabulary embedded in a GGUF file.
+Result<engine::Tokenizer> tokenizerBeside(const fs::path& model) {
+    return engine::Tokenizer::forModel(model);
+}
+
+}  // namespace
+
+Result<LoadedGenerator> loadGenerator(const CliContext& ctx, const GenerationArgs& a) {
+    const auto mode = engine::chatModeFromName(a.mode);
+    if (!mode) return unexpected(Error::usage("--mode must be chat, thinking or max"));
+    const auto numerics = engine::parseNumerics(ctx.options.numerics);
+    if (!numerics) return unexpected(Error::usage("--numerics must be release or plain"));
+    auto tokenizer = tokenizerBeside(a.model);
+    if (!tokenizer) return unexpected(tokenizer.error());
+    auto weights = engine::openModel(a.model);
+    if (!weights) return unexpected(weights.error());
+    const int threads = std::max(1, ctx.options.threads);
+    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
+    if (!model) return unexpected(model.error());
+    if (tokenizer->vocabSize() > (*model)->config().vocabSize)
+        return unexpected(Error::badInput(a.model + ": the tokenizer has " +
+                                          std::to_string(tokenizer->vocabSize()) +
+                                          " tokens but the model's vocabulary " +
+                                          std::to_string((*model)->config().vocabSize)));
+    LoadedGenerator g{std::make_unique<engine::GenerationService>(std::move(*model),
+                                                                  engine::GenerationOptions{},
+                                                                  *tokenizer),
+                      *tokenizer, *mode};
+    return g;
+}
+
+engine::GenerationRequest makeRequest(const GenerationArgs& a, const engine::Tokenizer& tok,
+                                      std::vector<std::int32_t> prompt) {
+    engine::GenerationRequest r;
+    r.prompt = std::move(prompt);
+    r.sampling.temperature = a.temperature;
+    r.sampling.topP = a.topP;
+    r.sampling.topK = a.topK;
+    r.sampling.seed = a.seed;
+    r.stop.maxTokens = a.maxTokens;
+    r.stop.stopTokens = {tok.eosId()};
+    return r;
+}
+
+void ProgressBar::update(std::int64_t done, std::int64_t total) {
+    if (m_first < 0) m_first = done;
+    if (!m_enabled || total - m_first < 256) return;
+    const int width = 30;
+    const int fill = int(double(done) / double(total) * width);
+    std::fprintf(stderr, "\rprefill [%s%s] %lld/%lld", std::string(std::size_t(fill), '#').c_str(),
+                 std::string(std::size_t(width - fill), ' ').c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total));
+    std::fflush(stderr);
+    m_drawn = true;
+}
+
+void ProgressBar::finish() {
+    if (!m_drawn) return;
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    m_drawn = false;
+}
+
+}  // namespace atelier::cli

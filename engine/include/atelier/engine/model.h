@@ -1,0 +1,69 @@
+#pragma once
+// Model: the DeepSeek V4 forward pass on the CPU (model spec §2–§8), incremental over a
+// KvCache. Weights stay in their stored format (bound with weight_decode.h and read row by row
+// by the kernels); norms, hc_*, ape, sinks and router biases are decoded to f32 once at load.
+// Thread-safety: load() from any thread; forward() from one thread at a time per Model (it
+// reuses the model's scratch buffers). Different KvCaches may be used in turn.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "atelier/engine/forward.h"
+#include "atelier/engine/kv_cache.h"
+#include "atelier/engine/model_config.h"
+#include "atelier/engine/numerics.h"
+#include "atelier/engine/result.h"
+#include "atelier/engine/weight_source.h"
+
+namespace atelier::engine {
+
+struct ModelOptions {
+    Numerics numerics = Numerics::Release;
+    int threads = 1;  // matrix-product rows are split across this many threads (started once)
+};
+
+using Sequence = KvCache;
+
+// One sequence's part of a batched forward call (Model::forwardBatch).
+struct BatchItem {
+    KvCache* sequence = nullptr;
+    std::span<const std::int32_t> tokens;      // ≥ 1 tokens, appended at the sequence's end
+    LogitsRequest request = LogitsRequest::Last;
+    std::vector<float>* logits = nullptr;      // receives [V] or [T, V] f32
+};
+
+class Model {
+public:
+    ~Model();
+    static Result<std::unique_ptr<Model>> load(std::unique_ptr<WeightSource> weights,
+                                               const ModelOptions& options = {});
+
+    const ModelConfig& config() const;
+    Numerics numerics() const;
+    // An empty sequence for this model and numerics.
+    KvCache newSequence() const;
+
+    // Runs `tokens` (any chunk size ≥ 1) starting at the sequence's current length and appends
+    // them to it. `logits` becomes [V] (Last) or [T, V] (All) f32. On error (bad token id, a
+    // sequence of another model, context overflow) the sequence is unchanged.
+    Result<void> forward(KvCache& sequence, std::span<const std::int32_t> tokens,
+                         LogitsRequest request, std::vector<float>& logits);
+
+    // Several sequences in one pass, so that each weight is read once per call: embedding,
+    // hyper-connections, norms, the MoE and the head run over all rows together; attention
+    // (which reads each sequence's cache) runs per sequence. Every row's arithmetic is the one
+    // of a lone forward() (row-independent kernels), so a sequence's logits do not depend on
+    // its batch mates. Every item is checked first; on error no sequence changes. A sequence
+    // may appear once.
+    Result<void> forwardBatch(std::span<const BatchItem> items);
+
+    struct Impl;
+
+private:
+    explicit Model(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace atelier::engine

@@ -1,0 +1,76 @@
+#include "gguf_types.h"
+
+#include <iterator>
+
+namespace atelier::engine::gguf {
+
+std::string_view valueTypeName(ValueType t) {
+    static constexpr std::string_view names[] = {"u8",  "i8",   "u16",   "i16", "u32", "i32", "f32",
+                                                 "bool", "string", "array", "u64", "i64", "f64"};
+    const auto i = std::uint32_t(t);
+    return i < std::size(names) ? names[i] : "unknown";
+}
+
+bool isSupportedGgmlType(std::uint32_t t) {
+    switch (GgmlType(t)) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::Q8_0:
+    case GgmlType::I8:
+    case GgmlType::I16:
+    case GgmlType::I32:
+    case GgmlType::I64:
+    case GgmlType::BF16:
+    case GgmlType::MXFP4: return true;
+    }
+    return false;
+}
+
+std::string_view ggmlTypeName(GgmlType t) {
+    switch (t) {
+    case GgmlType::F32: return "F32";
+    case GgmlType::F16: return "F16";
+    case GgmlType::Q8_0: return "Q8_0";
+    case GgmlType::I8: return "I8";
+    case GgmlType::I16: return "I16";
+    case GgmlType::I32: return "I32";
+    case GgmlType::I64: return "I64";
+    case GgmlType::BF16: return "BF16";
+    case GgmlType::MXFP4: return "MXFP4";
+    }
+    return "unknown";
+}
+
+int ggmlBlockSize(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::MXFP4 ? 32 : 1; }
+
+std::size_t ggmlBlockBytes(GgmlType t) {
+    switch (t) {
+    case GgmlType::F32:
+    case GgmlType::I32: return 4;
+    case GgmlType::F16:
+    case GgmlType::BF16:
+    case GgmlType::I16: return 2;
+    case GgmlType::I8: return 1;
+    case GgmlType::I64: return 8;
+    case GgmlType::Q8_0: return 34;   // f16 scale + 32 x int8
+    case GgmlType::MXFP4: return 17;  // e8m0 scale + 16 bytes of nibbles
+    }
+    return 0;
+}
+
+bool ggmlToDType(GgmlType t, DType& out) {
+    switch (t) {
+    case GgmlType::F32: out = DType::F32; return true;
+    case GgmlType::F16: out = DType::F16; return true;
+    case GgmlType::BF16: out = DType::BF16; return true;
+    case GgmlType::Q8_0: out = DType::Q8_0; return true;
+    case GgmlType::MXFP4: out = DType::MXFP4; return true;
+    case GgmlType::I8: out = DType::I8; return true;
+    case GgmlType::I32: out = DType::I32; return true;
+    case GgmlType::I64: out = DType::I64; return true;
+    case GgmlType::I16: return false;
+    }
+    return false;
+}
+
+}  // namespace atelier::engine::gguf

@@ -1,0 +1,39 @@
+#pragma once
+// GGUF's numbering of metadata value types and tensor element types, with the block geometry of
+// the element types this engine reads. Part of the file format: never reuse a value.
+// Thread-safe: constants and pure functions.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "atelier/engine/dtype.h"
+
+namespace atelier::engine::gguf {
+
+inline constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" read as little-endian u32
+inline constexpr std::uint32_t kVersion = 3;
+inline constexpr std::uint32_t kDefaultAlignment = 32;
+inline constexpr std::size_t kMaxDims = 4;            // GGML_MAX_DIMS
+inline constexpr std::size_t kMaxTensorName = 63;     // GGML_MAX_NAME - 1
+
+// Metadata value types (gguf_type); part of the file format: never reuse a value.
+enum class ValueType : std::uint32_t {
+    U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, Bool = 7,
+    String = 8, Array = 9, U64 = 10, I64 = 11, F64 = 12,
+};
+std::string_view valueTypeName(ValueType t);
+
+// Tensor element types this reader accepts (ggml_type numbers; file format: never reuse).
+// K-quants and the other block formats are rejected as unsupported for now.
+enum class GgmlType : std::uint32_t {
+    F32 = 0, F16 = 1, Q8_0 = 8, I8 = 24, I16 = 25, I32 = 26, I64 = 27, BF16 = 30, MXFP4 = 39,
+};
+bool isSupportedGgmlType(std::uint32_t t);
+std::string_view ggmlTypeName(GgmlType t);
+int ggmlBlockSize(GgmlType t);             // elements per block (1 for plain types)
+std::size_t ggmlBlockBytes(GgmlType t);    // bytes per block
+// The engine's DType for a ggml type; I16 has none (returns false).
+bool ggmlToDType(GgmlType t, DType& out);
+
+}  // namespace atelier::engine::gguf

@@ -1,0 +1,130 @@
+// writeGgufModel: seeded random weights in llama.cpp's deepseek4 layout (see gguf.h).
+
+#include <cstring>
+
+#include "atelier/engine/dtype.h"
+#include "atelier/engine/log.h"
+#include "gguf.h"
+#include "gguf_builder.h"
+#include "gguf_deepseek4.h"
+#include "gguf_quantize.h"
+#include "tokenizer_json_vocabulary.h"
+
+namespace atelier::engine {
+namespace {
+
+using gguf::GgmlType;
+using gguf::PlanLayout;
+using gguf::TensorPlan;
+
+// llama_ftype labels (informational): ALL_F32, MOSTLY_BF16, MOSTLY_MXFP4_MOE.
+std::uint32_t fileType(WeightScheme s) {
+    return s == WeightScheme::F32 ? 0u : s == WeightScheme::BF16 ? 32u : 38u;
+}
+
+// The generator's values of one HF tensor as a [rows, cols] f32 matrix (1-D: one row), rounded
+// through the release's FP8 blocks when the scheme stores the role as FP8.
+std::vector<float> generated(const ModelConfig& c, const TensorSpec& spec, WeightScheme scheme, std::uint64_t seed) {
+    std::vector<float> v(std::size_t(elementCount(spec.shape)));
+    fillRandomTensor(c, spec, seed, reinterpret_cast<std::byte*>(v.data()));
+    if (scheme == WeightScheme::FP8 && spec.role == TensorRole::LinearFp8 && spec.shape.size() == 2)
+        gguf::roundTripFp8Blocks(v.data(), spec.shape[0], spec.shape[1]);
+    return v;
+}
+
+void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType type, std::byte* out) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * cols;
+        switch (type) {
+        case GgmlType::F32: std::memcpy(out, row, std::size_t(cols) * 4); out += cols * 4; break;
+        case GgmlType::BF16:
+            for (std::int64_t i = 0; i < cols; ++i, out += 2) {
+                const std::uint16_t h = f32ToBf16(row[i]);
+                std::memcpy(out, &h, 2);
+            }
+            break;
+        case GgmlType::Q8_0: gguf::quantizeRowQ8_0(row, cols, out); out += cols / 32 * 34; break;
+        case GgmlType::MXFP4: gguf::quantizeRowMxfp4(row, cols, out); out += cols / 32 * 17; break;
+        default: break;  // the writer never picks another type for a float tensor
+        }
+    }
+}
+
+void encodeTid2Eid(const ModelConfig& c, const TensorSpec& spec, std::uint64_t seed, std::byte* out) {
+    std::vector<std::int64_t> ids(std::size_t(elementCount(spec.shape)));
+    fillRandomTensor(c, spec, seed, reinterpret_cast<std::byte*>(ids.data()));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto v = std::int32_t(ids[i]);  // the converter's I64 -> I32 cast; ids are < E
+        std::memcpy(out + 4 * i, &v, 4);
+    }
+}
+
+void encodeTensor(const ModelConfig& c, const TensorPlan& p, GgmlType type, WeightScheme scheme,
+                  std::uint64_t seed, std::byte* out, std::size_t nbytes) {
+    const TensorSpec& first = p.parts.front();
+    if (first.role == TensorRole::Tid2Eid) return encodeTid2Eid(c, first, seed, out);
+    const std::int64_t rows = first.shape.size() == 2 ? first.shape[0] : 1;
+    const std::int64_t cols = first.shape.back();
+    if (p.layout == PlanLayout::ConcatInput) {
+        // Row r of the file tensor: e_proj's row r, then h_proj's row r.
+        const auto e = generated(c, p.parts[0], scheme, seed), h = generated(c, p.parts[1], scheme, seed);
+        std::vector<float> joined(std::size_t(rows * cols * 2));
+        for (std::int64_t r = 0; r < rows; ++r) {
+            std::memcpy(&joined[std::size_t(r * cols * 2)], &e[std::size_t(r * cols)], std::size_t(cols) * 4);
+            std::memcpy(&joined[std::size_t(r * cols * 2 + cols)], &h[std::size_t(r * cols)], std::size_t(cols) * 4);
+        }
+        return encodeRows(joined.data(), rows, cols * 2, type, out);
+    }
+    const std::size_t slice = nbytes / p.parts.size();  // experts: E is the slowest axis
+    for (std::size_t i = 0; i < p.parts.size(); ++i) {
+        const auto v = generated(c, p.parts[i], scheme, seed);
+        encodeRows(v.data(), rows, cols, type, out + i * slice);
+    }
+}
+
+}  // namespace
+
+Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out) {
+    ModelConfig full = options.config;
+    Vocabulary vocab;
+    if (!options.tokenizerJson.empty()) {
+        // The tokenizer decides V; the embedding, head and tid2eid follow it.
+        auto v = vocabularyForGguf(options.tokenizerJson);
+        if (!v) return v.error();
+        vocab = std::move(*v);
+        full.vocabSize = std::int64_t(vocab.tokens.size());
+        full.bosTokenId = vocab.bosId;
+        full.eosTokenId = vocab.eosId;
+    } else {
+        if (full.vocabSize < 512)
+            return Error::badInput(out.string() + ": GGUF output needs vocab_size >= 512 for the built-in vocabulary, got " +
+                                   std::to_string(full.vocabSize));
+        vocab = builtinVocabulary(full.vocabSize);
+    }
+    ATELIER_TRY_VOID(full.validate());
+    // llama.cpp keeps MTP in a separate file: the main file holds the trunk.
+    ModelConfig trunk = full;
+    trunk.nMtpLayers = 0;
+    trunk.compressRatios.resize(std::size_t(full.nLayers));
+
+    gguf::GgufBuilder b;
+    gguf::writeConfig(full, 0, b);
+    b.addU32("general.file_type", fileType(options.scheme));
+    b.addU32("general.quantization_version", 2);
+    gguf::writeVocabulary(vocab, b);
+    for (const auto& p : gguf::tensorPlan(trunk)) {
+        const GgmlType type = gguf::ggufTypeFor(p.role, options.scheme);
+        if (p.ne[0] % gguf::ggmlBlockSize(type) != 0)
+            return Error::badInput(out.string() + ": cannot store tensor '" + p.ggufName + "' as " + std::string(gguf::ggmlTypeName(type)) +
+                                   ": its rows of " + std::to_string(p.ne[0]) + " values are not a multiple of 32");
+        b.addTensor(p.ggufName, type, p.ne,
+                    [trunk, p, type, scheme = options.scheme, seed = options.seed](std::byte* o, std::size_t n) {
+                        encodeTensor(trunk, p, type, scheme, seed, o, n);
+                    });
+    }
+    ATELIER_TRY_VOID(b.writeFile(out));
+    logger("engine")->info("wrote GGUF {} ({} tensors)", out.string(), b.tensorCount());
+    return {};
+}
+
+}  // namespace atelier::engine

@@ -1,0 +1,295 @@
+// ctest-labels: unit
+// The git plugin loads as a library; git_log/show/diff/blame/file/grep return what the `git`
+// command says about repositories built in the test (several commits with fixed dates, a
+// rename, a Latin-1 and an invalid-UTF-8 message, a non-UTF-8 file name, a detached HEAD);
+// results cite commit ids; empty repositories, bad revisions and policy refusals are clear
+// errors.
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <filesystem>
+#include <fstream>
+
+#include "atelier/agents/tool_registry.h"
+
+using namespace atelier::agents;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& p, const std::string& bytes) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+}
+
+// Runs git in `dir` with a fixed identity and date; returns stdout (trimmed), or qFatal.
+std::string git(const fs::path& dir, const QStringList& args, const QString& date = "2024-01-10T12:00:00+0000",
+                const QString& author = "Alice Example") {
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.string()));
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("GIT_AUTHOR_NAME", author);
+    env.insert("GIT_AUTHOR_EMAIL", author.section(' ', 0, 0).toLower() + "@example.org");
+    env.insert("GIT_COMMITTER_NAME", author);
+    env.insert("GIT_COMMITTER_EMAIL", "ci@example.org");
+    env.insert("GIT_AUTHOR_DATE", date);
+    env.insert("GIT_COMMITTER_DATE", date);
+    env.insert("GIT_CONFIG_NOSYSTEM", "1");
+    env.insert("GIT_CONFIG_GLOBAL", "/dev/null");
+    p.setProcessEnvironment(env);
+    p.start("git", QStringList{"-c", "init.defaultBranch=main", "-c", "core.quotepath=off"} + args);
+    if (!p.waitForFinished(30000) || p.exitCode() != 0)
+        qFatal("git %s failed: %s", qPrintable(args.join(' ')), p.readAllStandardError().constData());
+    return p.readAllStandardOutput().trimmed().toStdString();
+}
+
+}  // namespace
+
+class TestGitTools : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path m_ws, m_repo;
+    ToolRegistry m_registry;
+    std::unique_ptr<Policy> m_policy;
+    std::unique_ptr<PolicyToolContext> m_ctx;
+    std::vector<std::string> m_ids;  // commits c1..c6, oldest first, from `git rev-parse`
+
+    atelier::Result<ToolResult> call(const std::string& tool, json args) {
+        if (!args.contains("repo")) args["repo"] = "repo";
+        return m_registry.call(tool, args, *m_ctx);
+    }
+    // Commits everything with `message` given as raw bytes (written to a file outside the
+    // repository, so any encoding survives); `config` goes before the subcommand.
+    void commit(const std::string& message, const QString& date, const QString& author,
+                const QStringList& config = {}) {
+        const fs::path msg = fs::path(m_tmp.path().toStdString()) / "message.txt";
+        write(msg, message);
+        git(m_repo, {"add", "-A"}, date, author);
+        git(m_repo, config + QStringList{"commit", "-q", "-F", QString::fromStdString(msg.string())}, date, author);
+        m_ids.push_back(git(m_repo, {"rev-parse", "HEAD"}));
+    }
+
+private slots:
+    void initTestCase() {
+        auto loaded = m_registry.loadPlugins(ATELIER_BINARY_DIR "/lib/plugins");
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        for (const char* n : {"git_log", "git_show", "git_diff", "git_blame", "git_file", "git_grep"})
+            QVERIFY2(m_registry.find(n), n);
+        m_ws = fs::path(m_tmp.path().toStdString()) / "ws";
+        m_repo = m_ws / "repo";
+        fs::create_directories(m_repo);
+        git(m_repo, {"init", "-q"});
+        write(m_repo / "README.md", "hello\nworld\n");
+        write(m_repo / "src" / "main.c", "int main(void) {\n    return 0;\n}\n");
+        commit("Initial commit", "2024-01-10T12:00:00+0000", "Alice Example");
+        write(m_repo / "README.md", "hello\nworld, again\n");
+        write(m_repo / "notes.txt", "first note\nsecond note\nthird note\n");
+        commit("Update readme and add notes\n\nLonger body.", "2024-02-10T12:00:00+0000", "Bob Builder");
+        fs::create_directories(m_repo / "docs");
+        git(m_repo, {"mv", "notes.txt", "docs/notes.txt"});
+        commit("Move notes into docs", "2024-03-10T12:00:00+0200", "Alice Example");
+        write(m_repo / "src" / "main.c", "int main(void) {\n    return 1;\n}\n");
+        commit("Caf\xe9 fix\n", "2024-04-10T12:00:00+0000", "Carol Writer",
+               {"-c", "i18n.commitEncoding=ISO-8859-1"});
+        // Invalid UTF-8 in a message without an encoding header. `git commit` would repair it
+        // (as Latin-1), so the commit object is written directly.
+        write(m_repo / std::string("data-\xff.txt"), "odd name\n");
+        git(m_repo, {"add", "-A"});
+        const std::string tree = git(m_repo, {"write-tree"});
+        const fs::path raw = fs::path(m_tmp.path().toStdString()) / "commit.txt";
+        write(raw, "tree " + tree + "\nparent " + m_ids.back() +
+                       "\nauthor Carol Writer <carol@example.org> 1715342400 +0000"
+                       "\ncommitter Carol Writer <carol@example.org> 1715342400 +0000\n\nBad \xff\xfe bytes\n");
+        m_ids.push_back(git(m_repo, {"hash-object", "-t", "commit", "-w", QString::fromStdString(raw.string())}));
+        git(m_repo, {"update-ref", "refs/heads/main", m_ids.back().c_str()});
+        std::string many;
+        for (int i = 1; i <= 150; ++i) many += "needle " + std::to_string(i) + "\n";
+        write(m_repo / "many.txt", many);
+        write(m_repo / ".env", "SECRET=needle\n");
+        commit("Add many needles", "2024-06-10T12:00:00+0000", "Alice Example");
+        fs::create_directories(m_ws / "empty");
+        git(m_ws / "empty", {"init", "-q"});
+        m_policy = std::make_unique<Policy>(std::vector<PathGrant>{{m_ws, Access::Read}});
+        m_ctx = std::make_unique<PolicyToolContext>(*m_policy, m_ws);
+    }
+
+    void logListsCommitsNewestFirstWithIds() {
+        auto r = call("git_log", {});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        const auto& commits = r->data["commits"];
+        QCOMPARE(commits.size(), m_ids.size());
+        for (std::size_t i = 0; i < m_ids.size(); ++i) {
+            QCOMPARE(commits[i]["id"].get<std::string>(), m_ids[m_ids.size() - 1 - i]);
+            QCOMPARE(r->sources[i].commit, m_ids[m_ids.size() - 1 - i]);
+            QCOMPARE(r->sources[i].kind, std::string("git"));
+        }
+        QCOMPARE(commits[5]["summary"].get<std::string>(), std::string("Initial commit"));
+        QCOMPARE(commits[5]["date"].get<std::string>(), std::string("2024-01-10T12:00:00+00:00"));
+        QCOMPARE(commits[3]["date"].get<std::string>(), std::string("2024-03-10T12:00:00+02:00"));
+        QCOMPARE(commits[4]["author"].get<std::string>(), std::string("Bob Builder"));
+    }
+
+    void logFiltersAndPages() {
+        auto ids = [](const ToolResult& r) {
+            std::vector<std::string> out;
+            for (const auto& c : r.data["commits"]) out.push_back(c["id"].get<std::string>());
+            return out;
+        };
+        auto byPath = call("git_log", {{"path", "README.md"}});
+        QVERIFY(byPath.has_value());
+        QCOMPARE(ids(*byPath), (std::vector<std::string>{m_ids[1], m_ids[0]}));
+        auto byAuthor = call("git_log", {{"author", "bob"}});
+        QVERIFY(byAuthor.has_value());
+        QCOMPARE(ids(*byAuthor), std::vector<std::string>{m_ids[1]});
+        auto since = call("git_log", {{"since", "2024-04-01"}});
+        QVERIFY(since.has_value());
+        QCOMPARE(ids(*since), (std::vector<std::string>{m_ids[5], m_ids[4], m_ids[3]}));
+        auto grep = call("git_log", {{"grep", "^move"}});
+        QVERIFY(grep.has_value());
+        QCOMPARE(ids(*grep), std::vector<std::string>{m_ids[2]});
+        auto page = call("git_log", {{"max_count", 2}});
+        QVERIFY(page.has_value() && page->truncated);
+        QCOMPARE(ids(*page), (std::vector<std::string>{m_ids[5], m_ids[4]}));
+        auto next = call("git_log", page->next);
+        QVERIFY(next.has_value());
+        QCOMPARE(ids(*next), (std::vector<std::string>{m_ids[3], m_ids[2]}));
+        auto badDate = call("git_log", {{"since", "last tuesday"}});
+        QVERIFY(!badDate.has_value());
+    }
+
+    void showGivesMessageFilesAndRenames() {
+        auto r = call("git_show", {{"rev", m_ids[2]}});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->data["id"].get<std::string>(), m_ids[2]);
+        QCOMPARE(r->data["parents"][0].get<std::string>(), m_ids[1]);
+        QCOMPARE(r->data["files"].size(), std::size_t(1));
+        QCOMPARE(r->data["files"][0]["status"].get<std::string>(), std::string("renamed"));
+        QCOMPARE(r->data["files"][0]["old_path"].get<std::string>(), std::string("notes.txt"));
+        QCOMPARE(r->data["files"][0]["path"].get<std::string>(), std::string("docs/notes.txt"));
+        QCOMPARE(r->sources.at(0).commit, m_ids[2]);
+        auto first = call("git_show", {{"rev", m_ids[0]}});  // a root commit: all files added
+        QVERIFY(first.has_value());
+        QCOMPARE(first->data["files"].size(), std::size_t(2));
+        QVERIFY(first->data["diff"].get<std::string>().find("+hello\n") != std::string::npos);
+    }
+
+    void nonUtf8MessagesAndPathsBecomeValidText() {
+        auto latin1 = call("git_show", {{"rev", m_ids[3]}});
+        QVERIFY(latin1.has_value());
+        QCOMPARE(latin1->data["summary"].get<std::string>(), std::string("Caf\xc3\xa9 fix"));
+        auto bad = call("git_show", {{"rev", m_ids[4]}});
+        QVERIFY(bad.has_value());
+        QCOMPARE(bad->data["summary"].get<std::string>(), std::string("Bad \xef\xbf\xbd\xef\xbf\xbd bytes"));
+        bool oddName = false;
+        for (const auto& f : bad->data["files"])
+            oddName |= f["path"].get<std::string>() == "data-\xef\xbf\xbd.txt";
+        QVERIFY(oddName);
+        QVERIFY(!bad->toJson().dump().empty());  // strict UTF-8 dump does not throw
+    }
+
+    void diffBetweenRevisionsAndUnderAPath() {
+        auto r = call("git_diff", {{"from", m_ids[0]}, {"to", m_ids[1]}});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        const std::string diff = r->data["diff"].get<std::string>();
+        QVERIFY(diff.find("-world\n") != std::string::npos);
+        QVERIFY(diff.find("+world, again\n") != std::string::npos);
+        QCOMPARE(r->data["files"].size(), std::size_t(2));
+        QCOMPARE(r->sources.at(0).commit, m_ids[0]);
+        QCOMPARE(r->sources.at(1).commit, m_ids[1]);
+        auto sub = call("git_diff", {{"from", m_ids[0]}, {"to", m_ids[3]}, {"path", "src"}});
+        QVERIFY(sub.has_value());
+        QCOMPARE(sub->data["files"].size(), std::size_t(1));
+        QCOMPARE(sub->data["files"][0]["path"].get<std::string>(), std::string("src/main.c"));
+    }
+
+    void blameNamesTheCommitOfEachLine() {
+        auto r = call("git_blame", {{"path", "README.md"}});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->data["lines"].size(), std::size_t(2));
+        QCOMPARE(r->data["lines"][0]["commit"].get<std::string>(), m_ids[0]);
+        QCOMPARE(r->data["lines"][1]["commit"].get<std::string>(), m_ids[1]);
+        QCOMPARE(r->data["lines"][1]["text"].get<std::string>(), std::string("world, again"));
+        QCOMPARE(r->sources.size(), std::size_t(2));
+        QCOMPARE(r->sources[1].firstLine, 2);
+        QCOMPARE(r->sources[1].commit, m_ids[1]);
+        auto range = call("git_blame", {{"path", "src/main.c"}, {"start_line", 2}, {"end_line", 3}});
+        QVERIFY(range.has_value());
+        QCOMPARE(range->data["lines"].size(), std::size_t(2));
+        QCOMPARE(range->data["lines"][0]["commit"].get<std::string>(), m_ids[3]);
+        QCOMPARE(range->data["lines"][1]["commit"].get<std::string>(), m_ids[0]);
+    }
+
+    void fileAtARevisionWithLineRange() {
+        auto old = call("git_file", {{"path", "README.md"}, {"rev", m_ids[0]}});
+        QVERIFY(old.has_value());
+        QCOMPARE(old->text, std::string("1\thello\n2\tworld\n"));
+        QCOMPARE(old->sources.at(0).commit, m_ids[0]);
+        auto range = call("git_file", {{"path", "many.txt"}, {"start_line", 10}, {"end_line", 11}});
+        QVERIFY(range.has_value());
+        QCOMPARE(range->text.substr(0, 22), std::string("10\tneedle 10\n11\tneedle"));
+        QCOMPARE(range->sources.at(0).firstLine, 10);
+        QCOMPARE(range->sources.at(0).lastLine, 11);
+        auto gone = call("git_file", {{"path", "notes.txt"}});  // moved away at HEAD
+        QVERIFY(!gone.has_value());
+    }
+
+    void grepSearchesATreeAndPages() {
+        auto r = call("git_grep", {{"pattern", "again"}});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->data["hits"].size(), std::size_t(1));
+        QCOMPARE(r->data["hits"][0]["path"].get<std::string>(), std::string("README.md"));
+        QCOMPARE(r->data["hits"][0]["line"].get<int>(), 2);
+        QCOMPARE(r->sources.at(0).commit, m_ids[5]);
+        auto many = call("git_grep", {{"pattern", "needle \\d+"}});
+        QVERIFY(many.has_value() && many->truncated);
+        QCOMPARE(many->data["hits"].size(), std::size_t(100));
+        auto rest = call("git_grep", many->next);
+        QVERIFY(rest.has_value() && !rest->truncated);
+        QCOMPARE(rest->data["hits"].size(), std::size_t(50));
+        auto old = call("git_grep", {{"pattern", "needle"}, {"rev", m_ids[0]}});
+        QVERIFY(old.has_value());
+        QVERIFY(old->data["hits"].empty());
+        auto secret = call("git_grep", {{"pattern", "SECRET"}});  // .env is policy-denied
+        QVERIFY(secret.has_value());
+        QVERIFY(secret->data["hits"].empty());
+        auto env = call("git_file", {{"path", ".env"}});
+        QVERIFY(!env.has_value());
+        QCOMPARE(env.error().code, atelier::ErrorCode::PolicyDenied);
+    }
+
+    void detachedHeadIsFollowed() {
+        git(m_repo, {"checkout", "-q", "--detach", m_ids[2].c_str()});
+        auto r = call("git_log", {});
+        git(m_repo, {"checkout", "-q", "main"});
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->data["commits"].size(), std::size_t(3));
+        QCOMPARE(r->data["commits"][0]["id"].get<std::string>(), m_ids[2]);
+    }
+
+    void cleanupTestCase() {
+        // QTemporaryDir cannot name the non-UTF-8 file; std::filesystem can.
+        std::error_code ec;
+        fs::remove_all(m_ws, ec);
+    }
+
+    void emptyReposBadRevisionsAndPolicyAreClearErrors() {
+        auto empty = call("git_log", {{"repo", "empty"}});
+        QVERIFY(!empty.has_value());
+        QVERIFY2(empty.error().message.find("no commits") != std::string::npos, empty.error().message.c_str());
+        auto badRev = call("git_show", {{"rev", "no-such-branch"}});
+        QVERIFY(!badRev.has_value());
+        QVERIFY(badRev.error().message.find("no-such-branch") != std::string::npos);
+        auto notRepo = call("git_log", {{"repo", "repo/src"}});
+        QVERIFY(!notRepo.has_value());
+        auto outside = call("git_log", {{"repo", ".."}});
+        QVERIFY(!outside.has_value());
+        QCOMPARE(outside.error().code, atelier::ErrorCode::PolicyDenied);
+        auto badPattern = call("git_grep", {{"pattern", "("}});
+        QVERIFY(!badPattern.has_value());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestGitTools)
+#include "test_git_tools.moc"
