@@ -1,0 +1,102 @@
+// KV compression (spec §5.1, §6.2–§6.3, §7.2): per-channel softmax pooling of the compressor
+// state rows. The state is the "uncompressed tail" of the sequence: HCA keeps R rows of c
+// channels, CSA 8 rows of 2c (rows 0–3 the previous block, 4–7 the current one) because its
+// entries overlap: entry i pools the "b" channels [0, c) of block i−1 with the "a" channels
+// [c, 2c) of block i. A chunk continues exactly where the state left off.
+
+#include <cmath>
+#include <cstring>
+
+#include "atelier/engine/kv_entry.h"
+#include "forward/forward_internal.h"
+
+namespace atelier::engine::fwd {
+namespace {
+
+// E [c] = Σ_rows softmax_rows(Z[·, ch]) · K[·, ch], independently per channel.
+void pool(const CompressorWeights& w, const float* K, const float* Z, float* E) {
+    const int c = w.width;
+    const int kc = w.overlap ? 2 * c : c;
+    const int rows = w.overlap ? 8 : w.ratio;
+    for (int ch = 0; ch < c; ++ch) {
+        const auto col = [&](int row) { return row * kc + (w.overlap && row >= 4 ? c + ch : ch); };
+        float m = -INFINITY;
+        for (int row = 0; row < rows; ++row) m = std::fmax(m, Z[col(row)]);
+        float sum = 0, acc = 0;
+        for (int row = 0; row < rows; ++row) {
+            const float z = Z[col(row)];
+            if (z == -INFINITY) continue;  // an empty previous block (K = 0, Z = −∞)
+            const float e = std::exp(z - m);
+            sum += e;
+            acc += e * K[col(row)];
+        }
+        E[ch] = acc / sum;
+    }
+}
+
+// Norm, RoPE at the block's first position, then the cache format (spec §5.1 post-processing).
+void finishEntry(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope,
+                 bool indexer, std::int64_t blockStart, float* E, PagedStore& store) {
+    const int c = w.width, r = ch.cfg.ropeHeadDim;
+    const bool release = ch.numerics == Numerics::Release;
+    if (release) roundToBf16(E, c);
+    rmsnormRows(E, 1, c, w.norm.data(), ch.cfg.normEps, ch.numerics);
+    float cs[64], sn[64];
+    ropeAngles(rope, blockStart, cs, sn);
+    applyRope(E + (c - r), cs, sn, r, false);
+    auto [data, footer] = store.append();
+    if (indexer) {
+        hadamardTransform(E, c);
+        if (release) packIndexerKey(E, c, data);
+        else std::memcpy(data, E, std::size_t(c) * 4);
+    } else if (release) {
+        packEntry(E, ch.cache.entryFormat(), data, footer);
+    } else {
+        std::memcpy(data, E, std::size_t(c) * 4);
+    }
+}
+
+}  // namespace
+
+void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope, bool indexer,
+              std::vector<float>& K, std::vector<float>& Z, PagedStore& store, const float* x) {
+    Workspace& ws = ch.ws;
+    const int c = w.width, ratio = w.ratio;
+    const std::int64_t kc = w.overlap ? 2 * c : c;
+    float* kT = grow(ws.compK, std::size_t(ch.T * kc));  // [T, κc]
+    float* zT = grow(ws.compZ, std::size_t(ch.T * kc));  // [T, κc]
+    matmul(w.wkv, x, ch.T, kT, ch.numerics, ws);
+    matmul(w.wgate, x, ch.T, zT, ch.numerics, ws);
+    float* E = grow(ws.entry, std::size_t(c));
+    for (std::int64_t t = 0; t < ch.T; ++t) {
+        const std::int64_t p = ch.start + t;
+        const std::int64_t slot = p % ratio;
+        const std::int64_t row = (w.overlap ? 4 : 0) + slot;
+        for (std::int64_t i = 0; i < kc; ++i) {
+            K[std::size_t(row * kc + i)] = kT[t * kc + i];
+            Z[std::size_t(row * kc + i)] = zT[t * kc + i] + w.ape[std::size_t(slot * kc + i)];
+        }
+        if ((p + 1) % ratio != 0) continue;
+        pool(w, K.data(), Z.data(), E);
+        finishEntry(ch, w, rope, indexer, p + 1 - ratio, E, store);
+        if (w.overlap) {  // the closed block becomes the previous block
+            std::memcpy(K.data(), K.data() + 4 * kc, std::size_t(4 * kc) * 4);
+            std::memcpy(Z.data(), Z.data() + 4 * kc, std::size_t(4 * kc) * 4);
+        }
+    }
+}
+
+void readEntry(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out) {
+    auto [data, footer] = s.at(i);
+    if (cache.packed()) unpackEntry(data, footer, cache.entryFormat(), out);
+    else std::memcpy(out, data, std::size_t(cache.config().headDim) * 4);
+}
+
+void readIndexKey(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out) {
+    const int dim = cache.config().indexHeadDim;
+    auto [data, footer] = s.at(i);
+    if (cache.packed()) unpackIndexerKey(data, dim, out);
+    else std::memcpy(out, data, std::size_t(dim) * 4);
+}
+
+}  // namespace atelier::engine::fwd

@@ -1,0 +1,163 @@
+#pragma once
+// Internal to the forward pass: the bound weights of each mechanism, the scratch buffers and
+// the per-mechanism functions (one .cpp each). Shapes: T tokens of the chunk, D hidden, H heads,
+// C head dim, R rope dims, V vocab. Threads: the caller's (Model::forward) only.
+
+#include <cstdint>
+#include <vector>
+
+#include "atelier/engine/kv_cache.h"
+#include "atelier/engine/model_config.h"
+#include "atelier/engine/numerics.h"
+#include "atelier/engine/weight_decode.h"
+
+namespace atelier::engine::fwd {
+
+// A stored matrix and whether its input is FP8-quantized under Release (LinearFp8/ExpertFp4).
+struct Linear {
+    StoredMatrix m;
+    bool fp8Input = false;
+};
+
+struct HcParams {
+    std::vector<float> fn;     // [mixes, 4D] f32
+    std::vector<float> base;   // [mixes]
+    std::vector<float> scale;  // [3] (head: [1])
+};
+
+struct CompressorWeights {
+    Linear wkv, wgate;         // [κ·c, D]
+    std::vector<float> ape;    // [ratio, κ·c]
+    std::vector<float> norm;   // [c]
+    int ratio = 0;
+    int width = 0;             // c (main: C, indexer: c_I)
+    bool overlap = false;      // κ = 2
+};
+
+struct IndexerWeights {
+    Linear wqB;                // [nI·cI, d_c]
+    Linear weightsProj;        // [nI, D]
+    CompressorWeights comp;
+};
+
+struct AttentionWeights {
+    Linear wqA, wqB, wkv, woA, woB;
+    std::vector<float> qNorm, kvNorm, sink;  // [d_c], [C], [H]
+    CompressorWeights comp;                  // ratio > 0
+    IndexerWeights indexer;                  // ratio == 4
+};
+
+struct ExpertWeights {
+    Linear w1, w2, w3;         // [F, D], [D, F], [F, D]
+};
+
+struct MoeWeights {
+    Linear gate;                       // [E, D]
+    std::vector<float> bias;           // [E] (score-routed layers)
+    std::vector<std::int32_t> tid2eid; // [V, k] (hash-routed layers)
+    std::vector<ExpertWeights> experts;
+    ExpertWeights shared;
+    bool hash = false;
+};
+
+struct BlockWeights {
+    HcParams hcAttn, hcFfn;
+    std::vector<float> attnNorm, ffnNorm;  // [D]
+    AttentionWeights attn;
+    MoeWeights moe;
+};
+
+struct ModelWeights {
+    StoredMatrix embed;       // [V, D]
+    Linear head;              // [V, D]
+    std::vector<float> norm;  // [D]
+    HcParams hcHead;          // fn [4, 4D], base [4], scale [1]
+    std::vector<BlockWeights> blocks;
+};
+
+// Frequencies f'_i of one layer kind's RoPE table (spec §4.4), [R/2].
+struct RopeTable {
+    std::vector<double> freq;
+};
+RopeTable makeRopeTable(const ModelConfig& c, bool yarn);
+// cos/sin [R/2] of angle pos · f'_i.
+void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin);
+// Rotates interleaved pairs (2i, 2i+1) of x [R] by the angles (or their negation).
+void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse);
+
+// Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
+struct Workspace {
+    std::vector<float> rowScratch, actQ;           // matmul: [cols], [T, cols]
+    std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
+    std::vector<float> cosT, sinT;                 // [T, R/2]
+    std::vector<float> cQ, q, window, compressed, o, probs, groupIn, groupOut;  // attention
+    std::vector<std::uint8_t> entryBytes;          // one packed entry
+    std::vector<const float*> entries;             // one query's visible entries
+    std::vector<float> compK, compZ, entry;        // compressor: [T, κc] ×2, [c]
+    std::vector<float> indexQ, indexW, keys, scores;  // indexer
+    std::vector<std::int32_t> selected, selectedCount, order;
+    std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
+        expertUp;                                  // MoE
+    std::vector<std::int32_t> expertIdx, expertRows;
+};
+float* grow(std::vector<float>& v, std::size_t n);
+
+// y[t * ldy + (r − rowBegin)] = W[r] · x[t] for r in [rowBegin, rowEnd); x [T, cols].
+// Under Release a fp8Input matrix sees x quantized in 1×128 blocks (spec §8.3) and its
+// output is rounded to BF16 (the release's FP8/FP4 GEMMs write bf16).
+void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
+            Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
+            std::int64_t ldy = -1);
+// The bare product of matmul(), on the stored format.
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
+// RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.
+void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
+                 Numerics numerics);
+
+// Everything a mechanism needs about the chunk.
+struct Chunk {
+    const ModelConfig& cfg;
+    Numerics numerics;
+    KvCache& cache;
+    Workspace& ws;
+    std::int64_t start;  // position of the chunk's first token
+    std::int64_t T;
+    const std::int32_t* tokens;  // [T]
+};
+
+// hyper_connections.cpp
+struct HcMix {
+    float pre[4], post[4], comb[16];  // comb[j * 4 + k]
+};
+// Mixes of X [4, D] and the sub-layer input y [D] (spec §3).
+void hcPre(const HcParams& p, const ModelConfig& cfg, const float* X, HcMix& mix, float* y,
+           Numerics numerics);
+// X [4, D] ← post ⊗ F + combᵀ X.
+void hcPost(const HcMix& mix, const float* F, float* X, std::int64_t dim);
+// Collapses X [4, D] into h [D] (spec §2 step 4).
+void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
+            Numerics numerics);
+// The Sinkhorn projection of logits b [16] into comb [16], in the kernel's order.
+void sinkhorn(const float* b, int iters, float eps, float* comb);
+
+// attention.cpp: x [T, D] attention-normed input → out [T, D].
+void attention(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
+               const float* x, float* out);
+// compressor.cpp: feeds the chunk's tokens to a compressor (spec §5.1, §7.2) and appends every
+// entry that closes to `store`. Indexer compressors emit Hadamard + FP4 keys.
+void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope, bool indexer,
+              std::vector<float>& stateK, std::vector<float>& stateZ, PagedStore& store,
+              const float* x);
+// Reads compressed entry / indexer key i of a store as floats.
+void readEntry(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
+void readIndexKey(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
+// indexer.cpp: for each query, the selected compressed entries (ties to the lower index).
+// sel [T, topk] with counts [T].
+void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& rope,
+                   const LayerCache& lc, const float* x, const float* cQ,
+                   std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts);
+// moe.cpp: x [T, D] ffn-normed input → out [T, D].
+void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out);
+
+}  // namespace atelier::engine::fwd

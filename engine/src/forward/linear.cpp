@@ -1,0 +1,76 @@
+// Matrix products over stored weights, dispatched on the stored dtype to the kernels.
+
+#include <cstring>
+
+#include "atelier/engine/kv_entry.h"
+#include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/rmsnorm_ref.h"
+#include "forward/forward_internal.h"
+
+namespace atelier::engine::fwd {
+
+float* grow(std::vector<float>& v, std::size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
+            Workspace& ws, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
+    const StoredMatrix& m = w.m;
+    const std::int64_t cols = m.cols;
+    if (rowEnd < 0) rowEnd = m.rows;
+    if (ldy < 0) ldy = rowEnd - rowBegin;
+    if (w.fp8Input && numerics == Numerics::Release) {
+        float* q = grow(ws.actQ, std::size_t(T * cols));
+        std::memcpy(q, x, std::size_t(T * cols) * sizeof(float));
+        for (std::int64_t t = 0; t < T; ++t) simulateFp8Activations(q + t * cols, cols);
+        x = q;
+    }
+    multiply(m, x, T, y, ws, rowBegin, rowEnd, ldy);
+    if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
+        for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);
+}
+
+void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, Workspace& ws,
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
+    const std::int64_t cols = m.cols;
+    float* row = grow(ws.rowScratch, std::size_t(cols));
+    const auto* data = m.weight->data;
+    switch (m.weight->dtype) {
+    case DType::F32:
+        kernels::gemm_f32_ref(reinterpret_cast<const float*>(data), cols, rowBegin, rowEnd, x, T,
+                              y, ldy);
+        return;
+    case DType::BF16:
+        kernels::gemm_bf16_ref(reinterpret_cast<const std::uint16_t*>(data), cols, rowBegin,
+                               rowEnd, x, T, y, ldy, row);
+        return;
+    case DType::F8_E4M3:
+        kernels::gemm_e4m3_ref(reinterpret_cast<const std::uint8_t*>(data),
+                               reinterpret_cast<const std::uint8_t*>(m.scale->data), cols,
+                               rowBegin, rowEnd, x, T, y, ldy, row);
+        return;
+    case DType::I8:
+        kernels::gemm_e2m1_ref(reinterpret_cast<const std::uint8_t*>(data),
+                               reinterpret_cast<const std::uint8_t*>(m.scale->data), cols,
+                               rowBegin, rowEnd, x, T, y, ldy, row);
+        return;
+    default:  // F16, Q8_0, MXFP4 (GGUF): the generic row decoder
+        for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+            decodeRow(m, r, row);
+            for (std::int64_t t = 0; t < T; ++t)
+                y[t * ldy + (r - rowBegin)] = kernels::dot_f32_ref(row, x + t * cols, cols);
+        }
+        return;
+    }
+}
+
+void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
+                 Numerics numerics) {
+    for (std::int64_t t = 0; t < T; ++t) {
+        kernels::rmsnorm_f32_ref(x + t * n, w, n, eps, x + t * n);
+        if (numerics == Numerics::Release) roundToBf16(x + t * n, n);
+    }
+}
+
+}  // namespace atelier::engine::fwd
