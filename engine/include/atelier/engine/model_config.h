@@ -62,6 +62,8 @@ struct ModelConfig {
     // Checks internal consistency (and the constraints of spec §13 and llama.cpp's loader);
     // the message names the offending field.
     Result<void> validate() const;
+
+    bool operator==(const ModelConfig&) const = default;
 };
 
 // Presets of `atelier-cli model create`: "tiny", "small", "bench".

@@ -1,0 +1,134 @@
+// ctest-labels: unit
+// config.json reading and writing: both release spellings, round trips of the written file,
+// refusal of what the engine does not implement, and the derived sizes of the release models
+// against the published figures (spec §1.2, §10.3).
+#include <QtTest>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/engine/model_files.h"
+#include "../../engine/src/model_io/hf_config.h"
+
+using namespace atelier::engine;
+
+namespace {
+
+std::string releaseDir() { return std::string(ATELIER_SHARED_DIR) + "/conformance/dsv4-release/"; }
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Parses the Pro config after `edit` changed its JSON; returns the error text ("" on success).
+std::string errorAfter(const std::function<void(nlohmann::json&)>& edit) {
+    auto j = nlohmann::json::parse(readFile(releaseDir() + "pro/config.json"));
+    edit(j);
+    auto r = parseHfConfig(j.dump(), "edited/config.json");
+    return r ? std::string() : r.error().message;
+}
+
+}  // namespace
+
+class TestHfConfig : public QObject {
+    Q_OBJECT
+private slots:
+    void flashConfigMatchesSpecTable() {
+        auto c = readHfConfig(releaseDir() + "flash/config.json");
+        QVERIFY2(c, c ? "" : c.error().message.c_str());
+        QCOMPARE(c->dim, 4096);
+        QCOMPARE(c->nLayers, 43);
+        QCOMPARE(c->nHeads, 64);
+        QCOMPARE(c->qLoraRank, 1024);
+        QCOMPARE(c->oGroups, 8);
+        QCOMPARE(c->nRoutedExperts, 256);
+        QCOMPARE(c->moeInterDim, 2048);
+        QCOMPARE(c->indexTopk, 512);
+        QCOMPARE(c->routeScale, 1.5f);
+        QCOMPARE(c->nMtpLayers, 1);
+        QCOMPARE(int(c->compressRatios.size()), 44);
+        QCOMPARE(c->yarnFactor, 16.0);
+        QCOMPARE(c->yarnOriginalSeqLen, std::int64_t(65536));
+        QCOMPARE(c->compressRopeTheta, 160000.0);
+    }
+
+    void proAndInferenceConfigsAgree() {
+        auto hf = readHfConfig(releaseDir() + "pro/config.json");
+        auto inf = readHfConfig(releaseDir() + "pro/inference-config.json");
+        QVERIFY2(hf, hf ? "" : hf.error().message.c_str());
+        QVERIFY2(inf, inf ? "" : inf.error().message.c_str());
+        QCOMPARE(hf->dim, 7168);
+        QCOMPARE(hf->nLayers, 61);
+        QCOMPARE(hf->routeScale, 2.5f);
+        QCOMPARE(inf->dim, 7168);
+        QVERIFY(*hf == *inf);
+    }
+
+    void writtenConfigReadsBackIdentical() {
+        for (const auto& preset : presetNames()) {
+            for (auto scheme : {WeightScheme::F32, WeightScheme::BF16, WeightScheme::FP8}) {
+                auto c = presetConfig(preset);
+                QVERIFY(c);
+                auto back = parseHfConfig(hfConfigJson(*c, scheme), "written/config.json");
+                QVERIFY2(back, back ? "" : back.error().message.c_str());
+                QVERIFY2(*back == *c, preset.c_str());
+            }
+        }
+    }
+
+    void fp8ConfigCarriesQuantizationConfig() {
+        auto c = presetConfig("tiny");
+        auto j = nlohmann::json::parse(hfConfigJson(*c, WeightScheme::FP8));
+        QCOMPARE(j["quantization_config"]["quant_method"].get<std::string>(), std::string("fp8"));
+        QCOMPARE(j["quantization_config"]["weight_block_size"], nlohmann::json({128, 128}));
+        QCOMPARE(j["torch_dtype"].get<std::string>(), std::string("bfloat16"));
+        auto f = nlohmann::json::parse(hfConfigJson(*c, WeightScheme::F32));
+        QVERIFY(!f.contains("quantization_config"));
+        QCOMPARE(f["torch_dtype"].get<std::string>(), std::string("float32"));
+    }
+
+    void rejectsWhatTheEngineDoesNotImplement() {
+        QVERIFY(errorAfter([](auto&) {}).empty());
+        QVERIFY(errorAfter([](auto& j) { j["scoring_func"] = "softmax"; }).find("scoring_func") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["hc_mult"] = 2; }).find("hc_mult") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["quantization_config"]["scale_fmt"] = "float32"; }).find("scale_fmt") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["model_type"] = "llama"; }).find("model_type") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["hidden_size"] = "big"; }).find("hidden_size") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["compress_ratios"][5] = 8; }).find("compress_ratios") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j.erase("compress_ratios"); }).find("compress_ratios") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["num_key_value_heads"] = 8; }).find("num_key_value_heads") != std::string::npos);
+        QVERIFY(errorAfter([](auto& j) { j["rope_scaling"]["type"] = "linear"; }).find("type") != std::string::npos);
+    }
+
+    void invalidJsonNamesTheFile() {
+        auto r = parseHfConfig("{\"vocab_size\": 12", "broken/config.json");
+        QVERIFY(!r);
+        QVERIFY(r.error().message.find("broken/config.json") != std::string::npos);
+        QVERIFY(!parseHfConfig("[1, 2]", "x"));
+        QVERIFY(!readHfConfig("/nonexistent/config.json"));
+    }
+
+    // Published: Flash 284B total / 13B active, Pro 1.6T / 49B; KV at long context 3,514 and
+    // 5,031 bytes per token (spec §10.3).
+    void releaseSizesMatchPublishedFigures() {
+        auto flash = computeSizes(*readHfConfig(releaseDir() + "flash/config.json"));
+        QVERIFY(std::abs(double(flash.paramsTotal) / 284e9 - 1.0) < 0.01);
+        QVERIFY(std::abs(double(flash.paramsActive) / 13e9 - 1.0) < 0.04);
+        QVERIFY(std::abs(flash.kvBytesPerToken - 3514.0) < 1.0);
+        auto pro = computeSizes(*readHfConfig(releaseDir() + "pro/config.json"));
+        QVERIFY(std::abs(double(pro.paramsTotal + pro.paramsMtp) / 1.6e12 - 1.0) < 0.01);
+        QVERIFY(std::abs(double(pro.paramsActive) / 49e9 - 1.0) < 0.01);
+        QVERIFY(std::abs(pro.kvBytesPerToken - 5031.0) < 1.0);
+        // Per-sequence state: 62 rings of 128 x 584 bytes + 30 x 80 KiB + 31 x 512 KiB (Pro).
+        QCOMPARE(pro.stateBytesPerSequence,
+                 std::int64_t(62 * 128 * 584 + 30 * 80 * 1024 + 31 * 512 * 1024));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestHfConfig)
+#include "test_hf_config.moc"
