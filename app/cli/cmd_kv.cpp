@@ -23,7 +23,7 @@ using nlohmann::json;
 
 struct KvArgs {
     std::int64_t id = 0;
-    std::string model, promptFile, name, strategy = "periodic";
+    std::string model, promptFile, name, strategy = "full";
     std::int64_t period = 1024;
     bool raw = false;
 };
