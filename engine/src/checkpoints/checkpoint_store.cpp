@@ -138,6 +138,13 @@ Result<std::int64_t> CheckpointStore::totalBytes() {
 }
 
 Result<void> CheckpointStore::remove(std::int64_t id) {
+    // The row and its chunks go together: inside the caller's transaction, or our own.
+    if (!m_db.inTransaction()) {
+        auto tx = Transaction::begin(m_db);
+        if (!tx) return unexpected(std::move(tx.error()));
+        ATELIER_TRY_VOID(remove(id));
+        return tx->commit();
+    }
     auto del = m_db.prepare("DELETE FROM checkpoints WHERE id = ?");
     if (!del) return unexpected(std::move(del.error()));
     ATELIER_TRY_VOID(del->bindAll(id));
