@@ -66,6 +66,7 @@ Result<CheckpointStore> CheckpointStore::open(const std::filesystem::path& path,
 
 Result<std::int64_t> CheckpointStore::save(const ModelFingerprint& model, const KvCache& sequence,
                                            std::span<const KvCache> windowStates, const std::string& name) {
+    if (sequence.length() == 0) return unexpected(Error::badInput("an empty sequence makes no KV checkpoint"));
     const auto keep = statesToKeep(m_policy, sequence, windowStates);
     const auto blob = ckpt::encodeParts(sequence, keep);
     const auto tokens = tokenBytes(sequence.tokens());
@@ -203,7 +204,7 @@ Result<std::vector<std::int32_t>> CheckpointStore::tokensOf(std::int64_t id) {
         return unexpected(e);
     }
     std::vector<std::int32_t> tokens(blob.size() / 4);
-    std::memcpy(tokens.data(), blob.data(), blob.size());
+    if (!blob.empty()) std::memcpy(tokens.data(), blob.data(), blob.size());
     return tokens;
 }
 

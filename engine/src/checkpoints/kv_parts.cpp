@@ -12,6 +12,7 @@ constexpr char kMagic[8] = {'A', 'T', 'K', 'V', 'P', 'R', 'T', '1'};
 struct Writer {
     std::vector<std::byte>& out;
     void raw(const void* p, std::size_t n) {
+        if (n == 0) return;
         const auto* b = static_cast<const std::byte*>(p);
         out.insert(out.end(), b, b + n);
     }
@@ -24,6 +25,7 @@ struct Reader {
     std::size_t pos = 0;
     bool raw(void* p, std::size_t n) {
         if (in.size() - pos < n) return false;
+        if (n == 0) return true;  // p may be an empty vector's null data()
         std::memcpy(p, in.data() + pos, n);
         pos += n;
         return true;
