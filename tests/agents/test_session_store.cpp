@@ -4,7 +4,9 @@
 // finds non-ASCII words and follows updates and deletes; export → import → export is the same
 // up to ids; a failed write (disk full, a bad import) leaves nothing behind.
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <QTemporaryDir>
@@ -341,6 +343,30 @@ private slots:
         QVERIFY(!store->insert(*record));
         QCOMPARE(count(store->database(), "SELECT count(*) FROM sessions"), sessions);
         QCOMPARE(count(store->database(), "SELECT count(*) FROM messages"), messages);
+    }
+
+    void concurrentWritersOnOneFileAllSucceed() {
+        // Two connections (one per thread, as the header asks) write at once: WAL, busy_timeout
+        // and BEGIN IMMEDIATE make them take turns instead of failing with SQLITE_BUSY.
+        const auto path = freshFile();
+        REQUIRE_OK(SessionStore::open(path));  // migrate once, before the race
+        constexpr int kPerThread = 150;
+        std::atomic<int> failures{0};
+        auto writer = [&](const char* title) {
+            auto store = SessionStore::open(path);
+            if (!store) return void(++failures);
+            const auto sid = store->createSession({0, title}).value_or(0);
+            for (int i = 0; i < kPerThread; ++i)
+                if (!store->addMessage({0, sid, "user", title + std::to_string(i), "", "", "", "", {}, 0}))
+                    ++failures;
+        };
+        std::thread a(writer, "alpha"), b(writer, "beta");
+        a.join();
+        b.join();
+        QCOMPARE(failures.load(), 0);
+        auto store = SessionStore::open(path);
+        REQUIRE_OK(store);
+        QCOMPARE(count(store->database(), "SELECT count(*) FROM messages"), 2 * kPerThread);
     }
 
     void diskFullFailsTheMessageAndKeepsTheSession() {

@@ -67,6 +67,16 @@ private slots:
         QCOMPARE(count(*db, "PRAGMA busy_timeout"), 5000);
     }
 
+    void missingFileIsAnErrorUnlessCreating() {
+        for (auto mode : {OpenMode::ReadWrite, OpenMode::ReadOnly}) {
+            auto db = Database::open(file("absent/none.db"), {mode});
+            QVERIFY(!db);
+            QCOMPARE(db.error().code, ErrorCode::Io);
+            QVERIFY(db.error().message.find("none.db") != std::string::npos);
+        }
+        QVERIFY(!std::filesystem::exists(file("absent")));
+    }
+
     void statementBindsAndReadsEveryType() {
         auto db = Database::open(":memory:");
         REQUIRE_OK(db);

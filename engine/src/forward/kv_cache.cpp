@@ -11,6 +11,11 @@ PagedStore::PagedStore(int dataBytes, int footerBytes, int entriesPerPage)
     : m_data(dataBytes), m_footer(footerBytes), m_perPage(entriesPerPage) {}
 
 std::pair<std::uint8_t*, std::uint8_t*> PagedStore::append() {
+    if (m_size < m_known) {  // replay: keep the stored entry, let the caller write elsewhere
+        m_scratch.resize(std::size_t(m_data + m_footer));
+        ++m_size;
+        return {m_scratch.data(), m_scratch.data() + m_data};
+    }
     const std::int64_t slot = m_size % m_perPage;
     if (slot == 0) m_pages.push_back(std::make_shared<std::vector<std::uint8_t>>(pageBytes()));
     // The last page is never shared (fork copies it), so it can be written in place.
@@ -27,8 +32,8 @@ std::pair<const std::uint8_t*, const std::uint8_t*> PagedStore::at(std::int64_t 
 
 PagedStore::PagedStore(const PagedStore& other)
     : m_data(other.m_data), m_footer(other.m_footer), m_perPage(other.m_perPage),
-      m_size(other.m_size), m_pages(other.m_pages) {
-    if (m_size % m_perPage != 0)  // the partial last page is written by appends: copy it
+      m_size(other.m_size), m_known(other.m_known), m_pages(other.m_pages) {
+    if (knownSize() % m_perPage != 0)  // the partial last page is written by appends: copy it
         m_pages.back() = std::make_shared<std::vector<std::uint8_t>>(*m_pages.back());
 }
 
@@ -40,12 +45,20 @@ PagedStore& PagedStore::operator=(const PagedStore& other) {
 void PagedStore::clear() {
     m_pages.clear();
     m_size = 0;
+    m_known = 0;
 }
 
 void PagedStore::assign(std::int64_t size, std::vector<std::vector<std::uint8_t>> pages) {
     m_pages.clear();
     for (auto& p : pages) m_pages.push_back(std::make_shared<std::vector<std::uint8_t>>(std::move(p)));
     m_size = size;
+    m_known = 0;
+}
+
+void PagedStore::assignKnown(std::int64_t size, std::int64_t known,
+                             std::vector<std::vector<std::uint8_t>> pages) {
+    assign(size, std::move(pages));
+    m_known = known;
 }
 
 // ---- KvCache -------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ Result<void> checkFileHeader(const std::filesystem::path& path) {
                                           std::to_string(pageSize) + " at byte 16)"));
     auto wal = path;
     wal += "-wal";
-    if (std::filesystem::file_size(wal, ec) > 0 && !ec) return {};
+    const auto walSize = std::filesystem::file_size(wal, ec);
+    if (!ec && walSize > 0) return {};
     const std::uint32_t pages = readBigEndian(&header[28], 4);
     const bool pagesValid = pages != 0 && readBigEndian(&header[24], 4) == readBigEndian(&header[92], 4);
     const std::uint64_t expected = std::uint64_t(pages) * pageSize;

@@ -12,6 +12,7 @@
 // (shared pages are never written).
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -53,10 +54,19 @@ public:
     const std::vector<std::uint8_t>& page(std::size_t i) const { return *m_pages.at(i); }
     // Restores a store from whole pages (snapshot); `pages` must hold ceil(size/perPage) pages.
     void assign(std::int64_t size, std::vector<std::vector<std::uint8_t>> pages);
+    // Replay (on-disk checkpoints, model spec §10.4): like assign, but entries [size, known)
+    // are already in `pages` (ceil(known/perPage) of them). The next known − size appends
+    // return a scratch slot and keep the stored entry, so recomputing those tokens reuses the
+    // stored compressed entries exactly instead of the ones the recompute would make.
+    void assignKnown(std::int64_t size, std::int64_t known,
+                     std::vector<std::vector<std::uint8_t>> pages);
+    std::int64_t knownSize() const { return std::max(m_size, m_known); }
 
 private:
     int m_data = 0, m_footer = 0, m_perPage = 1;
     std::int64_t m_size = 0;
+    std::int64_t m_known = 0;              // replay: entries below this are already stored
+    std::vector<std::uint8_t> m_scratch;   // replay: where appends of known entries write
     std::vector<std::shared_ptr<std::vector<std::uint8_t>>> m_pages;
 };
 

@@ -1,0 +1,134 @@
+#pragma once
+// CheckpointStore: KV-cache checkpoints on disk (model spec §10.4), in their own SQLite file
+// (<data-dir>/kvcache/checkpoints.db; the caller passes the path).
+//
+// A checkpoint is a token prefix, the model fingerprint it was made with, and one chunked,
+// CRC-checked blob (blob_chunks.h) holding the compressed CSA/HCA entries up to its length
+// (always) and window states by strategy (WindowStrategy). A lookup takes the longest stored
+// prefix of the query tokens — compared token by token, never trusted by hash — and returns a
+// sequence plus the tokens the caller must still run through Model::forward; after that the
+// sequence equals a fresh prefill of the hit, logit for logit.
+//
+// Automatic prefix checkpoints are evicted least-recently-used past the byte budget; named
+// ones (user-made) never are. A damaged blob is logged once, flagged on its row and skipped.
+// Every save is one transaction: a crash or a full disk leaves nothing half-written.
+//
+// Threads: one thread at a time per CheckpointStore (it owns one SQLite connection). Several
+// stores (processes) may share a file; SQLite's WAL and BEGIN IMMEDIATE serialise writers.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "atelier/engine/kv_cache.h"
+#include "atelier/engine/model_fingerprint.h"
+#include "atelier/engine/result.h"
+#include "atelier/engine/schema_migrations.h"
+#include "atelier/engine/sqlite.h"
+
+namespace atelier::engine {
+
+class Model;
+
+// Persisted in the checkpoints table: never reuse a value.
+enum class WindowStrategy : std::uint8_t {
+    Full = 1,      // the window state at the checkpoint's length: nothing to recompute
+    Periodic = 2,  // a window state every `period` tokens: recompute from the nearest ≤ hit
+    None = 3,      // no window state: recompute the last blocks·W + 128 tokens
+};
+std::string_view windowStrategyName(WindowStrategy s);
+std::optional<WindowStrategy> parseWindowStrategy(std::string_view name);
+
+struct CheckpointPolicy {
+    // Full by measurement (bench_checkpoints, tiny, 4K/32K tokens): one window state costs
+    // +11% bytes at 4K, +4% at 32K over the kv bytes per token, and an exact hit (the next turn
+    // of a conversation) restores with no recompute. Periodic adds a state per `period` tokens
+    // and pays off only for hits far inside a prefix; None saves the state but recomputes
+    // blocks·W + 128 tokens on every hit (Flash: 5,760).
+    WindowStrategy strategy = WindowStrategy::Full;
+    std::int64_t period = 1024;                           // tokens between window states
+    std::int64_t budgetBytes = std::int64_t(8) << 30;     // automatic checkpoints, in blob bytes
+};
+
+struct CheckpointInfo {
+    std::int64_t id = 0;
+    std::string name;  // empty for automatic prefix checkpoints
+    std::string fingerprint, modelDescription;
+    WindowStrategy strategy = WindowStrategy::Full;
+    std::int64_t tokens = 0, bytes = 0, windowStates = 0;
+    std::int64_t createdAtMs = 0, lastUsedMs = 0;
+    bool damaged = false;
+};
+
+struct CheckpointHit {
+    std::int64_t id = 0;
+    std::int64_t matched = 0;  // query tokens [0, matched) are covered
+    KvCache sequence;          // length() = matched − recompute
+    // Run query tokens [sequence.length(), matched) through Model::forward to finish the hit.
+    std::int64_t recompute() const { return matched - sequence.length(); }
+};
+
+// Runs `tokens` through `model` onto `sequence`, stopping at the lengths the strategy keeps a
+// window state at (every `period` tokens for Periodic, the end for Full) and returning forks
+// there, ready for CheckpointStore::save. `logits` ends as the last token's [V] f32.
+Result<std::vector<KvCache>> prefillForCheckpoint(Model& model, KvCache& sequence,
+                                                  std::span<const std::int32_t> tokens,
+                                                  const CheckpointPolicy& policy,
+                                                  std::vector<float>& logits);
+
+class CheckpointStore {
+public:
+    // Opens or creates the database and applies its migrations. A foreign, truncated or newer
+    // file is an error naming it.
+    static Result<CheckpointStore> open(const std::filesystem::path& path, CheckpointPolicy policy = {});
+
+    // The database's schema (application_id "ATLK" and numbered migrations).
+    static const Schema& schema();
+
+    const CheckpointPolicy& policy() const { return m_policy; }
+    Database& database() { return m_db; }
+
+    // Stores `sequence` (its tokens and compressed entries) with the window states the
+    // strategy keeps, taken from `windowStates` (forks of it at shorter lengths, see
+    // prefillForCheckpoint). A named checkpoint replaces one of the same name. Then evicts
+    // automatic checkpoints past the budget. Returns the new id.
+    Result<std::int64_t> save(const ModelFingerprint& model, const KvCache& sequence,
+                              std::span<const KvCache> windowStates = {},
+                              const std::string& name = {});
+
+    // The longest verified prefix of `tokens` among this model's checkpoints, or nullopt.
+    // Damaged checkpoints are flagged and skipped. `shape`: any sequence of the model
+    // (Model::newSequence()), for its config and numerics.
+    Result<std::optional<CheckpointHit>> lookup(const ModelFingerprint& model, const KvCache& shape,
+                                                std::span<const std::int32_t> tokens);
+
+    // The named checkpoint as a full hit of its own tokens (for `generate --checkpoint`). A
+    // checkpoint of another model is a BadInput error; a damaged one is flagged and an error.
+    Result<CheckpointHit> restoreNamed(const std::string& name, const ModelFingerprint& model,
+                                       const KvCache& shape);
+    Result<std::vector<std::int32_t>> tokensOf(std::int64_t id);
+
+    Result<std::vector<CheckpointInfo>> list();
+    Result<CheckpointInfo> info(std::int64_t id);
+    Result<void> remove(std::int64_t id);
+    // Reads every blob and checks its chunks; returns the ids found damaged (and flags them).
+    Result<std::vector<std::int64_t>> verify();
+    Result<std::int64_t> totalBytes();
+
+private:
+    CheckpointStore(Database db, CheckpointPolicy policy) : m_db(std::move(db)), m_policy(policy) {}
+    Result<std::vector<std::byte>> readBlob(std::int64_t id);
+    Result<void> markDamaged(std::int64_t id, const Error& why);
+    Result<void> touch(std::int64_t id);
+    Result<void> evict();
+    Result<CheckpointHit> restoreRow(std::int64_t id, const KvCache& shape,
+                                     std::span<const std::int32_t> tokens, std::int64_t hit);
+
+    Database m_db;
+    CheckpointPolicy m_policy;
+};
+
+}  // namespace atelier::engine
