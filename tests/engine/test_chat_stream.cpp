@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include <QFileInfo>
 #include <QtTest>
 
 #include "atelier/engine/chat_stream_parser.h"
@@ -190,6 +191,12 @@ std::vector<std::string> malformedThinkingTurns() {
 class TestChatStream : public QObject {
     Q_OBJECT
 private slots:
+    // The official vectors live in the project's shared/ folder beside the repository (CI has
+    // it); a bare clone without it skips instead of failing.
+    void initTestCase() {
+        if (!QFileInfo::exists(QStringLiteral(ATELIER_SHARED_DIR "/conformance")))
+            QSKIP("shared/conformance is not beside the repository");
+    }
     void streamEqualsWholeOnVectorTurns() {
         std::mt19937 rng(1234);
         auto turns = vectorTurns();
