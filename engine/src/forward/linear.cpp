@@ -1,5 +1,6 @@
 // Matrix products over stored weights, dispatched on the stored dtype to the kernels.
 
+#include <cstdint>
 #include <algorithm>
 #include <cstring>
 
@@ -51,6 +52,17 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
     const std::int64_t cols = m.cols;
     const auto* data = m.weight->data;
+    const auto address = reinterpret_cast<std::uintptr_t>(data);
+    if ((m.weight->dtype == DType::F32 && address % alignof(float) != 0) ||
+        (m.weight->dtype == DType::BF16 && address % alignof(std::uint16_t) != 0)) {
+        // A file whose tensor data is not aligned (another writer's safetensors, a GGUF with
+        // general.alignment 1): copy each row out, then the same product as the aligned path.
+        for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+            decodeRow(m, r, row);
+            kernels::gemm_f32_ref(row, cols, 0, 1, x, T, y + (r - rowBegin), ldy);
+        }
+        return;
+    }
     switch (m.weight->dtype) {
     case DType::F32:
         kernels::gemm_f32_ref(reinterpret_cast<const float*>(data), cols, rowBegin, rowEnd, x, T,
