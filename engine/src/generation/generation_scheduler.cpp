@@ -53,8 +53,10 @@ void GenerationService::Impl::afterPrefillChunk(Active& a) {
 
 // Samples from a.logits, streams the token and decides whether the request goes on.
 void GenerationService::Impl::emitToken(Active& a) {
+    if (a.req.constraint) a.req.constraint->maskLogits(a.logits);
     if (a.req.callbacks.onLogits) a.req.callbacks.onLogits(a.logits);
     const std::int32_t tok = a.sampler.sample(a.logits);
+    if (a.req.constraint) a.req.constraint->accept(tok);
     const Clock::time_point now = Clock::now();
     if (a.generated.empty()) a.firstToken = now;
     a.lastToken = now;

@@ -34,6 +34,7 @@
 #include "atelier/engine/prefix_cache.h"
 #include "atelier/engine/result.h"
 #include "atelier/engine/sampler.h"
+#include "atelier/engine/token_constraint.h"
 #include "atelier/engine/tokenizer.h"
 
 namespace atelier::engine {
@@ -71,6 +72,8 @@ struct GenerationRequest {
     SamplingParams sampling;
     StopCondition stop;                 // stop.maxTokens: 0 runs to the context's end
     std::stop_token stopToken;          // optional, polled like cancel()
+    // Optional grammar: masks the logits before every sample (see token_constraint.h).
+    std::shared_ptr<TokenConstraint> constraint;
     GenerationCallbacks callbacks;
 };
 
