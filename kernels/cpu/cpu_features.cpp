@@ -38,7 +38,8 @@ IsaLevel bestLevel(const CpuFeatures& f) {
 }
 
 IsaLevel envCap() {
-    const char* v = std::getenv("ATELIER_ISA");
+    const char* v = std::getenv("ATELIER_CPU_LEVEL");
+    if (!v) v = std::getenv("ATELIER_ISA");
     if (!v) return IsaLevel::Neon;  // no cap
     if (std::strcmp(v, "scalar") == 0) return IsaLevel::Scalar;
     if (std::strcmp(v, "avx2") == 0) return IsaLevel::Avx2;

@@ -90,7 +90,7 @@ class ThreadPool;
 
 struct Workspace {
     ThreadPool* pool = nullptr;                    // matmul rows are split across it
-    std::vector<std::vector<float>> rowScratch;    // matmul: [threads][cols]
+    std::vector<std::vector<float>> rowScratch;    // matmul: [threads][gemmScratchFloats(cols)]
     std::vector<float> actQ;                       // matmul: [T, cols]
     std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
     std::vector<float> cosT, sinT;                 // [T, R/2]
@@ -112,7 +112,8 @@ float* grow(std::vector<float>& v, std::size_t n);
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
-// The bare product of matmul() on one thread, on the stored format; rowScratch [cols].
+// The bare product of matmul() on one thread, on the stored format; rowScratch
+// [kernels::gemmScratchFloats(cols)].
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
 // RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.

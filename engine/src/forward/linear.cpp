@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
+#include "atelier/kernels/gemm.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
@@ -32,12 +33,13 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
     const int threads = ws.pool ? ws.pool->threads() : 1;
     if (ws.rowScratch.size() < std::size_t(threads)) ws.rowScratch.resize(std::size_t(threads));
     const std::int64_t rows = rowEnd - rowBegin;
+    const std::size_t scratchFloats = kernels::gemmScratchFloats(cols);
     // Rows are independent, so any split gives the same bits; small products stay on one thread.
     const int parts = rows * cols * T < (1 << 16) ? 1 : int(std::min<std::int64_t>(threads, rows));
     if (parts == 1) {
-        multiply(m, x, T, y, grow(ws.rowScratch[0], std::size_t(cols)), rowBegin, rowEnd, ldy);
+        multiply(m, x, T, y, grow(ws.rowScratch[0], scratchFloats), rowBegin, rowEnd, ldy);
     } else {
-        for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], std::size_t(cols));
+        for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], scratchFloats);
         auto part = [&](int p) {
             const std::int64_t b = rowBegin + rows * p / parts, e = rowBegin + rows * (p + 1) / parts;
             multiply(m, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy);
@@ -63,26 +65,20 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
         }
         return;
     }
+    kernels::WeightMatrix km;
+    km.data = data;
+    km.scale = m.scale ? reinterpret_cast<const std::uint8_t*>(m.scale->data) : nullptr;
+    km.rows = m.rows;
+    km.cols = cols;
     switch (m.weight->dtype) {
-    case DType::F32:
-        kernels::gemm_f32_ref(reinterpret_cast<const float*>(data), cols, rowBegin, rowEnd, x, T,
-                              y, ldy);
-        return;
-    case DType::BF16:
-        kernels::gemm_bf16_ref(reinterpret_cast<const std::uint16_t*>(data), cols, rowBegin,
-                               rowEnd, x, T, y, ldy, row);
-        return;
-    case DType::F8_E4M3:
-        kernels::gemm_e4m3_ref(reinterpret_cast<const std::uint8_t*>(data),
-                               reinterpret_cast<const std::uint8_t*>(m.scale->data), cols,
-                               rowBegin, rowEnd, x, T, y, ldy, row);
-        return;
-    case DType::I8:
-        kernels::gemm_e2m1_ref(reinterpret_cast<const std::uint8_t*>(data),
-                               reinterpret_cast<const std::uint8_t*>(m.scale->data), cols,
-                               rowBegin, rowEnd, x, T, y, ldy, row);
-        return;
-    default:  // F16, Q8_0, MXFP4 (GGUF): the generic row decoder
+    case DType::F32: km.format = kernels::WeightFormat::F32; break;
+    case DType::BF16: km.format = kernels::WeightFormat::BF16; break;
+    case DType::F16: km.format = kernels::WeightFormat::F16; break;
+    case DType::F8_E4M3: km.format = kernels::WeightFormat::E4M3; break;
+    case DType::I8: km.format = kernels::WeightFormat::E2M1; break;
+    case DType::Q8_0: km.format = kernels::WeightFormat::Q8_0; break;
+    case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
+    default:  // formats without a kernel (another branch's K-quants): the generic row decoder
         for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
             decodeRow(m, r, row);
             for (std::int64_t t = 0; t < T; ++t)
@@ -90,6 +86,7 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
         }
         return;
     }
+    kernels::gemm(km, rowBegin, rowEnd, x, T, y, ldy, row);
 }
 
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,

@@ -25,7 +25,7 @@ struct CpuFeatures {
 const CpuFeatures& cpuFeatures();
 
 // The level kernels dispatch to: the best supported, capped by forceIsaLevel() or by the
-// ATELIER_ISA environment variable (scalar|avx2|avx512) read at first use.
+// ATELIER_CPU_LEVEL (or ATELIER_ISA) environment variable (scalar|avx2|avx512) read at first use.
 IsaLevel activeIsaLevel();
 // Caps the dispatch level (tests use it to exercise every level); returns the previous cap.
 IsaLevel forceIsaLevel(IsaLevel cap);

@@ -1,0 +1,45 @@
+// AVX2 + FMA + F16C level of gemm() (compiled with those flags only: see kernels/CMakeLists.txt).
+// Register tile 4 rows × 2 tokens: 8 accumulators, 6 loads per 8 FMAs.
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace atelier::kernels {
+namespace {
+
+struct Simd {
+    using V = __m256;
+    static constexpr int W = 8;
+    static V zero() { return _mm256_setzero_ps(); }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    // The first n (< 8) floats; the rest read as 0 and are never touched in memory.
+    static V loadTail(const float* p, int n) {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes));
+    }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static float hsum(V v) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        return _mm_cvtss_f32(s);
+    }
+};
+constexpr int kTileTokens = 2;
+
+}  // namespace
+}  // namespace atelier::kernels
+
+#include "cpu/gemm_simd.inl"
+
+namespace atelier::kernels {
+
+void gemm_avx2(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
+               const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
+    gemmSimd(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+}
+
+}  // namespace atelier::kernels
+#endif

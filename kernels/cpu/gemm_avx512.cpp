@@ -1,0 +1,49 @@
+// AVX-512 (F/BW/VL) level of gemm() (compiled with those flags: see kernels/CMakeLists.txt).
+// Register tile 4 rows × 4 tokens: 16 of the 32 registers accumulate, 8 loads per 16 FMAs.
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 intrinsics read _mm256_undefined_pd(), which -Wuninitialized flags.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace atelier::kernels {
+namespace {
+
+struct Simd {
+    using V = __m512;
+    static constexpr int W = 16;
+    static V zero() { return _mm512_setzero_ps(); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static V loadTail(const float* p, int n) {
+        return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p);
+    }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static float hsum(V v) {
+        const __m256 lo = _mm512_castps512_ps256(v);
+        const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+        const __m256 s8 = _mm256_add_ps(lo, hi);
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        return _mm_cvtss_f32(s);
+    }
+};
+constexpr int kTileTokens = 4;
+
+}  // namespace
+}  // namespace atelier::kernels
+
+#include "cpu/gemm_simd.inl"
+
+namespace atelier::kernels {
+
+void gemm_avx512(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
+                 const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
+    gemmSimd(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+}
+
+}  // namespace atelier::kernels
+#endif
