@@ -1,8 +1,38 @@
 #include "forward/thread_pool.h"
 
-namespace atelier::engine::fwd {
+#include <algorithm>
+#include <chrono>
 
-ThreadPool::ThreadPool(int threads) {
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define ATELIER_CPU_RELAX() _mm_pause()
+#else
+#define ATELIER_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace atelier::engine::fwd {
+namespace {
+
+// How long a worker (or run() waiting for the workers) spins before sleeping: longer than
+// the gap between two products of a decode step, far shorter than a scheduler tick.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+template <typename Pred>
+bool spinUntil(bool spin, Pred done) {
+    if (!spin) return done();
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0;; ++i) {
+        if (done()) return true;
+        ATELIER_CPU_RELAX();
+        if ((i & 255) == 255 && std::chrono::steady_clock::now() > until) return false;
+    }
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads)
+    // More threads than cores: a spinning thread would take the core of one with work.
+    : m_spin(threads <= int(std::max(1u, std::thread::hardware_concurrency()))) {
     for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { workerLoop(); });
 }
 
@@ -10,48 +40,71 @@ ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(m_mutex);
         m_stop = true;
+        m_generation.fetch_add(1, std::memory_order_release);
     }
     m_wake.notify_all();
     for (auto& t : m_workers) t.join();
 }
 
 void ThreadPool::takeParts() {
-    for (int part = m_next.fetch_add(1); part < m_parts; part = m_next.fetch_add(1)) m_call(m_fn, part);
+    for (int part = m_next.fetch_add(1); part < m_parts; part = m_next.fetch_add(1)) {
+        if (m_cancel.load(std::memory_order_relaxed)) {
+            m_skipped.store(true, std::memory_order_relaxed);
+            m_next.store(m_parts);  // the others stop taking too
+            return;
+        }
+        m_call(m_fn, part);
+    }
 }
 
 void ThreadPool::workerLoop() {
     std::uint64_t seen = 0;
     for (;;) {
-        {
+        const auto changed = [&] { return m_generation.load(std::memory_order_acquire) != seen; };
+        if (!spinUntil(m_spin, changed)) {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });
+            m_wake.wait(lock, changed);
+        }
+        seen = m_generation.load(std::memory_order_acquire);
+        {
+            std::lock_guard lock(m_mutex);
             if (m_stop) return;
-            seen = m_generation;
         }
         takeParts();
-        std::lock_guard lock(m_mutex);
-        if (--m_busy == 0) m_done.notify_one();
+        if (m_busy.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            std::lock_guard lock(m_mutex);  // pairs with the predicate check in runParts
+            m_done.notify_one();
+        }
     }
 }
 
-void ThreadPool::runParts(int parts, void (*call)(void*, int), void* fn) {
+bool ThreadPool::runParts(int parts, void (*call)(void*, int), void* fn) {
+    m_cancel.store(false, std::memory_order_relaxed);
+    m_skipped.store(false, std::memory_order_relaxed);
     if (m_workers.empty() || parts <= 1) {
-        for (int p = 0; p < parts; ++p) call(fn, p);
-        return;
+        for (int p = 0; p < parts; ++p) {
+            if (m_cancel.load(std::memory_order_relaxed)) return false;
+            call(fn, p);
+        }
+        return true;
     }
+    m_call = call;
+    m_fn = fn;
+    m_parts = parts;
+    m_next.store(0, std::memory_order_relaxed);
+    m_busy.store(int(m_workers.size()), std::memory_order_relaxed);
     {
-        std::lock_guard lock(m_mutex);
-        m_call = call;
-        m_fn = fn;
-        m_parts = parts;
-        m_next = 0;
-        m_busy = int(m_workers.size());
-        ++m_generation;
+        std::lock_guard lock(m_mutex);  // a worker about to sleep sees the bump or the notify
+        m_generation.fetch_add(1, std::memory_order_release);
     }
     m_wake.notify_all();
     takeParts();
-    std::unique_lock lock(m_mutex);
-    m_done.wait(lock, [&] { return m_busy == 0; });
+    const auto done = [&] { return m_busy.load(std::memory_order_acquire) == 0; };
+    if (!spinUntil(m_spin, done)) {
+        std::unique_lock lock(m_mutex);
+        m_done.wait(lock, done);
+    }
+    return !m_skipped.load(std::memory_order_relaxed);
 }
 
 }  // namespace atelier::engine::fwd
