@@ -1,0 +1,201 @@
+// `atelier-cli bench` (CLI.md): for each context length, prefill one sequence to that length,
+// then for each batch size fork it into `batch` sequences and decode --decode-tokens steps
+// with all of them in one forwardBatch call per step. Reports tokens/s, the bytes each decode
+// step must read (weights + cache) per second against the STREAM bandwidth measured in the
+// same run, and prefill's arithmetic rate against a peak-FMA microbenchmark.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/engine/model.h"
+#include "atelier/engine/model_files.h"
+#include "atelier/kernels/cpu_features.h"
+#include "cli/bench_measure.h"
+#include "cli/cli_context.h"
+
+namespace atelier::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchArgs {
+    std::string model, contexts = "512,4096,32768", batches = "1,4";
+    int decodeTokens = 32;
+    int prefillChunk = 512;
+};
+
+Result<std::vector<std::int64_t>> parseList(const std::string& text, const char* flag) {
+    std::vector<std::int64_t> out;
+    std::stringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+        std::size_t used = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (part.empty() || used != part.size() || v <= 0)
+            return unexpected(Error::usage(std::string(flag) + ": '" + part + "' is not a positive number"));
+        out.push_back(v);
+    }
+    if (out.empty()) return unexpected(Error::usage(std::string(flag) + ": empty list"));
+    return out;
+}
+
+double secondsSince(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void progress(bool enabled, const std::string& what, std::int64_t done, std::int64_t total) {
+    if (!enabled) return;
+    std::fprintf(stderr, "\r%s %lld/%lld   ", what.c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total));
+    if (done == total) std::fprintf(stderr, "\n");
+}
+
+// Prefills a new sequence with `context` seeded random tokens in chunks; returns the seconds.
+Result<double> prefill(engine::Model& model, engine::KvCache& seq, std::int64_t context,
+                       int chunk, bool bar) {
+    const std::int64_t V = model.config().vocabSize;
+    std::mt19937 rng{std::uint32_t(context)};
+    std::vector<std::int32_t> tokens;
+    std::vector<float> logits;
+    const auto t0 = Clock::now();
+    for (std::int64_t done = 0; done < context;) {
+        const std::int64_t n = std::min<std::int64_t>(chunk, context - done);
+        tokens.resize(std::size_t(n));
+        for (auto& t : tokens) t = std::int32_t(rng() % std::uint32_t(V));
+        if (auto r = model.forward(seq, tokens, engine::LogitsRequest::Last, logits); !r)
+            return unexpected(r.error());
+        done += n;
+        progress(bar, "prefill " + std::to_string(context), done, context);
+    }
+    return secondsSince(t0);
+}
+
+// Decodes `steps` tokens on `batch` forks of `base`; returns the seconds.
+Result<double> decode(engine::Model& model, const engine::KvCache& base, int batch, int steps) {
+    const std::int64_t V = model.config().vocabSize;
+    std::vector<engine::KvCache> seqs;
+    for (int b = 0; b < batch; ++b) seqs.push_back(base.fork());
+    auto logits = std::vector<std::vector<float>>(std::size_t(batch));
+    auto tokens = std::vector<std::int32_t>(std::size_t(batch));
+    auto items = std::vector<engine::BatchItem>(std::size_t(batch));
+    double seconds = 0;
+    for (int s = -1; s < steps; ++s) {  // step −1 warms the workspace up, untimed
+        for (int b = 0; b < batch; ++b) {
+            tokens[std::size_t(b)] = std::int32_t((std::int64_t(s + 2) * 7919 + b * 104729) % V);
+            items[std::size_t(b)] = {&seqs[std::size_t(b)],
+                                     std::span<const std::int32_t>(&tokens[std::size_t(b)], 1),
+                                     engine::LogitsRequest::Last, &logits[std::size_t(b)]};
+        }
+        const auto t0 = Clock::now();
+        if (auto r = model.forwardBatch(items); !r) return unexpected(r.error());
+        if (s >= 0) seconds += secondsSince(t0);
+    }
+    return seconds;
+}
+
+int run(CliContext& ctx, const BenchArgs& a) {
+    auto contexts = parseList(a.contexts, "--contexts");
+    if (!contexts) return ctx.fail(contexts.error());
+    auto batches = parseList(a.batches, "--batch");
+    if (!batches) return ctx.fail(batches.error());
+    if (a.decodeTokens < 1) return ctx.fail(ErrorCode::Usage, "--decode-tokens must be at least 1");
+    if (ctx.options.backend == "cuda")
+        return ctx.fail(ErrorCode::Usage, "bench: --backend cuda is not available in this build");
+    const auto numerics = engine::parseNumerics(ctx.options.numerics);
+    if (!numerics) return ctx.fail(ErrorCode::Usage, "--numerics must be release or plain");
+    const int threads = ctx.options.threads > 0
+                            ? ctx.options.threads
+                            : int(std::max(1u, std::thread::hardware_concurrency()));
+    auto weights = engine::openModel(a.model);
+    if (!weights) return ctx.fail(weights.error());
+    const engine::ModelConfig cfg = (*weights)->config();
+    const ModelCosts costs = modelCosts(**weights);
+    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
+    if (!model) return ctx.fail(model.error());
+    for (std::int64_t c : *contexts)
+        if (c + a.decodeTokens + 1 > cfg.maxPositionEmbeddings)
+            return ctx.fail(ErrorCode::Usage, "--contexts: " + std::to_string(c) + " exceeds the model's context");
+
+    const bool bar = CliContext::stderrIsTerminal();
+    const double streamGbs = streamTriadGbs(threads, std::int64_t(32) << 20, 5);  // 3 × 128 MiB
+    const double peakGflops = peakFmaGflops(threads, 0.3);
+    const double kvPerToken = engine::computeSizes(cfg).kvBytesPerToken;
+    nlohmann::json results = nlohmann::json::array();
+    for (std::int64_t context : *contexts) {
+        engine::KvCache base = (*model)->newSequence();
+        auto pre = prefill(**model, base, context, a.prefillChunk, bar);
+        if (!pre) return ctx.fail(pre.error());
+        const double prefillTokS = double(context) / *pre;
+        const double prefillGflops = 2.0 * costs.activeMatmulParams * prefillTokS / 1e9;
+        for (std::int64_t batch : *batches) {
+            auto dec = decode(**model, base, int(batch), a.decodeTokens);
+            if (!dec) return ctx.fail(dec.error());
+            const double steps = a.decodeTokens;
+            const double stepBytes = decodeWeightBytes(costs, cfg, int(batch)) +
+                                     double(batch) * decodeCacheBytes(cfg, context);
+            const double achieved = stepBytes * steps / *dec / 1e9;
+            results.push_back({{"context", context},
+                               {"batch", batch},
+                               {"prefill_tok_s", prefillTokS},
+                               {"decode_tok_s", double(batch) * steps / *dec},
+                               {"kv_bytes_per_token", kvPerToken},
+                               {"weight_bytes_per_token", decodeWeightBytes(costs, cfg, int(batch)) / double(batch)},
+                               {"achieved_gbs", achieved},
+                               {"achieved_fraction_of_stream", achieved / streamGbs},
+                               {"prefill_gflops", prefillGflops},
+                               {"prefill_fraction_of_peak", prefillGflops / peakGflops}});
+        }
+    }
+    const nlohmann::json doc = {{"backend", "cpu"},
+                                {"threads", threads},
+                                {"isa", kernels::isaName(kernels::activeIsaLevel())},
+                                {"stream_gbs", streamGbs},
+                                {"peak_fma_gflops", peakGflops},
+                                {"results", results}};
+    if (ctx.options.json) {
+        std::cout << doc.dump() << std::endl;
+        return kExitOk;
+    }
+    std::printf("backend cpu (%s), %d threads, stream %.2f GB/s, peak FMA %.1f GFLOP/s\n",
+                kernels::isaName(kernels::activeIsaLevel()).c_str(), threads, streamGbs, peakGflops);
+    std::printf("%8s %5s %12s %11s %12s %9s %10s\n", "context", "batch", "prefill t/s", "decode t/s",
+                "achieved GB/s", "of stream", "of peak");
+    for (const auto& r : results)
+        std::printf("%8lld %5lld %12.1f %11.2f %12.2f %8.0f%% %9.0f%%\n",
+                    static_cast<long long>(r["context"].get<std::int64_t>()),
+                    static_cast<long long>(r["batch"].get<std::int64_t>()),
+                    r["prefill_tok_s"].get<double>(), r["decode_tok_s"].get<double>(),
+                    r["achieved_gbs"].get<double>(), 100 * r["achieved_fraction_of_stream"].get<double>(),
+                    100 * r["prefill_fraction_of_peak"].get<double>());
+    return kExitOk;
+}
+
+void setup(CLI::App& root, CliContext& ctx) {
+    auto* sub = root.add_subcommand("bench", "Measure prefill and decode speed against the machine's limits");
+    auto args = std::make_shared<BenchArgs>();
+    sub->add_option("--model", args->model, "Model folder, config.json or .gguf file")->required();
+    sub->add_option("--contexts", args->contexts, "Context lengths, comma-separated (default 512,4096,32768)");
+    sub->add_option("--batch", args->batches, "Batch sizes, comma-separated (default 1,4)");
+    sub->add_option("--decode-tokens", args->decodeTokens, "Decode steps per measurement (default 32)");
+    sub->add_option("--prefill-chunk", args->prefillChunk, "Tokens per prefill forward call (default 512)")
+        ->check(CLI::PositiveNumber);
+    addJsonFlag(sub, ctx);
+    onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });
+}
+
+ATELIER_CLI_COMMAND("bench", setup);
+
+}  // namespace
+}  // namespace atelier::cli

@@ -1,0 +1,31 @@
+// The avx2 body of fmaBurn(): 12 independent vector FMA chains (enough for 2 FMA ports of
+// latency 4–5), all in registers.
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "atelier/kernels/peak_fma.h"
+
+namespace atelier::kernels {
+
+std::int64_t fmaBurn_avx2(std::int64_t iterations) {
+    constexpr int kChains = 12;
+    volatile float m = 0.999999f, c = 1e-7f;
+    const __m256 mul = _mm256_set1_ps(m), add = _mm256_set1_ps(c);
+    __m256 acc[kChains];
+    for (int k = 0; k < kChains; ++k) acc[k] = _mm256_set1_ps(float(k + 1));
+    for (std::int64_t i = 0; i < iterations; ++i)
+        for (int k = 0; k < kChains; ++k) acc[k] = _mm256_fmadd_ps(acc[k], mul, add);
+    __m256 sum = acc[0];
+    for (int k = 1; k < kChains; ++k) sum = _mm256_add_ps(sum, acc[k]);
+    alignas(64) float out[8];
+    _mm256_store_ps(out, sum);
+    volatile float sink = out[0];
+    (void)sink;
+    return iterations * kChains * 8 * 2;
+}
+
+}  // namespace atelier::kernels
+#endif

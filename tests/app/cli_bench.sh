@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# atelier-cli bench (CLI.md): usage errors, and on the tiny preset with small contexts the JSON
+# contract: backend, threads, stream_gbs > 0, one result per context × batch in order, each
+# with positive rates, kv_bytes_per_token equal to `model info`'s, and achieved_gbs consistent
+# with decode_tok_s (achieved = rate · bytes per token read, at least the weights per token).
+set -u
+cli="$1"
+fail=0
+err=$(mktemp)
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+    local name="$1" want="$2"; shift 2
+    out=$("$@" 2>"$err"); rc=$?
+    if [ "$rc" != "$want" ]; then
+        echo "FAIL $name: exit $rc, expected $want"; cat "$err"; fail=1
+    else
+        echo "ok   $name"
+    fi
+}
+check no-model 2 "$cli" bench
+check bad-contexts 2 "$cli" bench --model /nonexistent --contexts 16,x
+check zero-batch 2 "$cli" bench --model /nonexistent --batch 0
+check zero-decode 2 "$cli" bench --model /nonexistent --decode-tokens 0
+"$cli" bench --model /nonexistent --contexts 16 >/dev/null 2>"$err"
+rc=$?
+{ [ "$rc" = 1 ] || [ "$rc" = 3 ]; } && grep -q '^atelier-cli: error: ' "$err" \
+    || { echo "FAIL missing model: exit $rc"; fail=1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$err"' EXIT
+"$cli" --data-dir "$tmp/data" model create --preset tiny --out "$tmp/tiny" >/dev/null 2>"$err" \
+    || { echo "FAIL model create"; cat "$err"; exit 1; }
+check tiny-bench 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 8,40 --batch 1,3 --decode-tokens 3 --json
+info=$("$cli" --data-dir "$tmp/data" model info "$tmp/tiny" --json 2>/dev/null)
+python3 - "$out" "$info" <<'PY' || fail=1
+import json, sys
+d = json.loads(sys.argv[1]); info = json.loads(sys.argv[2])
+assert d["backend"] == "cpu" and d["threads"] == 2, d
+assert d["stream_gbs"] > 0, d
+rs = d["results"]
+assert [(r["context"], r["batch"]) for r in rs] == [(8, 1), (8, 3), (40, 1), (40, 3)], rs
+for r in rs:
+    for k in ("prefill_tok_s", "decode_tok_s", "weight_bytes_per_token", "achieved_gbs"):
+        assert r[k] > 0, (k, r)
+    assert abs(r["kv_bytes_per_token"] - info["kv_bytes_per_token"]) < 1e-6, (r, info)
+    # Every token of a step reads at least its share of the weights.
+    floor = r["decode_tok_s"] * r["weight_bytes_per_token"] / 1e9
+    assert r["achieved_gbs"] >= floor * 0.999, (r, floor)
+# A larger batch shares the weights: fewer weight bytes per token.
+assert rs[1]["weight_bytes_per_token"] < rs[0]["weight_bytes_per_token"], rs
+print("ok   tiny-bench json")
+PY
+exit $fail
