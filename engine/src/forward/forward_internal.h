@@ -85,6 +85,14 @@ void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin);
 // Rotates interleaved pairs (2i, 2i+1) of x [R] by the angles (or their negation).
 void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse);
 
+// One product of a matmulMany() call: y[t * ldy + r] = W[r] · x[t] over all rows of W.
+struct MatmulJob {
+    const Linear* w = nullptr;
+    const float* x = nullptr;  // [T, cols]
+    std::int64_t T = 0;
+    float* y = nullptr;
+    std::int64_t ldy = 0;
+};
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
 class ThreadPool;
 
@@ -102,7 +110,11 @@ struct Workspace {
     std::vector<std::int32_t> selected, selectedCount, order;
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
-    std::vector<std::int32_t> expertIdx, expertRows;
+    std::vector<std::int32_t> expertIdx, expertRows, expertCount;
+    std::vector<MatmulJob> jobs;                   // matmulMany: the jobs, their row chunks,
+    std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
+    std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
+    std::vector<const float*> jobInputPtrs;        //   the input each job reads
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
@@ -116,6 +128,10 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
 // [kernels::gemmScratchFloats(cols)].
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
+// Independent products in one pool run (each split into row chunks so that every thread has
+// work and there is one hand-off for all): the same bits as calling matmul() on each.
+void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws);
+
 // RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
                  Numerics numerics);

@@ -89,6 +89,61 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     kernels::gemm(km, rowBegin, rowEnd, x, T, y, ldy, row);
 }
 
+void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws) {
+    const int threads = ws.pool ? ws.pool->threads() : 1;
+    // Release: FP8-quantized inputs, one copy per distinct input (w1 and w3 share theirs).
+    if (ws.jobInputs.size() < count) ws.jobInputs.resize(count);
+    std::int64_t total = 0, maxCols = 1;
+    std::vector<const float*>& inputs = ws.jobInputPtrs;  // the input each job reads
+    inputs.resize(count);
+    for (std::size_t j = 0; j < count; ++j) {
+        const MatmulJob& job = jobs[j];
+        const std::int64_t cols = job.w->m.cols;
+        total += job.w->m.rows * cols * job.T;
+        maxCols = std::max(maxCols, cols);
+        inputs[j] = job.x;
+        if (!(job.w->fp8Input && numerics == Numerics::Release)) continue;
+        if (j > 0 && job.x == jobs[j - 1].x && inputs[j - 1] != jobs[j - 1].x) {
+            inputs[j] = inputs[j - 1];
+            continue;
+        }
+        float* q = grow(ws.jobInputs[j], std::size_t(job.T * cols));
+        std::memcpy(q, job.x, std::size_t(job.T * cols) * sizeof(float));
+        for (std::int64_t t = 0; t < job.T; ++t) simulateFp8Activations(q + t * cols, cols);
+        inputs[j] = q;
+    }
+    // Chunks of at least 4 rows (a kernel panel) and about 1/8 of a thread's share.
+    const std::int64_t target = std::max<std::int64_t>(total / (threads * 8), 1 << 15);
+    ws.jobParts.clear();
+    for (std::size_t j = 0; j < count; ++j) {
+        const std::int64_t rows = jobs[j].w->m.rows;
+        const std::int64_t work = rows * jobs[j].w->m.cols * jobs[j].T;
+        const std::int64_t chunks =
+            std::clamp<std::int64_t>((work + target - 1) / target, 1, (rows + 3) / 4);
+        for (std::int64_t c = 0; c < chunks; ++c) {
+            const std::int64_t b = rows * c / chunks / 4 * 4;
+            const std::int64_t e = c + 1 == chunks ? rows : rows * (c + 1) / chunks / 4 * 4;
+            if (e > b) ws.jobParts.insert(ws.jobParts.end(), {std::int64_t(j), b, e});
+        }
+    }
+    const int parts = int(ws.jobParts.size() / 3);
+    if (ws.rowScratch.size() < std::size_t(parts)) ws.rowScratch.resize(std::size_t(parts));
+    for (int p = 0; p < parts; ++p)
+        grow(ws.rowScratch[std::size_t(p)], kernels::gemmScratchFloats(maxCols));
+    auto part = [&](int p) {
+        const std::int64_t* jp = ws.jobParts.data() + 3 * p;
+        const MatmulJob& job = jobs[std::size_t(jp[0])];
+        float* y = job.y + jp[1];
+        multiply(job.w->m, inputs[std::size_t(jp[0])], job.T, y, ws.rowScratch[std::size_t(p)].data(),
+                 jp[1], jp[2], job.ldy);
+        if (job.w->fp8Input && numerics == Numerics::Release)
+            for (std::int64_t t = 0; t < job.T; ++t) roundToBf16(y + t * job.ldy, jp[2] - jp[1]);
+    };
+    if (ws.pool) ws.pool->run(parts, part);
+    else
+        for (int p = 0; p < parts; ++p) part(p);
+}
+
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
                  Numerics numerics) {
     for (std::int64_t t = 0; t < T; ++t) {

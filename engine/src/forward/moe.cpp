@@ -2,7 +2,8 @@
 // score + bias (the bias only selects) or by tid2eid on hash layers, weights normalised over
 // the selection and scaled; SwiGLU with the clamp; the routing weight multiplies the
 // activation before W2 (whose input is FP8 under Release); plus the shared expert (weight 1).
-// Tokens are grouped per expert so that each expert's weights are read once per chunk.
+// Tokens are grouped per expert so that each expert's weights are read once per chunk, and
+// all experts' products of a step run in one thread-pool hand-off (matmulMany).
 
 #include <algorithm>
 #include <cmath>
@@ -47,15 +48,9 @@ void route(const Chunk& ch, const MoeWeights& w, const float* x, std::int32_t* i
     }
 }
 
-// out[rows[i]] += weight[i] · W2 · SwiGLU(x[rows[i]]) for one expert over n gathered tokens.
-void runExpert(const Chunk& ch, const ExpertWeights& e, const float* xs, std::int64_t n,
-               const float* weight, float* ys) {
-    const ModelConfig& cfg = ch.cfg;
+// g[i] ← weight[i] · SwiGLU(g[i], u[i]) with the clamp, for n rows [n, F] in place.
+void swiglu(const ModelConfig& cfg, float* g, const float* u, std::int64_t n, const float* weight) {
     const std::int64_t f = cfg.moeInterDim;
-    float* g = grow(ch.ws.expertGate, std::size_t(n * f));  // [n, F]
-    float* u = grow(ch.ws.expertUp, std::size_t(n * f));    // [n, F]
-    matmul(e.w1, xs, n, g, ch.numerics, ch.ws);
-    matmul(e.w3, xs, n, u, ch.numerics, ch.ws);
     const float lim = cfg.swigluLimit;
     for (std::int64_t t = 0; t < n; ++t)
         for (std::int64_t i = 0; i < f; ++i) {
@@ -63,43 +58,78 @@ void runExpert(const Chunk& ch, const ExpertWeights& e, const float* xs, std::in
             const float uv = std::clamp(u[t * f + i], -lim, lim);
             g[t * f + i] = weight[t] * (gv / (1.0f + std::exp(-gv))) * uv;
         }
-    if (ch.numerics == Numerics::Release) roundToBf16(g, n * f);  // W2's input is a bf16 tensor
-    matmul(e.w2, g, n, ys, ch.numerics, ch.ws);
+}
+
+// Groups the chunk's (token, slot) assignments by expert, in token order within each expert:
+// expertRows [T·k] token indices, ew [T + T·k] row weights (the shared expert's T ones first),
+// xs [T·k, D] the gathered inputs; ws.expertCount [E + 1] the offsets.
+void groupByExpert(const Chunk& ch, const float* x, const float* wt, float* xs, float* ew) {
+    const ModelConfig& cfg = ch.cfg;
+    Workspace& ws = ch.ws;
+    const std::int64_t d = cfg.dim, T = ch.T;
+    const int k = cfg.nActivatedExperts, E = cfg.nRoutedExperts;
+    ws.expertCount.assign(std::size_t(E + 1), 0);
+    for (std::int64_t a = 0; a < T * k; ++a) ++ws.expertCount[std::size_t(ws.expertIdx[std::size_t(a)] + 1)];
+    for (int e = 0; e < E; ++e) ws.expertCount[std::size_t(e + 1)] += ws.expertCount[std::size_t(e)];
+    ws.expertRows.resize(std::size_t(T * k));
+    ws.order.assign(ws.expertCount.begin(), ws.expertCount.end() - 1);  // next free slot per expert
+    std::fill(ew, ew + T, 1.0f);
+    for (std::int64_t t = 0; t < T; ++t)
+        for (int j = 0; j < k; ++j) {
+            const std::int32_t slot = ws.order[std::size_t(ws.expertIdx[std::size_t(t * k + j)])]++;
+            ws.expertRows[std::size_t(slot)] = std::int32_t(t);
+            ew[T + slot] = wt[t * k + j];
+            std::memcpy(xs + slot * d, x + t * d, std::size_t(d) * 4);
+        }
 }
 
 }  // namespace
 
+// The shared expert and every routed expert run together: all W1 and W3 products in one
+// pool run, SwiGLU, all W2 products in another, then the routed outputs are added to the
+// shared one expert by expert in token order (the same sums as one expert at a time).
 void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
-    const std::int64_t d = cfg.dim, T = ch.T;
-    const int k = cfg.nActivatedExperts;
-    ws.expertIdx.resize(std::size_t(T * k));
-    float* wt = grow(ws.expertWeight, std::size_t(T * k));
+    const std::int64_t d = cfg.dim, T = ch.T, f = cfg.moeInterDim;
+    const int k = cfg.nActivatedExperts, E = cfg.nRoutedExperts;
+    const std::int64_t A = T * k;  // assignments
+    ws.expertIdx.resize(std::size_t(A));
+    float* wt = grow(ws.expertWeight, std::size_t(A));
     route(ch, w, x, ws.expertIdx.data(), wt);
 
-    float* xs = grow(ws.expertIn, std::size_t(T * d));    // gathered tokens [n, D]
-    float* ys = grow(ws.expertOut, std::size_t(T * d));   // their outputs [n, D]
-    float* ew = grow(ws.expertRowWeight, std::size_t(T));
-    std::fill(ew, ew + T, 1.0f);
-    runExpert(ch, w.shared, x, T, ew, out);  // the shared expert writes out first
-    for (int e = 0; e < cfg.nRoutedExperts; ++e) {
-        ws.expertRows.clear();
-        for (std::int64_t t = 0; t < T; ++t)
-            for (int j = 0; j < k; ++j)
-                if (ws.expertIdx[std::size_t(t * k + j)] == e) {
-                    std::memcpy(xs + std::int64_t(ws.expertRows.size()) * d, x + t * d,
-                                std::size_t(d) * 4);
-                    ew[ws.expertRows.size()] = wt[t * k + j];
-                    ws.expertRows.push_back(std::int32_t(t));
-                }
-        const std::int64_t n = std::int64_t(ws.expertRows.size());
+    float* xs = grow(ws.expertIn, std::size_t(A * d));             // [A, D]
+    float* ys = grow(ws.expertOut, std::size_t(A * d));            // [A, D]
+    float* ew = grow(ws.expertRowWeight, std::size_t(T + A));      // [T + A]
+    float* g = grow(ws.expertGate, std::size_t((T + A) * f));      // [T + A, F]: shared rows first
+    float* u = grow(ws.expertUp, std::size_t((T + A) * f));
+    groupByExpert(ch, x, wt, xs, ew);
+    const std::vector<std::int32_t>& at = ws.expertCount;
+
+    ws.jobs.clear();
+    ws.jobs.push_back({&w.shared.w1, x, T, g, f});
+    ws.jobs.push_back({&w.shared.w3, x, T, u, f});
+    for (int e = 0; e < E; ++e) {
+        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
         if (n == 0) continue;
-        runExpert(ch, w.experts[std::size_t(e)], xs, n, ew, ys);
-        for (std::int64_t i = 0; i < n; ++i) {
-            float* o = out + std::int64_t(ws.expertRows[std::size_t(i)]) * d;
-            for (std::int64_t c = 0; c < d; ++c) o[c] += ys[i * d + c];
-        }
+        const ExpertWeights& ex = w.experts[std::size_t(e)];
+        ws.jobs.push_back({&ex.w1, xs + o * d, n, g + (T + o) * f, f});
+        ws.jobs.push_back({&ex.w3, xs + o * d, n, u + (T + o) * f, f});
+    }
+    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
+    swiglu(cfg, g, u, T + A, ew);
+    if (ch.numerics == Numerics::Release) roundToBf16(g, (T + A) * f);  // W2's input is bf16
+
+    ws.jobs.clear();
+    ws.jobs.push_back({&w.shared.w2, g, T, out, d});  // the shared expert writes out first
+    for (int e = 0; e < E; ++e) {
+        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
+        if (n > 0) ws.jobs.push_back({&w.experts[std::size_t(e)].w2, g + (T + o) * f, n, ys + o * d, d});
+    }
+    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
+    for (std::int64_t a = 0; a < A; ++a) {  // expert by expert, token order within each
+        float* row = out + std::int64_t(ws.expertRows[std::size_t(a)]) * d;
+        for (std::int64_t c = 0; c < d; ++c) row[c] += ys[a * d + c];
     }
     if (ch.numerics == Numerics::Release) roundToBf16(out, T * d);
 }
