@@ -17,6 +17,7 @@ namespace {
 struct GenerateArgs : GenerationArgs {
     std::string prompt;
     std::string checkpoint;
+    const CLI::Option* promptOption = nullptr;  // required unless --checkpoint
 };
 
 // --checkpoint NAME: the checkpoint's tokens, then --prompt's text tokenized as is (no chat
@@ -50,10 +51,10 @@ nlohmann::json doneJson(const engine::GenerationResult& r) {
 }
 
 int run(CliContext& ctx, const GenerateArgs& a) {
+    if (a.checkpoint.empty() && a.promptOption->count() == 0)
+        return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
-    if (a.checkpoint.empty() && a.prompt.empty())
-        return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
     auto ids = a.checkpoint.empty() ? promptIds(a, *g) : checkpointIds(ctx, a, *g);
     if (!ids) return ctx.fail(ids.error());
     const bool json = ctx.options.json;
@@ -93,7 +94,7 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("generate", "Generate a reply to a prompt, streamed to stdout");
     auto args = std::make_shared<GenerateArgs>();
     addGenerationOptions(sub, *args, true);
-    sub->add_option("--prompt", args->prompt,
+    args->promptOption = sub->add_option("--prompt", args->prompt,
                     "The user message (the raw text with --raw; with --checkpoint, text appended as is)");
     sub->add_option("--checkpoint", args->checkpoint,
                     "Continue from the named KV checkpoint's tokens (see `kv save`) without prefilling them");
