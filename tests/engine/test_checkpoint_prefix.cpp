@@ -33,11 +33,11 @@ struct Run {
 // One service lifetime (as one `atelier-cli generate` process) over `db` (none: no disk).
 Run generate(const std::filesystem::path& db, const std::vector<std::int32_t>& prompt,
              SamplingParams sampling, std::uint64_t fingerprintSeed = kSeed,
-             std::optional<KvCache> pinned = std::nullopt) {
+             std::optional<KvCache> pinned = std::nullopt, CheckpointPolicy policy = {}) {
     auto model = tinyModel(kSeed);
     std::optional<CheckpointStore> store;
     if (!db.empty()) {
-        auto s = CheckpointStore::open(db);
+        auto s = CheckpointStore::open(db, policy);
         if (!s) qFatal("%s", s.error().message.c_str());
         store = std::move(*s);
     }
@@ -116,6 +116,23 @@ private slots:
         QCOMPARE(longer.cached, std::int64_t(128));
         QCOMPARE(longer.tokens, cold(0.0f).tokens);
         QCOMPARE(listOf(db).size(), std::size_t(2));  // 128 and 256 tokens
+    }
+
+    void thePeriodicStrategyKeepsTheWindowStatesOfTheWholePrefill() {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "c.db";
+        const CheckpointPolicy periodic{WindowStrategy::Periodic, 128, std::int64_t(1) << 40};
+        generate(db, m_prompt, {0.0f}, kSeed, std::nullopt, periodic);
+        const auto stored = listOf(db);
+        QCOMPARE(stored.size(), std::size_t(1));
+        QCOMPARE(stored[0].windowStates, std::int64_t(2));  // at 128 and 256 tokens
+        // A prompt that leaves the stored one at 200 restarts from the state at 128.
+        auto branch = std::vector<std::int32_t>(m_prompt.begin(), m_prompt.begin() + 200);
+        const auto other = promptOf(100, 9);
+        branch.insert(branch.end(), other.begin(), other.end());
+        const Run hit = generate(db, branch, {0.0f}, kSeed, std::nullopt, periodic);
+        QCOMPARE(hit.cached, std::int64_t(128));
+        QCOMPARE(hit.tokens, generate({}, branch, {0.0f}).tokens);
     }
 
     void aDamagedCheckpointIsRecomputedWithTheSameTokens() {
