@@ -16,7 +16,19 @@ namespace {
 
 struct GenerateArgs : GenerationArgs {
     std::string prompt;
+    std::string checkpoint;
+    const CLI::Option* promptOption = nullptr;  // required unless --checkpoint
 };
+
+// --checkpoint NAME: the checkpoint's tokens, then --prompt's text tokenized as is (no chat
+// template; special tokens are parsed, as with --raw), so the reply continues the stored context.
+Result<std::vector<std::int32_t>> checkpointIds(CliContext& ctx, const GenerateArgs& a, LoadedGenerator& g) {
+    auto ids = pinNamedCheckpoint(ctx, g, a.checkpoint);
+    if (!ids) return unexpected(ids.error());
+    const auto more = g.tokenizer.encode(a.prompt, true);
+    ids->insert(ids->end(), more.begin(), more.end());
+    return ids;
+}
 
 Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedGenerator& g) {
     if (a.raw) return g.tokenizer.encode(a.prompt, true);
@@ -39,9 +51,11 @@ nlohmann::json doneJson(const engine::GenerationResult& r) {
 }
 
 int run(CliContext& ctx, const GenerateArgs& a) {
+    if (a.checkpoint.empty() && a.promptOption->count() == 0)
+        return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
-    auto ids = promptIds(a, *g);
+    auto ids = a.checkpoint.empty() ? promptIds(a, *g) : checkpointIds(ctx, a, *g);
     if (!ids) return ctx.fail(ids.error());
     const bool json = ctx.options.json;
     ProgressBar bar(CliContext::stderrIsTerminal());
@@ -80,7 +94,10 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("generate", "Generate a reply to a prompt, streamed to stdout");
     auto args = std::make_shared<GenerateArgs>();
     addGenerationOptions(sub, *args, true);
-    sub->add_option("--prompt", args->prompt, "The user message (the raw text with --raw)")->required();
+    args->promptOption = sub->add_option("--prompt", args->prompt,
+                    "The user message (the raw text with --raw; with --checkpoint, text appended as is)");
+    sub->add_option("--checkpoint", args->checkpoint,
+                    "Continue from the named KV checkpoint's tokens (see `kv save`) without prefilling them");
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")
         ->check(CLI::IsMember({"release", "plain"}));
     addJsonFlag(sub, ctx);

@@ -2,9 +2,12 @@
 
 #include "cli/generation_cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
+#include "atelier/agents/data_paths.h"
 #include "atelier/engine/model_files.h"
 
 namespace atelier::cli {
@@ -24,6 +27,8 @@ void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
     sub->add_option("--top-k", a.topK, "Keep the K most likely tokens (default 0: off)")
         ->check(CLI::NonNegativeNumber);
     sub->add_option("--seed", a.seed, "Random seed (default 0)");
+    sub->add_flag("--no-disk-cache", a.noDiskCache,
+                  "Neither reuse nor store KV checkpoints of prompt prefixes in <data-dir>/kvcache");
 }
 
 namespace {
@@ -33,9 +38,26 @@ Result<engine::Tokenizer> tokenizerBeside(const fs::path& model) {
     return engine::Tokenizer::forModel(model);
 }
 
+void warn(const std::string& message) { std::cerr << "atelier-cli: warning: " << message << std::endl; }
+
+// <data-dir>/kvcache/checkpoints.db, or nullopt (with a warning) when it cannot be used.
+std::optional<engine::CheckpointStore> openCheckpointStore(CliContext& ctx) {
+    const fs::path dir = ctx.dataDir();
+    if (dir.empty()) return std::nullopt;
+    const agents::DataPaths paths{dir};
+    std::error_code ec;
+    fs::create_directories(paths.kvCacheDir(), ec);
+    auto store = engine::CheckpointStore::open(paths.kvCacheDb());
+    if (!store) {
+        warn("the KV checkpoint cache is off: " + store.error().message);
+        return std::nullopt;
+    }
+    return std::move(*store);
+}
+
 }  // namespace
 
-Result<LoadedGenerator> loadGenerator(const CliContext& ctx, const GenerationArgs& a) {
+Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) {
     const auto mode = engine::chatModeFromName(a.mode);
     if (!mode) return unexpected(Error::usage("--mode must be chat, thinking or max"));
     const auto numerics = engine::parseNumerics(ctx.options.numerics);
@@ -44,6 +66,8 @@ Result<LoadedGenerator> loadGenerator(const CliContext& ctx, const GenerationArg
     if (!tokenizer) return unexpected(tokenizer.error());
     auto weights = engine::openModel(a.model);
     if (!weights) return unexpected(weights.error());
+    auto fingerprint = engine::modelPathFingerprint(a.model, (*weights)->config(), *numerics);
+    if (!fingerprint) return unexpected(fingerprint.error());
     const int threads = std::max(1, ctx.options.threads);
     auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
     if (!model) return unexpected(model.error());
@@ -52,11 +76,39 @@ Result<LoadedGenerator> loadGenerator(const CliContext& ctx, const GenerationArg
                                           std::to_string(tokenizer->vocabSize()) +
                                           " tokens but the model's vocabulary " +
                                           std::to_string((*model)->config().vocabSize)));
-    LoadedGenerator g{std::make_unique<engine::GenerationService>(std::move(*model),
-                                                                  engine::GenerationOptions{},
-                                                                  *tokenizer),
-                      *tokenizer, *mode};
-    return g;
+    engine::KvCache shape = (*model)->newSequence();
+    auto checkpoints = std::make_shared<engine::CheckpointPrefixStore>(
+        a.noDiskCache ? std::nullopt : openCheckpointStore(ctx), *fingerprint, shape);
+    engine::GenerationOptions options;
+    options.extraStore = checkpoints;
+    auto service = std::make_unique<engine::GenerationService>(std::move(*model), options, *tokenizer);
+    return LoadedGenerator{std::move(checkpoints), std::move(service), *tokenizer, *mode, *fingerprint,
+                           std::move(shape)};
+}
+
+Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGenerator& g,
+                                                     const std::string& name) {
+    const fs::path dir = ctx.dataDir();
+    if (dir.empty()) return unexpected(Error::io("no usable data folder"));
+    auto store = engine::CheckpointStore::open(agents::DataPaths{dir}.kvCacheDb());
+    if (!store) return unexpected(store.error());
+    auto hit = store->restoreNamed(name, g.fingerprint, *g.shape);
+    if (hit) {
+        std::vector<std::int32_t> tokens(hit->sequence.tokens().begin(), hit->sequence.tokens().end());
+        g.checkpoints->pin(std::move(hit->sequence));
+        return tokens;
+    }
+    // Damaged (now flagged) and of this model: recompute its tokens, if they are intact.
+    auto all = store->list();
+    if (!all) return unexpected(all.error());
+    const auto row = std::find_if(all->begin(), all->end(), [&](const auto& c) { return c.name == name; });
+    if (row == all->end() || !row->damaged || row->fingerprint != g.fingerprint.id)
+        return unexpected(hit.error());
+    auto tokens = store->tokensOf(row->id);
+    if (!tokens) return unexpected(tokens.error());
+    warn("KV checkpoint '" + name + "' is damaged (" + hit.error().message + "); recomputing its " +
+         std::to_string(tokens->size()) + " tokens");
+    return tokens;
 }
 
 engine::GenerationRequest makeRequest(const GenerationArgs& a, const engine::Tokenizer& tok,

@@ -4,11 +4,14 @@
 // progress bar. Main thread, except the progress bar (the service's scheduler thread).
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "atelier/engine/chat_format.h"
+#include "atelier/engine/checkpoint_prefix_store.h"
 #include "atelier/engine/generation_service.h"
 #include "atelier/engine/tokenizer.h"
 #include "cli/cli_context.h"
@@ -24,19 +27,34 @@ struct GenerationArgs {
     float topP = 1.0f;
     int topK = 0;
     std::uint64_t seed = 0;
+    bool noDiskCache = false;
 };
 
-// --model, --mode, --raw (if `withRaw`), --max-tokens, --temperature, --top-p, --top-k, --seed.
+// --model, --mode, --raw (if `withRaw`), --max-tokens, --temperature, --top-p, --top-k, --seed,
+// --no-disk-cache.
 void addGenerationOptions(CLI::App* sub, GenerationArgs& args, bool withRaw);
 
 struct LoadedGenerator {
+    // Declared before the service, so it outlives it: its destructor writes the last prefill's
+    // checkpoint once the scheduler has stopped.
+    std::shared_ptr<engine::CheckpointPrefixStore> checkpoints;
     std::unique_ptr<engine::GenerationService> service;
     engine::Tokenizer tokenizer;
     engine::ChatMode mode = engine::ChatMode::Chat;
+    engine::ModelFingerprint fingerprint;
+    std::optional<engine::KvCache> shape;  // an empty sequence of the model
 };
 
-// Opens the weights (openModel) and the tokenizer beside them (a folder's tokenizer.json).
-Result<LoadedGenerator> loadGenerator(const CliContext& ctx, const GenerationArgs& args);
+// Opens the weights (openModel) and the tokenizer beside them (a folder's tokenizer.json), and
+// unless --no-disk-cache the KV checkpoints in <data-dir>/kvcache as the service's second prefix
+// cache (an unusable checkpoint database is a warning: generation goes on without it).
+Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& args);
+
+// `generate --checkpoint NAME`: restores the named checkpoint and pins it in g.checkpoints so
+// that the service continues from it without prefilling its tokens; returns its tokens. A
+// damaged checkpoint is reported on stderr and its tokens are returned unpinned (recomputed).
+Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGenerator& g,
+                                                     const std::string& name);
 
 // The request for `prompt` ids under the sampling options; stops at the tokenizer's EOS.
 engine::GenerationRequest makeRequest(const GenerationArgs& args, const engine::Tokenizer& tok,

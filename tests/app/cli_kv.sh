@@ -2,6 +2,10 @@
 # `atelier-cli kv` (CLI.md, Inference): kv save prefills and stores a named checkpoint in
 # <data-dir>/kvcache/checkpoints.db; list/show/verify describe it with the contract's fields; a
 # damaged checkpoint makes verify exit 3; delete removes it; bad ids and files exit non-zero.
+# generate --checkpoint NAME continues from the checkpoint without prefilling it and gives the
+# same tokens as the whole text prefilled (greedy and seeded); a damaged one is reported on
+# stderr and recomputed with the same tokens. generate reuses the automatic disk checkpoints of
+# an earlier process (cached_tokens > 0, same tokens) unless --no-disk-cache.
 set -u
 cli="$1"
 fail=0
@@ -30,6 +34,45 @@ id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$tmp/list.json" | head -1)
 
 "$cli" --data-dir "$data" kv save --model "$tmp/m" --prompt-file "$tmp/prompt.txt" --name chat >/dev/null 2>&1
 check "kv save with the chat template" $?
+
+# generate --checkpoint: the checkpoint's tokens, then --prompt's, none of the former prefilled.
+printf 'The quick brown fox jumps over the lazy dog. %.0s' $(seq 1 30) >"$tmp/long.txt"
+"$cli" --data-dir "$data" kv save --model "$tmp/m" --prompt-file "$tmp/long.txt" --raw --name doc --json >"$tmp/doc.json" 2>"$tmp/err"
+check "kv save of a longer prompt" $?
+doc_tokens=$(sed -n 's/.*"tokens":\([0-9]*\).*/\1/p' "$tmp/doc.json")
+toks() { grep -o '"token":[0-9]*' "$1"; }
+for sampling in "--temperature 0" "--temperature 0.8 --seed 7"; do
+    # shellcheck disable=SC2086
+    "$cli" --data-dir "$data" generate --model "$tmp/m" --checkpoint doc --prompt " And then" --max-tokens 6 $sampling --json >"$tmp/ck.jsonl" 2>"$tmp/err"
+    check "generate --checkpoint exits 0 ($sampling)" $?
+    grep -q "\"cached_tokens\":$doc_tokens," "$tmp/ck.jsonl"; check "cached_tokens is the checkpoint's $doc_tokens tokens ($sampling)" $?
+    # shellcheck disable=SC2086
+    "$cli" --data-dir "$tmp/plain" generate --model "$tmp/m" --raw --prompt "$(cat "$tmp/long.txt") And then" --max-tokens 6 $sampling --no-disk-cache --json >"$tmp/plain.jsonl" 2>"$tmp/err"
+    test -s "$tmp/plain.jsonl" && cmp -s <(toks "$tmp/ck.jsonl") <(toks "$tmp/plain.jsonl")
+    check "generate --checkpoint equals prefilling everything, token for token ($sampling)" $?
+done
+"$cli" --data-dir "$data" generate --model "$tmp/m" --checkpoint nope --prompt x >/dev/null 2>"$tmp/err"
+test $? = 3 && grep -q '^atelier-cli: error: ' "$tmp/err"; check "an unknown checkpoint name exits 3" $?
+
+# A damaged checkpoint: reported on stderr, recomputed, the same tokens.
+sqlite3 "$data/kvcache/checkpoints.db" "UPDATE checkpoint_chunks SET data = zeroblob(length(data)) WHERE owner = (SELECT id FROM checkpoints WHERE name = 'doc')"
+"$cli" --data-dir "$data" generate --model "$tmp/m" --checkpoint doc --prompt " And then" --max-tokens 6 --seed 7 --temperature 0.8 --json >"$tmp/bad.jsonl" 2>"$tmp/err"
+check "generate from a damaged checkpoint exits 0" $?
+grep -q "damaged" "$tmp/err"; check "the damage is reported on stderr" $?
+cmp -s <(toks "$tmp/bad.jsonl") <(toks "$tmp/ck.jsonl"); check "the damaged checkpoint is recomputed: same tokens" $?
+"$cli" --data-dir "$data" kv verify >/dev/null 2>&1; test $? = 3; check "kv verify exits 3 on the damaged checkpoint" $?
+
+# The automatic disk prefix cache: a second process reuses the first one's prefill.
+auto="$tmp/auto"
+gen_long() { "$cli" --data-dir "$auto" generate --model "$tmp/m" --raw --prompt "$(cat "$tmp/long.txt")" --max-tokens 6 --temperature 0 --json "$@"; }
+gen_long >"$tmp/g1.jsonl" 2>"$tmp/err"; check "generate with the disk cache exits 0" $?
+grep -q '"cached_tokens":0,' "$tmp/g1.jsonl"; check "the first process prefills everything" $?
+gen_long >"$tmp/g2.jsonl" 2>"$tmp/err"
+cached=$(sed -n 's/.*"cached_tokens":\([0-9]*\).*/\1/p' "$tmp/g2.jsonl")
+test "${cached:-0}" -gt 0; check "a second process reports cached_tokens > 0 ($cached)" $?
+cmp -s <(toks "$tmp/g1.jsonl") <(toks "$tmp/g2.jsonl"); check "served from disk: same tokens" $?
+gen_long --no-disk-cache >"$tmp/g3.jsonl" 2>"$tmp/err"
+grep -q '"cached_tokens":0,' "$tmp/g3.jsonl"; check "--no-disk-cache prefills everything" $?
 
 "$cli" --data-dir "$data" kv show 999 >/dev/null 2>&1; test $? -ne 0; check "kv show of a missing id fails" $?
 "$cli" --data-dir "$data" kv save --model "$tmp/m" --prompt-file "$tmp/none.txt" --name x >/dev/null 2>&1

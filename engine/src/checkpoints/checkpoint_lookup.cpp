@@ -104,6 +104,39 @@ Result<CheckpointHit> CheckpointStore::restoreNamed(const std::string& name, con
     return restoreRow(id, shape, *tokens, std::int64_t(tokens->size()));
 }
 
+Result<std::vector<std::int32_t>> CheckpointStore::tokensNamed(const std::string& name) {
+    auto stmt = m_db.prepare("SELECT id FROM checkpoints WHERE name = ?");
+    if (!stmt) return unexpected(std::move(stmt.error()));
+    ATELIER_TRY_VOID(stmt->bindAll(name));
+    auto row = stmt->step();
+    if (!row) return unexpected(std::move(row.error()));
+    if (!*row) return unexpected(Error::notFound("no KV checkpoint named '" + name + "'"));
+    const std::int64_t id = stmt->columnInt(0);
+    stmt = Statement();
+    return tokensOf(id);
+}
+
+Result<bool> CheckpointStore::contains(const ModelFingerprint& model, std::span<const std::int32_t> tokens) {
+    std::vector<std::int64_t> ids;
+    {
+        auto stmt = m_db.prepare("SELECT id FROM checkpoints WHERE fingerprint = ? AND token_count = ?"
+                                 " AND damaged = 0");
+        if (!stmt) return unexpected(std::move(stmt.error()));
+        ATELIER_TRY_VOID(stmt->bindAll(model.id, std::int64_t(tokens.size())));
+        for (;;) {
+            auto row = stmt->step();
+            if (!row) return unexpected(std::move(row.error()));
+            if (!*row) break;
+            ids.push_back(stmt->columnInt(0));
+        }
+    }
+    for (std::int64_t id : ids) {
+        auto stored = tokensOf(id);
+        if (stored && std::equal(stored->begin(), stored->end(), tokens.begin(), tokens.end())) return true;
+    }
+    return false;
+}
+
 Result<std::vector<CheckpointInfo>> CheckpointStore::list() {
     auto stmt = m_db.prepare(std::string(kInfoColumns) + " ORDER BY id");
     if (!stmt) return unexpected(std::move(stmt.error()));

@@ -110,6 +110,10 @@ public:
     Result<CheckpointHit> restoreNamed(const std::string& name, const ModelFingerprint& model,
                                        const KvCache& shape);
     Result<std::vector<std::int32_t>> tokensOf(std::int64_t id);
+    // The token prefix of the checkpoint named `name` (to recompute a damaged one).
+    Result<std::vector<std::int32_t>> tokensNamed(const std::string& name);
+    // Whether an undamaged checkpoint of this model holds exactly `tokens`.
+    Result<bool> contains(const ModelFingerprint& model, std::span<const std::int32_t> tokens);
 
     Result<std::vector<CheckpointInfo>> list();
     Result<CheckpointInfo> info(std::int64_t id);
