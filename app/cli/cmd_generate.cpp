@@ -1,14 +1,19 @@
 // `atelier-cli generate` (CLI.md "Inference"): one reply to --prompt, streamed to stdout as it
 // is generated; --json writes JSON Lines {"token":id,"text":..} and a final {"done":true,..}.
 // The prefill progress bar goes to stderr on a terminal. Events arrive on the service's
-// scheduler thread while the main thread waits.
+// scheduler thread while the main thread waits. --tools FILE offers the tools of an
+// OpenAI-style list (rendered on a system message) and constrains any tool call the model
+// writes to well-formed DSML whose arguments fit the schemas (dsml_constraint.h).
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/engine/dsml_constraint.h"
 #include "cli/generation_cli.h"
 
 namespace atelier::cli {
@@ -18,6 +23,7 @@ struct GenerateArgs : GenerationArgs {
     std::string prompt;
     std::string checkpoint;
     const CLI::Option* promptOption = nullptr;  // required unless --checkpoint
+    std::string toolsFile;
 };
 
 // --checkpoint NAME: the checkpoint's tokens, then --prompt's text tokenized as is (no chat
@@ -30,12 +36,30 @@ Result<std::vector<std::int32_t>> checkpointIds(CliContext& ctx, const GenerateA
     return ids;
 }
 
-Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedGenerator& g) {
+// The tools file as a JSON list of tools (a file may also hold {"tools": [...]}).
+Result<nlohmann::json> readTools(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return unexpected(Error::notFound(path + ": cannot open the tools file"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (j.is_object() && j.contains("tools")) j = j["tools"];
+    if (!j.is_array()) return unexpected(Error::badInput(path + ": expected a JSON list of tools"));
+    return j;
+}
+
+Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedGenerator& g,
+                                            const std::optional<nlohmann::json>& tools) {
     if (a.raw) return g.tokenizer.encode(a.prompt, true);
-    engine::ChatMessage user;
-    user.role = engine::ChatRole::User;
-    user.content = a.prompt;
-    auto text = engine::encodeChat({user}, engine::ChatEncodeOptions{g.mode});
+    nlohmann::json input = {{"messages", nlohmann::json::array()}};
+    if (tools) {
+        input["messages"].push_back({{"role", "system"}, {"content", ""}});
+        input["tools"] = *tools;  // top-level tools belong to the first message
+    }
+    input["messages"].push_back({{"role", "user"}, {"content", a.prompt}});
+    auto messages = engine::parseChatMessages(input.dump());
+    if (!messages) return unexpected(messages.error());
+    auto text = engine::encodeChat(*messages, engine::ChatEncodeOptions{g.mode});
     if (!text) return unexpected(text.error());
     return g.tokenizer.encode(*text, true);
 }
@@ -55,12 +79,25 @@ int run(CliContext& ctx, const GenerateArgs& a) {
         return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
-    auto ids = a.checkpoint.empty() ? promptIds(a, *g) : checkpointIds(ctx, a, *g);
+    std::optional<nlohmann::json> tools;
+    if (!a.toolsFile.empty()) {
+        auto t = readTools(a.toolsFile);
+        if (!t) return ctx.fail(t.error());
+        tools = std::move(*t);
+    }
+    auto ids = a.checkpoint.empty() ? promptIds(a, *g, tools) : checkpointIds(ctx, a, *g);
     if (!ids) return ctx.fail(ids.error());
     const bool json = ctx.options.json;
     ProgressBar bar(CliContext::stderrIsTerminal());
     std::optional<Error> error;
     engine::GenerationRequest req = makeRequest(a, g->tokenizer, std::move(*ids));
+    if (tools) {
+        auto specs = engine::parseToolSchemas(tools->dump());
+        if (!specs) return ctx.fail(Error::badInput(a.toolsFile + ": " + specs.error().message));
+        auto constraint = engine::makeDsmlConstraint(g->tokenizer, std::move(*specs), g->mode);
+        if (!constraint) return ctx.fail(Error::badInput(a.toolsFile + ": " + constraint.error().message));
+        req.constraint = std::move(*constraint);
+    }
     req.callbacks.onProgress = [&bar](std::int64_t d, std::int64_t t) {
         bar.update(d, t);
         if (d == t) bar.finish();
@@ -98,6 +135,8 @@ void setup(CLI::App& root, CliContext& ctx) {
                     "The user message (the raw text with --raw; with --checkpoint, text appended as is)");
     sub->add_option("--checkpoint", args->checkpoint,
                     "Continue from the named KV checkpoint's tokens (see `kv save`) without prefilling them");
+    sub->add_option("--tools", args->toolsFile,
+                    "A JSON list of OpenAI-style tools to offer; tool calls are constrained to them");
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")
         ->check(CLI::IsMember({"release", "plain"}));
     addJsonFlag(sub, ctx);

@@ -1,0 +1,127 @@
+// DsmlConstraint: the TokenConstraint of dsml_constraint.h. Masks are cached by machine state
+// (budgets capped at the longest token), so the states that repeat token after token (inside
+// a string value, in content text) cost one trie walk each, then a table look-up.
+
+#include "atelier/engine/dsml_constraint.h"
+
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/engine/log.h"
+#include "constraint/dsml_machine.h"
+#include "constraint/token_mask.h"
+#include "constraint/token_trie.h"
+
+namespace atelier::engine {
+namespace {
+
+using namespace constraint;
+
+class DsmlConstraint final : public TokenConstraint {
+public:
+    DsmlConstraint(std::shared_ptr<const TokenTrie> trie, std::shared_ptr<const DsmlMachine> machine)
+        : m_trie(std::move(trie)), m_machine(std::move(machine)), m_state(m_machine->initial()) {}
+
+    void maskLogits(std::span<float> logits) override {
+        if (m_machine->free(m_state)) return;
+        const TokenMask& mask = maskFor(m_state);
+        const std::size_t vocab = std::size_t(m_trie->vocabSize());
+        constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+        for (std::size_t w = 0; w * 64 < logits.size(); ++w) {
+            const std::uint64_t bits = w < mask.bits.size() ? mask.bits[w] : 0;
+            if (bits == ~0ull) continue;
+            const std::size_t end = std::min(logits.size(), w * 64 + 64);
+            for (std::size_t v = w * 64; v < end; ++v)
+                if (v >= vocab || !((bits >> (v & 63)) & 1)) logits[v] = kNegInf;
+        }
+    }
+
+    void accept(std::int32_t token) override {
+        if (m_machine->free(m_state)) return;
+        const Tokenizer& tok = m_trie->tokenizer();
+        if (token == tok.eosId()) return stopConstraining();
+        const bool special = tok.isSpecial(token) ||
+                             (token >= 0 && token < tok.vocabSize() &&
+                              tok.vocabulary().types[std::size_t(token)] == TokenType::Unused);
+        MachineState next;
+        next.copyFrom(m_state);
+        for (char c : tok.tokenBytes(token)) {
+            if (!m_machine->feed(next, std::uint8_t(c), special)) {
+                logger("engine")->warn("DSML constraint: token {} is outside the grammar; "
+                                       "no longer constraining this turn", token);
+                return stopConstraining();
+            }
+        }
+        m_state.copyFrom(next);
+    }
+
+private:
+    void stopConstraining() {
+        m_state.depth = 1;
+        m_state.frames[0] = Frame{};
+    }
+
+    const TokenMask& maskFor(const MachineState& state) {
+        m_key.clear();
+        state.appendKey(m_key, std::uint32_t(m_trie->maxTokenBytes() + 1));
+        if (auto it = m_cache.find(m_key); it != m_cache.end()) return it->second;
+        if (m_cache.size() >= kMaxCachedMasks) m_cache.clear();
+        TokenMask mask = allowedTokens(*m_trie, *m_machine, state);
+        if (mask.allowed == 0) {
+            // Cannot happen for a grammar without dead ends; never leave nothing to sample.
+            logger("engine")->warn("DSML constraint: no token fits; allowing the end token");
+            mask.set(std::size_t(m_trie->tokenizer().eosId()));
+            mask.allowed = 1;
+        }
+        return m_cache.emplace(m_key, std::move(mask)).first->second;
+    }
+
+    static constexpr std::size_t kMaxCachedMasks = 256;
+    std::shared_ptr<const TokenTrie> m_trie;
+    std::shared_ptr<const DsmlMachine> m_machine;
+    MachineState m_state;
+    std::string m_key;
+    std::unordered_map<std::string, TokenMask> m_cache;
+};
+
+}  // namespace
+
+Result<std::vector<ToolSchemaSpec>> parseToolSchemas(std::string_view jsonText) {
+    using nlohmann::json;
+    try {
+        json j = json::parse(jsonText);
+        if (j.is_object() && j.contains("tools")) j = j["tools"];
+        if (!j.is_array()) return unexpected(Error::badInput("tools: expected a JSON list of tools"));
+        std::vector<ToolSchemaSpec> out;
+        for (std::size_t i = 0; i < j.size(); ++i) {
+            const json& fn = j[i].is_object() && j[i].contains("function") ? j[i]["function"] : j[i];
+            if (!fn.is_object() || !fn.contains("name") || !fn["name"].is_string())
+                return unexpected(Error::badInput("tools[" + std::to_string(i) + "]: no function name"));
+            ToolSchemaSpec spec;
+            spec.name = fn["name"].get<std::string>();
+            spec.parametersJson = fn.contains("parameters") ? fn["parameters"].dump() : "{}";
+            out.push_back(std::move(spec));
+        }
+        return out;
+    } catch (const nlohmann::json::exception& e) {
+        return unexpected(Error::badInput(std::string("tools: not valid JSON: ") + e.what()));
+    }
+}
+
+Result<std::shared_ptr<TokenConstraint>> makeDsmlConstraint(const Tokenizer& tokenizer,
+                                                            std::vector<ToolSchemaSpec> tools,
+                                                            DsmlConstraintOptions options) {
+    options.maxCalls = std::max<std::size_t>(options.maxCalls, 1);
+    options.maxArrayItems = std::max<std::size_t>(options.maxArrayItems, 1);
+    auto grammar = compileDsmlGrammar(tools, options);
+    if (!grammar) return unexpected(grammar.error());
+    auto machine = std::make_shared<const DsmlMachine>(std::move(*grammar));
+    std::shared_ptr<TokenConstraint> c =
+        std::make_shared<DsmlConstraint>(TokenTrie::forTokenizer(tokenizer), std::move(machine));
+    return c;
+}
+
+}  // namespace atelier::engine
