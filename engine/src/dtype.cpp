@@ -24,6 +24,7 @@ std::string_view dtypeName(DType t) {
     case DType::Q2_K: return "Q2_K";
     case DType::Q4_0: return "Q4_0";
     case DType::Q5_0: return "Q5_0";
+    case DType::Q3_K: return "Q3_K";
     }
     return "?";
 }
@@ -36,7 +37,8 @@ int dtypeBlockSize(DType t) {
     case DType::Q5_0: return 32;
     case DType::Q4_K:
     case DType::Q6_K:
-    case DType::Q2_K: return 256;
+    case DType::Q2_K:
+    case DType::Q3_K: return 256;
     default: return 1;
     }
 }
@@ -61,6 +63,7 @@ std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     case DType::Q4_K: return un / 256 * 144;
     case DType::Q6_K: return un / 256 * 210;
     case DType::Q2_K: return un / 256 * 84;
+    case DType::Q3_K: return un / 256 * 110;
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
+#include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
@@ -82,7 +83,22 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
                                reinterpret_cast<const std::uint8_t*>(m.scale->data), cols,
                                rowBegin, rowEnd, x, T, y, ldy, row);
         return;
-    default:  // F16, Q8_0, MXFP4 (GGUF): the generic row decoder
+    case DType::Q4_K:
+    case DType::Q6_K:
+    case DType::Q2_K: {
+        // GGUF K-quants read in place; the activations are rounded to Q8_K blocks as llama.cpp
+        // does ([T, cols/256] blocks, per calling thread).
+        thread_local std::vector<kernels::BlockQ8K> q8;
+        q8.resize(std::size_t(T * (cols / kernels::kQK_K)));
+        const DType dt = m.weight->dtype;
+        const auto type = dt == DType::Q4_K   ? kernels::KQuant::Q4_K
+                          : dt == DType::Q6_K ? kernels::KQuant::Q6_K
+                                              : kernels::KQuant::Q2_K;
+        kernels::gemm_kquant(type, reinterpret_cast<const std::uint8_t*>(data), cols, rowBegin,
+                             rowEnd, x, T, y, ldy, q8.data());
+        return;
+    }
+    default:  // F16, Q8_0, MXFP4, Q4_0, Q5_0 (GGUF): the generic row decoder
         for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
             decodeRow(m, r, row);
             for (std::int64_t t = 0; t < T; ++t)

@@ -30,6 +30,8 @@ enum class DType : std::uint8_t {
     // ggml 32-blocks that llama-quantize falls back to for rows that are not a multiple of 256.
     Q4_0 = 15,     // f16 d + 16 bytes: byte j = element j (low), j+16 (high), value (q-8)*d (18)
     Q5_0 = 16,     // f16 d, 4 bytes of fifth bits, 16 bytes of nibbles, value (q-16)*d (22)
+    // ggml K-quant llama-quantize's Q2_K mix uses for some tensors (decoded row by row only).
+    Q3_K = 17,     // hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d (110)
 };
 
 std::string_view dtypeName(DType t);
