@@ -19,6 +19,12 @@ std::string_view dtypeName(DType t) {
     case DType::MXFP4: return "MXFP4";
     case DType::U8: return "U8";
     case DType::F64: return "F64";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q6_K: return "Q6_K";
+    case DType::Q2_K: return "Q2_K";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q3_K: return "Q3_K";
     }
     return "?";
 }
@@ -26,7 +32,13 @@ std::string_view dtypeName(DType t) {
 int dtypeBlockSize(DType t) {
     switch (t) {
     case DType::Q8_0:
-    case DType::MXFP4: return 32;
+    case DType::MXFP4:
+    case DType::Q4_0:
+    case DType::Q5_0: return 32;
+    case DType::Q4_K:
+    case DType::Q6_K:
+    case DType::Q2_K:
+    case DType::Q3_K: return 256;
     default: return 1;
     }
 }
@@ -46,6 +58,12 @@ std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     case DType::U8: return un;
     case DType::Q8_0: return un / 32 * 34;
     case DType::MXFP4: return un / 32 * 17;
+    case DType::Q4_0: return un / 32 * 18;
+    case DType::Q5_0: return un / 32 * 22;
+    case DType::Q4_K: return un / 256 * 144;
+    case DType::Q6_K: return un / 256 * 210;
+    case DType::Q2_K: return un / 256 * 84;
+    case DType::Q3_K: return un / 256 * 110;
     }
     return 0;
 }

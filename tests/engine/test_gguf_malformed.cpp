@@ -205,8 +205,11 @@ private slots:
 
     void unknownAndMisusedGgmlTypes() {
         Bytes b = withTensors();
-        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 12);  // Q4_K
-        QVERIFY(parseFails(b, {"unsupported ggml type 12 for tensor 'tensor.beta'"}));
+        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 13);  // Q5_K
+        QVERIFY(parseFails(b, {"unsupported ggml type 13 for tensor 'tensor.beta'"}));
+        b = withTensors();
+        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 12);  // Q4_K with ne[0] = 32
+        QVERIFY(parseFails(b, {"tensor.beta", "not a multiple of 256"}));
         b = withTensors();
         poke<std::uint32_t>(b, tensorInfo(b, "tensor.gamma").type, 8);  // Q8_0 with ne[0] = 3
         QVERIFY(parseFails(b, {"tensor.gamma", "not a multiple of 32"}));

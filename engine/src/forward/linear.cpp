@@ -6,6 +6,7 @@
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemm.h"
+#include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
@@ -78,7 +79,22 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::I8: km.format = kernels::WeightFormat::E2M1; break;
     case DType::Q8_0: km.format = kernels::WeightFormat::Q8_0; break;
     case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
-    default:  // formats without a kernel (another branch's K-quants): the generic row decoder
+    case DType::Q4_K:
+    case DType::Q6_K:
+    case DType::Q2_K: {
+        // GGUF K-quants read in place; the activations are rounded to Q8_K blocks as llama.cpp
+        // does ([T, cols/256] blocks, per calling thread).
+        thread_local std::vector<kernels::BlockQ8K> q8;
+        q8.resize(std::size_t(T * (cols / kernels::kQK_K)));
+        const DType dt = m.weight->dtype;
+        const auto type = dt == DType::Q4_K   ? kernels::KQuant::Q4_K
+                          : dt == DType::Q6_K ? kernels::KQuant::Q6_K
+                                              : kernels::KQuant::Q2_K;
+        kernels::gemm_kquant(type, reinterpret_cast<const std::uint8_t*>(data), cols, rowBegin,
+                             rowEnd, x, T, y, ldy, q8.data());
+        return;
+    }
+    default:  // Q4_0, Q5_0, Q3_K (llama-quantize fallbacks): the generic row decoder
         for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
             decodeRow(m, r, row);
             for (std::int64_t t = 0; t < T; ++t)

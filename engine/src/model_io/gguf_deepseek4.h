@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "atelier/engine/model_config.h"
+#include "atelier/engine/model_files.h"
 #include "atelier/engine/result.h"
 #include "atelier/engine/tensor_schema.h"
 #include "atelier/engine/vocabulary.h"
@@ -44,6 +45,9 @@ std::string fusedMtpProjectionName(int mtpIndex);  // "mtp.M.eh_proj.weight"
 
 // The ggml type the writer uses for `role` under `scheme`.
 GgmlType ggufTypeFor(TensorRole role, WeightScheme scheme);
+// The ggml type llama-quantize gives plan tensor `p` under `quant` (see GgufQuant); `quant`
+// must not be None.
+GgmlType ggufQuantTypeFor(const TensorPlan& p, GgufQuant quant);
 // Whether the reader accepts `type` for `role` (llama.cpp's op support, doc §4).
 bool ggufTypeAllowed(TensorRole role, GgmlType type);
 

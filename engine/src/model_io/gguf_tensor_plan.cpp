@@ -120,16 +120,18 @@ GgmlType ggufTypeFor(TensorRole role, WeightScheme scheme) {
 
 bool ggufTypeAllowed(TensorRole role, GgmlType t) {
     const bool plainFloat = t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
+    const bool block = ggmlBlockSize(t) > 1;  // Q8_0, MXFP4, K-quants and their fallbacks
     switch (role) {
     case TensorRole::Tid2Eid: return t == GgmlType::I32;
     case TensorRole::HcBase:
     case TensorRole::HcScale:
     case TensorRole::Sink: return t == GgmlType::F32;  // ggml asserts F32 in the fused ops
     case TensorRole::Norm:
-    case TensorRole::GateBias:
+    case TensorRole::GateBias: return plainFloat;
+    // 2-D tensors whose names end in "weight": llama-quantize quantizes them like any matrix.
     case TensorRole::Ape:
-    case TensorRole::HcFn: return plainFloat;
-    default: return plainFloat || t == GgmlType::Q8_0 || t == GgmlType::MXFP4;
+    case TensorRole::HcFn:
+    default: return plainFloat || block;
     }
 }
 

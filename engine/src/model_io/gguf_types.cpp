@@ -21,7 +21,13 @@ bool isSupportedGgmlType(std::uint32_t t) {
     case GgmlType::I32:
     case GgmlType::I64:
     case GgmlType::BF16:
-    case GgmlType::MXFP4: return true;
+    case GgmlType::MXFP4:
+    case GgmlType::Q4_0:
+    case GgmlType::Q5_0:
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q6_K: return true;
     }
     return false;
 }
@@ -37,11 +43,29 @@ std::string_view ggmlTypeName(GgmlType t) {
     case GgmlType::I64: return "I64";
     case GgmlType::BF16: return "BF16";
     case GgmlType::MXFP4: return "MXFP4";
+    case GgmlType::Q4_0: return "Q4_0";
+    case GgmlType::Q5_0: return "Q5_0";
+    case GgmlType::Q2_K: return "Q2_K";
+    case GgmlType::Q3_K: return "Q3_K";
+    case GgmlType::Q4_K: return "Q4_K";
+    case GgmlType::Q6_K: return "Q6_K";
     }
     return "unknown";
 }
 
-int ggmlBlockSize(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::MXFP4 ? 32 : 1; }
+int ggmlBlockSize(GgmlType t) {
+    switch (t) {
+    case GgmlType::Q8_0:
+    case GgmlType::MXFP4:
+    case GgmlType::Q4_0:
+    case GgmlType::Q5_0: return 32;
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q6_K: return 256;
+    default: return 1;
+    }
+}
 
 std::size_t ggmlBlockBytes(GgmlType t) {
     switch (t) {
@@ -54,6 +78,12 @@ std::size_t ggmlBlockBytes(GgmlType t) {
     case GgmlType::I64: return 8;
     case GgmlType::Q8_0: return 34;   // f16 scale + 32 x int8
     case GgmlType::MXFP4: return 17;  // e8m0 scale + 16 bytes of nibbles
+    case GgmlType::Q4_0: return 18;   // f16 d + 16 bytes of nibbles
+    case GgmlType::Q5_0: return 22;   // f16 d + 4 bytes of fifth bits + 16 bytes of nibbles
+    case GgmlType::Q2_K: return 84;   // layouts: kernels/gemm_kquant.h
+    case GgmlType::Q3_K: return 110;
+    case GgmlType::Q4_K: return 144;
+    case GgmlType::Q6_K: return 210;
     }
     return 0;
 }
@@ -65,6 +95,12 @@ bool ggmlToDType(GgmlType t, DType& out) {
     case GgmlType::BF16: out = DType::BF16; return true;
     case GgmlType::Q8_0: out = DType::Q8_0; return true;
     case GgmlType::MXFP4: out = DType::MXFP4; return true;
+    case GgmlType::Q4_0: out = DType::Q4_0; return true;
+    case GgmlType::Q5_0: out = DType::Q5_0; return true;
+    case GgmlType::Q2_K: out = DType::Q2_K; return true;
+    case GgmlType::Q3_K: out = DType::Q3_K; return true;
+    case GgmlType::Q4_K: out = DType::Q4_K; return true;
+    case GgmlType::Q6_K: out = DType::Q6_K; return true;
     case GgmlType::I8: out = DType::I8; return true;
     case GgmlType::I32: out = DType::I32; return true;
     case GgmlType::I64: out = DType::I64; return true;

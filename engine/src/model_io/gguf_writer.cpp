@@ -7,6 +7,7 @@
 #include "gguf.h"
 #include "gguf_builder.h"
 #include "gguf_deepseek4.h"
+#include "gguf_kquantize.h"
 #include "gguf_quantize.h"
 #include "tokenizer_json_vocabulary.h"
 
@@ -17,9 +18,18 @@ using gguf::GgmlType;
 using gguf::PlanLayout;
 using gguf::TensorPlan;
 
-// llama_ftype labels (informational): ALL_F32, MOSTLY_BF16, MOSTLY_MXFP4_MOE.
-std::uint32_t fileType(WeightScheme s) {
-    return s == WeightScheme::F32 ? 0u : s == WeightScheme::BF16 ? 32u : 38u;
+// llama_ftype labels (informational): ALL_F32, MOSTLY_BF16, MOSTLY_MXFP4_MOE, and for the
+// quantized outputs MOSTLY_Q8_0, MOSTLY_Q4_K_S, MOSTLY_Q6_K, MOSTLY_Q2_K.
+std::uint32_t fileType(const CreateModelOptions& o) {
+    switch (o.ggufQuant) {
+    case GgufQuant::Q8_0: return 7;
+    case GgufQuant::Q4_K: return 14;
+    case GgufQuant::Q6_K: return 18;
+    case GgufQuant::Q2_K: return 10;
+    case GgufQuant::Mxfp4: return 38;
+    case GgufQuant::None: break;
+    }
+    return o.scheme == WeightScheme::F32 ? 0u : o.scheme == WeightScheme::BF16 ? 32u : 38u;
 }
 
 // The generator's values of one HF tensor as a [rows, cols] f32 matrix (1-D: one row), rounded
@@ -45,6 +55,17 @@ void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType t
             break;
         case GgmlType::Q8_0: gguf::quantizeRowQ8_0(row, cols, out); out += cols / 32 * 34; break;
         case GgmlType::MXFP4: gguf::quantizeRowMxfp4(row, cols, out); out += cols / 32 * 17; break;
+        case GgmlType::F16:
+            for (std::int64_t i = 0; i < cols; ++i, out += 2) {
+                const std::uint16_t h = f32ToF16(row[i]);
+                std::memcpy(out, &h, 2);
+            }
+            break;
+        case GgmlType::Q4_K: gguf::quantizeRowQ4_K(row, cols, out); out += cols / 256 * 144; break;
+        case GgmlType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); out += cols / 256 * 210; break;
+        case GgmlType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); out += cols / 256 * 84; break;
+        case GgmlType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); out += cols / 32 * 18; break;
+        case GgmlType::Q5_0: gguf::quantizeRowQ5_0(row, cols, out); out += cols / 32 * 22; break;
         default: break;  // the writer never picks another type for a float tensor
         }
     }
@@ -109,16 +130,20 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
 
     gguf::GgufBuilder b;
     gguf::writeConfig(full, 0, b);
-    b.addU32("general.file_type", fileType(options.scheme));
+    b.addU32("general.file_type", fileType(options));
+    // Quantized output starts from the generator's plain values (no FP8 rounding first).
+    const bool quantized = options.ggufQuant != GgufQuant::None;
+    const WeightScheme scheme = quantized ? WeightScheme::F32 : options.scheme;
     b.addU32("general.quantization_version", 2);
     gguf::writeVocabulary(vocab, b);
     for (const auto& p : gguf::tensorPlan(trunk)) {
-        const GgmlType type = gguf::ggufTypeFor(p.role, options.scheme);
+        const GgmlType type = quantized ? gguf::ggufQuantTypeFor(p, options.ggufQuant) : gguf::ggufTypeFor(p.role, scheme);
         if (p.ne[0] % gguf::ggmlBlockSize(type) != 0)
             return Error::badInput(out.string() + ": cannot store tensor '" + p.ggufName + "' as " + std::string(gguf::ggmlTypeName(type)) +
-                                   ": its rows of " + std::to_string(p.ne[0]) + " values are not a multiple of 32");
+                                   ": its rows of " + std::to_string(p.ne[0]) + " values are not a multiple of " +
+                                   std::to_string(gguf::ggmlBlockSize(type)));
         b.addTensor(p.ggufName, type, p.ne,
-                    [trunk, p, type, scheme = options.scheme, seed = options.seed](std::byte* o, std::size_t n) {
+                    [trunk, p, type, scheme, seed = options.seed](std::byte* o, std::size_t n) {
                         encodeTensor(trunk, p, type, scheme, seed, o, n);
                     });
     }

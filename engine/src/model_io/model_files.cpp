@@ -78,9 +78,14 @@ Result<void> checkPlain(const WeightSource& src, const TensorSpec& spec, const T
         return unexpected(Error::badInput(where(src, t) + " has shape " + shapeText(t.shape) +
                                           ", expected " + shapeText(spec.shape)));
     const bool ids = spec.role == TensorRole::Tid2Eid;
+    // llama-quantize stores 2-D hc_*_fn and ape in block formats too; decodeTensor reads them
+    // row by row.
+    const bool block = dtypeBlockSize(t.dtype) > 1 && t.shape.size() == 2 &&
+                       t.shape.back() % dtypeBlockSize(t.dtype) == 0 &&
+                       (spec.role == TensorRole::HcFn || spec.role == TensorRole::Ape);
     const bool ok = ids ? (t.dtype == DType::I64 || t.dtype == DType::I32)
                         : (t.dtype == DType::F32 || t.dtype == DType::F16 ||
-                           t.dtype == DType::BF16 || t.dtype == DType::F64);
+                           t.dtype == DType::BF16 || t.dtype == DType::F64 || block);
     if (!ok)
         return unexpected(Error::badInput(where(src, t) + " has dtype " +
                                           std::string(dtypeName(t.dtype)) + ", expected " +

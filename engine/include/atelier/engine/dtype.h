@@ -23,10 +23,20 @@ enum class DType : std::uint8_t {
     MXFP4 = 9,     // ggml: blocks of 32 = e8m0 scale + 16 bytes of E2M1 nibbles (17 bytes)
     U8 = 10,
     F64 = 11,
+    // ggml K-quants: super-blocks of 256 (see kernels/gemm_kquant.h for the byte layouts).
+    Q4_K = 12,     // f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles (144)
+    Q6_K = 13,     // 128 bytes low nibbles, 64 bytes high 2 bits, 16 x int8 scales, f16 d (210)
+    Q2_K = 14,     // 16 bytes of 4-bit scale/min pairs, 64 bytes of 2-bit codes, f16 d, dmin (84)
+    // ggml 32-blocks that llama-quantize falls back to for rows that are not a multiple of 256.
+    Q4_0 = 15,     // f16 d + 16 bytes: byte j = element j (low), j+16 (high), value (q-8)*d (18)
+    Q5_0 = 16,     // f16 d, 4 bytes of fifth bits, 16 bytes of nibbles, value (q-16)*d (22)
+    // ggml K-quant llama-quantize's Q2_K mix uses for some tensors (decoded row by row only).
+    Q3_K = 17,     // hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d (110)
 };
 
 std::string_view dtypeName(DType t);
-// Bytes for `n` elements along a row; for block types n must be a multiple of the block.
+// Bytes for `n` elements along a row; for block types n must be a multiple of the block
+// (32 for Q8_0, MXFP4, Q4_0 and Q5_0; 256 for the K-quants).
 std::size_t dtypeRowBytes(DType t, std::int64_t n);
 // Elements per block (1 for plain types).
 int dtypeBlockSize(DType t);

@@ -1,0 +1,123 @@
+// AVX2 + FMA K-quant x Q8_K dot products (compiled with -mavx2 -mfma -mf16c; only called when
+// the CPU has them). Same integer sums as the _ref versions, so results differ from them only
+// by the order of float additions.
+
+#include "atelier/kernels/gemm_kquant.h"
+#include "cpu/kquant_blocks.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+namespace atelier::kernels {
+namespace {
+
+using namespace kq;
+
+float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+std::int32_t hsumInt(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// int16 multipliers: lanes 0-7 take `lo`, lanes 8-15 take `hi` (two 16-element sub-blocks).
+__m256i scalePair(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16(short(hi)), _mm_set1_epi16(short(lo))); }
+
+// sum over pairs of u8 codes x s8 activations, times per-lane int16 scales -> 8 x int32.
+__m256i scaledDot(__m256i codes, const std::int8_t* act, __m256i scales) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act));
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scales);
+}
+
+}  // namespace
+
+float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    const __m256i low4 = _mm256_set1_epi8(15);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
+        std::uint8_t sc[8], m[8];
+        unpackQ4KScales(w + kQ4KScales, sc, m);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
+            const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            sumi = _mm256_add_epi32(sumi, scaledDot(lo, a[b].qs + 64 * c, _mm256_set1_epi16(short(sc[2 * c]))));
+            sumi = _mm256_add_epi32(sumi, scaledDot(hi, a[b].qs + 64 * c + 32, _mm256_set1_epi16(short(sc[2 * c + 1]))));
+        }
+        std::int32_t summ = 0;
+        for (int j = 0; j < 8; ++j) summ += m[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+        const float d = a[b].d * halfToFloat(w);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        mins += a[b].d * halfToFloat(w + 2) * float(summ);
+    }
+    return hsum(acc) - mins;
+}
+
+float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    const __m256i low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
+    float sum = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ6KBytes) {
+        const auto* sc = reinterpret_cast<const std::int8_t*>(w + kQ6KScales);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int n = 0; n < 2; ++n) {
+            const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n));
+            const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n + 32));
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ6KQh + 32 * n));
+            const __m256i lows[4] = {_mm256_and_si256(ql0, low4), _mm256_and_si256(ql1, low4),
+                                     _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                     _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4)};
+            for (int k = 0; k < 4; ++k) {
+                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), low2);
+                const __m256i codes = _mm256_or_si256(lows[k], _mm256_slli_epi16(high, 4));
+                const int g = 8 * n + 2 * k;  // first 16-element sub-block of these 32 elements
+                sumi = _mm256_add_epi32(sumi, scaledDot(codes, a[b].qs + 16 * g, scalePair(sc[g], sc[g + 1])));
+            }
+        }
+        std::int32_t offset = 0;  // codes are stored +32: subtract 32 * sum(sc * activations)
+        for (int g = 0; g < 16; ++g) offset += sc[g] * a[b].bsums[g];
+        sum += a[b].d * halfToFloat(w + kQ6KD) * float(hsumInt(sumi) - 32 * offset);
+    }
+    return sum;
+}
+
+float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    const __m256i low2 = _mm256_set1_epi8(3);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ2KBytes) {
+        __m256i sumi = _mm256_setzero_si256();
+        for (int n = 0; n < 2; ++n) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ2KQs + 32 * n));
+            for (int k = 0; k < 4; ++k) {
+                const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), low2);
+                const int g = 8 * n + 2 * k;
+                sumi = _mm256_add_epi32(sumi, scaledDot(codes, a[b].qs + 16 * g, scalePair(w[g] & 15, w[g + 1] & 15)));
+            }
+        }
+        std::int32_t summ = 0;
+        for (int g = 0; g < 16; ++g) summ += (w[g] >> 4) * a[b].bsums[g];
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * halfToFloat(w + kQ2KD)), _mm256_cvtepi32_ps(sumi), acc);
+        mins += a[b].d * halfToFloat(w + kQ2KDmin) * float(summ);
+    }
+    return hsum(acc) - mins;
+}
+
+}  // namespace atelier::kernels
+
+#else  // not built for x86 AVX2: never dispatched here, but the symbols must exist
+
+namespace atelier::kernels {
+float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q4_k_q8_k_ref(w, a, nb); }
+float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q6_k_q8_k_ref(w, a, nb); }
+float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q2_k_q8_k_ref(w, a, nb); }
+}  // namespace atelier::kernels
+
+#endif

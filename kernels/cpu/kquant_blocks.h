@@ -1,0 +1,51 @@
+#pragma once
+// Field offsets of the K-quant super-blocks (layouts in gemm_kquant.h) and the scalar helpers
+// the reference and SIMD kernels share. Internal to the kernels library. Thread-safe.
+
+#include <cstdint>
+#include <cstring>
+
+namespace atelier::kernels::kq {
+
+// Q4_K: d, dmin, scales[12], qs[128]
+inline constexpr int kQ4KScales = 4, kQ4KQs = 16, kQ4KBytes = 144;
+// Q6_K: ql[128], qh[64], scales[16], d
+inline constexpr int kQ6KQh = 128, kQ6KScales = 192, kQ6KD = 208, kQ6KBytes = 210;
+// Q2_K: scales[16], qs[64], d, dmin
+inline constexpr int kQ2KQs = 16, kQ2KD = 80, kQ2KDmin = 82, kQ2KBytes = 84;
+
+// IEEE half -> float, exact (subnormals included).
+inline float halfToFloat(const std::uint8_t* p) {
+    std::uint16_t h;
+    std::memcpy(&h, p, 2);
+    const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
+    std::uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, u;
+    if (exp == 0) {
+        if (mant == 0) {
+            u = sign;
+        } else {  // subnormal: normalise
+            int e = -1;
+            do { ++e; mant <<= 1; } while ((mant & 0x400u) == 0);
+            u = sign | (std::uint32_t(127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
+        }
+    } else if (exp == 31) {
+        u = sign | 0x7f800000u | (mant << 13);
+    } else {
+        u = sign | ((exp + 112u) << 23) | (mant << 13);
+    }
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// The eight 6-bit scales and mins of a Q4_K super-block.
+inline void unpackQ4KScales(const std::uint8_t* s, std::uint8_t sc[8], std::uint8_t m[8]) {
+    for (int j = 0; j < 4; ++j) {
+        sc[j] = s[j] & 63;
+        m[j] = s[j + 4] & 63;
+        sc[j + 4] = std::uint8_t((s[j + 8] & 15) | ((s[j] >> 6) << 4));
+        m[j + 4] = std::uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
+}  // namespace atelier::kernels::kq

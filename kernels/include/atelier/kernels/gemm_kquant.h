@@ -1,0 +1,73 @@
+#pragma once
+// Matrix products over ggml's K-quant weight formats, read in place (never dequantized whole).
+// The activations are first rounded to Q8_K blocks (one f32 scale and 256 int8 per block, plus
+// the sums of each 16 codes), so that the inner products run on integers, as llama.cpp does.
+//
+// Layouts of one super-block of 256 weights (ggml-common.h; little-endian, f16 = IEEE half):
+//   Q4_K (144 bytes): f16 d, f16 dmin, scales[12], qs[128]. Eight sub-blocks of 32 with 6-bit
+//     scale sc and min m: j < 4: sc = s[j] & 63, m = s[j+4] & 63; j >= 4: sc = (s[j+4] & 15) |
+//     (s[j-4] >> 6) << 4, m = (s[j+4] >> 4) | (s[j] >> 6) << 4. Elements 64c..64c+31 are the low
+//     nibbles of qs[32c..32c+31] (sub-block 2c), 64c+32..64c+63 the high ones (sub-block 2c+1).
+//     Value = d*sc*q - dmin*m.
+//   Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], f16 d. Half n (0, 1) of 128 elements:
+//     element 128n + 32k + l (l < 32) has low bits from ql[64n + l + 32(k&1)] (low nibble for
+//     k < 2, high for k >= 2) and high bits (qh[32n + l] >> 2k) & 3. Value = d*scales[e/16]*(q-32).
+//   Q2_K (84 bytes): scales[16] (low nibble scale, high nibble min), qs[64], f16 d, f16 dmin.
+//     Element 128n + 32k + l has code (qs[32n + l] >> 2k) & 3 and sub-block e/16.
+//     Value = d*(s&15)*q - dmin*(s>>4).
+// Rows [rowBegin, rowEnd) of W [rows, cols] (cols a multiple of 256, rows stored contiguously);
+// y[t * ldy + (r - rowBegin)]. Thread-safe: pure functions (callers own their scratch).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "atelier/kernels/cpu_features.h"
+
+namespace atelier::kernels {
+
+inline constexpr int kQK_K = 256;  // elements per super-block
+
+enum class KQuant { Q4_K, Q6_K, Q2_K };
+
+// Bytes of one super-block of `type`.
+std::size_t kquantBlockBytes(KQuant type);
+
+// ggml's Q8_K activation block: x ~= d * qs, bsums[i] = sum of qs[16i..16i+15].
+struct BlockQ8K {
+    float d;
+    std::int8_t qs[kQK_K];
+    std::int16_t bsums[kQK_K / 16];
+};
+
+// [n] f32 -> [n/256] Q8_K (symmetric, codes in [-127, 127]).
+void quantize_row_q8_k_ref(const float* x, std::int64_t n, BlockQ8K* out);
+
+// One stored row of n elements -> [n] f32 (the exact values the format represents).
+void dequant_row_q4_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
+void dequant_row_q6_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
+void dequant_row_q2_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
+
+// Dot product of one weight row of `nb` super-blocks with `nb` Q8_K activation blocks.
+float dot_q4_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q6_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q2_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q4_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q6_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q2_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+
+// W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs at `level` (which must be
+// supported by this CPU; Neon falls back to scalar).
+void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
+                      std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
+                      std::int64_t T, float* y, std::int64_t ldy);
+
+// Same, from f32 activations x [T, cols]: quantizes them into `scratch` ([T * cols/256]
+// blocks) and dispatches at activeIsaLevel().
+void gemm_kquant(KQuant type, const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                 std::int64_t rowEnd, const float* x, std::int64_t T, float* y, std::int64_t ldy,
+                 BlockQ8K* scratch);
+
+}  // namespace atelier::kernels

@@ -1,0 +1,205 @@
+// ctest-labels: unit
+// K-quant kernels (Q4_K, Q6_K, Q2_K): each format decodes a hand-packed block to the values the
+// ggml layout defines; the integer dot with Q8_K activations equals the f64 dot of the decoded
+// weights with the decoded activations; every dispatch level this CPU runs matches the scalar
+// reference on shapes with odd row counts, odd super-block counts and batched tokens; and the
+// f32 entry point stays within the activation rounding bound of decodeRow + f32 dot.
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "atelier/kernels/cpu_features.h"
+#include "atelier/kernels/gemm_kquant.h"
+
+using namespace atelier::kernels;
+
+namespace {
+
+void putHalf(std::uint8_t* p, std::uint16_t h) { std::memcpy(p, &h, 2); }
+
+// Random blocks: any code and scale bytes are valid; d and dmin are small positive halves.
+std::vector<std::uint8_t> randomBlocks(KQuant type, std::int64_t blocks, std::mt19937& rng) {
+    const std::size_t bb = kquantBlockBytes(type);
+    std::vector<std::uint8_t> w(bb * std::size_t(blocks));
+    for (auto& b : w) b = std::uint8_t(rng());
+    std::uniform_int_distribution<int> mant(0, 1023);
+    for (std::int64_t i = 0; i < blocks; ++i) {
+        std::uint8_t* blk = w.data() + bb * std::size_t(i);
+        // exponent 8..10 (2^-7..2^-5), positive
+        const auto half = [&] { return std::uint16_t(((8 + rng() % 3) << 10) | mant(rng)); };
+        switch (type) {
+        case KQuant::Q4_K: putHalf(blk, half()); putHalf(blk + 2, half()); break;
+        case KQuant::Q6_K: putHalf(blk + 208, half()); break;
+        case KQuant::Q2_K: putHalf(blk + 80, half()); putHalf(blk + 82, half()); break;
+        }
+    }
+    return w;
+}
+
+void dequant(KQuant type, const std::uint8_t* w, std::int64_t n, float* out) {
+    switch (type) {
+    case KQuant::Q4_K: dequant_row_q4_k_ref(w, n, out); break;
+    case KQuant::Q6_K: dequant_row_q6_k_ref(w, n, out); break;
+    case KQuant::Q2_K: dequant_row_q2_k_ref(w, n, out); break;
+    }
+}
+
+const char* name(KQuant t) { return t == KQuant::Q4_K ? "Q4_K" : t == KQuant::Q6_K ? "Q6_K" : "Q2_K"; }
+
+}  // namespace
+
+class TestKQuant : public QObject {
+    Q_OBJECT
+private slots:
+    void q4kHandPackedBlockDecodes() {
+        std::vector<std::uint8_t> b(144, 0);
+        putHalf(&b[0], 0x3c00);  // d = 1
+        putHalf(&b[2], 0x3800);  // dmin = 0.5
+        // sub-block 1: sc = 3, m = 2 (bytes 1 and 5); sub-block 6: sc = 37 = 0b100101, m = 50 =
+        // 0b110010: low 4 bits in byte 10, high 2 bits in the top of bytes 2 and 6.
+        b[4 + 1] = 3; b[4 + 5] = 2;
+        b[4 + 10] = std::uint8_t((37 & 15) | ((50 & 15) << 4));
+        b[4 + 2] = std::uint8_t((37 >> 4) << 6);
+        b[4 + 6] = std::uint8_t((50 >> 4) << 6);
+        b[16 + 5] = 0x70;        // element 32 + 5 (high nibble of chunk 0): code 7
+        b[16 + 96 + 9] = 0x0b;   // element 192 + 9 (low nibble of chunk 3): code 11
+        std::vector<float> out(256);
+        dequant_row_q4_k_ref(b.data(), 256, out.data());
+        QCOMPARE(out[37], 1.0f * 3 * 7 - 0.5f * 2);
+        QCOMPARE(out[33], -1.0f);
+        QCOMPARE(out[201], 1.0f * 37 * 11 - 0.5f * 50);
+        QCOMPARE(out[200], -25.0f);
+        QCOMPARE(out[0], 0.0f);
+    }
+
+    void q6kHandPackedBlockDecodes() {
+        std::vector<std::uint8_t> b(210, 0);
+        putHalf(&b[208], 0x4000);  // d = 2
+        for (int g = 0; g < 16; ++g) b[192 + g] = std::uint8_t(std::int8_t(g - 8));
+        // element 128 + 64 + 3 (n = 1, k = 2, l = 3): high nibble of ql[64 + 3], bits 4-5 of qh[32 + 3]
+        b[64 + 3] = 0x50;
+        b[128 + 32 + 3] = 0x20;  // high bits 2 -> code 5 | 2 << 4 = 37
+        std::vector<float> out(256);
+        dequant_row_q6_k_ref(b.data(), 256, out.data());
+        QCOMPARE(out[195], 2.0f * float(12 - 8) * float(37 - 32));
+        QCOMPARE(out[3], 2.0f * float(0 - 8) * -32.0f);  // code 0 stands for -32
+    }
+
+    void q2kHandPackedBlockDecodes() {
+        std::vector<std::uint8_t> b(84, 0);
+        putHalf(&b[80], 0x3c00);  // d = 1
+        putHalf(&b[82], 0x3400);  // dmin = 0.25
+        b[13] = 0x35;             // sub-block 13: scale 5, min 3
+        // element 128 + 96 + 20 (n = 1, k = 3, l = 20) = 244, sub-block 15; element 212 (k = 2,
+        // l = 20) is sub-block 13: code in bits 4-5 of qs[32 + 20]
+        b[16 + 32 + 20] = 0x20;   // k = 2 code 2
+        std::vector<float> out(256);
+        dequant_row_q2_k_ref(b.data(), 256, out.data());
+        QCOMPARE(out[212], 5.0f * 2 - 0.25f * 3);
+        QCOMPARE(out[213], -0.75f);
+        QCOMPARE(out[244], 0.0f);
+    }
+
+    void integerDotMatchesDecodedDot() {
+        std::mt19937 rng(7);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+            const std::int64_t nb = 3, n = nb * 256;
+            const auto w = randomBlocks(type, nb, rng);
+            std::vector<float> x(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
+            for (auto& v : x) v = nd(rng);
+            std::vector<BlockQ8K> xq(static_cast<std::size_t>(nb));
+            quantize_row_q8_k_ref(x.data(), n, xq.data());
+            dequant(type, w.data(), n, wf.data());
+            double want = 0, mag = 0;
+            for (std::int64_t i = 0; i < n; ++i) {
+                const double a = double(xq[std::size_t(i / 256)].d) * xq[std::size_t(i / 256)].qs[i % 256];
+                want += double(wf[std::size_t(i)]) * a;
+                mag += std::fabs(double(wf[std::size_t(i)]) * a);
+            }
+            float got = 0;
+            switch (type) {
+            case KQuant::Q4_K: got = dot_q4_k_q8_k_ref(w.data(), xq.data(), nb); break;
+            case KQuant::Q6_K: got = dot_q6_k_q8_k_ref(w.data(), xq.data(), nb); break;
+            case KQuant::Q2_K: got = dot_q2_k_q8_k_ref(w.data(), xq.data(), nb); break;
+            }
+            QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-6, name(type));
+            // bsums are the sums of each 16 codes
+            int s = 0;
+            for (int i = 0; i < 16; ++i) s += xq[1].qs[32 + i];
+            QCOMPARE(int(xq[1].bsums[2]), s);
+        }
+    }
+
+    void everyLevelMatchesTheReference() {
+        std::mt19937 rng(11);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        const IsaLevel levels[] = {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512};
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K})
+            for (std::int64_t nb : {1, 2, 5})
+                for (std::int64_t rows : {1, 3, 17})
+                    for (std::int64_t T : {1, 3}) {
+                        const std::int64_t cols = nb * 256;
+                        const auto w = randomBlocks(type, rows * nb, rng);
+                        std::vector<float> x(static_cast<std::size_t>(T * cols));
+                        for (auto& v : x) v = nd(rng);
+                        std::vector<BlockQ8K> xq(static_cast<std::size_t>(T * nb));
+                        for (std::int64_t t = 0; t < T; ++t)
+                            quantize_row_q8_k_ref(x.data() + t * cols, cols, xq.data() + t * nb);
+                        const std::int64_t ldy = rows + 2;
+                        std::vector<float> ref(std::size_t(T * ldy), -7.0f);
+                        gemm_kquant_q8_k(IsaLevel::Scalar, type, w.data(), cols, 0, rows, xq.data(), T, ref.data(), ldy);
+                        for (IsaLevel level : levels) {
+                            if (!isaSupported(level)) continue;
+                            std::vector<float> y(std::size_t(T * ldy), -7.0f);
+                            gemm_kquant_q8_k(level, type, w.data(), cols, 0, rows, xq.data(), T, y.data(), ldy);
+                            for (std::int64_t t = 0; t < T; ++t)
+                                for (std::int64_t r = 0; r < ldy; ++r) {
+                                    const float a = ref[std::size_t(t * ldy + r)], b = y[std::size_t(t * ldy + r)];
+                                    QVERIFY2(std::fabs(a - b) <= 1e-4f * (1.0f + std::fabs(a)),
+                                             qPrintable(QString("%1 %2 nb=%3 rows=%4 T=%5 r=%6: %7 vs %8")
+                                                            .arg(name(type)).arg(QString::fromStdString(isaName(level)))
+                                                            .arg(nb).arg(rows).arg(T).arg(r).arg(a).arg(b)));
+                                }
+                        }
+                    }
+    }
+
+    void f32EntryStaysWithinActivationRounding() {
+        std::mt19937 rng(3);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+            const std::int64_t rows = 5, nb = 3, cols = nb * 256, T = 2;
+            const auto w = randomBlocks(type, rows * nb, rng);
+            std::vector<float> x(static_cast<std::size_t>(T * cols));
+            for (auto& v : x) v = nd(rng) * 3.0f;
+            std::vector<BlockQ8K> scratch(static_cast<std::size_t>(T * nb));
+            std::vector<float> y(static_cast<std::size_t>(T * rows));
+            gemm_kquant(type, w.data(), cols, 1, rows, x.data(), T, y.data(), rows, scratch.data());
+            std::vector<float> row(static_cast<std::size_t>(cols));
+            for (std::int64_t r = 1; r < rows; ++r) {
+                dequant(type, w.data() + std::size_t(r * nb) * kquantBlockBytes(type), cols, row.data());
+                for (std::int64_t t = 0; t < T; ++t) {
+                    double want = 0, bound = 1e-4;
+                    for (std::int64_t b = 0; b < nb; ++b) {
+                        float amax = 0;
+                        for (int i = 0; i < 256; ++i) amax = std::max(amax, std::fabs(x[std::size_t(t * cols + b * 256 + i)]));
+                        for (int i = 0; i < 256; ++i) {
+                            const std::size_t k = std::size_t(b * 256 + i);
+                            want += double(row[k]) * x[std::size_t(t * cols) + k];
+                            bound += std::fabs(row[k]) * (amax / 127.0 / 2.0) * 1.01;
+                        }
+                    }
+                    QVERIFY2(std::fabs(y[std::size_t(t * rows + r - 1)] - want) <= bound, name(type));
+                }
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestKQuant)
+#include "test_kquant.moc"
