@@ -186,7 +186,7 @@ Result<std::string> SandboxProcess::readLine(Clock::time_point deadline, std::si
             return line;
         }
         if (m_outBuf.size() > maxBytes)
-            return unexpected(ErrorCode::Overflow, "a line of output exceeds " + std::to_string(maxBytes) + " bytes");
+            return unexpected(ErrorCode::BadInput, "a line of output exceeds " + std::to_string(maxBytes) + " bytes");
         if (m_out < 0) return unexpected(Error::notFound("the process closed its output"));
         pollfd pfds[2] = {{m_out, POLLIN, 0}, {m_err, POLLIN, 0}};
         const int ready = ::poll(pfds, m_err >= 0 ? 2 : 1, msUntil(deadline));

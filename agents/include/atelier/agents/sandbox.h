@@ -86,8 +86,8 @@ public:
     // Writes all of `data` to stdin. An Io error when the process has closed it or exited.
     Result<void> write(std::string_view data, Clock::time_point deadline);
     // The next '\n'-terminated line of stdout, without the newline. Errors: NotFound when the
-    // process closed stdout (it exited), Overflow when the deadline passes or a line exceeds
-    // `maxBytes`.
+    // process closed stdout (it exited), Overflow when the deadline passes, BadInput when a
+    // line exceeds `maxBytes`.
     Result<std::string> readLine(Clock::time_point deadline, std::size_t maxBytes);
     // Closes stdin (the conventional "please exit" for stdio servers).
     void closeInput();
