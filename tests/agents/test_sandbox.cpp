@@ -83,6 +83,24 @@ private slots:
         QVERIFY(pem.out.find("secret-key") == std::string::npos);
     }
 
+    void theDataFolderIsNeverBound() {
+        const fs::path ws = m_root / "ws";
+        write(ws / "doc.txt", "workspace text");
+        write(ws / "data" / "audit.db", "audit records");
+        write(m_root / "data2" / "audit.db", "other audit records");
+        SandboxSpec spec;
+        spec.argv = {"/bin/sh", "-c", "cat '" + (ws / "doc.txt").string() + "' '" + (ws / "data" / "audit.db").string() +
+                                          "' '" + (m_root / "data2" / "audit.db").string() + "'"};
+        // The data folder inside a grant is masked; a grant that is the data folder is not bound.
+        auto inside = sandbox::run(spec, Policy({{ws, Access::Read}}, ws / "data"));
+        QVERIFY(inside.has_value());
+        QVERIFY(inside->out.find("workspace text") != std::string::npos);
+        QVERIFY(inside->out.find("audit records") == std::string::npos);
+        auto itself = sandbox::run(spec, Policy({{m_root / "data2", Access::Read}}, m_root / "data2"));
+        QVERIFY(itself.has_value());
+        QVERIFY(itself->out.find("audit records") == std::string::npos);
+    }
+
     void readOnlyGrantsAreUnwritable() {
         QVERIFY(sh("echo x > '" + (m_readable / "new.txt").string() + "'").exitCode != 0);
         QVERIFY(sh("echo x >> '" + (m_readable / "doc.txt").string() + "'").exitCode != 0);

@@ -81,6 +81,11 @@ Result<void> grantMounts(const Policy& policy, std::vector<std::string>& a) {
             logger("agents")->warn("sandbox: grant {} does not exist, not bound", g.root.string());
             continue;
         }
+        if (const auto decision = policy.checkPath(root, g.access); !decision.allowed) {
+            // A grant the policy itself refuses (the data folder, a denied glob) is not bound.
+            logger("agents")->warn("sandbox: grant {} not bound: {}", g.root.string(), decision.reason);
+            continue;
+        }
         const bool write = g.access == Access::Write;
         a.insert(a.end(), {write ? "--bind" : "--ro-bind", root.string(), root.string()});
         if (auto m = maskDenied(root, g.access, policy, a); !m) return m;
