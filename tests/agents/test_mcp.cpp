@@ -100,7 +100,7 @@ private slots:
     void toolsAreListedWithTheirSchemas() {
         REQUIRE_SANDBOX();
         auto registry = registryWith(grantPolicy());  // page size 2: five pages of tools/list
-        QCOMPARE(registry->tools().size(), std::size_t(9));  // "bad name!" is skipped
+        QCOMPARE(registry->tools().size(), std::size_t(10));  // "bad name!" is skipped
         const Tool* add = registry->find("test__add");
         QVERIFY(add);
         const json expected = {{"type", "object"},
@@ -226,6 +226,20 @@ private slots:
         auto exits = addMcpTools(atInit, {server({"--exit-on-init"})}, grantPolicy());
         QVERIFY(!exits.has_value());
         QVERIFY2(exits.error().message.find("status 4") != std::string::npos, exits.error().message.c_str());
+    }
+
+    void anEndlessLineIsCutOff() {
+        REQUIRE_SANDBOX();
+        McpOptions options;
+        options.maxMessageBytes = 64 * 1024;
+        auto registry = registryWith(grantPolicy(), options);
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = registry->call("test__flood", {{"bytes", 1 << 20}}, ctx);
+        QVERIFY(!r.has_value());
+        QVERIFY2(r.error().message.find("65536 bytes") != std::string::npos, errorOf(r).c_str());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
     }
 
     void aSlowCallTimesOutAndTheServerStaysUsable() {

@@ -47,6 +47,8 @@ json toolList() {
         {{"name", "fail"}, {"description", "Reports a tool error"}, {"inputSchema", schemaOf(json::object(), json::array())}},
         {{"name", "big"}, {"description", "Answers with `bytes` bytes of text"},
          {"inputSchema", schemaOf({{"bytes", integer}}, {"bytes"})}},
+        {{"name", "flood"}, {"description", "Writes `bytes` bytes without a newline, then hangs"},
+         {"inputSchema", schemaOf({{"bytes", integer}}, {"bytes"})}},
         {{"name", "bad name!"}, {"description", "A name no client should register"},
          {"inputSchema", schemaOf(json::object(), json::array())}},
     });
@@ -91,6 +93,11 @@ json callTool(const std::string& name, const json& args) {
     if (name == "sleep") {
         std::this_thread::sleep_for(std::chrono::milliseconds(args.at("ms").get<int>()));
         return textResult("slept");
+    }
+    if (name == "flood") {
+        std::cout << std::string(args.at("bytes").get<std::size_t>(), '{') << std::flush;
+        std::this_thread::sleep_for(std::chrono::seconds(60));
+        return textResult("unreachable");
     }
     if (name == "fail") return textResult("it failed on purpose", true);
     if (name == "big") return textResult(std::string(args.at("bytes").get<std::size_t>(), 'x'));
