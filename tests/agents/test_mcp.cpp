@@ -228,6 +228,17 @@ private slots:
         QVERIFY2(exits.error().message.find("status 4") != std::string::npos, exits.error().message.c_str());
     }
 
+    void aMissingServerProgramFailsClearly() {
+        REQUIRE_SANDBOX();
+        for (const std::string command : {"/nonexistent/mcp-server", "no-such-mcp-server"}) {
+            ToolRegistry registry;
+            auto r = addMcpTools(registry, {McpServerConfig{"gone", command, {}, {}}}, grantPolicy());
+            QVERIFY(!r.has_value());
+            QVERIFY2(r.error().message.find(command) != std::string::npos, r.error().message.c_str());
+            QVERIFY2(r.error().message.find("'gone'") != std::string::npos, r.error().message.c_str());
+        }
+    }
+
     void anEndlessLineIsCutOff() {
         REQUIRE_SANDBOX();
         McpOptions options;
