@@ -195,6 +195,27 @@ private slots:
         QVERIFY(!avail.has_value());
     }
 
+    void aBwrapThatCannotCreateNamespacesIsRefused() {
+        // What bwrap says where unprivileged user namespaces are off.
+        QTemporaryDir fake;
+        const fs::path bwrap = fs::path(fake.path().toStdString()) / "bwrap";
+        std::ofstream(bwrap) << "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n";
+        fs::permissions(bwrap, fs::perms::owner_all);
+        const QByteArray saved = qgetenv("PATH");
+        qputenv("PATH", fake.path().toUtf8());
+        auto avail = sandbox::available();
+        SandboxSpec spec;
+        spec.argv = {"/bin/true"};
+        auto r = sandbox::run(spec, grants());
+        qputenv("PATH", saved);
+        QVERIFY(!avail.has_value());
+        QCOMPARE(int(avail.error().code), int(ErrorCode::PolicyDenied));
+        QVERIFY2(avail.error().message.find("No permissions to create new namespace") != std::string::npos,
+                 avail.error().message.c_str());
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+    }
+
     void longLivedProcessTalksLineByLine() {
         SandboxSpec spec;
         spec.argv = {"/bin/sh", "-c", "while read line; do echo \"got $line\"; done"};
