@@ -116,6 +116,22 @@ private slots:
         QCOMPARE(QString::fromStdString(text), QString("written"));
     }
 
+    void aNestedReadGrantDoesNotHideAnOuterWriteGrant() {
+        const fs::path outer = m_root / "outer";
+        write(outer / "inner" / "a.txt", "a");
+        SandboxSpec spec;
+        spec.argv = {"/bin/sh", "-c", "echo b > '" + (outer / "inner" / "b.txt").string() + "'"};
+        // Either order in the policy: the write grant on the outer folder covers the inner one.
+        for (const auto& grants : {std::vector<PathGrant>{{outer / "inner", Access::Read}, {outer, Access::Write}},
+                                   std::vector<PathGrant>{{outer, Access::Write}, {outer / "inner", Access::Read}}}) {
+            fs::remove(outer / "inner" / "b.txt");
+            auto r = sandbox::run(spec, Policy(grants));
+            QVERIFY(r.has_value());
+            QCOMPARE(r->exitCode, 0);
+            QVERIFY(fs::exists(outer / "inner" / "b.txt"));
+        }
+    }
+
     void tmpIsPrivate() {
         const fs::path probe = fs::path("/tmp") / ("atelier-sandbox-probe-" + std::to_string(::getpid()));
         write(probe, "host tmp");

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -73,7 +74,16 @@ Result<void> maskDenied(const fs::path& root, Access access, const Policy& polic
     return {};
 }
 
-Result<void> grantMounts(const Policy& policy, std::vector<std::string>& a) {
+bool contains(const fs::path& outer, const fs::path& inner) {
+    const auto rel = inner.lexically_relative(outer);
+    return !rel.empty() && *rel.begin() != "..";
+}
+
+// The grants to bind, canonical, outermost first (a later mount covers an earlier one); a grant
+// inside another with at least its access is left out, as are grants the policy itself refuses
+// (the data folder, a denied glob) and grants that do not exist.
+std::vector<PathGrant> bindableGrants(const Policy& policy) {
+    std::vector<PathGrant> roots;
     for (const auto& g : policy.grants()) {
         std::error_code ec;
         const fs::path root = fs::canonical(g.root, ec);
@@ -82,13 +92,29 @@ Result<void> grantMounts(const Policy& policy, std::vector<std::string>& a) {
             continue;
         }
         if (const auto decision = policy.checkPath(root, g.access); !decision.allowed) {
-            // A grant the policy itself refuses (the data folder, a denied glob) is not bound.
             logger("agents")->warn("sandbox: grant {} not bound: {}", g.root.string(), decision.reason);
             continue;
         }
+        roots.push_back({root, g.access});
+    }
+    std::stable_sort(roots.begin(), roots.end(), [](const PathGrant& x, const PathGrant& y) {
+        return x.root.string().size() < y.root.string().size();
+    });
+    std::vector<PathGrant> out;
+    for (const auto& g : roots) {
+        const bool covered = std::any_of(out.begin(), out.end(), [&](const PathGrant& o) {
+            return contains(o.root, g.root) && (o.access == Access::Write || g.access == Access::Read);
+        });
+        if (!covered) out.push_back(g);
+    }
+    return out;
+}
+
+Result<void> grantMounts(const Policy& policy, std::vector<std::string>& a) {
+    for (const auto& g : bindableGrants(policy)) {
         const bool write = g.access == Access::Write;
-        a.insert(a.end(), {write ? "--bind" : "--ro-bind", root.string(), root.string()});
-        if (auto m = maskDenied(root, g.access, policy, a); !m) return m;
+        a.insert(a.end(), {write ? "--bind" : "--ro-bind", g.root.string(), g.root.string()});
+        if (auto m = maskDenied(g.root, g.access, policy, a); !m) return m;
     }
     return {};
 }
