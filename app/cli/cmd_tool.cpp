@@ -8,6 +8,7 @@
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/data_paths.h"
+#include "atelier/agents/mcp_tool.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
 #include "cli/cli_context.h"
@@ -24,9 +25,24 @@ Result<void> loadAllPlugins(agents::ToolRegistry& registry) {
     return {};
 }
 
-int runList(CliContext& ctx) {
+// The tools of every server in `mcpConfig` (none when empty), each server started in the
+// sandbox under `policy`.
+Result<void> addMcpServers(agents::ToolRegistry& registry, const std::string& mcpConfig,
+                           const agents::Policy& policy) {
+    if (mcpConfig.empty()) return {};
+    auto servers = agents::readMcpConfig(mcpConfig);
+    if (!servers) return unexpected(servers.error());
+    auto added = agents::addMcpTools(registry, *servers, policy);
+    if (!added) return unexpected(added.error());
+    return {};
+}
+
+int runList(CliContext& ctx, const std::string& mcpConfig) {
     agents::ToolRegistry registry;
     if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    // Listing grants the servers nothing: they see only the sandbox's system folders.
+    const agents::Policy nothing({});
+    if (auto r = addMcpServers(registry, mcpConfig, nothing); !r) return ctx.fail(r.error());
     if (ctx.options.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto* t : registry.tools())
@@ -41,15 +57,13 @@ int runList(CliContext& ctx) {
 }
 
 int runTool(CliContext& ctx, const std::string& name, const std::string& argsText,
-            const std::string& workspace) {
+            const std::string& workspace, const std::string& mcpConfig) {
     nlohmann::json args;
     try {
         args = nlohmann::json::parse(argsText);
     } catch (const nlohmann::json::parse_error& e) {
         return ctx.fail(ErrorCode::BadInput, std::string("--args is not valid JSON: ") + e.what());
     }
-    agents::ToolRegistry registry;
-    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
     std::error_code ec;
     if (!std::filesystem::is_directory(workspace, ec))
         return ctx.fail(ErrorCode::BadInput, "workspace '" + workspace + "' is not a folder");
@@ -60,6 +74,9 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
     if (!audit) return ctx.fail(audit.error());
     const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
+    agents::ToolRegistry registry;
+    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    if (auto r = addMcpServers(registry, mcpConfig, policy); !r) return ctx.fail(r.error());
     const agents::PolicyToolContext policyCtx(policy, std::filesystem::absolute(workspace));
     const agents::AuditedToolContext toolCtx(policyCtx, *audit, "cli");
     auto result = registry.call(name, args, toolCtx);
@@ -77,8 +94,10 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto* tool = root.add_subcommand("tool", "List and run agent tools");
     tool->require_subcommand(1);
     auto* list = tool->add_subcommand("list", "List the registered tools and their argument schemas");
+    auto listMcp = std::make_shared<std::string>();
+    list->add_option("--mcp-config", *listMcp, "Also list the tools of these MCP servers (mcpServers JSON)");
     addJsonFlag(list, ctx);
-    onRun(list, ctx, [&ctx] { return runList(ctx); });
+    onRun(list, ctx, [&ctx, listMcp] { return runList(ctx, *listMcp); });
 
     auto* run = tool->add_subcommand("run", "Run one tool once with read access to the workspace only");
     auto name = std::make_shared<std::string>();
@@ -87,8 +106,13 @@ void setup(CLI::App& root, CliContext& ctx) {
     run->add_option("name", *name, "Tool name (see `tool list`)")->required();
     run->add_option("--args", *args, "Arguments as a JSON object");
     run->add_option("--workspace", *workspace, "The folder the tool may read")->required();
+    auto runMcp = std::make_shared<std::string>();
+    run->add_option("--mcp-config", *runMcp,
+                    "Start these MCP servers (mcpServers JSON) in the sandbox with the same grant");
     addJsonFlag(run, ctx);
-    onRun(run, ctx, [&ctx, name, args, workspace] { return runTool(ctx, *name, *args, *workspace); });
+    onRun(run, ctx, [&ctx, name, args, workspace, runMcp] {
+        return runTool(ctx, *name, *args, *workspace, *runMcp);
+    });
 }
 
 }  // namespace

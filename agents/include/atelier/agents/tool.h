@@ -23,6 +23,7 @@ enum class Capability : std::uint32_t {
     ReadFiles = 1u << 0,
     WriteFiles = 1u << 1,
     Subprocess = 1u << 2,  // runs a process: only under the bubblewrap sandbox
+    Mcp = 1u << 3,         // a tool of an external MCP server (also Subprocess)
 };
 
 // Where a piece of a result came from.

@@ -1,0 +1,97 @@
+// Reading the `mcpServers` configuration (see mcp_config.h).
+
+#include "atelier/agents/mcp_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace atelier::agents {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool validServerName(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.find("__") != std::string::npos) return false;
+    return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-';
+    });
+}
+
+Result<McpServerConfig> parseServer(const std::string& name, const json& entry, const std::string& at,
+                                    const fs::path& baseDir) {
+    if (!validServerName(name))
+        return unexpected(Error::badInput(at + ": server names use letters, digits, '_' and '-' (no '__'), "
+                                               "at most 64 characters"));
+    if (!entry.is_object()) return unexpected(Error::badInput(at + " must be an object"));
+    if (entry.contains("url") || (entry.contains("type") && entry["type"] != "stdio"))
+        return unexpected(Error::badInput(at + ": only stdio servers (\"command\") are supported; "
+                                               "tools never get network access"));
+    McpServerConfig server;
+    server.name = name;
+    const json& command = entry.value("command", json());
+    if (!command.is_string() || command.get<std::string>().empty())
+        return unexpected(Error::badInput(at + ".command must be a non-empty string"));
+    server.command = command.get<std::string>();
+    if (server.command.find('/') != std::string::npos && fs::path(server.command).is_relative() &&
+        !baseDir.empty())
+        server.command = (baseDir / server.command).lexically_normal().string();
+    if (entry.contains("args")) {
+        if (!entry["args"].is_array()) return unexpected(Error::badInput(at + ".args must be an array"));
+        for (std::size_t i = 0; i < entry["args"].size(); ++i) {
+            if (!entry["args"][i].is_string())
+                return unexpected(Error::badInput(at + ".args[" + std::to_string(i) + "] must be a string"));
+            server.args.push_back(entry["args"][i].get<std::string>());
+        }
+    }
+    if (entry.contains("env")) {
+        if (!entry["env"].is_object()) return unexpected(Error::badInput(at + ".env must be an object"));
+        for (const auto& [key, value] : entry["env"].items()) {
+            if (!value.is_string() || key.empty() || key.find('=') != std::string::npos)
+                return unexpected(Error::badInput(at + ".env." + key + " must be a string"));
+            server.env.emplace_back(key, value.get<std::string>());
+        }
+    }
+    return server;
+}
+
+}  // namespace
+
+Result<std::vector<McpServerConfig>> parseMcpConfig(const std::string& text, const std::string& origin,
+                                                    const fs::path& baseDir) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        return unexpected(Error::badInput(origin + ": not valid JSON (byte " + std::to_string(e.byte) +
+                                          "): " + e.what()));
+    }
+    if (!doc.is_object() || !doc.contains("mcpServers") || !doc["mcpServers"].is_object())
+        return unexpected(Error::badInput(origin + ": expected an object with an \"mcpServers\" object"));
+    std::vector<McpServerConfig> servers;
+    for (const auto& [name, entry] : doc["mcpServers"].items()) {
+        const std::string at = origin + ": mcpServers." + name;
+        if (entry.is_object() && entry.contains("disabled") && entry["disabled"] == true) continue;
+        auto server = parseServer(name, entry, at, baseDir);
+        if (!server) return unexpected(server.error());
+        servers.push_back(std::move(*server));
+    }
+    std::sort(servers.begin(), servers.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return servers;
+}
+
+Result<std::vector<McpServerConfig>> readMcpConfig(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return unexpected(Error::notFound("cannot open MCP configuration " + file.string()));
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::error_code ec;
+    const fs::path dir = fs::absolute(file, ec).parent_path();
+    return parseMcpConfig(text.str(), file.string(), dir);
+}
+
+}  // namespace atelier::agents

@@ -1,0 +1,137 @@
+// MCP tools in the registry (see mcp_tool.h).
+
+#include "atelier/agents/mcp_tool.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "atelier/engine/log.h"
+
+namespace atelier::agents {
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxDescriptionBytes = 2048;
+
+bool usableToolName(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+    });
+}
+
+// Why `schema` cannot serve as a tool's argument schema, or empty.
+std::string schemaProblem(const json& schema) {
+    if (!schema.is_object()) return "inputSchema is not an object";
+    if (schema.contains("type") && schema["type"] != "object") return "inputSchema's type is not \"object\"";
+    auto probe = ToolRegistry::validateArguments(schema, json::object());
+    if (!probe && probe.error().code == ErrorCode::Internal) return probe.error().message;
+    return {};
+}
+
+void cutUtf8(std::string& text, std::size_t limit) {
+    if (text.size() <= limit) return;
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+}
+
+std::string stringField(const json& obj, const char* key) {
+    return obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : std::string();
+}
+
+// What the model reads of one content item (MCP: text, image, audio, resource, resource_link).
+std::string itemText(const json& item) {
+    if (!item.is_object()) return {};
+    const std::string type = stringField(item, "type");
+    if (type == "text") return stringField(item, "text");
+    if (type == "image" || type == "audio")
+        return "[" + type + " (" + stringField(item, "mimeType") + ") not shown]";
+    if (type == "resource" && item.contains("resource") && item["resource"].is_object()) {
+        const json& r = item["resource"];
+        const std::string text = stringField(r, "text");
+        return text.empty() ? "[resource " + stringField(r, "uri") + "]" : text;
+    }
+    if (type == "resource_link") return "[resource " + stringField(item, "uri") + "]";
+    return "[" + (type.empty() ? std::string("unknown") : type) + " content]";
+}
+
+}  // namespace
+
+McpTool::McpTool(std::shared_ptr<McpClient> client, McpToolInfo info)
+    : m_client(std::move(client)), m_info(std::move(info)) {
+    m_name = m_client->serverName() + kMcpNameSeparator + m_info.name;
+    cutUtf8(m_info.description, kMaxDescriptionBytes);
+    if (m_info.description.empty()) m_info.description = "MCP tool " + m_info.name;
+    m_info.description += " (MCP server " + m_client->serverName() + ")";
+}
+
+std::uint32_t McpTool::capabilities() const {
+    std::uint32_t caps = std::uint32_t(Capability::Mcp) | std::uint32_t(Capability::Subprocess);
+    for (const auto& g : m_client->grants())
+        caps |= std::uint32_t(g.access == Access::Write ? Capability::WriteFiles : Capability::ReadFiles);
+    return caps;
+}
+
+Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const {
+    // The server sees exactly its sandbox's grants: each must be allowed to this caller.
+    for (const auto& g : m_client->grants()) {
+        if (auto allowed = ctx.resolve(g.root.string(), g.access); !allowed)
+            return unexpected(ErrorCode::PolicyDenied,
+                              m_name + ": the MCP server can reach " + g.root.string() +
+                                  ", which this agent may not: " + allowed.error().message);
+    }
+    auto answer = m_client->callTool(m_info.name, args);
+    if (!answer) return unexpected(answer.error().code, m_name + ": " + answer.error().message);
+    ToolResult result;
+    const json& content = answer->contains("content") ? (*answer)["content"] : json();
+    if (content.is_array()) {
+        for (const auto& item : content) {
+            if (!result.text.empty()) result.text += "\n";
+            result.text += itemText(item);
+            if (result.text.size() > kMaxResultBytes) break;
+        }
+    }
+    if (result.text.size() > kMaxResultBytes) {
+        cutUtf8(result.text, kMaxResultBytes);
+        result.text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
+        result.truncated = true;
+    }
+    const bool isError = answer->contains("isError") && (*answer)["isError"] == true;
+    if (isError) return unexpected(Error::badInput(m_name + " failed: " + result.text));
+    result.data = {{"server", m_client->serverName()}, {"tool", m_info.name}};
+    if (answer->contains("structuredContent") &&
+        (*answer)["structuredContent"].dump().size() <= kMaxResultBytes)
+        result.data["structuredContent"] = (*answer)["structuredContent"];
+    SourceRef source;
+    source.kind = "mcp";
+    source.path = m_client->serverName() + "/" + m_info.name;
+    result.sources.push_back(std::move(source));
+    return result;
+}
+
+Result<int> addMcpTools(ToolRegistry& registry, const std::vector<McpServerConfig>& servers,
+                        const Policy& policy, const McpOptions& options) {
+    int added = 0;
+    for (const auto& server : servers) {
+        auto client = McpClient::start(server, policy, options);
+        if (!client) return unexpected(client.error());
+        auto tools = (*client)->listTools();
+        if (!tools) return unexpected(tools.error());
+        for (auto& info : *tools) {
+            const std::string problem = usableToolName(info.name) ? schemaProblem(info.inputSchema)
+                                                                  : "its name is not [A-Za-z0-9_.-]{1,64}";
+            if (!problem.empty()) {
+                logger("agents")->warn("MCP server '{}': skipping tool '{}': {}", server.name, info.name, problem);
+                continue;
+            }
+            if (auto r = registry.add(std::make_unique<McpTool>(*client, std::move(info))); !r)
+                return unexpected(Error::badInput("MCP server '" + server.name + "': " + r.error().message));
+            ++added;
+        }
+    }
+    return added;
+}
+
+}  // namespace atelier::agents

@@ -1,0 +1,163 @@
+// mcp_test_server: a real MCP server (JSON-RPC 2.0, one message per line on stdin/stdout) for
+// the tests, written independently of the client. It refuses tools/list and tools/call until
+// the client has sent notifications/initialized, pages tools/list, and has tools that misbehave
+// on purpose (crash mid-call, malformed JSON, sleeping past a timeout).
+// Options: --page-size N (tools per tools/list page, default 2), --garbage-on-init (answers
+// initialize with a line that is not JSON), --exit-on-init (exits without answering).
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace {
+
+json schemaOf(json properties, json required) {
+    return {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)},
+            {"additionalProperties", false}};
+}
+
+json toolList() {
+    const json str = {{"type", "string"}}, integer = {{"type", "integer"}};
+    return json::array({
+        {{"name", "echo"}, {"description", "Echoes its text"}, {"inputSchema", schemaOf({{"text", str}}, {"text"})}},
+        {{"name", "add"}, {"description", "Adds two integers"},
+         {"inputSchema", schemaOf({{"a", integer}, {"b", integer}}, {"a", "b"})}},
+        {{"name", "read_file"}, {"description", "Reads a file inside the server's sandbox"},
+         {"inputSchema", schemaOf({{"path", str}}, {"path"})}},
+        {{"name", "calls"}, {"description", "How many tools/call requests reached the server"},
+         {"inputSchema", schemaOf(json::object(), json::array())}},
+        {{"name", "crash"}, {"description", "Exits in the middle of the call"},
+         {"inputSchema", schemaOf(json::object(), json::array())}},
+        {{"name", "garbage"}, {"description", "Answers with malformed JSON"},
+         {"inputSchema", schemaOf(json::object(), json::array())}},
+        {{"name", "sleep"}, {"description", "Answers after ms milliseconds"},
+         {"inputSchema", schemaOf({{"ms", integer}}, {"ms"})}},
+        {{"name", "fail"}, {"description", "Reports a tool error"}, {"inputSchema", schemaOf(json::object(), json::array())}},
+        {{"name", "big"}, {"description", "Answers with `bytes` bytes of text"},
+         {"inputSchema", schemaOf({{"bytes", integer}}, {"bytes"})}},
+        {{"name", "flood"}, {"description", "Writes `bytes` bytes without a newline, then hangs"},
+         {"inputSchema", schemaOf({{"bytes", integer}}, {"bytes"})}},
+        {{"name", "bad name!"}, {"description", "A name no client should register"},
+         {"inputSchema", schemaOf(json::object(), json::array())}},
+    });
+}
+
+void send(const json& message) {
+    std::cout << message.dump() << "\n" << std::flush;
+}
+
+json textResult(const std::string& text, bool isError = false) {
+    return {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", isError}};
+}
+
+int g_calls = 0;
+
+// Returns the result of one tools/call, or exits/misbehaves as the tool demands.
+json callTool(const std::string& name, const json& args) {
+    ++g_calls;
+    if (name == "echo") return textResult("echo: " + args.at("text").get<std::string>());
+    if (name == "add") {
+        const long long sum = args.at("a").get<long long>() + args.at("b").get<long long>();
+        json r = textResult(std::to_string(sum));
+        r["structuredContent"] = {{"sum", sum}};
+        return r;
+    }
+    if (name == "read_file") {
+        std::ifstream in(args.at("path").get<std::string>());
+        if (!in) return textResult("cannot open " + args.at("path").get<std::string>() + ": " + std::strerror(errno), true);
+        std::ostringstream text;
+        text << in.rdbuf();
+        return textResult(text.str());
+    }
+    if (name == "calls") return textResult(std::to_string(g_calls));
+    if (name == "crash") {
+        std::cerr << "mcp_test_server: crashing on purpose" << std::endl;
+        std::_Exit(3);
+    }
+    if (name == "garbage") {
+        std::cout << "{\"jsonrpc\": \"2.0\", \"id\": oops" << std::endl;
+        return textResult("unreachable");
+    }
+    if (name == "sleep") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(args.at("ms").get<int>()));
+        return textResult("slept");
+    }
+    if (name == "flood") {
+        std::cout << std::string(args.at("bytes").get<std::size_t>(), '{') << std::flush;
+        std::this_thread::sleep_for(std::chrono::seconds(60));
+        return textResult("unreachable");
+    }
+    if (name == "fail") return textResult("it failed on purpose", true);
+    if (name == "big") return textResult(std::string(args.at("bytes").get<std::size_t>(), 'x'));
+    return json();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t pageSize = 2;
+    bool garbageOnInit = false, exitOnInit = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--page-size" && i + 1 < argc) pageSize = std::strtoul(argv[++i], nullptr, 10);
+        else if (a == "--garbage-on-init") garbageOnInit = true;
+        else if (a == "--exit-on-init") exitOnInit = true;
+    }
+    const json tools = toolList();
+    bool initialized = false;
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        const json msg = json::parse(line, nullptr, false);
+        if (msg.is_discarded() || !msg.is_object()) {
+            send({{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", -32700}, {"message", "parse error"}}}});
+            continue;
+        }
+        const std::string method = msg.value("method", "");
+        if (!msg.contains("id")) {  // a notification
+            if (method == "notifications/initialized") initialized = true;
+            continue;
+        }
+        json reply = {{"jsonrpc", "2.0"}, {"id", msg["id"]}};
+        const json params = msg.value("params", json::object());
+        if (method == "initialize") {
+            if (exitOnInit) std::_Exit(4);  // no exit handlers (a sanitizer's leak check) to change the status
+            if (garbageOnInit) {
+                std::cout << "Server starting... not JSON" << std::endl;
+                continue;
+            }
+            reply["result"] = {{"protocolVersion", params.value("protocolVersion", "2025-06-18")},
+                               {"capabilities", {{"tools", json::object()}}},
+                               {"serverInfo", {{"name", "mcp_test_server"}, {"version", "1.0"}}}};
+        } else if (!initialized) {
+            reply["error"] = {{"code", -32002}, {"message", "not initialized: " + method}};
+        } else if (method == "tools/list") {
+            const std::size_t start = params.contains("cursor") ? std::stoul(params["cursor"].get<std::string>()) : 0;
+            json page = json::array();
+            for (std::size_t i = start; i < tools.size() && i < start + pageSize; ++i) page.push_back(tools[i]);
+            reply["result"] = {{"tools", page}};
+            if (start + pageSize < tools.size()) reply["result"]["nextCursor"] = std::to_string(start + pageSize);
+        } else if (method == "tools/call") {
+            json result = callTool(params.value("name", ""), params.value("arguments", json::object()));
+            if (result.is_null()) reply["error"] = {{"code", -32602}, {"message", "unknown tool"}};
+            else reply["result"] = result;
+        } else if (method == "ping") {
+            reply["result"] = json::object();
+        } else {
+            reply["error"] = {{"code", -32601}, {"message", "method not found: " + method}};
+        }
+        send(reply);
+    }
+    return 0;
+}

@@ -1,0 +1,289 @@
+// ctest-labels: unit
+// MCP tools: the standard mcpServers configuration; a real stdio server (mcp_test_server,
+// JSON-RPC 2.0) started in the sandbox whose tools join the registry as `<server>__<tool>` with
+// their schemas (all pages of tools/list); calls through the registry with policy and audit;
+// invalid arguments rejected before reaching the server; and a server that crashes mid-call,
+// writes malformed JSON, is too slow or cannot be sandboxed gives a clear error, never a hang.
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/audited_tool_context.h"
+#include "atelier/agents/mcp_tool.h"
+#include "atelier/agents/sandbox.h"
+
+using namespace atelier;
+using namespace atelier::agents;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Skips the calling test (QSKIP returns from it) where bubblewrap cannot sandbox.
+#define REQUIRE_SANDBOX()                                                                   \
+    if (auto ok = sandbox::available(); !ok)                                                \
+    QSKIP(("bubblewrap cannot sandbox on this machine: " + ok.error().message).c_str())
+
+namespace {
+const fs::path kServer = fs::path(ATELIER_BINARY_DIR) / "tests" / "mcp_test_server";
+}
+
+class TestMcp : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path m_root, m_grant, m_outside;
+
+    McpServerConfig server(std::vector<std::string> args = {}) const {
+        return McpServerConfig{"test", kServer.string(), std::move(args), {}};
+    }
+    Policy grantPolicy() const { return Policy({{m_grant, Access::Read}}); }
+
+    // A registry holding the test server's tools, started under `policy`.
+    std::unique_ptr<ToolRegistry> registryWith(const Policy& policy, const McpOptions& options = {},
+                                               std::vector<std::string> args = {}) {
+        auto registry = std::make_unique<ToolRegistry>();
+        auto added = addMcpTools(*registry, {server(std::move(args))}, policy, options);
+        if (!added) qFatal("addMcpTools: %s", added.error().message.c_str());
+        return registry;
+    }
+
+    static std::string errorOf(const Result<ToolResult>& r) { return r ? std::string() : r.error().message; }
+
+private slots:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        m_root = fs::canonical(m_tmp.path().toStdString());
+        m_grant = m_root / "grant";
+        m_outside = m_root / "outside";
+        fs::create_directories(m_grant);
+        fs::create_directories(m_outside);
+        std::ofstream(m_grant / "doc.txt") << "granted words";
+        std::ofstream(m_outside / "secret.txt") << "outside words";
+        QVERIFY2(fs::exists(kServer), kServer.c_str());
+    }
+
+    void configReadsStdioServers() {
+        // (Built as JSON rather than written as a raw string literal, which moc cannot parse.)
+        const std::string text =
+            json{{"mcpServers",
+                  {{"zeta", {{"command", "./bin/srv"}, {"args", {"--x", "1"}}, {"env", {{"K", "v"}}}}},
+                   {"alpha", {{"command", "/usr/bin/python3"}}},
+                   {"off", {{"command", "x"}, {"disabled", true}}}}}}
+                .dump();
+        auto servers = parseMcpConfig(text, "cfg.json", "/base");
+        QVERIFY2(servers.has_value(), servers ? "" : servers.error().message.c_str());
+        QCOMPARE(servers->size(), std::size_t(2));
+        QCOMPARE(QString::fromStdString((*servers)[0].name), QString("alpha"));
+        QCOMPARE(QString::fromStdString((*servers)[1].command), QString("/base/bin/srv"));
+        QCOMPARE((*servers)[1].args, (std::vector<std::string>{"--x", "1"}));
+        QCOMPARE(QString::fromStdString((*servers)[1].env.at(0).second), QString("v"));
+    }
+
+    void configRejectsWhatItCannotRun() {
+        auto notJson = parseMcpConfig("{\"mcpServers\": ", "cfg.json");
+        QVERIFY(!notJson && notJson.error().message.find("cfg.json") != std::string::npos);
+        const auto servers = [](json s) { return json{{"mcpServers", std::move(s)}}.dump(); };
+        auto remote = parseMcpConfig(servers({{"web", {{"url", "http://example.invalid/mcp"}}}}), "c");
+        QVERIFY(!remote && remote.error().message.find("stdio") != std::string::npos);
+        auto noCommand = parseMcpConfig(servers({{"s", {{"args", json::array()}}}}), "c");
+        QVERIFY(!noCommand && noCommand.error().message.find("mcpServers.s.command") != std::string::npos);
+        auto badName = parseMcpConfig(servers({{"a__b", {{"command", "x"}}}}), "c");
+        QVERIFY(!badName);
+        auto badArgs = parseMcpConfig(servers({{"s", {{"command", "x"}, {"args", {1}}}}}), "c");
+        QVERIFY(!badArgs && badArgs.error().message.find("args[0]") != std::string::npos);
+        auto missing = readMcpConfig(m_root / "no-such.json");
+        QVERIFY(!missing && missing.error().code == ErrorCode::NotFound);
+    }
+
+    void toolsAreListedWithTheirSchemas() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());  // page size 2: five pages of tools/list
+        QCOMPARE(registry->tools().size(), std::size_t(10));  // "bad name!" is skipped
+        const Tool* add = registry->find("test__add");
+        QVERIFY(add);
+        const json expected = {{"type", "object"},
+                               {"properties", {{"a", {{"type", "integer"}}}, {"b", {{"type", "integer"}}}}},
+                               {"required", {"a", "b"}},
+                               {"additionalProperties", false}};
+        QCOMPARE(QString::fromStdString(add->parameters().dump()), QString::fromStdString(expected.dump()));
+        QVERIFY(add->description().find("Adds two integers") != std::string::npos);
+        QVERIFY(add->capabilities() & std::uint32_t(Capability::Mcp));
+        QVERIFY(add->capabilities() & std::uint32_t(Capability::Subprocess));
+        QVERIFY(registry->find("test__big"));  // the last page
+        QVERIFY(!registry->find("test__bad name!"));
+    }
+
+    void callsGoThroughTheRegistryWithPolicyAndAudit() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        auto audit = AuditLog::open(m_root / "audit.db");
+        QVERIFY(audit.has_value());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext policyCtx(policy, m_grant);
+        const AuditedToolContext ctx(policyCtx, *audit, "tester");
+        const json args = {{"a", 2}, {"b", 40}};
+        auto r = registry->call("test__add", args, ctx);
+        QVERIFY2(r.has_value(), errorOf(r).c_str());
+        QCOMPARE(QString::fromStdString(r->text), QString("42"));
+        QCOMPARE(r->data["structuredContent"]["sum"].get<int>(), 42);
+        QVERIFY(ctx.recordCall("test__add", args, r).has_value());
+        bool sawDecision = false, sawCall = false;
+        QVERIFY(audit->forEach([&](const AuditRecord& rec) {
+            if (rec.kind == "policy_decision" && rec.payload["path"] == m_grant.string()) sawDecision = true;
+            if (rec.kind == "tool_call" && rec.payload["tool"] == "test__add") sawCall = true;
+        }).has_value());
+        QVERIFY(sawDecision);
+        QVERIFY(sawCall);
+        QVERIFY(audit->verify()->ok());
+    }
+
+    void invalidArgumentsNeverReachTheServer() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        for (const json& bad : {json::object(), json{{"text", 5}}, json{{"text", "a"}, {"extra", 1}}}) {
+            auto r = registry->call("test__echo", bad, ctx);
+            QVERIFY(!r.has_value());
+            QCOMPARE(int(r.error().code), int(ErrorCode::BadInput));
+        }
+        auto ok = registry->call("test__echo", {{"text", "hi"}}, ctx);
+        QVERIFY2(ok.has_value(), errorOf(ok).c_str());
+        QCOMPARE(QString::fromStdString(ok->text), QString("echo: hi"));
+        auto calls = registry->call("test__calls", json::object(), ctx);
+        QVERIFY(calls.has_value());
+        QCOMPARE(QString::fromStdString(calls->text), QString("2"));  // echo "hi" and this one
+    }
+
+    void theServerSeesOnlyItsGrants() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        auto inside = registry->call("test__read_file", {{"path", (m_grant / "doc.txt").string()}}, ctx);
+        QVERIFY2(inside.has_value(), errorOf(inside).c_str());
+        QCOMPARE(QString::fromStdString(inside->text), QString("granted words"));
+        auto outside = registry->call("test__read_file", {{"path", (m_outside / "secret.txt").string()}}, ctx);
+        QVERIFY(!outside.has_value());
+        QVERIFY(outside.error().message.find("outside words") == std::string::npos);
+        QVERIFY2(outside.error().message.find("cannot open") != std::string::npos, errorOf(outside).c_str());
+    }
+
+    void aCallerWithNarrowerGrantsIsRefused() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy none({});
+        const PolicyToolContext ctx(none, m_root);
+        auto r = registry->call("test__echo", {{"text", "hi"}}, ctx);
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+    }
+
+    void toolErrorsAndLargeResults() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        auto failed = registry->call("test__fail", json::object(), ctx);
+        QVERIFY(!failed.has_value());
+        QVERIFY(failed.error().message.find("failed on purpose") != std::string::npos);
+        auto big = registry->call("test__big", {{"bytes", 200000}}, ctx);
+        QVERIFY2(big.has_value(), errorOf(big).c_str());
+        QVERIFY(big->truncated);
+        QVERIFY(big->text.size() < kMaxResultBytes + 100);
+    }
+
+    void aServerThatExitsMidCallFailsClearly() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        auto r = registry->call("test__crash", json::object(), ctx);
+        QVERIFY(!r.has_value());
+        QVERIFY2(r.error().message.find("crashing on purpose") != std::string::npos, errorOf(r).c_str());
+        QVERIFY2(r.error().message.find("status 3") != std::string::npos, errorOf(r).c_str());
+        auto after = registry->call("test__echo", {{"text", "hi"}}, ctx);  // fails at once
+        QVERIFY(!after.has_value());
+        QVERIFY(after.error().message.find("crashing on purpose") != std::string::npos);
+    }
+
+    void malformedJsonFailsClearly() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy());
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        auto r = registry->call("test__garbage", json::object(), ctx);
+        QVERIFY(!r.has_value());
+        QVERIFY2(r.error().message.find("malformed") != std::string::npos, errorOf(r).c_str());
+
+        ToolRegistry atInit;
+        auto garbage = addMcpTools(atInit, {server({"--garbage-on-init"})}, grantPolicy());
+        QVERIFY(!garbage.has_value());
+        QVERIFY2(garbage.error().message.find("Server starting") != std::string::npos,
+                 garbage.error().message.c_str());
+        auto exits = addMcpTools(atInit, {server({"--exit-on-init"})}, grantPolicy());
+        QVERIFY(!exits.has_value());
+        QVERIFY2(exits.error().message.find("status 4") != std::string::npos, exits.error().message.c_str());
+    }
+
+    void aMissingServerProgramFailsClearly() {
+        REQUIRE_SANDBOX();
+        for (const std::string command : {"/nonexistent/mcp-server", "no-such-mcp-server"}) {
+            ToolRegistry registry;
+            auto r = addMcpTools(registry, {McpServerConfig{"gone", command, {}, {}}}, grantPolicy());
+            QVERIFY(!r.has_value());
+            QVERIFY2(r.error().message.find(command) != std::string::npos, r.error().message.c_str());
+            QVERIFY2(r.error().message.find("'gone'") != std::string::npos, r.error().message.c_str());
+        }
+    }
+
+    void anEndlessLineIsCutOff() {
+        REQUIRE_SANDBOX();
+        McpOptions options;
+        options.maxMessageBytes = 64 * 1024;
+        auto registry = registryWith(grantPolicy(), options);
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = registry->call("test__flood", {{"bytes", 1 << 20}}, ctx);
+        QVERIFY(!r.has_value());
+        QVERIFY2(r.error().message.find("65536 bytes") != std::string::npos, errorOf(r).c_str());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    }
+
+    void aSlowCallTimesOutAndTheServerStaysUsable() {
+        REQUIRE_SANDBOX();
+        McpOptions options;
+        options.callTimeout = std::chrono::milliseconds(1000);
+        auto registry = registryWith(grantPolicy(), options);
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        const auto start = std::chrono::steady_clock::now();
+        auto slow = registry->call("test__sleep", {{"ms", 1500}}, ctx);
+        QVERIFY(!slow.has_value());
+        QCOMPARE(int(slow.error().code), int(ErrorCode::Overflow));
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1400));
+        // The late answer to the cancelled call is skipped, not taken for this one.
+        auto next = registry->call("test__echo", {{"text", "after"}}, ctx);
+        QVERIFY2(next.has_value(), errorOf(next).c_str());
+        QCOMPARE(QString::fromStdString(next->text), QString("echo: after"));
+    }
+
+    void missingBwrapRefusesMcpServers() {
+        QTemporaryDir empty;
+        const QByteArray saved = qgetenv("PATH");
+        qputenv("PATH", empty.path().toUtf8());
+        ToolRegistry registry;
+        auto r = addMcpTools(registry, {server()}, grantPolicy());
+        qputenv("PATH", saved);
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+        QVERIFY2(r.error().message.find("bwrap") != std::string::npos, r.error().message.c_str());
+        QVERIFY(registry.tools().empty());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestMcp)
+#include "test_mcp.moc"
