@@ -20,6 +20,13 @@ struct Simd {
     static V loadTail(const float* p, int n) {
         return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p);
     }
+    static V loadBf16(const std::uint16_t* p) {
+        const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+    }
+    static V loadF16(const std::uint16_t* p) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static float hsum(V v) {
         const __m256 lo = _mm512_castps512_ps256(v);
