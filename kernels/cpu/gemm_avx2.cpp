@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "atelier/kernels/vec_ops.h"
+
 namespace atelier::kernels {
 namespace {
 
@@ -27,6 +29,9 @@ struct Simd {
         return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V broadcast(float v) { return _mm256_set1_ps(v); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
     static float hsum(V v) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -46,6 +51,12 @@ namespace atelier::kernels {
 void gemm_avx2(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
                const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
     gemmSimd(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+}
+
+float dot_f32_avx2(const float* a, const float* b, std::int64_t n) { return dotSimd(a, b, n); }
+
+void axpy_f32_avx2(float alpha, const float* x, float* y, std::int64_t n) {
+    axpySimd(alpha, x, y, n);
 }
 
 }  // namespace atelier::kernels

@@ -249,5 +249,27 @@ void gemmSimd(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
     }
 }
 
+// a · b with two accumulators (independent FMA chains).
+float dotSimd(const float* a, const float* b, std::int64_t n) {
+    typename Simd::V s0 = Simd::zero(), s1 = Simd::zero();
+    std::int64_t i = 0;
+    for (; i + 2 * Simd::W <= n; i += 2 * Simd::W) {
+        s0 = Simd::fma(Simd::load(a + i), Simd::load(b + i), s0);
+        s1 = Simd::fma(Simd::load(a + i + Simd::W), Simd::load(b + i + Simd::W), s1);
+    }
+    for (; i < n; i += Simd::W) {
+        const int rest = int(minI(Simd::W, n - i));
+        s0 = Simd::fma(Simd::loadTail(a + i, rest), Simd::loadTail(b + i, rest), s0);
+    }
+    return Simd::hsum(Simd::add(s0, s1));
+}
+
+void axpySimd(float alpha, const float* x, float* y, std::int64_t n) {
+    const typename Simd::V av = Simd::broadcast(alpha);
+    std::int64_t i = 0;
+    for (; i + Simd::W <= n; i += Simd::W) Simd::store(y + i, Simd::fma(av, Simd::load(x + i), Simd::load(y + i)));
+    for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
 }  // namespace
 }  // namespace atelier::kernels
