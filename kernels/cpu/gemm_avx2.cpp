@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "atelier/kernels/vec_ops.h"
+
 namespace atelier::kernels {
 namespace {
 
@@ -19,7 +21,17 @@ struct Simd {
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes));
     }
+    static V loadBf16(const std::uint16_t* p) {
+        const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+    }
+    static V loadF16(const std::uint16_t* p) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V broadcast(float v) { return _mm256_set1_ps(v); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
     static float hsum(V v) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -39,6 +51,12 @@ namespace atelier::kernels {
 void gemm_avx2(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
                const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
     gemmSimd(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+}
+
+float dot_f32_avx2(const float* a, const float* b, std::int64_t n) { return dotSimd(a, b, n); }
+
+void axpy_f32_avx2(float alpha, const float* x, float* y, std::int64_t n) {
+    axpySimd(alpha, x, y, n);
 }
 
 }  // namespace atelier::kernels

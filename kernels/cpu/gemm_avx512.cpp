@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "atelier/kernels/vec_ops.h"
+
 namespace atelier::kernels {
 namespace {
 
@@ -20,7 +22,17 @@ struct Simd {
     static V loadTail(const float* p, int n) {
         return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p);
     }
+    static V loadBf16(const std::uint16_t* p) {
+        const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+    }
+    static V loadF16(const std::uint16_t* p) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V broadcast(float v) { return _mm512_set1_ps(v); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
     static float hsum(V v) {
         const __m256 lo = _mm512_castps512_ps256(v);
         const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
@@ -43,6 +55,12 @@ namespace atelier::kernels {
 void gemm_avx512(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
                  const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
     gemmSimd(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+}
+
+float dot_f32_avx512(const float* a, const float* b, std::int64_t n) { return dotSimd(a, b, n); }
+
+void axpy_f32_avx512(float alpha, const float* x, float* y, std::int64_t n) {
+    axpySimd(alpha, x, y, n);
 }
 
 }  // namespace atelier::kernels

@@ -1,12 +1,14 @@
 // The body shared by the SIMD gemm levels, included by gemm_avx2.cpp and gemm_avx512.cpp, each
 // compiled with its own target flags. The includer defines, before including:
-//   struct Simd { using V; static constexpr int W; zero, load, loadTail(p, n), fma, hsum };
+//   struct Simd { using V; static constexpr int W; zero, load, loadTail(p, n), loadBf16,
+//                 loadF16, fma, hsum };
 //   constexpr int kTileTokens;  // tokens per register tile (rows per tile is 4)
 // Everything here has internal linkage (anonymous namespace), so the two compilations never
 // meet at link time. Row decoders use 256-bit AVX2 + F16C, which every level here has.
 //
 // Loop order: token blocks of kTokenBlock (x stays in L2), then panels of 4 weight rows decoded
-// once into scratch [4, ldp] f32 (F32 is read in place), then register tiles of
+// once into scratch [4, ldp] f32 (F32, BF16 and F16 are read in place, converted in
+// registers), then register tiles of
 // 4 rows × kTileTokens tokens that do 4·kTileTokens FMAs per 4 + kTileTokens vector loads.
 
 #include <immintrin.h>
@@ -27,22 +29,6 @@ constexpr std::int64_t minI(std::int64_t a, std::int64_t b) { return a < b ? a :
 constexpr std::int64_t kTokenBlock = 64;
 
 // ---- row decoders: out[cols] f32 from stored row r ------------------------------------------
-
-void decodeBf16(const std::uint16_t* p, std::int64_t cols, float* out) {
-    std::int64_t i = 0;
-    for (; i + 8 <= cols; i += 8) {
-        const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
-        _mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
-    }
-    for (; i < cols; ++i) out[i] = detail::bf16Value(detail::loadU16(p + i));
-}
-
-void decodeF16(const std::uint16_t* p, std::int64_t cols, float* out) {
-    std::int64_t i = 0;
-    for (; i + 8 <= cols; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))));
-    for (; i < cols; ++i) out[i] = detail::f16Value(detail::loadU16(p + i));
-}
 
 void decodeQ8_0(const std::uint8_t* p, std::int64_t cols, float* out) {
     for (std::int64_t b = 0; b < cols / 32; ++b, p += detail::kQ8_0BlockBytes) {
@@ -119,9 +105,9 @@ void decodeRow(const WeightMatrix& w, std::int64_t r, float* out) {
     const std::int64_t cols = w.cols;
     const auto* bytes = static_cast<const std::uint8_t*>(w.data) + std::size_t(r) * weightRowBytes(w.format, cols);
     switch (w.format) {
-    case WeightFormat::F32: std::memcpy(out, bytes, std::size_t(cols) * 4); return;
-    case WeightFormat::BF16: decodeBf16(reinterpret_cast<const std::uint16_t*>(bytes), cols, out); return;
-    case WeightFormat::F16: decodeF16(reinterpret_cast<const std::uint16_t*>(bytes), cols, out); return;
+    case WeightFormat::F32:
+    case WeightFormat::BF16:
+    case WeightFormat::F16: return;  // read in place (gemmInPlace), never decoded
     case WeightFormat::Q8_0: decodeQ8_0(bytes, cols, out); return;
     case WeightFormat::E4M3:
         decodeE4m3(bytes, w.scale + (r / 128) * ((cols + 127) / 128), cols, out);
@@ -131,11 +117,41 @@ void decodeRow(const WeightMatrix& w, std::int64_t r, float* out) {
     }
 }
 
+// ---- weight loaders: W floats of a stored row at element c (full and partial vectors) --------
+
+struct LoadF32 {
+    using T = float;
+    static typename Simd::V load(const T* p) { return Simd::load(p); }
+    static typename Simd::V loadTail(const T* p, int n) { return Simd::loadTail(p, n); }
+};
+
+// BF16 and F16 rows are converted in registers: no scratch round trip (decode is bound by
+// the weight bytes, so the fewer instructions per byte the better).
+struct LoadBf16 {
+    using T = std::uint16_t;
+    static typename Simd::V load(const T* p) { return Simd::loadBf16(p); }
+    static typename Simd::V loadTail(const T* p, int n) {
+        alignas(64) float tmp[Simd::W] = {};
+        for (int i = 0; i < n; ++i) tmp[i] = detail::bf16Value(detail::loadU16(p + i));
+        return Simd::load(tmp);
+    }
+};
+
+struct LoadF16 {
+    using T = std::uint16_t;
+    static typename Simd::V load(const T* p) { return Simd::loadF16(p); }
+    static typename Simd::V loadTail(const T* p, int n) {
+        alignas(64) float tmp[Simd::W] = {};
+        for (int i = 0; i < n; ++i) tmp[i] = detail::f16Value(detail::loadU16(p + i));
+        return Simd::load(tmp);
+    }
+};
+
 // ---- register tile: y[j * ldy + i] = w[i] · x[j] for R rows × N tokens ------------------------
 
-template <int R, int N>
-void tile(const float* w, std::int64_t ldw, const float* x, std::int64_t ldx, std::int64_t n,
-          float* y, std::int64_t ldy) {
+template <class L, int R, int N>
+void tile(const typename L::T* w, std::int64_t ldw, const float* x, std::int64_t ldx,
+          std::int64_t n, float* y, std::int64_t ldy) {
     typename Simd::V acc[R][N];
     for (int i = 0; i < R; ++i)
         for (int j = 0; j < N; ++j) acc[i][j] = Simd::zero();
@@ -144,7 +160,7 @@ void tile(const float* w, std::int64_t ldw, const float* x, std::int64_t ldx, st
         typename Simd::V xv[N];
         for (int j = 0; j < N; ++j) xv[j] = Simd::load(x + j * ldx + c);
         for (int i = 0; i < R; ++i) {
-            const typename Simd::V wv = Simd::load(w + i * ldw + c);
+            const typename Simd::V wv = L::load(w + i * ldw + c);
             for (int j = 0; j < N; ++j) acc[i][j] = Simd::fma(wv, xv[j], acc[i][j]);
         }
     }
@@ -153,7 +169,7 @@ void tile(const float* w, std::int64_t ldw, const float* x, std::int64_t ldx, st
         typename Simd::V xv[N];
         for (int j = 0; j < N; ++j) xv[j] = Simd::loadTail(x + j * ldx + c, rest);
         for (int i = 0; i < R; ++i) {
-            const typename Simd::V wv = Simd::loadTail(w + i * ldw + c, rest);
+            const typename Simd::V wv = L::loadTail(w + i * ldw + c, rest);
             for (int j = 0; j < N; ++j) acc[i][j] = Simd::fma(wv, xv[j], acc[i][j]);
         }
     }
@@ -161,54 +177,98 @@ void tile(const float* w, std::int64_t ldw, const float* x, std::int64_t ldx, st
         for (int j = 0; j < N; ++j) y[j * ldy + i] = Simd::hsum(acc[i][j]);
 }
 
-using TileFn = void (*)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t,
-                        float*, std::int64_t);
+template <class L>
+using TileFn = void (*)(const typename L::T*, std::int64_t, const float*, std::int64_t,
+                        std::int64_t, float*, std::int64_t);
 
-template <int R, int... Ns>
-constexpr void fillRow(TileFn* row, std::integer_sequence<int, Ns...>) {
-    ((row[Ns] = &tile<R, Ns + 1>), ...);
+template <class L, int R, int... Ns>
+constexpr void fillRow(TileFn<L>* row, std::integer_sequence<int, Ns...>) {
+    ((row[Ns] = &tile<L, R, Ns + 1>), ...);
 }
 
+template <class L>
 struct TileTable {
-    TileFn fn[kPanelRows][kTileTokens] = {};
+    TileFn<L> fn[kPanelRows][kTileTokens] = {};
     constexpr TileTable() {
-        fillRow<1>(fn[0], std::make_integer_sequence<int, kTileTokens>{});
-        fillRow<2>(fn[1], std::make_integer_sequence<int, kTileTokens>{});
-        fillRow<3>(fn[2], std::make_integer_sequence<int, kTileTokens>{});
-        fillRow<4>(fn[3], std::make_integer_sequence<int, kTileTokens>{});
+        fillRow<L, 1>(fn[0], std::make_integer_sequence<int, kTileTokens>{});
+        fillRow<L, 2>(fn[1], std::make_integer_sequence<int, kTileTokens>{});
+        fillRow<L, 3>(fn[2], std::make_integer_sequence<int, kTileTokens>{});
+        fillRow<L, 4>(fn[3], std::make_integer_sequence<int, kTileTokens>{});
     }
 };
-constexpr TileTable kTiles{};
+template <class L>
+constexpr TileTable<L> kTiles{};
 
-// Rows [r0, r0 + rn) of the panel at `panel` (stride ldw) against tokens [t0, t0 + tn).
-void panelTimesTokens(const float* panel, std::int64_t ldw, std::int64_t rn, const float* x,
-                      std::int64_t cols, std::int64_t tn, float* y, std::int64_t ldy) {
+// Rows [0, rn) of the panel at `panel` (stride ldw) against tokens [0, tn) of x.
+template <class L>
+void panelTimesTokens(const typename L::T* panel, std::int64_t ldw, std::int64_t rn,
+                      const float* x, std::int64_t cols, std::int64_t tn, float* y,
+                      std::int64_t ldy) {
     for (std::int64_t t = 0; t < tn; t += kTileTokens) {
         const std::int64_t nt = minI(kTileTokens, tn - t);
-        kTiles.fn[rn - 1][nt - 1](panel, ldw, x + t * cols, cols, cols, y + t * ldy, ldy);
+        kTiles<L>.fn[rn - 1][nt - 1](panel, ldw, x + t * cols, cols, cols, y + t * ldy, ldy);
+    }
+}
+
+// Formats read in place (F32, BF16, F16): tiles straight on the stored rows.
+template <class L>
+void gemmInPlace(const typename L::T* w, std::int64_t cols, std::int64_t rowBegin,
+                 std::int64_t rowEnd, const float* x, std::int64_t T, float* y, std::int64_t ldy) {
+    for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
+        const std::int64_t tn = minI(kTokenBlock, T - t0);
+        for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kPanelRows)
+            panelTimesTokens<L>(w + r0 * cols, cols, minI(kPanelRows, rowEnd - r0), x + t0 * cols,
+                                cols, tn, y + t0 * ldy + (r0 - rowBegin), ldy);
     }
 }
 
 void gemmSimd(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd, const float* x,
               std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
     const std::int64_t cols = w.cols;
+    switch (w.format) {
+    case WeightFormat::F32:
+        return gemmInPlace<LoadF32>(static_cast<const float*>(w.data), cols, rowBegin, rowEnd, x, T, y, ldy);
+    case WeightFormat::BF16:
+        return gemmInPlace<LoadBf16>(static_cast<const std::uint16_t*>(w.data), cols, rowBegin,
+                                     rowEnd, x, T, y, ldy);
+    case WeightFormat::F16:
+        return gemmInPlace<LoadF16>(static_cast<const std::uint16_t*>(w.data), cols, rowBegin,
+                                    rowEnd, x, T, y, ldy);
+    default: break;
+    }
+    // Block formats: decode a panel of rows once per token block into scratch [4, ldp].
     const std::int64_t ldp = (cols + 15) / 16 * 16;
     for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
         const std::int64_t tn = minI(kTokenBlock, T - t0);
         for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kPanelRows) {
             const std::int64_t rn = minI(kPanelRows, rowEnd - r0);
-            const float* panel = scratch;
-            std::int64_t ldw = ldp;
-            if (w.format == WeightFormat::F32) {
-                panel = static_cast<const float*>(w.data) + r0 * cols;
-                ldw = cols;
-            } else {
-                for (std::int64_t i = 0; i < rn; ++i) decodeRow(w, r0 + i, scratch + i * ldp);
-            }
-            panelTimesTokens(panel, ldw, rn, x + t0 * cols, cols, tn,
-                             y + t0 * ldy + (r0 - rowBegin), ldy);
+            for (std::int64_t i = 0; i < rn; ++i) decodeRow(w, r0 + i, scratch + i * ldp);
+            panelTimesTokens<LoadF32>(scratch, ldp, rn, x + t0 * cols, cols, tn,
+                                      y + t0 * ldy + (r0 - rowBegin), ldy);
         }
     }
+}
+
+// a · b with two accumulators (independent FMA chains).
+float dotSimd(const float* a, const float* b, std::int64_t n) {
+    typename Simd::V s0 = Simd::zero(), s1 = Simd::zero();
+    std::int64_t i = 0;
+    for (; i + 2 * Simd::W <= n; i += 2 * Simd::W) {
+        s0 = Simd::fma(Simd::load(a + i), Simd::load(b + i), s0);
+        s1 = Simd::fma(Simd::load(a + i + Simd::W), Simd::load(b + i + Simd::W), s1);
+    }
+    for (; i < n; i += Simd::W) {
+        const int rest = int(minI(Simd::W, n - i));
+        s0 = Simd::fma(Simd::loadTail(a + i, rest), Simd::loadTail(b + i, rest), s0);
+    }
+    return Simd::hsum(Simd::add(s0, s1));
+}
+
+void axpySimd(float alpha, const float* x, float* y, std::int64_t n) {
+    const typename Simd::V av = Simd::broadcast(alpha);
+    std::int64_t i = 0;
+    for (; i + Simd::W <= n; i += Simd::W) Simd::store(y + i, Simd::fma(av, Simd::load(x + i), Simd::load(y + i)));
+    for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
 }  // namespace

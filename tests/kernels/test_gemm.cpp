@@ -16,6 +16,7 @@
 
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm.h"
+#include "atelier/kernels/vec_ops.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/gemv_ref_ggml.h"
 
@@ -177,6 +178,32 @@ private slots:
                                                  .arg(QString::fromStdString(isaName(level)))
                                                  .arg(T).arg(t).arg(rb + i).arg(g).arg(w).arg(tol)));
                     }
+            }
+        }
+    }
+
+    void dotAndAxpyAtEveryLevelMatchTheirDefinition() {
+        std::mt19937 rng(5);
+        for (std::int64_t n : {1, 7, 8, 9, 31, 33, 128, 517}) {
+            std::vector<float> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(n));
+            for (auto& v : a) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+            for (auto& v : b) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+            double want = 0, mag = 0;
+            for (std::int64_t i = 0; i < n; ++i) {
+                want += double(a[std::size_t(i)]) * b[std::size_t(i)];
+                mag += std::fabs(double(a[std::size_t(i)]) * b[std::size_t(i)]);
+            }
+            for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
+                if (!isaSupported(level)) continue;
+                const IsaLevel before = forceIsaLevel(level);
+                const float got = dot_f32(a.data(), b.data(), n);
+                std::vector<float> y = b;
+                axpy_f32(0.75f, a.data(), y.data(), n);
+                forceIsaLevel(before);
+                QVERIFY(std::fabs(got - want) <= 1e-6 * mag + 1e-30);
+                for (std::int64_t i = 0; i < n; ++i)  // one rounding (fused) or two (mul, add)
+                    QVERIFY(std::fabs(y[std::size_t(i)] - (double(b[std::size_t(i)]) + 0.75 * a[std::size_t(i)])) <= 2e-7);
+                if (level == IsaLevel::Scalar) QCOMPARE(got, dot_f32_ref(a.data(), b.data(), n));
             }
         }
     }

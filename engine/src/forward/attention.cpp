@@ -10,6 +10,7 @@
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/vec_ops.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
 
@@ -67,7 +68,7 @@ void sinkAttention(const float* qh, const std::vector<const float*>& entries, fl
     const float tau = 1.0f / std::sqrt(float(c));
     float m = sink;
     for (std::size_t j = 0; j < entries.size(); ++j) {
-        z[j] = kernels::dot_f32_ref(qh, entries[j], c) * tau;
+        z[j] = kernels::dot_f32(qh, entries[j], c) * tau;
         m = std::max(m, z[j]);
     }
     float denom = std::exp(sink - m);
@@ -75,7 +76,7 @@ void sinkAttention(const float* qh, const std::vector<const float*>& entries, fl
     for (std::size_t j = 0; j < entries.size(); ++j) {
         const float p = std::exp(z[j] - m);
         denom += p;
-        for (int i = 0; i < c; ++i) oh[i] += p * entries[j][i];
+        kernels::axpy_f32(p, entries[j], oh, c);
     }
     for (int i = 0; i < c; ++i) oh[i] /= denom;
 }
