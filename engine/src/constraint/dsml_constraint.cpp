@@ -64,26 +64,61 @@ private:
         m_state.frames[0] = Frame{};
     }
 
+    // Inside string text the mask is (tokens that stay in the text: a walk of the text frame
+    // alone, shared by every string of the same kind and budget) united with (tokens that may
+    // leave it, which all contain '"' or '<': a walk of that small trie with the full state;
+    // and within a begun end tag, those that start with its next byte: see inTextFrame).
     const TokenMask& maskFor(const MachineState& state) {
-        m_key.clear();
-        state.appendKey(m_key, std::uint32_t(m_trie->maxTokenBytes() + 1));
-        if (auto it = m_cache.find(m_key); it != m_cache.end()) return it->second;
-        if (m_cache.size() >= kMaxCachedMasks) m_cache.clear();
-        TokenMask mask = allowedTokens(*m_trie, *m_machine, state);
+        if (m_cache.size() >= kMaxCachedMasks) m_cache.clear();  // before any reference is taken
+        std::string key;
+        state.appendKey(key, std::uint32_t(m_trie->maxTokenBytes() + 1));  // = cap below
+        if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
+        TokenMask mask;
+        const std::uint32_t cap = std::uint32_t(m_trie->maxTokenBytes() + 1);
+        const bool split = !m_machine->grammar().options.referenceMasks;
+        if (split && state.depth == 1 && DsmlMachine::inTextFrame(state.top(), cap)) {
+            mask = allowedTokens(*m_trie, *m_machine, state, TokenSubset::NormalOnly);
+            return m_cache.emplace(std::move(key), std::move(mask)).first->second;
+        }
+        if (split && DsmlMachine::inText(state, cap)) {
+            MachineState alone;
+            alone.depth = 1;
+            alone.frames[0] = state.top();
+            alone.frames[0].pos = 0;
+            std::vector<std::uint64_t> inside = maskFor(alone).bits;
+            mask = allowedTokens(*m_trie, *m_machine, state, TokenSubset::Exits);
+            std::vector<std::uint64_t> rest(mask.bits.size(), 0);
+            if (const int b = DsmlMachine::nextTagByte(state.top()); b >= 0) {
+                const auto& all = m_trie->all();
+                const auto [first, last] = all.startingWith(std::uint8_t(b));
+                for (std::size_t i = first; i < last; ++i) {
+                    const auto v = std::size_t(all.tokens[i]);
+                    inside[v >> 6] &= ~(1ull << (v & 63));
+                }
+                rest = allowedTokens(*m_trie, *m_machine, state, TokenSubset::NormalOnly,
+                                     std::string(1, char(b))).bits;
+            }
+            mask.allowed = 0;
+            for (std::size_t w = 0; w < mask.bits.size(); ++w) {
+                mask.bits[w] |= inside[w] | rest[w];
+                mask.allowed += std::size_t(__builtin_popcountll(mask.bits[w]));
+            }
+        } else {
+            mask = allowedTokens(*m_trie, *m_machine, state);
+        }
         if (mask.allowed == 0) {
             // Cannot happen for a grammar without dead ends; never leave nothing to sample.
             logger("engine")->warn("DSML constraint: no token fits; allowing the end token");
             mask.set(std::size_t(m_trie->tokenizer().eosId()));
             mask.allowed = 1;
         }
-        return m_cache.emplace(m_key, std::move(mask)).first->second;
+        return m_cache.emplace(std::move(key), std::move(mask)).first->second;
     }
 
     static constexpr std::size_t kMaxCachedMasks = 256;
     std::shared_ptr<const TokenTrie> m_trie;
     std::shared_ptr<const DsmlMachine> m_machine;
     MachineState m_state;
-    std::string m_key;
     std::unordered_map<std::string, TokenMask> m_cache;
 };
 
