@@ -4,6 +4,7 @@
 
 #include "atelier/engine/dsml_constraint.h"
 
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -101,7 +102,7 @@ private:
             mask.allowed = 0;
             for (std::size_t w = 0; w < mask.bits.size(); ++w) {
                 mask.bits[w] |= inside[w] | rest[w];
-                mask.allowed += std::size_t(__builtin_popcountll(mask.bits[w]));
+                mask.allowed += std::size_t(std::popcount(mask.bits[w]));
             }
         } else {
             mask = allowedTokens(*m_trie, *m_machine, state);
