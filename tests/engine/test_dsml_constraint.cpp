@@ -165,6 +165,30 @@ private slots:
     void fastMasksEqualReferenceMasks() {
         const Tokenizer tok = tinyTokenizer();
         const auto offered = tools();
+        {
+            // Byte by byte (single-byte tokens): a JSON string may hold most of the end tag,
+            // never all of it; a string value may hold it part-way and go on.
+            DsmlConstraintOptions o = opts(ChatMode::Chat, ToolChoice::Required);
+            auto fast = constraintOrDie(tok, offered, o);
+            o.referenceMasks = true;
+            auto ref = constraintOrDie(tok, offered, o);
+            const std::string text = kOpen + "<｜DSML｜invoke name=\"plot\">\n" +
+                                     param("mode", true, "x</｜DSML｜paramete</｜DSML｜paramet") +
+                                     "<｜DSML｜parameter name=\"extra\" string=\"false\">{\"k\": \"a</｜DSML｜parameter";
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                const char c = text[i];
+                const auto a = allowedSet(*fast, tok.vocabSize());
+                QVERIFY(a == allowedSet(*ref, tok.vocabSize()));
+                const std::int32_t id = *tok.tokenId(byteToUnicode(std::uint8_t(c)));
+                QVERIFY2(a[std::size_t(id)], (std::to_string(i) + ": " + text.substr(0, i)).c_str());
+                fast->accept(id);
+                ref->accept(id);
+            }
+            const auto a = allowedSet(*fast, tok.vocabSize());
+            QVERIFY(a == allowedSet(*ref, tok.vocabSize()));
+            QVERIFY(!a[std::size_t(*tok.tokenId(">"))]);
+            QVERIFY(a[std::size_t(*tok.tokenId("\""))]);
+        }
         for (std::uint32_t seed = 0; seed < 40; ++seed) {
             DsmlConstraintOptions o = opts(ChatMode::Chat, ToolChoice::Required);
             o.maxStringChars = seed % 2 ? 4096 : 40;

@@ -111,7 +111,9 @@ private:
             MachineState alone;
             alone.depth = 1;
             alone.frames[0] = state.top();
-            alone.frames[0].pos = 0;
+            // A string value's begun end tag is handled below; a JSON string's pos (how much of
+            // the forbidden end tag it holds) stays, as it decides tokens without '"' too.
+            if (alone.frames[0].kind == FrameKind::RawValue) alone.frames[0].pos = 0;
             std::vector<std::uint64_t> inside = maskFor(alone)->bits;
             mask = allowedTokens(*m_trie, *m_machine, state, TokenSubset::Exits);
             std::vector<std::uint64_t> rest(mask.bits.size(), 0);
