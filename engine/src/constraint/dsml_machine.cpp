@@ -86,6 +86,10 @@ bool DsmlMachine::mayEnd(const MachineState& s) const {
     }
 }
 
+int DsmlMachine::nextTagByte(const Frame& f) {
+    return f.kind == FrameKind::RawValue && f.pos > 0 ? int(std::uint8_t(chat::kParamEnd[f.pos])) : -1;
+}
+
 bool DsmlMachine::free(const MachineState& s) const { return s.top().kind == FrameKind::Done; }
 bool DsmlMachine::inBlock(const MachineState& s) const { return s.frames[0].kind == FrameKind::Dsml; }
 
@@ -224,6 +228,7 @@ DsmlMachine::Fed DsmlMachine::feedRaw(MachineState& s, std::uint8_t byte, bool s
     if (!utf8Step(f, byte)) return Fed::Reject;
     if (byte == std::uint8_t(end[f.pos])) {
         if (++f.pos == end.size()) {
+            if (s.depth == 1) return Fed::Reject;  // an isolated value frame (token_mask.cpp)
             --s.depth;
             pushLit(s, m_g.newline);
         }

@@ -72,6 +72,20 @@ public:
     // Whether the state constrains nothing (reasoning) or nothing any more (after the turn).
     bool free(const MachineState& s) const;
     bool inBlock(const MachineState& s) const;
+    // Whether the top frame is string text (a string value or JSON string) inside a larger
+    // state. Such a frame alone (depth 1) rejects the bytes that would leave it, so masks of
+    // the text part can be shared by every string in every position.
+    // A string value part-way through its end tag (pos > 0) is treated as the same value at
+    // pos 0, except for the tokens that start with the tag's next byte (nextTagByte): those
+    // are decided with the full state. Exact only while the budget cannot run out within a
+    // token (`cap`), as a tag byte is free and other bytes are not.
+    static bool inTextFrame(const Frame& f, std::uint32_t cap) {
+        return f.kind == FrameKind::String || (f.kind == FrameKind::RawValue && (f.pos == 0 || f.left > cap));
+    }
+    static int nextTagByte(const Frame& f);  // -1 when pos == 0 or not a string value
+    static bool inText(const MachineState& s, std::uint32_t cap) {
+        return s.depth > 1 && inTextFrame(s.top(), cap);
+    }
     const DsmlGrammar& grammar() const { return m_g; }
 
 private:

@@ -175,6 +175,7 @@ DsmlMachine::Fed DsmlMachine::feedString(MachineState& s, std::uint8_t byte) con
     }
     if (f.u8need > 0) return utf8Step(f, byte) ? Fed::Consumed : Fed::Reject;
     if (byte == '"') {
+        if (s.depth == 1) return Fed::Reject;  // an isolated string frame (token_mask.cpp)
         const bool key = f.flags & kIsKey;
         --s.depth;
         if (key) {

@@ -7,21 +7,23 @@ namespace atelier::engine::constraint {
 namespace {
 
 struct Walk {
-    const TokenTrie& trie;
+    const TokenTrie::Trie& trie;
     const DsmlMachine& machine;
     std::vector<MachineState> states;  // [maxDepth + 1]
     TokenMask& mask;
+    std::string_view prefix;
 
     void node(std::uint32_t index, std::size_t depth) {
-        const auto& nodes = trie.nodes();
+        const auto& nodes = trie.nodes;
         const TokenTrie::Node& n = nodes[index];
         for (std::uint32_t c = n.firstChild; c < n.firstChild + n.childCount; ++c) {
+            if (depth < prefix.size() && nodes[c].byte != std::uint8_t(prefix[depth])) continue;
             MachineState& next = states[depth + 1];
             next.copyFrom(states[depth]);
             if (!machine.feed(next, nodes[c].byte, false)) continue;
             const TokenTrie::Node& child = nodes[c];
             for (std::uint32_t t = child.firstToken; t < child.firstToken + child.tokenCount; ++t)
-                mask.set(std::size_t(trie.nodeTokens()[t]));
+                mask.set(std::size_t(trie.tokens[t]));
             mask.allowed += child.tokenCount;
             if (child.childCount > 0) node(c, depth + 1);
         }
@@ -38,12 +40,15 @@ bool acceptsAll(const DsmlMachine& machine, const MachineState& state, std::stri
 
 }  // namespace
 
-TokenMask allowedTokens(const TokenTrie& trie, const DsmlMachine& machine, const MachineState& state) {
+TokenMask allowedTokens(const TokenTrie& trie, const DsmlMachine& machine, const MachineState& state,
+                        TokenSubset subset, std::string_view prefix) {
     TokenMask mask;
     mask.bits.assign((std::size_t(trie.vocabSize()) + 63) / 64, 0);
-    Walk walk{trie, machine, std::vector<MachineState>(trie.maxDepth() + 1), mask};
+    const TokenTrie::Trie& t = subset == TokenSubset::Exits ? trie.exits() : trie.all();
+    Walk walk{t, machine, std::vector<MachineState>(t.maxDepth + 1), mask, prefix};
     walk.states[0].copyFrom(state);
     walk.node(0, 0);
+    if (subset == TokenSubset::NormalOnly) return mask;
     const Tokenizer& tok = trie.tokenizer();
     const bool inBlock = machine.inBlock(state);
     auto allow = [&mask](std::int32_t id) {

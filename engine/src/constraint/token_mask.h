@@ -5,6 +5,7 @@
 // turn may end. Any thread (pure).
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "constraint/dsml_machine.h"
@@ -19,6 +20,11 @@ struct TokenMask {
     void set(std::size_t v) { bits[v >> 6] |= 1ull << (v & 63); }
 };
 
-TokenMask allowedTokens(const TokenTrie& trie, const DsmlMachine& machine, const MachineState& state);
+// Which tokens to decide: all; only normal tokens containing '"' or '<', plus the special,
+// unused and empty ones (the rest is known from elsewhere); only normal tokens.
+enum class TokenSubset { All, Exits, NormalOnly };
+// `prefix`: only tokens that start with it (or are a prefix of it) are walked.
+TokenMask allowedTokens(const TokenTrie& trie, const DsmlMachine& machine, const MachineState& state,
+                        TokenSubset subset = TokenSubset::All, std::string_view prefix = {});
 
 }  // namespace atelier::engine::constraint

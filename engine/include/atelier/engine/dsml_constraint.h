@@ -45,6 +45,9 @@ struct DsmlConstraintOptions {
     std::size_t maxStringChars = 4096;  // per string value or JSON string
     std::size_t maxArrayItems = 64;
     std::size_t maxCalls = 16;          // invokes per block
+    // Tests: compute every mask by a walk of the whole vocabulary, without splitting string
+    // text from its exits (the reference the faster masks are compared with).
+    bool referenceMasks = false;
 };
 
 // The tools of an OpenAI-style list (`[{"type": "function", "function": {"name", "parameters"}}]`,
