@@ -10,12 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/generation_cli.h"
+#include "cli/remote_cli.h"
 
 namespace atelier::cli {
 namespace {
 
 struct GenerateArgs : GenerationArgs {
     std::string prompt;
+    RemoteArgs remote;
 };
 
 Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedGenerator& g) {
@@ -39,6 +41,7 @@ nlohmann::json doneJson(const engine::GenerationResult& r) {
 }
 
 int run(CliContext& ctx, const GenerateArgs& a) {
+    if (!a.remote.url.empty()) return runRemoteGenerate(ctx, a, a.remote, a.prompt);
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
     auto ids = promptIds(a, *g);
@@ -84,6 +87,7 @@ void setup(CLI::App& root, CliContext& ctx) {
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")
         ->check(CLI::IsMember({"release", "plain"}));
     addJsonFlag(sub, ctx);
+    addRemoteOptions(sub, args->remote);
     onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });
 }
 

@@ -140,7 +140,9 @@ private slots:
     void cachedTokensAreReportedForASharedPrefix() {
         // A prompt of several prefix blocks, sent twice: the second is served from the cache.
         std::string longText;
-        for (int i = 0; i < 400; ++i) longText += "word" + std::to_string(i) + " ";
+        // Just past the first prefill chunk end (512), where the service saves the prefix.
+        for (int i = 0; f.tokenizer->encode(longText, true).size() < 540; ++i)
+            longText += "word" + std::to_string(i) + " ";
         Collected first, second;
         auto s = remote(true);
         runTurn(s, question(2, longText), first);
