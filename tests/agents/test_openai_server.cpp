@@ -4,7 +4,8 @@
 // right status (400 malformed JSON and wrong field types, 404 unknown route or model, 413 body
 // too large, 401 missing key); a non-loopback host without a key is refused; slow clients that
 // never finish their request do not stop others from being served; completions streamed and
-// not agree; concurrent requests are all answered. After every abuse the server still answers.
+// not agree; concurrent requests are all answered; stopping the server cancels a request that
+// waits for its whole reply. After every abuse the server still answers.
 
 #include <QtTest>
 
@@ -174,6 +175,28 @@ private slots:
         checkErrorShape(c.Get("/v1/models", {{"Authorization", "Bearer sekrit2"}}), 401);
         auto ok = c.Get("/v1/models", {{"Authorization", "Bearer sekrit"}});
         QVERIFY(ok && ok->status == 200);
+    }
+
+    void stoppingEndsAWaitingRequest() {
+        auto s = f.makeServer({});
+        auto port = s->start();
+        QVERIFY(port.has_value());
+        std::atomic<bool> answered{false};
+        std::thread client([&] {
+            httplib::Client c("127.0.0.1", *port);
+            c.set_read_timeout(60, 0);
+            c.Post("/v1/chat/completions",
+                   R"({"messages":[{"role":"user","content":"go on"}],"max_tokens":5000})",
+                   "application/json");
+            answered = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        const auto t0 = std::chrono::steady_clock::now();
+        s->stop();  // cancels the generation instead of waiting 5000 tokens
+        client.join();
+        QVERIFY(answered);
+        QVERIFY(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+        stillUp();
     }
 
     void nonLoopbackWithoutKeyIsRefused() {

@@ -128,7 +128,8 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
         }
     });
     if (!turn) return sendError(res, apiErrorFor(turn.error()));
-    (*turn)->wait();
+    ChatTurn& running = **turn;
+    waitCancellable([&running] { running.cancel(); }, [&running] { running.wait(); });
     if (*error) return sendError(res, apiErrorFor(**error));
     res.set_content(chatCompletionJson(id, model, when, *result), "application/json");
 }
@@ -183,7 +184,8 @@ void OpenAiServer::Impl::completions(const httplib::Request& req, httplib::Respo
         job->hasHandle = true;
         return streamResponse(res, channel, job);
     }
-    handle->wait();
+    engine::GenerationHandle running = *handle;
+    waitCancellable([running]() mutable { running.cancel(); }, [running] { running.wait(); });
     if (*error) return sendError(res, apiErrorFor(**error));
     const auto& r = **done;
     res.set_content(completionJson(id, model, when, r.text, finishName(r.reason), usageOf(r)),

@@ -51,6 +51,19 @@ bool OpenAiServer::Impl::checkModel(const std::string& model, httplib::Response&
     return false;
 }
 
+void OpenAiServer::Impl::waitCancellable(const std::function<void()>& cancel,
+                                         const std::function<void()>& wait) {
+    const std::uint64_t key = ++counter;
+    {
+        std::lock_guard lock(waitingMutex);
+        if (stopping) cancel();
+        else waiting.emplace(key, cancel);
+    }
+    wait();
+    std::lock_guard lock(waitingMutex);
+    waiting.erase(key);
+}
+
 OpenAiServer::OpenAiServer(ServeOptions options, engine::GenerationService& service,
                            engine::Tokenizer tokenizer)
     : m_impl(std::make_unique<Impl>(std::move(options), service, std::move(tokenizer))) {}
@@ -111,6 +124,11 @@ Result<int> OpenAiServer::start() {
 void OpenAiServer::stop() {
     Impl& s = *m_impl;
     if (!s.thread.joinable()) return;
+    {
+        std::lock_guard lock(s.waitingMutex);
+        s.stopping = true;
+        for (auto& [key, cancel] : s.waiting) cancel();
+    }
     s.http.stop();
     s.thread.join();
 }

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -28,6 +31,15 @@ struct OpenAiServer::Impl {
     int port = 0;
     std::int64_t created = 0;  // the /v1/models timestamp: server start
     std::atomic<std::uint64_t> counter{0};
+
+    // Cancels the waiting (non-streamed) requests when the server stops; streams end by
+    // themselves when the server shuts down.
+    std::mutex waitingMutex;
+    std::map<std::uint64_t, std::function<void()>> waiting;  // guarded by waitingMutex
+    bool stopping = false;                                    // guarded by waitingMutex
+
+    // Runs `wait` while `cancel` is registered for stop(); cancels at once if stopping.
+    void waitCancellable(const std::function<void()>& cancel, const std::function<void()>& wait);
 
     std::string nextId(const char* prefix) { return prefix + std::to_string(++counter); }
     void routes();

@@ -209,6 +209,7 @@ void RemoteTurn::run() {
     };
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;
+    if (m_cancelled) return m_assembler.finishTurn(true);
     const bool sent = m_client.send(req, res, err);
     if (m_cancelled) return m_assembler.finishTurn(true);
     if (!m_error && m_status != 0 && m_status != 200) m_error = statusError(m_status, m_raw);
