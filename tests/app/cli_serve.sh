@@ -55,6 +55,12 @@ check "generate --remote without --allow-host is refused (exit 3)" '[ $code = 3 
 "$cli" generate --remote "$url" --allow-host 127.0.0.1 --prompt Hi --max-tokens 3 --temperature 0 --json >"$tmp/r2" 2>"$tmp/r2err"
 check "generate --remote with the host allowed" '[ $? = 0 ] && tail -n 1 "$tmp/r2" | grep -q "\"done\":true"'
 
+echo Hi | "$cli" chat --remote "$url" --allow-host 127.0.0.1 --max-tokens 3 >"$tmp/c1" 2>"$tmp/c1err"
+check "chat --remote answers a line from stdin" '[ $? = 0 ] && [ -s "$tmp/c1" ]'
+echo Hi | "$cli" chat >/dev/null 2>"$tmp/c2err"
+code=$?
+check "chat without --model or --remote is a usage error" '[ $code = 2 ] && grep -q "^atelier-cli: error: .*--model" "$tmp/c2err"'
+
 kill -TERM "$pid"; wait "$pid"; code=$?
 check "SIGTERM stops the server with exit 0" '[ $code = 0 ]'
 
