@@ -105,7 +105,7 @@ class OpenAiRemoteTest : public QObject {
         e.url = f.url();
         e.model = "atelier-tiny";
         e.stream = stream;
-        e.readTimeoutSeconds = 30;
+        e.readTimeoutSeconds = 300;  // a non-streamed reply under a sanitizer is slow
         return RemoteChatBackend(e, HostAllowlist({"127.0.0.1"}));
     }
 

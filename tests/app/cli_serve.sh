@@ -41,7 +41,7 @@ body='{"messages":[{"role":"system","content":"Be terse."},{"role":"user","conte
 curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' -d "$body" >"$tmp/chat"
 check "chat completion with usage and cached tokens" 'grep -q "\"object\":\"chat.completion\"" "$tmp/chat" && grep -q "\"cached_tokens\":" "$tmp/chat" && grep -q "\"finish_reason\":\"\(stop\|length\)\"" "$tmp/chat"'
 curl -sN "$url/v1/chat/completions" -d "${body%\}},\"stream\":true}" >"$tmp/sse"
-check "streamed chat ends with data: [DONE]" '[ "$(grep -v "^$" "$tmp/sse" | tail -n 1)" = "data: [DONE]" ] && grep -q "chat.completion.chunk" "$tmp/sse"'
+check "streamed chat opens with the role and ends with data: [DONE]" '[ "$(grep -v "^$" "$tmp/sse" | tail -n 1)" = "data: [DONE]" ] && grep -q "\"delta\":{\"role\":\"assistant\"" "$tmp/sse"'
 curl -s "$url/v1/completions" -d '{"prompt":[1,2,3],"max_tokens":3,"temperature":0}' >"$tmp/cmpl"
 check "completion from token ids" 'grep -q "\"prompt_tokens\":3" "$tmp/cmpl" && grep -q "\"text_completion\"" "$tmp/cmpl"'
 status=$(curl -s -o "$tmp/bad" -w '%{http_code}' "$url/v1/chat/completions" -d '{"messages": [')

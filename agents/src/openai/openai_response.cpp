@@ -86,7 +86,10 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
     Json finish = nullptr;
     switch (event.kind) {
     case ChatEventKind::ReasoningDelta: delta["reasoning_content"] = event.text; break;
-    case ChatEventKind::ContentDelta: delta["content"] = event.text; break;
+    case ChatEventKind::ContentDelta:
+        if (event.text.empty()) delta["role"] = "assistant";  // the opening chunk
+        delta["content"] = event.text;
+        break;
     case ChatEventKind::ToolCall: {
         Json call = toolCallObject(event.toolCall);
         call["index"] = toolIndex;

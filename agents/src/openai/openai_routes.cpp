@@ -14,6 +14,11 @@ namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(100);
 constexpr std::string_view kDone = "data: [DONE]\n\n";
+// A comment line sent when nothing else was for this long (a long prefill, a tool call held
+// back until complete): clients and proxies keep waiting, and a client that went away is
+// noticed (and its generation cancelled) by the failed write.
+constexpr auto kKeepAlive = std::chrono::seconds(3);
+constexpr std::string_view kKeepAliveText = ": keep-alive\n\n";
 
 // Whatever must be cancelled when the client goes away: a chat turn or a generation.
 struct StreamJob {
@@ -39,9 +44,14 @@ void streamResponse(httplib::Response& res, std::shared_ptr<SseChannel> channel,
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [channel, job](std::size_t, httplib::DataSink& sink) {
+        [channel, job, last = std::chrono::steady_clock::now()](
+            std::size_t, httplib::DataSink& sink) mutable {
             bool finished = false;
-            for (const auto& text : channel->take(kPoll, finished))
+            auto items = channel->take(kPoll, finished);
+            const auto now = std::chrono::steady_clock::now();
+            if (items.empty() && now - last >= kKeepAlive) items.emplace_back(kKeepAliveText);
+            if (!items.empty()) last = now;
+            for (const auto& text : items)
                 if (!sink.write(text.data(), text.size())) {
                     job->cancel();
                     return false;
