@@ -12,6 +12,7 @@
 
 #include "atelier/engine/chat_stream_parser.h"
 #include "cli/generation_cli.h"
+#include "cli/remote_cli.h"
 
 namespace atelier::cli {
 namespace {
@@ -76,7 +77,12 @@ Result<std::string> turn(const GenerationArgs& a, LoadedGenerator& g,
     return parser.result().content.empty() ? raw : parser.result().content;
 }
 
-int run(CliContext& ctx, const GenerationArgs& a) {
+struct ChatArgs : GenerationArgs {
+    RemoteArgs remote;
+};
+
+int run(CliContext& ctx, const ChatArgs& a) {
+    if (!a.remote.url.empty()) return runRemoteChat(ctx, a, a.remote);
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
     std::vector<engine::ChatMessage> messages;
@@ -107,8 +113,9 @@ int run(CliContext& ctx, const GenerationArgs& a) {
 
 void setup(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("chat", "Chat with a model on the terminal");
-    auto args = std::make_shared<GenerationArgs>();
+    auto args = std::make_shared<ChatArgs>();
     addGenerationOptions(sub, *args, false);
+    addRemoteOptions(sub, args->remote);
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")
         ->check(CLI::IsMember({"release", "plain"}));
     onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });

@@ -15,6 +15,7 @@
 
 #include "atelier/engine/dsml_constraint.h"
 #include "cli/generation_cli.h"
+#include "cli/remote_cli.h"
 
 namespace atelier::cli {
 namespace {
@@ -24,6 +25,7 @@ struct GenerateArgs : GenerationArgs {
     std::string checkpoint;
     const CLI::Option* promptOption = nullptr;  // required unless --checkpoint
     std::string toolsFile;
+    RemoteArgs remote;
 };
 
 // --checkpoint NAME: the checkpoint's tokens, then --prompt's text tokenized as is (no chat
@@ -77,6 +79,7 @@ nlohmann::json doneJson(const engine::GenerationResult& r) {
 int run(CliContext& ctx, const GenerateArgs& a) {
     if (a.checkpoint.empty() && a.promptOption->count() == 0)
         return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
+    if (!a.remote.url.empty()) return runRemoteGenerate(ctx, a, a.remote, a.prompt);
     auto g = loadGenerator(ctx, a);
     if (!g) return ctx.fail(g.error());
     std::optional<nlohmann::json> tools;
@@ -140,6 +143,7 @@ void setup(CLI::App& root, CliContext& ctx) {
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")
         ->check(CLI::IsMember({"release", "plain"}));
     addJsonFlag(sub, ctx);
+    addRemoteOptions(sub, args->remote);
     onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });
 }
 

@@ -15,7 +15,8 @@ namespace atelier::cli {
 namespace fs = std::filesystem;
 
 void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
-    sub->add_option("--model", a.model, "Model folder, config.json or .gguf file")->required();
+    // Required unless --remote is given (checked in loadGenerator).
+    sub->add_option("--model", a.model, "Model folder, config.json or .gguf file");
     sub->add_option("--mode", a.mode, "chat (default), thinking or max")
         ->check(CLI::IsMember({"chat", "thinking", "max"}));
     if (withRaw) sub->add_flag("--raw", a.raw, "Send the prompt as is, without the chat template");
@@ -58,6 +59,7 @@ std::optional<engine::CheckpointStore> openCheckpointStore(CliContext& ctx) {
 }  // namespace
 
 Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) {
+    if (a.model.empty()) return unexpected(Error::usage("--model is required (or --remote URL)"));
     const auto mode = engine::chatModeFromName(a.mode);
     if (!mode) return unexpected(Error::usage("--mode must be chat, thinking or max"));
     const auto numerics = engine::parseNumerics(ctx.options.numerics);

@@ -1,0 +1,92 @@
+#pragma once
+// The OpenAI-compatible wire format (chat completions, completions, models, errors): reading
+// request bodies into backend requests, and writing responses, stream chunks and errors.
+// Pure functions over strings, so the request parsing can be fuzzed on its own
+// (tests/fuzz/fuzz_openai_request.cpp). Any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atelier/agents/chat_backend.h"
+#include "atelier/engine/result.h"
+
+namespace atelier::agents {
+
+// A request error: the HTTP status and OpenAI's error `type` and `code`.
+struct ApiError {
+    int status = 400;
+    std::string message;
+    std::string type = "invalid_request_error";
+    std::string code = "invalid_request";
+};
+
+// {"error":{"message":..,"type":..,"code":..}}
+std::string apiErrorJson(const ApiError& error);
+// The ApiError for an engine error (bad input 400, overflow 400 context_length_exceeded, ...).
+ApiError apiErrorFor(const Error& error);
+
+struct ChatCompletionRequest {
+    std::string model;  // empty: not given
+    ChatBackendRequest chat;
+    bool stream = false;
+};
+
+// Reads a /v1/chat/completions body: messages (system, developer, user, assistant with
+// tool_calls, tool with tool_call_id), tools, tool_choice, stream, max_tokens or
+// max_completion_tokens, temperature, top_p, top_k, seed, stop, n (1 only) and the thinking
+// switches `chat_template_kwargs.thinking` (bool) and `reasoning_effort` ("max" is Think Max).
+// Errors name the field.
+Result<ChatCompletionRequest> parseChatCompletionRequest(std::string_view body,
+                                                         engine::ChatMode defaultMode);
+
+struct CompletionRequest {
+    std::string model;
+    std::optional<std::string> promptText;     // `prompt` as text
+    std::vector<std::int32_t> promptIds;       // or as token ids
+    ChatSampling sampling;
+    bool stream = false;
+};
+
+// Reads a /v1/completions body: prompt (a string or a list of token ids), max_tokens,
+// temperature, top_p, top_k, seed, stop, stream.
+Result<CompletionRequest> parseCompletionRequest(std::string_view body);
+
+// {"object":"list","data":[{"id":model,"object":"model","created":..,"owned_by":"atelier"}]}
+std::string modelsJson(const std::string& model, std::int64_t created);
+
+// A chat.completion (non-streaming) from the collected turn.
+struct ChatCompletionResult {
+    std::string reasoning;
+    std::string content;
+    std::vector<engine::ChatToolCall> toolCalls;
+    ChatUsage usage;
+    std::string finishReason = "stop";
+};
+std::string chatCompletionJson(const std::string& id, const std::string& model,
+                               std::int64_t created, const ChatCompletionResult& result);
+
+// One `data:` payload of a chat.completion.chunk stream for one event (Done carries
+// finish_reason and usage). Empty for events that make no chunk (Usage, Error). An empty
+// ContentDelta makes the opening chunk, whose delta names the role.
+std::string chatChunkJson(const std::string& id, const std::string& model, std::int64_t created,
+                          const ChatEvent& event, std::size_t toolIndex, const ChatUsage& usage);
+
+// A text_completion (non-streaming) and one of its stream chunks (`finishReason` empty: null;
+// `usage` only on the last chunk).
+std::string completionJson(const std::string& id, const std::string& model, std::int64_t created,
+                           const std::string& text, const std::string& finishReason,
+                           const ChatUsage& usage);
+std::string completionChunkJson(const std::string& id, const std::string& model,
+                                std::int64_t created, const std::string& text,
+                                const std::string& finishReason, const ChatUsage* usage);
+
+// The usage object: prompt, completion and total tokens, prompt_tokens_details.cached_tokens.
+std::string usageJson(const ChatUsage& usage);
+
+// An SSE event: "data: <payload>\n\n".
+std::string sseData(std::string_view payload);
+
+}  // namespace atelier::agents

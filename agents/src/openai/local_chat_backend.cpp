@@ -1,0 +1,167 @@
+// LocalChatBackend (local_chat_backend.h): chat format in, stream-parser events out.
+
+#include "atelier/agents/local_chat_backend.h"
+
+#include <atomic>
+
+#include "atelier/engine/chat_stream_parser.h"
+#include "atelier/engine/log.h"
+#include "utf8_text.h"
+
+namespace atelier::agents {
+namespace {
+
+using engine::ChatStreamEventKind;
+
+// Turns the generated text of one turn into ChatEvents. Lives as long as the request's
+// callbacks; used on the scheduler thread only.
+struct TurnParser {
+    TurnParser(engine::ChatMode mode, std::vector<std::string> tools, ChatEventSink s,
+               std::string eos, std::string prefix)
+        : parser(mode, std::move(tools)), sink(std::move(s)), eosText(std::move(eos)),
+          idPrefix(std::move(prefix)) {}
+
+    engine::ChatStreamParser parser;
+    ChatEventSink sink;
+    std::string eosText;
+    std::string idPrefix;
+    bool fallback = false;  // the reply left the chat format: the rest is plain content
+    std::size_t toolCalls = 0;
+    std::vector<std::string> names;  // per tool index
+    Utf8Text reasoningText, contentText;
+
+    void emitText(ChatEventKind kind, std::string_view raw) {
+        auto& stream = kind == ChatEventKind::ReasoningDelta ? reasoningText : contentText;
+        send(kind, stream.push(raw));
+    }
+
+    void send(ChatEventKind kind, std::string text) {
+        if (text.empty()) return;
+        ChatEvent e;
+        e.kind = kind;
+        e.text = std::move(text);
+        sink(e);
+    }
+
+    void dispatch(std::vector<engine::ChatStreamEvent> events) {
+        for (auto& e : events) {
+            switch (e.kind) {
+            case ChatStreamEventKind::ReasoningDelta:
+                emitText(ChatEventKind::ReasoningDelta, e.text);
+                break;
+            case ChatStreamEventKind::ContentDelta:
+                emitText(ChatEventKind::ContentDelta, e.text);
+                break;
+            case ChatStreamEventKind::ToolCallStart:
+                if (names.size() <= e.toolIndex) names.resize(e.toolIndex + 1);
+                names[e.toolIndex] = e.text;
+                break;
+            case ChatStreamEventKind::ToolCallEnd: {
+                ChatEvent call;
+                call.kind = ChatEventKind::ToolCall;
+                call.toolCall.id = idPrefix + "_" + std::to_string(e.toolIndex);
+                call.toolCall.name = validUtf8(e.toolIndex < names.size() ? names[e.toolIndex] : "");
+                call.toolCall.arguments = validUtf8(e.text);
+                ++toolCalls;
+                sink(call);
+                break;
+            }
+            case ChatStreamEventKind::Error:
+                logger("agents")->debug("reply left the chat format ({}); passing it on as text",
+                                        e.text);
+                fallback = true;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+
+    void piece(std::string_view text) {
+        if (fallback) emitText(ChatEventKind::ContentDelta, text);
+        else dispatch(parser.feed(text));
+    }
+
+    void done(const engine::GenerationResult& r) {
+        // The service stops at EOS without its text; the parser needs it to close the turn.
+        if (!fallback && r.reason == engine::FinishReason::Stop) dispatch(parser.feed(eosText));
+        if (!fallback) dispatch(parser.finish());
+        send(ChatEventKind::ReasoningDelta, reasoningText.flush());
+        send(ChatEventKind::ContentDelta, contentText.flush());
+        ChatEvent usage;
+        usage.kind = ChatEventKind::Usage;
+        usage.usage = {r.usage.promptTokens, r.usage.cachedTokens, r.usage.completionTokens};
+        sink(usage);
+        ChatEvent end;
+        end.kind = ChatEventKind::Done;
+        end.usage = usage.usage;
+        if (r.reason == engine::FinishReason::Cancelled) end.finishReason = "cancelled";
+        else if (toolCalls > 0) end.finishReason = "tool_calls";
+        else if (r.reason == engine::FinishReason::Stop) end.finishReason = "stop";
+        else end.finishReason = "length";
+        sink(end);
+    }
+};
+
+class LocalTurn : public ChatTurn {
+public:
+    explicit LocalTurn(engine::GenerationHandle handle) : m_handle(std::move(handle)) {}
+    ~LocalTurn() override {
+        m_handle.cancel();
+        m_handle.wait();
+    }
+    void cancel() override { m_handle.cancel(); }
+    void wait() override { m_handle.wait(); }
+
+private:
+    engine::GenerationHandle m_handle;
+};
+
+std::atomic<std::uint64_t> g_turnCounter{0};
+
+}  // namespace
+
+LocalChatBackend::LocalChatBackend(engine::GenerationService& service,
+                                   engine::Tokenizer tokenizer, std::string modelName)
+    : m_service(service), m_tokenizer(std::move(tokenizer)), m_modelName(std::move(modelName)) {}
+
+Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest request,
+                                                          ChatEventSink sink) {
+    if (request.messages.empty()) return unexpected(Error::badInput("messages: empty"));
+    if (request.toolChoice == ToolChoice::None)
+        for (auto& m : request.messages) m.toolSchemas.clear();
+    auto text = engine::encodeChat(request.messages, engine::ChatEncodeOptions{request.mode});
+    if (!text) return unexpected(text.error());
+
+    engine::GenerationRequest gen;
+    gen.prompt = m_tokenizer.encode(*text, true);
+    const auto& s = request.sampling;
+    gen.sampling.temperature = s.temperature;
+    gen.sampling.topP = s.topP;
+    gen.sampling.topK = s.topK;
+    gen.sampling.seed = s.seed;
+    gen.stop.maxTokens = s.maxTokens;
+    gen.stop.stopTokens = {m_tokenizer.eosId()};
+    gen.stop.stopStrings = s.stop;
+    if (m_constraints) gen.constraint = m_constraints(request, m_tokenizer);
+
+    auto parser = std::make_shared<TurnParser>(
+        request.mode, offeredToolNames(request.messages), std::move(sink),
+        std::string(m_tokenizer.tokenBytes(m_tokenizer.eosId())),
+        "call_" + std::to_string(++g_turnCounter));
+    gen.callbacks.onToken = [parser](std::int32_t, std::string_view piece) {
+        parser->piece(piece);
+    };
+    gen.callbacks.onDone = [parser](const engine::GenerationResult& r) { parser->done(r); };
+    gen.callbacks.onError = [parser](const Error& e) {
+        ChatEvent err;
+        err.kind = ChatEventKind::Error;
+        err.error = e;
+        parser->sink(err);
+    };
+    auto handle = m_service.submit(std::move(gen));
+    if (!handle) return unexpected(handle.error());
+    return std::unique_ptr<ChatTurn>(std::make_unique<LocalTurn>(std::move(*handle)));
+}
+
+}  // namespace atelier::agents

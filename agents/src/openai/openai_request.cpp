@@ -1,0 +1,223 @@
+// Reading OpenAI request bodies (openai_protocol.h). nlohmann throws; every call that can throw
+// stays inside this adapter. Errors name the field.
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/agents/openai_protocol.h"
+
+namespace atelier::agents {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Error fieldError(const std::string& field, const std::string& what) {
+    return Error::badInput(field + " " + what);
+}
+
+Result<Json> parseObject(std::string_view body) {
+    Json root = Json::parse(body, nullptr, false);
+    if (root.is_discarded()) return unexpected(Error::badInput("the body is not valid JSON"));
+    if (!root.is_object()) return unexpected(Error::badInput("the body is not a JSON object"));
+    return root;
+}
+
+const Json* field(const Json& root, const char* key) {
+    auto it = root.find(key);
+    return it == root.end() || it->is_null() ? nullptr : &*it;
+}
+
+Result<void> readNumber(const Json& root, const char* key, double lo, double hi, float& out) {
+    const Json* v = field(root, key);
+    if (!v) return {};
+    if (!v->is_number()) return fieldError(key, "is not a number");
+    const double d = v->get<double>();
+    if (!(d >= lo && d <= hi))
+        return fieldError(key, "must be between " + std::to_string(lo) + " and " +
+                                   std::to_string(hi));
+    out = static_cast<float>(d);
+    return {};
+}
+
+Result<void> readInt(const Json& root, const char* key, std::int64_t lo, std::int64_t hi,
+                     std::int64_t& out) {
+    const Json* v = field(root, key);
+    if (!v) return {};
+    if (!v->is_number_integer()) return fieldError(key, "is not an integer");
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > std::uint64_t(hi))
+        return fieldError(key, "is too large");
+    const auto i = v->get<std::int64_t>();
+    if (i < lo || i > hi) return fieldError(key, "is out of range");
+    out = i;
+    return {};
+}
+
+Result<void> readBool(const Json& root, const char* key, bool& out) {
+    const Json* v = field(root, key);
+    if (!v) return {};
+    if (!v->is_boolean()) return fieldError(key, "is not a boolean");
+    out = v->get<bool>();
+    return {};
+}
+
+Result<void> readModel(const Json& root, std::string& out) {
+    const Json* v = field(root, "model");
+    if (!v) return {};
+    if (!v->is_string()) return fieldError("model", "is not a string");
+    out = v->get<std::string>();
+    return {};
+}
+
+// The sampling fields shared by both endpoints.
+Result<ChatSampling> readSampling(const Json& root) {
+    ChatSampling s;
+    if (auto r = readNumber(root, "temperature", 0.0, 2.0, s.temperature); !r) return r.error();
+    if (auto r = readNumber(root, "top_p", 0.0, 1.0, s.topP); !r) return r.error();
+    if (s.topP <= 0.0f) return unexpected(fieldError("top_p", "must be above 0"));
+    std::int64_t topK = 0, seed = 0, n = 1;
+    std::int64_t maxTokens = s.maxTokens;
+    constexpr auto kIntMax = std::numeric_limits<int>::max();
+    if (auto r = readInt(root, "top_k", 0, kIntMax, topK); !r) return r.error();
+    if (auto r = readInt(root, "max_tokens", 0, kIntMax, maxTokens); !r) return r.error();
+    if (auto r = readInt(root, "max_completion_tokens", 0, kIntMax, maxTokens); !r)
+        return r.error();
+    if (auto r = readInt(root, "seed", std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::int64_t>::max(), seed);
+        !r)
+        return r.error();
+    if (auto r = readInt(root, "n", 1, 1, n); !r)
+        return unexpected(fieldError("n", "must be 1 (one choice per request)"));
+    s.topK = int(topK);
+    s.maxTokens = int(maxTokens);
+    s.seed = static_cast<std::uint64_t>(seed);
+    if (const Json* stop = field(root, "stop")) {
+        if (stop->is_string()) {
+            s.stop.push_back(stop->get<std::string>());
+        } else if (stop->is_array() && stop->size() <= 4) {
+            for (const auto& x : *stop) {
+                if (!x.is_string()) return unexpected(fieldError("stop", "has a non-string"));
+                s.stop.push_back(x.get<std::string>());
+            }
+        } else {
+            return unexpected(fieldError("stop", "is not a string or a list of up to 4"));
+        }
+        for (const auto& x : s.stop)
+            if (x.empty()) return unexpected(fieldError("stop", "has an empty string"));
+    }
+    return s;
+}
+
+Result<void> readToolChoice(const Json& root, ChatBackendRequest& chat) {
+    const Json* v = field(root, "tool_choice");
+    if (!v) return {};
+    if (v->is_string()) {
+        const auto s = v->get<std::string>();
+        if (s == "auto") chat.toolChoice = ToolChoice::Auto;
+        else if (s == "none") chat.toolChoice = ToolChoice::None;
+        else if (s == "required") chat.toolChoice = ToolChoice::Required;
+        else return fieldError("tool_choice", "must be auto, none, required or a function");
+        return {};
+    }
+    const Json* fn = v->is_object() ? field(*v, "function") : nullptr;
+    const Json* name = fn && fn->is_object() ? field(*fn, "name") : nullptr;
+    if (!name || !name->is_string())
+        return fieldError("tool_choice", "is not {\"type\":\"function\",\"function\":{\"name\":..}}");
+    chat.toolChoice = ToolChoice::Function;
+    chat.toolChoiceName = name->get<std::string>();
+    return {};
+}
+
+Result<void> readMode(const Json& root, ChatBackendRequest& chat) {
+    if (const Json* kw = field(root, "chat_template_kwargs")) {
+        if (!kw->is_object()) return fieldError("chat_template_kwargs", "is not an object");
+        bool thinking = chat.mode != engine::ChatMode::Chat;
+        if (auto r = readBool(*kw, "thinking", thinking); !r)
+            return fieldError("chat_template_kwargs.thinking", "is not a boolean");
+        chat.mode = thinking ? engine::ChatMode::Thinking : engine::ChatMode::Chat;
+    }
+    if (const Json* effort = field(root, "reasoning_effort")) {
+        if (!effort->is_string()) return fieldError("reasoning_effort", "is not a string");
+        if (effort->get<std::string>() == "max") chat.mode = engine::ChatMode::Max;
+        else if (chat.mode == engine::ChatMode::Chat) chat.mode = engine::ChatMode::Thinking;
+    }
+    return {};
+}
+
+Result<ChatCompletionRequest> readChat(const Json& root, engine::ChatMode defaultMode) {
+    ChatCompletionRequest out;
+    out.chat.mode = defaultMode;
+    if (auto r = readModel(root, out.model); !r) return r.error();
+    const Json* messages = field(root, "messages");
+    if (!messages || !messages->is_array() || messages->empty())
+        return unexpected(fieldError("messages", "is missing or not a non-empty list"));
+    Json conversation = Json::object();
+    conversation["messages"] = *messages;
+    if (const Json* tools = field(root, "tools")) conversation["tools"] = *tools;
+    auto parsed = engine::parseChatMessages(conversation.dump());
+    if (!parsed) return unexpected(parsed.error());
+    out.chat.messages = std::move(*parsed);
+    auto sampling = readSampling(root);
+    if (!sampling) return unexpected(sampling.error());
+    out.chat.sampling = std::move(*sampling);
+    if (auto r = readToolChoice(root, out.chat); !r) return r.error();
+    if (auto r = readMode(root, out.chat); !r) return r.error();
+    if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
+    if (out.chat.toolChoice == ToolChoice::Function) {
+        const auto names = offeredToolNames(out.chat.messages);
+        if (std::find(names.begin(), names.end(), out.chat.toolChoiceName) == names.end())
+            return unexpected(fieldError("tool_choice", "names a function not in tools: \"" +
+                                                            out.chat.toolChoiceName + "\""));
+    }
+    return out;
+}
+
+Result<CompletionRequest> readCompletion(const Json& root) {
+    CompletionRequest out;
+    if (auto r = readModel(root, out.model); !r) return r.error();
+    const Json* prompt = field(root, "prompt");
+    if (!prompt) return unexpected(fieldError("prompt", "is missing"));
+    if (prompt->is_string()) {
+        out.promptText = prompt->get<std::string>();
+        if (out.promptText->empty()) return unexpected(fieldError("prompt", "is empty"));
+    } else if (prompt->is_array() && !prompt->empty()) {
+        for (const auto& id : *prompt) {
+            if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+                id.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max())
+                return unexpected(fieldError("prompt", "is a list with a non-token-id item"));
+            out.promptIds.push_back(static_cast<std::int32_t>(id.get<std::int64_t>()));
+        }
+    } else {
+        return unexpected(fieldError("prompt", "is not a string or a non-empty list of ids"));
+    }
+    auto sampling = readSampling(root);
+    if (!sampling) return unexpected(sampling.error());
+    out.sampling = std::move(*sampling);
+    if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
+    return out;
+}
+
+}  // namespace
+
+Result<ChatCompletionRequest> parseChatCompletionRequest(std::string_view body,
+                                                         engine::ChatMode defaultMode) {
+    try {
+        auto root = parseObject(body);
+        if (!root) return unexpected(root.error());
+        return readChat(*root, defaultMode);
+    } catch (const std::exception& e) {
+        return unexpected(Error::badInput(std::string("request: ") + e.what()));
+    }
+}
+
+Result<CompletionRequest> parseCompletionRequest(std::string_view body) {
+    try {
+        auto root = parseObject(body);
+        if (!root) return unexpected(root.error());
+        return readCompletion(*root);
+    } catch (const std::exception& e) {
+        return unexpected(Error::badInput(std::string("request: ") + e.what()));
+    }
+}
+
+}  // namespace atelier::agents

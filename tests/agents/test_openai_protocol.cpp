@@ -1,0 +1,161 @@
+// ctest-labels: unit
+// The OpenAI wire format without a network: request bodies become backend requests (fields,
+// defaults, thinking switches, tool_choice) or errors naming the field; the SSE decoder gives
+// the same events whatever the piece boundaries and line ends; URLs and the host allowlist.
+
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/agents/host_allowlist.h"
+#include "atelier/agents/openai_protocol.h"
+#include "atelier/agents/openai_sse.h"
+#include "atelier/agents/remote_chat_backend.h"
+
+using namespace atelier;
+using namespace atelier::agents;
+
+class OpenAiProtocolTest : public QObject {
+    Q_OBJECT
+private slots:
+    void chatRequestFieldsAreRead() {
+        const char* body = R"({"model":"m","messages":[{"role":"system","content":"s"},)"
+R"({"role":"user","content":"u"},)"
+R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",)"
+"\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+R"({"role":"tool","tool_call_id":"c1","content":"sunny"}],)"
+R"("tools":[{"type":"function","function":{"name":"get_weather","parameters":{}}}],)"
+R"("tool_choice":{"type":"function","function":{"name":"get_weather"}},)"
+R"("stream":true,"max_completion_tokens":7,"temperature":0.5,"top_p":0.9,"top_k":3,)"
+R"("seed":42,"stop":["x","y"],"chat_template_kwargs":{"thinking":true}})";
+        auto r = parseChatCompletionRequest(body, engine::ChatMode::Chat);
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->model, std::string("m"));
+        QVERIFY(r->stream);
+        QCOMPARE(r->chat.messages.size(), std::size_t(4));
+        QCOMPARE(r->chat.messages[0].toolSchemas.size(), std::size_t(1));
+        QCOMPARE(r->chat.messages[2].toolCalls[0].name, std::string("get_weather"));
+        QCOMPARE(r->chat.messages[3].toolCallId, std::string("c1"));
+        QCOMPARE(r->chat.toolChoice, ToolChoice::Function);
+        QCOMPARE(r->chat.toolChoiceName, std::string("get_weather"));
+        QCOMPARE(r->chat.mode, engine::ChatMode::Thinking);
+        QCOMPARE(r->chat.sampling.maxTokens, 7);
+        QCOMPARE(r->chat.sampling.temperature, 0.5f);
+        QCOMPARE(r->chat.sampling.topP, 0.9f);
+        QCOMPARE(r->chat.sampling.topK, 3);
+        QCOMPARE(r->chat.sampling.seed, std::uint64_t(42));
+        QCOMPARE(r->chat.sampling.stop, (std::vector<std::string>{"x", "y"}));
+    }
+
+    void defaultsAndEffort() {
+        auto r = parseChatCompletionRequest(R"({"messages":[{"role":"user","content":"u"}],)"
+R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
+        QVERIFY(r.has_value());
+        QCOMPARE(r->chat.mode, engine::ChatMode::Max);
+        QVERIFY(!r->stream);
+        QCOMPARE(r->chat.toolChoice, ToolChoice::Auto);
+        auto d = parseChatCompletionRequest(R"({"messages":[{"role":"user","content":"u"}]})",
+                                            engine::ChatMode::Thinking);
+        QVERIFY(d.has_value());
+        QCOMPARE(d->chat.mode, engine::ChatMode::Thinking);
+    }
+
+    void badFieldsAreNamed_data() {
+        QTest::addColumn<QString>("body");
+        QTest::addColumn<QString>("field");
+        QTest::newRow("not json") << "{" << "JSON";
+        QTest::newRow("no messages") << R"({"model":"m"})" << "messages";
+        QTest::newRow("temperature") << R"({"messages":[{"role":"user","content":"u"}],"temperature":9})" << "temperature";
+        QTest::newRow("top_p") << R"({"messages":[{"role":"user","content":"u"}],"top_p":0})" << "top_p";
+        QTest::newRow("stream") << R"({"messages":[{"role":"user","content":"u"}],"stream":"yes"})" << "stream";
+        QTest::newRow("stop") << R"({"messages":[{"role":"user","content":"u"}],"stop":[1]})" << "stop";
+        QTest::newRow("tool_choice") << R"({"messages":[{"role":"user","content":"u"}],"tool_choice":"sometimes"})" << "tool_choice";
+        QTest::newRow("message") << R"({"messages":[{"role":"user","content":"u"},{"role":"user","content":[]}]})" << "message 1";
+        QTest::newRow("seed") << R"({"messages":[{"role":"user","content":"u"}],"seed":1.5})" << "seed";
+    }
+    void badFieldsAreNamed() {
+        QFETCH(QString, body);
+        QFETCH(QString, field);
+        auto r = parseChatCompletionRequest(body.toStdString(), engine::ChatMode::Chat);
+        QVERIFY(!r.has_value());
+        QCOMPARE(r.error().code, ErrorCode::BadInput);
+        QVERIFY2(QString::fromStdString(r.error().message).contains(field),
+                 r.error().message.c_str());
+        QCOMPARE(apiErrorFor(r.error()).status, 400);
+    }
+
+    void completionPromptTextOrIds() {
+        auto t = parseCompletionRequest(R"({"prompt":"abc","max_tokens":3})");
+        QVERIFY(t.has_value() && t->promptText && *t->promptText == "abc");
+        auto i = parseCompletionRequest(R"({"prompt":[5,6,7]})");
+        QVERIFY(i.has_value() && !i->promptText);
+        QCOMPARE(i->promptIds, (std::vector<std::int32_t>{5, 6, 7}));
+        QVERIFY(!parseCompletionRequest(R"({"prompt":[]})").has_value());
+        QVERIFY(!parseCompletionRequest(R"({"prompt":{"a":1}})").has_value());
+    }
+
+    void errorJsonHasOpenAiShape() {
+        const auto j = nlohmann::json::parse(apiErrorJson({413, "too big", "invalid_request_error", "body_too_large"}));
+        QCOMPARE(j["error"]["message"].get<std::string>(), std::string("too big"));
+        QCOMPARE(j["error"]["type"].get<std::string>(), std::string("invalid_request_error"));
+        QCOMPARE(j["error"]["code"].get<std::string>(), std::string("body_too_large"));
+    }
+
+    void sseIsSplitIndependently() {
+        const std::string stream =
+            ": comment\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: two\ndata: lines\n\ndata:[DONE]\r\r";
+        const std::vector<std::string> expected{"{\"a\":1}", "two\nlines", "[DONE]"};
+        for (std::size_t piece : {std::size_t(1), std::size_t(2), std::size_t(3), std::size_t(7), stream.size()}) {
+            SseDecoder d;
+            std::vector<std::string> got;
+            for (std::size_t i = 0; i < stream.size(); i += piece)
+                for (auto& e : d.feed(std::string_view(stream).substr(i, piece))) got.push_back(e);
+            QCOMPARE(got, expected);
+        }
+        SseDecoder small(16);
+        small.feed("data: " + std::string(100, 'x'));
+        QVERIFY(small.failed());
+    }
+
+    void urlsAndAllowlist() {
+        auto u = parseHttpUrl("http://Example.org:8000/v1/");
+        QVERIFY(u.has_value());
+        QCOMPARE(u->host, std::string("Example.org"));
+        QCOMPARE(u->port, 8000);
+        QCOMPARE(u->basePath, std::string("/v1"));
+        auto v = parseHttpUrl("https://[::1]");
+        QVERIFY(v.has_value());
+        QCOMPARE(v->host, std::string("::1"));
+        QCOMPARE(v->port, 443);
+        QCOMPARE(v->basePath, std::string("/v1"));
+        QVERIFY(!parseHttpUrl("ftp://x").has_value());
+        QVERIFY(!parseHttpUrl("http://user:pw@x").has_value());
+        QVERIFY(!parseHttpUrl("http://x:99999").has_value());
+        HostAllowlist list({"example.org", "[::1]"});
+        QVERIFY(list.allows("EXAMPLE.org"));
+        QVERIFY(list.allows("::1"));
+        QVERIFY(!list.allows("example.org.evil.net"));
+        QVERIFY(!HostAllowlist().allows("127.0.0.1"));
+        QCOMPARE(HostAllowlist().check("x").error().code, ErrorCode::PolicyDenied);
+    }
+
+    void remoteRequestRoundTripsThroughTheParser() {
+        auto r = parseChatCompletionRequest(R"({"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],)"
+R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],)"
+R"("tool_choice":"required","max_tokens":9,"temperature":0.25,"reasoning_effort":"max"})",
+                                            engine::ChatMode::Chat);
+        QVERIFY(r.has_value());
+        const std::string sent = RemoteChatBackend::requestJson(r->chat, "m", true);
+        auto back = parseChatCompletionRequest(sent, engine::ChatMode::Chat);
+        QVERIFY2(back.has_value(), back ? "" : back.error().message.c_str());
+        QVERIFY(back->stream);
+        QCOMPARE(back->chat.messages[0].toolSchemas, r->chat.messages[0].toolSchemas);
+        QCOMPARE(back->chat.toolChoice, ToolChoice::Required);
+        QCOMPARE(back->chat.mode, engine::ChatMode::Max);
+        QCOMPARE(back->chat.sampling.maxTokens, 9);
+        QCOMPARE(back->chat.sampling.temperature, 0.25f);
+    }
+};
+
+QTEST_APPLESS_MAIN(OpenAiProtocolTest)
+#include "test_openai_protocol.moc"
