@@ -189,7 +189,8 @@ AgentLoop::CallResult AgentLoop::resultOf(const std::string& tool, const std::fu
         const bool ok = stored->value("ok", false);
         return {ok, stored->value(ok ? "result" : "error", "")};
     }
-    const ToolOutcome out = live();
+    ToolOutcome out = live();
+    out.text = toValidUtf8(out.text);
     nlohmann::json j = {{"event", "tool_result"}, {"agent", m_spec.name}, {"tool", tool}, {"ok", out.ok}};
     j[out.ok ? "result" : "error"] = out.text;
     if (out.truncated) j["truncated"] = true;

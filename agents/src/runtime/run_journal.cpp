@@ -65,7 +65,7 @@ void RunJournal::emit(const std::string& instance, const TeamEvent& event) {
         step.agent = instance;
         step.stepIndex = m_nextIndex[instance]++;
         step.kind = teamEventKindName(event.kind);
-        step.payload = event.json.dump();
+        step.payload = event.toJsonLine();
         step.status = "ok";
         if (auto id = m_store.addStep(step); !id) {
             logger("agents")->error("run {}: cannot persist a step: {}", m_runId, id.error().message);

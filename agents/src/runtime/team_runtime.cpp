@@ -2,6 +2,8 @@
 
 #include "atelier/agents/team_runtime.h"
 
+#include <algorithm>
+
 #include "atelier/engine/log.h"
 #include "runtime_state.h"
 
@@ -88,6 +90,7 @@ Result<RunOutcome> TeamRuntime::run(const std::string& task) {
     if (!runId) return unexpected(runId.error());
     rt.sharedPrefix = rt.options.sharedPrefix;
     rt.journal = std::make_unique<RunJournal>(rt.store, *runId, rt.options.onEvent);
+    if (rt.options.onRunStarted) rt.options.onRunStarted(*runId);
     ATELIER_TRY_VOID(rt.journal->writeStart({{"team", rt.team.name}, {"team_file", rt.team.source.string()},
                                              {"workspace", rt.options.workspace.string()},
                                              {"task", task}, {"shared_prefix", rt.sharedPrefix}}));
@@ -109,7 +112,28 @@ Result<RunOutcome> TeamRuntime::resume(std::int64_t runId) {
     rt.sharedPrefix = start->sharedPrefix;
     rt.journal = std::make_unique<RunJournal>(rt.store, runId, rt.options.onEvent);
     ATELIER_TRY_VOID(rt.journal->load());
+    if (rt.options.onRunStarted) rt.options.onRunStarted(runId);
     return runRoot(rt, row->first, start->task);
+}
+
+std::string teamSharedPrefix(const Team& team, const std::filesystem::path& workspace, int maxFiles) {
+    namespace fs = std::filesystem;
+    std::string text = "Team: " + team.name + (team.description.empty() ? "" : " - " + team.description) +
+                       "\nWorkspace: " + workspace.string() + "\nFiles in the workspace:\n";
+    std::vector<std::string> files;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(workspace, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end && static_cast<int>(files.size()) < maxFiles; it.increment(ec)) {
+        if (it->path().filename().string().starts_with(".")) {
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+        }
+        if (it->is_regular_file(ec)) files.push_back(it->path().lexically_relative(workspace).string());
+    }
+    std::sort(files.begin(), files.end());  // the same text whatever order the folder lists in
+    for (const auto& f : files) text += "- " + f + "\n";
+    if (static_cast<int>(files.size()) >= maxFiles) text += "- ... (more files not listed)\n";
+    return text;
 }
 
 }  // namespace atelier::agents

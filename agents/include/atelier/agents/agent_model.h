@@ -84,6 +84,10 @@ public:
     virtual Result<AgentTurn> generate(const TurnRequest& request) = 0;
 };
 
+// `text` with every byte that is not part of a well-formed UTF-8 character replaced by U+FFFD
+// (an untrained model or a binary file can produce any bytes; events are JSON).
+std::string toValidUtf8(std::string_view text);
+
 // The `function` objects of `tools` serialised as the chat format renders them on a system
 // message (ChatMessage::toolSchemas).
 Result<std::vector<std::string>> toolSchemaTexts(const std::vector<ToolSpec>& tools);

@@ -38,7 +38,8 @@ struct TeamEvent {
     nlohmann::json json;  // the whole JSON line, "event" included
 
     std::string agent() const;  // "agent", or "from" for a delegate event
-    std::string toJsonLine() const { return json.dump(); }
+    // Compact JSON; bytes that are not UTF-8 become U+FFFD rather than an exception.
+    std::string toJsonLine() const { return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 };
 
 // The events of run `runId` as they were persisted, in order, without a model.

@@ -65,6 +65,7 @@ struct TeamRuntimeOptions {
     std::string approvedBy = "user";     // recorded with each approval
     std::function<void(const TeamEvent&)> onEvent;
     std::function<void(const std::string& agent, const TurnEvent&)> onTurnEvent;  // live deltas
+    std::function<void(std::int64_t runId)> onRunStarted;  // once the run row exists
     std::stop_token stop;
 };
 
@@ -95,6 +96,11 @@ public:
 private:
     std::unique_ptr<Impl> m_impl;
 };
+
+// The shared document prefix for a team working in `workspace`: the team's name and
+// description, the workspace and a listing of its files (at most `maxFiles`, hidden entries
+// skipped), the same text for every agent so the engine prefills it once.
+std::string teamSharedPrefix(const Team& team, const std::filesystem::path& workspace, int maxFiles = 200);
 
 // What a persisted run was started with (its first step), for `team run --resume`.
 struct RunStart {
