@@ -5,6 +5,8 @@
 // uninterrupted run, asking the model only for the turns it had not stored; a finished run
 // does not resume.
 
+#include <atomic>
+
 #include "team_runtime_fixture.h"
 
 using namespace fixture;
@@ -15,6 +17,7 @@ class TestTeamRuntimeResume : public QObject {
 private slots:
     void replayEqualsTheEmittedEvents();
     void resumeAfterACrashEqualsTheUninterruptedRun();
+    void cancelledRunResumes();
     void finishedRunDoesNotResume();
 };
 
@@ -115,6 +118,60 @@ void TestTeamRuntimeResume::resumeAfterACrashEqualsTheUninterruptedRun() {
         QVERIFY(runs && !runs->empty());
         QCOMPARE(runs->front().status, std::string("ok"));
     }
+}
+
+// Cancels the run from inside the critic's first turn, as Ctrl-C would while it generates.
+class CancellingModel final : public atelier::agents::AgentModel {
+public:
+    CancellingModel(ScriptedTestModel& inner, std::stop_source& stop) : m_inner(inner), m_stop(stop) {}
+    atelier::Result<AgentTurn> generate(const TurnRequest& req) override {
+        auto t = m_inner.generate(req);
+        if (t && req.agent == "critic" && !m_done.exchange(true)) {
+            m_stop.request_stop();
+            t->cancelled = true;
+            t->toolCalls.clear();
+        }
+        return t;
+    }
+
+private:
+    ScriptedTestModel& m_inner;
+    std::stop_source& m_stop;
+    std::atomic<bool> m_done{false};
+};
+
+void TestTeamRuntimeResume::cancelledRunResumes() {
+    Env reference;
+    const Team refTeam = reference.team(teamText());
+    ScriptedTestModel refModel;
+    scriptTeam(refModel);
+    Ran whole = runTeam(reference, refTeam, refModel, "What is the answer?");
+    QVERIFY(whole.outcome);
+
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel scripted;
+    scriptTeam(scripted);
+    std::stop_source stop;
+    CancellingModel cancelling(scripted, stop);
+    Ran cut = runTeam(env, team, cancelling, "What is the answer?",
+                      [&](TeamRuntimeOptions& o) { o.stop = stop.get_token(); });
+    QVERIFY(cut.outcome);
+    QCOMPARE(cut.outcome->status, RunStatus::Cancelled);
+    QCOMPARE(sig(cut.events.back()), std::string("done cancelled"));
+
+    ScriptedTestModel second;
+    scriptTeam(second);
+    std::vector<TeamEvent> emitted;
+    std::mutex mutex;
+    TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
+    auto resumed = rt.resume(cut.outcome->runId);
+    QVERIFY2(resumed, resumed ? "" : resumed.error().message.c_str());
+    QCOMPARE(resumed->status, RunStatus::Ok);
+    QCOMPARE(resumed->report, whole.outcome->report);
+    // What the cancellation interrupted is done again; everything else is taken from the store.
+    QCOMPARE(perAgent(emitted, env.root.string()), perAgent(whole.events, reference.root.string()));
+    QVERIFY(second.turns("critic") >= 1);
 }
 
 void TestTeamRuntimeResume::finishedRunDoesNotResume() {
