@@ -74,6 +74,17 @@ void TestTeamRuntime::managerDelegatesToTwoWorkersConcurrently() {
     QVERIFY(runs && runs->size() == 1);
     QCOMPARE(runs->front().status, std::string("ok"));
     QVERIFY(runs->front().finishedMs.has_value());
+    auto steps = env.store->steps(r.outcome->runId);
+    QCOMPARE(steps->size(), r.events.size() + 1);  // and the start record
+    // The transcript: the task, every turn (5), every tool result (3), the report.
+    auto messages = env.store->messages(r.outcome->sessionId);
+    QVERIFY(messages);
+    QCOMPARE(messages->size(), std::size_t(1 + 5 + 3 + 1));
+    QCOMPARE(messages->front().content, std::string("What is the answer?"));
+    QCOMPARE(messages->back().content, r.outcome->report);
+    int fromReader = 0;
+    for (const auto& m : *messages) fromReader += m.agent == "reader";
+    QCOMPARE(fromReader, 3);
 }
 
 void TestTeamRuntime::deniedApprovalIsRefusedAndRecorded() {

@@ -67,12 +67,39 @@ void RunJournal::emit(const std::string& instance, const TeamEvent& event) {
         step.kind = teamEventKindName(event.kind);
         step.payload = event.toJsonLine();
         step.status = "ok";
-        if (auto id = m_store.addStep(step); !id) {
-            logger("agents")->error("run {}: cannot persist a step: {}", m_runId, id.error().message);
-            m_failure = id.error();
+        auto id = m_store.addStep(step);
+        auto message = id ? addMessage(event) : Result<void>(id.error());
+        if (!message) {
+            logger("agents")->error("run {}: cannot persist a step: {}", m_runId, message.error().message);
+            m_failure = message.error();
         }
     }
     if (m_observer) m_observer(event);
+}
+
+// The transcript form of a model turn (assistant) or a tool result (tool).
+Result<void> RunJournal::addMessage(const TeamEvent& event) {
+    const auto& j = event.json;
+    Message m;
+    m.sessionId = m_sessionId;
+    m.agent = event.agent();
+    if (event.kind == TeamEventKind::Step) {
+        m.role = "assistant";
+        m.content = j.value("content", "");
+        m.reasoning = j.value("reasoning", "");
+        if (!j.value("tool_calls", nlohmann::json::array()).empty())
+            m.toolCalls = j["tool_calls"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else if (event.kind == TeamEventKind::ToolResult) {
+        m.role = "tool";
+        const bool ok = j.value("ok", false);
+        m.content = j.value("tool", "");
+        m.toolResults = ok ? j.value("result", "") : "error: " + j.value("error", "");
+    } else {
+        return {};
+    }
+    auto id = m_store.addMessage(m);
+    if (!id) return unexpected(id.error());
+    return {};
 }
 
 void RunJournal::recordApproval(const Approval& approval) {

@@ -1,6 +1,7 @@
 #pragma once
 // RunJournal: the persisted side of a team run. New events are written to the session store
-// (one agent step per event, under the agent instance's name) and then passed to the observer;
+// (one agent step per event, under the agent instance's name; each model turn and tool result
+// also as a message of the run's session, for `session show`) and then passed to the observer;
 // on resume, the steps already stored are handed back, per agent instance and in order, so the
 // agents can re-use them instead of asking the model or running the tool again.
 // Threads: every method may be called from any agent thread; m_mutex serialises the store
@@ -24,8 +25,9 @@ inline constexpr const char* kRunStartAgent = "(run)";
 
 class RunJournal {
 public:
-    RunJournal(SessionStore& store, std::int64_t runId, std::function<void(const TeamEvent&)> observer)
-        : m_store(store), m_runId(runId), m_observer(std::move(observer)) {}
+    RunJournal(SessionStore& store, std::int64_t sessionId, std::int64_t runId,
+               std::function<void(const TeamEvent&)> observer)
+        : m_store(store), m_sessionId(sessionId), m_runId(runId), m_observer(std::move(observer)) {}
 
     // Reads the run's stored steps (for resume).
     Result<void> load();
@@ -44,7 +46,10 @@ public:
     std::int64_t runId() const { return m_runId; }
 
 private:
+    Result<void> addMessage(const TeamEvent& event);
+
     SessionStore& m_store;                   // guarded by m_mutex
+    const std::int64_t m_sessionId;
     const std::int64_t m_runId;
     std::function<void(const TeamEvent&)> m_observer;
     mutable std::mutex m_mutex;

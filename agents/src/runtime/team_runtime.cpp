@@ -89,7 +89,7 @@ Result<RunOutcome> TeamRuntime::run(const std::string& task) {
     auto runId = rt.store.createRun(run);
     if (!runId) return unexpected(runId.error());
     rt.sharedPrefix = rt.options.sharedPrefix;
-    rt.journal = std::make_unique<RunJournal>(rt.store, *runId, rt.options.onEvent);
+    rt.journal = std::make_unique<RunJournal>(rt.store, *sessionId, *runId, rt.options.onEvent);
     if (rt.options.onRunStarted) rt.options.onRunStarted(*runId);
     ATELIER_TRY_VOID(rt.journal->writeStart({{"team", rt.team.name}, {"team_file", rt.team.source.string()},
                                              {"workspace", rt.options.workspace.string()},
@@ -110,7 +110,7 @@ Result<RunOutcome> TeamRuntime::resume(std::int64_t runId) {
         return unexpected(Error::badInput("run " + std::to_string(runId) + " belongs to team '" + start->team +
                                           "', not '" + rt.team.name + "'"));
     rt.sharedPrefix = start->sharedPrefix;
-    rt.journal = std::make_unique<RunJournal>(rt.store, runId, rt.options.onEvent);
+    rt.journal = std::make_unique<RunJournal>(rt.store, row->first, runId, rt.options.onEvent);
     ATELIER_TRY_VOID(rt.journal->load());
     if (rt.options.onRunStarted) rt.options.onRunStarted(runId);
     return runRoot(rt, row->first, start->task);
