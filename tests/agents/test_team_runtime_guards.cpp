@@ -18,6 +18,7 @@ private slots:
     void workerStepBudget();
     void tokenBudgetEndsTheRun();
     void wallTimeBudget();
+    void wallTimeStopsATurnInProgress();
     void identicalCallsStopTheAgent();
     void delegationDepth();
     void cancelledBeforeTheFirstTurn();
@@ -87,6 +88,38 @@ void TestTeamRuntimeGuards::wallTimeBudget() {
     QVERIFY(r.outcome);
     QCOMPARE(model.turns("reader"), 1);
     QVERIFY(delegateError(r).find("wall-time budget") != std::string::npos);
+}
+
+namespace {
+
+// Generates until its turn is stopped (at most 10 s), like a model that never reaches EOS.
+class EndlessModel final : public AgentModel {
+public:
+    atelier::Result<AgentTurn> generate(const TurnRequest& req) override {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!req.stop.stop_requested() && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        AgentTurn t = answer("unfinished");
+        t.cancelled = req.stop.stop_requested();
+        return t;
+    }
+};
+
+}  // namespace
+
+void TestTeamRuntimeGuards::wallTimeStopsATurnInProgress() {
+    Env env;
+    const Team team = env.team(teamText("auto", "{tokens: 50000, steps: 9, wall_seconds: 1, depth: 0}"));
+    Team alone = team;
+    alone.root = team.root.workers[0];  // the reader, with its one-second budget, as the root
+    EndlessModel model;
+    const auto start = std::chrono::steady_clock::now();
+    Ran r = runTeam(env, alone, model, "t");
+    const auto took = std::chrono::steady_clock::now() - start;
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::BudgetExhausted);
+    QVERIFY(r.outcome->report.find("wall-time budget") != std::string::npos);
+    QVERIFY(took < std::chrono::seconds(5));
 }
 
 void TestTeamRuntimeGuards::identicalCallsStopTheAgent() {

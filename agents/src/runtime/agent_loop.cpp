@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 #include <optional>
 #include <thread>
 
@@ -142,7 +145,21 @@ Result<AgentTurn> AgentLoop::nextTurn() {
     req.maxTokens = m_rt.options.maxTokensPerTurn;
     if (m_tokenBudget > 0 && (req.maxTokens <= 0 || m_tokenBudget - m_tokens < req.maxTokens))
         req.maxTokens = std::max<std::int64_t>(1, m_tokenBudget - m_tokens);
-    req.stop = m_rt.options.stop;
+    // The turn stops when the run is cancelled or, mid-turn, when the wall-time budget ends.
+    std::stop_source turnStop;
+    std::stop_callback link(m_rt.options.stop, [&turnStop] { turnStop.request_stop(); });
+    std::jthread deadline;
+    if (m_spec.budgets.wallSeconds > 0) {
+        const auto until = m_start + std::chrono::seconds(m_spec.budgets.wallSeconds);
+        deadline = std::jthread([&turnStop, until](std::stop_token finished) {
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            if (!cv.wait_until(lock, finished, until, [] { return false; }) && !finished.stop_requested())
+                turnStop.request_stop();
+        });
+    }
+    req.stop = turnStop.get_token();
     req.constraint = m_rt.options.constraint;
     if (m_rt.options.onTurnEvent)
         req.onEvent = [this](const TurnEvent& e) { m_rt.options.onTurnEvent(m_spec.name, e); };
@@ -167,7 +184,10 @@ AgentOutcome AgentLoop::run(const std::string& task) {
         ++m_steps;
         m_tokens += std::max<std::int64_t>(0, turn->usage.promptTokens - turn->usage.cachedTokens) +
                     turn->usage.completionTokens;
-        if (turn->cancelled) return AgentOutcome{RunStatus::Cancelled, turn->content};
+        if (turn->cancelled) {
+            if (auto stop = guard(); stop && stop->status == RunStatus::BudgetExhausted) return *stop;
+            return AgentOutcome{RunStatus::Cancelled, turn->content};
+        }
         ChatMessage reply{ChatRole::Assistant, turn->content};
         reply.reasoningContent = turn->reasoning;
         for (std::size_t i = 0; i < turn->toolCalls.size(); ++i) {

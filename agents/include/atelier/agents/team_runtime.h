@@ -14,7 +14,7 @@
 // and tool calls go to the audit log when one is given.
 //
 // Loop guards: per agent, model turns (steps), tokens (uncached prompt + generated) and wall
-// time (checked between turns and tool calls); an identical call (same tool and arguments)
+// time (checked before each turn; a turn still generating when it ends is stopped); an identical call (same tool and arguments)
 // made more than `maxIdenticalCalls` times stops the agent (failed); delegation depth (the
 // agent's budget, and `maxDelegationDepth` levels below the root) refuses deeper delegate calls.
 //
