@@ -23,10 +23,11 @@
 // steps: turns, decisions and results found there are reused (and re-emitted, not re-written),
 // and the run continues live from the first step that is missing.
 //
-// Threads: run()/resume() block the calling thread until the run ends. `onEvent`,
-// `onTurnEvent` and `approve` are called from agent threads, one at a time for onEvent (never
-// concurrently), and may block (a GUI bridge can post to its thread and wait). `stop` may be
-// requested from any thread.
+// Threads: run()/resume() block the calling thread until the run ends. `onEvent` and `approve`
+// are called from agent threads, onEvent one event at a time (never concurrently); both may
+// block (a GUI bridge can post to its thread and wait for the answer). `onTurnEvent` may run on
+// the model's own thread (the engine's scheduler) and must only queue. `stop` may be requested
+// from any thread; the run then ends "cancelled" and can be resumed.
 
 #include <cstdint>
 #include <filesystem>
