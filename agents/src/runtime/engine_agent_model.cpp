@@ -137,7 +137,8 @@ Result<AgentTurn> EngineAgentModel::generate(const TurnRequest& req) {
     if (parser.failed()) {
         // Not the chat format (an untrained model, or a cut-off turn): the raw text is the
         // answer, and no tool is called.
-        turn.formatError = toValidUtf8(parser.errorMessage());
+        // A turn cut short by a stop is unfinished, not malformed.
+        if (!turn.cancelled) turn.formatError = toValidUtf8(parser.errorMessage());
         turn.content = toValidUtf8(result->text);
     } else {
         const auto& parsed = parser.result();
