@@ -1,4 +1,5 @@
-// `atelier-cli team check TEAM`: validates a team file or template (CLI.md "Agents").
+// `atelier-cli team check TEAM`: validates a team file or template (CLI.md "Agents"). `team run`
+// and `team replay` live in team_run_cli.cpp.
 
 #include <algorithm>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "atelier/agents/team.h"
 #include "atelier/agents/tool_registry.h"
 #include "cli/cli_context.h"
+#include "cli/team_run_cli.h"
 
 namespace atelier::cli {
 namespace {
@@ -63,6 +65,7 @@ void setup(CLI::App& root, CliContext& ctx) {
     check->add_option("--workspace", *workspace, "The folder ${workspace} stands for (default: .)");
     addJsonFlag(check, ctx);
     onRun(check, ctx, [&ctx, teamArg, workspace] { return runCheck(ctx, *teamArg, *workspace); });
+    addTeamRunCommands(team, ctx);
 }
 
 }  // namespace

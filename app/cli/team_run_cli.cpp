@@ -1,0 +1,183 @@
+// `atelier-cli team run TEAM --model PATH --workspace DIR --task TEXT [--approve auto|deny]
+// [--json] [--resume RUN_ID]` and `atelier-cli team replay RUN_ID [--json]`. With --json, one
+// JSON line per event (team_event.h); otherwise a readable line per event. The exit status is
+// 0 whenever the run ends with its done event (the status is in it), 1 when it cannot run or
+// persist, 3 for a bad team or arguments. Ctrl-C cancels the run; it can be resumed.
+
+#include "cli/team_run_cli.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/data_paths.h"
+#include "atelier/agents/engine_agent_model.h"
+#include "atelier/agents/team_runtime.h"
+#include "cli/generation_cli.h"
+
+namespace atelier::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+    GenerationArgs gen;
+    std::string team;
+    std::string workspace;
+    std::string task;
+    std::string approve;
+    std::int64_t resume = 0;
+    std::int64_t tokenBudget = 0;
+};
+
+std::atomic<bool> gInterrupted{false};
+extern "C" void onInterrupt(int) { gInterrupted = true; }
+
+std::string shorten(std::string s, std::size_t n = 160) {
+    if (s.size() > n) s = s.substr(0, n) + "...";
+    for (auto& c : s)
+        if (c == '\n') c = ' ';
+    return s;
+}
+
+void printEvent(const agents::TeamEvent& e, bool json) {
+    if (json) {
+        std::cout << e.toJsonLine() << std::endl;
+        return;
+    }
+    const auto& j = e.json;
+    const std::string kind = j.value("event", "");
+    if (kind == "step")
+        std::cout << "[" << e.agent() << "] step " << j.value("step", 0) << ": " << shorten(j.value("content", "")) << "\n";
+    else if (kind == "tool_call")
+        std::cout << "[" << e.agent() << "] " << j.value("tool", "") << " " << shorten(j["args"].dump()) << " -> "
+                  << j.value("decision", "") << (j.contains("approval") ? " " + j.value("approval", "") : "") << "\n";
+    else if (kind == "tool_result")
+        std::cout << "[" << e.agent() << "] " << j.value("tool", "") << (j.value("ok", false) ? " ok: " : " error: ")
+                  << shorten(j.value(j.value("ok", false) ? "result" : "error", "")) << "\n";
+    else if (kind == "delegate")
+        std::cout << "[" << j.value("from", "") << "] delegates to " << j.value("to", "") << ": "
+                  << shorten(j.value("task", "")) << "\n";
+    else if (kind == "done")
+        std::cout << "done (" << j.value("status", "") << "): " << j.value("report", "") << "\n";
+    std::cout.flush();
+}
+
+Result<void> loadPlugins(agents::ToolRegistry& registry) {
+    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
+        auto n = registry.loadPlugins(dir);
+        if (!n) return unexpected(n.error());
+        if (*n > 0) break;  // the first folder with plugins wins (installed or build tree)
+    }
+    return {};
+}
+
+int runTeam(CliContext& ctx, RunArgs& a) {
+    const fs::path dataDir = ctx.dataDir();
+    if (dataDir.empty()) return kExitFailure;
+    auto store = agents::SessionStore::open(agents::DataPaths{dataDir}.sessionsDb());
+    if (!store) return ctx.fail(store.error());
+    if (a.resume > 0) {  // the team, workspace and task the run started with
+        auto start = agents::runStart(*store, a.resume);
+        if (!start) return ctx.fail(start.error());
+        if (a.team.empty()) a.team = start->teamFile;
+        if (a.workspace.empty()) a.workspace = start->workspace;
+    }
+    if (a.team.empty() || a.workspace.empty() || (a.resume == 0 && a.task.empty()))
+        return ctx.fail(ErrorCode::Usage, "team run needs TEAM, --workspace and --task (or --resume RUN_ID)");
+    std::error_code ec;
+    if (!fs::is_directory(a.workspace, ec))
+        return ctx.fail(ErrorCode::BadInput, "workspace '" + a.workspace + "' is not a folder");
+    const fs::path workspace = fs::canonical(a.workspace, ec);
+    auto file = agents::findTeamFile(a.team);
+    if (!file) return ctx.fail(file.error());
+    auto team = agents::loadTeam(*file, workspace);
+    if (!team) return ctx.fail(team.error());
+    agents::ToolRegistry registry;
+    if (auto r = loadPlugins(registry); !r) return ctx.fail(r.error());
+    std::vector<std::string> known;
+    for (const auto* t : registry.tools()) known.push_back(t->name());
+    if (auto ok = agents::checkTeam(*team, known); !ok)
+        return ctx.fail(ErrorCode::BadInput, file->string() + ": " + ok.error().message);
+    auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
+    if (!audit) return ctx.fail(audit.error());
+    auto gen = loadGenerator(ctx, a.gen);
+    if (!gen) return ctx.fail(gen.error());
+    (void)audit->append(agents::AuditKind::ModelLoad, "cli", {{"model", a.gen.model}});
+
+    agents::EngineAgentModelOptions mo;
+    mo.mode = gen->mode;
+    mo.sampling = makeRequest(a.gen, gen->tokenizer, {0}).sampling;
+    mo.maxTokensPerTurn = a.gen.maxTokens;
+    agents::EngineAgentModel model(*gen->service, gen->tokenizer, mo);
+
+    std::stop_source stop;
+    agents::TeamRuntimeOptions o;
+    o.workspace = workspace;
+    o.dataDir = dataDir;
+    o.sharedPrefix = agents::teamSharedPrefix(*team, workspace);
+    o.maxTokensPerTurn = a.gen.maxTokens;
+    o.tokenBudgetCap = a.tokenBudget;
+    o.stop = stop.get_token();
+    if (!a.approve.empty()) {
+        const bool yes = a.approve == "auto";
+        o.approve = [yes](const agents::ApprovalRequest&) { return yes; };
+        o.approvedBy = "--approve " + a.approve;
+    }
+    const bool json = ctx.options.json;
+    o.onEvent = [json](const agents::TeamEvent& e) { printEvent(e, json); };
+    o.onRunStarted = [](std::int64_t id) { std::cerr << "atelier-cli: team run " << id << std::endl; };
+
+    gInterrupted = false;
+    std::signal(SIGINT, onInterrupt);
+    std::jthread watcher([&stop](std::stop_token done) {
+        while (!done.stop_requested() && !gInterrupted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (gInterrupted) stop.request_stop();
+    });
+    agents::TeamRuntime runtime(*team, model, registry, *store, &*audit, o);
+    auto outcome = a.resume > 0 ? runtime.resume(a.resume) : runtime.run(a.task);
+    watcher.request_stop();
+    std::signal(SIGINT, SIG_DFL);
+    if (!outcome) return ctx.fail(outcome.error());
+    return kExitOk;
+}
+
+int replayTeam(CliContext& ctx, std::int64_t runId) {
+    const fs::path dataDir = ctx.dataDir();
+    if (dataDir.empty()) return kExitFailure;
+    auto store = agents::SessionStore::open(agents::DataPaths{dataDir}.sessionsDb());
+    if (!store) return ctx.fail(store.error());
+    auto events = agents::replayRun(*store, runId);
+    if (!events) return ctx.fail(events.error());
+    for (const auto& e : *events) printEvent(e, ctx.options.json);
+    return kExitOk;
+}
+
+}  // namespace
+
+void addTeamRunCommands(CLI::App* team, CliContext& ctx) {
+    auto a = std::make_shared<RunArgs>();
+    auto* run = team->add_subcommand("run", "Run a team on a task, headless");
+    run->add_option("team", a->team, "A team file or a template name (with --resume: the run's own)");
+    addGenerationOptions(run, a->gen, false);
+    run->add_option("--workspace", a->workspace, "The folder the team works in");
+    run->add_option("--task", a->task, "What the team should do");
+    run->add_option("--approve", a->approve, "Answer every \"ask\" decision: auto (allow) or deny (default: deny)")
+        ->check(CLI::IsMember({"auto", "deny"}));
+    run->add_option("--resume", a->resume, "Continue run RUN_ID from its last persisted step");
+    run->add_option("--token-budget", a->tokenBudget, "Cap every agent's token budget (0: the team's)")
+        ->check(CLI::NonNegativeNumber);
+    addJsonFlag(run, ctx);
+    onRun(run, ctx, [&ctx, a] { return runTeam(ctx, *a); });
+
+    auto runId = std::make_shared<std::int64_t>(0);
+    auto* replay = team->add_subcommand("replay", "Print a run's events from the session store, without a model");
+    replay->add_option("run_id", *runId, "The run")->required();
+    addJsonFlag(replay, ctx);
+    onRun(replay, ctx, [&ctx, runId] { return replayTeam(ctx, *runId); });
+}
+
+}  // namespace atelier::cli

@@ -1,0 +1,194 @@
+// ctest-labels: unit
+// Persistence of team runs: the events replayed from the session store equal those the run
+// emitted; a run cut off after any of its persisted steps (a simulated crash: the later rows
+// removed, the run left "running") resumes to the same events and report as the
+// uninterrupted run, asking the model only for the turns it had not stored; a finished run
+// does not resume.
+
+#include <atomic>
+
+#include "team_runtime_fixture.h"
+
+using namespace fixture;
+using namespace scripted;
+
+class TestTeamRuntimeResume : public QObject {
+    Q_OBJECT
+private slots:
+    void replayEqualsTheEmittedEvents();
+    void resumeAfterACrashEqualsTheUninterruptedRun();
+    void cancelledRunResumes();
+    void finishedRunDoesNotResume();
+};
+
+namespace {
+
+void scriptTeam(ScriptedTestModel& model) {
+    model.script("manager", {calls({call("delegate", {{"agent", "reader"}, {"task", "find the answer"}}),
+                                    call("delegate", {{"agent", "critic"}, {"task", "check b.txt"}})}),
+                             calls({call("files_list", {{"path", "docs"}})}), answer("Final report.")});
+    model.script("reader", {calls({call("files_search", {{"pattern", "answer"}, {"path", "docs"}})}),
+                            calls({call("files_read", {{"path", "docs/a.txt"}})}), answer("42")});
+    model.script("critic", {calls({call("files_read", {{"path", "docs/b.txt"}})}), answer("43")});
+}
+
+// Per agent, the events' JSON text without the run id and with the temporary folder as
+// "<root>" (workers interleave differently per run; each run has its own folder).
+std::map<std::string, std::vector<std::string>> perAgent(const std::vector<TeamEvent>& events,
+                                                         const std::string& root) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& e : events) {
+        std::string text = withoutRunId(e.json).dump();
+        for (std::size_t at; (at = text.find(root)) != std::string::npos;) text.replace(at, root.size(), "<root>");
+        out[e.agent()].push_back(text);
+    }
+    return out;
+}
+
+int turnsOf(ScriptedTestModel& m) { return m.turns("manager") + m.turns("reader") + m.turns("critic"); }
+
+}  // namespace
+
+void TestTeamRuntimeResume::replayEqualsTheEmittedEvents() {
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel model;
+    scriptTeam(model);
+    Ran r = runTeam(env, team, model, "What is the answer?");
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Ok);
+    auto replayed = replayRun(*env.store, r.outcome->runId);
+    QVERIFY(replayed);
+    QCOMPARE(replayed->size(), r.events.size());
+    for (std::size_t i = 0; i < r.events.size(); ++i) {
+        QCOMPARE(replayed->at(i).kind, r.events[i].kind);
+        QCOMPARE(replayed->at(i).json, r.events[i].json);  // same order, same content
+    }
+    auto start = runStart(*env.store, r.outcome->runId);
+    QVERIFY(start);
+    QCOMPARE(start->task, std::string("What is the answer?"));
+    QCOMPARE(start->team, std::string("test-team"));
+}
+
+void TestTeamRuntimeResume::resumeAfterACrashEqualsTheUninterruptedRun() {
+    Env reference;
+    const Team refTeam = reference.team(teamText());
+    ScriptedTestModel refModel;
+    scriptTeam(refModel);
+    Ran whole = runTeam(reference, refTeam, refModel, "What is the answer?");
+    QVERIFY(whole.outcome);
+    const auto expected = perAgent(whole.events, reference.root.string());
+    const int allTurns = turnsOf(refModel);
+    const int events = static_cast<int>(whole.events.size());
+
+    for (int kept = 0; kept < events; ++kept) {  // events persisted before the crash
+        Env env;
+        const Team team = env.team(teamText());
+        ScriptedTestModel first;
+        scriptTeam(first);
+        Ran r = runTeam(env, team, first, "What is the answer?");
+        QVERIFY(r.outcome);
+        const auto runId = std::to_string(r.outcome->runId);
+        auto& db = env.store->database();
+        // Keep the start record and the first `kept` events.
+        QVERIFY(db.exec("DELETE FROM agent_steps WHERE run_id = " + runId +
+                        " AND id > (SELECT MIN(id) FROM agent_steps WHERE run_id = " + runId + ") + " +
+                        std::to_string(kept) + "; UPDATE runs SET status = 'running', finished_ms = NULL "
+                        "WHERE id = " + runId));
+        auto steps = env.store->steps(r.outcome->runId);
+        QVERIFY(steps);
+        const auto storedTurns = std::count_if(steps->begin(), steps->end(), [](auto& s) { return s.kind == "step"; });
+
+        ScriptedTestModel second;
+        scriptTeam(second);
+        std::vector<TeamEvent> emitted;
+        std::mutex mutex;
+        TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
+        auto resumed = rt.resume(r.outcome->runId);
+        QVERIFY2(resumed, resumed ? "" : resumed.error().message.c_str());
+        QCOMPARE(resumed->status, RunStatus::Ok);
+        QCOMPARE(resumed->report, whole.outcome->report);
+        QCOMPARE(resumed->runId, r.outcome->runId);
+        QCOMPARE(perAgent(emitted, env.root.string()), expected);
+        auto replayed = replayRun(*env.store, r.outcome->runId);
+        QVERIFY(replayed);
+        QCOMPARE(perAgent(*replayed, env.root.string()), expected);
+        QCOMPARE(turnsOf(second), allTurns - static_cast<int>(storedTurns));  // only the missing turns
+        auto runs = env.store->runs(resumed->sessionId);
+        QVERIFY(runs && !runs->empty());
+        QCOMPARE(runs->front().status, std::string("ok"));
+    }
+}
+
+// Cancels the run from inside the critic's first turn, as Ctrl-C would while it generates.
+class CancellingModel final : public atelier::agents::AgentModel {
+public:
+    CancellingModel(ScriptedTestModel& inner, std::stop_source& stop) : m_inner(inner), m_stop(stop) {}
+    atelier::Result<AgentTurn> generate(const TurnRequest& req) override {
+        auto t = m_inner.generate(req);
+        if (t && req.agent == "critic" && !m_done.exchange(true)) {
+            m_stop.request_stop();
+            t->cancelled = true;
+            t->toolCalls.clear();
+        }
+        return t;
+    }
+
+private:
+    ScriptedTestModel& m_inner;
+    std::stop_source& m_stop;
+    std::atomic<bool> m_done{false};
+};
+
+void TestTeamRuntimeResume::cancelledRunResumes() {
+    Env reference;
+    const Team refTeam = reference.team(teamText());
+    ScriptedTestModel refModel;
+    scriptTeam(refModel);
+    Ran whole = runTeam(reference, refTeam, refModel, "What is the answer?");
+    QVERIFY(whole.outcome);
+
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel scripted;
+    scriptTeam(scripted);
+    std::stop_source stop;
+    CancellingModel cancelling(scripted, stop);
+    Ran cut = runTeam(env, team, cancelling, "What is the answer?",
+                      [&](TeamRuntimeOptions& o) { o.stop = stop.get_token(); });
+    QVERIFY(cut.outcome);
+    QCOMPARE(cut.outcome->status, RunStatus::Cancelled);
+    QCOMPARE(sig(cut.events.back()), std::string("done cancelled"));
+
+    ScriptedTestModel second;
+    scriptTeam(second);
+    std::vector<TeamEvent> emitted;
+    std::mutex mutex;
+    TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
+    auto resumed = rt.resume(cut.outcome->runId);
+    QVERIFY2(resumed, resumed ? "" : resumed.error().message.c_str());
+    QCOMPARE(resumed->status, RunStatus::Ok);
+    QCOMPARE(resumed->report, whole.outcome->report);
+    // What the cancellation interrupted is done again; everything else is taken from the store.
+    QCOMPARE(perAgent(emitted, env.root.string()), perAgent(whole.events, reference.root.string()));
+    QVERIFY(second.turns("critic") >= 1);
+}
+
+void TestTeamRuntimeResume::finishedRunDoesNotResume() {
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel model;
+    scriptTeam(model);
+    Ran r = runTeam(env, team, model, "t");
+    QVERIFY(r.outcome);
+    std::vector<TeamEvent> emitted;
+    std::mutex mutex;
+    TeamRuntime rt(team, model, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
+    auto again = rt.resume(r.outcome->runId);
+    QVERIFY(!again);
+    QVERIFY(again.error().message.find("already ended") != std::string::npos);
+    QVERIFY(!rt.resume(r.outcome->runId + 100));
+}
+
+QTEST_APPLESS_MAIN(TestTeamRuntimeResume)
+#include "test_team_runtime_resume.moc"
