@@ -8,6 +8,7 @@
 #include <iostream>
 #include <pthread.h>
 
+#include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/openai_server.h"
 #include "cli/generation_cli.h"
 
@@ -52,6 +53,7 @@ int run(CliContext& ctx, const ServeArgs& a) {
     options.modelName = modelNameOf(a.model);
     options.defaultMode = g->mode;
     agents::OpenAiServer server(options, *g->service, g->tokenizer);
+    server.chatBackend().setConstraintFactory(agents::dsmlChatConstraintFactory());
     auto port = server.start();
     if (!port) return ctx.fail(port.error());
     const bool v6 = a.host.find(':') != std::string::npos;

@@ -14,6 +14,7 @@
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
+#include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/engine_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "cli/generation_cli.h"
@@ -122,6 +123,8 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     o.maxTokensPerTurn = a.gen.maxTokens;
     o.tokenBudgetCap = a.tokenBudget;
     o.stop = stop.get_token();
+    // Every tool call the model writes is well-formed DSML that satisfies the tool's schema.
+    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode);
     if (!a.approve.empty()) {
         const bool yes = a.approve == "auto";
         o.approve = [yes](const agents::ApprovalRequest&) { return yes; };

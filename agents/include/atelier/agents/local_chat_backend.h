@@ -19,7 +19,7 @@ namespace atelier::agents {
 
 // Makes the decoding constraint of a request (e.g. a grammar that forces a tool call when
 // tool_choice asks for one); null: unconstrained.
-using ConstraintFactory = std::function<std::shared_ptr<engine::TokenConstraint>(
+using ChatConstraintFactory = std::function<std::shared_ptr<engine::TokenConstraint>(
     const ChatBackendRequest& request, const engine::Tokenizer& tokenizer)>;
 
 class LocalChatBackend : public ChatBackend {
@@ -33,13 +33,13 @@ public:
     std::string modelName() const override { return m_modelName; }
 
     // Set before the first start(); used by every later turn.
-    void setConstraintFactory(ConstraintFactory factory) { m_constraints = std::move(factory); }
+    void setConstraintFactory(ChatConstraintFactory factory) { m_constraints = std::move(factory); }
 
 private:
     engine::GenerationService& m_service;
     engine::Tokenizer m_tokenizer;
     std::string m_modelName;
-    ConstraintFactory m_constraints;
+    ChatConstraintFactory m_constraints;
 };
 
 }  // namespace atelier::agents

@@ -1,0 +1,61 @@
+// Adapters from the agents' tool descriptions to engine::makeDsmlConstraint (dsml_constraints.h).
+
+#include "atelier/agents/dsml_constraints.h"
+
+#include <nlohmann/json.hpp>
+
+#include "atelier/engine/dsml_constraint.h"
+#include "atelier/engine/log.h"
+
+namespace atelier::agents {
+namespace {
+
+std::shared_ptr<engine::TokenConstraint> build(const engine::Tokenizer& tokenizer,
+                                               std::vector<engine::ToolSchemaSpec> specs,
+                                               engine::DsmlConstraintOptions options) {
+    if (specs.empty()) return nullptr;
+    auto constraint = engine::makeDsmlConstraint(tokenizer, std::move(specs), options);
+    if (!constraint) {
+        logger("agents")->warn("tool calls run unconstrained: {}", constraint.error().message);
+        return nullptr;
+    }
+    return std::move(*constraint);
+}
+
+}  // namespace
+
+ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode) {
+    return [&tokenizer, mode](const std::vector<ToolSpec>& tools) {
+        std::vector<engine::ToolSchemaSpec> specs;
+        specs.reserve(tools.size());
+        for (const ToolSpec& t : tools) specs.push_back({t.name, t.parameters.dump()});
+        engine::DsmlConstraintOptions options;
+        options.mode = mode;
+        return build(tokenizer, std::move(specs), options);
+    };
+}
+
+ChatConstraintFactory dsmlChatConstraintFactory() {
+    return [](const ChatBackendRequest& request, const engine::Tokenizer& tokenizer)
+               -> std::shared_ptr<engine::TokenConstraint> {
+        if (request.toolChoice == ToolChoice::None || request.messages.empty()) return nullptr;
+        std::vector<engine::ToolSchemaSpec> specs;
+        for (const std::string& schema : request.messages.front().toolSchemas) {
+            // Each schema is one function object: {"name", "description", "parameters"}.
+            const auto fn = nlohmann::json::parse(schema, nullptr, false);
+            if (!fn.is_object() || !fn.contains("name") || !fn["name"].is_string()) continue;
+            if (request.toolChoice == ToolChoice::Function &&
+                fn["name"].get<std::string>() != request.toolChoiceName)
+                continue;
+            const nlohmann::json params = fn.value("parameters", nlohmann::json::object());
+            specs.push_back({fn["name"].get<std::string>(), params.dump()});
+        }
+        engine::DsmlConstraintOptions options;
+        options.mode = request.mode;
+        if (request.toolChoice == ToolChoice::Required || request.toolChoice == ToolChoice::Function)
+            options.choice = engine::ToolChoice::Required;
+        return build(tokenizer, std::move(specs), options);
+    };
+}
+
+}  // namespace atelier::agents
