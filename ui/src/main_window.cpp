@@ -27,7 +27,7 @@
 #include "atelier/ui/conversation_view.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/session_list_model.h"
-#include "session_filter_proxy.h"
+#include "atelier/ui/session_filter_proxy.h"
 #include "store_worker.h"
 #include "welcome_panel.h"
 
