@@ -26,6 +26,10 @@
 #include "atelier/ui/context_panel.h"
 #include "atelier/ui/conversation_view.h"
 #include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/record_models.h"
+#include "atelier/ui/record_views.h"
+#include "atelier/ui/settings_dialog.h"
+#include "records_worker.h"
 #include "atelier/ui/session_list_model.h"
 #include "atelier/ui/session_filter_proxy.h"
 #include "store_worker.h"
@@ -104,6 +108,52 @@ void MainWindow::startStore(const QString& dataDir) {
     });
     m_storeThread->start();
     emit openStoreRequested(dataDir + QStringLiteral("/atelier.db"));
+    startRecords();
+}
+
+void MainWindow::startRecords() {
+    m_records = new RecordsWorker;
+    m_records->moveToThread(m_storeThread);
+    connect(m_storeThread, &QThread::finished, m_records, &QObject::deleteLater);
+    connect(m_checkpoints, &CheckpointsDialog::refreshRequested, m_records, &RecordsWorker::listCheckpoints);
+    connect(m_checkpoints, &CheckpointsDialog::deleteRequested, m_records, &RecordsWorker::deleteCheckpoint);
+    connect(m_checkpoints, &CheckpointsDialog::renameRequested, m_records, &RecordsWorker::renameCheckpoint);
+    connect(m_records, &RecordsWorker::checkpointsLoaded, m_checkpoints->model(), &CheckpointListModel::setRows);
+    connect(m_audit, &AuditPanel::refreshRequested, m_records, &RecordsWorker::loadAudit);
+    connect(m_audit, &AuditPanel::verifyRequested, m_records, &RecordsWorker::verifyAudit);
+    connect(m_records, &RecordsWorker::auditLoaded, m_audit->model(), &AuditRecordModel::setRows);
+    connect(m_records, &RecordsWorker::auditVerified, m_audit, &AuditPanel::showVerification);
+    connect(m_records, &RecordsWorker::failed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Records unavailable: %1").arg(message));
+    });
+    openRecords();
+    QMetaObject::invokeMethod(m_records, &RecordsWorker::loadAudit, Qt::QueuedConnection);
+}
+
+// (Re)opens the checkpoint store with the settings' strategy and budget.
+void MainWindow::openRecords() {
+    if (!m_records) return;
+    const AppSettings a = AppSettings::load();
+    QMetaObject::invokeMethod(m_records, "open", Qt::QueuedConnection, Q_ARG(QString, m_dataDir),
+                              Q_ARG(QString, a.kvStrategy),
+                              Q_ARG(qint64, qint64(a.kvBudgetGiB * double(qint64(1) << 30))));
+}
+
+void MainWindow::showCheckpoints() {
+    if (m_records) QMetaObject::invokeMethod(m_records, &RecordsWorker::listCheckpoints, Qt::QueuedConnection);
+    m_checkpoints->show();
+    m_checkpoints->raise();
+}
+
+void MainWindow::showSettings() {
+    auto* dialog = new SettingsDialog(AppSettings::load(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        dialog->settings().save();
+        openRecords();
+        statusBar()->showMessage(tr("Settings saved; threads and backend apply to the next model load"), 5000);
+    });
+    dialog->open();
 }
 
 void MainWindow::buildCentralArea() {
@@ -226,9 +276,9 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::RightDockWidgetArea, m_teamDock);
 
     // Activity: tool calls, policy decisions, the audit trail.
-    auto* activity = new QTreeView(this);
-    activity->setObjectName(QStringLiteral("activityView"));
-    m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), activity);
+    m_audit = new AuditPanel(this);
+    m_checkpoints = new CheckpointsDialog(this);
+    m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), m_audit);
     addDockWidget(Qt::BottomDockWidgetArea, m_activityDock);
     resizeDocks({m_activityDock}, {140}, Qt::Vertical);
     resizeDocks({m_sessionsDock, m_contextDock}, {260, 320}, Qt::Horizontal);
@@ -262,6 +312,14 @@ void MainWindow::buildMenus() {
     chat->addAction(tr("&Edit Last Message"), this, &MainWindow::editLastMessage);
     auto* search = chat->addAction(tr("Search Sessions"), this, [this] { m_sessionSearch->setFocus(); });
     search->setShortcut(QKeySequence::Find);
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    auto* checkpoints = tools->addAction(tr("&Checkpoints…"), this, &MainWindow::showCheckpoints);
+    checkpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    tools->addAction(tr("&Verify Audit Trail"), m_audit, &AuditPanel::verifyRequested);
+    auto* settings = tools->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
+    settings->setShortcut(QKeySequence::Preferences);
+    settings->setObjectName(QStringLiteral("settingsAction"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : {m_sessionsDock, m_contextDock, m_teamDock, m_activityDock})

@@ -22,6 +22,7 @@
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_dialog.h"
+#include "atelier/ui/settings_dialog.h"
 #include "welcome_panel.h"
 
 namespace atelier::ui {
@@ -95,6 +96,7 @@ void MainWindow::onInspected(const ModelSummary& summary) {
     statusBar()->clearMessage();
     if (m_modelDialog) m_modelDialog->deleteLater();
     m_modelDialog = new ModelDialog(summary, availableMemoryBytes(), this);
+    if (const int threads = AppSettings::load().threads; threads > 0) m_modelDialog->setThreads(threads);
     connect(m_modelDialog, &QDialog::accepted, this, [this, d = m_modelDialog] {
         m_welcome->setBusy(true);
         m_bridge->load(d->summary().path, d->settings());

@@ -79,6 +79,8 @@ LoadSettings ModelDialog::settings() const {
 
 void ModelDialog::setContextTokens(qint64 tokens) { m_context->setValue(int(tokens)); }
 
+void ModelDialog::setThreads(int threads) { m_threads->setValue(threads); }
+
 bool ModelDialog::fits() const {
     return m_free <= 0 || m_summary.neededBytes(m_context->value()) <= m_free;
 }

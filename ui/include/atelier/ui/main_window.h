@@ -22,7 +22,10 @@ class QSortFilterProxyModel;
 
 namespace atelier::ui {
 
+class AuditPanel;
 class ChatController;
+class CheckpointsDialog;
+class RecordsWorker;
 class ContextPanel;
 class ConversationView;
 class EngineBridge;
@@ -50,6 +53,8 @@ public:
     ConversationView* conversationView() const { return m_conversation; }
     // The model dialog waiting for the user, if any.
     ModelDialog* pendingModelDialog() const { return m_modelDialog; }
+    AuditPanel* auditPanel() const { return m_audit; }
+    CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
 
     // Describes `path` on the engine worker, then opens the model dialog.
     void openModelPath(const QString& path);
@@ -72,6 +77,8 @@ signals:
 public slots:
     void showAbout();
     void showOpenModel();
+    void showSettings();
+    void showCheckpoints();
     void exportSession();
     void sendInput();
     void editLastMessage();
@@ -82,6 +89,8 @@ private:
     void buildMenus();
     void buildStatusBar();
     void startStore(const QString& dataDir);
+    void startRecords();
+    void openRecords();
     void wireEngine();
     void onInspected(const ModelSummary& summary);
     void onLoaded(const ModelSummary& summary);
@@ -117,6 +126,9 @@ private:
     QProgressBar* m_loadProgress = nullptr;
     QMenu* m_recentMenu = nullptr;
     ModelDialog* m_modelDialog = nullptr;
+    AuditPanel* m_audit = nullptr;
+    CheckpointsDialog* m_checkpoints = nullptr;
+    RecordsWorker* m_records = nullptr;  // lives on m_storeThread: queued calls only
     bool m_editing = false;  // the next Send replaces the last user message
 };
 

@@ -24,6 +24,7 @@ public:
     const ModelSummary& summary() const { return m_summary; }
     LoadSettings settings() const;
     void setContextTokens(qint64 tokens);
+    void setThreads(int threads);
     bool fits() const;
     // The text of the memory verdict as shown.
     QString verdictText() const;
