@@ -29,6 +29,7 @@
 #include "atelier/ui/record_models.h"
 #include "atelier/ui/record_views.h"
 #include "atelier/ui/settings_dialog.h"
+#include "atelier/ui/team_panel.h"
 #include "records_worker.h"
 #include "atelier/ui/session_list_model.h"
 #include "atelier/ui/session_filter_proxy.h"
@@ -97,6 +98,10 @@ void MainWindow::startStore(const QString& dataDir) {
     connect(worker, &StoreWorker::messageAdded, m_chat, &ChatController::onMessageAdded);
     connect(worker, &StoreWorker::sessionLoaded, m_chat, &ChatController::showSession);
     connect(worker, &StoreWorker::sessionLoaded, this, [this] { m_pages->setCurrentIndex(1); });
+    connect(worker, &StoreWorker::runLoaded, this, [this](qint64, const QString& team, const QStringList& events) {
+        m_team->showRun(team, events);
+        m_teamDock->raise();
+    });
     connect(worker, &StoreWorker::searchFinished, m_sessionProxy, &SessionFilterProxy::setMatches);
     connect(worker, &StoreWorker::sessionsLoaded, m_sessionModel, &SessionListModel::setSessions);
     connect(worker, &StoreWorker::sessionsLoaded, this, [this] { m_sessionTree->expandAll(); });
@@ -265,14 +270,9 @@ void MainWindow::buildDocks() {
     m_contextDock = makeDock(this, tr("Context"), QStringLiteral("contextDock"), m_context);
     addDockWidget(Qt::RightDockWidgetArea, m_contextDock);
 
-    // Team: the live agent tree arrives with the team runtime (agents/src/runtime).
-    auto* team = new QWidget(this);
-    auto* teamLayout = new QVBoxLayout(team);
-    auto* agentTree = new QTreeView(team);
-    agentTree->setObjectName(QStringLiteral("agentTree"));
-    teamLayout->addWidget(new QLabel(tr("No team running"), team));
-    teamLayout->addWidget(agentTree, 1);
-    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), team);
+    // Team: template picker, the live agent tree, the selected agent's transcript.
+    m_team = new TeamPanel(this);
+    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), m_team);
     addDockWidget(Qt::RightDockWidgetArea, m_teamDock);
 
     // Activity: tool calls, policy decisions, the audit trail.

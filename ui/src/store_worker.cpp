@@ -120,6 +120,18 @@ void StoreWorker::loadSession(qint64 sessionId) {
         turns.append(t);
     }
     emit sessionLoaded(sessionId, turns);
+    loadLatestRun(sessionId);
+}
+
+void StoreWorker::loadLatestRun(qint64 sessionId) {
+    auto runs = m_store->runs(sessionId);
+    if (!runs || runs->empty()) return;
+    const agents::Run& run = runs->back();
+    auto steps = m_store->steps(run.id);
+    if (!steps) return emit failed(qs(steps.error().message));
+    QStringList events;
+    for (const auto& step : *steps) events << qs(step.payload);
+    emit runLoaded(sessionId, qs(run.team), events);
 }
 
 void StoreWorker::setFavourite(qint64 sessionId, bool favourite) {

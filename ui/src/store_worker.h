@@ -41,12 +41,15 @@ signals:
     void sessionCreated(quint64 ticket, qint64 sessionId);
     void messageAdded(quint64 ticket, qint64 messageId);
     void sessionLoaded(qint64 sessionId, const QList<atelier::ui::ChatTurn>& turns);
+    // A team session's latest run: its team and every persisted event (JSON text), in order.
+    void runLoaded(qint64 sessionId, const QString& team, const QStringList& events);
     // The sessions whose messages match `query` (full-text index).
     void searchFinished(const QString& query, const QSet<qint64>& sessionIds);
     void exported(const QString& path);
     void failed(const QString& message);
 
 private:
+    void loadLatestRun(qint64 sessionId);
     std::unique_ptr<agents::SessionStore> m_store;  // touched only on the worker thread
 };
 

@@ -26,6 +26,7 @@ class AuditPanel;
 class ChatController;
 class CheckpointsDialog;
 class RecordsWorker;
+class TeamPanel;
 class ContextPanel;
 class ConversationView;
 class EngineBridge;
@@ -54,6 +55,7 @@ public:
     // The model dialog waiting for the user, if any.
     ModelDialog* pendingModelDialog() const { return m_modelDialog; }
     AuditPanel* auditPanel() const { return m_audit; }
+    TeamPanel* teamPanel() const { return m_team; }
     CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
 
     // Describes `path` on the engine worker, then opens the model dialog.
@@ -127,6 +129,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     ModelDialog* m_modelDialog = nullptr;
     AuditPanel* m_audit = nullptr;
+    TeamPanel* m_team = nullptr;
     CheckpointsDialog* m_checkpoints = nullptr;
     RecordsWorker* m_records = nullptr;  // lives on m_storeThread: queued calls only
     bool m_editing = false;  // the next Send replaces the last user message
