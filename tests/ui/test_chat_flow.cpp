@@ -133,6 +133,27 @@ private slots:
         QCOMPARE(chat->turns().last().role, QStringLiteral("assistant"));
     }
 
+    void switchingSessionsAbandonsTheAnswerInFlight() {
+        MainWindow window(m_dir.path());
+        loadDemo(window);
+        ChatController* chat = window.chat();
+        chat->setMaxTokens(4000);
+        QSignalSpy streamed(window.engineBridge(), &EngineBridge::textStreamed);
+        chat->send(QStringLiteral("first conversation"));
+        QTRY_VERIFY_WITH_TIMEOUT(streamed.size() >= 1, 20000);
+        chat->newSession();
+        QVERIFY(!chat->isBusy());
+        QVERIFY(chat->turns().isEmpty());
+        QTest::qWait(300);  // the cancelled request's last events arrive and are ignored
+        QVERIFY(chat->turns().isEmpty());
+        chat->setMaxTokens(4);
+        QSignalSpy finished(chat, &ChatController::finished);
+        chat->send(QStringLiteral("second conversation"));
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(chat->turns().size(), 2);
+        QCOMPARE(chat->turns().first().content, QStringLiteral("second conversation"));
+    }
+
     void eventLoopKeepsTickingWhileTokensStream() {
         MainWindow window(m_dir.path());
         window.show();

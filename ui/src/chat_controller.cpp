@@ -28,8 +28,18 @@ ChatController::ChatController(EngineBridge* bridge, QObject* parent)
 
 ChatController::~ChatController() = default;
 
+// Switching conversations abandons the answer being generated: it is cancelled and its late
+// events are ignored, so that nothing of it lands in the next conversation.
+void ChatController::abandonRequest() {
+    if (m_requestId == 0) return;
+    m_bridge->cancel(m_requestId);
+    m_requestId = 0;
+    m_parser.reset();
+    emit busyChanged(false);
+}
+
 void ChatController::newSession() {
-    stop();
+    abandonRequest();
     m_turns.clear();
     m_sessionId = 0;
     m_sessionTicket = 0;
@@ -39,7 +49,7 @@ void ChatController::newSession() {
 }
 
 void ChatController::showSession(qint64 sessionId, const QList<ChatTurn>& turns) {
-    stop();
+    abandonRequest();
     m_turns = turns;
     m_sessionId = sessionId;
     m_sessionTicket = 0;

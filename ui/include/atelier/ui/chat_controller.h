@@ -64,6 +64,7 @@ signals:
 
 private:
     void startGeneration();
+    void abandonRequest();
     void persist(int turnIndex);
     void dropTurnsFrom(int index);
     void onText(quint64 requestId, const QString& delta);
