@@ -16,6 +16,7 @@
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_dialog.h"
+#include "atelier/ui/team_panel.h"
 #include "atelier/version.h"
 #include "common/data_dir.h"
 #include "common/logging.h"
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     parser.addOption(screenshot);
     QCommandLineOption demo(QStringLiteral("demo"),
                             QStringLiteral("Create (or reuse) the tiny demo model in the data folder, load "
-                                           "it, attach its config and ask a question."));
+                                           "it, attach its config, show a team and ask a question."));
     parser.addOption(demo);
     QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
     parser.addOption(dark);
@@ -101,6 +102,7 @@ int main(int argc, char** argv) {
                 return;
             }
             window.contextPanel()->addPath(QDir(s.path).filePath(QStringLiteral("config.json")));
+            window.teamPanel()->loadTeam(QStringLiteral("review-team"));
             window.chat()->setMaxTokens(48);
             QTimer::singleShot(500, &window, [&window] {
                 window.chat()->send(QStringLiteral("What does the attached config say about the experts?"));

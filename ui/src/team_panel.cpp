@@ -43,6 +43,7 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
     layout->addLayout(row);
     m_status = new QLabel(tr("No team running"), this);
     m_status->setObjectName(QStringLiteral("teamStatus"));
+    m_status->setWordWrap(true);  // a long team description must not widen the dock
     layout->addWidget(m_status);
     auto* split = new QSplitter(Qt::Vertical, this);
     m_model = new AgentTreeModel(this);
@@ -85,6 +86,7 @@ void TeamPanel::loadTeam(const QString& nameOrPath) {
             const agents::Team& t = **shared;
             self->m_team = QString::fromStdString(t.name);
             self->m_model->setTeam(t.root);
+            if (const int i = self->m_templates->findData(self->m_team); i >= 0) self->m_templates->setCurrentIndex(i);
             self->m_tree->expandAll();
             self->m_tree->resizeColumnToContents(0);
             self->m_status->setText(tr("%1: %2").arg(self->m_team, QString::fromStdString(t.description)));
