@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     parser.addOption(screenshot);
     QCommandLineOption demo(QStringLiteral("demo"),
                             QStringLiteral("Create (or reuse) the tiny demo model in the data folder, load "
-                                           "it, attach its config, show a team and ask a question."));
+                                           "it, attach its note, show a team and ask a question."));
     parser.addOption(demo);
     QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
     parser.addOption(dark);
@@ -101,11 +101,12 @@ int main(int argc, char** argv) {
                 window.openModelPath(s.path);
                 return;
             }
-            window.contextPanel()->addPath(QDir(s.path).filePath(QStringLiteral("config.json")));
+            // A short document keeps the scripted prefill quick on a loaded machine.
+            window.contextPanel()->addPath(QDir(s.path).filePath(QString::fromLatin1(atelier::ui::kDemoMarkerFile)));
             window.teamPanel()->loadTeam(QStringLiteral("review-team"));
             window.chat()->setMaxTokens(48);
             QTimer::singleShot(500, &window, [&window] {
-                window.chat()->send(QStringLiteral("What does the attached config say about the experts?"));
+                window.chat()->send(QStringLiteral("What does the attached note say about this model?"));
             });
         });
         window.createDemoModel(QStringLiteral("tiny"));
