@@ -52,12 +52,15 @@ void ApprovalBroker::showNext() {
         auto* dialog = new ApprovalDialog(q.agent, q.tool, q.args, m_dialogParent);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         m_dialog = dialog;
-        connect(dialog, &ApprovalDialog::decided, this, [this, agent = q.agent, tool = q.tool](ApprovalChoice c) {
-            if (!m_current) return;
-            m_current->set_value(m_run.record(agent, tool, c));
-            m_current.reset();
-            showNext();
-        });
+        // Bound to this question's promise: a late signal of an older dialog cannot answer it.
+        connect(dialog, &ApprovalDialog::decided, this,
+                [this, answer = q.answer, agent = q.agent, tool = q.tool](ApprovalChoice c) {
+                    if (m_current != answer) return;
+                    m_current.reset();
+                    m_dialog = nullptr;
+                    answer->set_value(m_run.record(agent, tool, c));
+                    showNext();
+                });
         dialog->open();
         emit questionShown(q.agent, q.tool);
         return;

@@ -190,8 +190,13 @@ void ChatController::onFinished(quint64 requestId, const GenerationStats& stats)
     m_requestId = 0;
     if (!m_turns.isEmpty()) {
         m_raw = stats.text.toStdString();  // the service's text has stop strings removed
-        // A cancelled or cut-off turn is kept as far as it came, without a parse error.
-        if (stats.finishReason == QLatin1String("stop")) applyParse(true);
+        if (stats.finishReason == QLatin1String("stop")) {
+            applyParse(true);
+        } else if (!m_parser->failed()) {
+            // A cancelled or cut-off turn is kept as far as it came: the text the parser held
+            // back (a possible tag start) is flushed, and its "unfinished" error ignored.
+            applyEvents(m_parser->finish());
+        }
         m_turns.last().streaming = false;
         persist(int(m_turns.size()) - 1);
     }

@@ -5,7 +5,8 @@
 // fulfils the waiting thread's promise with the choice. Fits TeamRuntimeOptions::approve, which
 // may block its agent thread.
 // Threads: ask() from any thread but the GUI thread; everything else on the GUI thread. Calls
-// still waiting when the broker is destroyed (or cancelAll()) are denied.
+// still waiting when the broker is destroyed (or cancelAll()) are denied; the owner must make
+// sure no new ask() starts once destruction begins (end the run first).
 
 #include <QHash>
 #include <QJsonObject>
@@ -30,6 +31,8 @@ public:
     // GUI thread: the dialog waiting for the user, if any; a new run forgets "always" answers.
     ApprovalDialog* pendingDialog() const { return m_dialog; }
     void startRun() { m_run.reset(); }
+    // Questions received and not answered yet (the one shown included).
+    int pendingCount() const { return int(m_queue.size()) + (m_current ? 1 : 0); }
     void cancelAll();
 
 signals:
