@@ -4,12 +4,19 @@
 #include <cstdlib>
 
 #include <QApplication>
+#include <QDir>
+#include <QStyleFactory>
 #include <QCommandLineParser>
 #include <QPixmap>
 #include <QScreen>
 #include <QTimer>
 
+#include "atelier/ui/chat_controller.h"
+#include "atelier/ui/context_panel.h"
+#include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
+#include "atelier/ui/model_dialog.h"
+#include "atelier/ui/team_panel.h"
 #include "atelier/version.h"
 #include "common/data_dir.h"
 #include "common/logging.h"
@@ -55,26 +62,66 @@ int main(int argc, char** argv) {
         QStringLiteral("Save a PNG of the window as the screen shows it, then quit."),
         QStringLiteral("FILE"));
     parser.addOption(screenshot);
+    QCommandLineOption demo(QStringLiteral("demo"),
+                            QStringLiteral("Create (or reuse) the tiny demo model in the data folder, load "
+                                           "it, attach its note, show a team and ask a question."));
+    parser.addOption(demo);
+    QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
+    parser.addOption(dark);
+    QCommandLineOption dialogShot(QStringLiteral("model-dialog"),
+                                  QStringLiteral("With --demo and --screenshot: capture the model dialog."));
+    parser.addOption(dialogShot);
     parser.process(app);
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
     atelier::app::LoggingOptions logging;
     logging.dataDir = atelier::app::resolveDataDir(parser.value(dataDir).toStdString());
     atelier::app::setupLogging(logging);
 
     atelier::ui::MainWindow window(QString::fromStdString(logging.dataDir.string()));
+    if (parser.isSet(dark)) window.setDarkTheme(true);
     window.show();
-    if (parser.isSet(screenshot)) {
-        const QString path = parser.value(screenshot);
-        QTimer::singleShot(1500, &window, [&window, path] {
-            QScreen* screen = window.screen();
-            QPixmap shot = screen ? screen->grabWindow(window.winId()) : QPixmap();
-            if (shot.isNull()) shot = window.grab();
-            const bool ok = shot.save(path, "PNG");
-            std::fprintf(stderr, ok ? "atelier: screenshot saved to %s\n"
-                                    : "atelier: cannot save the screenshot to %s\n",
-                         qPrintable(path));
-            QApplication::exit(ok ? 0 : 1);
+    const QString shotPath = parser.value(screenshot);
+    auto saveShot = [&window, shotPath](QWidget* what) {
+        QScreen* screen = what->screen();
+        QPixmap shot = screen ? screen->grabWindow(what->winId()) : QPixmap();
+        if (shot.isNull()) shot = what->grab();
+        const bool ok = shot.save(shotPath, "PNG");
+        std::fprintf(stderr, ok ? "atelier: screenshot saved to %s\n"
+                                : "atelier: cannot save the screenshot to %s\n",
+                     qPrintable(shotPath));
+        QApplication::exit(ok ? 0 : 1);
+    };
+    if (parser.isSet(demo)) {
+        // A scripted first session, for screenshots and a quick look at every panel.
+        auto* bridge = window.engineBridge();
+        QObject::connect(bridge, &atelier::ui::EngineBridge::loaded, &window,
+                         [&window, &parser, &dialogShot](const atelier::ui::ModelSummary& s) {
+            if (parser.isSet(dialogShot)) {
+                window.openModelPath(s.path);
+                return;
+            }
+            // A short document keeps the scripted prefill quick on a loaded machine.
+            window.contextPanel()->addPath(QDir(s.path).filePath(QString::fromLatin1(atelier::ui::kDemoMarkerFile)));
+            window.teamPanel()->loadTeam(QStringLiteral("review-team"));
+            window.chat()->setMaxTokens(48);
+            QTimer::singleShot(500, &window, [&window] {
+                window.chat()->send(QStringLiteral("What does the attached note say about this model?"));
+            });
         });
+        window.createDemoModel(QStringLiteral("tiny"));
+        if (!shotPath.isEmpty()) {
+            QObject::connect(window.chat(), &atelier::ui::ChatController::finished, &window,
+                             [&window, saveShot] { QTimer::singleShot(400, &window, [&window, saveShot] { saveShot(&window); }); });
+            QObject::connect(bridge, &atelier::ui::EngineBridge::inspected, &window, [&window, saveShot] {
+                QTimer::singleShot(400, &window, [&window, saveShot] {
+                    if (auto* d = window.pendingModelDialog()) saveShot(d);
+                });
+            });
+            QTimer::singleShot(30000, &window, [] { QApplication::exit(1); });  // never hang a test
+        }
+    } else if (!shotPath.isEmpty()) {
+        QTimer::singleShot(1500, &window, [&window, saveShot] { saveShot(&window); });
     }
     return app.exec();
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the real application on a virtual X server, lets it show its main window, and checks
-# the screenshot it saves: a PNG of the window's size with more than a blank screen in it.
+# the screenshots it saves: PNGs of the window's size with more than a blank screen in it —
+# the first start, a demo session with an attached document and the context gauge (light and
+# dark), and the model dialog. docs/screenshots/ holds copies of these.
 set -euo pipefail
 app="$1"; out_dir="$2"
 mkdir -p "$out_dir"
@@ -11,7 +13,26 @@ if ! command -v xvfb-run >/dev/null 2>&1; then
 fi
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
-xvfb-run -a -s "-screen 0 1400x900x24" "$app" --data-dir "$data" --screenshot "$shot"
+# Settings (theme, recent models) go to a throw-away folder, not the user's.
+export XDG_CONFIG_HOME="$data/config"
+
+# check_png FILE MIN_WIDTH MIN_HEIGHT MIN_BYTES
+check_png() {
+    local f="$1"
+    [ -s "$f" ] || { echo "no screenshot written: $f"; exit 1; }
+    local sig w h size
+    sig=$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')
+    [ "$sig" = "89504e470d0a1a0a" ] || { echo "not a PNG: $f"; exit 1; }
+    w=$(od -An -tu1 -j16 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    h=$(od -An -tu1 -j20 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    size=$(stat -c %s "$f")
+    echo "screenshot ${w}x${h} ($size bytes): $f"
+    [ "$w" -ge "$2" ] && [ "$h" -ge "$3" ] || { echo "too small: $f"; exit 1; }
+    [ "$size" -gt "$4" ] || { echo "looks blank: $f"; exit 1; }
+}
+
+xvfb="xvfb-run -a -s \"-screen 0 1400x900x24\""
+eval "$xvfb" "$app" --data-dir "$data" --screenshot "$shot"
 [ -s "$shot" ] || { echo "no screenshot written"; exit 1; }
 # PNG signature, then the IHDR width and height (big-endian) at bytes 16..23.
 sig=$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')
@@ -23,6 +44,14 @@ echo "screenshot ${width}x${height}: $shot"
 # A blank window compresses to almost nothing; the laid-out window does not.
 size=$(stat -c %s "$shot")
 [ "$size" -gt 20000 ] || { echo "screenshot looks blank ($size bytes)"; exit 1; }
+
+# A demo session: the demo model created and loaded, a document attached, an answer streamed.
+eval "$xvfb" "$app" --data-dir "$data" --demo --screenshot "$out_dir/session.png"
+check_png "$out_dir/session.png" 800 500 20000
+eval "$xvfb" "$app" --data-dir "$data" --demo --model-dialog --screenshot "$out_dir/model-dialog.png"
+check_png "$out_dir/model-dialog.png" 300 200 8000
+eval "$xvfb" "$app" --data-dir "$data" --demo --dark --screenshot "$out_dir/dark-theme.png"
+check_png "$out_dir/dark-theme.png" 800 500 20000
 
 # Without any display, the app says so plainly and points to atelier-cli instead of crashing.
 if msg=$(env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$app" 2>&1); then

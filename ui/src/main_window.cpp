@@ -2,28 +2,39 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSortFilterProxyModel>
-#include <QSplitter>
-#include <QThread>
+#include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
-#include <QTextBrowser>
+#include <QThread>
+#include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 #include "atelier/ui/about_dialog.h"
+#include "atelier/ui/chat_controller.h"
+#include "atelier/ui/context_panel.h"
+#include "atelier/ui/conversation_view.h"
+#include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/record_models.h"
+#include "atelier/ui/record_views.h"
+#include "atelier/ui/settings_dialog.h"
+#include "atelier/ui/team_panel.h"
+#include "records_worker.h"
 #include "atelier/ui/session_list_model.h"
+#include "atelier/ui/session_filter_proxy.h"
 #include "store_worker.h"
-#include "atelier/version.h"
+#include "welcome_panel.h"
 
 namespace atelier::ui {
 namespace {
@@ -40,35 +51,24 @@ QDockWidget* makeDock(QMainWindow* window, const QString& title, const QString& 
 
 }  // namespace
 
-MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(parent), m_dataDir(dataDir) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("Atelier"));
     setWindowIcon(QIcon(QStringLiteral(":/atelier/icons/atelier.svg")));
+    qRegisterMetaType<ChatTurn>();
+    qRegisterMetaType<QList<ChatTurn>>();
+    qRegisterMetaType<QSet<qint64>>();
+    m_bridge = new EngineBridge(this);
+    m_chat = new ChatController(m_bridge, this);
     buildCentralArea();
     buildDocks();
     buildMenus();
-    m_modelStatus = new QLabel(tr("No model loaded"), this);
-    m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
-    statusBar()->addPermanentWidget(m_modelStatus);
+    buildStatusBar();
+    wireEngine();
     resize(1280, 800);
-
-    if (!dataDir.isEmpty()) {
-        // The store lives on its own thread; the GUI only exchanges queued signals with it.
-        m_storeThread = new QThread(this);
-        m_storeThread->setObjectName(QStringLiteral("store"));
-        auto* worker = new StoreWorker;
-        worker->moveToThread(m_storeThread);
-        connect(m_storeThread, &QThread::finished, worker, &QObject::deleteLater);
-        connect(this, &MainWindow::openStoreRequested, worker, &StoreWorker::open);
-        connect(this, &MainWindow::reloadSessionsRequested, worker, &StoreWorker::reload);
-        connect(worker, &StoreWorker::sessionsLoaded, m_sessionModel, &SessionListModel::setSessions);
-        connect(worker, &StoreWorker::sessionsLoaded, this, [this] { m_sessionTree->expandAll(); });
-        connect(worker, &StoreWorker::failed, this, [this](const QString& message) {
-            statusBar()->showMessage(tr("Sessions unavailable: %1").arg(message));
-        });
-        m_storeThread->start();
-        emit openStoreRequested(dataDir + QStringLiteral("/atelier.db"));
-    }
+    if (QSettings().value(QStringLiteral("ui/dark"), false).toBool()) setDarkTheme(true);
+    if (!dataDir.isEmpty()) startStore(dataDir);
+    updateButtons();
 }
 
 MainWindow::~MainWindow() {
@@ -78,134 +78,277 @@ MainWindow::~MainWindow() {
     }
 }
 
+void MainWindow::startStore(const QString& dataDir) {
+    // The store lives on its own thread; the GUI only exchanges queued signals with it.
+    m_storeThread = new QThread(this);
+    m_storeThread->setObjectName(QStringLiteral("store"));
+    auto* worker = new StoreWorker;
+    worker->moveToThread(m_storeThread);
+    connect(m_storeThread, &QThread::finished, worker, &QObject::deleteLater);
+    connect(this, &MainWindow::openStoreRequested, worker, &StoreWorker::open);
+    connect(this, &MainWindow::reloadSessionsRequested, worker, &StoreWorker::reload);
+    connect(this, &MainWindow::loadSessionRequested, worker, &StoreWorker::loadSession);
+    connect(this, &MainWindow::searchRequested, worker, &StoreWorker::search);
+    connect(this, &MainWindow::favouriteRequested, worker, &StoreWorker::setFavourite);
+    connect(this, &MainWindow::exportRequested, worker, &StoreWorker::exportSession);
+    connect(m_chat, &ChatController::createSessionRequested, worker, &StoreWorker::createSession);
+    connect(m_chat, &ChatController::addMessageRequested, worker, &StoreWorker::addMessage);
+    connect(m_chat, &ChatController::deleteMessageRequested, worker, &StoreWorker::deleteMessage);
+    connect(worker, &StoreWorker::sessionCreated, m_chat, &ChatController::onSessionCreated);
+    connect(worker, &StoreWorker::messageAdded, m_chat, &ChatController::onMessageAdded);
+    connect(worker, &StoreWorker::sessionLoaded, m_chat, &ChatController::showSession);
+    connect(worker, &StoreWorker::sessionLoaded, this, [this] { m_pages->setCurrentIndex(1); });
+    connect(worker, &StoreWorker::runLoaded, this, [this](qint64, const QString& team, const QStringList& events) {
+        m_team->showRun(team, events);
+        m_teamDock->raise();
+    });
+    connect(worker, &StoreWorker::searchFinished, m_sessionProxy, &SessionFilterProxy::setMatches);
+    connect(worker, &StoreWorker::sessionsLoaded, m_sessionModel, &SessionListModel::setSessions);
+    connect(worker, &StoreWorker::sessionsLoaded, this, [this] { m_sessionTree->expandAll(); });
+    connect(worker, &StoreWorker::exported, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Session exported to %1").arg(path), 5000);
+    });
+    connect(worker, &StoreWorker::failed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Sessions unavailable: %1").arg(message));
+    });
+    m_storeThread->start();
+    emit openStoreRequested(dataDir + QStringLiteral("/atelier.db"));
+    startRecords();
+}
+
+void MainWindow::startRecords() {
+    m_records = new RecordsWorker;
+    m_records->moveToThread(m_storeThread);
+    connect(m_storeThread, &QThread::finished, m_records, &QObject::deleteLater);
+    connect(m_checkpoints, &CheckpointsDialog::refreshRequested, m_records, &RecordsWorker::listCheckpoints);
+    connect(m_checkpoints, &CheckpointsDialog::deleteRequested, m_records, &RecordsWorker::deleteCheckpoint);
+    connect(m_checkpoints, &CheckpointsDialog::renameRequested, m_records, &RecordsWorker::renameCheckpoint);
+    connect(m_records, &RecordsWorker::checkpointsLoaded, m_checkpoints->model(), &CheckpointListModel::setRows);
+    connect(m_audit, &AuditPanel::refreshRequested, m_records, &RecordsWorker::loadAudit);
+    connect(m_audit, &AuditPanel::verifyRequested, m_records, &RecordsWorker::verifyAudit);
+    connect(m_records, &RecordsWorker::auditLoaded, m_audit->model(), &AuditRecordModel::setRows);
+    connect(m_records, &RecordsWorker::auditVerified, m_audit, &AuditPanel::showVerification);
+    connect(m_records, &RecordsWorker::failed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Records unavailable: %1").arg(message));
+    });
+    openRecords();
+    QMetaObject::invokeMethod(m_records, &RecordsWorker::loadAudit, Qt::QueuedConnection);
+}
+
+// (Re)opens the checkpoint store with the settings' strategy and budget.
+void MainWindow::openRecords() {
+    if (!m_records) return;
+    const AppSettings a = AppSettings::load();
+    QMetaObject::invokeMethod(m_records, "open", Qt::QueuedConnection, Q_ARG(QString, m_dataDir),
+                              Q_ARG(QString, a.kvStrategy),
+                              Q_ARG(qint64, qint64(a.kvBudgetGiB * double(qint64(1) << 30))));
+}
+
+void MainWindow::showCheckpoints() {
+    if (m_records) QMetaObject::invokeMethod(m_records, &RecordsWorker::listCheckpoints, Qt::QueuedConnection);
+    m_checkpoints->show();
+    m_checkpoints->raise();
+}
+
+void MainWindow::showSettings() {
+    auto* dialog = new SettingsDialog(AppSettings::load(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        dialog->settings().save();
+        openRecords();
+        statusBar()->showMessage(tr("Settings saved; threads and backend apply to the next model load"), 5000);
+    });
+    dialog->open();
+}
+
 void MainWindow::buildCentralArea() {
-    auto* central = new QWidget(this);
+    m_pages = new QStackedWidget(this);
+    m_welcome = new WelcomePanel(m_pages);
+    m_pages->addWidget(m_welcome);
+
+    auto* central = new QWidget(m_pages);
     central->setObjectName(QStringLiteral("conversationArea"));
     auto* layout = new QVBoxLayout(central);
-
-    m_conversation = new QTextBrowser(central);
+    m_conversation = new ConversationView(central);
     m_conversation->setObjectName(QStringLiteral("conversationView"));
-    m_conversation->setOpenExternalLinks(false);
-    m_conversation->setHtml(tr(
-        "<h2>Welcome to Atelier</h2>"
-        "<p>Atelier runs DeepSeek V4 models on this machine and lets a team of agents read your "
-        "files, PDFs and git repositories. Nothing leaves the computer.</p>"
-        "<p><b>To start</b>, open a model with <i>File → Open Model…</i>: a Hugging Face folder "
-        "as DeepSeek releases it (config.json and *.safetensors) or a GGUF file in llama.cpp's "
-        "<code>deepseek4</code> layout.</p>"
-        "<p>Drag documents, folders and repositories into the <b>Context</b> dock to give the "
-        "model something to read.</p>"));
+    m_conversation->setPlaceholderHtml(tr("<h3>New session</h3><p>Ask about your documents. "
+                                          "Attach files in the Context dock.</p>"));
     layout->addWidget(m_conversation, 1);
 
     auto* inputRow = new QHBoxLayout;
     m_input = new QPlainTextEdit(central);
     m_input->setObjectName(QStringLiteral("messageInput"));
-    m_input->setPlaceholderText(tr("Ask about your documents…"));
+    m_input->setPlaceholderText(tr("Ask about your documents… (Ctrl+Enter sends)"));
     m_input->setMaximumHeight(96);
     inputRow->addWidget(m_input, 1);
     auto* buttons = new QVBoxLayout;
+    m_modeBox = new QComboBox(central);
+    m_modeBox->setObjectName(QStringLiteral("modeBox"));
+    m_modeBox->addItem(tr("Chat"), int(engine::ChatMode::Chat));
+    m_modeBox->addItem(tr("Thinking"), int(engine::ChatMode::Thinking));
     m_send = new QPushButton(tr("Send"), central);
     m_send->setObjectName(QStringLiteral("sendButton"));
-    m_send->setEnabled(false);
-    m_send->setToolTip(tr("Open a model first"));
     m_stop = new QPushButton(tr("Stop"), central);
     m_stop->setObjectName(QStringLiteral("stopButton"));
-    m_stop->setEnabled(false);
-    buttons->addWidget(m_send);
-    buttons->addWidget(m_stop);
+    m_regenerate = new QPushButton(tr("Regenerate"), central);
+    m_regenerate->setObjectName(QStringLiteral("regenerateButton"));
+    m_edit = new QPushButton(tr("Edit last"), central);
+    m_edit->setObjectName(QStringLiteral("editButton"));
+    m_edit->setToolTip(tr("Put your last message back in the box; sending replaces it"));
+    for (QWidget* w : {static_cast<QWidget*>(m_modeBox), static_cast<QWidget*>(m_send),
+                       static_cast<QWidget*>(m_stop), static_cast<QWidget*>(m_regenerate),
+                       static_cast<QWidget*>(m_edit)})
+        buttons->addWidget(w);
     inputRow->addLayout(buttons);
     layout->addLayout(inputRow);
-    setCentralWidget(central);
+    m_pages->addWidget(central);
+    setCentralWidget(m_pages);
+
+    connect(m_send, &QPushButton::clicked, this, &MainWindow::sendInput);
+    connect(m_stop, &QPushButton::clicked, m_chat, &ChatController::stop);
+    connect(m_regenerate, &QPushButton::clicked, m_chat, &ChatController::regenerate);
+    connect(m_edit, &QPushButton::clicked, this, &MainWindow::editLastMessage);
+    connect(m_modeBox, &QComboBox::currentIndexChanged, this, [this] {
+        m_chat->setMode(engine::ChatMode(m_modeBox->currentData().toInt()));
+    });
+    connect(m_welcome, &WelcomePanel::openModelClicked, this, &MainWindow::showOpenModel);
+    connect(m_welcome, &WelcomePanel::createDemoClicked, this, &MainWindow::createDemoModel);
 }
 
 void MainWindow::buildDocks() {
-    // Sessions sidebar: search, favourites and folders.
+    // Sessions sidebar: search (titles and the store's full-text index), favourites, folders.
     auto* sessions = new QWidget(this);
     auto* sessionsLayout = new QVBoxLayout(sessions);
     m_sessionSearch = new QLineEdit(sessions);
     m_sessionSearch->setObjectName(QStringLiteral("sessionSearch"));
-    m_sessionSearch->setPlaceholderText(tr("Search sessions"));
+    m_sessionSearch->setPlaceholderText(tr("Search sessions (Ctrl+F)"));
     m_sessionSearch->setClearButtonEnabled(true);
     sessionsLayout->addWidget(m_sessionSearch);
     m_sessionModel = new SessionListModel(this);
     m_sessionModel->setSessions({});
-    auto* proxy = new QSortFilterProxyModel(this);
-    proxy->setSourceModel(m_sessionModel);
-    proxy->setRecursiveFilteringEnabled(true);
-    proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    connect(m_sessionSearch, &QLineEdit::textChanged, proxy,
-            &QSortFilterProxyModel::setFilterFixedString);
+    m_sessionProxy = new SessionFilterProxy(this);
+    m_sessionProxy->setSourceModel(m_sessionModel);
+    m_sessionProxy->setRecursiveFilteringEnabled(true);
+    auto* debounce = new QTimer(this);
+    debounce->setSingleShot(true);
+    debounce->setInterval(200);
+    connect(m_sessionSearch, &QLineEdit::textChanged, this, [this, debounce](const QString& q) {
+        m_sessionProxy->setQuery(q);
+        m_sessionTree->expandAll();
+        debounce->start();
+    });
+    connect(debounce, &QTimer::timeout, this, [this] { emit searchRequested(m_sessionSearch->text()); });
+    connect(m_sessionProxy, &QAbstractItemModel::layoutChanged, this, [this] { m_sessionTree->expandAll(); });
     m_sessionTree = new QTreeView(sessions);
     m_sessionTree->setObjectName(QStringLiteral("sessionTree"));
-    m_sessionTree->setModel(proxy);
+    m_sessionTree->setModel(m_sessionProxy);
     m_sessionTree->header()->hide();
+    m_sessionTree->setContextMenuPolicy(Qt::CustomContextMenu);
     sessionsLayout->addWidget(m_sessionTree, 1);
+    connect(m_sessionTree, &QTreeView::activated, this, [this](const QModelIndex& i) {
+        if (!i.data(SessionListModel::IsGroupRole).toBool())
+            emit loadSessionRequested(i.data(SessionListModel::SessionIdRole).toLongLong());
+    });
+    connect(m_sessionTree, &QTreeView::customContextMenuRequested, this, [this](const QPoint& pos) {
+        const QModelIndex i = m_sessionTree->indexAt(pos);
+        if (!i.isValid() || i.data(SessionListModel::IsGroupRole).toBool()) return;
+        const qint64 id = i.data(SessionListModel::SessionIdRole).toLongLong();
+        const bool fav = i.data(SessionListModel::FavouriteRole).toBool();
+        QMenu menu;
+        menu.addAction(fav ? tr("Remove from favourites") : tr("Add to favourites"), this,
+                       [this, id, fav] { emit favouriteRequested(id, !fav); });
+        menu.exec(m_sessionTree->viewport()->mapToGlobal(pos));
+    });
     auto* newSession = new QPushButton(tr("New session"), sessions);
     newSession->setObjectName(QStringLiteral("newSessionButton"));
+    connect(newSession, &QPushButton::clicked, m_chat, &ChatController::newSession);
     sessionsLayout->addWidget(newSession);
     m_sessionsDock = makeDock(this, tr("Sessions"), QStringLiteral("sessionsDock"), sessions);
     addDockWidget(Qt::LeftDockWidgetArea, m_sessionsDock);
 
-    // Context: attached documents, the context gauge, checkpoint state, prefill progress.
-    auto* context = new QWidget(this);
-    auto* contextLayout = new QVBoxLayout(context);
-    auto* documents = new QListWidget(context);
-    documents->setObjectName(QStringLiteral("contextDocuments"));
-    documents->setToolTip(tr("Drag files, folders, PDFs and repositories here"));
-    contextLayout->addWidget(new QLabel(tr("Attached documents"), context));
-    contextLayout->addWidget(documents, 1);
-    auto* gauge = new QProgressBar(context);
-    gauge->setObjectName(QStringLiteral("contextGauge"));
-    gauge->setRange(0, 1000);
-    gauge->setValue(0);
-    gauge->setFormat(tr("Context: 0 of — tokens"));
-    contextLayout->addWidget(gauge);
-    auto* checkpoint = new QLabel(tr("Checkpoint: none"), context);
-    checkpoint->setObjectName(QStringLiteral("checkpointLabel"));
-    contextLayout->addWidget(checkpoint);
-    m_contextDock = makeDock(this, tr("Context"), QStringLiteral("contextDock"), context);
+    m_context = new ContextPanel(m_bridge, this);
+    m_contextDock = makeDock(this, tr("Context"), QStringLiteral("contextDock"), m_context);
     addDockWidget(Qt::RightDockWidgetArea, m_contextDock);
 
-    // Team: template picker and the live agent tree.
-    auto* team = new QWidget(this);
-    auto* teamLayout = new QVBoxLayout(team);
-    auto* agentTree = new QTreeView(team);
-    agentTree->setObjectName(QStringLiteral("agentTree"));
-    teamLayout->addWidget(new QLabel(tr("No team running"), team));
-    teamLayout->addWidget(agentTree, 1);
-    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), team);
+    // Team: template picker, the live agent tree, the selected agent's transcript.
+    m_team = new TeamPanel(this);
+    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), m_team);
     addDockWidget(Qt::RightDockWidgetArea, m_teamDock);
 
     // Activity: tool calls, policy decisions, the audit trail.
-    auto* activity = new QTreeView(this);
-    activity->setObjectName(QStringLiteral("activityView"));
-    m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), activity);
+    m_audit = new AuditPanel(this);
+    m_checkpoints = new CheckpointsDialog(this);
+    m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), m_audit);
     addDockWidget(Qt::BottomDockWidgetArea, m_activityDock);
     resizeDocks({m_activityDock}, {140}, Qt::Vertical);
-    resizeDocks({m_sessionsDock, m_contextDock}, {260, 300}, Qt::Horizontal);
+    resizeDocks({m_sessionsDock, m_contextDock}, {260, 320}, Qt::Horizontal);
 }
 
 void MainWindow::buildMenus() {
-    auto* file = menuBar()->addMenu(tr("&File"));
-    file->setObjectName(QStringLiteral("fileMenu"));
-    auto* openModel = file->addAction(tr("&Open Model…"));
-    openModel->setShortcut(QKeySequence::Open);
-    openModel->setEnabled(false);  // model loading lands with the engine
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(tr("&Open Model…"), this, &MainWindow::showOpenModel);
+    open->setObjectName(QStringLiteral("openModelAction"));
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Recent &Models"));
+    m_recentMenu->setObjectName(QStringLiteral("recentModelsMenu"));
+    refreshRecentMenu();
+    file->addAction(tr("Create &Demo Model (random weights)"), this, [this] { createDemoModel(QStringLiteral("tiny")); });
     file->addSeparator();
-    auto* quit = file->addAction(tr("&Quit"));
+    auto* newSession = file->addAction(tr("&New Session"), m_chat, &ChatController::newSession);
+    newSession->setShortcut(QKeySequence::New);
+    auto* exportAction = file->addAction(tr("&Export Session…"), this, &MainWindow::exportSession);
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
-    connect(quit, &QAction::triggered, this, &QWidget::close);
 
-    auto* view = menuBar()->addMenu(tr("&View"));
-    view->setObjectName(QStringLiteral("viewMenu"));
-    for (QDockWidget* dock : {m_sessionsDock, m_contextDock, m_teamDock, m_activityDock})
-        view->addAction(dock->toggleViewAction());
+    QMenu* chat = menuBar()->addMenu(tr("&Chat"));
+    auto* send = chat->addAction(tr("&Send"), this, &MainWindow::sendInput);
+    send->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    auto* stop = chat->addAction(tr("S&top"), m_chat, &ChatController::stop);
+    stop->setShortcut(QKeySequence(Qt::Key_Escape));
+    auto* regen = chat->addAction(tr("&Regenerate"), m_chat, &ChatController::regenerate);
+    regen->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    chat->addAction(tr("&Edit Last Message"), this, &MainWindow::editLastMessage);
+    auto* search = chat->addAction(tr("Search Sessions"), this, [this] { m_sessionSearch->setFocus(); });
+    search->setShortcut(QKeySequence::Find);
 
-    auto* help = menuBar()->addMenu(tr("&Help"));
-    help->setObjectName(QStringLiteral("helpMenu"));
-    auto* about = help->addAction(tr("&About Atelier"));
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    auto* checkpoints = tools->addAction(tr("&Checkpoints…"), this, &MainWindow::showCheckpoints);
+    checkpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    tools->addAction(tr("&Verify Audit Trail"), m_audit, &AuditPanel::verifyRequested);
+    auto* settings = tools->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
+    settings->setShortcut(QKeySequence::Preferences);
+    settings->setObjectName(QStringLiteral("settingsAction"));
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* d : {m_sessionsDock, m_contextDock, m_teamDock, m_activityDock})
+        view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    auto* dark = view->addAction(tr("&Dark Theme"));
+    dark->setObjectName(QStringLiteral("darkThemeAction"));
+    dark->setCheckable(true);
+    dark->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    auto* about = help->addAction(tr("&About Atelier"), this, &MainWindow::showAbout);
     about->setObjectName(QStringLiteral("aboutAction"));
-    connect(about, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::buildStatusBar() {
+    m_loadProgress = new QProgressBar(this);
+    m_loadProgress->setObjectName(QStringLiteral("loadProgress"));
+    m_loadProgress->setRange(0, 100);
+    m_loadProgress->setMaximumWidth(220);
+    m_loadProgress->hide();
+    statusBar()->addPermanentWidget(m_loadProgress);
+    m_speedStatus = new QLabel(this);
+    m_speedStatus->setObjectName(QStringLiteral("speedStatus"));
+    statusBar()->addPermanentWidget(m_speedStatus);
+    m_modelStatus = new QLabel(tr("No model loaded"), this);
+    m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
+    statusBar()->addPermanentWidget(m_modelStatus);
 }
 
 void MainWindow::showAbout() {

@@ -77,6 +77,7 @@ QVariant SessionListModel::data(const QModelIndex& index, int role) const {
                  QDateTime::fromMSecsSinceEpoch(r.updatedMs).toString(Qt::ISODate));
     case SessionIdRole: return r.id;
     case IsGroupRole: return false;
+    case FavouriteRole: return r.favourite;
     default: return {};
     }
 }

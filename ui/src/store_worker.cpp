@@ -1,8 +1,42 @@
 #include "store_worker.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
+#include "atelier/agents/session_export.h"
 #include "atelier/agents/session_store.h"
 
 namespace atelier::ui {
+namespace {
+
+std::string utf8(const QString& s) { return s.toStdString(); }
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+// OpenAI-style: [{"type":"function","function":{"name":..,"arguments":"<JSON text>"}}]
+std::string toolCallsJson(const QList<ToolCallView>& calls) {
+    if (calls.isEmpty()) return {};
+    QJsonArray array;
+    for (const auto& c : calls)
+        array.append(QJsonObject{{"type", "function"},
+                                 {"function", QJsonObject{{"name", c.name}, {"arguments", c.arguments}}}});
+    return QJsonDocument(array).toJson(QJsonDocument::Compact).toStdString();
+}
+
+QList<ToolCallView> toolCallsFromJson(const std::string& text) {
+    QList<ToolCallView> calls;
+    const auto array = QJsonDocument::fromJson(QByteArray::fromStdString(text)).array();
+    for (const auto& v : array) {
+        const auto f = v.toObject().value(QStringLiteral("function")).toObject();
+        calls.append({f.value(QStringLiteral("name")).toString(),
+                      f.value(QStringLiteral("arguments")).toString(), {}});
+    }
+    return calls;
+}
+
+}  // namespace
 
 StoreWorker::StoreWorker() = default;
 StoreWorker::~StoreWorker() = default;
@@ -10,7 +44,7 @@ StoreWorker::~StoreWorker() = default;
 void StoreWorker::open(const QString& databasePath) {
     auto store = agents::SessionStore::open(databasePath.toStdString());
     if (!store) {
-        emit failed(QString::fromStdString(store.error().message));
+        emit failed(qs(store.error().message));
         return;
     }
     m_store = std::make_unique<agents::SessionStore>(std::move(*store));
@@ -21,22 +55,121 @@ void StoreWorker::reload() {
     if (!m_store) return;
     auto list = m_store->listSessions();
     if (!list) {
-        emit failed(QString::fromStdString(list.error().message));
+        emit failed(qs(list.error().message));
         return;
     }
     QList<SessionRow> rows;
     for (const auto& s : *list) {
         SessionRow r;
         r.id = s.session.id;
-        r.title = QString::fromStdString(s.session.title);
-        r.folder = QString::fromStdString(s.session.folder);
-        r.kind = QString::fromStdString(std::string(agents::toString(s.session.kind)));
+        r.title = qs(s.session.title);
+        r.folder = qs(s.session.folder);
+        r.kind = qs(std::string(agents::toString(s.session.kind)));
         r.favourite = s.session.favourite;
         r.updatedMs = s.session.updatedMs;
         r.messageCount = s.messageCount;
         rows.append(r);
     }
     emit sessionsLoaded(rows);
+}
+
+void StoreWorker::createSession(quint64 ticket, const QString& title, const QString& model) {
+    if (!m_store) return emit failed(tr("No session store"));
+    agents::Session s;
+    s.title = utf8(title);
+    s.model = utf8(model);
+    auto id = m_store->createSession(s);
+    if (!id) return emit failed(qs(id.error().message));
+    emit sessionCreated(ticket, *id);
+    reload();
+}
+
+void StoreWorker::addMessage(quint64 ticket, qint64 sessionId, const ChatTurn& turn) {
+    if (!m_store) return;
+    agents::Message m;
+    m.sessionId = sessionId;
+    m.role = utf8(turn.role);
+    m.content = utf8(turn.content);
+    m.reasoning = utf8(turn.reasoning);
+    m.toolCalls = toolCallsJson(turn.toolCalls);
+    m.agent = utf8(turn.agent);
+    auto id = m_store->addMessage(m);
+    if (!id) return emit failed(qs(id.error().message));
+    emit messageAdded(ticket, *id);
+    reload();
+}
+
+void StoreWorker::deleteMessage(qint64 messageId) {
+    if (!m_store) return;
+    if (auto r = m_store->deleteMessage(messageId); !r) emit failed(qs(r.error().message));
+}
+
+void StoreWorker::loadSession(qint64 sessionId) {
+    if (!m_store) return;
+    auto messages = m_store->messages(sessionId);
+    if (!messages) return emit failed(qs(messages.error().message));
+    QList<ChatTurn> turns;
+    for (const auto& m : *messages) {
+        ChatTurn t;
+        t.role = qs(m.role);
+        t.content = qs(m.role == "tool" ? m.toolResults : m.content);
+        t.reasoning = qs(m.reasoning);
+        t.toolCalls = toolCallsFromJson(m.toolCalls);
+        t.agent = qs(m.agent);
+        t.storeId = m.id;
+        turns.append(t);
+    }
+    emit sessionLoaded(sessionId, turns);
+    loadLatestRun(sessionId);
+}
+
+void StoreWorker::loadLatestRun(qint64 sessionId) {
+    auto runs = m_store->runs(sessionId);
+    if (!runs || runs->empty()) return;
+    const agents::Run& run = runs->back();
+    auto steps = m_store->steps(run.id);
+    if (!steps) return emit failed(qs(steps.error().message));
+    QStringList events;
+    for (const auto& step : *steps) events << qs(step.payload);
+    emit runLoaded(sessionId, qs(run.team), events);
+}
+
+void StoreWorker::setFavourite(qint64 sessionId, bool favourite) {
+    if (!m_store) return;
+    auto s = m_store->session(sessionId);
+    if (!s) return emit failed(qs(s.error().message));
+    s->favourite = favourite;
+    if (auto r = m_store->updateSession(*s); !r) return emit failed(qs(r.error().message));
+    reload();
+}
+
+void StoreWorker::search(const QString& query) {
+    if (!m_store) return;
+    QSet<qint64> ids;
+    if (!query.trimmed().isEmpty()) {
+        // Each word as a prefix, so that results follow the user's typing.
+        QStringList words;
+        for (const QString& w : query.split(QLatin1Char(' '), Qt::SkipEmptyParts))
+            words << (w.endsWith(QLatin1Char('*')) ? w : w + QLatin1Char('*'));
+        auto hits = m_store->search(utf8(words.join(QLatin1Char(' '))), 200);
+        if (hits)
+            for (const auto& h : *hits) ids.insert(h.sessionId);
+    }
+    emit searchFinished(query, ids);
+}
+
+void StoreWorker::exportSession(qint64 sessionId, const QString& path) {
+    if (!m_store) return;
+    auto record = m_store->load(sessionId);
+    if (!record) return emit failed(qs(record.error().message));
+    const std::string text = path.endsWith(QStringLiteral(".md"))
+                                 ? agents::sessionToMarkdown(*record)
+                                 : agents::sessionToJson(*record);
+    QSaveFile file(path);  // a temporary, renamed on commit: never a half-written export
+    if (!file.open(QIODevice::WriteOnly) || file.write(text.data(), qint64(text.size())) < 0 ||
+        !file.commit())
+        return emit failed(tr("%1: cannot write the export").arg(path));
+    emit exported(path);
 }
 
 }  // namespace atelier::ui

@@ -1,13 +1,15 @@
 #pragma once
 // StoreWorker: owns the SessionStore on its own thread so the GUI never waits on SQLite.
 // Slots run on the worker thread (queued calls); results come back as queued signals carrying
-// values.
+// values. A `ticket` is the caller's name for a write whose id it learns later.
 
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <memory>
 
+#include "atelier/ui/chat_turn.h"
 #include "atelier/ui/session_list_model.h"
 
 namespace atelier::agents {
@@ -25,12 +27,29 @@ public:
 public slots:
     void open(const QString& databasePath);
     void reload();
+    void createSession(quint64 ticket, const QString& title, const QString& model);
+    void addMessage(quint64 ticket, qint64 sessionId, const atelier::ui::ChatTurn& turn);
+    void deleteMessage(qint64 messageId);
+    void loadSession(qint64 sessionId);
+    void setFavourite(qint64 sessionId, bool favourite);
+    void search(const QString& query);
+    // Writes the session as Markdown (`.md`) or JSON (anything else) to `path`.
+    void exportSession(qint64 sessionId, const QString& path);
 
 signals:
     void sessionsLoaded(const QList<atelier::ui::SessionRow>& rows);
+    void sessionCreated(quint64 ticket, qint64 sessionId);
+    void messageAdded(quint64 ticket, qint64 messageId);
+    void sessionLoaded(qint64 sessionId, const QList<atelier::ui::ChatTurn>& turns);
+    // A team session's latest run: its team and every persisted event (JSON text), in order.
+    void runLoaded(qint64 sessionId, const QString& team, const QStringList& events);
+    // The sessions whose messages match `query` (full-text index).
+    void searchFinished(const QString& query, const QSet<qint64>& sessionIds);
+    void exported(const QString& path);
     void failed(const QString& message);
 
 private:
+    void loadLatestRun(qint64 sessionId);
     std::unique_ptr<agents::SessionStore> m_store;  // touched only on the worker thread
 };
 

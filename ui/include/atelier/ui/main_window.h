@@ -1,24 +1,45 @@
 #pragma once
 // MainWindow: the Atelier workstation window (ARCHITECTURE.md "ui/"): sessions sidebar,
-// conversation area, and docks for context, team and activity. GUI thread only.
+// conversation area (or the first-start panel while no model is loaded), and docks for context,
+// team and activity; the model dialog, load progress and generation speed in the status bar.
+// GUI thread only: the engine (EngineBridge) and the store (StoreWorker) run on their own
+// threads and talk to the window through queued signals.
 
 #include <QMainWindow>
 
 class QDockWidget;
 class QLineEdit;
 class QTreeView;
-class QTextBrowser;
 class QPlainTextEdit;
 class QPushButton;
 class QLabel;
 class QThread;
+class QStackedWidget;
+class QProgressBar;
+class QComboBox;
+class QMenu;
+class QSortFilterProxyModel;
 
 namespace atelier::ui {
+
+class AuditPanel;
+class ChatController;
+class CheckpointsDialog;
+class RecordsWorker;
+class TeamPanel;
+class ContextPanel;
+class ConversationView;
+class EngineBridge;
+class ModelDialog;
+class SessionListModel;
+class WelcomePanel;
+struct ModelSummary;
+struct GenerationStats;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    // `dataDir` holds atelier.db; empty: no store (the sidebar stays empty).
+    // `dataDir` holds atelier.db and the demo models; empty: no store (the sidebar stays empty).
     explicit MainWindow(const QString& dataDir = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -26,34 +47,92 @@ public:
     QDockWidget* contextDock() const { return m_contextDock; }
     QDockWidget* teamDock() const { return m_teamDock; }
     QDockWidget* activityDock() const { return m_activityDock; }
-    class SessionListModel* sessionModel() const { return m_sessionModel; }
+    SessionListModel* sessionModel() const { return m_sessionModel; }
+    EngineBridge* engineBridge() const { return m_bridge; }
+    ChatController* chat() const { return m_chat; }
+    ContextPanel* contextPanel() const { return m_context; }
+    ConversationView* conversationView() const { return m_conversation; }
+    // The model dialog waiting for the user, if any.
+    ModelDialog* pendingModelDialog() const { return m_modelDialog; }
+    AuditPanel* auditPanel() const { return m_audit; }
+    TeamPanel* teamPanel() const { return m_team; }
+    CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
+
+    // Describes `path` on the engine worker, then opens the model dialog.
+    void openModelPath(const QString& path);
+    // Writes a demo model (preset "tiny" or "small") under the data folder and loads it.
+    void createDemoModel(const QString& preset);
+    // Applies the light or dark palette (also remembered in QSettings).
+    void setDarkTheme(bool dark);
+    // The recently opened models, newest first (QSettings "models/recent").
+    static QStringList recentModels();
 
 signals:
     // Asks the store worker (on its thread) to open the database / reload the sessions.
     void openStoreRequested(const QString& databasePath);
     void reloadSessionsRequested();
+    void loadSessionRequested(qint64 sessionId);
+    void searchRequested(const QString& query);
+    void favouriteRequested(qint64 sessionId, bool favourite);
+    void exportRequested(qint64 sessionId, const QString& path);
 
 public slots:
     void showAbout();
+    void showOpenModel();
+    void showSettings();
+    void showCheckpoints();
+    void exportSession();
+    void sendInput();
+    void editLastMessage();
 
 private:
     void buildCentralArea();
     void buildDocks();
     void buildMenus();
+    void buildStatusBar();
+    void startStore(const QString& dataDir);
+    void startRecords();
+    void openRecords();
+    void wireEngine();
+    void onInspected(const ModelSummary& summary);
+    void onLoaded(const ModelSummary& summary);
+    void onFinished(const GenerationStats& stats);
+    void rememberModel(const QString& path);
+    void refreshRecentMenu();
+    void updateButtons();
 
+    QString m_dataDir;
     QDockWidget* m_sessionsDock = nullptr;
     QDockWidget* m_contextDock = nullptr;
     QDockWidget* m_teamDock = nullptr;
     QDockWidget* m_activityDock = nullptr;
     QLineEdit* m_sessionSearch = nullptr;
     QTreeView* m_sessionTree = nullptr;
-    class SessionListModel* m_sessionModel = nullptr;
+    SessionListModel* m_sessionModel = nullptr;
+    class SessionFilterProxy* m_sessionProxy = nullptr;
     QThread* m_storeThread = nullptr;
-    QTextBrowser* m_conversation = nullptr;
+    EngineBridge* m_bridge = nullptr;
+    ChatController* m_chat = nullptr;
+    ContextPanel* m_context = nullptr;
+    QStackedWidget* m_pages = nullptr;
+    WelcomePanel* m_welcome = nullptr;
+    ConversationView* m_conversation = nullptr;
     QPlainTextEdit* m_input = nullptr;
+    QComboBox* m_modeBox = nullptr;
     QPushButton* m_send = nullptr;
     QPushButton* m_stop = nullptr;
+    QPushButton* m_regenerate = nullptr;
+    QPushButton* m_edit = nullptr;
     QLabel* m_modelStatus = nullptr;
+    QLabel* m_speedStatus = nullptr;
+    QProgressBar* m_loadProgress = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    ModelDialog* m_modelDialog = nullptr;
+    AuditPanel* m_audit = nullptr;
+    TeamPanel* m_team = nullptr;
+    CheckpointsDialog* m_checkpoints = nullptr;
+    RecordsWorker* m_records = nullptr;  // lives on m_storeThread: queued calls only
+    bool m_editing = false;  // the next Send replaces the last user message
 };
 
 }  // namespace atelier::ui

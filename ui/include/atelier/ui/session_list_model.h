@@ -23,7 +23,7 @@ struct SessionRow {
 class SessionListModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Role { SessionIdRole = Qt::UserRole + 1, IsGroupRole };
+    enum Role { SessionIdRole = Qt::UserRole + 1, IsGroupRole, FavouriteRole };
 
     explicit SessionListModel(QObject* parent = nullptr);
 

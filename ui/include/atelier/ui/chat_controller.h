@@ -1,0 +1,92 @@
+#pragma once
+// ChatController: one conversation — its turns, the request that streams the next assistant
+// turn through the EngineBridge, the live parse of that turn (reasoning, answer, tool calls),
+// Stop, edit-and-regenerate, and persistence to the session store through queued signals
+// (the MainWindow connects them to the StoreWorker). GUI thread only; never waits.
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <memory>
+
+#include "atelier/engine/chat_format.h"
+#include "atelier/ui/chat_turn.h"
+#include "atelier/ui/engine_bridge.h"
+
+namespace atelier::engine {
+class ChatStreamParser;
+struct ChatStreamEvent;
+}
+
+namespace atelier::ui {
+
+class ChatController : public QObject {
+    Q_OBJECT
+public:
+    explicit ChatController(EngineBridge* bridge, QObject* parent = nullptr);
+    ~ChatController() override;
+
+    const QList<ChatTurn>& turns() const { return m_turns; }
+    qint64 sessionId() const { return m_sessionId; }
+    bool isBusy() const { return m_requestId != 0; }
+    engine::ChatMode mode() const { return m_mode; }
+    void setMode(engine::ChatMode mode) { m_mode = mode; }
+    void setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
+    // Text placed in a system message before the conversation (attached documents).
+    void setContextText(const QString& text) { m_contextText = text; }
+
+public slots:
+    // Starts a new, empty conversation (not stored until its first message).
+    void newSession();
+    // Shows a stored session (turns loaded by the store worker).
+    void showSession(qint64 sessionId, const QList<atelier::ui::ChatTurn>& turns);
+    // Appends a user message and generates the answer. Ignored while busy or empty.
+    void send(const QString& text);
+    // Stops the answer being generated; what came so far is kept.
+    void stop();
+    // Replaces the last user message (dropping the answers after it) and generates again.
+    void editLastUserMessage(const QString& text);
+    // Drops the last assistant answer and generates a new one.
+    void regenerate();
+    void onSessionCreated(quint64 ticket, qint64 sessionId);
+    void onMessageAdded(quint64 ticket, qint64 messageId);
+
+signals:
+    void turnsChanged();
+    void busyChanged(bool busy);
+    void prefillProgress(qint64 done, qint64 total);
+    void finished(const atelier::ui::GenerationStats& stats);
+    void failed(const QString& message);
+    // Store requests (queued to the StoreWorker).
+    void createSessionRequested(quint64 ticket, const QString& title, const QString& model);
+    void addMessageRequested(quint64 ticket, qint64 sessionId, const atelier::ui::ChatTurn& turn);
+    void deleteMessageRequested(qint64 messageId);
+
+private:
+    void startGeneration();
+    void abandonRequest();
+    void persist(int turnIndex);
+    void dropTurnsFrom(int index);
+    void onText(quint64 requestId, const QString& delta);
+    void onFinished(quint64 requestId, const GenerationStats& stats);
+    void onFailed(quint64 requestId, const QString& message);
+    void applyParse(bool final);
+    void applyEvents(const std::vector<engine::ChatStreamEvent>& events);
+    std::vector<engine::ChatMessage> chatMessages() const;
+
+    EngineBridge* m_bridge;
+    QList<ChatTurn> m_turns;
+    qint64 m_sessionId = 0;
+    quint64 m_sessionTicket = 0;           // pending createSession, 0 when none
+    QList<QPair<quint64, int>> m_unsaved;  // (ticket, turn index) waiting for the session id
+    QHash<quint64, int> m_pendingIds;      // ticket -> turn index, until the store names its id
+    quint64 m_nextTicket = 1;
+    quint64 m_requestId = 0;               // the streaming request, 0 when idle
+    std::string m_raw;                     // the streaming turn's text so far
+    std::unique_ptr<engine::ChatStreamParser> m_parser;
+    engine::ChatMode m_mode = engine::ChatMode::Chat;
+    int m_maxTokens = 256;
+    QString m_contextText;
+};
+
+}  // namespace atelier::ui

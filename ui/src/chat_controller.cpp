@@ -1,0 +1,251 @@
+#include "atelier/ui/chat_controller.h"
+
+#include "atelier/engine/chat_stream_parser.h"
+
+namespace atelier::ui {
+namespace {
+
+engine::ChatRole roleOf(const QString& role) {
+    if (role == QLatin1String("system")) return engine::ChatRole::System;
+    if (role == QLatin1String("assistant")) return engine::ChatRole::Assistant;
+    if (role == QLatin1String("tool")) return engine::ChatRole::Tool;
+    if (role == QLatin1String("developer")) return engine::ChatRole::Developer;
+    return engine::ChatRole::User;
+}
+
+}  // namespace
+
+ChatController::ChatController(EngineBridge* bridge, QObject* parent)
+    : QObject(parent), m_bridge(bridge) {
+    connect(bridge, &EngineBridge::textStreamed, this,
+            [this](quint64 id, const QString& delta, int) { onText(id, delta); });
+    connect(bridge, &EngineBridge::generationFinished, this, &ChatController::onFinished);
+    connect(bridge, &EngineBridge::generationFailed, this, &ChatController::onFailed);
+    connect(bridge, &EngineBridge::prefillProgress, this, [this](quint64 id, qint64 done, qint64 total) {
+        if (id == m_requestId) emit prefillProgress(done, total);
+    });
+}
+
+ChatController::~ChatController() = default;
+
+// Switching conversations abandons the answer being generated: it is cancelled and its late
+// events are ignored, so that nothing of it lands in the next conversation.
+void ChatController::abandonRequest() {
+    if (m_requestId == 0) return;
+    m_bridge->cancel(m_requestId);
+    m_requestId = 0;
+    m_parser.reset();
+    emit busyChanged(false);
+}
+
+void ChatController::newSession() {
+    abandonRequest();
+    m_turns.clear();
+    m_sessionId = 0;
+    m_sessionTicket = 0;
+    m_unsaved.clear();
+    m_pendingIds.clear();
+    emit turnsChanged();
+}
+
+void ChatController::showSession(qint64 sessionId, const QList<ChatTurn>& turns) {
+    abandonRequest();
+    m_turns = turns;
+    m_sessionId = sessionId;
+    m_sessionTicket = 0;
+    m_unsaved.clear();
+    m_pendingIds.clear();
+    emit turnsChanged();
+}
+
+void ChatController::send(const QString& text) {
+    if (isBusy() || text.trimmed().isEmpty()) return;
+    ChatTurn user;
+    user.role = QStringLiteral("user");
+    user.content = text;
+    m_turns.append(user);
+    persist(int(m_turns.size()) - 1);
+    startGeneration();
+}
+
+void ChatController::stop() {
+    if (m_requestId != 0) m_bridge->cancel(m_requestId);
+}
+
+void ChatController::editLastUserMessage(const QString& text) {
+    if (isBusy() || text.trimmed().isEmpty()) return;
+    for (int i = int(m_turns.size()) - 1; i >= 0; --i) {
+        if (m_turns[i].role != QLatin1String("user")) continue;
+        dropTurnsFrom(i);
+        send(text);
+        return;
+    }
+    send(text);
+}
+
+void ChatController::regenerate() {
+    if (isBusy()) return;
+    int i = int(m_turns.size()) - 1;
+    while (i >= 0 && m_turns[i].role != QLatin1String("user")) --i;
+    if (i < 0) return;
+    dropTurnsFrom(i + 1);
+    startGeneration();
+}
+
+void ChatController::dropTurnsFrom(int index) {
+    while (m_turns.size() > index) {
+        const ChatTurn t = m_turns.takeLast();
+        if (t.storeId != 0) emit deleteMessageRequested(t.storeId);
+    }
+    // Writes still waiting for an id would land on turns that are gone.
+    for (auto it = m_pendingIds.begin(); it != m_pendingIds.end();)
+        it = it.value() >= index ? m_pendingIds.erase(it) : std::next(it);
+    emit turnsChanged();
+}
+
+std::vector<engine::ChatMessage> ChatController::chatMessages() const {
+    std::vector<engine::ChatMessage> out;
+    if (!m_contextText.isEmpty()) {
+        engine::ChatMessage system;
+        system.role = engine::ChatRole::System;
+        system.content = m_contextText.toStdString();
+        out.push_back(std::move(system));
+    }
+    for (const ChatTurn& t : m_turns) {
+        if (t.streaming) continue;
+        engine::ChatMessage m;
+        m.role = roleOf(t.role);
+        m.content = t.content.toStdString();
+        if (m.role == engine::ChatRole::Assistant && !t.reasoning.isEmpty())
+            m.reasoningContent = t.reasoning.toStdString();
+        for (const auto& c : t.toolCalls)
+            m.toolCalls.push_back({{}, c.name.toStdString(), c.arguments.toStdString()});
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+void ChatController::startGeneration() {
+    ChatSubmission submission;
+    submission.messages = chatMessages();
+    submission.mode = m_mode;
+    submission.maxTokens = m_maxTokens;
+    ChatTurn answer;
+    answer.role = QStringLiteral("assistant");
+    answer.streaming = true;
+    m_turns.append(answer);
+    m_raw.clear();
+    m_parser = std::make_unique<engine::ChatStreamParser>(m_mode);
+    m_requestId = m_bridge->submitChat(submission);
+    emit turnsChanged();
+    emit busyChanged(true);
+}
+
+void ChatController::onText(quint64 requestId, const QString& delta) {
+    if (requestId != m_requestId || m_turns.isEmpty()) return;
+    const std::string piece = delta.toStdString();
+    m_raw += piece;
+    if (!m_parser->failed()) applyEvents(m_parser->feed(piece));
+    applyParse(false);
+    emit turnsChanged();
+}
+
+void ChatController::applyEvents(const std::vector<engine::ChatStreamEvent>& events) {
+    ChatTurn& turn = m_turns.last();
+    for (const auto& e : events) {
+        const QString text = QString::fromStdString(e.text);
+        switch (e.kind) {
+        case engine::ChatStreamEventKind::ReasoningDelta: turn.reasoning += text; break;
+        case engine::ChatStreamEventKind::ContentDelta: turn.content += text; break;
+        case engine::ChatStreamEventKind::ToolCallStart: turn.toolCalls.append({text, {}, {}}); break;
+        case engine::ChatStreamEventKind::ToolCallArguments:
+            if (!turn.toolCalls.isEmpty()) turn.toolCalls.last().arguments += text;
+            break;
+        case engine::ChatStreamEventKind::ToolCallEnd:
+            if (!turn.toolCalls.isEmpty()) turn.toolCalls.last().arguments = text;
+            break;
+        default: break;
+        }
+    }
+}
+
+// Once the text stops parsing as a turn (a random-weight model, a cut-off answer), the raw text
+// is what the user sees and what is stored.
+void ChatController::applyParse(bool final) {
+    if (m_turns.isEmpty() || !m_parser) return;
+    if (final && !m_parser->failed()) {
+        // The stop token ends the turn but is not part of the streamed text.
+        applyEvents(m_parser->feed("<｜end▁of▁sentence｜>"));
+        applyEvents(m_parser->finish());
+    }
+    if (!m_parser->failed()) return;
+    ChatTurn& turn = m_turns.last();
+    turn.reasoning.clear();
+    turn.toolCalls.clear();
+    turn.content = QString::fromStdString(m_raw);
+}
+
+void ChatController::onFinished(quint64 requestId, const GenerationStats& stats) {
+    if (requestId != m_requestId) return;
+    m_requestId = 0;
+    if (!m_turns.isEmpty()) {
+        m_raw = stats.text.toStdString();  // the service's text has stop strings removed
+        if (stats.finishReason == QLatin1String("stop")) {
+            applyParse(true);
+        } else if (!m_parser->failed()) {
+            // A cancelled or cut-off turn is kept as far as it came: the text the parser held
+            // back (a possible tag start) is flushed, and its "unfinished" error ignored.
+            applyEvents(m_parser->finish());
+        }
+        m_turns.last().streaming = false;
+        persist(int(m_turns.size()) - 1);
+    }
+    m_parser.reset();
+    emit turnsChanged();
+    emit busyChanged(false);
+    emit finished(stats);
+}
+
+void ChatController::onFailed(quint64 requestId, const QString& message) {
+    if (requestId != m_requestId) return;
+    m_requestId = 0;
+    m_parser.reset();
+    if (!m_turns.isEmpty() && m_turns.last().streaming) m_turns.removeLast();
+    emit turnsChanged();
+    emit busyChanged(false);
+    emit failed(message);
+}
+
+void ChatController::persist(int turnIndex) {
+    const quint64 ticket = m_nextTicket++;
+    m_pendingIds.insert(ticket, turnIndex);
+    if (m_sessionId != 0) {
+        emit addMessageRequested(ticket, m_sessionId, m_turns[turnIndex]);
+        return;
+    }
+    m_unsaved.append({ticket, turnIndex});
+    if (m_sessionTicket == 0) {
+        m_sessionTicket = m_nextTicket++;
+        const QString title = m_turns[turnIndex].content.simplified().left(60);
+        emit createSessionRequested(m_sessionTicket, title, m_bridge->model().path);
+    }
+}
+
+void ChatController::onSessionCreated(quint64 ticket, qint64 sessionId) {
+    if (ticket != m_sessionTicket) return;
+    m_sessionTicket = 0;
+    m_sessionId = sessionId;
+    for (const auto& [messageTicket, index] : m_unsaved)
+        if (m_pendingIds.contains(messageTicket) && index < m_turns.size())
+            emit addMessageRequested(messageTicket, sessionId, m_turns[index]);
+    m_unsaved.clear();
+}
+
+void ChatController::onMessageAdded(quint64 ticket, qint64 messageId) {
+    const auto it = m_pendingIds.find(ticket);
+    if (it == m_pendingIds.end()) return;
+    if (it.value() < m_turns.size()) m_turns[it.value()].storeId = messageId;
+    m_pendingIds.erase(it);
+}
+
+}  // namespace atelier::ui

@@ -1,0 +1,162 @@
+#include "atelier/ui/conversation_view.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFontDatabase>
+#include <QRegularExpression>
+#include <QScrollBar>
+#include <QTextBlock>
+#include <QTimer>
+
+namespace atelier::ui {
+namespace {
+
+QString roleHeading(const ChatTurn& t, const QString& modelLabel) {
+    if (t.role == QLatin1String("user")) return QObject::tr("You");
+    if (t.role == QLatin1String("assistant"))
+        return t.agent.isEmpty() ? (modelLabel.isEmpty() ? QObject::tr("Assistant") : modelLabel) : t.agent;
+    if (t.role == QLatin1String("tool")) return QObject::tr("Tool result");
+    return QObject::tr("System");
+}
+
+// Adds a "Copy" link before every fenced code block of `text` and records the block.
+QString withCopyLinks(const QString& text, QStringList& codeBlocks) {
+    static const QRegularExpression fence(QStringLiteral("(^|\\n)```[^\\n]*\\n([\\s\\S]*?)\\n```"));
+    QString out;
+    qsizetype last = 0;
+    for (auto it = fence.globalMatch(text); it.hasNext();) {
+        const auto m = it.next();
+        out += text.mid(last, m.capturedStart() - last);
+        out += QStringLiteral("%1[⧉ Copy](copy:%2)\n").arg(m.captured(1)).arg(codeBlocks.size());
+        codeBlocks << m.captured(2);
+        out += m.captured(0).mid(m.captured(1).size());
+        last = m.capturedEnd();
+    }
+    out += text.mid(last);
+    // A block still streaming (odd number of fences) renders as code so far.
+    return out;
+}
+
+QString fenced(const QString& text, const QString& lang = {}) {
+    return QStringLiteral("```%1\n%2\n```\n").arg(lang, text);
+}
+
+}  // namespace
+
+ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<int>& openReasoning,
+                                      const QSet<QString>& openTools, const QString& modelLabel) {
+    ConversationRender r;
+    for (int i = 0; i < turns.size(); ++i) {
+        const ChatTurn& t = turns[i];
+        r.markdown += QStringLiteral("#### %1%2\n\n")
+                          .arg(roleHeading(t, modelLabel), t.streaming ? QStringLiteral(" …") : QString());
+        if (!t.reasoning.isEmpty()) {
+            const qsizetype words = t.reasoning.split(QLatin1Char(' '), Qt::SkipEmptyParts).size();
+            if (openReasoning.contains(i)) {
+                r.markdown += QObject::tr("[▾ Reasoning (%1 words)](reasoning:%2)\n\n").arg(words).arg(i);
+                for (const QString& line : t.reasoning.split(QLatin1Char('\n')))
+                    r.markdown += QStringLiteral("> %1\n").arg(line);
+                r.markdown += QLatin1Char('\n');
+            } else {
+                r.markdown += QObject::tr("[▸ Reasoning (%1 words)](reasoning:%2)\n\n").arg(words).arg(i);
+            }
+        }
+        if (!t.content.isEmpty()) r.markdown += withCopyLinks(t.content, r.codeBlocks) + QStringLiteral("\n\n");
+        for (int j = 0; j < t.toolCalls.size(); ++j) {
+            const ToolCallView& c = t.toolCalls[j];
+            const QString key = QStringLiteral("%1.%2").arg(i).arg(j);
+            const bool open = openTools.contains(key);
+            r.markdown += QObject::tr("%1 **Tool call: `%2`** [%3](tool:%4)\n\n")
+                              .arg(open ? QStringLiteral("▾") : QStringLiteral("▸"), c.name,
+                                   open ? QObject::tr("hide") : QObject::tr("show"), key);
+            if (open) {
+                r.markdown += QObject::tr("Arguments:\n\n") + fenced(c.arguments, QStringLiteral("json"));
+                if (!c.result.isEmpty()) r.markdown += QObject::tr("\nResult:\n\n") + fenced(c.result);
+                r.markdown += QLatin1Char('\n');
+            }
+        }
+    }
+    return r;
+}
+
+ConversationView::ConversationView(QWidget* parent) : QTextBrowser(parent) {
+    setOpenLinks(false);
+    setOpenExternalLinks(false);
+    m_throttle = new QTimer(this);
+    m_throttle->setSingleShot(true);
+    m_throttle->setInterval(66);
+    connect(m_throttle, &QTimer::timeout, this, &ConversationView::render);
+    connect(this, &QTextBrowser::anchorClicked, this, &ConversationView::onLink);
+}
+
+void ConversationView::setPlaceholderHtml(const QString& html) {
+    m_placeholder = html;
+    if (m_turns.isEmpty()) render();
+}
+
+void ConversationView::setTurns(const QList<ChatTurn>& turns, bool now) {
+    if (turns.size() < m_turns.size()) {
+        m_openReasoning.clear();
+        m_openTools.clear();
+    }
+    m_turns = turns;
+    if (now) render();
+    else if (!m_throttle->isActive()) m_throttle->start();
+}
+
+void ConversationView::render() {
+    m_throttle->stop();
+    ++m_renders;
+    if (m_turns.isEmpty()) {
+        setHtml(m_placeholder);
+        return;
+    }
+    QScrollBar* bar = verticalScrollBar();
+    const bool atEnd = bar->value() >= bar->maximum() - 4;
+    const int keep = bar->value();
+    const ConversationRender r = renderConversation(m_turns, m_openReasoning, m_openTools, m_modelLabel);
+    m_codeBlocks = r.codeBlocks;
+    document()->setMarkdown(r.markdown);
+    styleCodeBlocks();
+    bar->setValue(atEnd ? bar->maximum() : keep);
+}
+
+// QTextDocument marks fenced blocks with BlockCodeFence; give them a shaded monospace block.
+void ConversationView::styleCodeBlocks() {
+    const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    const QColor shade = palette().color(QPalette::AlternateBase);
+    QTextCursor cursor(document());
+    for (QTextBlock b = document()->begin(); b.isValid(); b = b.next()) {
+        if (!b.blockFormat().hasProperty(QTextFormat::BlockCodeFence)) continue;
+        cursor.setPosition(b.position());
+        QTextBlockFormat f = b.blockFormat();
+        f.setBackground(shade);
+        cursor.setBlockFormat(f);
+        cursor.movePosition(QTextCursor::EndOfBlock, QTextCursor::KeepAnchor);
+        QTextCharFormat cf;
+        cf.setFont(mono);
+        cursor.mergeCharFormat(cf);
+    }
+}
+
+void ConversationView::onLink(const QUrl& url) {
+    const QString scheme = url.scheme();
+    const QString what = url.path();
+    if (scheme == QLatin1String("copy")) {
+        const int n = what.toInt();
+        if (n >= 0 && n < m_codeBlocks.size()) {
+            QApplication::clipboard()->setText(m_codeBlocks[n]);
+            emit codeCopied(m_codeBlocks[n]);
+        }
+        return;
+    }
+    if (scheme == QLatin1String("reasoning")) {
+        const int i = what.toInt();
+        if (!m_openReasoning.remove(i)) m_openReasoning.insert(i);
+    } else if (scheme == QLatin1String("tool")) {
+        if (!m_openTools.remove(what)) m_openTools.insert(what);
+    }
+    render();
+}
+
+}  // namespace atelier::ui

@@ -1,0 +1,272 @@
+#include "atelier/ui/engine_bridge.h"
+
+#include <QDir>
+#include <QFile>
+#include <QThread>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+
+#include "atelier/engine/generation_service.h"
+#include "atelier/engine/log.h"
+#include "atelier/engine/model.h"
+#include "atelier/engine/model_files.h"
+#include "atelier/engine/tokenizer.h"
+#include "atelier/engine/vocabulary.h"
+#include "document_text.h"
+
+namespace atelier::ui {
+
+using Clock = std::chrono::steady_clock;
+
+struct EngineBridge::Engine {
+    std::unique_ptr<engine::GenerationService> service;
+    std::optional<engine::Tokenizer> tokenizer;  // the loaded model's
+    std::optional<engine::Tokenizer> fallback;   // built-in byte-level, for counting without a model
+};
+
+struct EngineBridge::Stream {
+    std::mutex mutex;
+    std::string pending;       // guarded by mutex: text not yet handed to the GUI thread
+    int pendingTokens = 0;     // guarded by mutex
+    bool posted = false;       // guarded by mutex: a flush event is queued
+    std::stop_source stop;     // cancel() from the GUI, polled by the scheduler
+    Clock::time_point submitted = Clock::now();
+    std::atomic<double> firstTokenMs{-1};
+};
+
+namespace {
+QString message(const Error& e) { return QString::fromStdString(e.message); }
+}  // namespace
+
+EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_engine(std::make_shared<Engine>()) {
+    qRegisterMetaType<ModelSummary>();
+    qRegisterMetaType<GenerationStats>();
+    m_thread = new QThread(this);
+    m_thread->setObjectName(QStringLiteral("engine-worker"));
+    m_worker = new QObject;
+    m_worker->moveToThread(m_thread);
+    m_thread->start();
+}
+
+EngineBridge::~EngineBridge() {
+    for (auto& s : m_streams) s->stop.request_stop();
+    m_thread->quit();
+    m_thread->wait();
+    delete m_worker;  // drops the jobs still queued (and their references to the engine)
+    // The service cancels and joins here; its last callbacks post to this object, which Qt
+    // discards once the object is gone.
+    m_engine.reset();
+}
+
+void EngineBridge::runOnWorker(std::function<void()> job) {
+    QMetaObject::invokeMethod(m_worker, std::move(job), Qt::QueuedConnection);
+}
+
+void EngineBridge::inspect(const QString& path) {
+    runOnWorker([this, path] {
+        auto summary = inspectModel(path);
+        QMetaObject::invokeMethod(this, [this, path, summary] {
+            if (summary) emit inspected(*summary);
+            else emit inspectFailed(path, message(summary.error()));
+        }, Qt::QueuedConnection);
+    });
+}
+
+void EngineBridge::load(const QString& path, const LoadSettings& settings) {
+    for (auto& s : m_streams) s->stop.request_stop();
+    m_loaded = false;
+    auto engineState = m_engine;
+    runOnWorker([this, engineState, path, settings] {
+        auto progress = [this](int percent, const QString& stage) {
+            QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
+                                      Qt::QueuedConnection);
+        };
+        auto fail = [this](const QString& why) {
+            QMetaObject::invokeMethod(this, [this, why] { emit loadFailed(why); }, Qt::QueuedConnection);
+        };
+        progress(5, tr("Releasing the previous model"));
+        engineState->service.reset();
+        engineState->tokenizer.reset();
+        progress(15, tr("Reading the tokenizer"));
+        auto tokenizer = engine::Tokenizer::forModel(path.toStdString());
+        if (!tokenizer) return fail(message(tokenizer.error()));
+        progress(30, tr("Mapping and checking the weights"));
+        auto summary = inspectModel(path);
+        if (!summary) return fail(message(summary.error()));
+        auto weights = engine::openModel(path.toStdString());
+        if (!weights) return fail(message(weights.error()));
+        progress(55, tr("Preparing the layers"));
+        const int threads = settings.threads > 0 ? settings.threads : QThread::idealThreadCount();
+        auto model = engine::Model::load(std::move(*weights),
+                                         engine::ModelOptions{engine::Numerics::Release, threads});
+        if (!model) return fail(message(model.error()));
+        progress(90, tr("Starting the scheduler"));
+        engine::GenerationOptions options;
+        options.maxContext = settings.contextTokens;
+        engineState->service = std::make_unique<engine::GenerationService>(std::move(*model), options,
+                                                                           *tokenizer);
+        engineState->tokenizer = *tokenizer;
+        const qint64 limit = engineState->service->contextLimit();
+        const ModelSummary s = *summary;
+        atelier::logger("ui")->info("model loaded: {} (context {})", path.toStdString(), limit);
+        QMetaObject::invokeMethod(this, [this, s, limit] {
+            m_model = s;
+            m_contextLimit = limit;
+            m_loaded = true;
+            emit loadProgress(100, tr("Ready"));
+            emit loaded(s);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void EngineBridge::createDemo(const QString& preset, const QString& outDir) {
+    runOnWorker([this, preset, outDir] {
+        auto fail = [this](const QString& why) {
+            QMetaObject::invokeMethod(this, [this, why] { emit demoFailed(why); }, Qt::QueuedConnection);
+        };
+        auto config = engine::presetConfig(preset.toStdString());
+        if (!config) return fail(message(config.error()));
+        engine::CreateModelOptions options;
+        options.config = *config;
+        options.seed = 1;
+        if (auto r = engine::createModel(options, outDir.toStdString()); !r)
+            return fail(message(r.error()));
+        QFile marker(QDir(outDir).filePath(QString::fromLatin1(kDemoMarkerFile)));
+        if (!marker.open(QIODevice::WriteOnly))
+            return fail(tr("%1: cannot write the demo marker").arg(marker.fileName()));
+        marker.write("This model was created by Atelier with random weights (preset " +
+                     preset.toUtf8() + "). It produces gibberish; it exists to try every feature.\n");
+        marker.close();
+        QMetaObject::invokeMethod(this, [this, outDir] { emit demoCreated(outDir); }, Qt::QueuedConnection);
+    });
+}
+
+qint64 EngineBridge::tokenCount(Engine& e, const QString& text) {
+    if (!e.tokenizer && !e.fallback) {
+        auto t = engine::Tokenizer::fromVocabulary(engine::builtinVocabulary(4096));
+        if (t) e.fallback = *t;
+    }
+    const auto& tok = e.tokenizer ? e.tokenizer : e.fallback;
+    return tok ? qint64(tok->encode(text.toStdString()).size()) : -1;
+}
+
+void EngineBridge::countTokens(const QString& key, const QString& text) {
+    auto engineState = m_engine;
+    runOnWorker([this, engineState, key, text] {
+        const qint64 n = tokenCount(*engineState, text);
+        QMetaObject::invokeMethod(this, [this, key, n] { emit tokensCounted(key, n); },
+                                  Qt::QueuedConnection);
+    });
+}
+
+void EngineBridge::readDocument(const QString& path) {
+    auto engineState = m_engine;
+    runOnWorker([this, engineState, path] {
+        auto doc = documentText(path);
+        if (!doc) {
+            const QString why = message(doc.error());
+            QMetaObject::invokeMethod(this, [this, path, why] { emit documentFailed(path, why); },
+                                      Qt::QueuedConnection);
+            return;
+        }
+        const qint64 n = tokenCount(*engineState, doc->text);
+        QMetaObject::invokeMethod(this, [this, path, d = *doc, n] {
+            emit documentRead(path, d.text, n, d.files, d.truncated);
+        }, Qt::QueuedConnection);
+    });
+}
+
+quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
+    const quint64 id = m_nextId++;
+    auto stream = std::make_shared<Stream>();
+    m_streams.insert(id, stream);
+    auto engineState = m_engine;
+    runOnWorker([this, engineState, stream, id, submission] {
+        auto fail = [this, id](const QString& why) {
+            QMetaObject::invokeMethod(this, [this, id, why] {
+                m_streams.remove(id);
+                emit generationFailed(id, why);
+            }, Qt::QueuedConnection);
+        };
+        if (!engineState->service || !engineState->tokenizer) return fail(tr("No model is loaded"));
+        engine::ChatEncodeOptions encode;
+        encode.mode = submission.mode;
+        auto prompt = engine::encodeChat(submission.messages, encode);
+        if (!prompt) return fail(message(prompt.error()));
+        engine::GenerationRequest request;
+        request.prompt = engineState->tokenizer->encode(*prompt, /*special=*/true);
+        request.sampling.temperature = submission.temperature;
+        request.sampling.seed = submission.seed;
+        request.stop.maxTokens = submission.maxTokens;
+        request.stop.stopTokens = {engineState->tokenizer->eosId()};
+        request.stopToken = stream->stop.get_token();
+        // Callbacks run on the scheduler thread: they only touch `stream` and post events.
+        request.callbacks.onProgress = [this, id](std::int64_t done, std::int64_t total) {
+            QMetaObject::invokeMethod(this, [this, id, done, total] {
+                emit prefillProgress(id, done, total);
+            }, Qt::QueuedConnection);
+        };
+        request.callbacks.onToken = [this, id, stream](std::int32_t, std::string_view delta) {
+            if (stream->firstTokenMs.load() < 0)
+                stream->firstTokenMs = std::chrono::duration<double, std::milli>(
+                    Clock::now() - stream->submitted).count();
+            std::lock_guard lock(stream->mutex);
+            stream->pending.append(delta);
+            ++stream->pendingTokens;
+            if (stream->posted) return;
+            stream->posted = true;
+            QMetaObject::invokeMethod(this, [this, id] { flush(id); }, Qt::QueuedConnection);
+        };
+        request.callbacks.onDone = [this, id, stream](const engine::GenerationResult& r) {
+            GenerationStats s;
+            s.finishReason = QString::fromLatin1(engine::finishReasonName(r.reason));
+            s.promptTokens = r.usage.promptTokens;
+            s.cachedTokens = r.usage.cachedTokens;
+            s.completionTokens = r.usage.completionTokens;
+            s.prefillTokPerS = r.usage.prefillTokPerS;
+            s.decodeTokPerS = r.usage.decodeTokPerS;
+            s.firstTokenMs = stream->firstTokenMs.load();
+            s.text = QString::fromStdString(r.text);
+            QMetaObject::invokeMethod(this, [this, id, s] {
+                flush(id);
+                m_streams.remove(id);
+                emit generationFinished(id, s);
+            }, Qt::QueuedConnection);
+        };
+        request.callbacks.onError = [this, id](const Error& e) {
+            const QString why = message(e);
+            QMetaObject::invokeMethod(this, [this, id, why] {
+                m_streams.remove(id);
+                emit generationFailed(id, why);
+            }, Qt::QueuedConnection);
+        };
+        stream->submitted = Clock::now();
+        auto handle = engineState->service->submit(std::move(request));
+        if (!handle) fail(message(handle.error()));
+    });
+    return id;
+}
+
+void EngineBridge::flush(quint64 requestId) {
+    auto it = m_streams.find(requestId);
+    if (it == m_streams.end()) return;
+    std::string text;
+    int tokens = 0;
+    {
+        std::lock_guard lock((*it)->mutex);
+        text.swap((*it)->pending);
+        tokens = (*it)->pendingTokens;
+        (*it)->pendingTokens = 0;
+        (*it)->posted = false;
+    }
+    if (tokens > 0 || !text.empty()) emit textStreamed(requestId, QString::fromStdString(text), tokens);
+}
+
+void EngineBridge::cancel(quint64 requestId) {
+    if (auto it = m_streams.find(requestId); it != m_streams.end()) (*it)->stop.request_stop();
+}
+
+}  // namespace atelier::ui

@@ -1,0 +1,108 @@
+#include "atelier/ui/model_dialog.h"
+
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QThread>
+#include <QVBoxLayout>
+
+namespace atelier::ui {
+
+ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* parent)
+    : QDialog(parent), m_summary(s), m_free(freeBytes) {
+    setObjectName(QStringLiteral("modelDialog"));
+    setWindowTitle(tr("Open model"));
+    auto* layout = new QVBoxLayout(this);
+    auto* form = new QFormLayout;
+    auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(s.displayName().toHtmlEscaped()), this);
+    name->setObjectName(QStringLiteral("modelName"));
+    form->addRow(tr("Model"), name);
+    if (s.demo) {
+        auto* demo = new QLabel(tr("This is a demo model with random weights: it runs every "
+                                   "feature but writes gibberish."), this);
+        demo->setObjectName(QStringLiteral("demoWarning"));
+        demo->setWordWrap(true);
+        form->addRow(QString(), demo);
+    }
+    form->addRow(tr("Path"), new QLabel(s.path.toHtmlEscaped(), this));
+    form->addRow(tr("Format"), new QLabel(s.format == QLatin1String("gguf") ? tr("GGUF (deepseek4)")
+                                                                             : tr("Hugging Face folder"), this));
+    auto* params = new QLabel(tr("%1 total, %2 active per token")
+                                  .arg(humanCount(double(s.paramsTotal)), humanCount(double(s.paramsActive))), this);
+    params->setObjectName(QStringLiteral("modelParams"));
+    form->addRow(tr("Parameters"), params);
+    form->addRow(tr("Layers"), new QLabel(QString::number(s.layers), this));
+    form->addRow(tr("Experts"), new QLabel(tr("%1 routed, %2 active").arg(s.experts).arg(s.expertsActive), this));
+    form->addRow(tr("Vocabulary"), new QLabel(QString::number(s.vocabSize), this));
+    form->addRow(tr("Maximum context"), new QLabel(tr("%1 tokens").arg(s.maxContext), this));
+
+    m_context = new QSpinBox(this);
+    m_context->setObjectName(QStringLiteral("contextTokens"));
+    m_context->setRange(256, int(std::min<qint64>(s.maxContext, 1 << 30)));
+    m_context->setSingleStep(4096);
+    m_context->setValue(int(std::min<qint64>(s.maxContext, 32768)));
+    m_context->setSuffix(tr(" tokens"));
+    form->addRow(tr("Context to reserve"), m_context);
+    m_threads = new QSpinBox(this);
+    m_threads->setObjectName(QStringLiteral("threads"));
+    m_threads->setRange(1, 256);
+    m_threads->setValue(std::max(1, QThread::idealThreadCount()));
+    form->addRow(tr("Threads"), m_threads);
+    m_memory = new QLabel(this);
+    m_memory->setObjectName(QStringLiteral("memoryNeeded"));
+    m_memory->setWordWrap(true);
+    form->addRow(tr("Memory needed"), m_memory);
+    m_verdict = new QLabel(this);
+    m_verdict->setObjectName(QStringLiteral("memoryVerdict"));
+    form->addRow(QString(), m_verdict);
+    layout->addLayout(form);
+
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
+    auto* load = buttons->addButton(tr("Load"), QDialogButtonBox::AcceptRole);
+    load->setObjectName(QStringLiteral("loadButton"));
+    load->setDefault(true);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(buttons);
+    connect(m_context, &QSpinBox::valueChanged, this, &ModelDialog::update);
+    update();
+}
+
+LoadSettings ModelDialog::settings() const {
+    LoadSettings s;
+    s.contextTokens = m_context->value();
+    s.threads = m_threads->value();
+    return s;
+}
+
+void ModelDialog::setContextTokens(qint64 tokens) { m_context->setValue(int(tokens)); }
+
+void ModelDialog::setThreads(int threads) { m_threads->setValue(threads); }
+
+bool ModelDialog::fits() const {
+    return m_free <= 0 || m_summary.neededBytes(m_context->value()) <= m_free;
+}
+
+QString ModelDialog::verdictText() const { return m_verdict->text(); }
+
+void ModelDialog::update() {
+    const qint64 ctx = m_context->value();
+    const double kv = m_summary.kvBytesPerToken * double(ctx);
+    m_memory->setText(tr("%1 = weights %2 + KV cache %3 (%4 per token × %5) + state %6")
+                          .arg(humanBytes(double(m_summary.neededBytes(ctx))),
+                               humanBytes(double(m_summary.weightBytes)), humanBytes(kv),
+                               humanBytes(m_summary.kvBytesPerToken), QString::number(ctx),
+                               humanBytes(double(m_summary.stateBytesPerSequence))));
+    if (m_free <= 0) {
+        m_verdict->setText(tr("Free memory unknown"));
+    } else if (fits()) {
+        m_verdict->setText(tr("✔ Fits: %1 free").arg(humanBytes(double(m_free))));
+    } else {
+        m_verdict->setText(tr("✘ Does not fit: %1 free — choose a smaller context")
+                               .arg(humanBytes(double(m_free))));
+    }
+}
+
+}  // namespace atelier::ui

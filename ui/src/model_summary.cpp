@@ -1,0 +1,74 @@
+#include "atelier/ui/model_summary.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QDir>
+
+#include "atelier/engine/model_config.h"
+#include "atelier/engine/model_files.h"
+
+namespace atelier::ui {
+
+qint64 ModelSummary::neededBytes(qint64 contextTokens) const {
+    return weightBytes + qint64(kvBytesPerToken * double(contextTokens)) + stateBytesPerSequence;
+}
+
+QString ModelSummary::displayName() const {
+    if (demo) return QStringLiteral("%1 (%2)").arg(name, QString::fromUtf8(kDemoLabel));
+    return name;
+}
+
+Result<ModelSummary> inspectModel(const QString& path) {
+    auto source = engine::openModel(path.toStdString());
+    if (!source) return unexpected(source.error());
+    const engine::ModelConfig& c = (*source)->config();
+    const auto sizes = engine::computeSizes(c);
+    ModelSummary s;
+    s.path = path;
+    s.name = QString::fromStdString(c.name);
+    s.format = (*source)->format() == engine::ModelFormat::Gguf ? QStringLiteral("gguf")
+                                                                : QStringLiteral("hf");
+    const QFileInfo info(path);
+    const QDir folder = info.isDir() ? QDir(path) : info.dir();
+    s.demo = folder.exists(QString::fromLatin1(kDemoMarkerFile)) ||
+             QFileInfo::exists(path + QStringLiteral(".") + QString::fromLatin1(kDemoMarkerFile));
+    s.paramsTotal = sizes.paramsTotal;
+    s.paramsActive = sizes.paramsActive;
+    s.layers = c.nLayers;
+    s.experts = c.nRoutedExperts;
+    s.expertsActive = c.nActivatedExperts;
+    s.vocabSize = c.vocabSize;
+    s.maxContext = c.maxPositionEmbeddings;
+    s.kvBytesPerToken = sizes.kvBytesPerToken;
+    s.stateBytesPerSequence = sizes.stateBytesPerSequence;
+    for (const auto& n : (*source)->names()) s.weightBytes += qint64((*source)->find(n)->nbytes);
+    return s;
+}
+
+qint64 availableMemoryBytes() {
+    QFile meminfo(QStringLiteral("/proc/meminfo"));
+    if (!meminfo.open(QIODevice::ReadOnly)) return 0;
+    for (const QByteArray& line : meminfo.readAll().split('\n')) {
+        if (!line.startsWith("MemAvailable:")) continue;
+        const QList<QByteArray> parts = line.simplified().split(' ');
+        if (parts.size() >= 2) return parts[1].toLongLong() * 1024;  // the file counts KiB
+    }
+    return 0;
+}
+
+QString humanBytes(double bytes) {
+    if (bytes >= 1e9) return QStringLiteral("%1 GB").arg(bytes / 1e9, 0, 'f', 2);
+    if (bytes >= 1e6) return QStringLiteral("%1 MB").arg(bytes / 1e6, 0, 'f', 1);
+    if (bytes >= 1e3) return QStringLiteral("%1 KB").arg(bytes / 1e3, 0, 'f', 1);
+    return QStringLiteral("%1 B").arg(qint64(bytes));
+}
+
+QString humanCount(double n) {
+    if (n >= 1e12) return QStringLiteral("%1T").arg(n / 1e12, 0, 'f', 2);
+    if (n >= 1e9) return QStringLiteral("%1B").arg(n / 1e9, 0, 'f', 2);
+    if (n >= 1e6) return QStringLiteral("%1M").arg(n / 1e6, 0, 'f', 1);
+    if (n >= 1e3) return QStringLiteral("%1K").arg(n / 1e3, 0, 'f', 1);
+    return QString::number(qint64(n));
+}
+
+}  // namespace atelier::ui

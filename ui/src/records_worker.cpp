@@ -1,0 +1,88 @@
+#include "records_worker.h"
+
+#include <filesystem>
+
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/data_paths.h"
+#include "atelier/engine/checkpoint_store.h"
+
+namespace atelier::ui {
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+}  // namespace
+
+RecordsWorker::RecordsWorker() {
+    qRegisterMetaType<CheckpointRow>();
+    qRegisterMetaType<QList<CheckpointRow>>();
+    qRegisterMetaType<AuditRow>();
+    qRegisterMetaType<QList<AuditRow>>();
+}
+
+RecordsWorker::~RecordsWorker() = default;
+
+void RecordsWorker::open(const QString& dataDir, const QString& strategy, qint64 budgetBytes) {
+    const agents::DataPaths paths{dataDir.toStdString()};
+    std::error_code ec;
+    std::filesystem::create_directories(paths.kvCacheDir(), ec);
+    engine::CheckpointPolicy policy;
+    if (auto s = engine::parseWindowStrategy(strategy.toStdString())) policy.strategy = *s;
+    if (budgetBytes > 0) policy.budgetBytes = budgetBytes;
+    auto checkpoints = engine::CheckpointStore::open(paths.kvCacheDb(), policy);
+    if (checkpoints) m_checkpoints = std::make_unique<engine::CheckpointStore>(std::move(*checkpoints));
+    else emit failed(qs(checkpoints.error().message));
+    auto audit = agents::AuditLog::open(paths.auditDb());
+    if (audit) m_audit = std::make_unique<agents::AuditLog>(std::move(*audit));
+    else emit failed(qs(audit.error().message));
+}
+
+void RecordsWorker::listCheckpoints() {
+    if (!m_checkpoints) return;
+    auto list = m_checkpoints->list();
+    if (!list) return emit failed(qs(list.error().message));
+    QList<CheckpointRow> rows;
+    for (const auto& c : *list)
+        rows.append({c.id, qs(c.name), qs(c.modelDescription), qs(std::string(engine::windowStrategyName(c.strategy))),
+                     c.tokens, c.bytes, c.lastUsedMs, c.damaged});
+    emit checkpointsLoaded(rows);
+}
+
+void RecordsWorker::deleteCheckpoint(qint64 id) {
+    if (!m_checkpoints) return;
+    if (auto r = m_checkpoints->remove(id); !r) emit failed(qs(r.error().message));
+    listCheckpoints();
+}
+
+// CheckpointStore names checkpoints only when saving; renaming is one UPDATE of that column
+// (UNIQUE: a name in use is refused by SQLite and reported).
+void RecordsWorker::renameCheckpoint(qint64 id, const QString& name) {
+    if (!m_checkpoints) return;
+    auto st = m_checkpoints->database().prepare("UPDATE checkpoints SET name = ?1 WHERE id = ?2");
+    Result<void> r = st ? Result<void>{} : Result<void>(unexpected(st.error()));
+    if (r && name.trimmed().isEmpty()) r = st->bindNull(1);
+    else if (r) r = st->bindText(1, name.trimmed().toStdString());
+    if (r) r = st->bindInt(2, id);
+    if (r) r = st->run();
+    if (!r) emit failed(tr("Cannot rename the checkpoint: %1").arg(qs(r.error().message)));
+    listCheckpoints();
+}
+
+void RecordsWorker::loadAudit() {
+    if (!m_audit) return;
+    QList<AuditRow> rows;
+    auto r = m_audit->forEach([&rows](const agents::AuditRecord& a) {
+        rows.append({a.seq, qs(a.time), qs(a.kind), qs(a.actor), qs(a.payload.dump())});
+    });
+    if (!r) return emit failed(qs(r.error().message));
+    emit auditLoaded(rows);
+}
+
+void RecordsWorker::verifyAudit() {
+    if (!m_audit) return;
+    auto v = m_audit->verify();
+    if (!v) return emit failed(qs(v.error().message));
+    QString reason = qs(v->reason);
+    if (v->brokenSeq) reason = tr("record %1: %2").arg(*v->brokenSeq).arg(reason);
+    emit auditVerified(v->ok(), v->records, reason);
+}
+
+}  // namespace atelier::ui
