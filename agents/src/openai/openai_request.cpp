@@ -153,7 +153,15 @@ Result<ChatCompletionRequest> readChat(const Json& root, engine::ChatMode defaul
         return unexpected(fieldError("messages", "is missing or not a non-empty list"));
     Json conversation = Json::object();
     conversation["messages"] = *messages;
-    if (const Json* tools = field(root, "tools")) conversation["tools"] = *tools;
+    if (const Json* tools = field(root, "tools"); tools && !tools->empty()) {
+        // DeepSeek V4 renders tool schemas with the system prompt: give them one when the
+        // client sent none (an empty system message adds no text of its own).
+        const Json& first = messages->front();
+        if (!first.is_object() || first.value("role", std::string()) != "system")
+            conversation["messages"].insert(conversation["messages"].begin(),
+                                            Json{{"role", "system"}, {"content", ""}});
+        conversation["tools"] = *tools;
+    }
     auto parsed = engine::parseChatMessages(conversation.dump());
     if (!parsed) return unexpected(parsed.error());
     out.chat.messages = std::move(*parsed);
