@@ -84,6 +84,8 @@ struct TeamController::Job {
     AppSettings settings;
     fs::path dataDir;
     TeamModel model;
+    qint64 maxTokensPerTurn = 0;
+    qint64 tokenBudgetCap = 0;
     std::stop_token stop;
 };
 
@@ -126,6 +128,8 @@ bool TeamController::start(const TeamRunRequest& request) {
     job->settings = AppSettings::load();
     job->dataDir = fs::path(m_dataDir.toStdString());
     job->model = std::move(*model);
+    job->maxTokensPerTurn = m_maxTokensPerTurn;
+    job->tokenBudgetCap = m_tokenBudgetCap;
     m_stop = std::stop_source();
     job->stop = m_stop.get_token();
     m_done = std::make_shared<std::atomic<bool>>(false);
@@ -187,6 +191,8 @@ void TeamController::work(std::shared_ptr<Job> job) {
     o.dataDir = job->dataDir;
     o.sharedPrefix = agents::teamSharedPrefix(*team, workspace);
     o.constraint = job->model.constraint;
+    o.maxTokensPerTurn = job->maxTokensPerTurn;
+    o.tokenBudgetCap = job->tokenBudgetCap;
     o.stop = job->stop;
     o.approvedBy = "desktop";
     ApprovalBroker* broker = m_broker;  // outlives the worker (the destructor joins first)

@@ -174,7 +174,11 @@ bool TeamPanel::runTeam() {
 
 void TeamPanel::onFinished(const QString& status, const QString& report) {
     m_tree->expandAll();
-    m_status->setText(tr("%1: run %2 — %3").arg(m_team, status, report.left(200)));
+    // The whole report is the root agent's transcript; the status line only starts it.
+    QString start = report.simplified();
+    if (start.size() > 120) start = start.left(120) + QChar(0x2026);
+    m_status->setText(tr("%1: run %2 — %3").arg(m_team, status, start));
+    if (!m_tree->currentIndex().isValid() && m_model->rowCount() > 0) m_tree->setCurrentIndex(m_model->index(0, 0));
 }
 
 void TeamPanel::updateButtons() {

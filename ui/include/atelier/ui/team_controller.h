@@ -67,6 +67,12 @@ public:
 
     void setDataDir(const QString& dataDir) { m_dataDir = dataDir; }
     void setModelProvider(TeamModelProvider provider) { m_provider = std::move(provider); }
+    // Limits for the next runs (0: the model's and the team's own): generated tokens per turn,
+    // and a cap on every agent's token budget.
+    void setLimits(qint64 maxTokensPerTurn, qint64 tokenBudgetCap) {
+        m_maxTokensPerTurn = maxTokensPerTurn;
+        m_tokenBudgetCap = tokenBudgetCap;
+    }
     ApprovalBroker* broker() const { return m_broker; }
     bool isRunning() const { return m_worker.joinable(); }
 
@@ -93,6 +99,8 @@ private:
     ApprovalBroker* m_broker;
     QString m_dataDir;
     TeamModelProvider m_provider;
+    qint64 m_maxTokensPerTurn = 0;
+    qint64 m_tokenBudgetCap = 0;
     std::stop_source m_stop;
     std::shared_ptr<std::atomic<bool>> m_done;  // set by the worker as its last act
     std::thread m_worker;
