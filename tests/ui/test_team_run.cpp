@@ -16,6 +16,7 @@
 #include <QtTest>
 
 #include "../agents/scripted_test_model.h"
+#include "atelier/agents/team.h"
 #include "atelier/ui/agent_tree_model.h"
 #include "atelier/ui/approval_broker.h"
 #include "atelier/ui/settings_dialog.h"
@@ -118,11 +119,17 @@ private slots:
         QStringList seen;
         clickWhenAsked(f.controller.broker(), "denyButton", &seen, f.panel.model());
         QSignalSpy finished(&f.controller, &TeamController::finished);
+        QStringList states;  // the analyst's state after each event
+        QSignalSpy events(&f.controller, &TeamController::eventApplied);
+        connect(&f.controller, &TeamController::eventApplied, this,
+                [&] { states << f.panel.model()->state(QStringLiteral("analyst")); });
         QVERIFY(f.start());
         QVERIFY(finished.wait(8000));
         QCOMPARE(seen.size(), 1);
+        QVERIFY(events.size() > 0);
         const QString transcript = f.panel.model()->transcript(QStringLiteral("analyst"));
         QVERIFY(!transcript.contains(QStringLiteral("the launch date is")));  // never read
+        QVERIFY(states.contains(QStringLiteral("denied: files_read")));
         QVERIFY(f.panel.model()->state(QStringLiteral("analyst")).startsWith(QStringLiteral("done")));
     }
 
@@ -145,6 +152,35 @@ private slots:
         QVERIFY(f->start());
         QVERIFY(asked.wait(5000));
         f.reset();  // the destructor stops, denies the open question and joins
+    }
+
+    void settingsTightenApprovalAndGrantTheRootOnly() {
+        namespace ag = atelier::agents;
+        auto file = ag::findTeamFile("review-team");
+        QVERIFY(file.has_value());
+        auto team = ag::loadTeam(*file, "/tmp");
+        QVERIFY(team.has_value());
+        std::vector<ag::ApprovalMode> modes;
+        std::vector<std::size_t> grants;
+        for (const auto* a : team->agents()) {
+            modes.push_back(a->approval);
+            grants.push_back(a->grants.size());
+        }
+        AppSettings lax;
+        lax.approvalMode = QStringLiteral("auto");
+        applyTeamSettings(*team, lax);  // never loosens what the team file asks
+        for (std::size_t i = 0; i < modes.size(); ++i) QCOMPARE(team->agents()[i]->approval, modes[i]);
+
+        AppSettings strict;
+        strict.approvalMode = QStringLiteral("ask-all");
+        strict.grants = {{QStringLiteral("/srv/shared-docs"), false}};
+        applyTeamSettings(*team, strict);
+        for (const auto* a : team->agents()) QCOMPARE(a->approval, ag::ApprovalMode::AskForAll);
+        QCOMPARE(team->root.grants.size(), grants[0] + 1);
+        QCOMPARE(team->root.grants.back().root, std::filesystem::path("/srv/shared-docs"));
+        QCOMPARE(team->root.grants.back().access, ag::Access::Read);
+        for (std::size_t i = 1; i < grants.size(); ++i) QCOMPARE(team->agents()[i]->grants.size(), grants[i]);
+        QVERIFY(ag::checkTeam(*team, {}).has_value());  // children still within their parent
     }
 
     void aRunNeedsAModel() {

@@ -123,6 +123,10 @@ void TeamPanel::loadTeam(const QString& nameOrPath) {
 }
 
 void TeamPanel::showRun(const QString& team, const QStringList& events) {
+    if (m_controller && m_controller->isRunning()) {  // the tree belongs to the live run
+        m_status->setText(tr("Stop the running team to replay a stored run"));
+        return;
+    }
     m_pendingEvents = events;
     loadTeam(team);
 }
