@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QStyleFactory>
 #include <QCommandLineParser>
 #include <QPixmap>
@@ -16,6 +17,7 @@
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_dialog.h"
+#include "atelier/ui/team_controller.h"
 #include "atelier/ui/team_panel.h"
 #include "atelier/version.h"
 #include "common/data_dir.h"
@@ -30,6 +32,19 @@ bool haveDisplay() {
     };
     // An explicit platform (offscreen, vnc, eglfs…) needs no windowing system.
     return set("DISPLAY") || set("WAYLAND_DISPLAY") || set("QT_QPA_PLATFORM");
+}
+
+// The demo team run: the one-agent document-analyst team on the demo model's folder, with
+// short turns and a small token budget so the untrained model ends it quickly.
+void startDemoTeamRun(atelier::ui::MainWindow& window, const QString& modelPath) {
+    atelier::ui::TeamPanel* panel = window.teamPanel();
+    window.teamDock()->raise();
+    window.teamController()->setLimits(24, 6000);
+    panel->setWorkspace(modelPath);
+    panel->setTask(QStringLiteral("What does the demo note say about this model?"));
+    QObject::connect(panel, &atelier::ui::TeamPanel::teamLoaded, panel, [panel] { panel->runTeam(); },
+                     Qt::SingleShotConnection);
+    panel->loadTeam(QStringLiteral("document-analyst"));
 }
 
 }  // namespace
@@ -71,6 +86,10 @@ int main(int argc, char** argv) {
     QCommandLineOption dialogShot(QStringLiteral("model-dialog"),
                                   QStringLiteral("With --demo and --screenshot: capture the model dialog."));
     parser.addOption(dialogShot);
+    QCommandLineOption teamShot(QStringLiteral("team-run"),
+                                QStringLiteral("With --demo: run the document-analyst team on the demo "
+                                               "model's folder instead of asking a question."));
+    parser.addOption(teamShot);
     parser.process(app);
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
@@ -96,9 +115,13 @@ int main(int argc, char** argv) {
         // A scripted first session, for screenshots and a quick look at every panel.
         auto* bridge = window.engineBridge();
         QObject::connect(bridge, &atelier::ui::EngineBridge::loaded, &window,
-                         [&window, &parser, &dialogShot](const atelier::ui::ModelSummary& s) {
+                         [&window, &parser, &dialogShot, &teamShot](const atelier::ui::ModelSummary& s) {
             if (parser.isSet(dialogShot)) {
                 window.openModelPath(s.path);
+                return;
+            }
+            if (parser.isSet(teamShot)) {
+                startDemoTeamRun(window, s.path);
                 return;
             }
             // A short document keeps the scripted prefill quick on a loaded machine.
@@ -112,6 +135,8 @@ int main(int argc, char** argv) {
         window.createDemoModel(QStringLiteral("tiny"));
         if (!shotPath.isEmpty()) {
             QObject::connect(window.chat(), &atelier::ui::ChatController::finished, &window,
+                             [&window, saveShot] { QTimer::singleShot(400, &window, [&window, saveShot] { saveShot(&window); }); });
+            QObject::connect(window.teamController(), &atelier::ui::TeamController::finished, &window,
                              [&window, saveShot] { QTimer::singleShot(400, &window, [&window, saveShot] { saveShot(&window); }); });
             QObject::connect(bridge, &atelier::ui::EngineBridge::inspected, &window, [&window, saveShot] {
                 QTimer::singleShot(400, &window, [&window, saveShot] {

@@ -2,7 +2,7 @@
 # Starts the real application on a virtual X server, lets it show its main window, and checks
 # the screenshots it saves: PNGs of the window's size with more than a blank screen in it —
 # the first start, a demo session with an attached document and the context gauge (light and
-# dark), and the model dialog. docs/screenshots/ holds copies of these.
+# dark), the model dialog, and a finished team run in the Team dock. docs/screenshots/ holds copies of these.
 set -euo pipefail
 app="$1"; out_dir="$2"
 mkdir -p "$out_dir"
@@ -50,6 +50,9 @@ eval "$xvfb" "$app" --data-dir "$data" --demo --screenshot "$out_dir/session.png
 check_png "$out_dir/session.png" 800 500 20000
 eval "$xvfb" "$app" --data-dir "$data" --demo --model-dialog --screenshot "$out_dir/model-dialog.png"
 check_png "$out_dir/model-dialog.png" 300 200 8000
+# A finished team run in the Team dock: document-analyst on the demo model's folder.
+eval "$xvfb" "$app" --data-dir "$data" --demo --team-run --screenshot "$out_dir/team-run.png"
+check_png "$out_dir/team-run.png" 800 500 20000
 eval "$xvfb" "$app" --data-dir "$data" --demo --dark --screenshot "$out_dir/dark-theme.png"
 check_png "$out_dir/dark-theme.png" 800 500 20000
 

@@ -71,6 +71,10 @@ void AgentTreeModel::changed(Node* node) {
     emit dataChanged(indexOf(node, 0), indexOf(node, ColumnCount - 1));
 }
 
+void AgentTreeModel::markWaitingForApproval(const QString& agent, const QString& tool) {
+    setState(ensure(agent, nullptr), tr("waiting for approval: %1").arg(tool));
+}
+
 void AgentTreeModel::setState(Node* node, const QString& state) {
     node->state = state;
     changed(node);
@@ -112,7 +116,11 @@ void AgentTreeModel::applyEvent(const QJsonObject& e) {
         setState(agent, calls ? tr("calling a tool") : tr("thinking"));
     } else if (kind == QLatin1String("tool_call")) {
         const QString tool = e.value(QStringLiteral("tool")).toString();
-        const QString decision = e.value(QStringLiteral("decision")).toString();
+        QString decision = e.value(QStringLiteral("decision")).toString();
+        // The runtime reports an asked call once answered: its approval is the decision made.
+        if (decision == QLatin1String("ask") && e.contains(QStringLiteral("approval")))
+            decision = e.value(QStringLiteral("approval")).toString() == QLatin1String("allow") ? QStringLiteral("allow")
+                                                                                                : QStringLiteral("deny");
         const QString args = QString::fromUtf8(QJsonDocument(e.value(QStringLiteral("args")).toObject()).toJson(QJsonDocument::Compact));
         agent->transcript += tr("**Tool call `%1`** (%2)\n\n```json\n%3\n```\n\n").arg(tool, decision, args);
         if (decision == QLatin1String("ask")) setState(agent, tr("waiting for approval: %1").arg(tool));

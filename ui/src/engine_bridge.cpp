@@ -22,7 +22,7 @@ namespace atelier::ui {
 using Clock = std::chrono::steady_clock;
 
 struct EngineBridge::Engine {
-    std::unique_ptr<engine::GenerationService> service;
+    std::shared_ptr<engine::GenerationService> service;  // shared with team runs (loadedEngine)
     std::optional<engine::Tokenizer> tokenizer;  // the loaded model's
     std::optional<engine::Tokenizer> fallback;   // built-in byte-level, for counting without a model
 };
@@ -78,6 +78,7 @@ void EngineBridge::inspect(const QString& path) {
 void EngineBridge::load(const QString& path, const LoadSettings& settings) {
     for (auto& s : m_streams) s->stop.request_stop();
     m_loaded = false;
+    m_engineHandle = {};
     auto engineState = m_engine;
     runOnWorker([this, engineState, path, settings] {
         auto progress = [this](int percent, const QString& stage) {
@@ -106,13 +107,15 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         progress(90, tr("Starting the scheduler"));
         engine::GenerationOptions options;
         options.maxContext = settings.contextTokens;
-        engineState->service = std::make_unique<engine::GenerationService>(std::move(*model), options,
+        engineState->service = std::make_shared<engine::GenerationService>(std::move(*model), options,
                                                                            *tokenizer);
         engineState->tokenizer = *tokenizer;
         const qint64 limit = engineState->service->contextLimit();
         const ModelSummary s = *summary;
         atelier::logger("ui")->info("model loaded: {} (context {})", path.toStdString(), limit);
-        QMetaObject::invokeMethod(this, [this, s, limit] {
+        LoadedEngine handle{engineState->service, std::make_shared<const engine::Tokenizer>(*tokenizer)};
+        QMetaObject::invokeMethod(this, [this, s, limit, handle] {
+            m_engineHandle = handle;
             m_model = s;
             m_contextLimit = limit;
             m_loaded = true;

@@ -29,6 +29,7 @@
 #include "atelier/ui/record_models.h"
 #include "atelier/ui/record_views.h"
 #include "atelier/ui/settings_dialog.h"
+#include "atelier/ui/team_controller.h"
 #include "atelier/ui/team_panel.h"
 #include "records_worker.h"
 #include "atelier/ui/session_list_model.h"
@@ -272,6 +273,11 @@ void MainWindow::buildDocks() {
 
     // Team: template picker, the live agent tree, the selected agent's transcript.
     m_team = new TeamPanel(this);
+    // Team runs use the loaded model; their events and approvals come back to this thread.
+    m_teamController = new TeamController(m_team->model(), this, this);
+    m_teamController->setDataDir(m_dataDir);
+    m_teamController->setModelProvider([this] { return engineTeamModel(*m_bridge); });
+    m_team->setController(m_teamController);
     m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), m_team);
     addDockWidget(Qt::RightDockWidgetArea, m_teamDock);
 

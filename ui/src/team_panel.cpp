@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPointer>
 #include <QPushButton>
 #include <QSplitter>
@@ -20,6 +21,7 @@
 
 #include "atelier/agents/team.h"
 #include "atelier/ui/agent_tree_model.h"
+#include "atelier/ui/team_controller.h"
 
 namespace atelier::ui {
 
@@ -37,10 +39,32 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
     m_run = new QPushButton(tr("Run"), this);
     m_run->setObjectName(QStringLiteral("teamRunButton"));
     m_run->setEnabled(false);
-    m_run->setToolTip(tr("Running a team from the window arrives with the team runtime; use "
-                         "atelier-cli team run meanwhile. Stored runs replay here."));
     row->addWidget(m_run);
+    m_stop = new QPushButton(tr("Stop"), this);
+    m_stop->setObjectName(QStringLiteral("teamStopButton"));
+    m_stop->setEnabled(false);
+    row->addWidget(m_stop);
     layout->addLayout(row);
+    auto* wsRow = new QHBoxLayout;
+    m_workspace = new QLineEdit(this);
+    m_workspace->setObjectName(QStringLiteral("teamWorkspace"));
+    m_workspace->setPlaceholderText(tr("Workspace folder"));
+    wsRow->addWidget(m_workspace, 1);
+    auto* browse = new QPushButton(tr("Folder…"), this);
+    wsRow->addWidget(browse);
+    layout->addLayout(wsRow);
+    m_task = new QLineEdit(this);
+    m_task->setObjectName(QStringLiteral("teamTask"));
+    m_task->setPlaceholderText(tr("Task for the team"));
+    layout->addWidget(m_task);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Workspace folder"), m_workspace->text());
+        if (!dir.isEmpty()) m_workspace->setText(dir);
+    });
+    connect(m_workspace, &QLineEdit::textChanged, this, &TeamPanel::updateButtons);
+    connect(m_task, &QLineEdit::textChanged, this, &TeamPanel::updateButtons);
+    connect(m_task, &QLineEdit::returnPressed, this, &TeamPanel::runTeam);
+    connect(m_run, &QPushButton::clicked, this, &TeamPanel::runTeam);
     m_status = new QLabel(tr("No team running"), this);
     m_status->setObjectName(QStringLiteral("teamStatus"));
     m_status->setWordWrap(true);  // a long team description must not widen the dock
@@ -66,6 +90,7 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void TeamPanel::loadTeam(const QString& nameOrPath) {
+    m_source = nameOrPath;
     m_status->setText(tr("Reading %1…").arg(nameOrPath));
     QPointer<TeamPanel> self(this);
     // Team files are read and checked on a pool thread; the tree is built back here.
@@ -91,12 +116,17 @@ void TeamPanel::loadTeam(const QString& nameOrPath) {
             self->m_tree->resizeColumnToContents(0);
             self->m_status->setText(tr("%1: %2").arg(self->m_team, QString::fromStdString(t.description)));
             self->applyEvents(std::exchange(self->m_pendingEvents, {}));
+            self->updateButtons();
             emit self->teamLoaded(self->m_team);
         }, Qt::QueuedConnection);
     });
 }
 
 void TeamPanel::showRun(const QString& team, const QStringList& events) {
+    if (m_controller && m_controller->isRunning()) {  // the tree belongs to the live run
+        m_status->setText(tr("Stop the running team to replay a stored run"));
+        return;
+    }
     m_pendingEvents = events;
     loadTeam(team);
 }
@@ -115,6 +145,52 @@ void TeamPanel::showTranscript() {
     const QModelIndex i = m_tree->currentIndex();
     if (!i.isValid()) return;
     m_transcript->setMarkdown(m_model->transcript(i.data(AgentTreeModel::AgentNameRole).toString()));
+}
+
+void TeamPanel::setController(TeamController* controller) {
+    m_controller = controller;
+    connect(m_stop, &QPushButton::clicked, controller, &TeamController::stop);
+    connect(controller, &TeamController::runningChanged, this, &TeamPanel::updateButtons);
+    connect(controller, &TeamController::teamStarted, this, [this](const QString& team) {
+        m_team = team;
+        m_tree->expandAll();
+        m_tree->resizeColumnToContents(0);
+        m_status->setText(tr("%1: running").arg(team));
+    });
+    connect(controller, &TeamController::eventApplied, this, [this] { m_tree->expandAll(); });
+    connect(controller, &TeamController::finished, this, &TeamPanel::onFinished);
+    connect(controller, &TeamController::failed, this, [this](const QString& why) {
+        m_status->setText(tr("Team run failed: %1").arg(why));
+    });
+    updateButtons();
+}
+
+void TeamPanel::setWorkspace(const QString& folder) { m_workspace->setText(folder); }
+void TeamPanel::setTask(const QString& task) { m_task->setText(task); }
+QString TeamPanel::statusText() const { return m_status->text(); }
+
+bool TeamPanel::runTeam() {
+    if (!m_controller || !m_run->isEnabled()) return false;
+    const bool ok = m_controller->start({m_source, m_workspace->text(), m_task->text()});
+    if (ok) m_status->setText(tr("Starting %1…").arg(m_source));
+    return ok;
+}
+
+void TeamPanel::onFinished(const QString& status, const QString& report) {
+    m_tree->expandAll();
+    // The whole report is the root agent's transcript; the status line only starts it.
+    QString start = report.simplified();
+    if (start.size() > 120) start = start.left(120) + QChar(0x2026);
+    m_status->setText(tr("%1: run %2 — %3").arg(m_team, status, start));
+    if (!m_tree->currentIndex().isValid() && m_model->rowCount() > 0) m_tree->setCurrentIndex(m_model->index(0, 0));
+}
+
+void TeamPanel::updateButtons() {
+    const bool running = m_controller && m_controller->isRunning();
+    m_run->setEnabled(m_controller && !running && !m_source.isEmpty() && !m_workspace->text().isEmpty() &&
+                      !m_task->text().trimmed().isEmpty());
+    m_stop->setEnabled(running);
+    m_templates->setEnabled(!running);
 }
 
 }  // namespace atelier::ui

@@ -34,6 +34,8 @@ public:
     // Applies one event; agents it names that are not in the tree are added (under the
     // delegating agent for "delegate", else at the top).
     void applyEvent(const QJsonObject& event);
+    // Live only: the agent's call waits for the user (the runtime's tool_call event comes after).
+    void markWaitingForApproval(const QString& agent, const QString& tool);
     QString state(const QString& agent) const;
     qint64 tokens(const QString& agent) const;
     // The agent's turns, tool calls and results as Markdown.

@@ -22,6 +22,11 @@
 
 class QThread;
 
+namespace atelier::engine {
+class GenerationService;
+class Tokenizer;
+}  // namespace atelier::engine
+
 namespace atelier::ui {
 
 struct LoadSettings {
@@ -48,6 +53,15 @@ struct GenerationStats {
     QString text;              // the whole generated text
 };
 
+// The loaded model's service and tokenizer, for a team run (TeamController). Holding it keeps
+// that service alive (its scheduler running) even when another model is loaded meanwhile.
+// Thread-safe: GenerationService::submit may be called from any thread; the tokenizer is
+// immutable.
+struct LoadedEngine {
+    std::shared_ptr<engine::GenerationService> service;  // null: no model loaded
+    std::shared_ptr<const engine::Tokenizer> tokenizer;
+};
+
 class EngineBridge : public QObject {
     Q_OBJECT
 public:
@@ -58,6 +72,8 @@ public:
     bool isLoaded() const { return m_loaded; }
     const ModelSummary& model() const { return m_model; }
     qint64 contextLimit() const { return m_contextLimit; }
+    // The loaded model's engine (empty until loaded(), and again once a new load starts).
+    LoadedEngine loadedEngine() const { return m_engineHandle; }
 
     // Describes a model without loading it: inspected() or inspectFailed().
     void inspect(const QString& path);
@@ -110,6 +126,7 @@ private:
     bool m_loaded = false;
     ModelSummary m_model;
     qint64 m_contextLimit = 0;
+    LoadedEngine m_engineHandle;  // GUI thread copy of the worker's service and tokenizer
 };
 
 }  // namespace atelier::ui

@@ -56,6 +56,7 @@ public:
     ModelDialog* pendingModelDialog() const { return m_modelDialog; }
     AuditPanel* auditPanel() const { return m_audit; }
     TeamPanel* teamPanel() const { return m_team; }
+    class TeamController* teamController() const { return m_teamController; }
     CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
 
     // Describes `path` on the engine worker, then opens the model dialog.
@@ -130,6 +131,7 @@ private:
     ModelDialog* m_modelDialog = nullptr;
     AuditPanel* m_audit = nullptr;
     TeamPanel* m_team = nullptr;
+    class TeamController* m_teamController = nullptr;
     CheckpointsDialog* m_checkpoints = nullptr;
     RecordsWorker* m_records = nullptr;  // lives on m_storeThread: queued calls only
     bool m_editing = false;  // the next Send replaces the last user message

@@ -1,14 +1,16 @@
 #pragma once
 // TeamPanel: the Team dock — pick a team template or file (parsed off the GUI thread), the live
 // agent tree (AgentTreeModel: state, tokens, budget) and the selected agent's own transcript.
-// A stored team run is replayed from its persisted events (showRun). Starting a run needs the
-// team runtime (agents/src/runtime), which this branch does not link yet. GUI thread only.
+// A stored team run is replayed from its persisted events (showRun). With a TeamController
+// (setController), a workspace folder and a task, Run starts the team live and Stop cancels it.
+// GUI thread only.
 
 #include <QStringList>
 #include <QWidget>
 
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QTextBrowser;
 class QTreeView;
@@ -16,6 +18,7 @@ class QTreeView;
 namespace atelier::ui {
 
 class AgentTreeModel;
+class TeamController;
 
 class TeamPanel : public QWidget {
     Q_OBJECT
@@ -27,6 +30,13 @@ public:
     // Shows a stored run: the team's tree, then every persisted event (JSON text) in order.
     void showRun(const QString& team, const QStringList& events);
     QString shownTeam() const { return m_team; }
+    // Wires Run/Stop to `controller` (borrowed; it must feed this panel's model()).
+    void setController(TeamController* controller);
+    void setWorkspace(const QString& folder);
+    void setTask(const QString& task);
+    // What Run does: starts the loaded team on the workspace and task (false: not started).
+    bool runTeam();
+    QString statusText() const;
 
 signals:
     void teamLoaded(const QString& name);
@@ -35,6 +45,8 @@ signals:
 private:
     void showTranscript();
     void applyEvents(const QStringList& events);
+    void updateButtons();
+    void onFinished(const QString& status, const QString& report);
 
     AgentTreeModel* m_model = nullptr;
     QComboBox* m_templates = nullptr;
@@ -42,7 +54,12 @@ private:
     QTextBrowser* m_transcript = nullptr;
     QLabel* m_status = nullptr;
     QPushButton* m_run = nullptr;
+    QPushButton* m_stop = nullptr;
+    QLineEdit* m_workspace = nullptr;
+    QLineEdit* m_task = nullptr;
+    TeamController* m_controller = nullptr;
     QString m_team;
+    QString m_source;  // the template name or file the shown team was loaded from
     QStringList m_pendingEvents;  // events of a run whose team is still being parsed
 };
 

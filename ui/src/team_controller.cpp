@@ -1,0 +1,217 @@
+#include "atelier/ui/team_controller.h"
+
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <chrono>
+#include <filesystem>
+
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/data_paths.h"
+#include "atelier/agents/dsml_constraints.h"
+#include "atelier/agents/engine_agent_model.h"
+#include "atelier/agents/team_runtime.h"
+#include "atelier/engine/log.h"
+#include "atelier/ui/agent_tree_model.h"
+#include "atelier/ui/approval_broker.h"
+#include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/settings_dialog.h"
+
+namespace atelier::ui {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// EngineAgentModel that keeps the service and tokenizer it borrows alive for the run.
+class LoadedEngineModel final : public agents::AgentModel {
+public:
+    explicit LoadedEngineModel(LoadedEngine e)
+        : m_engine(std::move(e)), m_inner(*m_engine.service, *m_engine.tokenizer) {}
+    Result<agents::AgentTurn> generate(const agents::TurnRequest& r) override { return m_inner.generate(r); }
+
+private:
+    LoadedEngine m_engine;
+    agents::EngineAgentModel m_inner;
+};
+
+agents::ApprovalMode approvalFromName(const QString& name) {
+    if (name == QLatin1String("auto")) return agents::ApprovalMode::Auto;
+    if (name == QLatin1String("ask-all")) return agents::ApprovalMode::AskForAll;
+    return agents::ApprovalMode::AskForWrites;
+}
+
+void tighten(agents::AgentSpec& spec, agents::ApprovalMode floor) {
+    if (static_cast<int>(spec.approval) < static_cast<int>(floor)) spec.approval = floor;
+    for (auto& w : spec.workers) tighten(w, floor);
+}
+
+QJsonObject toQt(const nlohmann::json& j) {
+    const auto text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return QJsonDocument::fromJson(QByteArray::fromStdString(text)).object();
+}
+
+Result<void> loadPlugins(agents::ToolRegistry& registry) {
+    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
+        auto n = registry.loadPlugins(dir);
+        if (!n) return unexpected(n.error());
+        if (*n > 0) return {};  // the first folder with plugins wins, as in the CLI
+    }
+    return unexpected(Error::notFound("no tool plugins found (set ATELIER_PLUGIN_DIR)"));
+}
+
+}  // namespace
+
+std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge) {
+    LoadedEngine e = bridge.loadedEngine();
+    if (!e.service || !e.tokenizer) return std::nullopt;
+    TeamModel m;
+    // The factory borrows the tokenizer; the lambda keeps it alive as long as the factory.
+    m.constraint = [tok = e.tokenizer, f = agents::dsmlConstraintFactory(*e.tokenizer, engine::ChatMode::Chat)](
+                       const std::vector<agents::ToolSpec>& tools) { return f(tools); };
+    m.model = std::make_shared<LoadedEngineModel>(std::move(e));
+    return m;
+}
+
+void applyTeamSettings(agents::Team& team, const AppSettings& settings) {
+    tighten(team.root, approvalFromName(settings.approvalMode));
+    for (const PathGrantSetting& g : settings.grants)
+        team.root.grants.push_back({fs::path(g.path.toStdString()),
+                                    g.write ? agents::Access::Write : agents::Access::Read});
+}
+
+struct TeamController::Job {
+    TeamRunRequest request;
+    AppSettings settings;
+    fs::path dataDir;
+    TeamModel model;
+    qint64 maxTokensPerTurn = 0;
+    qint64 tokenBudgetCap = 0;
+    std::stop_token stop;
+};
+
+TeamController::TeamController(AgentTreeModel* tree, QWidget* dialogParent, QObject* parent)
+    : QObject(parent), m_tree(tree), m_broker(new ApprovalBroker(dialogParent, this)) {
+    connect(m_broker, &ApprovalBroker::questionShown, m_tree, &AgentTreeModel::markWaitingForApproval);
+}
+
+TeamController::~TeamController() {
+    if (!m_worker.joinable()) return;
+    m_stop.request_stop();
+    // An agent thread may be inside ApprovalBroker::ask, its question still queued for this
+    // thread: deliver and deny such questions until the worker has ended, then join.
+    while (!m_done->load()) {
+        QCoreApplication::sendPostedEvents(m_broker);
+        m_broker->cancelAll();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    m_worker.join();
+}
+
+void TeamController::post(std::function<void()> fn) {
+    QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+}
+
+bool TeamController::start(const TeamRunRequest& request) {
+    auto refuse = [this](const QString& why) {
+        emit failed(why);
+        return false;
+    };
+    if (isRunning()) return refuse(tr("A team is already running"));
+    if (request.team.isEmpty() || request.workspace.isEmpty() || request.task.trimmed().isEmpty())
+        return refuse(tr("Choose a team and a workspace folder, and enter a task"));
+    if (m_dataDir.isEmpty()) return refuse(tr("No data folder: team runs are stored there"));
+    std::optional<TeamModel> model = m_provider ? m_provider() : std::nullopt;
+    if (!model || !model->model) return refuse(tr("Load a model first"));
+
+    auto job = std::make_shared<Job>();
+    job->request = request;
+    job->settings = AppSettings::load();
+    job->dataDir = fs::path(m_dataDir.toStdString());
+    job->model = std::move(*model);
+    job->maxTokensPerTurn = m_maxTokensPerTurn;
+    job->tokenBudgetCap = m_tokenBudgetCap;
+    m_stop = std::stop_source();
+    job->stop = m_stop.get_token();
+    m_done = std::make_shared<std::atomic<bool>>(false);
+    m_broker->startRun();
+    m_worker = std::thread([this, job, done = m_done] {
+        work(job);
+        done->store(true);
+        // Last: the GUI thread joins once this has run (or the destructor already waits).
+        QMetaObject::invokeMethod(this, [this] { ended(); }, Qt::QueuedConnection);
+    });
+    emit runningChanged(true);
+    return true;
+}
+
+void TeamController::stop() {
+    if (!isRunning()) return;
+    m_stop.request_stop();
+    m_broker->cancelAll();
+}
+
+void TeamController::ended() {
+    if (!m_worker.joinable() || !m_done->load()) return;
+    m_worker.join();  // the worker has done its last act; this returns at once
+    m_broker->cancelAll();
+    emit runningChanged(false);
+}
+
+void TeamController::work(std::shared_ptr<Job> job) {
+    auto fail = [this](const Error& e) {
+        post([this, why = QString::fromStdString(e.message)] { emit failed(why); });
+    };
+    std::error_code ec;
+    const fs::path workspace = fs::canonical(job->request.workspace.toStdString(), ec);
+    if (ec || !fs::is_directory(workspace, ec))
+        return fail(Error::badInput("workspace '" + job->request.workspace.toStdString() + "' is not a folder"));
+    auto file = agents::findTeamFile(job->request.team.toStdString());
+    if (!file) return fail(file.error());
+    auto team = agents::loadTeam(*file, workspace);
+    if (!team) return fail(team.error());
+    applyTeamSettings(*team, job->settings);
+    agents::ToolRegistry registry;
+    if (auto r = loadPlugins(registry); !r) return fail(r.error());
+    std::vector<std::string> known;
+    for (const auto* t : registry.tools()) known.push_back(t->name());
+    if (auto ok = agents::checkTeam(*team, known); !ok)
+        return fail(Error::badInput(file->string() + ": " + ok.error().message));
+    auto store = agents::SessionStore::open(agents::DataPaths{job->dataDir}.sessionsDb());
+    if (!store) return fail(store.error());
+    auto audit = agents::AuditLog::open(agents::DataPaths{job->dataDir}.auditDb());
+    if (!audit) return fail(audit.error());
+
+    // Queued before any event, so the tree holds the team when the first event arrives.
+    post([this, root = std::make_shared<agents::AgentSpec>(team->root), name = QString::fromStdString(team->name)] {
+        m_tree->setTeam(*root);
+        emit teamStarted(name);
+    });
+    agents::TeamRuntimeOptions o;
+    o.workspace = workspace;
+    o.dataDir = job->dataDir;
+    o.sharedPrefix = agents::teamSharedPrefix(*team, workspace);
+    o.constraint = job->model.constraint;
+    o.maxTokensPerTurn = job->maxTokensPerTurn;
+    o.tokenBudgetCap = job->tokenBudgetCap;
+    o.stop = job->stop;
+    o.approvedBy = "desktop";
+    ApprovalBroker* broker = m_broker;  // outlives the worker (the destructor joins first)
+    o.approve = [broker, stop = job->stop](const agents::ApprovalRequest& r) {
+        if (stop.stop_requested()) return false;
+        const QJsonObject args = toQt(r.args.is_object() ? r.args : nlohmann::json{{"value", r.args}});
+        return broker->ask(QString::fromStdString(r.agent), QString::fromStdString(r.tool), args);
+    };
+    o.onEvent = [this](const agents::TeamEvent& e) {
+        post([this, obj = toQt(e.json)] {
+            m_tree->applyEvent(obj);
+            emit eventApplied(obj);
+        });
+    };
+    agents::TeamRuntime runtime(*team, *job->model.model, registry, *store, &*audit, o);
+    auto outcome = runtime.run(job->request.task.toStdString());
+    if (!outcome) return fail(outcome.error());
+    post([this, status = QString::fromStdString(agents::runStatusName(outcome->status)),
+          report = QString::fromStdString(outcome->report)] { emit finished(status, report); });
+}
+
+}  // namespace atelier::ui
