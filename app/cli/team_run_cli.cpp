@@ -32,6 +32,8 @@ struct RunArgs {
     std::string approve;
     std::int64_t resume = 0;
     std::int64_t tokenBudget = 0;
+    bool firstCall = false;
+    std::size_t maxArgChars = 1024;
 };
 
 std::atomic<bool> gInterrupted{false};
@@ -124,7 +126,10 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     o.tokenBudgetCap = a.tokenBudget;
     o.stop = stop.get_token();
     // Every tool call the model writes is well-formed DSML that satisfies the tool's schema.
-    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode);
+    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, false, a.maxArgChars);
+    if (a.firstCall)
+        o.firstTurnConstraint =
+            agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, true, a.maxArgChars);
     if (!a.approve.empty()) {
         const bool yes = a.approve == "auto";
         o.approve = [yes](const agents::ApprovalRequest&) { return yes; };
@@ -173,6 +178,11 @@ void addTeamRunCommands(CLI::App* team, CliContext& ctx) {
     run->add_option("--resume", a->resume, "Continue run RUN_ID from its last persisted step");
     run->add_option("--token-budget", a->tokenBudget, "Cap every agent's token budget (0: the team's)")
         ->check(CLI::NonNegativeNumber);
+    run->add_flag("--first-turn-tool-call", a->firstCall,
+                  "Every agent's first turn must be a (valid) tool call: delegate, read, search...");
+    run->add_option("--max-arg-chars", a->maxArgChars,
+                    "Longest string value a tool call may hold (default 1024)")
+        ->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
     addJsonFlag(run, ctx);
     onRun(run, ctx, [&ctx, a] { return runTeam(ctx, *a); });
 

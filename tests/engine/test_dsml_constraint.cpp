@@ -238,6 +238,15 @@ private slots:
         QVERIFY(!accepts(tok, call("search", q + param("num_results", false, "3.5"))));
         QVERIFY(!accepts(tok, call("search", q + param("num_results", false, "03"))));
         QVERIFY(!accepts(tok, call("search", q + param("num_results", true, "3"))));
+        // Integer bounds: minimum 1, maximum 500; offset in (-20, -3].
+        for (const char* ok : {"1", "500", "37", " 9 "})
+            QVERIFY2(accepts(tok, call("search", q + param("page", false, ok))), ok);
+        for (const char* bad : {"0", "501", "-3", "5000", "-0", "1000000000000000"})
+            QVERIFY2(!accepts(tok, call("search", q + param("page", false, bad))), bad);
+        for (const char* ok : {"-3", "-19", "-10"})
+            QVERIFY2(accepts(tok, call("search", q + param("offset", false, ok))), ok);
+        for (const char* bad : {"-20", "-2", "0", "3", "-100"})
+            QVERIFY2(!accepts(tok, call("search", q + param("offset", false, bad))), bad);
         const std::string pts = param("points", false, R"([{"x": 1.5, "y": -2e3, "label": null}, {"y":0,"x":1}])");
         QVERIFY(accepts(tok, call("plot", pts + param("closed", false, "true"))));
         QVERIFY(!accepts(tok, call("plot", pts + param("closed", false, "yes"))));

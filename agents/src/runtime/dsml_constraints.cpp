@@ -24,13 +24,18 @@ std::shared_ptr<engine::TokenConstraint> build(const engine::Tokenizer& tokenize
 
 }  // namespace
 
-ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode) {
-    return [&tokenizer, mode](const std::vector<ToolSpec>& tools) {
+ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode,
+                                        bool requireCall, std::size_t maxValueChars) {
+    return [&tokenizer, mode, requireCall, maxValueChars](const std::vector<ToolSpec>& tools) {
         std::vector<engine::ToolSchemaSpec> specs;
         specs.reserve(tools.size());
         for (const ToolSpec& t : tools) specs.push_back({t.name, t.parameters.dump()});
         engine::DsmlConstraintOptions options;
         options.mode = mode;
+        // Tool arguments are paths, patterns, revisions and delegated tasks: a bound keeps a
+        // wandering model from staying inside one value for thousands of tokens.
+        options.maxStringChars = maxValueChars;
+        if (requireCall) options.choice = engine::ToolChoice::Required;
         return build(tokenizer, std::move(specs), options);
     };
 }

@@ -5,6 +5,7 @@
 #include "constraint/dsml_grammar.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -135,6 +136,31 @@ Result<int> Compiler::anyOf(const json& branches, int depth, const std::string& 
     return finish(std::move(n), where);
 }
 
+// minimum / maximum / exclusiveMinimum / exclusiveMaximum of an integer-only schema (integral
+// bounds; a fractional bound is rounded inward). Bounds beyond ±1e15 constrain nothing.
+void integerBounds(SchemaNode& n, const json& s) {
+    constexpr double kLimit = 1e15;
+    auto bound = [&s](const char* key, double& out) {
+        const auto it = s.find(key);
+        if (it == s.end() || !it->is_number()) return false;
+        out = it->get<double>();
+        return out > -kLimit && out < kLimit;
+    };
+    double v = 0;
+    if (bound("minimum", v)) n.hasMin = true, n.minimum = std::int64_t(std::ceil(v));
+    if (bound("exclusiveMinimum", v)) {
+        const std::int64_t m = std::int64_t(std::floor(v)) + 1;
+        n.minimum = n.hasMin ? std::max(n.minimum, m) : m;
+        n.hasMin = true;
+    }
+    if (bound("maximum", v)) n.hasMax = true, n.maximum = std::int64_t(std::floor(v));
+    if (bound("exclusiveMaximum", v)) {
+        const std::int64_t m = std::int64_t(std::ceil(v)) - 1;
+        n.maximum = n.hasMax ? std::min(n.maximum, m) : m;
+        n.hasMax = true;
+    }
+}
+
 Result<int> Compiler::node(const json& s, int depth, const std::string& where) {
     if (depth > kMaxSchemaDepth) return unexpected(Error::badInput(where + ": nested too deeply"));
     if (s.is_boolean() && s.get<bool>()) return 0;
@@ -158,6 +184,7 @@ Result<int> Compiler::node(const json& s, int depth, const std::string& where) {
         n.types = s.contains("properties") ? kObject : s.contains("items") ? kArray : kAnyType;
     }
     if (n.types == 0) return unexpected(Error::badInput(where + ": admits no JSON value"));
+    if (n.types == kInteger) integerBounds(n, s);
     if (n.types & kObject) {
         auto ok = object(n, s, depth, where);
         if (!ok) return unexpected(ok.error());

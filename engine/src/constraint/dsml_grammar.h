@@ -34,6 +34,9 @@ struct SchemaNode {
     int keyList = -1;                    // literal list of JSON-quoted property names
     bool anyKeys = true;
     int items = 0;                       // schema node of array items (0: any)
+    // Integer-only values: the schema's bounds (minimum/maximum, exclusive ones folded in).
+    bool hasMin = false, hasMax = false;
+    std::int64_t minimum = 0, maximum = 0;
 };
 
 // What completing an entry of a list means to the machine.

@@ -192,9 +192,53 @@ DsmlMachine::Fed DsmlMachine::feedString(MachineState& s, std::uint8_t byte) con
     return utf8Step(f, byte) ? Fed::Consumed : Fed::Reject;
 }
 
+namespace {
+
+// Whether some integer written with the digits read so far (magnitude `mag`, `digits` of them,
+// `negative`) and possibly more digits (up to kMaxDigits in all; none after a leading 0) lies
+// within the node's bounds.
+bool boundsReachable(const SchemaNode& n, std::uint64_t mag, int digits, bool negative) {
+    __int128 lo = n.hasMin ? n.minimum : -(__int128(1) << 100);
+    __int128 hi = n.hasMax ? n.maximum : (__int128(1) << 100);
+    const int more = mag == 0 ? 0 : int(kMaxDigits) - digits;
+    __int128 scale = 1;
+    for (int k = 0; k <= more; ++k, scale *= 10) {
+        __int128 a = __int128(mag) * scale, b = a + scale - 1;  // magnitudes with k more digits
+        if (negative) std::swap(a, b), a = -a, b = -b;
+        if (a <= hi && b >= lo) return true;
+    }
+    return false;
+}
+
+bool withinBounds(const SchemaNode& n, std::uint64_t mag, bool negative) {
+    const __int128 v = negative ? -__int128(mag) : __int128(mag);
+    return (!n.hasMin || v >= n.minimum) && (!n.hasMax || v <= n.maximum);
+}
+
+}  // namespace
+
 DsmlMachine::Fed DsmlMachine::feedNumber(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
     const bool digit = byte >= '0' && byte <= '9';
+    const SchemaNode& node = m_g.nodes[f.node];
+    const bool bounded = (f.flags & kIntegerOnly) && (node.hasMin || node.hasMax);
+    if (bounded && (f.sub == kNumStart || f.sub == kNumMinus || f.sub == kNumInt)) {
+        // Integer bounds: a digit is allowed only if some completion stays within them, and the
+        // number may end only within them.
+        if (byte == '-' && f.sub == kNumStart) {
+            if (!boundsReachable(node, 1, 1, true)) return Fed::Reject;
+            f.flags |= kNegative;
+        } else if (digit) {
+            const std::uint64_t mag = f.seen * 10 + std::uint64_t(byte - '0');
+            if (f.a >= kMaxDigits || !boundsReachable(node, mag, f.a + 1, f.flags & kNegative))
+                return Fed::Reject;
+            f.seen = mag;
+        } else if (f.sub == kNumInt && !withinBounds(node, f.seen, f.flags & kNegative)) {
+            return Fed::Reject;
+        }
+    } else if (bounded && f.sub == kNumZero && !digit && !withinBounds(node, 0, false)) {
+        return Fed::Reject;
+    }
     const bool fracOk = !(f.flags & kIntegerOnly) && f.a < kMaxDigits;
     auto to = [&f](std::uint8_t sub) { return f.sub = sub, Fed::Consumed; };
     switch (f.sub) {

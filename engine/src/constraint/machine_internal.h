@@ -20,6 +20,7 @@ inline constexpr std::uint8_t kIsKey = 1, kSurrogate = 2;
 inline constexpr std::uint8_t kStrNormal = 0, kStrEscape = 1, kStrHex = 2;  // kStrHex..+3: \uXXXX
 // Number frame: flags and subs.
 inline constexpr std::uint8_t kIntegerOnly = 1;
+inline constexpr std::uint8_t kNegative = 2;  // Number: a leading minus was read
 inline constexpr std::uint8_t kNumStart = 0, kNumMinus = 1, kNumZero = 2, kNumInt = 3, kNumDot = 4,
                               kNumFrac = 5, kNumE = 6, kNumESign = 7, kNumExp = 8;
 

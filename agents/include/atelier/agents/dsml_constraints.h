@@ -7,6 +7,8 @@
 // (the tool registry still validates the arguments before anything runs).
 // Threads: the factories may be called from any thread; each constraint belongs to one request.
 
+#include <cstddef>
+
 #include "atelier/agents/agent_model.h"
 #include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/chat_format.h"
@@ -14,8 +16,12 @@
 
 namespace atelier::agents {
 
-// For the runtime: `tokenizer` must outlive the factory.
-ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode);
+// For the runtime: `tokenizer` must outlive the factory. `requireCall`: the turn must be exactly
+// one tool-calls block (after any reasoning), like OpenAI's tool_choice "required".
+// `maxValueChars` bounds every string value of a call (at the bound only its closing text is
+// allowed).
+ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode,
+                                        bool requireCall = false, std::size_t maxValueChars = 1024);
 
 // For LocalChatBackend: tool_choice "required" (or a named function) forces one tool-calls
 // block; "none" and requests without tools are left unconstrained.

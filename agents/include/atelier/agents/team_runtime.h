@@ -61,6 +61,9 @@ struct TeamRuntimeOptions {
     int maxIdenticalCalls = 2;
     int maxDelegationDepth = 4;
     ConstraintFactory constraint;        // put on every turn when set
+    // When set, replaces `constraint` on each agent's first turn (e.g. one that requires a tool
+    // call, so even a model that would never start one delegates or reads before answering).
+    ConstraintFactory firstTurnConstraint;
     // Answers an "ask" decision: true allows. Null: every "ask" is denied.
     std::function<bool(const ApprovalRequest&)> approve;
     std::string approvedBy = "user";     // recorded with each approval
