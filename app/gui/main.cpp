@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
                     if (auto* d = window.pendingModelDialog()) saveShot(d);
                 });
             });
-            QTimer::singleShot(30000, &window, [] { QApplication::exit(1); });  // never hang a test
+            // Never hang a test; generous, since sanitizer builds run the demo team many times slower.
+            QTimer::singleShot(150000, &window, [] { QApplication::exit(1); });
         }
     } else if (!shotPath.isEmpty()) {
         QTimer::singleShot(1500, &window, [&window, saveShot] { saveShot(&window); });
