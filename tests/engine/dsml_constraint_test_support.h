@@ -27,7 +27,8 @@ inline std::string toolsJson() {
 {"type": "function", "function": {"name": "search", "parameters": {"type": "object", "properties":
   {"query": {"type": "string"}, "num_results": {"type": "integer"},
    "page": {"type": "integer", "minimum": 1, "maximum": 500},
-   "offset": {"type": "integer", "exclusiveMinimum": -20, "maximum": -3}}, "required": ["query"]}}},
+   "offset": {"type": "integer", "exclusiveMinimum": -20, "maximum": -3},
+   "delta": {"type": "integer", "minimum": -5, "maximum": -2}}, "required": ["query"]}}},
 {"type": "function", "function": {"name": "plot", "parameters": {"type": "object", "properties": {
   "points": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "number"},
      "y": {"type": "number"}, "label": {"type": ["string", "null"]}}, "required": ["x", "y"]}},

@@ -247,6 +247,10 @@ private slots:
             QVERIFY2(accepts(tok, call("search", q + param("offset", false, ok))), ok);
         for (const char* bad : {"-20", "-2", "0", "3", "-100"})
             QVERIFY2(!accepts(tok, call("search", q + param("offset", false, bad))), bad);
+        for (const char* ok : {"-2", "-5", "-3"})  // no bound-reaching value starts "-1"
+            QVERIFY2(accepts(tok, call("search", q + param("delta", false, ok))), ok);
+        for (const char* bad : {"-1", "-6", "2", "-10"})
+            QVERIFY2(!accepts(tok, call("search", q + param("delta", false, bad))), bad);
         const std::string pts = param("points", false, R"([{"x": 1.5, "y": -2e3, "label": null}, {"y":0,"x":1}])");
         QVERIFY(accepts(tok, call("plot", pts + param("closed", false, "true"))));
         QVERIFY(!accepts(tok, call("plot", pts + param("closed", false, "yes"))));

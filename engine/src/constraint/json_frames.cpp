@@ -210,6 +210,15 @@ bool boundsReachable(const SchemaNode& n, std::uint64_t mag, int digits, bool ne
     return false;
 }
 
+// Whether some negative integer (at most kMaxDigits digits) lies within the node's bounds.
+bool negativeReachable(const SchemaNode& n) {
+    std::int64_t most = 1;
+    for (int i = 0; i < kMaxDigits; ++i) most *= 10;
+    const std::int64_t lo = n.hasMin ? std::max(n.minimum, -(most - 1)) : -(most - 1);
+    const std::int64_t hi = n.hasMax ? std::min<std::int64_t>(n.maximum, -1) : -1;
+    return lo <= hi;
+}
+
 bool withinBounds(const SchemaNode& n, std::uint64_t mag, bool negative) {
     const __int128 v = negative ? -__int128(mag) : __int128(mag);
     return (!n.hasMin || v >= n.minimum) && (!n.hasMax || v <= n.maximum);
@@ -226,7 +235,7 @@ DsmlMachine::Fed DsmlMachine::feedNumber(MachineState& s, std::uint8_t byte) con
         // Integer bounds: a digit is allowed only if some completion stays within them, and the
         // number may end only within them.
         if (byte == '-' && f.sub == kNumStart) {
-            if (!boundsReachable(node, 1, 1, true)) return Fed::Reject;
+            if (!negativeReachable(node)) return Fed::Reject;
             f.flags |= kNegative;
         } else if (digit) {
             const std::uint64_t mag = f.seen * 10 + std::uint64_t(byte - '0');
