@@ -36,6 +36,22 @@ std::int64_t commonPrefix(std::span<const std::int32_t> a, std::span<const std::
     return std::int64_t(std::mismatch(a.begin(), a.begin() + std::ptrdiff_t(n), b.begin()).first - a.begin());
 }
 
+// The first column of every row of `sql` (ids), read to the end before the caller touches
+// other rows.
+template <typename... Args>
+Result<std::vector<std::int64_t>> selectIds(Database& db, std::string_view sql, const Args&... args) {
+    auto stmt = db.prepare(sql);
+    if (!stmt) return unexpected(std::move(stmt.error()));
+    ATELIER_TRY_VOID(stmt->bindAll(args...));
+    std::vector<std::int64_t> ids;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row) return unexpected(std::move(row.error()));
+        if (!*row) return ids;
+        ids.push_back(stmt->columnInt(0));
+    }
+}
+
 }  // namespace
 
 Result<CheckpointHit> CheckpointStore::restoreRow(std::int64_t id, const KvCache& shape,
@@ -56,19 +72,9 @@ Result<std::optional<CheckpointHit>> CheckpointStore::lookup(const ModelFingerpr
                                                              std::span<const std::int32_t> tokens) {
     struct Candidate { std::int64_t id, match; };
     std::vector<Candidate> candidates;
-    std::vector<std::int64_t> ids;
-    {
-        auto stmt = m_db.prepare("SELECT id FROM checkpoints WHERE fingerprint = ? AND damaged = 0");
-        if (!stmt) return unexpected(std::move(stmt.error()));
-        ATELIER_TRY_VOID(stmt->bindAll(model.id));
-        for (;;) {
-            auto row = stmt->step();
-            if (!row) return unexpected(std::move(row.error()));
-            if (!*row) break;
-            ids.push_back(stmt->columnInt(0));
-        }
-    }
-    for (std::int64_t id : ids) {
+    auto ids = selectIds(m_db, "SELECT id FROM checkpoints WHERE fingerprint = ? AND damaged = 0", model.id);
+    if (!ids) return unexpected(std::move(ids.error()));
+    for (std::int64_t id : *ids) {
         auto stored = tokensOf(id);  // a damaged prefix is flagged there and skipped here
         if (!stored) continue;
         const std::int64_t match = commonPrefix(*stored, tokens);
@@ -117,20 +123,10 @@ Result<std::vector<std::int32_t>> CheckpointStore::tokensNamed(const std::string
 }
 
 Result<bool> CheckpointStore::contains(const ModelFingerprint& model, std::span<const std::int32_t> tokens) {
-    std::vector<std::int64_t> ids;
-    {
-        auto stmt = m_db.prepare("SELECT id FROM checkpoints WHERE fingerprint = ? AND token_count = ?"
-                                 " AND damaged = 0");
-        if (!stmt) return unexpected(std::move(stmt.error()));
-        ATELIER_TRY_VOID(stmt->bindAll(model.id, std::int64_t(tokens.size())));
-        for (;;) {
-            auto row = stmt->step();
-            if (!row) return unexpected(std::move(row.error()));
-            if (!*row) break;
-            ids.push_back(stmt->columnInt(0));
-        }
-    }
-    for (std::int64_t id : ids) {
+    auto ids = selectIds(m_db, "SELECT id FROM checkpoints WHERE fingerprint = ? AND token_count = ? AND damaged = 0",
+                         model.id, std::int64_t(tokens.size()));
+    if (!ids) return unexpected(std::move(ids.error()));
+    for (std::int64_t id : *ids) {
         auto stored = tokensOf(id);
         if (stored && std::equal(stored->begin(), stored->end(), tokens.begin(), tokens.end())) return true;
     }

@@ -42,6 +42,8 @@ void writeStore(Writer& w, const PagedStore& s) {
 bool readStore(Reader& r, const PagedStore& shape, std::int64_t n,
                std::vector<std::vector<std::uint8_t>>& pages) {
     const auto count = std::size_t((n + shape.entriesPerPage() - 1) / shape.entriesPerPage());
+    // A corrupt count must not allocate gigabytes before the bytes turn out to be missing.
+    if (count * shape.pageBytes() > r.in.size() - r.pos) return false;
     pages.assign(count, std::vector<std::uint8_t>(shape.pageBytes()));
     for (auto& p : pages)
         if (!r.vec(p)) return false;

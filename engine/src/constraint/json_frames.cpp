@@ -25,11 +25,7 @@ void DsmlMachine::valueDone(MachineState& s) const {
 
 DsmlMachine::Fed DsmlMachine::feedTopValue(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
-    if (isJsonWs(byte)) {
-        if (f.left == 0) return Fed::Reject;
-        --f.left;
-        return Fed::Consumed;
-    }
+    if (isJsonWs(byte)) return spendWs(f) ? Fed::Consumed : Fed::Reject;
     if (byte != '<') return Fed::Reject;
     pushLit(s, m_g.valueEnd);
     return Fed::Refeed;
@@ -38,11 +34,7 @@ DsmlMachine::Fed DsmlMachine::feedTopValue(MachineState& s, std::uint8_t byte) c
 DsmlMachine::Fed DsmlMachine::feedValue(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
     const SchemaNode& n = m_g.nodes[f.node];
-    if (isJsonWs(byte)) {
-        if (f.left == 0) return Fed::Reject;
-        --f.left;
-        return Fed::Consumed;
-    }
+    if (isJsonWs(byte)) return spendWs(f) ? Fed::Consumed : Fed::Reject;
     const std::uint16_t node = f.node;
     const bool roomForContainer = s.depth < kMaxFrames - 4;
     Frame v;
@@ -86,11 +78,7 @@ DsmlMachine::Fed DsmlMachine::feedValue(MachineState& s, std::uint8_t byte) cons
 DsmlMachine::Fed DsmlMachine::feedObject(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
     const SchemaNode& n = m_g.nodes[f.node];
-    if (isJsonWs(byte)) {
-        if (f.left == 0) return Fed::Reject;
-        --f.left;
-        return Fed::Consumed;
-    }
+    if (isJsonWs(byte)) return spendWs(f) ? Fed::Consumed : Fed::Reject;
     const bool complete = (n.required & ~f.seen) == 0;
     const std::uint64_t all = n.propNodes.size() >= 64 ? ~0ull : (1ull << n.propNodes.size()) - 1;
     const bool moreKeys = n.anyKeys ? f.a < kMaxAnyKeys : (f.seen & all) != all;
@@ -128,11 +116,7 @@ DsmlMachine::Fed DsmlMachine::feedObject(MachineState& s, std::uint8_t byte) con
 
 DsmlMachine::Fed DsmlMachine::feedArray(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
-    if (isJsonWs(byte)) {
-        if (f.left == 0) return Fed::Reject;
-        --f.left;
-        return Fed::Consumed;
-    }
+    if (isJsonWs(byte)) return spendWs(f) ? Fed::Consumed : Fed::Reject;
     if (byte == ']' && f.sub != kArrAfterComma) {
         --s.depth;
         valueDone(s);

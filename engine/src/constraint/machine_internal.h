@@ -32,6 +32,13 @@ inline constexpr std::uint32_t kMaxKeyChars = 64;
 
 inline bool isJsonWs(std::uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
 
+// Takes one whitespace byte from the frame's budget (`left`); false once it is spent.
+inline bool spendWs(Frame& f) {
+    if (f.left == 0) return false;
+    --f.left;
+    return true;
+}
+
 // Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF), one byte at a time.
 inline bool utf8Step(Frame& f, std::uint8_t b) {
     if (f.u8need > 0) {

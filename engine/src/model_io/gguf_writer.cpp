@@ -43,29 +43,30 @@ std::vector<float> generated(const ModelConfig& c, const TensorSpec& spec, Weigh
 }
 
 void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType type, std::byte* out) {
-    for (std::int64_t r = 0; r < rows; ++r) {
+    const std::size_t rowBytes = std::size_t(cols / gguf::ggmlBlockSize(type)) * gguf::ggmlBlockBytes(type);
+    for (std::int64_t r = 0; r < rows; ++r, out += rowBytes) {
         const float* row = x + r * cols;
         switch (type) {
-        case GgmlType::F32: std::memcpy(out, row, std::size_t(cols) * 4); out += cols * 4; break;
+        case GgmlType::F32: std::memcpy(out, row, std::size_t(cols) * 4); break;
         case GgmlType::BF16:
-            for (std::int64_t i = 0; i < cols; ++i, out += 2) {
+            for (std::int64_t i = 0; i < cols; ++i) {
                 const std::uint16_t h = f32ToBf16(row[i]);
-                std::memcpy(out, &h, 2);
+                std::memcpy(out + 2 * i, &h, 2);
             }
             break;
-        case GgmlType::Q8_0: gguf::quantizeRowQ8_0(row, cols, out); out += cols / 32 * 34; break;
-        case GgmlType::MXFP4: gguf::quantizeRowMxfp4(row, cols, out); out += cols / 32 * 17; break;
+        case GgmlType::Q8_0: gguf::quantizeRowQ8_0(row, cols, out); break;
+        case GgmlType::MXFP4: gguf::quantizeRowMxfp4(row, cols, out); break;
         case GgmlType::F16:
-            for (std::int64_t i = 0; i < cols; ++i, out += 2) {
+            for (std::int64_t i = 0; i < cols; ++i) {
                 const std::uint16_t h = f32ToF16(row[i]);
-                std::memcpy(out, &h, 2);
+                std::memcpy(out + 2 * i, &h, 2);
             }
             break;
-        case GgmlType::Q4_K: gguf::quantizeRowQ4_K(row, cols, out); out += cols / 256 * 144; break;
-        case GgmlType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); out += cols / 256 * 210; break;
-        case GgmlType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); out += cols / 256 * 84; break;
-        case GgmlType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); out += cols / 32 * 18; break;
-        case GgmlType::Q5_0: gguf::quantizeRowQ5_0(row, cols, out); out += cols / 32 * 22; break;
+        case GgmlType::Q4_K: gguf::quantizeRowQ4_K(row, cols, out); break;
+        case GgmlType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); break;
+        case GgmlType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); break;
+        case GgmlType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); break;
+        case GgmlType::Q5_0: gguf::quantizeRowQ5_0(row, cols, out); break;
         default: break;  // the writer never picks another type for a float tensor
         }
     }

@@ -2,25 +2,12 @@
 
 #include "atelier/engine/blob_chunks.h"
 
-#include <array>
 #include <cstdio>
+
+#include "atelier/engine/kv_cache.h"
 
 namespace atelier::engine {
 namespace {
-
-// The reflected CRC-32 polynomial's byte table, built once.
-const std::array<std::uint32_t, 256>& crcTable() {
-    static const auto table = [] {
-        std::array<std::uint32_t, 256> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    return table;
-}
 
 // Table names go into SQL text (they cannot be bound), so only plain identifiers pass.
 Result<void> checkTableName(std::string_view table) {
@@ -40,10 +27,9 @@ std::string hex(std::uint32_t v) {
 }  // namespace
 
 std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc) {
-    const auto& table = crcTable();
-    crc = ~crc;
-    for (std::byte b : data) crc = table[(crc ^ std::to_integer<std::uint32_t>(b)) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    // The KV snapshots' CRC-32 (kv_cache.h), over std::byte.
+    return crc32(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                 crc);
 }
 
 std::string chunkTableSql(std::string_view table) {
