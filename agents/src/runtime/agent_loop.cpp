@@ -275,7 +275,7 @@ std::optional<AgentOutcome> AgentLoop::handleCalls(const AgentTurn& turn) {
         } else if (c.name == "delegate") {
             results[i] = startDelegation(args, i, delegations);
         } else {
-            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, m_instance, c.name, args); });
+            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, c.name, args); });
         }
     }
     for (auto& d : delegations) d.thread.join();
