@@ -309,11 +309,11 @@ std::optional<AgentLoop::CallResult> AgentLoop::startDelegation(const nlohmann::
             if (w.name == name->get<std::string>()) worker = &w;
         if (!worker) refusal = "agent '" + m_spec.name + "' has no worker named '" + name->get<std::string>() + "'";
     }
-    if (!refusal.empty()) {
-    } else if (auto valid = ToolRegistry::validateArguments(delegateSchema(m_spec), args); !valid) {
-        refusal = "invalid arguments: " + valid.error().message;
-    } else if (m_depthLeft <= 0) {
-        refusal = "delegation depth exhausted: agent '" + m_spec.name + "' may not delegate further";
+    if (refusal.empty()) {
+        if (auto valid = ToolRegistry::validateArguments(delegateSchema(m_spec), args); !valid)
+            refusal = "invalid arguments: " + valid.error().message;
+        else if (m_depthLeft <= 0)
+            refusal = "delegation depth exhausted: agent '" + m_spec.name + "' may not delegate further";
     }
     if (!refusal.empty())
         return resultOf("delegate", [&] { return ToolOutcome{false, refusal, false}; });
