@@ -2,8 +2,6 @@
 
 #include "atelier/agents/mcp_client.h"
 
-#include <thread>
-
 #include "atelier/engine/log.h"
 
 namespace atelier::agents {
@@ -186,10 +184,7 @@ Result<json> McpClient::awaitResponse(std::int64_t id, const std::string& method
 
 Error McpClient::broken(const std::string& what) {
     // Let an exiting server finish so that its status is its own, not our SIGKILL.
-    std::string status;
-    const auto until = Clock::now() + std::chrono::milliseconds(300);
-    while ((status = m_process->exitDescription()).empty() && Clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::string status = m_process->exitDescription(std::chrono::milliseconds(300));
     m_process->kill();
     if (status.empty()) status = "was stopped";
     std::string tail = m_process->stderrTail();

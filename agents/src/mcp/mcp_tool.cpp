@@ -93,13 +93,16 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
             if (result.text.size() > kMaxResultBytes) break;
         }
     }
-    if (result.text.size() > kMaxResultBytes) {
-        cutUtf8(result.text, kMaxResultBytes);
-        result.text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
-        result.truncated = true;
-    }
     const bool isError = answer->contains("isError") && (*answer)["isError"] == true;
-    if (isError) return unexpected(Error::badInput(m_name + " failed: " + result.text));
+    if (isError) {
+        // A result is cut and marked by ToolRegistry::call (cutting it here too garbled the
+        // mark when the cut fell inside a character); an error's text is cut here.
+        if (result.text.size() > kMaxResultBytes) {
+            cutUtf8(result.text, kMaxResultBytes);
+            result.text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
+        }
+        return unexpected(Error::badInput(m_name + " failed: " + result.text));
+    }
     result.data = {{"server", m_client->serverName()}, {"tool", m_info.name}};
     if (answer->contains("structuredContent") &&
         (*answer)["structuredContent"].dump().size() <= kMaxResultBytes)

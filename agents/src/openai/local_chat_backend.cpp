@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "atelier/agents/agent_model.h"
 #include "atelier/engine/chat_stream_parser.h"
 #include "atelier/engine/log.h"
 #include "utf8_text.h"
@@ -60,8 +61,8 @@ struct TurnParser {
                 ChatEvent call;
                 call.kind = ChatEventKind::ToolCall;
                 call.toolCall.id = idPrefix + "_" + std::to_string(e.toolIndex);
-                call.toolCall.name = validUtf8(e.toolIndex < names.size() ? names[e.toolIndex] : "");
-                call.toolCall.arguments = validUtf8(e.text);
+                call.toolCall.name = toValidUtf8(e.toolIndex < names.size() ? names[e.toolIndex] : "");
+                call.toolCall.arguments = toValidUtf8(e.text);
                 ++toolCalls;
                 sink(call);
                 break;

@@ -2,6 +2,8 @@
 
 #include "utf8_text.h"
 
+#include "atelier/agents/agent_model.h"
+
 namespace atelier::agents {
 namespace {
 
@@ -62,7 +64,8 @@ std::string Utf8Text::flush() {
     return out;
 }
 
-std::string validUtf8(std::string_view text) {
+// Declared in agent_model.h: the one whole-text form for the runtime and the OpenAI backends.
+std::string toValidUtf8(std::string_view text) {
     std::string out;
     clean(text, false, out);
     return out;

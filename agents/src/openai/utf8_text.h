@@ -21,7 +21,6 @@ private:
     std::string m_held;
 };
 
-// The whole of `text` made valid (nothing held back).
-std::string validUtf8(std::string_view text);
+// The whole of a text made valid (nothing held back) is toValidUtf8() in agent_model.h.
 
 }  // namespace atelier::agents

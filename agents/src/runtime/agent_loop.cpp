@@ -275,7 +275,7 @@ std::optional<AgentOutcome> AgentLoop::handleCalls(const AgentTurn& turn) {
         } else if (c.name == "delegate") {
             results[i] = startDelegation(args, i, delegations);
         } else {
-            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, m_instance, c.name, args); });
+            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, c.name, args); });
         }
     }
     for (auto& d : delegations) d.thread.join();
@@ -309,11 +309,11 @@ std::optional<AgentLoop::CallResult> AgentLoop::startDelegation(const nlohmann::
             if (w.name == name->get<std::string>()) worker = &w;
         if (!worker) refusal = "agent '" + m_spec.name + "' has no worker named '" + name->get<std::string>() + "'";
     }
-    if (!refusal.empty()) {
-    } else if (auto valid = ToolRegistry::validateArguments(delegateSchema(m_spec), args); !valid) {
-        refusal = "invalid arguments: " + valid.error().message;
-    } else if (m_depthLeft <= 0) {
-        refusal = "delegation depth exhausted: agent '" + m_spec.name + "' may not delegate further";
+    if (refusal.empty()) {
+        if (auto valid = ToolRegistry::validateArguments(delegateSchema(m_spec), args); !valid)
+            refusal = "invalid arguments: " + valid.error().message;
+        else if (m_depthLeft <= 0)
+            refusal = "delegation depth exhausted: agent '" + m_spec.name + "' may not delegate further";
     }
     if (!refusal.empty())
         return resultOf("delegate", [&] { return ToolOutcome{false, refusal, false}; });

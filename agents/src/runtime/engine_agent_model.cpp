@@ -13,31 +13,6 @@ nlohmann::json TurnUsage::toJson() const {
             {"completion_tokens", completionTokens}};
 }
 
-std::string toValidUtf8(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        bool ok = n > 0 && i + n <= s.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-        if (ok && n > 1) {  // no overlong forms, surrogates or values past U+10FFFF
-            std::uint32_t cp = c & (0x7F >> n);
-            for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-            ok = (n == 2 && cp >= 0x80) || (n == 3 && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) ||
-                 (n == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
-        }
-        if (ok) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
-}
-
 Result<std::vector<std::string>> toolSchemaTexts(const std::vector<ToolSpec>& tools) {
     if (tools.empty()) return std::vector<std::string>{};
     // The chat format reads OpenAI-style tools and serialises each `function` exactly as the

@@ -51,8 +51,8 @@ bool askApproval(TeamRuntime::Impl& rt, const std::string& instance, const Agent
     return allowed;
 }
 
-ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& instance,
-                    const std::string& tool, const nlohmann::json& args) {
+ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool,
+                    const nlohmann::json& args) {
     // The agent's own grants, every call: nothing said in a conversation can widen them.
     const Policy policy(spec.grants, rt.options.dataDir);
     const PolicyToolContext policyCtx(policy, rt.options.workspace);
@@ -65,7 +65,6 @@ ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::str
     } else {
         result = rt.tools.call(tool, args, policyCtx);
     }
-    (void)instance;
     if (!result) return ToolOutcome{false, result.error().message, false};
     return ToolOutcome{true, result->text, result->truncated};
 }

@@ -29,7 +29,7 @@ GateDecision decideToolCall(TeamRuntime::Impl& rt, const AgentSpec& spec, const 
 bool askApproval(TeamRuntime::Impl& rt, const std::string& instance, const AgentSpec& spec,
                  const std::string& tool, const nlohmann::json& args);
 
-ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& instance,
-                    const std::string& tool, const nlohmann::json& args);
+ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool,
+                    const nlohmann::json& args);
 
 }  // namespace atelier::agents

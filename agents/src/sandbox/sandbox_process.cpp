@@ -135,8 +135,7 @@ SandboxProcess::~SandboxProcess() {
     if (m_pid > 0 && !m_reaped) {
         closeInput();
         // Stdio servers exit on EOF; give it a moment before the SIGKILL.
-        const auto until = Clock::now() + std::chrono::milliseconds(300);
-        while (!reap(false) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        awaitExit(std::chrono::milliseconds(300));
         kill();
     }
     closeFd(m_in);
@@ -247,8 +246,17 @@ void SandboxProcess::kill() {
     reap(true);
 }
 
-std::string SandboxProcess::exitDescription() {
-    if (!reap(false)) return {};
+bool SandboxProcess::awaitExit(std::chrono::milliseconds grace) {
+    const auto until = Clock::now() + grace;
+    while (!reap(false)) {
+        if (Clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+std::string SandboxProcess::exitDescription(std::chrono::milliseconds grace) {
+    if (!awaitExit(grace)) return {};
     if (WIFEXITED(m_status)) return "exited with status " + std::to_string(WEXITSTATUS(m_status));
     if (WIFSIGNALED(m_status)) return "killed by signal " + std::to_string(WTERMSIG(m_status));
     return "ended";

@@ -93,8 +93,9 @@ public:
     void closeInput();
     // Kills the whole process group and reaps it; idempotent.
     void kill();
-    // "exited with status N" / "killed by signal N" once it has ended (reaping it), else empty.
-    std::string exitDescription();
+    // "exited with status N" / "killed by signal N" once it has ended (reaping it), waiting up
+    // to `grace` for that; else empty.
+    std::string exitDescription(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
     // The last few KiB the process wrote to stderr.
     std::string stderrTail() const { return m_errTail; }
     pid_t pid() const { return m_pid; }
@@ -104,6 +105,8 @@ private:
     // Reads whatever stderr has ready into the tail (non-blocking).
     void drainStderr();
     bool reap(bool block);
+    // Polls reap(false) for up to `grace`; whether the process has ended.
+    bool awaitExit(std::chrono::milliseconds grace);
     // For run(): both streams to EOF or the deadline, bounded.
     void collect(Clock::time_point deadline, std::size_t maxBytes, SandboxOutput& out);
 
