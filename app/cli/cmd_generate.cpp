@@ -6,15 +6,14 @@
 // writes to well-formed DSML whose arguments fit the schemas (dsml_constraint.h).
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/dsml_constraint.h"
 #include "cli/generation_cli.h"
+#include "cli/input_text.h"
 #include "cli/remote_cli.h"
 
 namespace atelier::cli {
@@ -40,11 +39,9 @@ Result<std::vector<std::int32_t>> checkpointIds(CliContext& ctx, const GenerateA
 
 // The tools file as a JSON list of tools (a file may also hold {"tools": [...]}).
 Result<nlohmann::json> readTools(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return unexpected(Error::notFound(path + ": cannot open the tools file"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    auto text = readInputText(path);
+    if (!text) return unexpected(text.error());
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_object() && j.contains("tools")) j = j["tools"];
     if (!j.is_array()) return unexpected(Error::badInput(path + ": expected a JSON list of tools"));
     return j;

@@ -13,6 +13,7 @@
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/tokenizer.h"
 #include "cli/cli_context.h"
+#include "cli/generation_cli.h"
 #include "cli/input_text.h"
 
 namespace atelier::cli {
@@ -28,16 +29,6 @@ struct KvArgs {
     bool raw = false;
 };
 
-Result<engine::CheckpointStore> openStore(CliContext& ctx, engine::CheckpointPolicy policy = {}) {
-    const fs::path dir = ctx.dataDir();
-    if (dir.empty()) return unexpected(Error::io("no usable data folder"));
-    const agents::DataPaths paths{dir};
-    std::error_code ec;
-    fs::create_directories(paths.kvCacheDir(), ec);
-    if (ec) return unexpected(Error::io("cannot create '" + paths.kvCacheDir().string() + "': " + ec.message()));
-    return engine::CheckpointStore::open(paths.kvCacheDb(), policy);
-}
-
 json toJson(const engine::CheckpointInfo& c) {
     return {{"id", c.id}, {"name", c.name}, {"fingerprint", c.fingerprint}, {"model", c.modelDescription},
             {"tokens", c.tokens}, {"strategy", std::string(engine::windowStrategyName(c.strategy))},
@@ -52,7 +43,7 @@ void printRow(const engine::CheckpointInfo& c) {
 }
 
 int runList(CliContext& ctx) {
-    auto store = openStore(ctx);
+    auto store = openCheckpointStore(ctx);
     if (!store) return ctx.fail(store.error());
     auto all = store->list();
     if (!all) return ctx.fail(all.error());
@@ -67,7 +58,7 @@ int runList(CliContext& ctx) {
 }
 
 int runShow(CliContext& ctx, const KvArgs& a) {
-    auto store = openStore(ctx);
+    auto store = openCheckpointStore(ctx);
     if (!store) return ctx.fail(store.error());
     auto c = store->info(a.id);
     if (!c) return ctx.fail(c.error());
@@ -80,7 +71,7 @@ int runShow(CliContext& ctx, const KvArgs& a) {
 }
 
 int runDelete(CliContext& ctx, const KvArgs& a) {
-    auto store = openStore(ctx);
+    auto store = openCheckpointStore(ctx);
     if (!store) return ctx.fail(store.error());
     if (auto r = store->remove(a.id); !r) return ctx.fail(r.error());
     if (ctx.options.json) std::cout << json{{"deleted", a.id}}.dump() << "\n";
@@ -88,7 +79,7 @@ int runDelete(CliContext& ctx, const KvArgs& a) {
 }
 
 int runVerify(CliContext& ctx) {
-    auto store = openStore(ctx);
+    auto store = openCheckpointStore(ctx);
     if (!store) return ctx.fail(store.error());
     auto damaged = store->verify();
     if (!damaged) return ctx.fail(damaged.error());
@@ -141,7 +132,7 @@ int runSave(CliContext& ctx, const KvArgs& a) {
     auto model = engine::Model::load(std::move(*weights), {*numerics, std::max(1, ctx.options.threads)});
     if (!model) return ctx.fail(model.error());
     engine::CheckpointPolicy policy{*strategy, a.period, engine::CheckpointPolicy{}.budgetBytes};
-    auto store = openStore(ctx, policy);
+    auto store = openCheckpointStore(ctx, policy);
     if (!store) return ctx.fail(store.error());
     engine::KvCache seq = (*model)->newSequence();
     std::vector<float> logits;

@@ -12,18 +12,10 @@
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
 #include "cli/cli_context.h"
+#include "cli/tool_plugins.h"
 
 namespace atelier::cli {
 namespace {
-
-Result<void> loadAllPlugins(agents::ToolRegistry& registry) {
-    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
-        auto n = registry.loadPlugins(dir);
-        if (!n) return unexpected(n.error());
-        if (*n > 0) break;  // the first folder that has plugins wins (installed or build tree)
-    }
-    return {};
-}
 
 // The tools of every server in `mcpConfig` (none when empty), each server started in the
 // sandbox under `policy`.
@@ -39,7 +31,7 @@ Result<void> addMcpServers(agents::ToolRegistry& registry, const std::string& mc
 
 int runList(CliContext& ctx, const std::string& mcpConfig) {
     agents::ToolRegistry registry;
-    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
     // Listing grants the servers nothing: they see only the sandbox's system folders.
     const agents::Policy nothing({});
     if (auto r = addMcpServers(registry, mcpConfig, nothing); !r) return ctx.fail(r.error());
@@ -75,7 +67,7 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     if (!audit) return ctx.fail(audit.error());
     const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
     agents::ToolRegistry registry;
-    if (auto r = loadAllPlugins(registry); !r) return ctx.fail(r.error());
+    if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
     if (auto r = addMcpServers(registry, mcpConfig, policy); !r) return ctx.fail(r.error());
     const agents::PolicyToolContext policyCtx(policy, std::filesystem::absolute(workspace));
     const agents::AuditedToolContext toolCtx(policyCtx, *audit, "cli");

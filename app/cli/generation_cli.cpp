@@ -14,6 +14,16 @@ namespace atelier::cli {
 
 namespace fs = std::filesystem;
 
+Result<engine::CheckpointStore> openCheckpointStore(CliContext& ctx, engine::CheckpointPolicy policy) {
+    const fs::path dir = ctx.dataDir();
+    if (dir.empty()) return unexpected(Error::io("no usable data folder"));
+    const agents::DataPaths paths{dir};
+    std::error_code ec;
+    fs::create_directories(paths.kvCacheDir(), ec);
+    if (ec) return unexpected(Error::io("cannot create '" + paths.kvCacheDir().string() + "': " + ec.message()));
+    return engine::CheckpointStore::open(paths.kvCacheDb(), policy);
+}
+
 void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
     // Required unless --remote is given (checked in loadGenerator).
     sub->add_option("--model", a.model, "Model folder, config.json or .gguf file");
@@ -41,14 +51,11 @@ Result<engine::Tokenizer> tokenizerBeside(const fs::path& model) {
 
 void warn(const std::string& message) { std::cerr << "atelier-cli: warning: " << message << std::endl; }
 
-// <data-dir>/kvcache/checkpoints.db, or nullopt (with a warning) when it cannot be used.
-std::optional<engine::CheckpointStore> openCheckpointStore(CliContext& ctx) {
-    const fs::path dir = ctx.dataDir();
-    if (dir.empty()) return std::nullopt;
-    const agents::DataPaths paths{dir};
-    std::error_code ec;
-    fs::create_directories(paths.kvCacheDir(), ec);
-    auto store = engine::CheckpointStore::open(paths.kvCacheDb());
+// The checkpoint store as the service's disk prefix cache, or nullopt (with a warning) when it
+// cannot be used.
+std::optional<engine::CheckpointStore> diskPrefixCache(CliContext& ctx) {
+    if (ctx.dataDir().empty()) return std::nullopt;
+    auto store = openCheckpointStore(ctx);
     if (!store) {
         warn("the KV checkpoint cache is off: " + store.error().message);
         return std::nullopt;
@@ -80,7 +87,7 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) 
                                           std::to_string((*model)->config().vocabSize)));
     engine::KvCache shape = (*model)->newSequence();
     auto checkpoints = std::make_shared<engine::CheckpointPrefixStore>(
-        a.noDiskCache ? std::nullopt : openCheckpointStore(ctx), *fingerprint, shape);
+        a.noDiskCache ? std::nullopt : diskPrefixCache(ctx), *fingerprint, shape);
     engine::GenerationOptions options;
     options.extraStore = checkpoints;
     auto service = std::make_unique<engine::GenerationService>(std::move(*model), options, *tokenizer);
@@ -90,9 +97,7 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) 
 
 Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGenerator& g,
                                                      const std::string& name) {
-    const fs::path dir = ctx.dataDir();
-    if (dir.empty()) return unexpected(Error::io("no usable data folder"));
-    auto store = engine::CheckpointStore::open(agents::DataPaths{dir}.kvCacheDb());
+    auto store = openCheckpointStore(ctx);
     if (!store) return unexpected(store.error());
     auto hit = store->restoreNamed(name, g.fingerprint, *g.shape);
     if (hit) {

@@ -12,6 +12,7 @@
 
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/checkpoint_prefix_store.h"
+#include "atelier/engine/checkpoint_store.h"
 #include "atelier/engine/generation_service.h"
 #include "atelier/engine/tokenizer.h"
 #include "cli/cli_context.h"
@@ -44,6 +45,9 @@ struct LoadedGenerator {
     engine::ModelFingerprint fingerprint;
     std::optional<engine::KvCache> shape;  // an empty sequence of the model
 };
+
+// <data-dir>/kvcache/checkpoints.db, its folder created when missing.
+Result<engine::CheckpointStore> openCheckpointStore(CliContext& ctx, engine::CheckpointPolicy policy = {});
 
 // Opens the weights (openModel) and the tokenizer beside them (a folder's tokenizer.json), and
 // unless --no-disk-cache the KV checkpoints in <data-dir>/kvcache as the service's second prefix

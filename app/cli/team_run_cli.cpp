@@ -18,6 +18,7 @@
 #include "atelier/agents/engine_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "cli/generation_cli.h"
+#include "cli/tool_plugins.h"
 
 namespace atelier::cli {
 namespace {
@@ -69,15 +70,6 @@ void printEvent(const agents::TeamEvent& e, bool json) {
     std::cout.flush();
 }
 
-Result<void> loadPlugins(agents::ToolRegistry& registry) {
-    for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
-        auto n = registry.loadPlugins(dir);
-        if (!n) return unexpected(n.error());
-        if (*n > 0) break;  // the first folder with plugins wins (installed or build tree)
-    }
-    return {};
-}
-
 int runTeam(CliContext& ctx, RunArgs& a) {
     const fs::path dataDir = ctx.dataDir();
     if (dataDir.empty()) return kExitFailure;
@@ -100,7 +92,7 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     auto team = agents::loadTeam(*file, workspace);
     if (!team) return ctx.fail(team.error());
     agents::ToolRegistry registry;
-    if (auto r = loadPlugins(registry); !r) return ctx.fail(r.error());
+    if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
     if (auto ok = agents::checkTeam(*team, known); !ok)

@@ -47,6 +47,15 @@ std::map<std::string, std::vector<std::string>> perAgent(const std::vector<TeamE
 
 int turnsOf(ScriptedTestModel& m) { return m.turns("manager") + m.turns("reader") + m.turns("critic"); }
 
+// Resumes run `runId` with a fresh runtime; the events are those the resumption emitted.
+Ran resumeTeam(Env& env, const Team& team, AgentModel& model, std::int64_t runId) {
+    Ran r;
+    std::mutex mutex;
+    TeamRuntime rt(team, model, env.registry, *env.store, env.audit.get(), env.options(r.events, mutex));
+    r.outcome = rt.resume(runId);
+    return r;
+}
+
 }  // namespace
 
 void TestTeamRuntimeResume::replayEqualsTheEmittedEvents() {
@@ -101,10 +110,9 @@ void TestTeamRuntimeResume::resumeAfterACrashEqualsTheUninterruptedRun() {
 
         ScriptedTestModel second;
         scriptTeam(second);
-        std::vector<TeamEvent> emitted;
-        std::mutex mutex;
-        TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
-        auto resumed = rt.resume(r.outcome->runId);
+        Ran again = resumeTeam(env, team, second, r.outcome->runId);
+        const auto& resumed = again.outcome;
+        const auto& emitted = again.events;
         QVERIFY2(resumed, resumed ? "" : resumed.error().message.c_str());
         QCOMPARE(resumed->status, RunStatus::Ok);
         QCOMPARE(resumed->report, whole.outcome->report);
@@ -162,10 +170,9 @@ void TestTeamRuntimeResume::cancelledRunResumes() {
 
     ScriptedTestModel second;
     scriptTeam(second);
-    std::vector<TeamEvent> emitted;
-    std::mutex mutex;
-    TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), env.options(emitted, mutex));
-    auto resumed = rt.resume(cut.outcome->runId);
+    Ran again = resumeTeam(env, team, second, cut.outcome->runId);
+    const auto& resumed = again.outcome;
+    const auto& emitted = again.events;
     QVERIFY2(resumed, resumed ? "" : resumed.error().message.c_str());
     QCOMPARE(resumed->status, RunStatus::Ok);
     QCOMPARE(resumed->report, whole.outcome->report);

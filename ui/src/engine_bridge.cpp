@@ -95,10 +95,9 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         auto tokenizer = engine::Tokenizer::forModel(path.toStdString());
         if (!tokenizer) return fail(message(tokenizer.error()));
         progress(30, tr("Mapping and checking the weights"));
-        auto summary = inspectModel(path);
-        if (!summary) return fail(message(summary.error()));
         auto weights = engine::openModel(path.toStdString());
         if (!weights) return fail(message(weights.error()));
+        const ModelSummary s = describeModel(path, **weights);
         progress(55, tr("Preparing the layers"));
         const int threads = settings.threads > 0 ? settings.threads : QThread::idealThreadCount();
         auto model = engine::Model::load(std::move(*weights),
@@ -111,7 +110,6 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
                                                                            *tokenizer);
         engineState->tokenizer = *tokenizer;
         const qint64 limit = engineState->service->contextLimit();
-        const ModelSummary s = *summary;
         atelier::logger("ui")->info("model loaded: {} (context {})", path.toStdString(), limit);
         LoadedEngine handle{engineState->service, std::make_shared<const engine::Tokenizer>(*tokenizer)};
         QMetaObject::invokeMethod(this, [this, s, limit, handle] {

@@ -21,13 +21,16 @@ QString ModelSummary::displayName() const {
 Result<ModelSummary> inspectModel(const QString& path) {
     auto source = engine::openModel(path.toStdString());
     if (!source) return unexpected(source.error());
-    const engine::ModelConfig& c = (*source)->config();
+    return describeModel(path, **source);
+}
+
+ModelSummary describeModel(const QString& path, const engine::WeightSource& source) {
+    const engine::ModelConfig& c = source.config();
     const auto sizes = engine::computeSizes(c);
     ModelSummary s;
     s.path = path;
     s.name = QString::fromStdString(c.name);
-    s.format = (*source)->format() == engine::ModelFormat::Gguf ? QStringLiteral("gguf")
-                                                                : QStringLiteral("hf");
+    s.format = source.format() == engine::ModelFormat::Gguf ? QStringLiteral("gguf") : QStringLiteral("hf");
     const QFileInfo info(path);
     const QDir folder = info.isDir() ? QDir(path) : info.dir();
     s.demo = folder.exists(QString::fromLatin1(kDemoMarkerFile)) ||
@@ -41,7 +44,7 @@ Result<ModelSummary> inspectModel(const QString& path) {
     s.maxContext = c.maxPositionEmbeddings;
     s.kvBytesPerToken = sizes.kvBytesPerToken;
     s.stateBytesPerSequence = sizes.stateBytesPerSequence;
-    for (const auto& n : (*source)->names()) s.weightBytes += qint64((*source)->find(n)->nbytes);
+    for (const auto& n : source.names()) s.weightBytes += qint64(source.find(n)->nbytes);
     return s;
 }
 

@@ -10,6 +10,10 @@
 
 #include "atelier/engine/result.h"
 
+namespace atelier::engine {
+class WeightSource;
+}
+
 namespace atelier::ui {
 
 struct ModelSummary {
@@ -40,6 +44,8 @@ inline constexpr const char* kDemoLabel = "demo — random weights";
 
 // Opens `path` (HF folder, its config.json, or a .gguf file) and describes it.
 Result<ModelSummary> inspectModel(const QString& path);
+// Describes `source`, already opened from `path` (so a load opens the files once).
+ModelSummary describeModel(const QString& path, const engine::WeightSource& source);
 
 // MemAvailable from /proc/meminfo (bytes), or 0 when unknown.
 qint64 availableMemoryBytes();
