@@ -101,6 +101,33 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         QCOMPARE(j["error"]["code"].get<std::string>(), std::string("body_too_large"));
     }
 
+    void toolCallPiecesHaveOpenAiDeltaShape() {
+        ChatUsage usage;
+        ChatEvent first;
+        first.kind = ChatEventKind::ToolCallDelta;
+        first.toolIndex = 1;
+        first.toolCall.id = "call_1";
+        first.toolCall.name = "get_weather";
+        auto a = nlohmann::json::parse(chatChunkJson("c", "m", 0, first, 0, usage));
+        const auto& call = a["choices"][0]["delta"]["tool_calls"][0];
+        QCOMPARE(call["index"].get<int>(), 1);
+        QCOMPARE(call["id"].get<std::string>(), std::string("call_1"));
+        QCOMPARE(call["type"].get<std::string>(), std::string("function"));
+        QCOMPARE(call["function"]["name"].get<std::string>(), std::string("get_weather"));
+        QCOMPARE(call["function"]["arguments"].get<std::string>(), std::string());
+        QVERIFY(a["choices"][0]["finish_reason"].is_null());
+
+        ChatEvent more;
+        more.kind = ChatEventKind::ToolCallDelta;
+        more.toolIndex = 1;
+        more.text = "{\"city\":";
+        auto b = nlohmann::json::parse(chatChunkJson("c", "m", 0, more, 0, usage));
+        const auto& piece = b["choices"][0]["delta"]["tool_calls"][0];
+        QCOMPARE(piece["index"].get<int>(), 1);
+        QVERIFY(!piece.contains("id") && !piece["function"].contains("name"));
+        QCOMPARE(piece["function"]["arguments"].get<std::string>(), more.text);
+    }
+
     void sseIsSplitIndependently() {
         const std::string stream =
             ": comment\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: two\ndata: lines\n\ndata:[DONE]\r\r";

@@ -30,6 +30,8 @@ struct Collected {
     std::condition_variable changed;
     std::string reasoning, content;
     std::vector<engine::ChatToolCall> calls;
+    std::vector<engine::ChatToolCall> pieces;  // the calls as assembled from ToolCallDelta
+    int callPieces = 0;
     ChatUsage usage;
     std::string finish;
     std::optional<Error> error;
@@ -42,6 +44,13 @@ struct Collected {
             case ChatEventKind::ReasoningDelta: reasoning += e.text; ++deltas; break;
             case ChatEventKind::ContentDelta: content += e.text; ++deltas; break;
             case ChatEventKind::ToolCall: calls.push_back(e.toolCall); break;
+            case ChatEventKind::ToolCallDelta:
+                if (pieces.size() <= e.toolIndex) pieces.resize(e.toolIndex + 1);
+                if (!e.toolCall.name.empty()) pieces[e.toolIndex].name = e.toolCall.name;
+                if (!e.toolCall.id.empty()) pieces[e.toolIndex].id = e.toolCall.id;
+                pieces[e.toolIndex].arguments += e.text;
+                ++callPieces;
+                break;
             case ChatEventKind::Usage: usage = e.usage; break;
             case ChatEventKind::Done: finish = e.finishReason; ++ends; break;
             case ChatEventKind::Error: error = e.error; ++ends; break;
@@ -170,6 +179,32 @@ private slots:
             QVERIFY(!c.calls[0].id.empty());
             QCOMPARE(parseJson(c.calls[0].arguments), nlohmann::json({{"city", "Paris"}}));
             QCOMPARE(c.finish, std::string("tool_calls"));
+            if (stream) {
+                // The call arrived in pieces, named first, that add up to the whole call.
+                QVERIFY2(c.callPieces >= 3, qPrintable(QString::number(c.callPieces)));
+                QCOMPARE(c.pieces.size(), std::size_t(1));
+                QCOMPARE(c.pieces[0].name, c.calls[0].name);
+                QCOMPARE(c.pieces[0].id, c.calls[0].id);
+                QCOMPARE(c.pieces[0].arguments, c.calls[0].arguments);
+            } else {
+                QCOMPARE(c.callPieces, 0);
+            }
+        }
+    }
+
+    void aCallCutByMaxTokensIsLengthWithNoCall() {
+        for (bool stream : {true, false}) {
+            auto r = question(6, "Weather in Paris?");
+            auto tool = nlohmann::ordered_json::parse(kWeatherTool);
+            r.messages[0].toolSchemas = {tool["function"].dump()};
+            r.toolChoice = ToolChoice::Function;
+            r.toolChoiceName = "get_weather";
+            Collected c;
+            auto backend = remote(stream);
+            runTurn(backend, r, c);
+            QVERIFY2(!c.error, c.error ? c.error->message.c_str() : "");
+            QCOMPARE(c.finish, std::string("length"));
+            QCOMPARE(c.calls.size(), std::size_t(0));
         }
     }
 

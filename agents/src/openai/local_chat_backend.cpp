@@ -28,7 +28,13 @@ struct TurnParser {
     std::string idPrefix;
     bool fallback = false;  // the reply left the chat format: the rest is plain content
     std::size_t toolCalls = 0;
-    std::vector<std::string> names;  // per tool index
+    // Per tool index: the name, and the arguments made valid UTF-8 piece by piece.
+    struct Call {
+        std::string name;
+        Utf8Text argsText;
+        std::string sent;  // the argument text handed out in ToolCallDelta pieces so far
+    };
+    std::vector<Call> calls;
     Utf8Text reasoningText, contentText;
 
     void emitText(ChatEventKind kind, std::string_view raw) {
@@ -54,19 +60,14 @@ struct TurnParser {
                 emitText(ChatEventKind::ContentDelta, e.text);
                 break;
             case ChatStreamEventKind::ToolCallStart:
-                if (names.size() <= e.toolIndex) names.resize(e.toolIndex + 1);
-                names[e.toolIndex] = e.text;
+                callStart(e.toolIndex, e.text);
                 break;
-            case ChatStreamEventKind::ToolCallEnd: {
-                ChatEvent call;
-                call.kind = ChatEventKind::ToolCall;
-                call.toolCall.id = idPrefix + "_" + std::to_string(e.toolIndex);
-                call.toolCall.name = toValidUtf8(e.toolIndex < names.size() ? names[e.toolIndex] : "");
-                call.toolCall.arguments = toValidUtf8(e.text);
-                ++toolCalls;
-                sink(call);
+            case ChatStreamEventKind::ToolCallArguments:
+                callArguments(e.toolIndex, calls[e.toolIndex].argsText.push(e.text));
                 break;
-            }
+            case ChatStreamEventKind::ToolCallEnd:
+                callEnd(e.toolIndex, toValidUtf8(e.text));
+                break;
             case ChatStreamEventKind::Error:
                 logger("agents")->debug("reply left the chat format ({}); passing it on as text",
                                         e.text);
@@ -76,6 +77,50 @@ struct TurnParser {
                 break;
             }
         }
+    }
+
+    std::string callId(std::size_t index) const { return idPrefix + "_" + std::to_string(index); }
+
+    // The first piece of a call names it, so a client can show the call before its arguments.
+    void callStart(std::size_t index, const std::string& name) {
+        if (calls.size() <= index) calls.resize(index + 1);
+        calls[index].name = toValidUtf8(name);
+        ChatEvent e;
+        e.kind = ChatEventKind::ToolCallDelta;
+        e.toolIndex = index;
+        e.toolCall.id = callId(index);
+        e.toolCall.name = calls[index].name;
+        sink(e);
+    }
+
+    void callArguments(std::size_t index, std::string piece) {
+        if (piece.empty()) return;
+        calls[index].sent += piece;
+        ChatEvent e;
+        e.kind = ChatEventKind::ToolCallDelta;
+        e.toolIndex = index;
+        e.text = std::move(piece);
+        sink(e);
+    }
+
+    // `arguments` is the whole (valid) text; the pieces sent so far are a prefix of it, since
+    // the parser appends the pieces it announces and Utf8Text only holds back a tail.
+    void callEnd(std::size_t index, std::string arguments) {
+        if (calls.size() <= index) callStart(index, "");
+        Call& c = calls[index];
+        if (arguments.compare(0, c.sent.size(), c.sent) == 0)
+            callArguments(index, arguments.substr(c.sent.size()));
+        else
+            logger("agents")->warn("tool call {}: streamed arguments differ from the final text",
+                                   index);
+        ChatEvent call;
+        call.kind = ChatEventKind::ToolCall;
+        call.toolIndex = index;
+        call.toolCall.id = callId(index);
+        call.toolCall.name = c.name;
+        call.toolCall.arguments = std::move(arguments);
+        ++toolCalls;
+        sink(call);
     }
 
     void piece(std::string_view text) {
@@ -96,10 +141,12 @@ struct TurnParser {
         ChatEvent end;
         end.kind = ChatEventKind::Done;
         end.usage = usage.usage;
+        // A turn cut by max_tokens is "length" even after a complete call: the model did not
+        // end its turn, and a client must not take the call list for its whole answer.
         if (r.reason == engine::FinishReason::Cancelled) end.finishReason = "cancelled";
+        else if (r.reason != engine::FinishReason::Stop) end.finishReason = "length";
         else if (toolCalls > 0) end.finishReason = "tool_calls";
-        else if (r.reason == engine::FinishReason::Stop) end.finishReason = "stop";
-        else end.finishReason = "length";
+        else end.finishReason = "stop";
         sink(end);
     }
 };

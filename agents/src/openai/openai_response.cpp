@@ -96,6 +96,20 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
         delta["tool_calls"] = Json::array({call});
         break;
     }
+    case ChatEventKind::ToolCallDelta: {
+        // OpenAI's shape: the first piece carries id, type and name; later ones only
+        // arguments, which the client concatenates per index.
+        Json call{{"index", event.toolIndex}};
+        if (!event.toolCall.id.empty()) {
+            call["id"] = event.toolCall.id;
+            call["type"] = "function";
+            call["function"] = {{"name", event.toolCall.name}, {"arguments", event.text}};
+        } else {
+            call["function"] = {{"arguments", event.text}};
+        }
+        delta["tool_calls"] = Json::array({call});
+        break;
+    }
     case ChatEventKind::Done: finish = event.finishReason; break;
     default: return {};
     }

@@ -103,6 +103,7 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
         auto channel = std::make_shared<SseChannel>();
         auto job = std::make_shared<StreamJob>();
         std::size_t toolIndex = 0;
+        bool callsStreamed = false;  // the backend sent ToolCallDelta pieces: no whole calls
         ChatUsage usage;
         // The first chunk names the role, as OpenAI's does.
         ChatEvent role;
@@ -115,7 +116,10 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
                 channel->close();
                 return;
             }
-            const std::string chunk = chatChunkJson(id, model, when, e, toolIndex, usage);
+            if (e.kind == ChatEventKind::ToolCallDelta) callsStreamed = true;
+            const bool repeat = e.kind == ChatEventKind::ToolCall && callsStreamed;
+            const std::string chunk =
+                repeat ? std::string() : chatChunkJson(id, model, when, e, toolIndex, usage);
             if (e.kind == ChatEventKind::ToolCall) ++toolIndex;
             if (!chunk.empty()) channel->push(sseData(chunk));
             if (e.kind == ChatEventKind::Done) channel->close();
@@ -135,6 +139,7 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
         case ChatEventKind::Usage: result->usage = e.usage; break;
         case ChatEventKind::Done: result->finishReason = e.finishReason; break;
         case ChatEventKind::Error: *error = e.error; break;
+        case ChatEventKind::ToolCallDelta: break;  // the whole call follows as ToolCall
         }
     });
     if (!turn) return sendError(res, apiErrorFor(turn.error()));

@@ -53,11 +53,23 @@ struct Assembler {
             const Json& c = list[k];
             if (!c.is_object()) continue;
             const auto index = whole || !c.contains("index") ? std::int64_t(k) : intField(c, "index");
+            const bool first = !calls.contains(index);
             auto& call = calls[index];
             if (auto id = stringField(c, "id"); !id.empty()) call.id = id;
+            std::string piece;
             if (auto fn = c.find("function"); fn != c.end() && fn->is_object()) {
                 call.name += stringField(*fn, "name");
-                call.arguments += stringField(*fn, "arguments");
+                piece = stringField(*fn, "arguments");
+                call.arguments += piece;
+            }
+            if (!whole && (first || !piece.empty())) {
+                // Passed on live; the whole call still follows at the end of the turn.
+                ChatEvent e;
+                e.kind = ChatEventKind::ToolCallDelta;
+                e.toolIndex = std::size_t(index);
+                if (first) e.toolCall = {call.id, call.name, {}};
+                e.text = std::move(piece);
+                sink(e);
             }
         }
     }
@@ -90,8 +102,11 @@ struct Assembler {
 
     void finishTurn(bool cancelled) {
         for (auto& [index, call] : calls) {
+            // A turn cut by max_tokens may end inside a call: only whole ones are calls.
+            if ((cancelled || finish == "length") && !Json::accept(call.arguments)) continue;
             ChatEvent e;
             e.kind = ChatEventKind::ToolCall;
+            e.toolIndex = std::size_t(index);
             e.toolCall = std::move(call);
             sink(e);
         }

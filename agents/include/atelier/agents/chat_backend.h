@@ -54,12 +54,17 @@ enum class ChatEventKind {
     Usage,           // usage
     Done,            // finishReason: "stop" | "length" | "tool_calls" | "cancelled"
     Error,           // error; nothing follows
+    // A piece of a tool call while it is generated: toolIndex; on the call's first piece
+    // toolCall.id and toolCall.name; text: more of the arguments JSON text. The pieces of one
+    // call concatenate to the arguments of the ToolCall event that completes it.
+    ToolCallDelta,
 };
 
 struct ChatEvent {
     ChatEventKind kind = ChatEventKind::ContentDelta;
     std::string text;
     engine::ChatToolCall toolCall;
+    std::size_t toolIndex = 0;  // ToolCall and ToolCallDelta: the call's index in the turn
     ChatUsage usage;
     std::string finishReason;
     Error error;

@@ -70,7 +70,8 @@ std::string chatCompletionJson(const std::string& id, const std::string& model,
 
 // One `data:` payload of a chat.completion.chunk stream for one event (Done carries
 // finish_reason and usage). Empty for events that make no chunk (Usage, Error). An empty
-// ContentDelta makes the opening chunk, whose delta names the role.
+// ContentDelta makes the opening chunk, whose delta names the role. ToolCallDelta uses the
+// event's own index; a whole ToolCall (from a backend that does not stream calls) `toolIndex`.
 std::string chatChunkJson(const std::string& id, const std::string& model, std::int64_t created,
                           const ChatEvent& event, std::size_t toolIndex, const ChatUsage& usage);
 
