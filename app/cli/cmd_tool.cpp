@@ -8,7 +8,6 @@
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/data_paths.h"
-#include "atelier/agents/mcp_tool.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
 #include "cli/cli_context.h"
@@ -16,18 +15,6 @@
 
 namespace atelier::cli {
 namespace {
-
-// The tools of every server in `mcpConfig` (none when empty), each server started in the
-// sandbox under `policy`.
-Result<void> addMcpServers(agents::ToolRegistry& registry, const std::string& mcpConfig,
-                           const agents::Policy& policy) {
-    if (mcpConfig.empty()) return {};
-    auto servers = agents::readMcpConfig(mcpConfig);
-    if (!servers) return unexpected(servers.error());
-    auto added = agents::addMcpTools(registry, *servers, policy);
-    if (!added) return unexpected(added.error());
-    return {};
-}
 
 int runList(CliContext& ctx, const std::string& mcpConfig) {
     agents::ToolRegistry registry;

@@ -35,6 +35,7 @@ struct RunArgs {
     std::int64_t tokenBudget = 0;
     bool firstCall = false;
     std::size_t maxArgChars = 1024;
+    std::string mcpConfig;
 };
 
 std::atomic<bool> gInterrupted{false};
@@ -93,6 +94,10 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     if (!team) return ctx.fail(team.error());
     agents::ToolRegistry registry;
     if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
+    // MCP servers see the workspace read-only, as with `tool run`; each call is checked again
+    // against the calling agent's own grants.
+    const agents::Policy mcpPolicy({{workspace, agents::Access::Read}}, dataDir);
+    if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy); !r) return ctx.fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
     if (auto ok = agents::checkTeam(*team, known); !ok)
@@ -172,6 +177,8 @@ void addTeamRunCommands(CLI::App* team, CliContext& ctx) {
         ->check(CLI::NonNegativeNumber);
     run->add_flag("--first-turn-tool-call", a->firstCall,
                   "Every agent's first turn must be a (valid) tool call: delegate, read, search...");
+    run->add_option("--mcp-config", a->mcpConfig,
+                    "Offer the tools of these MCP servers (mcpServers JSON) to the team");
     run->add_option("--max-arg-chars", a->maxArgChars,
                     "Longest string value a tool call may hold (default 1024)")
         ->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
