@@ -20,6 +20,7 @@ check no-model 2 "$cli" bench
 check bad-contexts 2 "$cli" bench --model /nonexistent --contexts 16,x
 check zero-batch 2 "$cli" bench --model /nonexistent --batch 0
 check zero-decode 2 "$cli" bench --model /nonexistent --decode-tokens 0
+check odd-prefill-limit 2 "$cli" bench --model /nonexistent --prefill-limit 100
 "$cli" bench --model /nonexistent --contexts 16 >/dev/null 2>"$err"
 rc=$?
 { [ "$rc" = 1 ] || [ "$rc" = 3 ]; } && grep -q '^atelier-cli: error: ' "$err" \
@@ -49,5 +50,15 @@ for r in rs:
 # A larger batch shares the weights: fewer weight bytes per token.
 assert rs[1]["weight_bytes_per_token"] < rs[0]["weight_bytes_per_token"], rs
 print("ok   tiny-bench json")
+PY
+# --prefill-limit: a context past the limit is reached by repeating the prefilled entries.
+check tiled-bench 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 128,1024 --batch 1 --decode-tokens 2 --prefill-limit 128 --json
+python3 - "$out" <<'PY' || fail=1
+import json, sys
+rs = json.loads(sys.argv[1])["results"]
+assert [(r["context"], r["prefilled"], r["tiled"]) for r in rs] == [(128, 128, False), (1024, 128, True)], rs
+assert all(r["decode_tok_s"] > 0 for r in rs), rs
+print("ok   tiled-bench json")
 PY
 exit $fail
