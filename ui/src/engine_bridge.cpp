@@ -15,6 +15,7 @@
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/tokenizer.h"
 #include "atelier/engine/vocabulary.h"
+#include "atelier/ui/backend_choice.h"
 #include "document_text.h"
 
 namespace atelier::ui {
@@ -79,8 +80,16 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
     for (auto& s : m_streams) s->stop.request_stop();
     m_loaded = false;
     m_engineHandle = {};
+    // An unusable backend is refused before any file is read (as the CLI refuses it).
+    auto options = modelOptionsFor(settings.backend, settings.threads);
+    if (!options) {
+        atelier::logger("ui")->error("model load refused: {}", options.error().message);
+        QMetaObject::invokeMethod(this, [this, why = message(options.error())] { emit loadFailed(why); },
+                                  Qt::QueuedConnection);
+        return;
+    }
     auto engineState = m_engine;
-    runOnWorker([this, engineState, path, settings] {
+    runOnWorker([this, engineState, path, settings, modelOptions = *options] {
         auto progress = [this](int percent, const QString& stage) {
             QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
                                       Qt::QueuedConnection);
@@ -99,9 +108,7 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         if (!weights) return fail(message(weights.error()));
         const ModelSummary s = describeModel(path, **weights);
         progress(55, tr("Preparing the layers"));
-        const int threads = settings.threads > 0 ? settings.threads : QThread::idealThreadCount();
-        auto model = engine::Model::load(std::move(*weights),
-                                         engine::ModelOptions{engine::Numerics::Release, threads});
+        auto model = engine::Model::load(std::move(*weights), modelOptions);
         if (!model) return fail(message(model.error()));
         progress(90, tr("Starting the scheduler"));
         engine::GenerationOptions options;

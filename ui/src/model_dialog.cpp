@@ -8,6 +8,8 @@
 #include <QThread>
 #include <QVBoxLayout>
 
+#include "atelier/ui/settings_dialog.h"
+
 namespace atelier::ui {
 
 ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* parent)
@@ -74,6 +76,7 @@ LoadSettings ModelDialog::settings() const {
     LoadSettings s;
     s.contextTokens = m_context->value();
     s.threads = m_threads->value();
+    s.backend = AppSettings::load().backend;  // Tools → Settings → Backend
     return s;
 }
 

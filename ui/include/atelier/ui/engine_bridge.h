@@ -32,6 +32,7 @@ namespace atelier::ui {
 struct LoadSettings {
     int threads = 0;              // 0: QThread::idealThreadCount()
     qint64 contextTokens = 4096;  // the usable context (capped by the model's maximum)
+    QString backend = QStringLiteral("auto");  // Settings' engine/backend (backend_choice.h)
 };
 
 struct ChatSubmission {
