@@ -7,6 +7,7 @@
 // port then refuses connections). A non-loopback address without an API key is refused, as
 // in the CLI; starting without a model is refused too.
 
+#include <QAction>
 #include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
@@ -47,6 +48,11 @@ private slots:
         QVERIFY(tiny_model::load(*bridge, m_model));
         ServerPanel* panel = window.serverPanel();
         QVERIFY(panel);
+        // Tools → Local Server shows the panel's window.
+        auto* action = window.findChild<QAction*>(QStringLiteral("serverAction"));
+        QVERIFY(action);
+        action->trigger();
+        QVERIFY(panel->isVisible());
         panel->setSettings({QStringLiteral("127.0.0.1"), 0, {}});
         QSignalSpy started(panel->server(), &LocalServer::started);
         QVERIFY(panel->startServer());
