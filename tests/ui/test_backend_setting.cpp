@@ -5,6 +5,7 @@
 // by EngineBridge::load with a message naming CUDA, before any file is read, as the CLI refuses
 // `--backend cuda`; an unknown name is refused too.
 
+#include <QComboBox>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -66,6 +67,16 @@ private slots:
         auto bogus = modelOptionsFor(QStringLiteral("tpu"), 2);
         QVERIFY(!bogus);
         QVERIFY(QString::fromStdString(bogus.error().message).contains(QStringLiteral("tpu")));
+    }
+
+    void theSettingsDialogSaysWhenCudaIsMissing() {
+        SettingsDialog dialog(AppSettings{});
+        auto* box = dialog.findChild<QComboBox*>(QStringLiteral("settingsBackend"));
+        QVERIFY(box);
+        const int cuda = box->findData(QStringLiteral("cuda"));
+        QVERIFY(cuda >= 0);
+        QCOMPARE(box->itemText(cuda).contains(QStringLiteral("not available")),
+                 !atelier::kernels::cuda::compiledWithCuda());
     }
 
     void theSavedBackendReachesTheLoadSettings() {
