@@ -75,6 +75,20 @@ void AgentTreeModel::markWaitingForApproval(const QString& agent, const QString&
     setState(ensure(agent, nullptr), tr("waiting for approval: %1").arg(tool));
 }
 
+void AgentTreeModel::appendStreamed(const QString& agent, const QString& reasoning, const QString& content,
+                                    qint64 tokens) {
+    Node* node = ensure(agent, nullptr);
+    node->liveReasoning += reasoning;
+    node->liveContent += content;
+    node->liveTokens += tokens;
+    // Reasoning first, then the answer: the state follows the part being written now.
+    setState(node, content.isEmpty() && node->liveContent.isEmpty() ? tr("thinking") : tr("writing"));
+}
+
+void AgentTreeModel::markCallingTool(const QString& agent, const QString& tool) {
+    setState(ensure(agent, nullptr), tr("calling %1").arg(tool));
+}
+
 void AgentTreeModel::setState(Node* node, const QString& state) {
     node->state = state;
     changed(node);
@@ -104,6 +118,9 @@ void AgentTreeModel::applyEvent(const QJsonObject& e) {
     }
     Node* agent = ensure(e.value(QStringLiteral("agent")).toString(), nullptr);
     if (kind == QLatin1String("step")) {
+        agent->liveReasoning.clear();  // the finished turn replaces its streamed text
+        agent->liveContent.clear();
+        agent->liveTokens = 0;
         const QJsonObject usage = e.value(QStringLiteral("usage")).toObject();
         // The runtime's budget unit: uncached prompt tokens plus generated tokens.
         agent->tokens += usage.value(QStringLiteral("prompt_tokens")).toInteger() -
@@ -143,12 +160,16 @@ QString AgentTreeModel::state(const QString& agent) const {
 
 qint64 AgentTreeModel::tokens(const QString& agent) const {
     const Node* n = find(agent);
-    return n ? n->tokens : 0;
+    return n ? n->tokens + n->liveTokens : 0;
 }
 
 QString AgentTreeModel::transcript(const QString& agent) const {
     const Node* n = find(agent);
-    return n ? n->transcript : QString();
+    if (!n) return {};
+    QString text = n->transcript;
+    if (!n->liveReasoning.isEmpty()) text += QStringLiteral("> %1\n\n").arg(n->liveReasoning);
+    if (!n->liveContent.isEmpty()) text += n->liveContent;
+    return text;
 }
 
 QModelIndex AgentTreeModel::index(int row, int column, const QModelIndex& parent) const {
@@ -177,12 +198,12 @@ QVariant AgentTreeModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
     const auto* n = static_cast<const Node*>(index.internalPointer());
     if (role == AgentNameRole) return n->name;
-    if (role == TokensRole) return n->tokens;
+    if (role == TokensRole) return n->tokens + n->liveTokens;
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
     case Name: return n->name;
     case State: return n->state;
-    case Tokens: return n->tokens;
+    case Tokens: return n->tokens + n->liveTokens;
     case Budget: return n->budget > 0 ? QVariant(n->budget) : QVariant(QStringLiteral("—"));
     default: return {};
     }

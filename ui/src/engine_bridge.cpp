@@ -15,27 +15,13 @@
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/tokenizer.h"
 #include "atelier/engine/vocabulary.h"
+#include "atelier/ui/backend_choice.h"
 #include "document_text.h"
+#include "engine_bridge_stream.h"
 
 namespace atelier::ui {
 
-using Clock = std::chrono::steady_clock;
 
-struct EngineBridge::Engine {
-    std::shared_ptr<engine::GenerationService> service;  // shared with team runs (loadedEngine)
-    std::optional<engine::Tokenizer> tokenizer;  // the loaded model's
-    std::optional<engine::Tokenizer> fallback;   // built-in byte-level, for counting without a model
-};
-
-struct EngineBridge::Stream {
-    std::mutex mutex;
-    std::string pending;       // guarded by mutex: text not yet handed to the GUI thread
-    int pendingTokens = 0;     // guarded by mutex
-    bool posted = false;       // guarded by mutex: a flush event is queued
-    std::stop_source stop;     // cancel() from the GUI, polled by the scheduler
-    Clock::time_point submitted = Clock::now();
-    std::atomic<double> firstTokenMs{-1};
-};
 
 namespace {
 QString message(const Error& e) { return QString::fromStdString(e.message); }
@@ -52,6 +38,7 @@ EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_engine(std::mak
 }
 
 EngineBridge::~EngineBridge() {
+    m_remoteTurns.clear();  // each cancels and waits for its last event while this object is whole
     for (auto& s : m_streams) s->stop.request_stop();
     m_thread->quit();
     m_thread->wait();
@@ -79,8 +66,18 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
     for (auto& s : m_streams) s->stop.request_stop();
     m_loaded = false;
     m_engineHandle = {};
+    m_remote.reset();
+    if (settings.remote.enabled) return loadRemote(path, settings.remote);
+    // An unusable backend is refused before any file is read (as the CLI refuses it).
+    auto options = modelOptionsFor(settings.backend, settings.threads);
+    if (!options) {
+        atelier::logger("ui")->error("model load refused: {}", options.error().message);
+        QMetaObject::invokeMethod(this, [this, why = message(options.error())] { emit loadFailed(why); },
+                                  Qt::QueuedConnection);
+        return;
+    }
     auto engineState = m_engine;
-    runOnWorker([this, engineState, path, settings] {
+    runOnWorker([this, engineState, path, settings, modelOptions = *options] {
         auto progress = [this](int percent, const QString& stage) {
             QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
                                       Qt::QueuedConnection);
@@ -99,9 +96,7 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         if (!weights) return fail(message(weights.error()));
         const ModelSummary s = describeModel(path, **weights);
         progress(55, tr("Preparing the layers"));
-        const int threads = settings.threads > 0 ? settings.threads : QThread::idealThreadCount();
-        auto model = engine::Model::load(std::move(*weights),
-                                         engine::ModelOptions{engine::Numerics::Release, threads});
+        auto model = engine::Model::load(std::move(*weights), modelOptions);
         if (!model) return fail(message(model.error()));
         progress(90, tr("Starting the scheduler"));
         engine::GenerationOptions options;
@@ -184,6 +179,10 @@ quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
     const quint64 id = m_nextId++;
     auto stream = std::make_shared<Stream>();
     m_streams.insert(id, stream);
+    if (m_remote) {
+        submitRemote(id, stream, submission);
+        return id;
+    }
     auto engineState = m_engine;
     runOnWorker([this, engineState, stream, id, submission] {
         auto fail = [this, id](const QString& why) {
@@ -268,6 +267,7 @@ void EngineBridge::flush(quint64 requestId) {
 
 void EngineBridge::cancel(quint64 requestId) {
     if (auto it = m_streams.find(requestId); it != m_streams.end()) (*it)->stop.request_stop();
+    if (auto it = m_remoteTurns.find(requestId); it != m_remoteTurns.end()) (*it)->cancel();
 }
 
 }  // namespace atelier::ui

@@ -65,6 +65,7 @@ MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(pa
     buildDocks();
     buildMenus();
     buildStatusBar();
+    buildServer();
     wireEngine();
     resize(1280, 800);
     if (QSettings().value(QStringLiteral("ui/dark"), false).toBool()) setDarkTheme(true);
@@ -323,6 +324,7 @@ void MainWindow::buildMenus() {
     auto* checkpoints = tools->addAction(tr("&Checkpoints…"), this, &MainWindow::showCheckpoints);
     checkpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     tools->addAction(tr("&Verify Audit Trail"), m_audit, &AuditPanel::verifyRequested);
+    tools->addAction(tr("Local &Server…"), this, &MainWindow::showServer)->setObjectName(QStringLiteral("serverAction"));
     auto* settings = tools->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
     settings->setShortcut(QKeySequence::Preferences);
     settings->setObjectName(QStringLiteral("settingsAction"));

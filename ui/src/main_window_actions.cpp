@@ -57,6 +57,8 @@ void MainWindow::wireEngine() {
         m_welcome->setStatus(tr("Demo model written to %1; loading…").arg(path));
         LoadSettings settings;
         settings.contextTokens = 8192;
+        settings.threads = AppSettings::load().threads;
+        settings.backend = AppSettings::load().backend;
         m_bridge->load(path, settings);
         rememberModel(path);
     });

@@ -1,12 +1,16 @@
 #include "atelier/ui/model_dialog.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
+#include <QLineEdit>
 #include <QFormLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
+
+#include "atelier/ui/settings_dialog.h"
 
 namespace atelier::ui {
 
@@ -57,7 +61,13 @@ ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* paren
     m_verdict = new QLabel(this);
     m_verdict->setObjectName(QStringLiteral("memoryVerdict"));
     form->addRow(QString(), m_verdict);
+    m_runOn = new QComboBox(this);
+    m_runOn->setObjectName(QStringLiteral("runOn"));
+    m_runOn->addItem(tr("This computer"));
+    m_runOn->addItem(tr("Remote (OpenAI-compatible endpoint)"));
+    form->addRow(tr("Run on"), m_runOn);
     layout->addLayout(form);
+    layout->addWidget(buildRemoteGroup());
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
     auto* load = buttons->addButton(tr("Load"), QDialogButtonBox::AcceptRole);
@@ -67,13 +77,84 @@ ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* paren
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
     connect(m_context, &QSpinBox::valueChanged, this, &ModelDialog::update);
+    connect(m_runOn, &QComboBox::currentIndexChanged, this, &ModelDialog::update);
+    setRemote(RemoteSettings::loadFor(s.path));
     update();
+}
+
+QWidget* ModelDialog::buildRemoteGroup() {
+    m_remoteGroup = new QWidget(this);
+    m_remoteGroup->setObjectName(QStringLiteral("remoteGroup"));
+    auto* form = new QFormLayout(m_remoteGroup);
+    form->setContentsMargins(0, 0, 0, 0);
+    m_url = new QLineEdit(m_remoteGroup);
+    m_url->setObjectName(QStringLiteral("remoteUrl"));
+    m_url->setPlaceholderText(QStringLiteral("http://gpu-server:8000/v1"));
+    form->addRow(tr("Endpoint URL"), m_url);
+    m_remoteModel = new QLineEdit(m_remoteGroup);
+    m_remoteModel->setObjectName(QStringLiteral("remoteModel"));
+    m_remoteModel->setPlaceholderText(tr("the server's default"));
+    form->addRow(tr("Model name"), m_remoteModel);
+    m_apiKey = new QLineEdit(m_remoteGroup);
+    m_apiKey->setObjectName(QStringLiteral("remoteApiKey"));
+    m_apiKey->setEchoMode(QLineEdit::Password);
+    m_apiKey->setPlaceholderText(tr("optional; not saved"));
+    form->addRow(tr("API key"), m_apiKey);
+    m_hosts = new QLineEdit(m_remoteGroup);
+    m_hosts->setObjectName(QStringLiteral("remoteAllowedHosts"));
+    m_hosts->setPlaceholderText(tr("none: add the endpoint's host to allow connecting to it"));
+    m_hosts->setToolTip(tr("Hosts Atelier may connect to (policy), separated by commas. "
+                           "Nothing is contacted unless its host is listed here."));
+    form->addRow(tr("Allowed hosts"), m_hosts);
+    m_remoteMessage = new QLabel(m_remoteGroup);
+    m_remoteMessage->setObjectName(QStringLiteral("remoteMessage"));
+    m_remoteMessage->setWordWrap(true);
+    m_remoteMessage->setStyleSheet(QStringLiteral("color: #c0392b"));
+    form->addRow(QString(), m_remoteMessage);
+    return m_remoteGroup;
+}
+
+bool ModelDialog::isRemote() const { return m_runOn->currentIndex() == 1; }
+
+RemoteSettings ModelDialog::remoteSettings() const {
+    RemoteSettings r;
+    r.enabled = isRemote();
+    r.url = m_url->text().trimmed();
+    r.model = m_remoteModel->text().trimmed();
+    r.apiKey = m_apiKey->text();
+    r.allowedHosts = parseHostList(m_hosts->text());
+    return r;
+}
+
+void ModelDialog::setRemote(const RemoteSettings& r) {
+    m_url->setText(r.url);
+    m_remoteModel->setText(r.model);
+    m_apiKey->setText(r.apiKey);
+    m_hosts->setText(r.allowedHosts.join(QStringLiteral(", ")));
+    m_runOn->setCurrentIndex(r.enabled ? 1 : 0);
+}
+
+QString ModelDialog::remoteMessage() const { return m_remoteMessage->text(); }
+
+void ModelDialog::accept() {
+    const RemoteSettings remote = remoteSettings();
+    if (remote.enabled) {
+        if (auto ok = remote.check(); !ok) {
+            m_remoteMessage->setText(QString::fromStdString(ok.error().message));
+            return;  // stays open: nothing was contacted
+        }
+    }
+    m_remoteMessage->clear();
+    remote.saveFor(m_summary.path);
+    QDialog::accept();
 }
 
 LoadSettings ModelDialog::settings() const {
     LoadSettings s;
     s.contextTokens = m_context->value();
     s.threads = m_threads->value();
+    s.backend = AppSettings::load().backend;  // Tools → Settings → Backend
+    s.remote = remoteSettings();
     return s;
 }
 
@@ -88,6 +169,9 @@ bool ModelDialog::fits() const {
 QString ModelDialog::verdictText() const { return m_verdict->text(); }
 
 void ModelDialog::update() {
+    m_remoteGroup->setVisible(isRemote());
+    m_context->setEnabled(!isRemote());
+    m_threads->setEnabled(!isRemote());
     const qint64 ctx = m_context->value();
     const double kv = m_summary.kvBytesPerToken * double(ctx);
     m_memory->setText(tr("%1 = weights %2 + KV cache %3 (%4 per token × %5) + state %6")

@@ -13,6 +13,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "atelier/kernels/cuda_device.h"
+
 namespace atelier::ui {
 namespace {
 
@@ -67,7 +69,9 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     m_backend->setObjectName(QStringLiteral("settingsBackend"));
     m_backend->addItem(tr("Automatic"), QStringLiteral("auto"));
     m_backend->addItem(tr("CPU"), QStringLiteral("cpu"));
-    m_backend->addItem(tr("CUDA"), QStringLiteral("cuda"));
+    // Said up front, so that choosing it is not the first the user hears of it (a load refuses it).
+    m_backend->addItem(kernels::cuda::compiledWithCuda() ? tr("CUDA") : tr("CUDA (not available in this build)"),
+                       QStringLiteral("cuda"));
     selectData(m_backend, a.backend);
     form->addRow(tr("Backend"), m_backend);
     m_budget = new QDoubleSpinBox(this);

@@ -15,6 +15,7 @@
 #include "atelier/ui/approval_broker.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/settings_dialog.h"
+#include "turn_stream_buffer.h"
 
 namespace atelier::ui {
 
@@ -157,6 +158,15 @@ void TeamController::ended() {
     emit runningChanged(false);
 }
 
+void TeamController::drainStream(TurnStreamBuffer& stream) {
+    for (auto& [agent, piece] : stream.take()) {
+        if (!piece.reasoning.isEmpty() || !piece.content.isEmpty() || piece.tokens > 0)
+            m_tree->appendStreamed(agent, piece.reasoning, piece.content, piece.tokens);
+        for (const QString& tool : piece.tools) m_tree->markCallingTool(agent, tool);
+        emit tokensStreamed(agent);
+    }
+}
+
 void TeamController::work(std::shared_ptr<Job> job) {
     auto fail = [this](const Error& e) {
         post([this, why = QString::fromStdString(e.message)] { emit failed(why); });
@@ -206,6 +216,11 @@ void TeamController::work(std::shared_ptr<Job> job) {
             m_tree->applyEvent(obj);
             emit eventApplied(obj);
         });
+    };
+    // Live tokens: coalesced per agent, drained on the GUI thread into the tree.
+    auto stream = std::make_shared<TurnStreamBuffer>();
+    o.onTurnEvent = [this, stream](const std::string& agent, const agents::TurnEvent& e) {
+        if (stream->add(agent, e)) post([this, stream] { drainStream(*stream); });
     };
     agents::TeamRuntime runtime(*team, *job->model.model, registry, *store, &*audit, o);
     auto outcome = runtime.run(job->request.task.toStdString());

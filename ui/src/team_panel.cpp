@@ -16,6 +16,7 @@
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QThreadPool>
+#include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -80,7 +81,15 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
     m_transcript->setPlaceholderText(tr("Select an agent to see its own transcript"));
     layout->addWidget(split, 1);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &TeamPanel::showTranscript);
-    connect(m_model, &QAbstractItemModel::dataChanged, this, &TeamPanel::showTranscript);
+    // Streaming changes the model for every few tokens: the transcript is rendered at most
+    // every 66 ms (as ConversationView does), a selection change at once.
+    m_renderThrottle = new QTimer(this);
+    m_renderThrottle->setSingleShot(true);
+    m_renderThrottle->setInterval(66);
+    connect(m_renderThrottle, &QTimer::timeout, this, &TeamPanel::showTranscript);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, [this] {
+        if (!m_renderThrottle->isActive()) m_renderThrottle->start();
+    });
     connect(m_templates, &QComboBox::activated, this, [this] {
         QString choice = m_templates->currentData().toString();
         if (choice == QLatin1String("?file"))
@@ -142,9 +151,12 @@ void TeamPanel::applyEvents(const QStringList& events) {
 }
 
 void TeamPanel::showTranscript() {
+    m_renderThrottle->stop();
     const QModelIndex i = m_tree->currentIndex();
     if (!i.isValid()) return;
+    ++m_renders;
     m_transcript->setMarkdown(m_model->transcript(i.data(AgentTreeModel::AgentNameRole).toString()));
+    m_transcript->moveCursor(QTextCursor::End);  // follow the text being generated
 }
 
 void TeamPanel::setController(TeamController* controller) {
@@ -155,6 +167,8 @@ void TeamPanel::setController(TeamController* controller) {
         m_team = team;
         m_tree->expandAll();
         m_tree->resizeColumnToContents(0);
+        // Follow the manager's transcript live unless the user picked an agent.
+        if (!m_tree->currentIndex().isValid() && m_model->rowCount() > 0) m_tree->setCurrentIndex(m_model->index(0, 0));
         m_status->setText(tr("%1: running").arg(team));
     });
     connect(controller, &TeamController::eventApplied, this, [this] { m_tree->expandAll(); });
@@ -168,6 +182,7 @@ void TeamPanel::setController(TeamController* controller) {
 void TeamPanel::setWorkspace(const QString& folder) { m_workspace->setText(folder); }
 void TeamPanel::setTask(const QString& task) { m_task->setText(task); }
 QString TeamPanel::statusText() const { return m_status->text(); }
+QString TeamPanel::shownTranscript() const { return m_transcript->toPlainText(); }
 
 bool TeamPanel::runTeam() {
     if (!m_controller || !m_run->isEnabled()) return false;

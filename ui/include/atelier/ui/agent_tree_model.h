@@ -36,6 +36,12 @@ public:
     void applyEvent(const QJsonObject& event);
     // Live only: the agent's call waits for the user (the runtime's tool_call event comes after).
     void markWaitingForApproval(const QString& agent, const QString& tool);
+    // Live only: more of the turn the agent is generating (reasoning and answer text) and the
+    // tokens it spans. Shown at the end of its transcript and counted in its tokens until the
+    // turn's step event replaces it with the finished turn and its exact usage.
+    void appendStreamed(const QString& agent, const QString& reasoning, const QString& content, qint64 tokens);
+    // Live only: the turn being generated has finished a call of `tool`.
+    void markCallingTool(const QString& agent, const QString& tool);
     QString state(const QString& agent) const;
     qint64 tokens(const QString& agent) const;
     // The agent's turns, tool calls and results as Markdown.
@@ -56,6 +62,9 @@ private:
         qint64 tokens = 0;
         qint64 budget = 0;  // 0: unknown
         QString transcript;
+        QString liveReasoning;   // the turn being generated (cleared by its step event)
+        QString liveContent;
+        qint64 liveTokens = 0;
         Node* parent = nullptr;
         std::vector<std::unique_ptr<Node>> children;
     };

@@ -15,10 +15,12 @@
 #include <QObject>
 #include <QString>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "atelier/engine/chat_format.h"
 #include "atelier/ui/model_summary.h"
+#include "atelier/ui/remote_settings.h"
 
 class QThread;
 
@@ -32,6 +34,8 @@ namespace atelier::ui {
 struct LoadSettings {
     int threads = 0;              // 0: QThread::idealThreadCount()
     qint64 contextTokens = 4096;  // the usable context (capped by the model's maximum)
+    QString backend = QStringLiteral("auto");  // Settings' engine/backend (backend_choice.h)
+    RemoteSettings remote;  // enabled: chat runs on that endpoint; nothing is loaded locally
 };
 
 struct ChatSubmission {
@@ -70,6 +74,8 @@ public:
     ~EngineBridge() override;
 
     bool isLoaded() const { return m_loaded; }
+    // Whether chat runs on a remote endpoint (LoadSettings::remote) rather than a local model.
+    bool isRemote() const { return m_remote.has_value(); }
     const ModelSummary& model() const { return m_model; }
     qint64 contextLimit() const { return m_contextLimit; }
     // The loaded model's engine (empty until loaded(), and again once a new load starts).
@@ -77,7 +83,10 @@ public:
 
     // Describes a model without loading it: inspected() or inspectFailed().
     void inspect(const QString& path);
-    // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed().
+    // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed(). With
+    // settings.remote enabled, the local model is released and chat goes to the endpoint through
+    // RemoteChatBackend; a URL whose host is not in its allowlist fails here, before any
+    // connection. A remote model has no loadedEngine() (no team runs, no local server).
     void load(const QString& path, const LoadSettings& settings);
     // Writes a demo model (random weights, preset "tiny" or "small") into `outDir`, marked as a
     // demo: demoCreated(path) or demoFailed().
@@ -116,6 +125,8 @@ private:
     struct Stream;   // one request's coalescing buffer, shared with the scheduler thread
     void runOnWorker(std::function<void()> job);
     void flush(quint64 requestId);
+    void loadRemote(const QString& path, const RemoteSettings& remote);  // engine_bridge_remote.cpp
+    void submitRemote(quint64 id, std::shared_ptr<Stream> stream, const ChatSubmission& submission);
     static qint64 tokenCount(Engine& engine, const QString& text);  // worker thread
 
     QThread* m_thread = nullptr;
@@ -127,6 +138,8 @@ private:
     ModelSummary m_model;
     qint64 m_contextLimit = 0;
     LoadedEngine m_engineHandle;  // GUI thread copy of the worker's service and tokenizer
+    std::optional<RemoteSettings> m_remote;  // GUI thread: set while a remote model is "loaded"
+    QHash<quint64, std::shared_ptr<agents::ChatTurn>> m_remoteTurns;  // GUI thread: running turns
 };
 
 }  // namespace atelier::ui

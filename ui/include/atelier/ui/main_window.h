@@ -7,6 +7,7 @@
 
 #include <QMainWindow>
 
+class QDialog;
 class QDockWidget;
 class QLineEdit;
 class QTreeView;
@@ -58,6 +59,7 @@ public:
     TeamPanel* teamPanel() const { return m_team; }
     class TeamController* teamController() const { return m_teamController; }
     CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
+    class ServerPanel* serverPanel() const { return m_serverPanel; }
 
     // Describes `path` on the engine worker, then opens the model dialog.
     void openModelPath(const QString& path);
@@ -82,6 +84,7 @@ public slots:
     void showOpenModel();
     void showSettings();
     void showCheckpoints();
+    void showServer();  // Tools → Local Server (main_window_server.cpp)
     void exportSession();
     void sendInput();
     void editLastMessage();
@@ -91,6 +94,7 @@ private:
     void buildDocks();
     void buildMenus();
     void buildStatusBar();
+    void buildServer();
     void startStore(const QString& dataDir);
     void startRecords();
     void openRecords();
@@ -135,6 +139,9 @@ private:
     CheckpointsDialog* m_checkpoints = nullptr;
     RecordsWorker* m_records = nullptr;  // lives on m_storeThread: queued calls only
     bool m_editing = false;  // the next Send replaces the last user message
+    class ServerPanel* m_serverPanel = nullptr;
+    QDialog* m_serverDialog = nullptr;  // the window holding m_serverPanel
+    QLabel* m_serverStatus = nullptr;
 };
 
 }  // namespace atelier::ui

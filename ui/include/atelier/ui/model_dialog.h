@@ -2,7 +2,10 @@
 // ModelDialog: shown before a model loads — its config, parameter count, and the memory a load
 // needs at the chosen context (weights + KV cache + per-sequence state) against the memory the
 // machine has free, with a plain "fits" / "does not fit" verdict. Loading itself happens on the
-// engine worker once the user accepts. GUI thread only.
+// engine worker once the user accepts. "Run on: Remote (OpenAI-compatible endpoint)" instead
+// sends chat to an endpoint (URL, model name, optional API key, allowed hosts): Load refuses,
+// with the reason shown in the dialog, a URL whose host is not allowed, and the choice is
+// remembered for this model (RemoteSettings, without the key). GUI thread only.
 
 #include <QDialog>
 
@@ -10,6 +13,7 @@
 #include "atelier/ui/model_summary.h"
 
 class QLabel;
+class QLineEdit;
 class QSpinBox;
 class QComboBox;
 
@@ -28,9 +32,19 @@ public:
     bool fits() const;
     // The text of the memory verdict as shown.
     QString verdictText() const;
+    bool isRemote() const;
+    // The remote fields as entered (enabled when Remote is chosen).
+    RemoteSettings remoteSettings() const;
+    void setRemote(const RemoteSettings& remote);
+    // Why Load was refused for the remote choice; empty when it was not.
+    QString remoteMessage() const;
+    // Checks the remote choice (refusing, with remoteMessage(), a host that is not allowed),
+    // remembers the choice for this model, then accepts.
+    void accept() override;
 
 private:
     void update();
+    QWidget* buildRemoteGroup();
 
     ModelSummary m_summary;
     qint64 m_free;
@@ -38,6 +52,13 @@ private:
     QSpinBox* m_threads = nullptr;
     QLabel* m_memory = nullptr;
     QLabel* m_verdict = nullptr;
+    QComboBox* m_runOn = nullptr;
+    QWidget* m_remoteGroup = nullptr;
+    QLineEdit* m_url = nullptr;
+    QLineEdit* m_remoteModel = nullptr;
+    QLineEdit* m_apiKey = nullptr;
+    QLineEdit* m_hosts = nullptr;
+    QLabel* m_remoteMessage = nullptr;
 };
 
 }  // namespace atelier::ui

@@ -4,7 +4,9 @@
 // file), checks it against the tool plugins, opens the session store and audit log of the data
 // folder and runs TeamRuntime over the model given by the model provider (the loaded engine's
 // GenerationService through an EngineAgentModel with the DSML constraint, or a test double).
-// Every TeamEvent comes back as a queued call into AgentTreeModel::applyEvent; "ask" decisions
+// Every TeamEvent comes back as a queued call into AgentTreeModel::applyEvent, and the tokens of
+// the turns being generated stream into AgentTreeModel::appendStreamed (coalesced: at most one
+// queued drain at a time, see turn_stream_buffer.h); "ask" decisions
 // go through the ApprovalBroker to the approval dialog. stop() cancels the run.
 //
 // Settings apply on top of the team file: every agent's approval mode becomes the stricter of
@@ -35,6 +37,7 @@ namespace atelier::ui {
 
 class AgentTreeModel;
 class ApprovalBroker;
+class TurnStreamBuffer;
 class EngineBridge;
 struct AppSettings;
 
@@ -86,6 +89,7 @@ signals:
     void runningChanged(bool running);
     void teamStarted(const QString& team);          // the tree shows the team, idle
     void eventApplied(const QJsonObject& event);    // after applyEvent
+    void tokensStreamed(const QString& agent);      // after AgentTreeModel::appendStreamed
     void finished(const QString& status, const QString& report);
     void failed(const QString& message);
 
@@ -94,6 +98,7 @@ private:
     void work(std::shared_ptr<Job> job);  // worker thread
     void post(std::function<void()> fn);  // to the GUI thread
     void ended();                         // GUI thread: joins the worker
+    void drainStream(TurnStreamBuffer& stream);  // GUI thread: live tokens into the tree
 
     AgentTreeModel* m_tree;
     ApprovalBroker* m_broker;

@@ -13,6 +13,7 @@ class QLabel;
 class QLineEdit;
 class QPushButton;
 class QTextBrowser;
+class QTimer;
 class QTreeView;
 
 namespace atelier::ui {
@@ -37,6 +38,9 @@ public:
     // What Run does: starts the loaded team on the workspace and task (false: not started).
     bool runTeam();
     QString statusText() const;
+    // The selected agent's transcript as shown, and how often it was rendered (throttled).
+    QString shownTranscript() const;
+    int transcriptRenders() const { return m_renders; }
 
 signals:
     void teamLoaded(const QString& name);
@@ -61,6 +65,8 @@ private:
     QString m_team;
     QString m_source;  // the template name or file the shown team was loaded from
     QStringList m_pendingEvents;  // events of a run whose team is still being parsed
+    QTimer* m_renderThrottle = nullptr;
+    int m_renders = 0;
 };
 
 }  // namespace atelier::ui

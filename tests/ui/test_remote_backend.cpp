@@ -1,0 +1,156 @@
+// ctest-labels: unit gui
+// A model run on a remote OpenAI-compatible endpoint from the model dialog: a URL whose host
+// is not in the allowed hosts (empty by default) is refused by the dialog and by the bridge with
+// a message naming the host, and nothing connects to it (a listening socket sees no
+// connection); the choice is remembered per model (without the API key); and against the
+// Server panel's own local server over loopback a chat message streams back through
+// RemoteChatBackend, text arriving before the turn finishes.
+
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "atelier/ui/chat_controller.h"
+#include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/local_server.h"
+#include "atelier/ui/model_dialog.h"
+#include "atelier/ui/remote_settings.h"
+#include "atelier/ui/server_panel.h"
+#include "loaded_tiny_model.h"
+
+using namespace atelier::ui;
+
+namespace {
+
+// A TCP listener on 127.0.0.1 that records whether anyone connected (accept() without waiting).
+struct Trap {
+    int fd = -1;
+    int port = 0;
+    Trap() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, 4) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            qFatal("cannot listen on 127.0.0.1");
+        port = ntohs(a.sin_port);
+    }
+    ~Trap() { ::close(fd); }
+    bool connected() const {
+        const int c = ::accept(fd, nullptr, nullptr);
+        if (c >= 0) ::close(c);
+        return c >= 0;
+    }
+};
+
+ModelSummary summaryOf(const QString& path) {
+    auto s = inspectModel(path);
+    if (!s) qFatal("%s", s.error().message.c_str());
+    return *s;
+}
+
+}  // namespace
+
+class TestRemoteBackend : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_model;
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.path() + QStringLiteral("/settings"));
+        QCoreApplication::setOrganizationName(QStringLiteral("atelier-test"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_remote_backend"));
+        m_model = tiny_model::write(m_dir);
+        QVERIFY(!m_model.isEmpty());
+    }
+
+    void aHostOutsideTheAllowlistIsRefusedBeforeAnyConnection() {
+        Trap trap;
+        const QString url = QStringLiteral("http://127.0.0.1:%1/v1").arg(trap.port);
+        ModelDialog dialog(summaryOf(m_model), 0);
+        dialog.setRemote({true, url, QStringLiteral("m"), QStringLiteral("secret"), {}});
+        QVERIFY(dialog.isRemote());
+        dialog.open();
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));  // still open, not accepted
+        QVERIFY(dialog.remoteMessage().contains(QStringLiteral("\"127.0.0.1\" is not in the allowed hosts")));
+        // Another host listed does not let this one through.
+        dialog.setRemote({true, url, {}, {}, {QStringLiteral("localhost")}});
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+
+        // The bridge refuses the same settings (e.g. remembered ones edited by hand).
+        EngineBridge bridge;
+        QSignalSpy failed(&bridge, &EngineBridge::loadFailed);
+        LoadSettings settings;
+        settings.remote = {true, url, {}, {}, {}};
+        bridge.load(m_model, settings);
+        QVERIFY(failed.wait(5000));
+        QVERIFY(failed.first().at(0).toString().contains(QStringLiteral("127.0.0.1")));
+        QVERIFY(!bridge.isLoaded());
+        QTest::qWait(100);
+        QVERIFY(!trap.connected());
+    }
+
+    void aMessageStreamsBackFromThePanelsOwnServer() {
+        EngineBridge local;
+        QVERIFY(tiny_model::load(local, m_model));
+        ServerPanel panel(&local);
+        panel.setSettings({QStringLiteral("127.0.0.1"), 0, {}});
+        QSignalSpy started(panel.server(), &LocalServer::started);
+        QVERIFY(panel.startServer());
+        QVERIFY(started.wait(10000));
+        const QString url = started.first().at(0).toString() + QStringLiteral("/v1");
+
+        ModelDialog dialog(summaryOf(m_model), 0);
+        dialog.setRemote({true, url, servedModelName(m_model), QStringLiteral("not-saved"), {QStringLiteral("127.0.0.1")}});
+        dialog.open();
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const RemoteSettings remembered = RemoteSettings::loadFor(m_model);
+        QVERIFY(remembered.enabled);
+        QCOMPARE(remembered.url, url);
+        QCOMPARE(remembered.allowedHosts, QStringList{QStringLiteral("127.0.0.1")});
+        QVERIFY(remembered.apiKey.isEmpty());
+        ModelDialog reopened(summaryOf(m_model), 0);
+        QVERIFY(reopened.isRemote());
+
+        EngineBridge remote;
+        QSignalSpy loaded(&remote, &EngineBridge::loaded);
+        remote.load(m_model, dialog.settings());
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(remote.isRemote());
+        QVERIFY(remote.model().name.contains(QStringLiteral("remote")));
+        QVERIFY(!remote.loadedEngine().service);  // nothing runs locally
+
+        ChatController chat(&remote);
+        chat.setMaxTokens(12);
+        QSignalSpy streamed(&remote, &EngineBridge::textStreamed);
+        QSignalSpy finished(&chat, &ChatController::finished);
+        QSignalSpy failed(&chat, &ChatController::failed);
+        bool textBeforeDone = false;
+        connect(&remote, &EngineBridge::generationFinished, this, [&] { textBeforeDone = streamed.size() > 0; });
+        chat.send(QStringLiteral("Hello over loopback"));
+        QVERIFY(chat.isBusy());
+        QVERIFY2(finished.wait(30000), failed.isEmpty() ? "no answer" : qPrintable(failed.first().at(0).toString()));
+        QVERIFY(textBeforeDone);
+        const auto stats = finished.first().at(0).value<GenerationStats>();
+        QVERIFY(stats.completionTokens > 0);
+        QVERIFY(stats.promptTokens > 0);  // the server's usage came back
+        QCOMPARE(chat.turns().size(), 2);
+        QVERIFY(!chat.turns().last().content.isEmpty());
+    }
+};
+
+QTEST_MAIN(TestRemoteBackend)
+#include "test_remote_backend.moc"
