@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
+#include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -16,22 +17,7 @@ namespace {
 // E [c] = Σ_rows softmax_rows(Z[·, ch]) · K[·, ch], independently per channel.
 void pool(const CompressorWeights& w, const float* K, const float* Z, float* E) {
     const int c = w.width;
-    const int kc = w.overlap ? 2 * c : c;
-    const int rows = w.overlap ? 8 : w.ratio;
-    for (int ch = 0; ch < c; ++ch) {
-        const auto col = [&](int row) { return row * kc + (w.overlap && row >= 4 ? c + ch : ch); };
-        float m = -INFINITY;
-        for (int row = 0; row < rows; ++row) m = std::fmax(m, Z[col(row)]);
-        float sum = 0, acc = 0;
-        for (int row = 0; row < rows; ++row) {
-            const float z = Z[col(row)];
-            if (z == -INFINITY) continue;  // an empty previous block (K = 0, Z = −∞)
-            const float e = std::exp(z - m);
-            sum += e;
-            acc += e * K[col(row)];
-        }
-        E[ch] = acc / sum;
-    }
+    kernels::compress_pool_f32(K, Z, c, w.overlap ? 2 * c : c, w.overlap ? 8 : w.ratio, w.overlap, E);
 }
 
 // Norm, RoPE at the block's first position, then the cache format (spec §5.1 post-processing).

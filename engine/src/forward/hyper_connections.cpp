@@ -4,7 +4,8 @@
 #include <cmath>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/stream_ops.h"
+#include "atelier/kernels/vec_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -18,7 +19,7 @@ void mixes(const HcParams& p, const float* X, std::int64_t n, int count, float e
     for (std::int64_t i = 0; i < n; ++i) ss += double(X[i]) * double(X[i]);
     const float rho = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
     for (int j = 0; j < count; ++j)
-        mu[j] = kernels::dot_f32_ref(p.fn.data() + std::int64_t(j) * n, X, n) * rho;
+        mu[j] = kernels::dot_f32(p.fn.data() + std::int64_t(j) * n, X, n) * rho;
 }
 
 }  // namespace
@@ -61,22 +62,12 @@ void hcPre(const HcParams& p, const ModelConfig& cfg, const float* X, HcMix& mix
     }
     for (int i = 0; i < 16; ++i) b[i] = mu[8 + i] * s[2] + base[8 + i];
     sinkhorn(b, cfg.hcSinkhornIters, cfg.hcEps, mix.comb);
-    for (std::int64_t i = 0; i < d; ++i)
-        y[i] = mix.pre[0] * X[i] + mix.pre[1] * X[d + i] + mix.pre[2] * X[2 * d + i] +
-               mix.pre[3] * X[3 * d + i];
+    kernels::hc_collapse_f32(X, d, mix.pre, y);
     if (numerics == Numerics::Release) roundToBf16(y, d);
 }
 
 void hcPost(const HcMix& mix, const float* F, float* X, std::int64_t d) {
-    for (std::int64_t i = 0; i < d; ++i) {
-        float old[4];
-        for (int j = 0; j < 4; ++j) old[j] = X[j * d + i];
-        for (int k = 0; k < 4; ++k) {
-            float v = mix.post[k] * F[i];
-            for (int j = 0; j < 4; ++j) v += mix.comb[4 * j + k] * old[j];
-            X[k * d + i] = v;
-        }
-    }
+    kernels::hc_expand_f32(mix.post, mix.comb, F, X, d);
 }
 
 void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
@@ -85,8 +76,7 @@ void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
     float a[4], w[4];
     mixes(p, X, 4 * d, 4, cfg.normEps, a);
     for (int j = 0; j < 4; ++j) w[j] = sigmoid(a[j] * p.scale[0] + p.base[j]) + cfg.hcEps;
-    for (std::int64_t i = 0; i < d; ++i)
-        h[i] = w[0] * X[i] + w[1] * X[d + i] + w[2] * X[2 * d + i] + w[3] * X[3 * d + i];
+    kernels::hc_collapse_f32(X, d, w, h);
     if (numerics == Numerics::Release) roundToBf16(h, d);
 }
 

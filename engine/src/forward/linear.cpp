@@ -8,7 +8,7 @@
 #include "atelier/kernels/gemm.h"
 #include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemv_ref.h"
-#include "atelier/kernels/rmsnorm_ref.h"
+#include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
 #include "forward/thread_pool.h"
 
@@ -163,7 +163,7 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
 void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
                  Numerics numerics) {
     for (std::int64_t t = 0; t < T; ++t) {
-        kernels::rmsnorm_f32_ref(x + t * n, w, n, eps, x + t * n);
+        kernels::rmsnorm_f32(x + t * n, w, n, eps, x + t * n);
         if (numerics == Numerics::Release) roundToBf16(x + t * n, n);
     }
 }

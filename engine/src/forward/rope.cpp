@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -41,12 +42,7 @@ void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin) {
 }
 
 void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse) {
-    for (int i = 0; i < rope / 2; ++i) {
-        const float a = x[2 * i], b = x[2 * i + 1];
-        const float s = inverse ? -sin[i] : sin[i];
-        x[2 * i] = a * cos[i] - b * s;
-        x[2 * i + 1] = a * s + b * cos[i];
-    }
+    kernels::rope_f32(x, cos, sin, rope, inverse);
 }
 
 }  // namespace atelier::engine::fwd
