@@ -123,6 +123,30 @@ private slots:
         QVERIFY(store.info(*good)->damaged);
     }
 
+    void renameNamesUnnamesAndNeverTakesAName() {
+        QTemporaryDir dir;
+        auto store = openStore(pathIn(dir, "r.db"));
+        const auto a = store.save(m_fp, prefill(tokens(140, 20)), {}, "first");
+        const auto b = store.save(m_fp, prefill(tokens(140, 21)));
+        QVERIFY(a && b);
+        QVERIFY(store.rename(*b, "second").has_value());
+        QCOMPARE(store.info(*b)->name, std::string("second"));
+        QCOMPARE(store.restoreNamed("second", m_fp, m_model->newSequence())->sequence.length(),
+                 std::int64_t(140));
+        // A name in use stays where it is: both checkpoints keep theirs.
+        auto taken = store.rename(*b, "first");
+        QVERIFY(!taken);
+        QCOMPARE(taken.error().code, ErrorCode::BadInput);
+        QVERIFY(taken.error().message.find("first") != std::string::npos);
+        QCOMPARE(store.info(*a)->name, std::string("first"));
+        QCOMPARE(store.info(*b)->name, std::string("second"));
+        QVERIFY(store.rename(*a, "first").has_value());  // its own name again
+        QVERIFY(store.rename(*b, "").has_value());
+        QCOMPARE(store.info(*b)->name, std::string());
+        QCOMPARE(store.restoreNamed("second", m_fp, m_model->newSequence()).error().code, ErrorCode::NotFound);
+        QCOMPARE(store.rename(*b + 100, "x").error().code, ErrorCode::NotFound);
+    }
+
     void lruEvictionKeepsTheBudgetAndNamedCheckpoints() {
         QTemporaryDir dir;
         const auto file = pathIn(dir, "c.db");

@@ -52,16 +52,9 @@ void RecordsWorker::deleteCheckpoint(qint64 id) {
     listCheckpoints();
 }
 
-// CheckpointStore names checkpoints only when saving; renaming is one UPDATE of that column
-// (UNIQUE: a name in use is refused by SQLite and reported).
 void RecordsWorker::renameCheckpoint(qint64 id, const QString& name) {
     if (!m_checkpoints) return;
-    auto st = m_checkpoints->database().prepare("UPDATE checkpoints SET name = ?1 WHERE id = ?2");
-    Result<void> r = st ? Result<void>{} : Result<void>(unexpected(st.error()));
-    if (r && name.trimmed().isEmpty()) r = st->bindNull(1);
-    else if (r) r = st->bindText(1, name.trimmed().toStdString());
-    if (r) r = st->bindInt(2, id);
-    if (r) r = st->run();
+    auto r = m_checkpoints->rename(id, name.trimmed().toStdString());
     if (!r) emit failed(tr("Cannot rename the checkpoint: %1").arg(qs(r.error().message)));
     listCheckpoints();
 }

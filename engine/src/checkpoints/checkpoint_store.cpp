@@ -157,6 +157,26 @@ Result<void> CheckpointStore::remove(std::int64_t id) {
     return {};
 }
 
+Result<void> CheckpointStore::rename(std::int64_t id, const std::string& name) {
+    if (!name.empty()) {
+        auto other = m_db.prepare("SELECT id FROM checkpoints WHERE name = ? AND id != ?");
+        if (!other) return unexpected(std::move(other.error()));
+        ATELIER_TRY_VOID(other->bindAll(name, id));
+        auto row = other->step();
+        if (!row) return unexpected(std::move(row.error()));
+        if (*row)
+            return unexpected(Error::badInput("the name '" + name + "' is already KV checkpoint " +
+                                              std::to_string(other->columnInt(0)) + "'s"));
+    }
+    auto upd = m_db.prepare("UPDATE checkpoints SET name = ? WHERE id = ?");
+    if (!upd) return unexpected(std::move(upd.error()));
+    ATELIER_TRY_VOID(upd->bindAll(name.empty() ? std::optional<std::string>() : std::optional(name), id));
+    ATELIER_TRY_VOID(upd->run());
+    if (m_db.changes() == 0)
+        return unexpected(Error::notFound("no KV checkpoint with id " + std::to_string(id)));
+    return {};
+}
+
 Result<std::vector<std::byte>> CheckpointStore::readBlob(std::int64_t id) {
     std::vector<std::byte> out;
     auto n = readBlobChunks(m_db, kChunkTable, id, [&](std::span<const std::byte> chunk) -> Result<void> {

@@ -119,6 +119,9 @@ public:
     Result<std::vector<CheckpointInfo>> list();
     Result<CheckpointInfo> info(std::int64_t id);
     Result<void> remove(std::int64_t id);
+    // Names checkpoint `id` (empty: unnamed, so eviction may take it). A name that another
+    // checkpoint holds is refused (BadInput), never taken from it; an unknown id is NotFound.
+    Result<void> rename(std::int64_t id, const std::string& name);
     // Reads every blob and checks its chunks; returns the ids found damaged (and flags them).
     Result<std::vector<std::int64_t>> verify();
     Result<std::int64_t> totalBytes();
