@@ -53,8 +53,15 @@ void TestTeamRuntime::managerDelegatesToTwoWorkersConcurrently() {
 
     // The worker read the real file; its answer is the delegate call's result, in call order.
     for (const auto& e : r.events)
-        if (e.json["event"] == "tool_result" && e.json["tool"] == "files_read")
+        if (e.json["event"] == "tool_result" && e.json["tool"] == "files_read") {
             QVERIFY(e.json["result"].get<std::string>().find("the answer is 42") != std::string::npos);
+            // The event cites the file and lines read (the desktop opens them from here).
+            QVERIFY2(e.json.contains("sources") && e.json["sources"].size() == 1, e.json.dump().c_str());
+            const auto& src = e.json["sources"][0];
+            QCOMPARE(src["kind"].get<std::string>(), std::string("file"));
+            QVERIFY(src["path"].get<std::string>().ends_with("a.txt"));
+            QVERIFY(src.value("first_line", 0) >= 1);
+        }
     const auto second = model.requests("manager").at(1).messages;
     QCOMPARE(second.size(), std::size_t(6));  // shared, role, task, assistant, 2 results
     QCOMPARE(second[4].content.value_or(""), std::string("a.txt says 42"));

@@ -216,6 +216,7 @@ AgentLoop::CallResult AgentLoop::resultOf(const std::string& tool, const std::fu
     nlohmann::json j = {{"event", "tool_result"}, {"agent", m_spec.name}, {"tool", tool}, {"ok", out.ok}};
     j[out.ok ? "result" : "error"] = out.text;
     if (out.truncated) j["truncated"] = true;
+    if (!out.sources.empty()) j["sources"] = std::move(out.sources);  // where the UI opens citations
     j.update(extra);
     emit(TeamEventKind::ToolResult, std::move(j));
     return {out.ok, out.text};

@@ -66,7 +66,9 @@ ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::str
         result = rt.tools.call(tool, args, policyCtx);
     }
     if (!result) return ToolOutcome{false, result.error().message, false};
-    return ToolOutcome{true, result->text, result->truncated};
+    ToolOutcome out{true, result->text, result->truncated};
+    for (const auto& s : result->sources) out.sources.push_back(s.toJson());
+    return out;
 }
 
 }  // namespace atelier::agents

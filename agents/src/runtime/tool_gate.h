@@ -21,6 +21,7 @@ struct ToolOutcome {
     bool ok = false;
     std::string text;   // the result the model reads, or the error message
     bool truncated = false;
+    nlohmann::json sources = nlohmann::json::array();  // SourceRef::toJson of each cited place
 };
 
 GateDecision decideToolCall(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool);
