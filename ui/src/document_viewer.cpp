@@ -22,7 +22,7 @@
 #include "commit_details.h"
 #include "commit_html.h"
 #include "pdf_page_render.h"
-#include "pdf_page_view.h"
+#include "atelier/ui/pdf_page_view.h"
 
 namespace atelier::ui {
 namespace {

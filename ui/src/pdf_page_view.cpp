@@ -1,4 +1,4 @@
-#include "pdf_page_view.h"
+#include "atelier/ui/pdf_page_view.h"
 
 #include <QPainter>
 #include <QtMath>
