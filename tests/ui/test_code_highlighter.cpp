@@ -53,6 +53,8 @@ private slots:
         QCOMPARE(spans("int main() { return 0; } // done", CodeLanguage::Cpp),
                  QStringList({"int=type", "return=kw", "0=num", "// done=comment"}));
         QCOMPARE(spans("#include <vector>", CodeLanguage::Cpp), QStringList({"#include <vector>=pre"}));
+        QCOMPARE(spans("f(u\"//\", 'x') /* c */ g();", CodeLanguage::Cpp),
+                 QStringList({"\"//\"=str", "'x'=str", "/* c */=comment"}));
         QCOMPARE(spans("def f(x): return \"if # not a comment\"  # real", CodeLanguage::Python),
                  QStringList({"def=kw", "return=kw", "\"if # not a comment\"=str", "# real=comment"}));
         QCOMPARE(spans("const s = `x ${y}`; let n = 3.5", CodeLanguage::JavaScript),
@@ -122,6 +124,23 @@ private slots:
         QCOMPARE(call[0].lastLine, 3);
         QVERIFY(sourceLinksFromCall("files_list", R"({"path":"."})").isEmpty());
         QVERIFY(sourceLinksFromCall("files_read", "not json").isEmpty());
+    }
+
+    void sourcesFromCommandLineSpecs() {
+        SourceLink s = sourceLinkFromSpec("src/a.cpp:10-12");
+        QCOMPARE(s.kind, QStringLiteral("file"));
+        QCOMPARE(s.path, QStringLiteral("src/a.cpp"));
+        QCOMPARE(s.firstLine, 10);
+        QCOMPARE(s.lastLine, 12);
+        s = sourceLinkFromSpec("docs/Paper.PDF:3=the cited words");
+        QCOMPARE(s.kind, QStringLiteral("pdf"));
+        QCOMPARE(s.page, 3);
+        QCOMPARE(s.snippet, QStringLiteral("the cited words"));
+        s = sourceLinkFromSpec(QStringLiteral(ATELIER_SOURCE_DIR) + "@HEAD~1");
+        QCOMPARE(s.kind, QStringLiteral("git"));
+        QCOMPARE(s.commit, QStringLiteral("HEAD~1"));
+        QCOMPARE(sourceLinkFromSpec("notes.txt").firstLine, 1);
+        QVERIFY(!sourceLinkFromSpec({}).isValid());
     }
 };
 

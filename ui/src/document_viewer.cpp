@@ -14,6 +14,7 @@
 #include <QStackedWidget>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -102,6 +103,16 @@ DocumentViewer::DocumentViewer(QWidget* parent) : QWidget(parent), m_baseFolder(
         m_stack->addWidget(w);
     layout->addWidget(m_stack, 1);
     setMode(Mode::Empty);
+    // A resized viewer fits the page again once the user stops dragging.
+    m_refit = new QTimer(this);
+    m_refit->setSingleShot(true);
+    m_refit->setInterval(150);
+    connect(m_refit, &QTimer::timeout, this, [this] {
+        const double fit = fitZoom();
+        if (m_mode != Mode::Pdf || !m_fitWidth || qAbs(fit - m_zoom) <= 0.02 * m_zoom) return;
+        m_zoom = fit;
+        requestPage();
+    });
 }
 
 DocumentViewer::~DocumentViewer() = default;
@@ -167,6 +178,7 @@ void DocumentViewer::showPage(int page) {
 }
 
 void DocumentViewer::setZoom(double zoom) {
+    m_fitWidth = false;
     const double z = qBound(kMinZoom, zoom, kMaxZoom);
     if (qFuzzyCompare(z, m_zoom)) return;
     m_zoom = z;
@@ -191,6 +203,16 @@ void DocumentViewer::showRender(const PdfPageRender& r) {
     if (!r.error.isEmpty()) return showMessage(r.error);
     m_page = r.page;
     m_pageCount = r.pageCount;
+    // Fitting to the width needs the page's size and the laid-out viewer: a second render at
+    // most twice per page (the first one also makes the scroll bar appear).
+    m_pageWidth = r.pageSize.width();
+    const double fit = fitZoom();
+    if (m_fitWidth && m_refits < 2 && qAbs(fit - m_zoom) > 0.02 * m_zoom) {
+        ++m_refits;
+        m_zoom = fit;
+        return requestPage();
+    }
+    m_refits = 0;
     QImage image = r.image;
     image.setDevicePixelRatio(devicePixelRatioF());
     m_pdf->setPage(image, r.pageSize, m_zoom, r.highlights);
@@ -204,7 +226,8 @@ void DocumentViewer::showRender(const PdfPageRender& r) {
     setMode(Mode::Pdf);
     if (!r.highlights.isEmpty()) {
         const QRectF first = m_pdf->toWidget(r.highlights.first());
-        m_pdfScroll->ensureVisible(qRound(first.center().x()), qRound(first.center().y()), 50, 100);
+        const QSize view = m_pdfScroll->viewport()->size();
+        m_pdfScroll->ensureVisible(qRound(first.center().x()), qRound(first.center().y()), view.width() / 3, view.height() / 3);
     }
     emit shown();
 }
@@ -269,6 +292,19 @@ void DocumentViewer::showMessage(const QString& text) {
     m_pageCount = 0;
     setMode(Mode::Message);
     emit shown();
+}
+
+// The zoom at which the page fills the viewer's width beside a vertical scroll bar (the stack's
+// width: a hidden scroll area's viewport has no size yet).
+double DocumentViewer::fitZoom() const {
+    const int room = m_stack->width() - m_pdfScroll->verticalScrollBar()->sizeHint().width() - 2 * m_pdfScroll->frameWidth() - 2;
+    if (room < 100 || m_pageWidth <= 0) return m_zoom;
+    return qBound(kMinZoom, room / PdfPageView::pixelsPerPoint(1.0) / m_pageWidth, kMaxZoom);
+}
+
+void DocumentViewer::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (m_mode == Mode::Pdf && m_fitWidth) m_refit->start();
 }
 
 QString DocumentViewer::message() const { return m_mode == Mode::Message ? m_message->text() : QString(); }

@@ -294,12 +294,22 @@ void MainWindow::buildDocks() {
     m_viewer = new DocumentViewer(this);
     m_viewerDock = makeDock(this, tr("Viewer"), QStringLiteral("viewerDock"), m_viewer);
     addDockWidget(Qt::RightDockWidgetArea, m_viewerDock);
+    tabifyDockWidget(m_teamDock, m_viewerDock);  // a tab beside Team once opened
     m_viewerDock->hide();
-    connect(m_conversation, &ConversationView::sourceActivated, this, [this](const SourceLink& source) {
+    connect(m_conversation, &ConversationView::sourceActivated, this, &MainWindow::openSource);
+}
+
+void MainWindow::openSource(const SourceLink& source) {
+    if (m_viewerDock->isHidden()) {
+        // First opened: give it most of the right column, wide enough to read a page.
         m_viewerDock->show();
-        m_viewerDock->raise();
-        m_viewer->open(source);
-    });
+        QTimer::singleShot(0, this, [this] {  // once the shown dock is laid out
+            resizeDocks({m_viewerDock}, {height() * 2 / 3}, Qt::Vertical);
+            resizeDocks({m_viewerDock}, {qMax(m_viewerDock->width(), width() * 2 / 5)}, Qt::Horizontal);
+        });
+    }
+    m_viewerDock->raise();
+    m_viewer->open(source);
 }
 
 void MainWindow::buildMenus() {

@@ -68,6 +68,32 @@ QList<SourceLink> sourceLinksFromCall(const QString& tool, const QString& argume
     return {s};
 }
 
+SourceLink sourceLinkFromSpec(const QString& spec) {
+    SourceLink s;
+    if (spec.isEmpty()) return s;
+    static const QRegularExpression commit(QStringLiteral("^(.+)@([^@/]+)$"));
+    if (const auto m = commit.match(spec); m.hasMatch() && QFileInfo(m.captured(1)).isDir()) {
+        s.kind = QStringLiteral("git");
+        s.path = m.captured(1);
+        s.commit = m.captured(2);
+        return s;
+    }
+    static const QRegularExpression place(QStringLiteral("^(.+?):(\\d+)(?:-(\\d+))?(?:=(.*))?$"));
+    const auto m = place.match(spec);
+    s.path = m.hasMatch() ? m.captured(1) : spec;
+    const int n = m.hasMatch() ? m.captured(2).toInt() : 1;
+    if (s.path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive)) {
+        s.kind = QStringLiteral("pdf");
+        s.page = n;
+        s.snippet = m.captured(4);
+    } else {
+        s.kind = QStringLiteral("file");
+        s.firstLine = n;
+        s.lastLine = m.captured(3).isEmpty() ? n : m.captured(3).toInt();
+    }
+    return s;
+}
+
 QString sourceLabel(const SourceLink& link) {
     const QString name = QFileInfo(link.path).fileName().isEmpty() ? link.path : QFileInfo(link.path).fileName();
     if (link.kind == QLatin1String("pdf")) return QObject::tr("%1, p. %2").arg(name).arg(qMax(1, link.page));

@@ -20,6 +20,7 @@ class QScrollArea;
 class QSpinBox;
 class QStackedWidget;
 class QTextBrowser;
+class QTimer;
 class QToolButton;
 
 namespace atelier::ui {
@@ -40,7 +41,8 @@ public:
     void setBaseFolder(const QString& folder) { m_baseFolder = folder; }
     // Opens `link` at its page, lines or commit; shown() follows when it is on screen.
     void open(const SourceLink& link);
-    // The current PDF at another page (1-based) or zoom (1.0 = 100 %).
+    // The current PDF at another page (1-based) or zoom (1.0 = 100 %). Until setZoom is
+    // called, PDF pages are fitted to the viewer's width.
     void showPage(int page);
     void setZoom(double zoom);
 
@@ -54,6 +56,9 @@ public:
     PdfPageView* pdfView() const { return m_pdf; }
     QPlainTextEdit* textView() const { return m_text; }
     QTextBrowser* commitView() const { return m_commit; }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 signals:
     // What open(), showPage() or setZoom() asked for is on screen (or its error message is).
@@ -70,6 +75,7 @@ private:
     void showMessage(const QString& text);
     void setMode(Mode mode);
     bool isDark() const;
+    double fitZoom() const;
 
     SourceLink m_link;
     QString m_baseFolder;
@@ -78,6 +84,10 @@ private:
     int m_page = 0;
     int m_pageCount = 0;
     double m_zoom = 1.0;
+    bool m_fitWidth = true;
+    int m_refits = 0;  // renders in a row that changed the zoom to fit the width
+    double m_pageWidth = 0;  // points, of the page shown
+    QTimer* m_refit = nullptr;
 
     QLabel* m_title = nullptr;
     QWidget* m_pdfControls = nullptr;

@@ -29,6 +29,7 @@ class RecordsWorker;
 class TeamPanel;
 class ContextPanel;
 class DocumentViewer;
+struct SourceLink;
 class ConversationView;
 class EngineBridge;
 class ModelDialog;
@@ -51,6 +52,8 @@ public:
     // Hidden until a citation is opened in it.
     QDockWidget* viewerDock() const { return m_viewerDock; }
     DocumentViewer* documentViewer() const { return m_viewer; }
+    // Shows the Viewer dock with `source` opened at its page, lines or commit.
+    void openSource(const SourceLink& source);
     SessionListModel* sessionModel() const { return m_sessionModel; }
     EngineBridge* engineBridge() const { return m_bridge; }
     ChatController* chat() const { return m_chat; }

@@ -30,6 +30,10 @@ QList<SourceLink> sourceLinksFromJson(const QJsonArray& array);
 // result carries no sources. Empty for other tools or malformed arguments.
 QList<SourceLink> sourceLinksFromCall(const QString& tool, const QString& argumentsJson);
 
+// A link from a command-line spec: "FILE[:LINE]", "PAPER.pdf[:PAGE][=PASSAGE]" or
+// "REPOSITORY@REVISION". Invalid (kind "") when the spec is empty.
+SourceLink sourceLinkFromSpec(const QString& spec);
+
 // A short label for a link: "paper.pdf, p. 3", "main.cpp:10–20", "commit 1a2b3c4d".
 QString sourceLabel(const SourceLink& link);
 
