@@ -3,7 +3,7 @@
 // languages by their fence name or file name, carries a block comment across lines, leaves
 // unknown languages alone; the conversation colours fenced blocks by their language and keeps
 // their Copy links; tool sources parse from agents::SourceRef's JSON and from the built-in
-// tools' arguments.
+// tools' arguments; stored tool calls read back in the desktop's and the team runtime's forms.
 
 #include <QJsonDocument>
 #include <QTextBlock>
@@ -13,6 +13,7 @@
 #include "atelier/ui/code_highlighter.h"
 #include "atelier/ui/conversation_view.h"
 #include "atelier/ui/source_link.h"
+#include "atelier/ui/tool_call_json.h"
 
 using namespace atelier::ui;
 
@@ -124,6 +125,29 @@ private slots:
         QCOMPARE(call[0].lastLine, 3);
         QVERIFY(sourceLinksFromCall("files_list", R"({"path":"."})").isEmpty());
         QVERIFY(sourceLinksFromCall("files_read", "not json").isEmpty());
+    }
+
+    void storedToolCallsInBothForms() {
+        // The desktop's own form round-trips.
+        const QList<ToolCallView> mine{{"files_read", R"({"path":"a.txt"})", {}, {}}};
+        const auto back = toolCallsFromJson(toolCallsToJson(mine));
+        QCOMPARE(back.size(), 1);
+        QCOMPARE(back[0].name, QStringLiteral("files_read"));
+        QCOMPARE(back[0].arguments, mine[0].arguments);
+        // What RunJournal stores for a team step, with sources as SourceRef::toJson writes them.
+        atelier::agents::SourceRef ref{"file", "src/b.cpp", 4, 6, 0, {}};
+        nlohmann::json team = nlohmann::json::array();
+        team.push_back({{"name", "files_read"}, {"arguments", R"({"path":"src/b.cpp"})"}});
+        team.push_back({{"name", "git_show"}, {"arguments", R"({"rev":"HEAD"})"}, {"sources", {ref.toJson()}}});
+        const auto calls = toolCallsFromJson(team.dump());
+        QCOMPARE(calls.size(), 2);
+        QCOMPARE(calls[0].name, QStringLiteral("files_read"));
+        QCOMPARE(calls[0].arguments, QStringLiteral(R"({"path":"src/b.cpp"})"));
+        QVERIFY(calls[0].sources.isEmpty());
+        QCOMPARE(calls[1].sources.size(), 1);
+        QCOMPARE(calls[1].sources[0].firstLine, 4);
+        QVERIFY(toolCallsFromJson("not json").isEmpty());
+        QVERIFY(toolCallsToJson({}).empty());
     }
 
     void sourcesFromCommandLineSpecs() {

@@ -29,6 +29,7 @@ namespace atelier::ui {
 namespace {
 
 constexpr qint64 kMaxTextBytes = 8 * 1024 * 1024;
+constexpr qsizetype kMaxHighlightChars = 1024 * 1024;
 constexpr double kMinZoom = 0.25;
 constexpr double kMaxZoom = 4.0;
 
@@ -242,7 +243,8 @@ void DocumentViewer::openText(const QString& path) {
 }
 
 void DocumentViewer::showText(const QString& text) {
-    m_highlighter->setLanguage(languageForPath(m_link.path));
+    // Colouring runs on this thread over the whole text: large files are shown plain.
+    m_highlighter->setLanguage(text.size() > kMaxHighlightChars ? CodeLanguage::None : languageForPath(m_link.path));
     m_text->setPlainText(text);
     setMode(Mode::Text);
     QList<QTextEdit::ExtraSelection> marks;
