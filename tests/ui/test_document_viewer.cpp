@@ -156,7 +156,11 @@ void TestDocumentViewer::pdfPagesAndZoom() {
     const QString pdf = m_tmp.filePath("pages.pdf");
     writePdf(pdf);
     DocumentViewer v;
-    QVERIFY(openAndWait(v, {"pdf", pdf, 0, 0, 1, {}, QString::fromLatin1(kSnippet)}));
+    // open() returns before the page is rendered (a worker renders it) ...
+    QSignalSpy first(&v, &DocumentViewer::shown);
+    v.open({"pdf", pdf, 0, 0, 1, {}, QString::fromLatin1(kSnippet)});
+    QCOMPARE(v.mode(), DocumentViewer::Mode::Empty);
+    QVERIFY(first.wait(15000));
     QCOMPARE(v.page(), 1);
     QVERIFY(!v.highlightRects().isEmpty());
     QSignalSpy shown(&v, &DocumentViewer::shown);
@@ -173,6 +177,18 @@ void TestDocumentViewer::pdfPagesAndZoom() {
     v.showPage(99);  // clamped to the last page
     QVERIFY(shown.wait(15000));
     QCOMPARE(v.page(), 3);
+
+    // ... and a render that finishes after the user opened something else is dropped.
+    const QString notes = m_tmp.filePath("after.txt");
+    write(notes, "opened last\n");
+    shown.clear();
+    v.open({"pdf", pdf, 0, 0, 2, {}, {}});
+    v.open({"file", notes, 1, 1, 0, {}, {}});
+    QVERIFY(shown.wait(15000));
+    QTest::qWait(300);
+    QCOMPARE(shown.size(), 1);
+    QCOMPARE(v.mode(), DocumentViewer::Mode::Text);
+    QCOMPARE(v.textView()->toPlainText(), QStringLiteral("opened last\n"));
 }
 
 void TestDocumentViewer::damagedOrMissingFilesShowAMessage() {

@@ -179,6 +179,12 @@ void CodeHighlighter::setLanguage(CodeLanguage language) {
     rehighlight();
 }
 
+void CodeHighlighter::setDark(bool dark) {
+    if (dark == m_dark) return;
+    m_dark = dark;
+    rehighlight();
+}
+
 void CodeHighlighter::highlightBlock(const QString& text) {
     int state = qMax(0, previousBlockState());
     for (const CodeSpan& s : highlightLine(text, m_language, state)) setFormat(s.start, s.length, codeFormat(s.token, m_dark));

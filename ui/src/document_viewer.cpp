@@ -309,6 +309,11 @@ void DocumentViewer::resizeEvent(QResizeEvent* event) {
     if (m_mode == Mode::Pdf && m_fitWidth) m_refit->start();
 }
 
+void DocumentViewer::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_highlighter) m_highlighter->setDark(isDark());
+}
+
 QString DocumentViewer::message() const { return m_mode == Mode::Message ? m_message->text() : QString(); }
 
 QList<QRectF> DocumentViewer::highlightRects() const {

@@ -44,6 +44,7 @@ public:
     CodeHighlighter(QTextDocument* document, CodeLanguage language, bool dark);
     void setLanguage(CodeLanguage language);
     CodeLanguage language() const { return m_language; }
+    void setDark(bool dark);  // colours for a dark background
 
 protected:
     void highlightBlock(const QString& text) override;

@@ -59,6 +59,7 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;  // a theme change recolours the source view
 
 signals:
     // What open(), showPage() or setZoom() asked for is on screen (or its error message is).
