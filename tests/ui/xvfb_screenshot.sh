@@ -54,12 +54,13 @@ check_png "$out_dir/model-dialog.png" 300 200 8000
 # A finished team run in the Team dock: document-analyst on the demo model's folder.
 eval "$xvfb" "$app" --data-dir "$data" --demo --team-run --screenshot "$out_dir/team-run.png"
 check_png "$out_dir/team-run.png" 800 500 20000
-eval "$xvfb" "$app" --data-dir "$data" --demo --dark --screenshot "$out_dir/dark-theme.png"
-check_png "$out_dir/dark-theme.png" 800 500 20000
-# The Viewer dock opened at cited lines of a source file (this script), syntax-coloured.
+# The Viewer dock opened at cited lines of a source file (this script), syntax-coloured;
+# before --dark, which the settings keep for later starts.
 eval "$xvfb" "$app" --data-dir "$data" --view "$0:20-31" --screenshot "$out_dir/viewer-source.png"
 check_png "$out_dir/viewer-source.png" 800 500 20000
 
+eval "$xvfb" "$app" --data-dir "$data" --demo --dark --screenshot "$out_dir/dark-theme.png"
+check_png "$out_dir/dark-theme.png" 800 500 20000
 # Without any display, the app says so plainly and points to atelier-cli instead of crashing.
 if msg=$(env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$app" 2>&1); then
     echo "the app started without a display"; exit 1
