@@ -14,6 +14,7 @@
 
 #include "atelier/ui/chat_controller.h"
 #include "atelier/ui/context_panel.h"
+#include "atelier/ui/document_viewer.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_dialog.h"
@@ -90,6 +91,11 @@ int main(int argc, char** argv) {
                                 QStringLiteral("With --demo: run the document-analyst team on the demo "
                                                "model's folder instead of asking a question."));
     parser.addOption(teamShot);
+    QCommandLineOption view(QStringLiteral("view"),
+                            QStringLiteral("Open a source in the Viewer dock: FILE[:LINE[-LAST]], "
+                                           "PAPER.pdf[:PAGE][=PASSAGE] or REPOSITORY@REVISION."),
+                            QStringLiteral("SOURCE"));
+    parser.addOption(view);
     parser.process(app);
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
@@ -146,6 +152,13 @@ int main(int argc, char** argv) {
             // Never hang a test; generous, since sanitizer builds run the demo team many times slower.
             QTimer::singleShot(150000, &window, [] { QApplication::exit(1); });
         }
+    } else if (parser.isSet(view)) {
+        auto* viewer = window.documentViewer();
+        if (!shotPath.isEmpty())
+            QObject::connect(viewer, &atelier::ui::DocumentViewer::shown, &window,
+                             [&window, saveShot] { QTimer::singleShot(400, &window, [&window, saveShot] { saveShot(&window); }); });
+        const auto source = atelier::ui::sourceLinkFromSpec(parser.value(view));
+        QTimer::singleShot(0, &window, [&window, source] { window.openSource(source); });
     } else if (!shotPath.isEmpty()) {
         QTimer::singleShot(1500, &window, [&window, saveShot] { saveShot(&window); });
     }

@@ -2,7 +2,8 @@
 # Starts the real application on a virtual X server, lets it show its main window, and checks
 # the screenshots it saves: PNGs of the window's size with more than a blank screen in it —
 # the first start, a demo session with an attached document and the context gauge (light and
-# dark), the model dialog, and a finished team run in the Team dock. docs/screenshots/ holds copies of these.
+# dark), the model dialog, a finished team run in the Team dock, and the Viewer dock at cited
+# lines of a source file. docs/screenshots/ holds copies of these.
 set -euo pipefail
 app="$1"; out_dir="$2"
 mkdir -p "$out_dir"
@@ -53,9 +54,13 @@ check_png "$out_dir/model-dialog.png" 300 200 8000
 # A finished team run in the Team dock: document-analyst on the demo model's folder.
 eval "$xvfb" "$app" --data-dir "$data" --demo --team-run --screenshot "$out_dir/team-run.png"
 check_png "$out_dir/team-run.png" 800 500 20000
+# The Viewer dock opened at cited lines of a source file (this script), syntax-coloured;
+# before --dark, which the settings keep for later starts.
+eval "$xvfb" "$app" --data-dir "$data" --view "$0:20-31" --screenshot "$out_dir/viewer-source.png"
+check_png "$out_dir/viewer-source.png" 800 500 20000
+
 eval "$xvfb" "$app" --data-dir "$data" --demo --dark --screenshot "$out_dir/dark-theme.png"
 check_png "$out_dir/dark-theme.png" 800 500 20000
-
 # Without any display, the app says so plainly and points to atelier-cli instead of crashing.
 if msg=$(env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$app" 2>&1); then
     echo "the app started without a display"; exit 1

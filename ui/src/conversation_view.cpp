@@ -8,6 +8,8 @@
 #include <QTextBlock>
 #include <QTimer>
 
+#include "atelier/ui/code_highlighter.h"
+
 namespace atelier::ui {
 namespace {
 
@@ -41,6 +43,19 @@ QString fenced(const QString& text, const QString& lang = {}) {
     return QStringLiteral("```%1\n%2\n```\n").arg(lang, text);
 }
 
+// "Sources: [a.pdf, p. 3](cite:0) · [main.cpp:10–20](cite:1)" for one tool call.
+QString sourceLinks(const ToolCallView& call, QList<SourceLink>& citations) {
+    const QList<SourceLink> sources = call.sources.isEmpty() ? sourceLinksFromCall(call.name, call.arguments) : call.sources;
+    if (sources.isEmpty()) return {};
+    static const QRegularExpression special(QStringLiteral("([\\\\\\[\\]`*_<>])"));
+    QStringList links;
+    for (const SourceLink& s : sources) {
+        links << QStringLiteral("[%1](cite:%2)").arg(sourceLabel(s).replace(special, QStringLiteral("\\\\\\1"))).arg(citations.size());
+        citations << s;
+    }
+    return QObject::tr("Sources: %1\n\n").arg(links.join(QStringLiteral(" · ")));
+}
+
 }  // namespace
 
 ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<int>& openReasoning,
@@ -69,6 +84,7 @@ ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<i
             r.markdown += QObject::tr("%1 **Tool call: `%2`** [%3](tool:%4)\n\n")
                               .arg(open ? QStringLiteral("▾") : QStringLiteral("▸"), c.name,
                                    open ? QObject::tr("hide") : QObject::tr("show"), key);
+            r.markdown += sourceLinks(c, r.citations);
             if (open) {
                 r.markdown += QObject::tr("Arguments:\n\n") + fenced(c.arguments, QStringLiteral("json"));
                 if (!c.result.isEmpty()) r.markdown += QObject::tr("\nResult:\n\n") + fenced(c.result);
@@ -116,6 +132,7 @@ void ConversationView::render() {
     const int keep = bar->value();
     const ConversationRender r = renderConversation(m_turns, m_openReasoning, m_openTools, m_modelLabel);
     m_codeBlocks = r.codeBlocks;
+    m_citations = r.citations;
     document()->setMarkdown(r.markdown);
     styleCodeBlocks();
     bar->setValue(atEnd ? bar->maximum() : keep);
@@ -137,6 +154,7 @@ void ConversationView::styleCodeBlocks() {
         cf.setFont(mono);
         cursor.mergeCharFormat(cf);
     }
+    highlightCodeBlocks(document(), palette().color(QPalette::Base).lightness() < 128);
 }
 
 void ConversationView::onLink(const QUrl& url) {
@@ -148,6 +166,11 @@ void ConversationView::onLink(const QUrl& url) {
             QApplication::clipboard()->setText(m_codeBlocks[n]);
             emit codeCopied(m_codeBlocks[n]);
         }
+        return;
+    }
+    if (scheme == QLatin1String("cite")) {
+        const int n = what.toInt();
+        if (n >= 0 && n < m_citations.size()) emit sourceActivated(m_citations[n]);
         return;
     }
     if (scheme == QLatin1String("reasoning")) {

@@ -25,6 +25,7 @@
 #include "atelier/ui/chat_controller.h"
 #include "atelier/ui/context_panel.h"
 #include "atelier/ui/conversation_view.h"
+#include "atelier/ui/document_viewer.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/record_models.h"
 #include "atelier/ui/record_views.h"
@@ -289,6 +290,27 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::BottomDockWidgetArea, m_activityDock);
     resizeDocks({m_activityDock}, {140}, Qt::Vertical);
     resizeDocks({m_sessionsDock, m_contextDock}, {260, 320}, Qt::Horizontal);
+
+    // Viewer: the page, lines or commit a citation in the conversation points at.
+    m_viewer = new DocumentViewer(this);
+    m_viewerDock = makeDock(this, tr("Viewer"), QStringLiteral("viewerDock"), m_viewer);
+    addDockWidget(Qt::RightDockWidgetArea, m_viewerDock);
+    tabifyDockWidget(m_teamDock, m_viewerDock);  // a tab beside Team once opened
+    m_viewerDock->hide();
+    connect(m_conversation, &ConversationView::sourceActivated, this, &MainWindow::openSource);
+}
+
+void MainWindow::openSource(const SourceLink& source) {
+    if (m_viewerDock->isHidden()) {
+        // First opened: give it most of the right column, wide enough to read a page.
+        m_viewerDock->show();
+        QTimer::singleShot(0, this, [this] {  // once the shown dock is laid out
+            resizeDocks({m_viewerDock}, {height() * 2 / 3}, Qt::Vertical);
+            resizeDocks({m_viewerDock}, {qMax(m_viewerDock->width(), width() * 2 / 5)}, Qt::Horizontal);
+        });
+    }
+    m_viewerDock->raise();
+    m_viewer->open(source);
 }
 
 void MainWindow::buildMenus() {
@@ -330,7 +352,7 @@ void MainWindow::buildMenus() {
     settings->setObjectName(QStringLiteral("settingsAction"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget* d : {m_sessionsDock, m_contextDock, m_teamDock, m_activityDock})
+    for (QDockWidget* d : {m_sessionsDock, m_contextDock, m_teamDock, m_activityDock, m_viewerDock})
         view->addAction(d->toggleViewAction());
     view->addSeparator();
     auto* dark = view->addAction(tr("&Dark Theme"));

@@ -1,40 +1,17 @@
 #include "store_worker.h"
 
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QSaveFile>
 
 #include "atelier/agents/session_export.h"
 #include "atelier/agents/session_store.h"
+#include "atelier/ui/tool_call_json.h"
 
 namespace atelier::ui {
 namespace {
 
 std::string utf8(const QString& s) { return s.toStdString(); }
 QString qs(const std::string& s) { return QString::fromStdString(s); }
-
-// OpenAI-style: [{"type":"function","function":{"name":..,"arguments":"<JSON text>"}}]
-std::string toolCallsJson(const QList<ToolCallView>& calls) {
-    if (calls.isEmpty()) return {};
-    QJsonArray array;
-    for (const auto& c : calls)
-        array.append(QJsonObject{{"type", "function"},
-                                 {"function", QJsonObject{{"name", c.name}, {"arguments", c.arguments}}}});
-    return QJsonDocument(array).toJson(QJsonDocument::Compact).toStdString();
-}
-
-QList<ToolCallView> toolCallsFromJson(const std::string& text) {
-    QList<ToolCallView> calls;
-    const auto array = QJsonDocument::fromJson(QByteArray::fromStdString(text)).array();
-    for (const auto& v : array) {
-        const auto f = v.toObject().value(QStringLiteral("function")).toObject();
-        calls.append({f.value(QStringLiteral("name")).toString(),
-                      f.value(QStringLiteral("arguments")).toString(), {}});
-    }
-    return calls;
-}
 
 }  // namespace
 
@@ -91,7 +68,7 @@ void StoreWorker::addMessage(quint64 ticket, qint64 sessionId, const ChatTurn& t
     m.role = utf8(turn.role);
     m.content = utf8(turn.content);
     m.reasoning = utf8(turn.reasoning);
-    m.toolCalls = toolCallsJson(turn.toolCalls);
+    m.toolCalls = toolCallsToJson(turn.toolCalls);
     m.agent = utf8(turn.agent);
     auto id = m_store->addMessage(m);
     if (!id) return emit failed(qs(id.error().message));

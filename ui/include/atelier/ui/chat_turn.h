@@ -5,12 +5,17 @@
 #include <QMetaType>
 #include <QString>
 
+#include "atelier/ui/source_link.h"
+
 namespace atelier::ui {
 
 struct ToolCallView {
     QString name;
     QString arguments;  // JSON text
     QString result;     // the tool's output, when it came back
+    // Where the result came from (a tool result's "sources"); when empty, the conversation
+    // derives them from the arguments of the built-in tools (sourceLinksFromCall).
+    QList<SourceLink> sources;
 };
 
 struct ChatTurn {

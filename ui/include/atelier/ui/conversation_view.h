@@ -1,8 +1,8 @@
 #pragma once
 // ConversationView: the conversation as Markdown (QTextDocument's CommonMark/GitHub dialect):
 // one section per turn, reasoning collapsed behind a link until expanded, tool calls as cards
-// (name; arguments and result when expanded), code blocks in a monospace block with a "Copy"
-// link above each. Re-rendering is throttled so a fast stream costs at most ~15 renders/s.
+// (name, its sources as links that open the document viewer; arguments and result when
+// expanded), code blocks in a monospace, syntax-coloured block with a "Copy" link above each. Re-rendering is throttled so a fast stream costs at most ~15 renders/s.
 // GUI thread only.
 
 #include <QList>
@@ -19,10 +19,11 @@ namespace atelier::ui {
 struct ConversationRender {
     QString markdown;
     QStringList codeBlocks;  // the text each "copy:N" link copies
+    QList<SourceLink> citations;  // the source each "cite:N" link opens
 };
 
 // The Markdown for `turns`. Links: "reasoning:I" and "tool:I.J" toggle turn I's reasoning and
-// its J-th tool card; "copy:N" copies code block N. `modelLabel` heads assistant turns.
+// its J-th tool card; "copy:N" copies code block N; "cite:N" opens a tool call's source N. `modelLabel` heads assistant turns.
 ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<int>& openReasoning,
                                       const QSet<QString>& openTools, const QString& modelLabel);
 
@@ -40,6 +41,8 @@ public:
 
 signals:
     void codeCopied(const QString& code);
+    // A citation link was clicked: open `source` at its page, lines or commit.
+    void sourceActivated(const atelier::ui::SourceLink& source);
 
 private:
     void render();
@@ -50,6 +53,7 @@ private:
     QSet<int> m_openReasoning;
     QSet<QString> m_openTools;
     QStringList m_codeBlocks;
+    QList<SourceLink> m_citations;
     QString m_modelLabel;
     QString m_placeholder;
     QTimer* m_throttle = nullptr;

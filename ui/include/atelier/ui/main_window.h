@@ -29,6 +29,8 @@ class CheckpointsDialog;
 class RecordsWorker;
 class TeamPanel;
 class ContextPanel;
+class DocumentViewer;
+struct SourceLink;
 class ConversationView;
 class EngineBridge;
 class ModelDialog;
@@ -48,6 +50,11 @@ public:
     QDockWidget* contextDock() const { return m_contextDock; }
     QDockWidget* teamDock() const { return m_teamDock; }
     QDockWidget* activityDock() const { return m_activityDock; }
+    // Hidden until a citation is opened in it.
+    QDockWidget* viewerDock() const { return m_viewerDock; }
+    DocumentViewer* documentViewer() const { return m_viewer; }
+    // Shows the Viewer dock with `source` opened at its page, lines or commit.
+    void openSource(const SourceLink& source);
     SessionListModel* sessionModel() const { return m_sessionModel; }
     EngineBridge* engineBridge() const { return m_bridge; }
     ChatController* chat() const { return m_chat; }
@@ -111,6 +118,8 @@ private:
     QDockWidget* m_contextDock = nullptr;
     QDockWidget* m_teamDock = nullptr;
     QDockWidget* m_activityDock = nullptr;
+    QDockWidget* m_viewerDock = nullptr;
+    DocumentViewer* m_viewer = nullptr;
     QLineEdit* m_sessionSearch = nullptr;
     QTreeView* m_sessionTree = nullptr;
     SessionListModel* m_sessionModel = nullptr;
