@@ -150,6 +150,8 @@ int run(CliContext& ctx, const BenchArgs& a) {
     auto batches = parseList(a.batches, "--batch");
     if (!batches) return ctx.fail(batches.error());
     if (a.decodeTokens < 1) return ctx.fail(ErrorCode::Usage, "--decode-tokens must be at least 1");
+    if (a.prefillLimit % engine::KvCache::kPageTokens != 0)
+        return ctx.fail(ErrorCode::Usage, "--prefill-limit must be a multiple of 128");
     if (ctx.options.backend == "cuda")
         return ctx.fail(ErrorCode::Usage, "bench: --backend cuda is not available in this build");
     const auto numerics = engine::parseNumerics(ctx.options.numerics);
@@ -163,8 +165,6 @@ int run(CliContext& ctx, const BenchArgs& a) {
     const ModelCosts costs = modelCosts(**weights);
     auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
     if (!model) return ctx.fail(model.error());
-    if (a.prefillLimit % engine::KvCache::kPageTokens != 0)
-        return ctx.fail(ErrorCode::Usage, "--prefill-limit must be a multiple of 128");
     for (std::int64_t c : *contexts)
         if (c + a.decodeTokens + 1 > cfg.maxPositionEmbeddings)
             return ctx.fail(ErrorCode::Usage, "--contexts: " + std::to_string(c) + " exceeds the model's context");

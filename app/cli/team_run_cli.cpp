@@ -35,6 +35,7 @@ struct RunArgs {
     std::int64_t tokenBudget = 0;
     bool firstCall = false;
     std::size_t maxArgChars = 1024;
+    std::size_t maxCalls = 16;
     std::string mcpConfig;
 };
 
@@ -123,10 +124,10 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     o.tokenBudgetCap = a.tokenBudget;
     o.stop = stop.get_token();
     // Every tool call the model writes is well-formed DSML that satisfies the tool's schema.
-    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, false, a.maxArgChars);
+    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, false, a.maxArgChars, a.maxCalls);
     if (a.firstCall)
         o.firstTurnConstraint =
-            agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, true, a.maxArgChars);
+            agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, true, a.maxArgChars, a.maxCalls);
     if (!a.approve.empty()) {
         const bool yes = a.approve == "auto";
         o.approve = [yes](const agents::ApprovalRequest&) { return yes; };
@@ -179,6 +180,9 @@ void addTeamRunCommands(CLI::App* team, CliContext& ctx) {
                   "Every agent's first turn must be a (valid) tool call: delegate, read, search...");
     run->add_option("--mcp-config", a->mcpConfig,
                     "Offer the tools of these MCP servers (mcpServers JSON) to the team");
+    run->add_option("--max-calls-per-turn", a->maxCalls,
+                    "At most N tool calls in one turn's tool-calls block (default 16)")
+        ->check(CLI::PositiveNumber);
     run->add_option("--max-arg-chars", a->maxArgChars,
                     "Longest string value a tool call may hold (default 1024)")
         ->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));

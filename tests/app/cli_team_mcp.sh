@@ -45,7 +45,7 @@ rc=$?
     || { echo "FAIL without --mcp-config: exit $rc"; cat "$tmp/err"; fail=1; }
 "$cli" model create --preset tiny --out "$tmp/tiny" --seed 5 >/dev/null 2>&1 || { echo "FAIL model create"; exit 1; }
 "$cli" --data-dir "$tmp/data" team run "$tmp/adder.md" --model "$tmp/tiny" --workspace "$tmp/ws" \
-    --task "Add 2 and 40." --max-tokens 1000 --seed 7 --first-turn-tool-call --max-arg-chars 8 \
+    --task "Add 2 and 40." --max-tokens 1000 --seed 7 --first-turn-tool-call --max-arg-chars 8 --max-calls-per-turn 1 \
     --approve auto --mcp-config "$tmp/mcp.json" --json >"$tmp/events" 2>"$tmp/err"
 rc=$?
 [ "$rc" = 0 ] || { echo "FAIL team run: exit $rc"; cat "$tmp/err"; fail=1; }

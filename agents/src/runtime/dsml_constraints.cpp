@@ -25,8 +25,9 @@ std::shared_ptr<engine::TokenConstraint> build(const engine::Tokenizer& tokenize
 }  // namespace
 
 ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode,
-                                        bool requireCall, std::size_t maxValueChars) {
-    return [&tokenizer, mode, requireCall, maxValueChars](const std::vector<ToolSpec>& tools) {
+                                        bool requireCall, std::size_t maxValueChars,
+                                        std::size_t maxCalls) {
+    return [&tokenizer, mode, requireCall, maxValueChars, maxCalls](const std::vector<ToolSpec>& tools) {
         std::vector<engine::ToolSchemaSpec> specs;
         specs.reserve(tools.size());
         for (const ToolSpec& t : tools) specs.push_back({t.name, t.parameters.dump()});
@@ -35,6 +36,7 @@ ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engi
         // Tool arguments are paths, patterns, revisions and delegated tasks: a bound keeps a
         // wandering model from staying inside one value for thousands of tokens.
         options.maxStringChars = maxValueChars;
+        options.maxCalls = maxCalls;
         if (requireCall) options.choice = engine::ToolChoice::Required;
         return build(tokenizer, std::move(specs), options);
     };
