@@ -3,11 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/indexer_score.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -48,25 +47,12 @@ void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& ro
     float* scores = grow(ws.scores, std::size_t(nKeys));
     sel.resize(std::size_t(T * topk));
     counts.resize(std::size_t(T));
+    ws.order.resize(std::size_t(nKeys));
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t visible = (ch.start + t + 1) / 4;
-        for (std::int64_t s = 0; s < visible; ++s) {
-            float I = 0;
-            for (int h = 0; h < nI; ++h) {
-                const float dot = kernels::dot_f32_ref(q + (t * nI + h) * cI, keys + s * cI, cI);
-                I += wts[t * nI + h] * std::max(dot, 0.0f);
-            }
-            scores[s] = I;
-        }
-        const std::int64_t k = std::min<std::int64_t>(topk, visible);
-        ws.order.resize(std::size_t(visible));
-        std::iota(ws.order.begin(), ws.order.end(), 0);
-        std::partial_sort(ws.order.begin(), ws.order.begin() + k, ws.order.end(),
-                          [scores](std::int32_t a, std::int32_t b) {
-                              return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-                          });
-        std::copy(ws.order.begin(), ws.order.begin() + k, sel.begin() + t * topk);
-        counts[std::size_t(t)] = std::int32_t(k);
+        kernels::indexer_score_f32(q + t * nI * cI, wts + t * nI, nI, cI, keys, visible, scores);
+        counts[std::size_t(t)] = std::int32_t(kernels::topk_f32_ref(
+            scores, visible, topk, sel.data() + t * topk, ws.order.data()));
     }
 }
 

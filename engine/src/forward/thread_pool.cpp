@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define ATELIER_CPU_RELAX() _mm_pause()
@@ -28,11 +32,21 @@ bool spinUntil(bool spin, Pred done) {
     }
 }
 
+// The cores this process may run on: its affinity mask (a container or `taskset` narrows it
+// below hardware_concurrency()).
+int allowedCores() {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+    return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads)
     // More threads than cores: a spinning thread would take the core of one with work.
-    : m_spin(threads <= int(std::max(1u, std::thread::hardware_concurrency()))) {
+    : m_spin(threads <= allowedCores()) {
     for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { workerLoop(); });
 }
 
