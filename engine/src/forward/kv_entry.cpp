@@ -62,10 +62,12 @@ void packIndexerKey(const float* k, int dim, std::uint8_t* out) {
 
 void unpackIndexerKey(const std::uint8_t* in, int dim, float* k) {
     const std::uint8_t* scales = in + dim / 2;
-    for (int j = 0; j < dim; j += 2) {
-        const float s = e8m0ToF32(scales[j / 32]);
-        k[j] = e2m1ToF32(in[j / 2] & 0x0f) * s;
-        k[j + 1] = e2m1ToF32(in[j / 2] >> 4) * s;
+    for (int b = 0; b < dim / 32; ++b) {  // one scale per 32-block (read every decode step)
+        const float s = e8m0ToF32(scales[b]);
+        for (int j = 32 * b; j < 32 * b + 32; j += 2) {
+            k[j] = e2m1ToF32(in[j / 2] & 0x0f) * s;
+            k[j + 1] = e2m1ToF32(in[j / 2] >> 4) * s;
+        }
     }
 }
 

@@ -17,18 +17,28 @@
 namespace atelier::engine::fwd {
 namespace {
 
-// How long a worker (or run() waiting for the workers) spins before sleeping: longer than
-// the gap between two products of a decode step, far shorter than a scheduler tick.
+// How long a worker (or run() waiting for the workers) waits actively before sleeping: longer
+// than the gap between two products of a decode step, far shorter than a scheduler tick. The
+// first kPause of it spins on the pause instruction; after that each check yields the core, so
+// a waiting thread never keeps a runnable one (the caller's serial work, another process on a
+// shared 2-core machine, a preempted worker of this very run) off the core.
 constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kPause = std::chrono::microseconds(20);
 
 template <typename Pred>
 bool spinUntil(bool spin, Pred done) {
     if (!spin) return done();
-    const auto until = std::chrono::steady_clock::now() + kSpin;
+    const auto begin = std::chrono::steady_clock::now();
+    bool yielding = false;
     for (int i = 0;; ++i) {
         if (done()) return true;
-        ATELIER_CPU_RELAX();
-        if ((i & 255) == 255 && std::chrono::steady_clock::now() > until) return false;
+        if (yielding) std::this_thread::yield();
+        else ATELIER_CPU_RELAX();
+        if ((i & 255) == 255 || yielding) {
+            const auto spent = std::chrono::steady_clock::now() - begin;
+            if (spent > kSpin) return false;
+            yielding = spent > kPause;
+        }
     }
 }
 
