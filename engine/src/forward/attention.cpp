@@ -142,10 +142,68 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
     }
 }
 
-// One sequence's part of attention(): its cache, compressors and indexer. x [T, D], cQ
-// [T, d_c], kv [T, C] and q, o [T, H, C] are the chunk's rows.
+// The rows of every product of attention() that does not depend on a sequence's cache, for
+// all rows of the batch. [T, ·] each; the compressor and indexer rows only where the layer
+// has them.
+struct RowProducts {
+    float* cQ = nullptr;      // [T, d_c]
+    float* kv = nullptr;      // [T, C]
+    float* q = nullptr;       // [T, H, C]
+    float* compK = nullptr;   // [T, κc] main compressor W_kv·x, W_gate·x
+    float* compZ = nullptr;
+    float* indexK = nullptr;  // [T, κc_I] indexer compressor
+    float* indexZ = nullptr;
+    float* indexQ = nullptr;  // [T, nI, cI]
+    float* indexW = nullptr;  // [T, nI]
+};
+
+std::int64_t compressorWidth(const CompressorWeights& w) { return w.overlap ? 2 * w.width : w.width; }
+
+// All of RowProducts in two pool runs: every product of x, then every product of c_Q.
+RowProducts rowProducts(const Chunk& all, const AttentionWeights& w, int ratio, const float* x) {
+    const ModelConfig& cfg = all.cfg;
+    Workspace& ws = all.ws;
+    const std::int64_t T = all.T, c = cfg.headDim, dc = cfg.qLoraRank;
+    RowProducts r;
+    r.cQ = grow(ws.cQ, std::size_t(T * dc));
+    r.kv = grow(ws.kvRows, std::size_t(T * c));
+    MatmulJob jobs[7] = {{&w.wqA, x, T, r.cQ, dc}, {&w.wkv, x, T, r.kv, c}};  // no allocation
+    std::size_t n = 2;
+    if (ratio != 0) {
+        const std::int64_t kc = compressorWidth(w.comp);
+        r.compK = grow(ws.compK, std::size_t(T * kc));
+        r.compZ = grow(ws.compZ, std::size_t(T * kc));
+        jobs[n++] = {&w.comp.wkv, x, T, r.compK, kc};
+        jobs[n++] = {&w.comp.wgate, x, T, r.compZ, kc};
+    }
+    if (ratio == 4) {
+        const std::int64_t kc = compressorWidth(w.indexer.comp), nI = cfg.indexNHeads;
+        r.indexK = grow(ws.indexK, std::size_t(T * kc));
+        r.indexZ = grow(ws.indexZ, std::size_t(T * kc));
+        r.indexW = grow(ws.indexW, std::size_t(T * nI));
+        jobs[n++] = {&w.indexer.comp.wkv, x, T, r.indexK, kc};
+        jobs[n++] = {&w.indexer.comp.wgate, x, T, r.indexZ, kc};
+        jobs[n++] = {&w.indexer.weightsProj, x, T, r.indexW, nI};
+    }
+    matmulMany(jobs, n, all.numerics, ws);
+    rmsnormRows(r.cQ, T, dc, w.qNorm.data(), cfg.normEps, all.numerics);
+    rmsnormRows(r.kv, T, c, w.kvNorm.data(), cfg.normEps, all.numerics);
+    r.q = grow(ws.q, std::size_t(T * cfg.nHeads * c));
+    jobs[0] = {&w.wqB, r.cQ, T, r.q, cfg.nHeads * c};
+    n = 1;
+    if (ratio == 4) {
+        const std::int64_t qw = std::int64_t(cfg.indexNHeads) * cfg.indexHeadDim;
+        r.indexQ = grow(ws.indexQ, std::size_t(T * qw));
+        jobs[n++] = {&w.indexer.wqB, r.cQ, T, r.indexQ, qw};
+    }
+    matmulMany(jobs, n, all.numerics, ws);
+    return r;
+}
+
+// One sequence's part of attention(): its cache, compressors and indexer, on the chunk's rows
+// (`row` onwards) of the products; o [T, H, C] the chunk's rows.
 void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
-                 const float* x, const float* cQ, const float* kv, float* q, float* o) {
+                 const RowProducts& rp, std::int64_t row, float* o) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
     LayerCache& lc = ch.cache.layer(layer);
@@ -155,13 +213,21 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
     grow(ws.sinT, std::size_t(T * half));
     for (std::int64_t t = 0; t < T; ++t)
         ropeAngles(rope, start + t, ws.cosT.data() + t * half, ws.sinT.data() + t * half);
+    float* q = rp.q + row * cfg.nHeads * c;
     qHeads(ch, q);
-    const std::int64_t prev = windowRows(ch, lc, kv);
+    const std::int64_t prev = windowRows(ch, lc, rp.kv + row * c);
 
-    if (lc.ratio != 0) compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, x);
+    if (lc.ratio != 0) {
+        const std::int64_t kc = compressorWidth(w.comp);
+        compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, rp.compK + row * kc,
+                 rp.compZ + row * kc);
+    }
     if (lc.ratio == 4) {
-        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys, x);
-        indexerSelect(ch, w.indexer, rope, lc, x, cQ, ws.selected, ws.selectedCount);
+        const std::int64_t kc = compressorWidth(w.indexer.comp), nI = cfg.indexNHeads;
+        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys,
+                 rp.indexK + row * kc, rp.indexZ + row * kc);
+        indexerSelect(ch, rope, lc, rp.indexQ + row * nI * cfg.indexHeadDim, rp.indexW + row * nI,
+                      ws.selected, ws.selectedCount);
     }
     const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
     float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
@@ -184,24 +250,14 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
 void attention(const std::vector<Chunk>& chunks, const Chunk& all, int layer,
                const AttentionWeights& w, const RopeTable& rope, const float* x, float* out) {
     const ModelConfig& cfg = all.cfg;
-    Workspace& ws = all.ws;
-    const int H = cfg.nHeads, c = cfg.headDim;
-    const std::int64_t T = all.T, d = cfg.dim, dc = cfg.qLoraRank;
+    const std::int64_t T = all.T, hc = std::int64_t(cfg.nHeads) * cfg.headDim;
     // The products that do not depend on a sequence's cache run once over every row, so a
     // batch reads their weights once per step.
-    float* cQ = grow(ws.cQ, std::size_t(T * dc));     // [T, d_c]
-    float* kv = grow(ws.kvRows, std::size_t(T * c));  // [T, C]
-    const MatmulJob first[] = {{&w.wqA, x, T, cQ, dc}, {&w.wkv, x, T, kv, c}};
-    matmulMany(first, 2, all.numerics, ws);
-    rmsnormRows(cQ, T, dc, w.qNorm.data(), cfg.normEps, all.numerics);
-    rmsnormRows(kv, T, c, w.kvNorm.data(), cfg.normEps, all.numerics);
-    float* q = grow(ws.q, std::size_t(T * H * c));  // [T, H, C]
-    matmul(w.wqB, cQ, T, q, all.numerics, ws);
-    float* o = grow(ws.o, std::size_t(T * H * c));  // [T, H, C]
+    const RowProducts rp = rowProducts(all, w, cfg.compressRatio(layer), x);
+    float* o = grow(all.ws.o, std::size_t(T * hc));  // [T, H, C]
     std::int64_t row = 0;
     for (const Chunk& ch : chunks) {
-        attendChunk(ch, layer, w, rope, x + row * d, cQ + row * dc, kv + row * c,
-                    q + row * H * c, o + row * H * c);
+        attendChunk(ch, layer, w, rope, rp, row, o + row * hc);
         row += ch.T;
     }
     outputProjection(all, w, o, out);

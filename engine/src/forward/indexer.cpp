@@ -11,18 +11,13 @@
 
 namespace atelier::engine::fwd {
 
-void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& rope,
-                   const LayerCache& lc, const float* x, const float* cQ,
-                   std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts) {
+void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc, float* q,
+                   float* wts, std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts) {
     Workspace& ws = ch.ws;
     const ModelConfig& cfg = ch.cfg;
     const int nI = cfg.indexNHeads, cI = cfg.indexHeadDim, r = cfg.ropeHeadDim;
     const int topk = cfg.indexTopk;
     const std::int64_t T = ch.T;
-    float* q = grow(ws.indexQ, std::size_t(T * nI * cI));  // [T, nI, cI]
-    float* wts = grow(ws.indexW, std::size_t(T * nI));     // [T, nI]
-    matmul(w.wqB, cQ, T, q, ch.numerics, ws);
-    matmul(w.weightsProj, x, T, wts, ch.numerics, ws);
     const float wScale = 1.0f / std::sqrt(float(cI) * float(nI));
     const bool release = ch.numerics == Numerics::Release;
     float cs[64], sn[64];
