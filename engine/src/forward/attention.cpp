@@ -10,9 +10,10 @@
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemv_ref.h"
-#include "atelier/kernels/vec_ops.h"
+#include "atelier/kernels/attn_sink.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
+#include "forward/thread_pool.h"
 
 namespace atelier::engine::fwd {
 namespace {
@@ -25,12 +26,11 @@ std::pair<std::uint8_t*, std::uint8_t*> ringSlot(const KvCache& cache, LayerCach
             base + W * cache.entryDataBytes() + slot * cache.entryFooterBytes()};
 }
 
-// The raw kv entries [T, C] of the chunk, already in the cache's number format.
-void kvPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* kv) {
+// The chunk's kv entries [T, C] in place: RoPE, then the cache's number format. kv arrives
+// as the kv_norm-ed product of all rows (attention()).
+void kvRope(const Chunk& ch, float* kv) {
     const ModelConfig& cfg = ch.cfg;
     const int c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
-    matmul(w.wkv, x, ch.T, kv, ch.numerics, ch.ws);
-    rmsnormRows(kv, ch.T, c, w.kvNorm.data(), cfg.normEps, ch.numerics);
     std::vector<std::uint8_t>& bytes = ch.ws.entryBytes;
     bytes.resize(std::size_t(ch.cache.entryFormat().bytes()));
     const EntryFormat& f = ch.cache.entryFormat();
@@ -44,13 +44,11 @@ void kvPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* k
     }
 }
 
-// q [T, H, C]: low-rank q path; cQ [T, d_c] is kept for the indexer.
-void qPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* cQ, float* q) {
+// q [T, H, C] of the chunk in place: the weightless per-head norm and RoPE (q arrives as the
+// low-rank product of all rows, attention()).
+void qHeads(const Chunk& ch, float* q) {
     const ModelConfig& cfg = ch.cfg;
     const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
-    matmul(w.wqA, x, ch.T, cQ, ch.numerics, ch.ws);
-    rmsnormRows(cQ, ch.T, cfg.qLoraRank, w.qNorm.data(), cfg.normEps, ch.numerics);
-    matmul(w.wqB, cQ, ch.T, q, ch.numerics, ch.ws);
     for (std::int64_t t = 0; t < ch.T; ++t)
         for (int h = 0; h < H; ++h) {
             float* qh = q + (t * H + h) * c;
@@ -60,25 +58,6 @@ void qPath(const Chunk& ch, const AttentionWeights& w, const float* x, float* cQ
                       false);
             if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // the kernel reads bf16
         }
-}
-
-// o_h [C] = Σ_j exp(z_j) e_j / (Σ_j exp(z_j) + exp(sink)), z_j = τ q_h·e_j (spec §4.3).
-void sinkAttention(const float* qh, const std::vector<const float*>& entries, float sink, int c,
-                   float* z, float* oh) {
-    const float tau = 1.0f / std::sqrt(float(c));
-    float m = sink;
-    for (std::size_t j = 0; j < entries.size(); ++j) {
-        z[j] = kernels::dot_f32(qh, entries[j], c) * tau;
-        m = std::max(m, z[j]);
-    }
-    float denom = std::exp(sink - m);
-    std::fill(oh, oh + c, 0.0f);
-    for (std::size_t j = 0; j < entries.size(); ++j) {
-        const float p = std::exp(z[j] - m);
-        denom += p;
-        kernels::axpy_f32(p, entries[j], oh, c);
-    }
-    for (int i = 0; i < c; ++i) oh[i] /= denom;
 }
 
 // out [T, D] = W_ob · concat_g(W_oa[g] · o_g) (spec §4.5).
@@ -98,9 +77,9 @@ void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o
 }
 
 // Window rows [prev + T, C] into ws.window (positions start−prev … start+T−1): the ring's
-// entries before the chunk, then the chunk's own kv; then the chunk's last W entries go to the
+// entries before the chunk, then the chunk's own kv (from kvRows [T, C]); then the chunk's last W entries go to the
 // ring (after it was read). Returns prev.
-std::int64_t windowRows(const Chunk& ch, const AttentionWeights& w, LayerCache& lc, const float* x) {
+std::int64_t windowRows(const Chunk& ch, LayerCache& lc, const float* kvRows) {
     const int c = ch.cfg.headDim;
     const std::int64_t W = ch.cfg.windowSize, T = ch.T, start = ch.start;
     const std::int64_t prev = std::min(start, W - 1);
@@ -111,7 +90,8 @@ std::int64_t windowRows(const Chunk& ch, const AttentionWeights& w, LayerCache& 
         else std::memcpy(win + i * c, data, std::size_t(c) * 4);
     }
     float* kv = win + prev * c;
-    kvPath(ch, w, x, kv);
+    std::memcpy(kv, kvRows, std::size_t(T * c) * 4);
+    kvRope(ch, kv);
     for (std::int64_t t = std::max<std::int64_t>(0, T - W); t < T; ++t) {
         auto [data, footer] = ringSlot(ch.cache, lc, (start + t) % W);
         if (ch.cache.packed()) packEntry(kv + t * c, ch.cache.entryFormat(), data, footer);
@@ -120,17 +100,19 @@ std::int64_t windowRows(const Chunk& ch, const AttentionWeights& w, LayerCache& 
     return prev;
 }
 
-// o [T, H, C]: every query's heads over its window ∪ compressed set, then inverse RoPE.
-// comp [nComp, C] holds the compressed entries visible to the chunk.
+// o [T, H, C]: every query's heads over its window ∪ compressed set (the attn_sink kernel,
+// heads split across the pool), then inverse RoPE. comp [nComp, C] holds the compressed
+// entries visible to the chunk (under CSA only the selected ones are filled in).
 void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc, const float* q,
-               std::int64_t prev, const float* comp, std::int64_t nComp, float* o) {
+               std::int64_t prev, const float* comp, float* o) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
     const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
     const std::int64_t W = cfg.windowSize, start = ch.start;
     const bool release = ch.numerics == Numerics::Release;
     const float* win = ws.window.data();
-    float* z = grow(ws.probs, std::size_t(W + std::max<std::int64_t>(nComp, cfg.indexTopk)));
+    const float tau = 1.0f / std::sqrt(float(c));
+    const int parts = ws.pool ? std::min(ws.pool->threads(), H) : 1;
     for (std::int64_t t = 0; t < ch.T; ++t) {
         const std::int64_t p = start + t;
         ws.entries.clear();
@@ -141,47 +123,144 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
         if (lc.ratio == 4)
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
                 ws.entries.push_back(comp + std::int64_t(ws.selected[std::size_t(t * cfg.indexTopk + j)]) * c);
-        for (int h = 0; h < H; ++h) {
-            float* oh = o + (t * H + h) * c;
-            sinkAttention(q + (t * H + h) * c, ws.entries, w.sink[std::size_t(h)], c, z, oh);
-            if (release) roundToBf16(oh, c);  // the attention kernel writes bf16
-            applyRope(oh + (c - r), ws.cosT.data() + t * half, ws.sinT.data() + t * half, r, true);
-            if (release) roundToBf16(oh + (c - r), r);
-        }
+        const std::int64_t n = std::int64_t(ws.entries.size());
+        float* z = grow(ws.probs, std::size_t(parts * n));  // [parts, n]
+        auto headRange = [&](int part) {
+            const int h0 = H * part / parts, h1 = H * (part + 1) / parts;
+            float* ot = o + (t * H + h0) * c;
+            kernels::attn_sink_f32(q + (t * H + h0) * c, h1 - h0, c, ws.entries.data(), n,
+                                   w.sink.data() + h0, tau, z + part * n, ot);
+            if (release) roundToBf16(ot, std::int64_t(h1 - h0) * c);  // the kernel writes bf16
+            for (int h = h0; h < h1; ++h) {
+                float* oh = o + (t * H + h) * c;
+                applyRope(oh + (c - r), ws.cosT.data() + t * half, ws.sinT.data() + t * half, r, true);
+                if (release) roundToBf16(oh + (c - r), r);
+            }
+        };
+        if (parts > 1) ws.pool->run(parts, headRange);
+        else headRange(0);
     }
 }
 
-}  // namespace
+// The rows of every product of attention() that does not depend on a sequence's cache, for
+// all rows of the batch. [T, ·] each; the compressor and indexer rows only where the layer
+// has them.
+struct RowProducts {
+    float* cQ = nullptr;      // [T, d_c]
+    float* kv = nullptr;      // [T, C]
+    float* q = nullptr;       // [T, H, C]
+    float* compK = nullptr;   // [T, κc] main compressor W_kv·x, W_gate·x
+    float* compZ = nullptr;
+    float* indexK = nullptr;  // [T, κc_I] indexer compressor
+    float* indexZ = nullptr;
+    float* indexQ = nullptr;  // [T, nI, cI]
+    float* indexW = nullptr;  // [T, nI]
+};
 
-void attention(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
-               const float* x, float* out) {
+std::int64_t compressorWidth(const CompressorWeights& w) { return w.overlap ? 2 * w.width : w.width; }
+
+// All of RowProducts in two pool runs: every product of x, then every product of c_Q.
+RowProducts rowProducts(const Chunk& all, const AttentionWeights& w, int ratio, const float* x) {
+    const ModelConfig& cfg = all.cfg;
+    Workspace& ws = all.ws;
+    const std::int64_t T = all.T, c = cfg.headDim, dc = cfg.qLoraRank;
+    RowProducts r;
+    r.cQ = grow(ws.cQ, std::size_t(T * dc));
+    r.kv = grow(ws.kvRows, std::size_t(T * c));
+    MatmulJob jobs[7] = {{&w.wqA, x, T, r.cQ, dc}, {&w.wkv, x, T, r.kv, c}};  // no allocation
+    std::size_t n = 2;
+    if (ratio != 0) {
+        const std::int64_t kc = compressorWidth(w.comp);
+        r.compK = grow(ws.compK, std::size_t(T * kc));
+        r.compZ = grow(ws.compZ, std::size_t(T * kc));
+        jobs[n++] = {&w.comp.wkv, x, T, r.compK, kc};
+        jobs[n++] = {&w.comp.wgate, x, T, r.compZ, kc};
+    }
+    if (ratio == 4) {
+        const std::int64_t kc = compressorWidth(w.indexer.comp), nI = cfg.indexNHeads;
+        r.indexK = grow(ws.indexK, std::size_t(T * kc));
+        r.indexZ = grow(ws.indexZ, std::size_t(T * kc));
+        r.indexW = grow(ws.indexW, std::size_t(T * nI));
+        jobs[n++] = {&w.indexer.comp.wkv, x, T, r.indexK, kc};
+        jobs[n++] = {&w.indexer.comp.wgate, x, T, r.indexZ, kc};
+        jobs[n++] = {&w.indexer.weightsProj, x, T, r.indexW, nI};
+    }
+    matmulMany(jobs, n, all.numerics, ws);
+    rmsnormRows(r.cQ, T, dc, w.qNorm.data(), cfg.normEps, all.numerics);
+    rmsnormRows(r.kv, T, c, w.kvNorm.data(), cfg.normEps, all.numerics);
+    r.q = grow(ws.q, std::size_t(T * cfg.nHeads * c));
+    jobs[0] = {&w.wqB, r.cQ, T, r.q, cfg.nHeads * c};
+    n = 1;
+    if (ratio == 4) {
+        const std::int64_t qw = std::int64_t(cfg.indexNHeads) * cfg.indexHeadDim;
+        r.indexQ = grow(ws.indexQ, std::size_t(T * qw));
+        jobs[n++] = {&w.indexer.wqB, r.cQ, T, r.indexQ, qw};
+    }
+    matmulMany(jobs, n, all.numerics, ws);
+    return r;
+}
+
+// One sequence's part of attention(): its cache, compressors and indexer, on the chunk's rows
+// (`row` onwards) of the products; o [T, H, C] the chunk's rows.
+void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
+                 const RowProducts& rp, std::int64_t row, float* o) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
     LayerCache& lc = ch.cache.layer(layer);
-    const int H = cfg.nHeads, c = cfg.headDim, half = cfg.ropeHeadDim / 2;
+    const int c = cfg.headDim, half = cfg.ropeHeadDim / 2;
     const std::int64_t T = ch.T, start = ch.start;
     grow(ws.cosT, std::size_t(T * half));
     grow(ws.sinT, std::size_t(T * half));
     for (std::int64_t t = 0; t < T; ++t)
         ropeAngles(rope, start + t, ws.cosT.data() + t * half, ws.sinT.data() + t * half);
+    float* q = rp.q + row * cfg.nHeads * c;
+    qHeads(ch, q);
+    const std::int64_t prev = windowRows(ch, lc, rp.kv + row * c);
 
-    float* cQ = grow(ws.cQ, std::size_t(T * cfg.qLoraRank));
-    float* q = grow(ws.q, std::size_t(T * H * c));
-    qPath(ch, w, x, cQ, q);
-    const std::int64_t prev = windowRows(ch, w, lc, x);
-
-    if (lc.ratio != 0) compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, x);
+    if (lc.ratio != 0) {
+        const std::int64_t kc = compressorWidth(w.comp);
+        compress(ch, w.comp, rope, false, lc.compK, lc.compZ, lc.entries, rp.compK + row * kc,
+                 rp.compZ + row * kc);
+    }
     if (lc.ratio == 4) {
-        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys, x);
-        indexerSelect(ch, w.indexer, rope, lc, x, cQ, ws.selected, ws.selectedCount);
+        const std::int64_t kc = compressorWidth(w.indexer.comp), nI = cfg.indexNHeads;
+        compress(ch, w.indexer.comp, rope, true, lc.indexK, lc.indexZ, lc.indexKeys,
+                 rp.indexK + row * kc, rp.indexZ + row * kc);
+        indexerSelect(ch, rope, lc, rp.indexQ + row * nI * cfg.indexHeadDim, rp.indexW + row * nI,
+                      ws.selected, ws.selectedCount);
     }
     const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
     float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
-    for (std::int64_t i = 0; i < nComp; ++i) readEntry(ch.cache, lc.entries, i, comp + i * c);
+    if (lc.ratio == 4) {  // CSA: decode only the entries some query selected
+        std::vector<std::uint8_t>& need = ws.needed;
+        need.assign(std::size_t(nComp), 0);
+        for (std::int64_t t = 0; t < T; ++t)
+            for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
+                need[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = 1;
+        for (std::int64_t i = 0; i < nComp; ++i)
+            if (need[std::size_t(i)]) readEntry(ch.cache, lc.entries, i, comp + i * c);
+    } else {
+        for (std::int64_t i = 0; i < nComp; ++i) readEntry(ch.cache, lc.entries, i, comp + i * c);
+    }
+    attendAll(ch, w, lc, q, prev, comp, o);
+}
 
-    float* o = grow(ws.o, std::size_t(T * H * c));  // [T, H, C]
-    attendAll(ch, w, lc, q, prev, comp, nComp, o);
-    outputProjection(ch, w, o, out);
+}  // namespace
+
+void attention(const std::vector<Chunk>& chunks, const Chunk& all, int layer,
+               const AttentionWeights& w, const RopeTable& rope, const float* x, float* out) {
+    const ModelConfig& cfg = all.cfg;
+    const std::int64_t T = all.T, hc = std::int64_t(cfg.nHeads) * cfg.headDim;
+    // The products that do not depend on a sequence's cache run once over every row, so a
+    // batch reads their weights once per step.
+    const RowProducts rp = rowProducts(all, w, cfg.compressRatio(layer), x);
+    float* o = grow(all.ws.o, std::size_t(T * hc));  // [T, H, C]
+    std::int64_t row = 0;
+    for (const Chunk& ch : chunks) {
+        attendChunk(ch, layer, w, rope, rp, row, o + row * hc);
+        row += ch.T;
+    }
+    outputProjection(all, w, o, out);
 }
 
 }  // namespace atelier::engine::fwd

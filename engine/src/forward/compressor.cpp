@@ -50,14 +50,11 @@ void finishEntry(const Chunk& ch, const CompressorWeights& w, const RopeTable& r
 }  // namespace
 
 void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope, bool indexer,
-              std::vector<float>& K, std::vector<float>& Z, PagedStore& store, const float* x) {
+              std::vector<float>& K, std::vector<float>& Z, PagedStore& store, const float* kT,
+              const float* zT) {
     Workspace& ws = ch.ws;
     const int c = w.width, ratio = w.ratio;
     const std::int64_t kc = w.overlap ? 2 * c : c;
-    float* kT = grow(ws.compK, std::size_t(ch.T * kc));  // [T, κc]
-    float* zT = grow(ws.compZ, std::size_t(ch.T * kc));  // [T, κc]
-    matmul(w.wkv, x, ch.T, kT, ch.numerics, ws);
-    matmul(w.wgate, x, ch.T, zT, ch.numerics, ws);
     float* E = grow(ws.entry, std::size_t(c));
     for (std::int64_t t = 0; t < ch.T; ++t) {
         const std::int64_t p = ch.start + t;

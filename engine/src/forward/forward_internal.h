@@ -102,12 +102,14 @@ struct Workspace {
     std::vector<float> actQ;                       // matmul: [T, cols]
     std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
     std::vector<float> cosT, sinT;                 // [T, R/2]
-    std::vector<float> cQ, q, window, compressed, o, probs, groupIn, groupOut;  // attention
+    std::vector<float> cQ, q, kvRows, window, compressed, o, probs, groupIn, groupOut;  // attention
     std::vector<std::uint8_t> entryBytes;          // one packed entry
     std::vector<const float*> entries;             // one query's visible entries
     std::vector<float> compK, compZ, entry;        // compressor: [T, κc] ×2, [c]
+    std::vector<float> indexK, indexZ;             // indexer compressor: [T, κc_I] ×2
     std::vector<float> indexQ, indexW, keys, scores;  // indexer
     std::vector<std::int32_t> selected, selectedCount, order;
+    std::vector<std::uint8_t> needed;              // attention: [nComp] CSA entries selected
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
     std::vector<std::int32_t> expertIdx, expertRows, expertCount;
@@ -162,22 +164,25 @@ void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
 // The Sinkhorn projection of logits b [16] into comb [16], in the kernel's order.
 void sinkhorn(const float* b, int iters, float eps, float* comb);
 
-// attention.cpp: x [T, D] attention-normed input → out [T, D].
-void attention(const Chunk& ch, int layer, const AttentionWeights& w, const RopeTable& rope,
-               const float* x, float* out);
+// attention.cpp: x [T, D] attention-normed input of every row → out [T, D]. `chunks` (one
+// per sequence, rows one after the other, spanned by `all`) each attend over their own cache;
+// the sequence-independent projections run once over all rows.
+void attention(const std::vector<Chunk>& chunks, const Chunk& all, int layer,
+               const AttentionWeights& w, const RopeTable& rope, const float* x, float* out);
 // compressor.cpp: feeds the chunk's tokens to a compressor (spec §5.1, §7.2) and appends every
-// entry that closes to `store`. Indexer compressors emit Hadamard + FP4 keys.
+// entry that closes to `store`. Indexer compressors emit Hadamard + FP4 keys. kT, zT [T, κc]:
+// the chunk's rows of the products W_kv·x and W_gate·x (attention() runs them over all rows).
 void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope, bool indexer,
               std::vector<float>& stateK, std::vector<float>& stateZ, PagedStore& store,
-              const float* x);
+              const float* kT, const float* zT);
 // Reads compressed entry / indexer key i of a store as floats.
 void readEntry(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
 void readIndexKey(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
 // indexer.cpp: for each query, the selected compressed entries (ties to the lower index).
-// sel [T, topk] with counts [T].
-void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& rope,
-                   const LayerCache& lc, const float* x, const float* cQ,
-                   std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts);
+// q [T, nI, cI] = W_qB·c_Q and wts [T, nI] = W_w·x are the chunk's rows of the products
+// (attention() runs them over all rows), changed in place. sel [T, topk] with counts [T].
+void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc, float* q,
+                   float* wts, std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts);
 // moe.cpp: x [T, D] ffn-normed input → out [T, D].
 void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out);
 

@@ -3,27 +3,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/indexer_score.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
 
-void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& rope,
-                   const LayerCache& lc, const float* x, const float* cQ,
-                   std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts) {
+void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc, float* q,
+                   float* wts, std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts) {
     Workspace& ws = ch.ws;
     const ModelConfig& cfg = ch.cfg;
     const int nI = cfg.indexNHeads, cI = cfg.indexHeadDim, r = cfg.ropeHeadDim;
     const int topk = cfg.indexTopk;
     const std::int64_t T = ch.T;
-    float* q = grow(ws.indexQ, std::size_t(T * nI * cI));  // [T, nI, cI]
-    float* wts = grow(ws.indexW, std::size_t(T * nI));     // [T, nI]
-    matmul(w.wqB, cQ, T, q, ch.numerics, ws);
-    matmul(w.weightsProj, x, T, wts, ch.numerics, ws);
     const float wScale = 1.0f / std::sqrt(float(cI) * float(nI));
     const bool release = ch.numerics == Numerics::Release;
     float cs[64], sn[64];
@@ -48,25 +42,12 @@ void indexerSelect(const Chunk& ch, const IndexerWeights& w, const RopeTable& ro
     float* scores = grow(ws.scores, std::size_t(nKeys));
     sel.resize(std::size_t(T * topk));
     counts.resize(std::size_t(T));
+    ws.order.resize(std::size_t(nKeys));
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t visible = (ch.start + t + 1) / 4;
-        for (std::int64_t s = 0; s < visible; ++s) {
-            float I = 0;
-            for (int h = 0; h < nI; ++h) {
-                const float dot = kernels::dot_f32_ref(q + (t * nI + h) * cI, keys + s * cI, cI);
-                I += wts[t * nI + h] * std::max(dot, 0.0f);
-            }
-            scores[s] = I;
-        }
-        const std::int64_t k = std::min<std::int64_t>(topk, visible);
-        ws.order.resize(std::size_t(visible));
-        std::iota(ws.order.begin(), ws.order.end(), 0);
-        std::partial_sort(ws.order.begin(), ws.order.begin() + k, ws.order.end(),
-                          [scores](std::int32_t a, std::int32_t b) {
-                              return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-                          });
-        std::copy(ws.order.begin(), ws.order.begin() + k, sel.begin() + t * topk);
-        counts[std::size_t(t)] = std::int32_t(k);
+        kernels::indexer_score_f32(q + t * nI * cI, wts + t * nI, nI, cI, keys, visible, scores);
+        counts[std::size_t(t)] = std::int32_t(kernels::topk_f32_ref(
+            scores, visible, topk, sel.data() + t * topk, ws.order.data()));
     }
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "atelier/engine/dtype.h"
+#include "atelier/kernels/fp8_cast.h"
 
 namespace atelier::engine {
 namespace {
@@ -22,24 +23,15 @@ float blockAmax(const float* x, std::int64_t n) {
     return a;
 }
 
-float fp8Scale(float amax) { return powerOfTwoCeil(std::max(amax, 1e-4f) / 448.0f); }
 float fp4Scale(float amax) { return powerOfTwoCeil(std::max(amax, 6.0f * 0x1p-126f) / 6.0f); }
 
-std::uint8_t toE4m3(float v, float s) {
-    return f32ToE4m3(std::clamp(v / s, -448.0f, 448.0f));
-}
 std::uint8_t toE2m1(float v, float s) { return f32ToE2m1(std::clamp(v / s, -6.0f, 6.0f)); }
 
 }  // namespace
 
 void packEntry(const float* e, const EntryFormat& f, std::uint8_t* data, std::uint8_t* footer) {
     std::memset(footer, 0, std::size_t(f.footerBytes()));
-    for (int b = 0; b < f.nope / 64; ++b) {
-        const float* v = e + 64 * b;
-        const float s = fp8Scale(blockAmax(v, 64));
-        footer[b] = f32PowerOfTwoToE8m0(s);
-        for (int i = 0; i < 64; ++i) data[64 * b + i] = toE4m3(v[i], s);
-    }
+    kernels::fp8_quant_e4m3_f32(e, f.nope, 64, data, footer);
     for (int i = 0; i < f.rope; ++i) {
         const std::uint16_t h = f32ToBf16(e[f.nope + i]);
         std::memcpy(data + f.nope + 2 * i, &h, 2);
@@ -48,10 +40,7 @@ void packEntry(const float* e, const EntryFormat& f, std::uint8_t* data, std::ui
 
 void unpackEntry(const std::uint8_t* data, const std::uint8_t* footer, const EntryFormat& f,
                  float* e) {
-    for (int b = 0; b < f.nope / 64; ++b) {
-        const float s = e8m0ToF32(footer[b]);
-        for (int i = 0; i < 64; ++i) e[64 * b + i] = e4m3ToF32(data[64 * b + i]) * s;
-    }
+    kernels::fp8_dequant_e4m3_f32(data, footer, f.nope, 64, e);
     for (int i = 0; i < f.rope; ++i) {
         std::uint16_t h;
         std::memcpy(&h, data + f.nope + 2 * i, 2);
@@ -73,19 +62,17 @@ void packIndexerKey(const float* k, int dim, std::uint8_t* out) {
 
 void unpackIndexerKey(const std::uint8_t* in, int dim, float* k) {
     const std::uint8_t* scales = in + dim / 2;
-    for (int j = 0; j < dim; j += 2) {
-        const float s = e8m0ToF32(scales[j / 32]);
-        k[j] = e2m1ToF32(in[j / 2] & 0x0f) * s;
-        k[j + 1] = e2m1ToF32(in[j / 2] >> 4) * s;
+    for (int b = 0; b < dim / 32; ++b) {  // one scale per 32-block (read every decode step)
+        const float s = e8m0ToF32(scales[b]);
+        for (int j = 32 * b; j < 32 * b + 32; j += 2) {
+            k[j] = e2m1ToF32(in[j / 2] & 0x0f) * s;
+            k[j + 1] = e2m1ToF32(in[j / 2] >> 4) * s;
+        }
     }
 }
 
 void simulateFp8Activations(float* x, std::int64_t n) {
-    for (std::int64_t b = 0; b < n; b += 128) {
-        const std::int64_t len = std::min<std::int64_t>(128, n - b);
-        const float s = fp8Scale(blockAmax(x + b, len));
-        for (std::int64_t i = b; i < b + len; ++i) x[i] = e4m3ToF32(toE4m3(x[i], s)) * s;
-    }
+    kernels::fp8_simulate_e4m3_f32(x, n, 128);
 }
 
 void simulateFp4(float* x, std::int64_t n) {
@@ -96,9 +83,7 @@ void simulateFp4(float* x, std::int64_t n) {
     }
 }
 
-void roundToBf16(float* x, std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i) x[i] = bf16ToF32(f32ToBf16(x[i]));
-}
+void roundToBf16(float* x, std::int64_t n) { kernels::round_bf16_f32(x, n); }
 
 void hadamardTransform(float* x, int n) {
     for (int h = 1; h < n; h *= 2)

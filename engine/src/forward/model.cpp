@@ -94,11 +94,7 @@ void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk&
     for (std::int64_t t = 0; t < T; ++t)
         fwd::hcPre(b.hcAttn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
     fwd::rmsnormRows(y, T, d, b.attnNorm.data(), cfg.normEps, all.numerics);
-    std::int64_t row = 0;  // attention reads each sequence's own cache
-    for (const fwd::Chunk& ch : chunks) {
-        fwd::attention(ch, layer, b.attn, rope, y + row * d, F + row * d);
-        row += ch.T;
-    }
+    fwd::attention(chunks, all, layer, b.attn, rope, y, F);  // each sequence reads its own cache
     post(F, X, T);
 
     for (std::int64_t t = 0; t < T; ++t)

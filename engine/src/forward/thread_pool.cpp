@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define ATELIER_CPU_RELAX() _mm_pause()
@@ -13,26 +17,46 @@
 namespace atelier::engine::fwd {
 namespace {
 
-// How long a worker (or run() waiting for the workers) spins before sleeping: longer than
-// the gap between two products of a decode step, far shorter than a scheduler tick.
+// How long a worker (or run() waiting for the workers) waits actively before sleeping: longer
+// than the gap between two products of a decode step, far shorter than a scheduler tick. The
+// first kPause of it spins on the pause instruction; after that each check yields the core, so
+// a waiting thread never keeps a runnable one (the caller's serial work, another process on a
+// shared 2-core machine, a preempted worker of this very run) off the core.
 constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kPause = std::chrono::microseconds(20);
 
 template <typename Pred>
 bool spinUntil(bool spin, Pred done) {
     if (!spin) return done();
-    const auto until = std::chrono::steady_clock::now() + kSpin;
+    const auto begin = std::chrono::steady_clock::now();
+    bool yielding = false;
     for (int i = 0;; ++i) {
         if (done()) return true;
-        ATELIER_CPU_RELAX();
-        if ((i & 255) == 255 && std::chrono::steady_clock::now() > until) return false;
+        if (yielding) std::this_thread::yield();
+        else ATELIER_CPU_RELAX();
+        if ((i & 255) == 255 || yielding) {
+            const auto spent = std::chrono::steady_clock::now() - begin;
+            if (spent > kSpin) return false;
+            yielding = spent > kPause;
+        }
     }
+}
+
+// The cores this process may run on: its affinity mask (a container or `taskset` narrows it
+// below hardware_concurrency()).
+int allowedCores() {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+    return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace
 
 ThreadPool::ThreadPool(int threads)
     // More threads than cores: a spinning thread would take the core of one with work.
-    : m_spin(threads <= int(std::max(1u, std::thread::hardware_concurrency()))) {
+    : m_spin(threads <= allowedCores()) {
     for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { workerLoop(); });
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // ThreadPool: the model's worker threads, created once at load (never per op). run() splits
 // work into parts that the workers and the calling thread take in turn and returns when all
-// are done. Workers spin briefly on the generation counter before sleeping, so the hundreds of
-// small products of one decode step are not each delayed by a condition-variable wake-up.
+// are done. Workers wait briefly on the generation counter (spinning, then yielding the core)
+// before sleeping, so the hundreds of small products of one decode step are not each delayed
+// by a condition-variable wake-up.
 // No allocation per run. Threads: run() is called by one thread at a time (the model's
 // forward caller); cancel() from any thread.
 

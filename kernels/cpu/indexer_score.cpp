@@ -1,0 +1,60 @@
+// indexer_score_f32 at every level: one body over the level's dot primitive (vec_ops.h); the
+// top-k selection is one partial sort on indices.
+
+#include "atelier/kernels/indexer_score.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/vec_ops.h"
+
+namespace atelier::kernels {
+namespace {
+
+template <float (*Dot)(const float*, const float*, std::int64_t)>
+void score(const float* q, const float* w, int nI, int cI, const float* keys, std::int64_t n,
+           float* scores) {
+    for (std::int64_t s = 0; s < n; ++s) {
+        const float* k = keys + s * cI;
+        float I = 0;
+        for (int h = 0; h < nI; ++h) I += w[h] * std::max(Dot(q + std::int64_t(h) * cI, k, cI), 0.0f);
+        scores[s] = I;
+    }
+}
+
+}  // namespace
+
+void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const float* keys,
+                           std::int64_t n, float* scores) {
+    score<dot_f32_ref>(q, w, nI, cI, keys, n, scores);
+}
+
+void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI, int cI,
+                          const float* keys, std::int64_t n, float* scores) {
+#if defined(__x86_64__)
+    if (level == IsaLevel::Avx512) return score<dot_f32_avx512>(q, w, nI, cI, keys, n, scores);
+    if (level == IsaLevel::Avx2) return score<dot_f32_avx2>(q, w, nI, cI, keys, n, scores);
+#else
+    (void)level;
+#endif
+    indexer_score_f32_ref(q, w, nI, cI, keys, n, scores);
+}
+
+void indexer_score_f32(const float* q, const float* w, int nI, int cI, const float* keys,
+                       std::int64_t n, float* scores) {
+    indexer_score_f32_at(activeIsaLevel(), q, w, nI, cI, keys, n, scores);
+}
+
+std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
+                          std::int32_t* order) {
+    k = std::min(k, n);
+    std::iota(order, order + n, 0);
+    std::partial_sort(order, order + k, order + n, [scores](std::int32_t a, std::int32_t b) {
+        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    });
+    std::copy(order, order + k, idx);
+    return k;
+}
+
+}  // namespace atelier::kernels

@@ -1,0 +1,25 @@
+#pragma once
+// Shared-KV (MQA) attention of one query's H heads over n gathered entries (the sliding window
+// ∪ the compressed entries) with a learnable per-head sink (model spec §4.3), runtime ISA
+// dispatch:
+//   o_h [C] = Σ_j exp(z_j − m) e_j / (Σ_j exp(z_j − m) + exp(sink_h − m)),
+//   z_j = scale · q_h · e_j,  m = max(sink_h, max_j z_j).
+// The scalar level is the `_ref`; SIMD levels sum the dot products in another order, so they
+// agree with it to rounding. Thread-safe: pure functions (the caller passes its scratch).
+
+#include <cstdint>
+
+#include "atelier/kernels/cpu_features.h"
+
+namespace atelier::kernels {
+
+// q [H, C] f32; entries [n] pointers to [C] f32; sinks [H]; z scratch [n]; o [H, C] f32.
+void attn_sink_f32(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                   const float* sinks, float scale, float* z, float* o);
+// At an explicit level (tests; the level must be supported by this CPU).
+void attn_sink_f32_at(IsaLevel level, const float* q, int H, int C, const float* const* entries,
+                      std::int64_t n, const float* sinks, float scale, float* z, float* o);
+void attn_sink_f32_ref(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                       const float* sinks, float scale, float* z, float* o);
+
+}  // namespace atelier::kernels

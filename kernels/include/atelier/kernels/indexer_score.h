@@ -1,0 +1,27 @@
+#pragma once
+// The lightning indexer's scoring and selection (model spec §5.2), runtime ISA dispatch:
+//   I_s = Σ_h w_h · max(q_h · k_s, 0) over the keys s < n,
+// then the k highest scores, ties to the lower index. The scalar level is the `_ref`; SIMD
+// levels sum the dot products in another order (agreeing to rounding). Thread-safe: pure
+// functions (the caller passes its scratch).
+
+#include <cstdint>
+
+#include "atelier/kernels/cpu_features.h"
+
+namespace atelier::kernels {
+
+// q [nI, cI], w [nI], keys [n, cI] → scores [n].
+void indexer_score_f32(const float* q, const float* w, int nI, int cI, const float* keys,
+                       std::int64_t n, float* scores);
+void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI, int cI,
+                          const float* keys, std::int64_t n, float* scores);
+void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const float* keys,
+                           std::int64_t n, float* scores);
+
+// idx [min(k, n)]: the indices of the highest scores [n], highest first, ties to the lower
+// index; order scratch [n]. Returns min(k, n). Exact at every level (no arithmetic).
+std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
+                          std::int32_t* order);
+
+}  // namespace atelier::kernels

@@ -1,0 +1,132 @@
+// ctest-labels: unit
+// The attention-with-sink kernel (attn_sink.h) and the indexer's scoring and top-k
+// (indexer_score.h) at every dispatch level this CPU runs, against models written here in
+// double precision from the formulas of model spec §4.3 and §5.2, on shapes that hit the
+// vector tails (C, cI not multiples of 8 or 16), no entries at all (the sink alone), entries
+// gathered out of order, and several heads. The scalar level must equal the `_ref` bit for
+// bit; SIMD levels sum in another order and must agree to rounding. Top-k: highest first,
+// ties to the lower index, k larger than n.
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "atelier/kernels/attn_sink.h"
+#include "atelier/kernels/cpu_features.h"
+#include "atelier/kernels/indexer_score.h"
+
+using namespace atelier::kernels;
+
+namespace {
+
+const IsaLevel kLevels[] = {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512};
+
+std::vector<float> randoms(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = std::uniform_real_distribution<float>(-scale, scale)(rng);
+    return v;
+}
+
+}  // namespace
+
+class AttnIndexerTest : public QObject {
+    Q_OBJECT
+private slots:
+    void attentionWithSinkAtEveryLevelMatchesTheFormula() {
+        std::mt19937 rng(21);
+        for (int H : {1, 3})
+            for (int C : {16, 33, 64})
+                for (std::int64_t n : {0, 1, 5, 130}) {
+                    const std::vector<float> q = randoms(std::size_t(H * C), rng, 2.0f);
+                    const std::vector<float> pool = randoms(std::size_t((n + 3) * C), rng);
+                    const std::vector<float> sinks = randoms(std::size_t(H), rng, 3.0f);
+                    std::vector<const float*> entries;  // gathered from a shuffled pool
+                    for (std::int64_t j = 0; j < n; ++j)
+                        entries.push_back(pool.data() + ((j * 7 + 2) % (n + 3)) * C);
+                    const float scale = 1.0f / std::sqrt(float(C));
+                    std::vector<double> want(std::size_t(H * C), 0.0);
+                    for (int h = 0; h < H; ++h) {
+                        std::vector<double> z(static_cast<std::size_t>(n));
+                        double m = sinks[std::size_t(h)];
+                        for (std::int64_t j = 0; j < n; ++j) {
+                            double d = 0;
+                            for (int i = 0; i < C; ++i) d += double(q[std::size_t(h * C + i)]) * entries[std::size_t(j)][i];
+                            z[std::size_t(j)] = d * scale;
+                            m = std::max(m, z[std::size_t(j)]);
+                        }
+                        double denom = std::exp(sinks[std::size_t(h)] - m);
+                        for (std::int64_t j = 0; j < n; ++j) denom += std::exp(z[std::size_t(j)] - m);
+                        for (std::int64_t j = 0; j < n; ++j)
+                            for (int i = 0; i < C; ++i)
+                                want[std::size_t(h * C + i)] += std::exp(z[std::size_t(j)] - m) / denom * entries[std::size_t(j)][i];
+                    }
+                    std::vector<float> ref(std::size_t(H * C)), z(std::size_t(n + 1));
+                    attn_sink_f32_ref(q.data(), H, C, entries.data(), n, sinks.data(), scale, z.data(), ref.data());
+                    for (IsaLevel level : kLevels) {
+                        if (!isaSupported(level)) continue;
+                        const IsaLevel before = forceIsaLevel(level);
+                        std::vector<float> o(std::size_t(H * C), 9.0f);
+                        attn_sink_f32(q.data(), H, C, entries.data(), n, sinks.data(), scale, z.data(), o.data());
+                        forceIsaLevel(before);
+                        for (std::size_t i = 0; i < o.size(); ++i) {
+                            QVERIFY(std::fabs(o[i] - want[i]) <= 2e-5);  // entries are at most 1
+                            if (level == IsaLevel::Scalar) QCOMPARE(o[i], ref[i]);
+                        }
+                    }
+                }
+    }
+
+    void indexerScoresAtEveryLevelMatchTheFormula() {
+        std::mt19937 rng(8);
+        for (int nI : {1, 4})
+            for (int cI : {16, 40, 128})
+                for (std::int64_t n : {1, 9, 77}) {
+                    const std::vector<float> q = randoms(std::size_t(nI * cI), rng);
+                    const std::vector<float> w = randoms(std::size_t(nI), rng);
+                    const std::vector<float> keys = randoms(std::size_t(n * cI), rng);
+                    std::vector<float> ref(static_cast<std::size_t>(n));
+                    indexer_score_f32_ref(q.data(), w.data(), nI, cI, keys.data(), n, ref.data());
+                    for (IsaLevel level : kLevels) {
+                        if (!isaSupported(level)) continue;
+                        const IsaLevel before = forceIsaLevel(level);
+                        std::vector<float> got(std::size_t(n + 1), 5.0f);
+                        indexer_score_f32(q.data(), w.data(), nI, cI, keys.data(), n, got.data());
+                        forceIsaLevel(before);
+                        QCOMPARE(got[std::size_t(n)], 5.0f);
+                        for (std::int64_t s = 0; s < n; ++s) {
+                            double want = 0, mag = 0;
+                            for (int h = 0; h < nI; ++h) {
+                                double d = 0, dm = 0;
+                                for (int i = 0; i < cI; ++i) {
+                                    d += double(q[std::size_t(h * cI + i)]) * keys[std::size_t(s * cI + i)];
+                                    dm += std::fabs(double(q[std::size_t(h * cI + i)]) * keys[std::size_t(s * cI + i)]);
+                                }
+                                want += w[std::size_t(h)] * std::max(d, 0.0);
+                                mag += std::fabs(w[std::size_t(h)]) * dm;
+                            }
+                            QVERIFY(std::fabs(got[std::size_t(s)] - want) <= 1e-6 * mag + 1e-30);
+                            if (level == IsaLevel::Scalar) QCOMPARE(got[std::size_t(s)], ref[std::size_t(s)]);
+                        }
+                    }
+                }
+    }
+
+    void topkTakesTheHighestWithTiesToTheLowerIndex() {
+        const std::vector<float> scores{0.5f, 2.0f, -1.0f, 2.0f, 0.5f, 3.0f, 0.5f, 0.0f};
+        const std::int64_t n = std::int64_t(scores.size());
+        std::vector<std::int32_t> idx(16, -1), order(static_cast<std::size_t>(n));
+        QCOMPARE(topk_f32_ref(scores.data(), n, 5, idx.data(), order.data()), std::int64_t(5));
+        const std::vector<std::int32_t> want{5, 1, 3, 0, 4};
+        QVERIFY(std::equal(want.begin(), want.end(), idx.begin()));
+        QCOMPARE(idx[5], -1);
+        QCOMPARE(topk_f32_ref(scores.data(), n, 100, idx.data(), order.data()), n);
+        const std::vector<std::int32_t> all{5, 1, 3, 0, 4, 6, 7, 2};
+        QVERIFY(std::equal(all.begin(), all.end(), idx.begin()));
+    }
+};
+
+QTEST_APPLESS_MAIN(AttnIndexerTest)
+#include "test_attn_indexer.moc"
