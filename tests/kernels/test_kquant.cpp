@@ -14,31 +14,12 @@
 
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_kquant.h"
+#include "gemm_test_weights.h"
 
 using namespace atelier::kernels;
+using gemm_test::putHalf;
 
 namespace {
-
-void putHalf(std::uint8_t* p, std::uint16_t h) { std::memcpy(p, &h, 2); }
-
-// Random blocks: any code and scale bytes are valid; d and dmin are small positive halves.
-std::vector<std::uint8_t> randomBlocks(KQuant type, std::int64_t blocks, std::mt19937& rng) {
-    const std::size_t bb = kquantBlockBytes(type);
-    std::vector<std::uint8_t> w(bb * std::size_t(blocks));
-    for (auto& b : w) b = std::uint8_t(rng());
-    std::uniform_int_distribution<int> mant(0, 1023);
-    for (std::int64_t i = 0; i < blocks; ++i) {
-        std::uint8_t* blk = w.data() + bb * std::size_t(i);
-        // exponent 8..10 (2^-7..2^-5), positive
-        const auto half = [&] { return std::uint16_t(((8 + rng() % 3) << 10) | mant(rng)); };
-        switch (type) {
-        case KQuant::Q4_K: putHalf(blk, half()); putHalf(blk + 2, half()); break;
-        case KQuant::Q6_K: putHalf(blk + 208, half()); break;
-        case KQuant::Q2_K: putHalf(blk + 80, half()); putHalf(blk + 82, half()); break;
-        }
-    }
-    return w;
-}
 
 void dequant(KQuant type, const std::uint8_t* w, std::int64_t n, float* out) {
     switch (type) {
@@ -109,7 +90,7 @@ private slots:
         std::normal_distribution<float> nd(0.0f, 1.0f);
         for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
             const std::int64_t nb = 3, n = nb * 256;
-            const auto w = randomBlocks(type, nb, rng);
+            const auto w = gemm_test::randomKQuantBlocks(type, nb, rng);
             std::vector<float> x(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
             for (auto& v : x) v = nd(rng);
             std::vector<BlockQ8K> xq(static_cast<std::size_t>(nb));
@@ -144,7 +125,7 @@ private slots:
                 for (std::int64_t rows : {1, 3, 17})
                     for (std::int64_t T : {1, 3}) {
                         const std::int64_t cols = nb * 256;
-                        const auto w = randomBlocks(type, rows * nb, rng);
+                        const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
                         std::vector<float> x(static_cast<std::size_t>(T * cols));
                         for (auto& v : x) v = nd(rng);
                         std::vector<BlockQ8K> xq(static_cast<std::size_t>(T * nb));
@@ -174,7 +155,7 @@ private slots:
         std::normal_distribution<float> nd(0.0f, 1.0f);
         for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
             const std::int64_t rows = 5, nb = 3, cols = nb * 256, T = 2;
-            const auto w = randomBlocks(type, rows * nb, rng);
+            const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
             std::vector<float> x(static_cast<std::size_t>(T * cols));
             for (auto& v : x) v = nd(rng) * 3.0f;
             std::vector<BlockQ8K> scratch(static_cast<std::size_t>(T * nb));
