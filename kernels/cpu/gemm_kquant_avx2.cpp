@@ -36,29 +36,68 @@ __m256i scaledDot(__m256i codes, const std::int8_t* act, __m256i scales) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scales);
 }
 
-}  // namespace
+// sum_j m[j] * (bsums[2j] + bsums[2j+1]) of one Q8_K block: the Q4_K mins term (exact).
+std::int32_t q4kMinSum(const std::uint8_t m[8], const BlockQ8K& a) {
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+    const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+    return hsumInt(_mm256_madd_epi16(bs, pairs));
+}
 
-float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+// One Q4_K row against N tokens' Q8_K blocks a[t * lda ...]: the weight nibbles and scales are
+// unpacked once for all N. Every token's float sums run in the same order whatever N is, so a
+// token's result does not depend on the batch it is in (issue #4). The token loops are unrolled
+// so that acc and sumi stay in registers (GCC -O2 does not unroll them by itself).
+template <int N>
+void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
+    __m256 acc[N];
+    float mins[N];
+    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;
     for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ4KScales, sc, m);
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i sumi[N];
+        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
             const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            sumi = _mm256_add_epi32(sumi, scaledDot(lo, a[b].qs + 64 * c, _mm256_set1_epi16(short(sc[2 * c]))));
-            sumi = _mm256_add_epi32(sumi, scaledDot(hi, a[b].qs + 64 * c + 32, _mm256_set1_epi16(short(sc[2 * c + 1]))));
+            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
+            }
         }
-        std::int32_t summ = 0;
-        for (int j = 0; j < 8; ++j) summ += m[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
-        const float d = a[b].d * halfToFloat(w);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        mins += a[b].d * halfToFloat(w + 2) * float(summ);
+        const float wd = halfToFloat(w), wmin = halfToFloat(w + 2);
+        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            mins[t] += ab.d * wmin * float(q4kMinSum(m, ab));
+        }
     }
-    return hsum(acc) - mins;
+    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - mins[t];
+}
+
+}  // namespace
+
+float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    float y;
+    q4kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    std::int64_t t = 0;
+    for (; t + 4 <= T; t += 4) q4kRow<4>(w, a + t * nb, nb, nb, y + t * ldy, ldy);
+    switch (T - t) {
+    case 3: q4kRow<3>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    case 2: q4kRow<2>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    case 1: q4kRow<1>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    default: break;
+    }
 }
 
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
@@ -118,6 +157,10 @@ namespace atelier::kernels {
 float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q4_k_q8_k_ref(w, a, nb); }
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q6_k_q8_k_ref(w, a, nb); }
 float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q2_k_q8_k_ref(w, a, nb); }
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q4_k_q8_k_ref(w, a + t * nb, nb);
+}
 }  // namespace atelier::kernels
 
 #endif

@@ -167,6 +167,10 @@ void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::i
     // token of the batch.
     for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
         const std::uint8_t* row = w + std::size_t(r) * rowBytes;
+        if (level == IsaLevel::Avx2 && type == KQuant::Q4_K) {  // several tokens per unpack
+            dots_q4_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
+            continue;
+        }
         for (std::int64_t t = 0; t < T; ++t) y[t * ldy + (r - rowBegin)] = dot(row, xq + t * nb, nb);
     }
 }

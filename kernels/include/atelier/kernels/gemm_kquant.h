@@ -58,6 +58,12 @@ float dot_q4_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_
 float dot_q6_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q2_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 
+// One weight row against T tokens' activations a [T, nb]: y[t * ldy] = dot(w, a + t * nb),
+// bit for bit what dot_q4_k_q8_k_avx2 gives each token alone (the nibbles are unpacked once
+// per few tokens).
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy);
+
 // W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs at `level` (which must be
 // supported by this CPU; Neon falls back to scalar).
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
