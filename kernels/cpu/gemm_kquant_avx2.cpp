@@ -80,6 +80,69 @@ void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
     _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - mins[t];
 }
 
+// One Q5_K row against N tokens (as q4kRow; the fifth bits come from qh, bit 2c for the low
+// nibbles of chunk c and bit 2c+1 for the high ones).
+template <int N>
+void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
+    const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    __m256 acc[N];
+    float mins[N];
+    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
+        std::uint8_t sc[8], m[8];
+        unpackQ4KScales(w + kQ5KScales, sc, m);
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQh));
+        __m256i sumi[N];
+        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQs + 32 * c));
+            const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
+            const __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(hlo, 4));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                                               _mm256_slli_epi16(hhi, 4));
+            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
+            }
+        }
+        const float wd = halfToFloat(w), wmin = halfToFloat(w + 2);
+        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            mins[t] += ab.d * wmin * float(q4kMinSum(m, ab));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - mins[t];
+}
+
+// Rows of T tokens in tiles of 4, then the tail.
+template <template <int> class Row>
+void rowTimesTokens(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                    float* y, std::int64_t ldy) {
+    std::int64_t t = 0;
+    for (; t + 4 <= T; t += 4) Row<4>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy);
+    switch (T - t) {
+    case 3: Row<3>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    case 2: Row<2>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    case 1: Row<1>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
+    default: break;
+    }
+}
+template <int N>
+struct Q4KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q4kRow<N>(w, a, lda, nb, y, ldy); }
+};
+template <int N>
+struct Q5KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q5kRow<N>(w, a, lda, nb, y, ldy); }
+};
+
 }  // namespace
 
 float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
@@ -90,14 +153,18 @@ float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
 
 void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy) {
-    std::int64_t t = 0;
-    for (; t + 4 <= T; t += 4) q4kRow<4>(w, a + t * nb, nb, nb, y + t * ldy, ldy);
-    switch (T - t) {
-    case 3: q4kRow<3>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    case 2: q4kRow<2>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    case 1: q4kRow<1>(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    default: break;
-    }
+    rowTimesTokens<Q4KRow>(w, a, nb, T, y, ldy);
+}
+
+float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    float y;
+    q5kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    rowTimesTokens<Q5KRow>(w, a, nb, T, y, ldy);
 }
 
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
@@ -160,6 +227,11 @@ float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
 void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
                          float* y, std::int64_t ldy) {
     for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q4_k_q8_k_ref(w, a + t * nb, nb);
+}
+float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q5_k_q8_k_ref(w, a, nb); }
+void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q5_k_q8_k_ref(w, a + t * nb, nb);
 }
 }  // namespace atelier::kernels
 

@@ -5,7 +5,7 @@
 // runs inside Model::forwardBatch with four other sequences of other lengths (so that its rows
 // land elsewhere in every register tile, row chunk and MoE expert group). Checked on the tiny
 // preset in F32, BF16 and the release FP8 scheme (Release numerics, 2 threads) and on GGUF
-// files with Q8_0 and Q4_K weights (Q6_K head, Q5_0 fallbacks).
+// files with Q8_0, Q4_K and Q5_K weights (Q6_K head, Q5_0 fallbacks).
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -105,6 +105,7 @@ private slots:
         QTest::addColumn<int>("quant");
         QTest::newRow("q8_0") << int(GgufQuant::Q8_0);
         QTest::newRow("q4_k") << int(GgufQuant::Q4_K);
+        QTest::newRow("q5_k") << int(GgufQuant::Q5_K);
     }
     void ggufLogitsDoNotDependOnBatchMates() {
         QFETCH(int, quant);

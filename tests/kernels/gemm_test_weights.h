@@ -86,6 +86,7 @@ inline std::vector<std::uint8_t> randomKQuantBlocks(KQuant type, std::int64_t bl
         case KQuant::Q4_K: putHalf(blk, half()); putHalf(blk + 2, half()); break;
         case KQuant::Q6_K: putHalf(blk + 208, half()); break;
         case KQuant::Q2_K: putHalf(blk + 80, half()); putHalf(blk + 82, half()); break;
+        case KQuant::Q5_K: putHalf(blk, half()); putHalf(blk + 2, half()); break;
         }
     }
     return w;

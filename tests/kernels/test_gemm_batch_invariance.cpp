@@ -89,11 +89,11 @@ private slots:
     }
 
     void everyKQuantGivesATokenTheSameBitsInAnyBatch() {
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t cols = 512, nb = cols / kQK_K;
             std::mt19937 rng(std::uint32_t(200 + int(type)));
             const auto w = gemm_test::randomKQuantBlocks(type, kRows * nb, rng);
-            const QString name = type == KQuant::Q4_K ? "Q4_K" : type == KQuant::Q6_K ? "Q6_K" : "Q2_K";
+            const QString name = QStringList{"Q4_K", "Q6_K", "Q2_K", "Q5_K"}[int(type)];
             for (IsaLevel level : levels()) {
                 std::vector<BlockQ8K> xq(std::size_t(kMaxT * nb));
                 const Product p = [&](std::int64_t rb, std::int64_t re, const float* x,

@@ -1,5 +1,5 @@
 // ctest-labels: unit
-// K-quant kernels (Q4_K, Q6_K, Q2_K): each format decodes a hand-packed block to the values the
+// K-quant kernels (Q4_K, Q5_K, Q6_K, Q2_K): each format decodes a hand-packed block to the values the
 // ggml layout defines; the integer dot with Q8_K activations equals the f64 dot of the decoded
 // weights with the decoded activations; every dispatch level this CPU runs matches the scalar
 // reference on shapes with odd row counts, odd super-block counts and batched tokens; and the
@@ -26,10 +26,14 @@ void dequant(KQuant type, const std::uint8_t* w, std::int64_t n, float* out) {
     case KQuant::Q4_K: dequant_row_q4_k_ref(w, n, out); break;
     case KQuant::Q6_K: dequant_row_q6_k_ref(w, n, out); break;
     case KQuant::Q2_K: dequant_row_q2_k_ref(w, n, out); break;
+    case KQuant::Q5_K: dequant_row_q5_k_ref(w, n, out); break;
     }
 }
 
-const char* name(KQuant t) { return t == KQuant::Q4_K ? "Q4_K" : t == KQuant::Q6_K ? "Q6_K" : "Q2_K"; }
+const char* name(KQuant t) {
+    static const char* names[] = {"Q4_K", "Q6_K", "Q2_K", "Q5_K"};
+    return names[int(t)];
+}
 
 }  // namespace
 
@@ -85,10 +89,36 @@ private slots:
         QCOMPARE(out[244], 0.0f);
     }
 
+    void q5kHandPackedBlockDecodes() {
+        std::vector<std::uint8_t> b(176, 0);
+        putHalf(&b[0], 0x3c00);  // d = 1
+        putHalf(&b[2], 0x3800);  // dmin = 0.5
+        // scales as Q4_K: sub-block 3 (the high nibbles of chunk 1): sc = 9, m = 4 (bytes 3, 7);
+        // sub-block 4 (low nibbles of chunk 2): sc = 20 = 0b010100, m = 33 = 0b100001, low 4
+        // bits in byte 8, high 2 bits in the top of bytes 0 and 4.
+        b[4 + 3] = 9; b[4 + 7] = 4;
+        b[4 + 8] = std::uint8_t((20 & 15) | ((33 & 15) << 4));
+        b[4 + 0] = std::uint8_t((20 >> 4) << 6);
+        b[4 + 4] = std::uint8_t((33 >> 4) << 6);
+        // element 64 + 32 + 6 = 102 (chunk 1, high nibble): nibble 5 of qs[32 + 6], fifth bit is
+        // bit 3 of qh[6] -> code 21; element 128 + 6 (chunk 2, low nibble): nibble 14 of
+        // qs[64 + 6], bit 4 of qh[6] clear -> code 14.
+        b[48 + 32 + 6] = 0x50;
+        b[48 + 64 + 6] = 0x0e;
+        b[16 + 6] = 0x08;
+        std::vector<float> out(256);
+        dequant_row_q5_k_ref(b.data(), 256, out.data());
+        QCOMPARE(out[102], 1.0f * 9 * 21 - 0.5f * 4);
+        QCOMPARE(out[134], 1.0f * 20 * 14 - 0.5f * 33);
+        QCOMPARE(out[70], 0.0f);   // chunk 1 low nibbles: sub-block 2, sc = m = 0
+        QCOMPARE(out[103], -2.0f);  // code 0 in sub-block 3
+        QCOMPARE(out[38], 0.0f);   // element 32 + 6: bit 1 of qh[6] clear, nibble 0
+    }
+
     void integerDotMatchesDecodedDot() {
         std::mt19937 rng(7);
         std::normal_distribution<float> nd(0.0f, 1.0f);
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t nb = 3, n = nb * 256;
             const auto w = gemm_test::randomKQuantBlocks(type, nb, rng);
             std::vector<float> x(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
@@ -107,6 +137,7 @@ private slots:
             case KQuant::Q4_K: got = dot_q4_k_q8_k_ref(w.data(), xq.data(), nb); break;
             case KQuant::Q6_K: got = dot_q6_k_q8_k_ref(w.data(), xq.data(), nb); break;
             case KQuant::Q2_K: got = dot_q2_k_q8_k_ref(w.data(), xq.data(), nb); break;
+            case KQuant::Q5_K: got = dot_q5_k_q8_k_ref(w.data(), xq.data(), nb); break;
             }
             QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-6, name(type));
             // bsums are the sums of each 16 codes
@@ -120,10 +151,10 @@ private slots:
         std::mt19937 rng(11);
         std::normal_distribution<float> nd(0.0f, 1.0f);
         const IsaLevel levels[] = {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512};
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K})
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K})
             for (std::int64_t nb : {1, 2, 5})
                 for (std::int64_t rows : {1, 3, 17})
-                    for (std::int64_t T : {1, 3}) {
+                    for (std::int64_t T : {1, 3, 6}) {
                         const std::int64_t cols = nb * 256;
                         const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
                         std::vector<float> x(static_cast<std::size_t>(T * cols));
@@ -153,7 +184,7 @@ private slots:
     void f32EntryStaysWithinActivationRounding() {
         std::mt19937 rng(3);
         std::normal_distribution<float> nd(0.0f, 1.0f);
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t rows = 5, nb = 3, cols = nb * 256, T = 2;
             const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
             std::vector<float> x(static_cast<std::size_t>(T * cols));

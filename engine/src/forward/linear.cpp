@@ -56,7 +56,7 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
 
 bool isKQuant(const StoredMatrix& m) {
     const DType dt = m.weight->dtype;
-    return dt == DType::Q4_K || dt == DType::Q6_K || dt == DType::Q2_K;
+    return dt == DType::Q4_K || dt == DType::Q5_K || dt == DType::Q6_K || dt == DType::Q2_K;
 }
 
 const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::int64_t cols,
@@ -98,6 +98,7 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::Q8_0: km.format = kernels::WeightFormat::Q8_0; break;
     case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
     case DType::Q4_K:
+    case DType::Q5_K:
     case DType::Q6_K:
     case DType::Q2_K: {
         // GGUF K-quants read in place; the activations are rounded to Q8_K blocks as llama.cpp
@@ -106,6 +107,7 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
         if (!xq) xq = quantizeForKQuant(x, T, cols, q8);
         const DType dt = m.weight->dtype;
         const auto type = dt == DType::Q4_K   ? kernels::KQuant::Q4_K
+                          : dt == DType::Q5_K ? kernels::KQuant::Q5_K
                           : dt == DType::Q6_K ? kernels::KQuant::Q6_K
                                               : kernels::KQuant::Q2_K;
         kernels::gemm_kquant_q8_k(kernels::activeIsaLevel(), type,
