@@ -8,6 +8,9 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include <cstring>
+#include <utility>
+
 namespace atelier::kernels {
 namespace {
 
@@ -36,12 +39,22 @@ __m256i scaledDot(__m256i codes, const std::int8_t* act, __m256i scales) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scales);
 }
 
-// sum_j m[j] * (bsums[2j] + bsums[2j+1]) of one Q8_K block: the Q4_K mins term (exact).
-std::int32_t q4kMinSum(const std::uint8_t m[8], const BlockQ8K& a) {
+// Each 16-bit lane pair of the Q4_K / Q5_K mins: m[j] in lanes 2j and 2j+1 (a bsums multiplier).
+__m256i minPairs(const std::uint8_t m[8]) {
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
-    const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+    return _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+}
+
+// m[j] * (bsums[2j] + bsums[2j+1]) of one Q8_K block in lane j (exact), as floats.
+__m256 minTerms(__m256i pairs, const BlockQ8K& a) {
     const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-    return hsumInt(_mm256_madd_epi16(bs, pairs));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, pairs));
+}
+
+float f16(const std::uint8_t* p) {  // exact, as halfToFloat
+    std::uint16_t h;
+    std::memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
 }
 
 // One Q4_K row against N tokens' Q8_K blocks a[t * lda ...]: the weight nibbles and scales are
@@ -52,32 +65,32 @@ template <int N>
 void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
             std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15);
-    __m256 acc[N];
-    float mins[N];
-    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;
+    __m256 acc[N], mins[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ4KScales, sc, m);
         __m256i sumi[N];
-        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
             const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
             const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
-            _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+            _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
                 const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
             }
         }
-        const float wd = halfToFloat(w), wmin = halfToFloat(w + 2);
-        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+        const float wd = f16(w), wmin = f16(w + 2);
+        const __m256i pairs = minPairs(m);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
             const BlockQ8K& ab = a[t * lda + b];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
-            mins[t] += ab.d * wmin * float(q4kMinSum(m, ab));
+            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
         }
     }
-    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - mins[t];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
 }
 
 // One Q5_K row against N tokens (as q4kRow; the fifth bits come from qh, bit 2c for the low
@@ -86,15 +99,14 @@ template <int N>
 void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
             std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-    __m256 acc[N];
-    float mins[N];
-    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;
+    __m256 acc[N], mins[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ5KScales, sc, m);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQh));
         __m256i sumi[N];
-        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQs + 32 * c));
             const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
@@ -103,34 +115,36 @@ void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
                                                _mm256_slli_epi16(hhi, 4));
             const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
-            _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+            _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
                 const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
             }
         }
-        const float wd = halfToFloat(w), wmin = halfToFloat(w + 2);
-        _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) {
+        const float wd = f16(w), wmin = f16(w + 2);
+        const __m256i pairs = minPairs(m);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
             const BlockQ8K& ab = a[t * lda + b];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
-            mins[t] += ab.d * wmin * float(q4kMinSum(m, ab));
+            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
         }
     }
-    _Pragma("GCC unroll 4") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - mins[t];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
 }
 
-// Rows of T tokens in tiles of 4, then the tail.
+// Rows of T tokens in tiles of kKTile, then the tail.
+constexpr int kKTile = 4;
+template <template <int> class Row, int... Ns>
+void tailTile(std::int64_t n, const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, float* y,
+              std::int64_t ldy, std::integer_sequence<int, Ns...>) {
+    ((n == Ns + 1 ? Row<Ns + 1>::run(w, a, nb, nb, y, ldy) : void()), ...);
+}
 template <template <int> class Row>
 void rowTimesTokens(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
                     float* y, std::int64_t ldy) {
     std::int64_t t = 0;
-    for (; t + 4 <= T; t += 4) Row<4>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy);
-    switch (T - t) {
-    case 3: Row<3>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    case 2: Row<2>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    case 1: Row<1>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy); break;
-    default: break;
-    }
+    for (; t + kKTile <= T; t += kKTile) Row<kKTile>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy);
+    tailTile<Row>(T - t, w, a + t * nb, nb, y + t * ldy, ldy, std::make_integer_sequence<int, kKTile - 1>{});
 }
 template <int N>
 struct Q4KRow {
