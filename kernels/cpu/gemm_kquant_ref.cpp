@@ -216,11 +216,17 @@ void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::i
     }
 }
 
+void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out) {
+    const IsaLevel level = activeIsaLevel();
+    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512) return quantize_row_q8_k_avx2(x, n, out);
+    quantize_row_q8_k_ref(x, n, out);
+}
+
 void gemm_kquant(KQuant type, const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                  std::int64_t rowEnd, const float* x, std::int64_t T, float* y, std::int64_t ldy,
                  BlockQ8K* scratch) {
     const std::int64_t nb = cols / kQK_K;
-    for (std::int64_t t = 0; t < T; ++t) quantize_row_q8_k_ref(x + t * cols, cols, scratch + t * nb);
+    for (std::int64_t t = 0; t < T; ++t) quantize_row_q8_k(x + t * cols, cols, scratch + t * nb);
     gemm_kquant_q8_k(activeIsaLevel(), type, w, cols, rowBegin, rowEnd, scratch, T, y, ldy);
 }
 

@@ -115,6 +115,28 @@ private slots:
         QCOMPARE(out[38], 0.0f);   // element 32 + 6: bit 1 of qh[6] clear, nibble 0
     }
 
+    void simdActivationRoundingEqualsTheReference() {
+        if (!isaSupported(IsaLevel::Avx2)) QSKIP("no AVX2");
+        std::mt19937 rng(13);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        const std::int64_t n = 5 * 256;
+        std::vector<float> x(static_cast<std::size_t>(n));
+        for (auto& v : x) v = nd(rng);
+        for (int i = 0; i < 256; ++i) x[std::size_t(256 + i)] = float(i % 255) - 127.0f + (i % 2 ? 0.5f : 0.0f);
+        x[256 + 7] = 127.0f;  // amax 127: scale 1, so the .5 values above are exact ties
+        for (int i = 0; i < 256; ++i) x[std::size_t(512 + i)] = 0.0f;  // an all-zero block
+        for (int i = 0; i < 256; ++i) x[std::size_t(768 + i)] *= 1e-30f;  // tiny
+        std::vector<BlockQ8K> want(5), got(5);
+        quantize_row_q8_k_ref(x.data(), n, want.data());
+        quantize_row_q8_k_avx2(x.data(), n, got.data());
+        for (int b = 0; b < 5; ++b) {
+            QCOMPARE(got[std::size_t(b)].d, want[std::size_t(b)].d);
+            QVERIFY2(std::memcmp(got[std::size_t(b)].qs, want[std::size_t(b)].qs, 256) == 0, qPrintable(QString("block %1 codes").arg(b)));
+            QVERIFY(std::memcmp(got[std::size_t(b)].bsums, want[std::size_t(b)].bsums, sizeof want[0].bsums) == 0);
+        }
+        QCOMPARE(int(got[1].qs[1]), -126);  // x = -125.5 rounds away from zero
+    }
+
     void integerDotMatchesDecodedDot() {
         std::mt19937 rng(7);
         std::normal_distribution<float> nd(0.0f, 1.0f);

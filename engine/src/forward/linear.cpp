@@ -64,7 +64,7 @@ const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::
     const std::int64_t nb = cols / kernels::kQK_K;
     if (out.size() < std::size_t(T * nb)) out.resize(std::size_t(T * nb));
     for (std::int64_t t = 0; t < T; ++t)
-        kernels::quantize_row_q8_k_ref(x + t * cols, cols, out.data() + t * nb);
+        kernels::quantize_row_q8_k(x + t * cols, cols, out.data() + t * nb);
     return out.data();
 }
 

@@ -43,8 +43,12 @@ struct BlockQ8K {
     std::int16_t bsums[kQK_K / 16];
 };
 
-// [n] f32 -> [n/256] Q8_K (symmetric, codes in [-127, 127]).
+// [n] f32 -> [n/256] Q8_K (symmetric, codes in [-127, 127]; lround: ties away from zero).
 void quantize_row_q8_k_ref(const float* x, std::int64_t n, BlockQ8K* out);
+// The same bits (for finite x) with AVX2.
+void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out);
+// At activeIsaLevel().
+void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out);
 
 // One stored row of n elements -> [n] f32 (the exact values the format represents).
 void dequant_row_q4_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
