@@ -35,7 +35,8 @@ int runCreate(CliContext& ctx, const CreateArgs& a) {
                : a.weights == "fp8" ? engine::WeightScheme::FP8
                                     : engine::WeightScheme::BF16;
     static const std::map<std::string, engine::GgufQuant> quants = {
-        {"q8_0", engine::GgufQuant::Q8_0}, {"q4_k", engine::GgufQuant::Q4_K}, {"q6_k", engine::GgufQuant::Q6_K},
+        {"q8_0", engine::GgufQuant::Q8_0}, {"q4_k", engine::GgufQuant::Q4_K}, {"q5_k", engine::GgufQuant::Q5_K},
+        {"q6_k", engine::GgufQuant::Q6_K},
         {"q2_k", engine::GgufQuant::Q2_K}, {"mxfp4", engine::GgufQuant::Mxfp4}};
     if (auto q = quants.find(a.weights); q != quants.end()) {
         if (o.format != engine::FileFormat::Gguf)
@@ -180,8 +181,8 @@ void setup(CLI::App& root, CliContext& ctx) {
     c->add_option("--seed", create.seed, "Random seed (default 0)");
     c->add_option("--weights", create.weights,
                   "bf16 (default), f32, fp8 (the release scheme), or with --format gguf one of "
-                  "llama-quantize's types q8_0, q4_k, q6_k, q2_k, mxfp4")
-        ->check(CLI::IsMember({"bf16", "f32", "fp8", "q8_0", "q4_k", "q6_k", "q2_k", "mxfp4"}));
+                  "llama-quantize's types q8_0, q4_k, q5_k, q6_k, q2_k, mxfp4")
+        ->check(CLI::IsMember({"bf16", "f32", "fp8", "q8_0", "q4_k", "q5_k", "q6_k", "q2_k", "mxfp4"}));
     c->add_option("--tokenizer", create.tokenizer,
                   "tokenizer.json to ship instead of the built-in vocabulary");
     onRun(c, ctx, [&ctx] { return runCreate(ctx, create); });

@@ -25,6 +25,7 @@ std::string_view dtypeName(DType t) {
     case DType::Q4_0: return "Q4_0";
     case DType::Q5_0: return "Q5_0";
     case DType::Q3_K: return "Q3_K";
+    case DType::Q5_K: return "Q5_K";
     }
     return "?";
 }
@@ -38,7 +39,8 @@ int dtypeBlockSize(DType t) {
     case DType::Q4_K:
     case DType::Q6_K:
     case DType::Q2_K:
-    case DType::Q3_K: return 256;
+    case DType::Q3_K:
+    case DType::Q5_K: return 256;
     default: return 1;
     }
 }
@@ -64,6 +66,7 @@ std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     case DType::Q6_K: return un / 256 * 210;
     case DType::Q2_K: return un / 256 * 84;
     case DType::Q3_K: return un / 256 * 110;
+    case DType::Q5_K: return un / 256 * 176;
     }
     return 0;
 }

@@ -17,7 +17,7 @@ T load(const std::byte* p) {
 
 // The K-quants and the 32-blocks llama-quantize falls back to for short rows.
 bool isGgmlBlockDType(DType t) {
-    return t == DType::Q4_K || t == DType::Q6_K || t == DType::Q2_K || t == DType::Q3_K ||
+    return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K || t == DType::Q2_K || t == DType::Q3_K ||
            t == DType::Q4_0 || t == DType::Q5_0;
 }
 
@@ -189,10 +189,12 @@ void decodeRow(const StoredMatrix& m, std::int64_t row, float* out) {
         break;
     }
     case DType::Q4_K:
+    case DType::Q5_K:
     case DType::Q6_K:
     case DType::Q2_K: {
         const auto* p = reinterpret_cast<const std::uint8_t*>(w.data) + std::size_t(row) * dtypeRowBytes(w.dtype, cols);
         if (w.dtype == DType::Q4_K) kernels::dequant_row_q4_k_ref(p, cols, out);
+        else if (w.dtype == DType::Q5_K) kernels::dequant_row_q5_k_ref(p, cols, out);
         else if (w.dtype == DType::Q6_K) kernels::dequant_row_q6_k_ref(p, cols, out);
         else kernels::dequant_row_q2_k_ref(p, cols, out);
         break;

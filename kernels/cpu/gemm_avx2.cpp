@@ -1,5 +1,6 @@
 // AVX2 + FMA + F16C level of gemm() (compiled with those flags only: see kernels/CMakeLists.txt).
-// Register tile 4 rows × 2 tokens: 8 accumulators, 6 loads per 8 FMAs.
+// Register tile 4 rows × 3 tokens: 12 accumulators + 3 token vectors + 1 weight vector use all
+// 16 ymm registers; 7 loads per 12 FMAs.
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -39,7 +40,7 @@ struct Simd {
         return _mm_cvtss_f32(s);
     }
 };
-constexpr int kTileTokens = 2;
+constexpr int kTileTokens = 3;
 
 }  // namespace
 }  // namespace atelier::kernels

@@ -8,6 +8,9 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include <cstring>
+#include <utility>
+
 namespace atelier::kernels {
 namespace {
 
@@ -36,29 +39,178 @@ __m256i scaledDot(__m256i codes, const std::int8_t* act, __m256i scales) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scales);
 }
 
-}  // namespace
+// Each 16-bit lane pair of the Q4_K / Q5_K mins: m[j] in lanes 2j and 2j+1 (a bsums multiplier).
+__m256i minPairs(const std::uint8_t m[8]) {
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+    return _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+}
 
-float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+// m[j] * (bsums[2j] + bsums[2j+1]) of one Q8_K block in lane j (exact), as floats.
+__m256 minTerms(__m256i pairs, const BlockQ8K& a) {
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, pairs));
+}
+
+float f16(const std::uint8_t* p) {  // exact, as halfToFloat
+    std::uint16_t h;
+    std::memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+// One Q4_K row against N tokens' Q8_K blocks a[t * lda ...]: the weight nibbles and scales are
+// unpacked once for all N. Every token's float sums run in the same order whatever N is, so a
+// token's result does not depend on the batch it is in (issue #4). The token loops are unrolled
+// so that acc and sumi stay in registers (GCC -O2 does not unroll them by itself).
+template <int N>
+void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
+    __m256 acc[N], mins[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ4KScales, sc, m);
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i sumi[N];
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
             const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            sumi = _mm256_add_epi32(sumi, scaledDot(lo, a[b].qs + 64 * c, _mm256_set1_epi16(short(sc[2 * c]))));
-            sumi = _mm256_add_epi32(sumi, scaledDot(hi, a[b].qs + 64 * c + 32, _mm256_set1_epi16(short(sc[2 * c + 1]))));
+            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
+            }
         }
-        std::int32_t summ = 0;
-        for (int j = 0; j < 8; ++j) summ += m[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
-        const float d = a[b].d * halfToFloat(w);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        mins += a[b].d * halfToFloat(w + 2) * float(summ);
+        const float wd = f16(w), wmin = f16(w + 2);
+        const __m256i pairs = minPairs(m);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
+        }
     }
-    return hsum(acc) - mins;
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
+}
+
+// One Q5_K row against N tokens (as q4kRow; the fifth bits come from qh, bit 2c for the low
+// nibbles of chunk c and bit 2c+1 for the high ones).
+template <int N>
+void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
+    const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    __m256 acc[N], mins[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
+        std::uint8_t sc[8], m[8];
+        unpackQ4KScales(w + kQ5KScales, sc, m);
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQh));
+        __m256i sumi[N];
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQs + 32 * c));
+            const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
+            const __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(hlo, 4));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                                               _mm256_slli_epi16(hhi, 4));
+            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
+                sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
+            }
+        }
+        const float wd = f16(w), wmin = f16(w + 2);
+        const __m256i pairs = minPairs(m);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
+        }
+    }
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
+}
+
+// Rows of T tokens in tiles of kKTile, then the tail.
+constexpr int kKTile = 4;
+template <template <int> class Row, int... Ns>
+void tailTile(std::int64_t n, const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, float* y,
+              std::int64_t ldy, std::integer_sequence<int, Ns...>) {
+    ((n == Ns + 1 ? Row<Ns + 1>::run(w, a, nb, nb, y, ldy) : void()), ...);
+}
+template <template <int> class Row>
+void rowTimesTokens(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                    float* y, std::int64_t ldy) {
+    std::int64_t t = 0;
+    for (; t + kKTile <= T; t += kKTile) Row<kKTile>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy);
+    tailTile<Row>(T - t, w, a + t * nb, nb, y + t * ldy, ldy, std::make_integer_sequence<int, kKTile - 1>{});
+}
+template <int N>
+struct Q4KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q4kRow<N>(w, a, lda, nb, y, ldy); }
+};
+template <int N>
+struct Q5KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q5kRow<N>(w, a, lda, nb, y, ldy); }
+};
+
+}  // namespace
+
+void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out) {
+    const __m256 signMask = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+        const float* v = x + b * kQK_K;
+        __m256 mx = _mm256_setzero_ps();
+        for (int i = 0; i < kQK_K; i += 8) mx = _mm256_max_ps(_mm256_andnot_ps(signMask, _mm256_loadu_ps(v + i)), mx);
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+        const float amax = _mm_cvtss_f32(m4);  // max is exact: the same as the scalar loop
+        BlockQ8K& o = out[b];
+        o.d = amax / 127.0f;
+        const __m256 id = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+        for (int i = 0; i < kQK_K; i += 8) {
+            // lround: truncate, then step away from zero when the (exact) fraction is >= 1/2.
+            const __m256 r = _mm256_mul_ps(_mm256_loadu_ps(v + i), id);
+            const __m256 t = _mm256_round_ps(r, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 frac = _mm256_andnot_ps(signMask, _mm256_sub_ps(r, t));
+            const __m256 step = _mm256_or_ps(_mm256_and_ps(r, signMask), one);
+            __m256 q = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
+            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+            const __m256i q32 = _mm256_cvtps_epi32(q);
+            const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q32), _mm256_extracti128_si256(q32, 1));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(o.qs + i), _mm_packs_epi16(q16, q16));
+        }
+        for (int g = 0; g < kQK_K / 16; ++g) {
+            const __m256i q16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(o.qs + 16 * g)));
+            o.bsums[g] = std::int16_t(hsumInt(_mm256_madd_epi16(q16, _mm256_set1_epi16(1))));
+        }
+    }
+}
+
+float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    float y;
+    q4kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    rowTimesTokens<Q4KRow>(w, a, nb, T, y, ldy);
+}
+
+float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    float y;
+    q5kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    rowTimesTokens<Q5KRow>(w, a, nb, T, y, ldy);
 }
 
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
@@ -118,6 +270,16 @@ namespace atelier::kernels {
 float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q4_k_q8_k_ref(w, a, nb); }
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q6_k_q8_k_ref(w, a, nb); }
 float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q2_k_q8_k_ref(w, a, nb); }
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q4_k_q8_k_ref(w, a + t * nb, nb);
+}
+float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) { return dot_q5_k_q8_k_ref(w, a, nb); }
+void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out) { quantize_row_q8_k_ref(x, n, out); }
+void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q5_k_q8_k_ref(w, a + t * nb, nb);
+}
 }  // namespace atelier::kernels
 
 #endif

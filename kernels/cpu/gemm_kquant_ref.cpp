@@ -16,6 +16,7 @@ std::size_t kquantBlockBytes(KQuant type) {
     case KQuant::Q4_K: return kQ4KBytes;
     case KQuant::Q6_K: return kQ6KBytes;
     case KQuant::Q2_K: return kQ2KBytes;
+    case KQuant::Q5_K: return kQ5KBytes;
     }
     return 0;
 }
@@ -51,6 +52,24 @@ void dequant_row_q4_k_ref(const std::uint8_t* w, std::int64_t n, float* out) {
                 out[64 * c + l] = d * float(sc[2 * c]) * float(q[32 * c + l] & 15) - dmin * float(m[2 * c]);
                 out[64 * c + 32 + l] = d * float(sc[2 * c + 1]) * float(q[32 * c + l] >> 4) - dmin * float(m[2 * c + 1]);
             }
+    }
+}
+
+// Code of element e (0..255) of a Q5_K block, in [0, 31].
+static int q5Code(const std::uint8_t* w, int e) {
+    const int c = e / 64, l = e % 32, hiHalf = (e % 64) / 32;
+    const std::uint8_t q = w[kQ5KQs + 32 * c + l];
+    const int low = hiHalf ? q >> 4 : q & 15;
+    return low | (((w[kQ5KQh + l] >> (2 * c + hiHalf)) & 1) << 4);
+}
+
+void dequant_row_q5_k_ref(const std::uint8_t* w, std::int64_t n, float* out) {
+    for (std::int64_t b = 0; b < n / kQK_K; ++b, w += kQ5KBytes, out += kQK_K) {
+        const float d = halfToFloat(w), dmin = halfToFloat(w + 2);
+        std::uint8_t sc[8], m[8];
+        unpackQ4KScales(w + kQ5KScales, sc, m);
+        for (int e = 0; e < kQK_K; ++e)
+            out[e] = d * float(sc[e / 32]) * float(q5Code(w, e)) - dmin * float(m[e / 32]);
     }
 }
 
@@ -109,6 +128,23 @@ float dot_q4_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t n
     return sum;
 }
 
+float dot_q5_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
+    float sum = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
+        std::uint8_t sc[8], m[8];
+        unpackQ4KScales(w + kQ5KScales, sc, m);
+        std::int32_t sumq = 0, summ = 0;
+        for (int j = 0; j < 8; ++j) {
+            std::int32_t s = 0;
+            for (int i = 0; i < 32; ++i) s += q5Code(w, 32 * j + i) * a[b].qs[32 * j + i];
+            sumq += s * sc[j];
+            summ += m[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+        }
+        sum += a[b].d * (halfToFloat(w) * float(sumq) - halfToFloat(w + 2) * float(summ));
+    }
+    return sum;
+}
+
 float dot_q6_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     float sum = 0.0f;
     for (std::int64_t b = 0; b < nb; ++b, w += kQ6KBytes) {
@@ -146,10 +182,11 @@ namespace {
 using DotFn = float (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t);
 
 DotFn dotFor(IsaLevel level, KQuant type) {
-    static constexpr DotFn table[3][3] = {
-        {dot_q4_k_q8_k_ref, dot_q6_k_q8_k_ref, dot_q2_k_q8_k_ref},
-        {dot_q4_k_q8_k_avx2, dot_q6_k_q8_k_avx2, dot_q2_k_q8_k_avx2},
-        {dot_q4_k_q8_k_avx512, dot_q6_k_q8_k_avx512, dot_q2_k_q8_k_avx512},
+    // Q5_K has no AVX-512 body: AVX-512 CPUs run the AVX2 one.
+    static constexpr DotFn table[3][4] = {
+        {dot_q4_k_q8_k_ref, dot_q6_k_q8_k_ref, dot_q2_k_q8_k_ref, dot_q5_k_q8_k_ref},
+        {dot_q4_k_q8_k_avx2, dot_q6_k_q8_k_avx2, dot_q2_k_q8_k_avx2, dot_q5_k_q8_k_avx2},
+        {dot_q4_k_q8_k_avx512, dot_q6_k_q8_k_avx512, dot_q2_k_q8_k_avx512, dot_q5_k_q8_k_avx2},
     };
     const int isa = level == IsaLevel::Avx2 ? 1 : level == IsaLevel::Avx512 ? 2 : 0;
     return table[isa][int(type)];
@@ -167,15 +204,29 @@ void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::i
     // token of the batch.
     for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
         const std::uint8_t* row = w + std::size_t(r) * rowBytes;
+        if (level == IsaLevel::Avx2 && type == KQuant::Q4_K) {  // several tokens per unpack
+            dots_q4_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
+            continue;
+        }
+        if (level != IsaLevel::Scalar && level != IsaLevel::Neon && type == KQuant::Q5_K) {
+            dots_q5_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
+            continue;
+        }
         for (std::int64_t t = 0; t < T; ++t) y[t * ldy + (r - rowBegin)] = dot(row, xq + t * nb, nb);
     }
+}
+
+void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out) {
+    const IsaLevel level = activeIsaLevel();
+    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512) return quantize_row_q8_k_avx2(x, n, out);
+    quantize_row_q8_k_ref(x, n, out);
 }
 
 void gemm_kquant(KQuant type, const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                  std::int64_t rowEnd, const float* x, std::int64_t T, float* y, std::int64_t ldy,
                  BlockQ8K* scratch) {
     const std::int64_t nb = cols / kQK_K;
-    for (std::int64_t t = 0; t < T; ++t) quantize_row_q8_k_ref(x + t * cols, cols, scratch + t * nb);
+    for (std::int64_t t = 0; t < T; ++t) quantize_row_q8_k(x + t * cols, cols, scratch + t * nb);
     gemm_kquant_q8_k(activeIsaLevel(), type, w, cols, rowBegin, rowEnd, scratch, T, y, ldy);
 }
 

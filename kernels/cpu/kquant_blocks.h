@@ -9,6 +9,8 @@ namespace atelier::kernels::kq {
 
 // Q4_K: d, dmin, scales[12], qs[128]
 inline constexpr int kQ4KScales = 4, kQ4KQs = 16, kQ4KBytes = 144;
+// Q5_K: d, dmin, scales[12] (as Q4_K), qh[32], qs[128]
+inline constexpr int kQ5KScales = 4, kQ5KQh = 16, kQ5KQs = 48, kQ5KBytes = 176;
 // Q6_K: ql[128], qh[64], scales[16], d
 inline constexpr int kQ6KQh = 128, kQ6KScales = 192, kQ6KD = 208, kQ6KBytes = 210;
 // Q2_K: scales[16], qs[64], d, dmin
@@ -38,7 +40,7 @@ inline float halfToFloat(const std::uint8_t* p) {
     return f;
 }
 
-// The eight 6-bit scales and mins of a Q4_K super-block.
+// The eight 6-bit scales and mins of a Q4_K (or Q5_K) super-block.
 inline void unpackQ4KScales(const std::uint8_t* s, std::uint8_t sc[8], std::uint8_t m[8]) {
     for (int j = 0; j < 4; ++j) {
         sc[j] = s[j] & 63;

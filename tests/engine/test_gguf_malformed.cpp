@@ -205,8 +205,8 @@ private slots:
 
     void unknownAndMisusedGgmlTypes() {
         Bytes b = withTensors();
-        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 13);  // Q5_K
-        QVERIFY(parseFails(b, {"unsupported ggml type 13 for tensor 'tensor.beta'"}));
+        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 7);  // Q5_1
+        QVERIFY(parseFails(b, {"unsupported ggml type 7 for tensor 'tensor.beta'"}));
         b = withTensors();
         poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 12);  // Q4_K with ne[0] = 32
         QVERIFY(parseFails(b, {"tensor.beta", "not a multiple of 256"}));

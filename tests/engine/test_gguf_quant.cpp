@@ -1,5 +1,5 @@
 // ctest-labels: unit
-// GGUF quantized formats (Q4_K, Q6_K, Q2_K and the Q4_0 / Q5_0 fallbacks): each quantizer's
+// GGUF quantized formats (Q4_K, Q5_K, Q6_K, Q2_K and the Q4_0 / Q5_0 fallbacks): each quantizer's
 // round trip through decodeRow stays within the format's bound, computed here from the data
 // alone (half a step of range / levels, plus the 6-/8-/4-bit scale granularity); `model create`
 // with each llama-quantize type picks the types llama-quantize would (F32 norms and router,
@@ -60,6 +60,7 @@ std::vector<float> roundTrip(DType dtype, const std::vector<float>& x, std::int6
         std::byte* out = bytes.data() + std::size_t(r) * dtypeRowBytes(dtype, cols);
         switch (dtype) {
         case DType::Q4_K: gguf::quantizeRowQ4_K(row, cols, out); break;
+        case DType::Q5_K: gguf::quantizeRowQ5_K(row, cols, out); break;
         case DType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); break;
         case DType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); break;
         case DType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); break;
@@ -115,13 +116,14 @@ private slots:
     void kQuantRoundTripsStayWithinTheirBounds() {
         const std::int64_t rows = 8, cols = 768;
         const auto x = testRows(rows, cols, 5);
-        for (DType dtype : {DType::Q4_K, DType::Q2_K, DType::Q6_K}) {
+        for (DType dtype : {DType::Q4_K, DType::Q5_K, DType::Q2_K, DType::Q6_K}) {
             const auto y = roundTrip(dtype, x, rows, cols);
             double errSq = 0, xSq = 0;
             for (std::int64_t b = 0; b < rows * cols / 256; ++b) {
                 const float* xb = x.data() + b * 256;
                 std::vector<float> bound(256);
                 if (dtype == DType::Q4_K) bound = affineBound(xb, 8, 15, 63);
+                if (dtype == DType::Q5_K) bound = affineBound(xb, 8, 31, 63);
                 if (dtype == DType::Q2_K) bound = affineBound(xb, 16, 3, 15);
                 if (dtype == DType::Q6_K) {
                     // symmetric: step <= amax16 / 31 plus one 8-bit super-scale unit
@@ -142,7 +144,7 @@ private slots:
             }
             // More bits, less error: a sanity ordering against gross mistakes in the bound.
             const double rel = std::sqrt(errSq / xSq);
-            QVERIFY2(rel < (dtype == DType::Q6_K ? 0.03 : dtype == DType::Q4_K ? 0.1 : 0.45),
+            QVERIFY2(rel < (dtype == DType::Q6_K ? 0.03 : dtype == DType::Q5_K ? 0.05 : dtype == DType::Q4_K ? 0.1 : 0.45),
                      qPrintable(QString("%1 relative rms error %2").arg(dtypeName(dtype).data()).arg(rel)));
         }
     }
@@ -169,6 +171,7 @@ private slots:
         QTest::addColumn<int>("quant");
         QTest::newRow("q8_0") << int(GgufQuant::Q8_0);
         QTest::newRow("q4_k") << int(GgufQuant::Q4_K);
+        QTest::newRow("q5_k") << int(GgufQuant::Q5_K);
         QTest::newRow("q6_k") << int(GgufQuant::Q6_K);
         QTest::newRow("q2_k") << int(GgufQuant::Q2_K);
         QTest::newRow("mxfp4") << int(GgufQuant::Mxfp4);
@@ -191,9 +194,11 @@ private slots:
         QVERIFY2(src, src ? "" : src.error().message.c_str());
         QVERIFY2(validateWeights(**src), "validate");
         const auto type = [&](const std::string& n) { return (*src)->find(n)->dtype; };
-        const DType base = q == GgufQuant::Q4_K ? DType::Q4_K : q == GgufQuant::Q6_K ? DType::Q6_K
-                           : q == GgufQuant::Q2_K ? DType::Q2_K : DType::Q8_0;
-        const DType small = q == GgufQuant::Q4_K ? DType::Q5_0 : q == GgufQuant::Q2_K ? DType::Q4_0 : DType::Q8_0;
+        const DType base = q == GgufQuant::Q4_K ? DType::Q4_K : q == GgufQuant::Q5_K ? DType::Q5_K
+                           : q == GgufQuant::Q6_K ? DType::Q6_K : q == GgufQuant::Q2_K ? DType::Q2_K : DType::Q8_0;
+        const DType small = q == GgufQuant::Q4_K || q == GgufQuant::Q5_K ? DType::Q5_0
+                            : q == GgufQuant::Q2_K                     ? DType::Q4_0
+                                                                       : DType::Q8_0;
         QCOMPARE(type("layers.0.attn.wq_a.weight"), base);                       // input d = 256
         QCOMPARE(type("layers.0.attn.wq_b.weight"), small);                      // input q rank 32
         QCOMPARE(type("layers.0.attn_norm.weight"), DType::F32);
@@ -229,7 +234,13 @@ private slots:
         }
     }
 
+    void fastForwardOnKQuantsTracksTheReference_data() {
+        QTest::addColumn<int>("quant");
+        QTest::newRow("q4_k") << int(GgufQuant::Q4_K);  // Q4_K, Q6_K output, Q5_0 fallbacks
+        QTest::newRow("q5_k") << int(GgufQuant::Q5_K);
+    }
     void fastForwardOnKQuantsTracksTheReference() {
+        QFETCH(int, quant);
         ModelConfig c = testing::microGgufConfig();
         c.dim = 256;
         QTemporaryDir dir;
@@ -237,7 +248,7 @@ private slots:
         CreateModelOptions o;
         o.config = c;
         o.format = FileFormat::Gguf;
-        o.ggufQuant = GgufQuant::Q4_K;  // Q4_K, Q6_K output, Q5_0 fallbacks
+        o.ggufQuant = GgufQuant(quant);
         QVERIFY(createModel(o, path));
         const std::vector<std::int32_t> ids = {5, 77, 300, 12, 9, 411, 64, 2};
         auto refSrc = openModel(path);

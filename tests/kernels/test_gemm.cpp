@@ -19,65 +19,13 @@
 #include "atelier/kernels/vec_ops.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/gemv_ref_ggml.h"
+#include "gemm_test_weights.h"
 
 using namespace atelier::kernels;
+using gemm_test::Stored;
+using gemm_test::makeStored;
 
 namespace {
-
-struct Stored {
-    WeightFormat format;
-    std::vector<std::uint8_t> data, scale;
-    std::int64_t rows, cols;
-    WeightMatrix view() const { return {format, data.data(), scale.data(), rows, cols}; }
-};
-
-std::uint8_t randomByte(std::mt19937& rng) { return std::uint8_t(rng() & 0xff); }
-
-// Random stored bytes that decode to finite values of moderate size in every format.
-Stored makeStored(WeightFormat f, std::int64_t rows, std::int64_t cols, std::mt19937& rng) {
-    Stored s{f, {}, {}, rows, cols};
-    s.data.resize(weightRowBytes(f, cols) * std::size_t(rows));
-    for (auto& b : s.data) b = randomByte(rng);
-    auto finiteHalf = [&](std::size_t at, bool bf16) {  // exponent kept well inside the range
-        const std::uint16_t h = bf16 ? std::uint16_t((rng() & 0x807f) | ((120 + rng() % 12) << 7))
-                                     : std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10));
-        std::memcpy(&s.data[at], &h, 2);
-    };
-    switch (f) {
-    case WeightFormat::F32:
-        for (std::size_t i = 0; i < s.data.size(); i += 4) {
-            const float v = std::uniform_real_distribution<float>(-1, 1)(rng);
-            std::memcpy(&s.data[i], &v, 4);
-        }
-        break;
-    case WeightFormat::BF16:
-    case WeightFormat::F16:
-        for (std::size_t i = 0; i < s.data.size(); i += 2) finiteHalf(i, f == WeightFormat::BF16);
-        if (f == WeightFormat::F16 && s.data.size() >= 4) {  // a subnormal half too
-            const std::uint16_t sub = 0x8003;
-            std::memcpy(&s.data[2], &sub, 2);
-        }
-        break;
-    case WeightFormat::Q8_0:
-        for (std::size_t i = 0; i < s.data.size(); i += 34) finiteHalf(i, false);
-        break;
-    case WeightFormat::E4M3:
-        for (auto& b : s.data)
-            if ((b & 0x7f) == 0x7f) b = 0x01;  // no NaN codes
-        s.scale.resize(std::size_t((rows + 127) / 128 * ((cols + 127) / 128)));
-        for (auto& b : s.scale) b = std::uint8_t(120 + rng() % 14);
-        break;
-    case WeightFormat::E2M1:
-        s.scale.resize(std::size_t(rows * (cols / 32)));
-        for (auto& b : s.scale) b = std::uint8_t(120 + rng() % 14);
-        break;
-    case WeightFormat::MXFP4:
-        for (std::size_t i = 0; i < s.data.size(); i += 17) s.data[i] = std::uint8_t(120 + rng() % 14);
-        break;
-    }
-    if (s.scale.empty()) s.scale.push_back(127);
-    return s;
-}
 
 void reference(const Stored& s, std::int64_t rb, std::int64_t re, const float* x, std::int64_t T,
                float* y, std::int64_t ldy) {

@@ -1,5 +1,5 @@
 // ctest-labels: unit
-// K-quant kernels (Q4_K, Q6_K, Q2_K): each format decodes a hand-packed block to the values the
+// K-quant kernels (Q4_K, Q5_K, Q6_K, Q2_K): each format decodes a hand-packed block to the values the
 // ggml layout defines; the integer dot with Q8_K activations equals the f64 dot of the decoded
 // weights with the decoded activations; every dispatch level this CPU runs matches the scalar
 // reference on shapes with odd row counts, odd super-block counts and batched tokens; and the
@@ -14,41 +14,26 @@
 
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_kquant.h"
+#include "gemm_test_weights.h"
 
 using namespace atelier::kernels;
+using gemm_test::putHalf;
 
 namespace {
-
-void putHalf(std::uint8_t* p, std::uint16_t h) { std::memcpy(p, &h, 2); }
-
-// Random blocks: any code and scale bytes are valid; d and dmin are small positive halves.
-std::vector<std::uint8_t> randomBlocks(KQuant type, std::int64_t blocks, std::mt19937& rng) {
-    const std::size_t bb = kquantBlockBytes(type);
-    std::vector<std::uint8_t> w(bb * std::size_t(blocks));
-    for (auto& b : w) b = std::uint8_t(rng());
-    std::uniform_int_distribution<int> mant(0, 1023);
-    for (std::int64_t i = 0; i < blocks; ++i) {
-        std::uint8_t* blk = w.data() + bb * std::size_t(i);
-        // exponent 8..10 (2^-7..2^-5), positive
-        const auto half = [&] { return std::uint16_t(((8 + rng() % 3) << 10) | mant(rng)); };
-        switch (type) {
-        case KQuant::Q4_K: putHalf(blk, half()); putHalf(blk + 2, half()); break;
-        case KQuant::Q6_K: putHalf(blk + 208, half()); break;
-        case KQuant::Q2_K: putHalf(blk + 80, half()); putHalf(blk + 82, half()); break;
-        }
-    }
-    return w;
-}
 
 void dequant(KQuant type, const std::uint8_t* w, std::int64_t n, float* out) {
     switch (type) {
     case KQuant::Q4_K: dequant_row_q4_k_ref(w, n, out); break;
     case KQuant::Q6_K: dequant_row_q6_k_ref(w, n, out); break;
     case KQuant::Q2_K: dequant_row_q2_k_ref(w, n, out); break;
+    case KQuant::Q5_K: dequant_row_q5_k_ref(w, n, out); break;
     }
 }
 
-const char* name(KQuant t) { return t == KQuant::Q4_K ? "Q4_K" : t == KQuant::Q6_K ? "Q6_K" : "Q2_K"; }
+const char* name(KQuant t) {
+    static const char* names[] = {"Q4_K", "Q6_K", "Q2_K", "Q5_K"};
+    return names[int(t)];
+}
 
 }  // namespace
 
@@ -104,12 +89,60 @@ private slots:
         QCOMPARE(out[244], 0.0f);
     }
 
+    void q5kHandPackedBlockDecodes() {
+        std::vector<std::uint8_t> b(176, 0);
+        putHalf(&b[0], 0x3c00);  // d = 1
+        putHalf(&b[2], 0x3800);  // dmin = 0.5
+        // scales as Q4_K: sub-block 3 (the high nibbles of chunk 1): sc = 9, m = 4 (bytes 3, 7);
+        // sub-block 4 (low nibbles of chunk 2): sc = 20 = 0b010100, m = 33 = 0b100001, low 4
+        // bits in byte 8, high 2 bits in the top of bytes 0 and 4.
+        b[4 + 3] = 9; b[4 + 7] = 4;
+        b[4 + 8] = std::uint8_t((20 & 15) | ((33 & 15) << 4));
+        b[4 + 0] = std::uint8_t((20 >> 4) << 6);
+        b[4 + 4] = std::uint8_t((33 >> 4) << 6);
+        // element 64 + 32 + 6 = 102 (chunk 1, high nibble): nibble 5 of qs[32 + 6], fifth bit is
+        // bit 3 of qh[6] -> code 21; element 128 + 6 (chunk 2, low nibble): nibble 14 of
+        // qs[64 + 6], bit 4 of qh[6] clear -> code 14.
+        b[48 + 32 + 6] = 0x50;
+        b[48 + 64 + 6] = 0x0e;
+        b[16 + 6] = 0x08;
+        std::vector<float> out(256);
+        dequant_row_q5_k_ref(b.data(), 256, out.data());
+        QCOMPARE(out[102], 1.0f * 9 * 21 - 0.5f * 4);
+        QCOMPARE(out[134], 1.0f * 20 * 14 - 0.5f * 33);
+        QCOMPARE(out[70], 0.0f);   // chunk 1 low nibbles: sub-block 2, sc = m = 0
+        QCOMPARE(out[103], -2.0f);  // code 0 in sub-block 3
+        QCOMPARE(out[38], 0.0f);   // element 32 + 6: bit 1 of qh[6] clear, nibble 0
+    }
+
+    void simdActivationRoundingEqualsTheReference() {
+        if (!isaSupported(IsaLevel::Avx2)) QSKIP("no AVX2");
+        std::mt19937 rng(13);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        const std::int64_t n = 5 * 256;
+        std::vector<float> x(static_cast<std::size_t>(n));
+        for (auto& v : x) v = nd(rng);
+        for (int i = 0; i < 256; ++i) x[std::size_t(256 + i)] = float(i % 255) - 127.0f + (i % 2 ? 0.5f : 0.0f);
+        x[256 + 7] = 127.0f;  // amax 127: scale 1, so the .5 values above are exact ties
+        for (int i = 0; i < 256; ++i) x[std::size_t(512 + i)] = 0.0f;  // an all-zero block
+        for (int i = 0; i < 256; ++i) x[std::size_t(768 + i)] *= 1e-30f;  // tiny
+        std::vector<BlockQ8K> want(5), got(5);
+        quantize_row_q8_k_ref(x.data(), n, want.data());
+        quantize_row_q8_k_avx2(x.data(), n, got.data());
+        for (int b = 0; b < 5; ++b) {
+            QCOMPARE(got[std::size_t(b)].d, want[std::size_t(b)].d);
+            QVERIFY2(std::memcmp(got[std::size_t(b)].qs, want[std::size_t(b)].qs, 256) == 0, qPrintable(QString("block %1 codes").arg(b)));
+            QVERIFY(std::memcmp(got[std::size_t(b)].bsums, want[std::size_t(b)].bsums, sizeof want[0].bsums) == 0);
+        }
+        QCOMPARE(int(got[1].qs[1]), -126);  // x = -125.5 rounds away from zero
+    }
+
     void integerDotMatchesDecodedDot() {
         std::mt19937 rng(7);
         std::normal_distribution<float> nd(0.0f, 1.0f);
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t nb = 3, n = nb * 256;
-            const auto w = randomBlocks(type, nb, rng);
+            const auto w = gemm_test::randomKQuantBlocks(type, nb, rng);
             std::vector<float> x(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
             for (auto& v : x) v = nd(rng);
             std::vector<BlockQ8K> xq(static_cast<std::size_t>(nb));
@@ -126,6 +159,7 @@ private slots:
             case KQuant::Q4_K: got = dot_q4_k_q8_k_ref(w.data(), xq.data(), nb); break;
             case KQuant::Q6_K: got = dot_q6_k_q8_k_ref(w.data(), xq.data(), nb); break;
             case KQuant::Q2_K: got = dot_q2_k_q8_k_ref(w.data(), xq.data(), nb); break;
+            case KQuant::Q5_K: got = dot_q5_k_q8_k_ref(w.data(), xq.data(), nb); break;
             }
             QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-6, name(type));
             // bsums are the sums of each 16 codes
@@ -139,12 +173,12 @@ private slots:
         std::mt19937 rng(11);
         std::normal_distribution<float> nd(0.0f, 1.0f);
         const IsaLevel levels[] = {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512};
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K})
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K})
             for (std::int64_t nb : {1, 2, 5})
                 for (std::int64_t rows : {1, 3, 17})
-                    for (std::int64_t T : {1, 3}) {
+                    for (std::int64_t T : {1, 3, 6}) {
                         const std::int64_t cols = nb * 256;
-                        const auto w = randomBlocks(type, rows * nb, rng);
+                        const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
                         std::vector<float> x(static_cast<std::size_t>(T * cols));
                         for (auto& v : x) v = nd(rng);
                         std::vector<BlockQ8K> xq(static_cast<std::size_t>(T * nb));
@@ -172,9 +206,9 @@ private slots:
     void f32EntryStaysWithinActivationRounding() {
         std::mt19937 rng(3);
         std::normal_distribution<float> nd(0.0f, 1.0f);
-        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K}) {
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t rows = 5, nb = 3, cols = nb * 256, T = 2;
-            const auto w = randomBlocks(type, rows * nb, rng);
+            const auto w = gemm_test::randomKQuantBlocks(type, rows * nb, rng);
             std::vector<float> x(static_cast<std::size_t>(T * cols));
             for (auto& v : x) v = nd(rng) * 3.0f;
             std::vector<BlockQ8K> scratch(static_cast<std::size_t>(T * nb));

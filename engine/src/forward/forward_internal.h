@@ -10,6 +10,7 @@
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
 #include "atelier/engine/weight_decode.h"
+#include "atelier/kernels/gemm_kquant.h"
 
 namespace atelier::engine::fwd {
 
@@ -117,6 +118,8 @@ struct Workspace {
     std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
     std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
     std::vector<const float*> jobInputPtrs;        //   the input each job reads
+    std::vector<std::vector<kernels::BlockQ8K>> jobQ8;  // K-quant weights: [T, cols/256] Q8_K
+    std::vector<const kernels::BlockQ8K*> jobQ8Ptrs;    //   activations per job (shared)
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
@@ -127,9 +130,17 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
 // The bare product of matmul() on one thread, on the stored format; rowScratch
-// [kernels::gemmScratchFloats(cols)].
+// [kernels::gemmScratchFloats(cols)]. For K-quant weights `xq` may hold x already rounded to
+// Q8_K ([T, cols/256], see quantizeForKQuant) so that row chunks do not round it again.
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
-              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy);
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
+              const kernels::BlockQ8K* xq = nullptr);
+// Whether `m` is a K-quant read by the integer kernels over Q8_K activations.
+bool isKQuant(const StoredMatrix& m);
+// x [T, cols] -> out [T, cols/256] Q8_K blocks (grown on demand), the activations of a
+// K-quant product.
+const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::int64_t cols,
+                                           std::vector<kernels::BlockQ8K>& out);
 // Independent products in one pool run (each split into row chunks so that every thread has
 // work and there is one hand-off for all): the same bits as calling matmul() on each.
 void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws);

@@ -33,17 +33,20 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
     }
     const int threads = ws.pool ? ws.pool->threads() : 1;
     if (ws.rowScratch.size() < std::size_t(threads)) ws.rowScratch.resize(std::size_t(threads));
+    if (ws.jobQ8.empty()) ws.jobQ8.resize(1);
+    // K-quants: x rounded to Q8_K once here, not once per row chunk.
+    const kernels::BlockQ8K* xq = isKQuant(m) ? quantizeForKQuant(x, T, cols, ws.jobQ8[0]) : nullptr;
     const std::int64_t rows = rowEnd - rowBegin;
     const std::size_t scratchFloats = kernels::gemmScratchFloats(cols);
     // Rows are independent, so any split gives the same bits; small products stay on one thread.
     const int parts = rows * cols * T < (1 << 16) ? 1 : int(std::min<std::int64_t>(threads, rows));
     if (parts == 1) {
-        multiply(m, x, T, y, grow(ws.rowScratch[0], scratchFloats), rowBegin, rowEnd, ldy);
+        multiply(m, x, T, y, grow(ws.rowScratch[0], scratchFloats), rowBegin, rowEnd, ldy, xq);
     } else {
         for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], scratchFloats);
         auto part = [&](int p) {
             const std::int64_t b = rowBegin + rows * p / parts, e = rowBegin + rows * (p + 1) / parts;
-            multiply(m, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy);
+            multiply(m, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy, xq);
         };
         ws.pool->run(parts, part);
     }
@@ -51,8 +54,23 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
         for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);
 }
 
+bool isKQuant(const StoredMatrix& m) {
+    const DType dt = m.weight->dtype;
+    return dt == DType::Q4_K || dt == DType::Q5_K || dt == DType::Q6_K || dt == DType::Q2_K;
+}
+
+const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::int64_t cols,
+                                           std::vector<kernels::BlockQ8K>& out) {
+    const std::int64_t nb = cols / kernels::kQK_K;
+    if (out.size() < std::size_t(T * nb)) out.resize(std::size_t(T * nb));
+    for (std::int64_t t = 0; t < T; ++t)
+        kernels::quantize_row_q8_k(x + t * cols, cols, out.data() + t * nb);
+    return out.data();
+}
+
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* row,
-              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
+              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
+              const kernels::BlockQ8K* xq) {
     const std::int64_t cols = m.cols;
     const auto* data = m.weight->data;
     const auto address = reinterpret_cast<std::uintptr_t>(data);
@@ -80,18 +98,21 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::Q8_0: km.format = kernels::WeightFormat::Q8_0; break;
     case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
     case DType::Q4_K:
+    case DType::Q5_K:
     case DType::Q6_K:
     case DType::Q2_K: {
         // GGUF K-quants read in place; the activations are rounded to Q8_K blocks as llama.cpp
-        // does ([T, cols/256] blocks, per calling thread).
+        // does ([T, cols/256] blocks; per calling thread unless the caller rounded them).
         thread_local std::vector<kernels::BlockQ8K> q8;
-        q8.resize(std::size_t(T * (cols / kernels::kQK_K)));
+        if (!xq) xq = quantizeForKQuant(x, T, cols, q8);
         const DType dt = m.weight->dtype;
         const auto type = dt == DType::Q4_K   ? kernels::KQuant::Q4_K
+                          : dt == DType::Q5_K ? kernels::KQuant::Q5_K
                           : dt == DType::Q6_K ? kernels::KQuant::Q6_K
                                               : kernels::KQuant::Q2_K;
-        kernels::gemm_kquant(type, reinterpret_cast<const std::uint8_t*>(data), cols, rowBegin,
-                             rowEnd, x, T, y, ldy, q8.data());
+        kernels::gemm_kquant_q8_k(kernels::activeIsaLevel(), type,
+                                  reinterpret_cast<const std::uint8_t*>(data), cols, rowBegin,
+                                  rowEnd, xq, T, y, ldy);
         return;
     }
     default:  // Q4_0, Q5_0, Q3_K (llama-quantize fallbacks): the generic row decoder
@@ -128,6 +149,16 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
         for (std::int64_t t = 0; t < job.T; ++t) simulateFp8Activations(q + t * cols, cols);
         inputs[j] = q;
     }
+    // K-quants: each distinct input rounded to Q8_K once, before the row chunks.
+    if (ws.jobQ8.size() < count) ws.jobQ8.resize(count);
+    ws.jobQ8Ptrs.assign(count, nullptr);
+    for (std::size_t j = 0; j < count; ++j) {
+        if (!isKQuant(jobs[j].w->m)) continue;
+        const bool same = j > 0 && ws.jobQ8Ptrs[j - 1] && inputs[j] == inputs[j - 1] &&
+                          jobs[j].T == jobs[j - 1].T && jobs[j].w->m.cols == jobs[j - 1].w->m.cols;
+        ws.jobQ8Ptrs[j] = same ? ws.jobQ8Ptrs[j - 1]
+                               : quantizeForKQuant(inputs[j], jobs[j].T, jobs[j].w->m.cols, ws.jobQ8[j]);
+    }
     // Chunks of at least 4 rows (a kernel panel) and about 1/8 of a thread's share.
     const std::int64_t target = std::max<std::int64_t>(total / (threads * 8), 1 << 15);
     ws.jobParts.clear();
@@ -151,7 +182,7 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
         const MatmulJob& job = jobs[std::size_t(jp[0])];
         float* y = job.y + jp[1];
         multiply(job.w->m, inputs[std::size_t(jp[0])], job.T, y, ws.rowScratch[std::size_t(p)].data(),
-                 jp[1], jp[2], job.ldy);
+                 jp[1], jp[2], job.ldy, ws.jobQ8Ptrs[std::size_t(jp[0])]);
         if (job.w->fp8Input && numerics == Numerics::Release)
             for (std::int64_t t = 0; t < job.T; ++t) roundToBf16(y + t * job.ldy, jp[2] - jp[1]);
     };

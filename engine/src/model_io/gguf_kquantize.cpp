@@ -94,20 +94,42 @@ void quantizeRowQ4Or5_0(const float* x, std::int64_t n, bool five, std::byte* ou
 
 }  // namespace
 
+// Q4_K / Q5_K head: d, dmin and the eight 6-bit scale/min pairs (12 bytes): low 6 bits of
+// 0..3, split 4 + 2 bits of 4..7.
+void putK4Head(const Affine& a, std::byte* out) {
+    putHalf(out, a.d);
+    putHalf(out + 2, a.dmin);
+    auto* s = reinterpret_cast<std::uint8_t*>(out + 4);
+    for (int j = 0; j < 4; ++j) {
+        s[j] = std::uint8_t(a.sc[j] | (a.sc[j + 4] >> 4) << 6);
+        s[j + 4] = std::uint8_t(a.m[j] | (a.m[j + 4] >> 4) << 6);
+        s[j + 8] = std::uint8_t((a.sc[j + 4] & 15) | (a.m[j + 4] & 15) << 4);
+    }
+}
+
+// Nibbles of 64c + l (low) and 64c + 32 + l (high) in qs[32c + l].
+void putK4Nibbles(const Affine& a, std::uint8_t* qs) {
+    for (int c = 0; c < 4; ++c)
+        for (int l = 0; l < 32; ++l) qs[32 * c + l] = std::uint8_t((a.q[64 * c + l] & 15) | (a.q[64 * c + 32 + l] & 15) << 4);
+}
+
 void quantizeRowQ4_K(const float* x, std::int64_t n, std::byte* out) {
     for (std::int64_t b = 0; b < n / 256; ++b, out += 144) {
         const Affine a = affineBlock(x + b * 256, 8, 32, 15, 63);
-        putHalf(out, a.d);
-        putHalf(out + 2, a.dmin);
-        auto* s = reinterpret_cast<std::uint8_t*>(out + 4);
-        for (int j = 0; j < 4; ++j) {  // 6-bit pairs: low 6 bits of 0..3, split 4 + 2 bits of 4..7
-            s[j] = std::uint8_t(a.sc[j] | (a.sc[j + 4] >> 4) << 6);
-            s[j + 4] = std::uint8_t(a.m[j] | (a.m[j + 4] >> 4) << 6);
-            s[j + 8] = std::uint8_t((a.sc[j + 4] & 15) | (a.m[j + 4] & 15) << 4);
-        }
-        auto* qs = reinterpret_cast<std::uint8_t*>(out + 16);
-        for (int c = 0; c < 4; ++c)
-            for (int l = 0; l < 32; ++l) qs[32 * c + l] = std::uint8_t(a.q[64 * c + l] | a.q[64 * c + 32 + l] << 4);
+        putK4Head(a, out);
+        putK4Nibbles(a, reinterpret_cast<std::uint8_t*>(out + 16));
+    }
+}
+
+void quantizeRowQ5_K(const float* x, std::int64_t n, std::byte* out) {
+    for (std::int64_t b = 0; b < n / 256; ++b, out += 176) {
+        const Affine a = affineBlock(x + b * 256, 8, 32, 31, 63);
+        putK4Head(a, out);
+        auto* qh = reinterpret_cast<std::uint8_t*>(out + 16);
+        std::memset(qh, 0, 32);
+        for (int e = 0; e < 256; ++e)  // fifth bit of 64c + 32h + l: bit 2c + h of qh[l]
+            qh[e % 32] |= std::uint8_t((a.q[e] >> 4) << (e / 32));
+        putK4Nibbles(a, reinterpret_cast<std::uint8_t*>(out + 48));
     }
 }
 

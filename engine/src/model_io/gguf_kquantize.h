@@ -1,5 +1,5 @@
 #pragma once
-// Quantizers for the GGUF block formats local users download: the K-quants Q4_K, Q6_K and Q2_K
+// Quantizers for the GGUF block formats local users download: the K-quants Q4_K, Q5_K, Q6_K, Q2_K
 // (super-blocks of 256, layouts in kernels/gemm_kquant.h) and Q4_0 / Q5_0, which llama-quantize
 // substitutes on rows that are not a multiple of 256.
 //
@@ -15,8 +15,9 @@
 
 namespace atelier::engine::gguf {
 
-// One row of `n` values (a multiple of 256) into n/256 blocks of 144, 210 or 84 bytes.
+// One row of `n` values (a multiple of 256) into n/256 blocks of 144, 176, 210 or 84 bytes.
 void quantizeRowQ4_K(const float* x, std::int64_t n, std::byte* out);
+void quantizeRowQ5_K(const float* x, std::int64_t n, std::byte* out);
 void quantizeRowQ6_K(const float* x, std::int64_t n, std::byte* out);
 void quantizeRowQ2_K(const float* x, std::int64_t n, std::byte* out);
 

@@ -22,7 +22,10 @@ bool quantizable(const TensorPlan& p) {
 
 GgmlType fallback(GgmlType t, std::int64_t ncols) {
     if (ncols % ggmlBlockSize(t) == 0) return t;
-    const GgmlType f = t == GgmlType::Q4_K ? GgmlType::Q5_0 : t == GgmlType::Q2_K ? GgmlType::Q4_0 : GgmlType::Q8_0;
+    // llama-quantize gives Q5_K rows Q5_1, which this reader lacks: Q5_0 (one bit less of offset).
+    const GgmlType f = t == GgmlType::Q4_K || t == GgmlType::Q5_K ? GgmlType::Q5_0
+                       : t == GgmlType::Q2_K                      ? GgmlType::Q4_0
+                                                                  : GgmlType::Q8_0;
     return ncols % ggmlBlockSize(f) == 0 ? f : GgmlType::F16;
 }
 
@@ -37,6 +40,7 @@ GgmlType ggufQuantTypeFor(const TensorPlan& p, GgufQuant quant) {
     case GgufQuant::Q8_0: t = GgmlType::Q8_0; break;
     case GgufQuant::Mxfp4: t = p.ne.size() == 3 && p.ne[2] > 1 && !output ? GgmlType::MXFP4 : GgmlType::Q8_0; break;
     case GgufQuant::Q4_K: t = GgmlType::Q4_K; break;
+    case GgufQuant::Q5_K: t = GgmlType::Q5_K; break;
     case GgufQuant::Q6_K: t = GgmlType::Q6_K; break;
     case GgufQuant::Q2_K: t = GgmlType::Q2_K; break;
     }

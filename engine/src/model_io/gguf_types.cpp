@@ -27,6 +27,7 @@ bool isSupportedGgmlType(std::uint32_t t) {
     case GgmlType::Q2_K:
     case GgmlType::Q3_K:
     case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
     case GgmlType::Q6_K: return true;
     }
     return false;
@@ -48,6 +49,7 @@ std::string_view ggmlTypeName(GgmlType t) {
     case GgmlType::Q2_K: return "Q2_K";
     case GgmlType::Q3_K: return "Q3_K";
     case GgmlType::Q4_K: return "Q4_K";
+    case GgmlType::Q5_K: return "Q5_K";
     case GgmlType::Q6_K: return "Q6_K";
     }
     return "unknown";
@@ -62,6 +64,7 @@ int ggmlBlockSize(GgmlType t) {
     case GgmlType::Q2_K:
     case GgmlType::Q3_K:
     case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
     case GgmlType::Q6_K: return 256;
     default: return 1;
     }
@@ -83,6 +86,7 @@ std::size_t ggmlBlockBytes(GgmlType t) {
     case GgmlType::Q2_K: return 84;   // layouts: kernels/gemm_kquant.h
     case GgmlType::Q3_K: return 110;
     case GgmlType::Q4_K: return 144;
+    case GgmlType::Q5_K: return 176;
     case GgmlType::Q6_K: return 210;
     }
     return 0;
@@ -100,6 +104,7 @@ bool ggmlToDType(GgmlType t, DType& out) {
     case GgmlType::Q2_K: out = DType::Q2_K; return true;
     case GgmlType::Q3_K: out = DType::Q3_K; return true;
     case GgmlType::Q4_K: out = DType::Q4_K; return true;
+    case GgmlType::Q5_K: out = DType::Q5_K; return true;
     case GgmlType::Q6_K: out = DType::Q6_K; return true;
     case GgmlType::I8: out = DType::I8; return true;
     case GgmlType::I32: out = DType::I32; return true;

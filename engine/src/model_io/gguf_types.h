@@ -26,10 +26,10 @@ std::string_view valueTypeName(ValueType t);
 
 // Tensor element types this reader accepts (ggml_type numbers; file format: never reuse).
 // Of the block formats: Q8_0, MXFP4, the K-quants Q2_K, Q4_K, Q6_K, and Q4_0 / Q5_0, which
-// llama-quantize substitutes for Q2_K / Q4_K on rows that are not a multiple of 256, and Q3_K,
-// which its Q2_K mix gives some tensors.
+// llama-quantize substitutes for Q2_K / Q4_K on rows that are not a multiple of 256, Q3_K,
+// which its Q2_K mix gives some tensors, and Q5_K (its Q5_K_S / Q5_K_M files).
 enum class GgmlType : std::uint32_t {
-    F32 = 0, F16 = 1, Q4_0 = 2, Q5_0 = 6, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q6_K = 14,
+    F32 = 0, F16 = 1, Q4_0 = 2, Q5_0 = 6, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
     I8 = 24, I16 = 25, I32 = 26, I64 = 27, BF16 = 30, MXFP4 = 39,
 };
 bool isSupportedGgmlType(std::uint32_t t);

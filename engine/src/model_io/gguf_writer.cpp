@@ -19,11 +19,12 @@ using gguf::PlanLayout;
 using gguf::TensorPlan;
 
 // llama_ftype labels (informational): ALL_F32, MOSTLY_BF16, MOSTLY_MXFP4_MOE, and for the
-// quantized outputs MOSTLY_Q8_0, MOSTLY_Q4_K_S, MOSTLY_Q6_K, MOSTLY_Q2_K.
+// quantized outputs MOSTLY_Q8_0, MOSTLY_Q4_K_S, MOSTLY_Q5_K_S, MOSTLY_Q6_K, MOSTLY_Q2_K.
 std::uint32_t fileType(const CreateModelOptions& o) {
     switch (o.ggufQuant) {
     case GgufQuant::Q8_0: return 7;
     case GgufQuant::Q4_K: return 14;
+    case GgufQuant::Q5_K: return 16;
     case GgufQuant::Q6_K: return 18;
     case GgufQuant::Q2_K: return 10;
     case GgufQuant::Mxfp4: return 38;
@@ -63,6 +64,7 @@ void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType t
             }
             break;
         case GgmlType::Q4_K: gguf::quantizeRowQ4_K(row, cols, out); break;
+        case GgmlType::Q5_K: gguf::quantizeRowQ5_K(row, cols, out); break;
         case GgmlType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); break;
         case GgmlType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); break;
         case GgmlType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); break;

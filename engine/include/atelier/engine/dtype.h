@@ -32,6 +32,7 @@ enum class DType : std::uint8_t {
     Q5_0 = 16,     // f16 d, 4 bytes of fifth bits, 16 bytes of nibbles, value (q-16)*d (22)
     // ggml K-quant llama-quantize's Q2_K mix uses for some tensors (decoded row by row only).
     Q3_K = 17,     // hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d (110)
+    Q5_K = 18,     // f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qh[32], qs[128] (176)
 };
 
 std::string_view dtypeName(DType t);

@@ -19,11 +19,12 @@ namespace atelier::engine {
 enum class FileFormat { HuggingFace, Gguf };
 
 // GGUF only: quantize the weights the way llama-quantize does for the matching file type
-// (`--weights q8_0|q4_k|q6_k|q2_k|mxfp4`). Norms, 1-D tensors and the router stay F32;
+// (`--weights q8_0|q4_k|q5_k|q6_k|q2_k|mxfp4`). Norms, 1-D tensors and the router stay F32;
 // output.weight becomes Q6_K under the K-quants and Q8_0 under mxfp4; mxfp4 stores the routed
 // experts as MXFP4 and every other matrix as Q8_0; rows that are not a multiple of 256 fall
-// back as llama-quantize does (Q4_K -> Q5_0, Q2_K -> Q4_0, Q6_K -> Q8_0).
-enum class GgufQuant { None, Q8_0, Q4_K, Q6_K, Q2_K, Mxfp4 };
+// back as llama-quantize does (Q4_K -> Q5_0, Q2_K -> Q4_0, Q6_K -> Q8_0; Q5_K -> Q5_0 where
+// llama-quantize writes Q5_1).
+enum class GgufQuant { None, Q8_0, Q4_K, Q6_K, Q2_K, Mxfp4, Q5_K };
 
 struct CreateModelOptions {
     ModelConfig config;

@@ -12,6 +12,10 @@
 //   Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], f16 d. Half n (0, 1) of 128 elements:
 //     element 128n + 32k + l (l < 32) has low bits from ql[64n + l + 32(k&1)] (low nibble for
 //     k < 2, high for k >= 2) and high bits (qh[32n + l] >> 2k) & 3. Value = d*scales[e/16]*(q-32).
+//   Q5_K (176 bytes): f16 d, f16 dmin, scales[12] (as Q4_K), qh[32], qs[128]. Element 64c + l
+//     (l < 32) is the low nibble of qs[32c + l] plus 16 * bit 2c of qh[l] (sub-block 2c); element
+//     64c + 32 + l the high nibble plus 16 * bit 2c+1 of qh[l] (sub-block 2c+1). Codes 0..31.
+//     Value = d*sc*q - dmin*m.
 //   Q2_K (84 bytes): scales[16] (low nibble scale, high nibble min), qs[64], f16 d, f16 dmin.
 //     Element 128n + 32k + l has code (qs[32n + l] >> 2k) & 3 and sub-block e/16.
 //     Value = d*(s&15)*q - dmin*(s>>4).
@@ -27,7 +31,7 @@ namespace atelier::kernels {
 
 inline constexpr int kQK_K = 256;  // elements per super-block
 
-enum class KQuant { Q4_K, Q6_K, Q2_K };
+enum class KQuant { Q4_K, Q6_K, Q2_K, Q5_K };
 
 // Bytes of one super-block of `type`.
 std::size_t kquantBlockBytes(KQuant type);
@@ -39,24 +43,39 @@ struct BlockQ8K {
     std::int16_t bsums[kQK_K / 16];
 };
 
-// [n] f32 -> [n/256] Q8_K (symmetric, codes in [-127, 127]).
+// [n] f32 -> [n/256] Q8_K (symmetric, codes in [-127, 127]; lround: ties away from zero).
 void quantize_row_q8_k_ref(const float* x, std::int64_t n, BlockQ8K* out);
+// The same bits (for finite x) with AVX2.
+void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out);
+// At activeIsaLevel().
+void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out);
 
 // One stored row of n elements -> [n] f32 (the exact values the format represents).
 void dequant_row_q4_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
 void dequant_row_q6_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
 void dequant_row_q2_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
+void dequant_row_q5_k_ref(const std::uint8_t* w, std::int64_t n, float* out);
 
 // Dot product of one weight row of `nb` super-blocks with `nb` Q8_K activation blocks.
 float dot_q4_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q6_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q2_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q5_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q4_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q6_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 float dot_q2_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
+
+// One weight row against T tokens' activations a [T, nb]: y[t * ldy] = dot(w, a + t * nb),
+// bit for bit what dot_q4_k_q8_k_avx2 (dot_q5_k_q8_k_avx2) gives each token alone (the nibbles are unpacked once
+// per few tokens).
+void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy);
+void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy);
 
 // W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs at `level` (which must be
 // supported by this CPU; Neon falls back to scalar).
