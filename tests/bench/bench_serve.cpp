@@ -79,6 +79,7 @@ std::int64_t inProcess(engine::GenerationService& s, std::vector<std::int32_t> p
     r.stop.stopTokens = {eos};  // as the server does
     std::int64_t n = -1;
     r.callbacks.onDone = [&n](const engine::GenerationResult& g) { n = g.usage.completionTokens; };
+    r.callbacks.onError = [](const Error& e) { std::fprintf(stderr, "in-process: %s\n", e.message.c_str()); };
     auto h = s.submit(std::move(r));
     if (!h) return -1;
     h->wait();
@@ -88,7 +89,11 @@ std::int64_t inProcess(engine::GenerationService& s, std::vector<std::int32_t> p
 std::int64_t overHttp(httplib::Client& c, const std::vector<std::int32_t>& prompt, int maxTokens) {
     const nlohmann::json body{{"prompt", prompt}, {"max_tokens", maxTokens}, {"temperature", 0}};
     auto r = c.Post("/v1/completions", body.dump(), "application/json");
-    if (!r || r->status != 200) return -1;
+    if (!r || r->status != 200) {
+        std::fprintf(stderr, "http: %s\n", r ? (std::to_string(r->status) + " " + r->body).c_str()
+                                             : httplib::to_string(r.error()).c_str());
+        return -1;
+    }
     return nlohmann::json::parse(r->body)["usage"]["completion_tokens"].get<std::int64_t>();
 }
 
