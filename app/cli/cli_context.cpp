@@ -61,6 +61,8 @@ void addGlobalOptions(CLI::App& app, GlobalOptions& o) {
     app.add_option("--threads", o.threads, "Worker threads (default: every core)")
         ->check(CLI::NonNegativeNumber)
         ->group("Global options");
+    app.add_flag("--pin-threads", o.pinThreads, "Bind each worker thread to its own core")
+        ->group("Global options");
     app.add_option("--backend", o.backend, "Compute backend")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
         ->group("Global options");

@@ -20,6 +20,7 @@ enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2, kExitBadInp
 struct GlobalOptions {
     std::string dataDir;
     int threads = 0;  // 0: every core
+    bool pinThreads = false;
     std::string backend = "auto";
     std::string logLevel = "warn";
     std::string numerics = "release";

@@ -163,7 +163,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
     if (!weights) return ctx.fail(weights.error());
     const engine::ModelConfig cfg = (*weights)->config();
     const ModelCosts costs = modelCosts(**weights);
-    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
+    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads, ctx.options.pinThreads});
     if (!model) return ctx.fail(model.error());
     for (std::int64_t c : *contexts)
         if (c + a.decodeTokens + 1 > cfg.maxPositionEmbeddings)

@@ -62,7 +62,7 @@ Result<std::vector<float>> computeLogits(const CliContext& ctx, const LogitsArgs
     }
     const int threads = ctx.options.threads > 0 ? ctx.options.threads
                                                 : int(std::max(1u, std::thread::hardware_concurrency()));
-    auto model = engine::Model::load(std::move(weights), engine::ModelOptions{numerics, threads});
+    auto model = engine::Model::load(std::move(weights), engine::ModelOptions{numerics, threads, ctx.options.pinThreads});
     if (!model) return unexpected(model.error());
     engine::KvCache seq = (*model)->newSequence();
     const auto req = a.allPositions ? engine::LogitsRequest::All : engine::LogitsRequest::Last;

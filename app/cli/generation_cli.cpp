@@ -78,7 +78,7 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) 
     auto fingerprint = engine::modelPathFingerprint(a.model, (*weights)->config(), *numerics);
     if (!fingerprint) return unexpected(fingerprint.error());
     const int threads = std::max(1, ctx.options.threads);
-    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads});
+    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads, ctx.options.pinThreads});
     if (!model) return unexpected(model.error());
     if (tokenizer->vocabSize() > (*model)->config().vocabSize)
         return unexpected(Error::badInput(a.model + ": the tokenizer has " +

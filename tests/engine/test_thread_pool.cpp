@@ -8,6 +8,10 @@
 #include <QtTest>
 
 #include <atomic>
+#include <mutex>
+#include <set>
+
+#include <sched.h>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -83,6 +87,30 @@ private slots:
         auto fast = [&](int p) { hits[std::size_t(p)].fetch_add(1); };
         QVERIFY(pool.run(parts, fast));  // a cancel does not leak into the next run
         for (auto& h : hits) QCOMPARE(h.load(), 1);
+    }
+
+    void pinnedThreadsRunOnOneCoreEach() {
+        std::set<int> masks;  // how many cores each part's thread may run on
+        std::atomic<int> sum{0};
+        bool pinned = false, whole = false;
+        std::thread t([&] {  // the caller gets pinned too: keep the test's own thread free
+            ThreadPool pool(2, true);
+            pinned = pool.pinned();
+            std::mutex m;
+            auto fn = [&](int part) {
+                cpu_set_t mine;
+                sched_getaffinity(0, sizeof(mine), &mine);  // 0: the calling thread
+                std::lock_guard lock(m);
+                masks.insert(CPU_COUNT(&mine));
+                sum += part;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            };
+            whole = pool.run(64, fn);
+        });
+        t.join();
+        QVERIFY(pinned && whole);
+        QCOMPARE(sum.load(), 64 * 63 / 2);
+        QCOMPARE(masks, (std::set<int>{1}));  // every thread is bound to exactly one core
     }
 
     void destroyingRightAfterARunJoins() {

@@ -60,7 +60,7 @@ Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights
     impl->w = std::move(*bound);
     impl->source = std::move(weights);
     impl->options = options;
-    impl->pool = std::make_unique<fwd::ThreadPool>(std::max(1, options.threads));
+    impl->pool = std::make_unique<fwd::ThreadPool>(std::max(1, options.threads), options.pinThreads);
     impl->ws.pool = impl->pool.get();
     impl->hash = configHash(impl->cfg);
     impl->plainRope = fwd::makeRopeTable(impl->cfg, false);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sched.h>
 #endif
 
@@ -52,12 +53,38 @@ int allowedCores() {
     return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// Binds the calling thread to the index-th core of the process's affinity mask (modulo its
+// size). A failure (a sandbox that forbids it) leaves the thread unpinned: pinning is a hint.
+void pinToCore(int index) {
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) == 0) return;
+    int seen = 0;
+    const int target = index % CPU_COUNT(&allowed);
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        if (seen++ != target) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+        return;
+    }
+#else
+    (void)index;
+#endif
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int threads)
+ThreadPool::ThreadPool(int threads, bool pin)
     // More threads than cores: a spinning thread would take the core of one with work.
-    : m_spin(threads <= allowedCores()) {
-    for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { workerLoop(); });
+    : m_spin(threads <= allowedCores()), m_pin(pin) {
+    for (int i = 1; i < threads; ++i)
+        m_workers.emplace_back([this, i] {
+            if (m_pin) pinToCore(i);
+            workerLoop();
+        });
 }
 
 ThreadPool::~ThreadPool() {
@@ -103,6 +130,7 @@ void ThreadPool::workerLoop() {
 }
 
 bool ThreadPool::runParts(int parts, void (*call)(void*, int), void* fn) {
+    if (m_pin && !m_callerPinned.exchange(true)) pinToCore(0);
     m_cancel.store(false, std::memory_order_relaxed);
     m_skipped.store(false, std::memory_order_relaxed);
     if (m_workers.empty() || parts <= 1) {

@@ -18,13 +18,16 @@ namespace atelier::engine::fwd {
 
 class ThreadPool {
 public:
-    // `threads` in total, the caller included: threads − 1 workers.
-    explicit ThreadPool(int threads);
+    // `threads` in total, the caller included: threads − 1 workers. With `pin`, thread i (the
+    // caller is 0, pinned at its first run()) is bound to the i-th core of the process's
+    // affinity mask (modulo its size), so the OS never migrates a thread off its warm caches.
+    explicit ThreadPool(int threads, bool pin = false);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int threads() const { return int(m_workers.size()) + 1; }
+    bool pinned() const { return m_pin; }
     // Calls fn(part) for parts in [0, parts), each at most once, on any thread. Returns true
     // when every part ran; false when cancel() stopped the run (parts already started finish,
     // the rest are skipped). No allocation: `fn` is passed by reference.
@@ -42,6 +45,8 @@ private:
     void takeParts();
 
     const bool m_spin;                          // spin before sleeping (threads ≤ cores)
+    const bool m_pin;
+    std::atomic<bool> m_callerPinned{false};
     std::vector<std::thread> m_workers;
     std::mutex m_mutex;
     std::condition_variable m_wake, m_done;

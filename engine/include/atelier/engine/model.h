@@ -22,6 +22,7 @@ namespace atelier::engine {
 struct ModelOptions {
     Numerics numerics = Numerics::Release;
     int threads = 1;  // matrix-product rows are split across this many threads (started once)
+    bool pinThreads = false;  // bind each thread to its own core (see ThreadPool)
 };
 
 using Sequence = KvCache;
