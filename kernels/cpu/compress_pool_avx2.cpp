@@ -54,20 +54,7 @@ void compress_pool_f32_avx2(const float* K, const float* Z, int c, int kc, int r
         }
         _mm256_storeu_ps(E + ch, _mm256_div_ps(acc, sum));
     }
-    for (; ch < c; ++ch) {
-        const auto col = [&](int row) { return row * kc + (overlap && row >= 4 ? c + ch : ch); };
-        float m = -INFINITY;
-        for (int row = 0; row < rows; ++row) m = std::fmax(m, Z[col(row)]);
-        float sum = 0, acc = 0;
-        for (int row = 0; row < rows; ++row) {
-            const float z = Z[col(row)];
-            if (z == -INFINITY) continue;
-            const float e = std::exp(z - m);
-            sum += e;
-            acc += e * K[col(row)];
-        }
-        E[ch] = acc / sum;
-    }
+    compress_pool_tail_f32_ref(K, Z, c, kc, rows, overlap, ch, E);
 }
 
 }  // namespace atelier::kernels

@@ -4,9 +4,9 @@
 
 namespace atelier::kernels {
 
-void compress_pool_f32_ref(const float* K, const float* Z, int c, int kc, int rows, bool overlap,
-                           float* E) {
-    for (int ch = 0; ch < c; ++ch) {
+void compress_pool_tail_f32_ref(const float* K, const float* Z, int c, int kc, int rows,
+                                bool overlap, int chBegin, float* E) {
+    for (int ch = chBegin; ch < c; ++ch) {
         const auto col = [&](int row) { return row * kc + (overlap && row >= 4 ? c + ch : ch); };
         float m = -INFINITY;
         for (int row = 0; row < rows; ++row) m = std::fmax(m, Z[col(row)]);
@@ -20,6 +20,11 @@ void compress_pool_f32_ref(const float* K, const float* Z, int c, int kc, int ro
         }
         E[ch] = acc / sum;
     }
+}
+
+void compress_pool_f32_ref(const float* K, const float* Z, int c, int kc, int rows, bool overlap,
+                           float* E) {
+    compress_pool_tail_f32_ref(K, Z, c, kc, rows, overlap, 0, E);
 }
 
 }  // namespace atelier::kernels

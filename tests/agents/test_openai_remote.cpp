@@ -78,6 +78,16 @@ ChatBackendRequest question(int maxTokens, const std::string& text = "Say someth
     return r;
 }
 
+// A question whose answer must be a call of the weather tool (forced by tool_choice).
+ChatBackendRequest weatherCall(int maxTokens) {
+    auto r = question(maxTokens, "Weather in Paris?");
+    auto tool = nlohmann::ordered_json::parse(kWeatherTool);
+    r.messages[0].toolSchemas = {tool["function"].dump()};
+    r.toolChoice = ToolChoice::Function;
+    r.toolChoiceName = "get_weather";
+    return r;
+}
+
 void runTurn(ChatBackend& backend, ChatBackendRequest r, Collected& out) {
     auto turn = backend.start(std::move(r), out.sink());
     QVERIFY2(turn.has_value(), turn ? "" : turn.error().message.c_str());
@@ -165,11 +175,7 @@ private slots:
 
     void toolCallsArriveInOpenAiShape() {
         for (bool stream : {true, false}) {
-            auto r = question(200, "Weather in Paris?");
-            auto tool = nlohmann::ordered_json::parse(kWeatherTool);
-            r.messages[0].toolSchemas = {tool["function"].dump()};
-            r.toolChoice = ToolChoice::Function;
-            r.toolChoiceName = "get_weather";
+            auto r = weatherCall(200);
             Collected c;
             auto backend = remote(stream);
             runTurn(backend, r, c);
@@ -194,11 +200,7 @@ private slots:
 
     void aCallCutByMaxTokensIsLengthWithNoCall() {
         for (bool stream : {true, false}) {
-            auto r = question(6, "Weather in Paris?");
-            auto tool = nlohmann::ordered_json::parse(kWeatherTool);
-            r.messages[0].toolSchemas = {tool["function"].dump()};
-            r.toolChoice = ToolChoice::Function;
-            r.toolChoiceName = "get_weather";
+            auto r = weatherCall(6);
             Collected c;
             auto backend = remote(stream);
             runTurn(backend, r, c);

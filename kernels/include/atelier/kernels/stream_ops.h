@@ -43,6 +43,9 @@ void compress_pool_f32(const float* K, const float* Z, int c, int kc, int rows, 
                        float* E);
 void compress_pool_f32_ref(const float* K, const float* Z, int c, int kc, int rows, bool overlap,
                            float* E);
+// Channels [chBegin, c) only (the SIMD bodies' tail).
+void compress_pool_tail_f32_ref(const float* K, const float* Z, int c, int kc, int rows,
+                                bool overlap, int chBegin, float* E);
 void compress_pool_f32_avx2(const float* K, const float* Z, int c, int kc, int rows,
                             bool overlap, float* E);
 
