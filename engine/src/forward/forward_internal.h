@@ -11,6 +11,7 @@
 #include "atelier/engine/numerics.h"
 #include "atelier/engine/weight_decode.h"
 #include "atelier/kernels/gemm_kquant.h"
+#include "atelier/kernels/gemm_q8.h"
 
 namespace atelier::engine::fwd {
 
@@ -97,6 +98,17 @@ struct MatmulJob {
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
 class ThreadPool;
 
+// Activations rounded to an integer kernel's blocks, once per product (roundActivations).
+struct RoundedActivations {
+    const kernels::BlockQ8K* q8k = nullptr;  // K-quant weights: [T, cols/256] Q8_K
+    const kernels::BlockQ8A* q8a = nullptr;  // Q8_0 weights: [T, cols/32]
+};
+// The storage behind one RoundedActivations (grown on demand).
+struct ActivationBlocks {
+    std::vector<kernels::BlockQ8K> q8k;
+    std::vector<kernels::BlockQ8A> q8a;
+};
+
 struct Workspace {
     ThreadPool* pool = nullptr;                    // matmul rows are split across it
     std::vector<std::vector<float>> rowScratch;    // matmul: [threads][gemmScratchFloats(cols)]
@@ -118,8 +130,8 @@ struct Workspace {
     std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
     std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
     std::vector<const float*> jobInputPtrs;        //   the input each job reads
-    std::vector<std::vector<kernels::BlockQ8K>> jobQ8;  // K-quant weights: [T, cols/256] Q8_K
-    std::vector<const kernels::BlockQ8K*> jobQ8Ptrs;    //   activations per job (shared)
+    std::vector<ActivationBlocks> jobRounded;       //   integer kernels' activations per job
+    std::vector<RoundedActivations> jobRoundedPtrs; //   (shared by jobs on the same input)
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
@@ -130,17 +142,19 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
 // The bare product of matmul() on one thread, on the stored format; rowScratch
-// [kernels::gemmScratchFloats(cols)]. For K-quant weights `xq` may hold x already rounded to
-// Q8_K ([T, cols/256], see quantizeForKQuant) so that row chunks do not round it again.
+// [kernels::gemmScratchFloats(cols)]. For weights read by an integer kernel (K-quants, Q8_0)
+// `xr` may hold x already rounded (roundActivations) so that row chunks do not round it again.
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
-              const kernels::BlockQ8K* xq = nullptr);
-// Whether `m` is a K-quant read by the integer kernels over Q8_K activations.
-bool isKQuant(const StoredMatrix& m);
-// x [T, cols] -> out [T, cols/256] Q8_K blocks (grown on demand), the activations of a
-// K-quant product.
-const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::int64_t cols,
-                                           std::vector<kernels::BlockQ8K>& out);
+              RoundedActivations xr = {});
+// Which blocks `m`'s integer kernel reads its activations in: K-quants Q8_K (as llama.cpp),
+// Q8_0 blocks of 32 (gemm_q8.h, at every token count so that results do not depend on the
+// batch); None for the formats multiplied in f32.
+enum class ActivationRounding { None, Q8K, Q8A };
+ActivationRounding activationRounding(const StoredMatrix& m);
+// x [T, cols] rounded for `m`'s kernel into `store`; both pointers null when m has none.
+RoundedActivations roundActivations(const StoredMatrix& m, const float* x, std::int64_t T,
+                                    ActivationBlocks& store);
 // Independent products in one pool run (each split into row chunks so that every thread has
 // work and there is one hand-off for all): the same bits as calling matmul() on each.
 void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws);

@@ -33,9 +33,9 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
     }
     const int threads = ws.pool ? ws.pool->threads() : 1;
     if (ws.rowScratch.size() < std::size_t(threads)) ws.rowScratch.resize(std::size_t(threads));
-    if (ws.jobQ8.empty()) ws.jobQ8.resize(1);
-    // K-quants: x rounded to Q8_K once here, not once per row chunk.
-    const kernels::BlockQ8K* xq = isKQuant(m) ? quantizeForKQuant(x, T, cols, ws.jobQ8[0]) : nullptr;
+    if (ws.jobRounded.empty()) ws.jobRounded.resize(1);
+    // Integer kernels: x rounded once here, not once per row chunk.
+    const RoundedActivations xq = roundActivations(m, x, T, ws.jobRounded[0]);
     const std::int64_t rows = rowEnd - rowBegin;
     const std::size_t scratchFloats = kernels::gemmScratchFloats(cols);
     // Rows are independent, so any split gives the same bits; small products stay on one thread.
@@ -54,23 +54,46 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
         for (std::int64_t t = 0; t < T; ++t) roundToBf16(y + t * ldy, rowEnd - rowBegin);
 }
 
-bool isKQuant(const StoredMatrix& m) {
-    const DType dt = m.weight->dtype;
-    return dt == DType::Q4_K || dt == DType::Q5_K || dt == DType::Q6_K || dt == DType::Q2_K;
+ActivationRounding activationRounding(const StoredMatrix& m) {
+    switch (m.weight->dtype) {
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K:
+    case DType::Q2_K: return ActivationRounding::Q8K;
+    case DType::Q8_0: return ActivationRounding::Q8A;
+    default: return ActivationRounding::None;
+    }
 }
 
-const kernels::BlockQ8K* quantizeForKQuant(const float* x, std::int64_t T, std::int64_t cols,
-                                           std::vector<kernels::BlockQ8K>& out) {
-    const std::int64_t nb = cols / kernels::kQK_K;
-    if (out.size() < std::size_t(T * nb)) out.resize(std::size_t(T * nb));
-    for (std::int64_t t = 0; t < T; ++t)
-        kernels::quantize_row_q8_k(x + t * cols, cols, out.data() + t * nb);
-    return out.data();
+RoundedActivations roundActivations(const StoredMatrix& m, const float* x, std::int64_t T,
+                                    ActivationBlocks& store) {
+    const std::int64_t cols = m.cols;
+    RoundedActivations r;
+    switch (activationRounding(m)) {
+    case ActivationRounding::None: break;
+    case ActivationRounding::Q8K: {
+        const std::int64_t nb = cols / kernels::kQK_K;
+        if (store.q8k.size() < std::size_t(T * nb)) store.q8k.resize(std::size_t(T * nb));
+        for (std::int64_t t = 0; t < T; ++t)
+            kernels::quantize_row_q8_k(x + t * cols, cols, store.q8k.data() + t * nb);
+        r.q8k = store.q8k.data();
+        break;
+    }
+    case ActivationRounding::Q8A: {
+        const std::int64_t nb = cols / kernels::kQ8Block;
+        if (store.q8a.size() < std::size_t(T * nb)) store.q8a.resize(std::size_t(T * nb));
+        for (std::int64_t t = 0; t < T; ++t)
+            kernels::quantize_row_q8a(x + t * cols, cols, store.q8a.data() + t * nb);
+        r.q8a = store.q8a.data();
+        break;
+    }
+    }
+    return r;
 }
 
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* row,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
-              const kernels::BlockQ8K* xq) {
+              RoundedActivations xr) {
     const std::int64_t cols = m.cols;
     const auto* data = m.weight->data;
     const auto address = reinterpret_cast<std::uintptr_t>(data);
@@ -95,7 +118,15 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::F16: km.format = kernels::WeightFormat::F16; break;
     case DType::F8_E4M3: km.format = kernels::WeightFormat::E4M3; break;
     case DType::I8: km.format = kernels::WeightFormat::E2M1; break;
-    case DType::Q8_0: km.format = kernels::WeightFormat::Q8_0; break;
+    case DType::Q8_0: {
+        // Integer products over activations rounded to blocks of 32, at every token count
+        // ([T, cols/32]; per calling thread unless the caller rounded them).
+        thread_local ActivationBlocks own;
+        if (!xr.q8a) xr = roundActivations(m, x, T, own);
+        kernels::gemm_q8_0_q8a(kernels::activeIsaLevel(), reinterpret_cast<const std::uint8_t*>(data),
+                               cols, rowBegin, rowEnd, xr.q8a, T, y, ldy);
+        return;
+    }
     case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
     case DType::Q4_K:
     case DType::Q5_K:
@@ -103,8 +134,8 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::Q2_K: {
         // GGUF K-quants read in place; the activations are rounded to Q8_K blocks as llama.cpp
         // does ([T, cols/256] blocks; per calling thread unless the caller rounded them).
-        thread_local std::vector<kernels::BlockQ8K> q8;
-        if (!xq) xq = quantizeForKQuant(x, T, cols, q8);
+        thread_local ActivationBlocks own;
+        if (!xr.q8k) xr = roundActivations(m, x, T, own);
         const DType dt = m.weight->dtype;
         const auto type = dt == DType::Q4_K   ? kernels::KQuant::Q4_K
                           : dt == DType::Q5_K ? kernels::KQuant::Q5_K
@@ -112,7 +143,7 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
                                               : kernels::KQuant::Q2_K;
         kernels::gemm_kquant_q8_k(kernels::activeIsaLevel(), type,
                                   reinterpret_cast<const std::uint8_t*>(data), cols, rowBegin,
-                                  rowEnd, xq, T, y, ldy);
+                                  rowEnd, xr.q8k, T, y, ldy);
         return;
     }
     default:  // Q4_0, Q5_0, Q3_K (llama-quantize fallbacks): the generic row decoder
@@ -149,15 +180,17 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
         for (std::int64_t t = 0; t < job.T; ++t) simulateFp8Activations(q + t * cols, cols);
         inputs[j] = q;
     }
-    // K-quants: each distinct input rounded to Q8_K once, before the row chunks.
-    if (ws.jobQ8.size() < count) ws.jobQ8.resize(count);
-    ws.jobQ8Ptrs.assign(count, nullptr);
+    // Integer kernels: each distinct input rounded once, before the row chunks.
+    if (ws.jobRounded.size() < count) ws.jobRounded.resize(count);
+    ws.jobRoundedPtrs.assign(count, RoundedActivations{});
     for (std::size_t j = 0; j < count; ++j) {
-        if (!isKQuant(jobs[j].w->m)) continue;
-        const bool same = j > 0 && ws.jobQ8Ptrs[j - 1] && inputs[j] == inputs[j - 1] &&
-                          jobs[j].T == jobs[j - 1].T && jobs[j].w->m.cols == jobs[j - 1].w->m.cols;
-        ws.jobQ8Ptrs[j] = same ? ws.jobQ8Ptrs[j - 1]
-                               : quantizeForKQuant(inputs[j], jobs[j].T, jobs[j].w->m.cols, ws.jobQ8[j]);
+        const ActivationRounding kind = activationRounding(jobs[j].w->m);
+        if (kind == ActivationRounding::None) continue;
+        const bool same = j > 0 && activationRounding(jobs[j - 1].w->m) == kind &&
+                          inputs[j] == inputs[j - 1] && jobs[j].T == jobs[j - 1].T &&
+                          jobs[j].w->m.cols == jobs[j - 1].w->m.cols;
+        ws.jobRoundedPtrs[j] = same ? ws.jobRoundedPtrs[j - 1]
+                                    : roundActivations(jobs[j].w->m, inputs[j], jobs[j].T, ws.jobRounded[j]);
     }
     // Chunks of at least 4 rows (a kernel panel) and about 1/8 of a thread's share.
     const std::int64_t target = std::max<std::int64_t>(total / (threads * 8), 1 << 15);
@@ -182,7 +215,7 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
         const MatmulJob& job = jobs[std::size_t(jp[0])];
         float* y = job.y + jp[1];
         multiply(job.w->m, inputs[std::size_t(jp[0])], job.T, y, ws.rowScratch[std::size_t(p)].data(),
-                 jp[1], jp[2], job.ldy, ws.jobQ8Ptrs[std::size_t(jp[0])]);
+                 jp[1], jp[2], job.ldy, ws.jobRoundedPtrs[std::size_t(jp[0])]);
         if (job.w->fp8Input && numerics == Numerics::Release)
             for (std::int64_t t = 0; t < job.T; ++t) roundToBf16(y + t * job.ldy, jp[2] - jp[1]);
     };

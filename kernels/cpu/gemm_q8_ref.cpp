@@ -1,0 +1,68 @@
+// Scalar Q8_0 × int8-activation kernels (gemm_q8.h) and their level dispatch.
+
+#include <algorithm>
+#include <cmath>
+
+#include "atelier/kernels/gemm_q8.h"
+#include "cpu/decode_scalar.h"
+
+namespace atelier::kernels {
+
+void quantize_row_q8a_ref(const float* x, std::int64_t n, BlockQ8A* out) {
+    for (std::int64_t b = 0; b < n / kQ8Block; ++b) {
+        const float* v = x + b * kQ8Block;
+        float amax = 0.0f;
+        bool finite = true;
+        for (int i = 0; i < kQ8Block; ++i) {
+            finite = finite && std::isfinite(v[i]);
+            amax = std::max(amax, std::fabs(v[i]));
+        }
+        BlockQ8A& o = out[b];
+        if (!finite) {  // every product that reads this block is NaN
+            o.d = NAN;
+            std::fill(o.qs, o.qs + kQ8Block, std::int8_t(0));
+            continue;
+        }
+        o.d = amax / 127.0f;
+        const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (int i = 0; i < kQ8Block; ++i)
+            o.qs[i] = std::int8_t(std::clamp(std::lround(v[i] * id), -127L, 127L));
+    }
+}
+
+float dot_q8_0_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb) {
+    float sum = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += detail::kQ8_0BlockBytes) {
+        const auto* q = reinterpret_cast<const std::int8_t*>(w + 2);
+        std::int32_t s = 0;
+        for (int i = 0; i < kQ8Block; ++i) s += std::int32_t(q[i]) * a[b].qs[i];
+        sum += detail::f16Value(detail::loadU16(w)) * a[b].d * float(s);
+    }
+    return sum;
+}
+
+void gemm_q8_0_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                       std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                       std::int64_t ldy) {
+    const std::int64_t nb = cols / kQ8Block;
+    const std::size_t rowBytes = std::size_t(nb * detail::kQ8_0BlockBytes);
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r)
+        for (std::int64_t t = 0; t < T; ++t)
+            y[t * ldy + (r - rowBegin)] = dot_q8_0_q8a_ref(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+}
+
+void quantize_row_q8a(const float* x, std::int64_t n, BlockQ8A* out) {
+    const IsaLevel level = activeIsaLevel();
+    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512) return quantize_row_q8a_avx2(x, n, out);
+    quantize_row_q8a_ref(x, n, out);
+}
+
+void gemm_q8_0_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
+                   std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
+                   std::int64_t T, float* y, std::int64_t ldy) {
+    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
+        return gemm_q8_0_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+    gemm_q8_0_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+}
+
+}  // namespace atelier::kernels

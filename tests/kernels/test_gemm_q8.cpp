@@ -1,0 +1,201 @@
+// ctest-labels: unit
+// Q8_0 weights against int8 activations (gemm_q8.h): the AVX2 activation rounding gives the
+// reference's bits (ties, zero and tiny blocks, NaN and infinity); the integer block dot equals
+// the f64 dot of the decoded weights and activations, including the -128 weight code that
+// vpsignb cannot negate; every level matches the scalar reference on odd shapes, token tiles
+// and token blocks; a token's result is the same bits alone and at any place in a batch; and
+// the whole product stays within the activation rounding bound of the f32 product.
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "atelier/kernels/cpu_features.h"
+#include "atelier/kernels/gemm.h"
+#include "atelier/kernels/gemm_q8.h"
+#include "gemm_test_weights.h"
+
+using namespace atelier::kernels;
+
+namespace {
+
+std::vector<float> normals(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+    std::normal_distribution<float> nd(0.0f, scale);
+    std::vector<float> x(n);
+    for (auto& v : x) v = nd(rng);
+    return x;
+}
+
+std::vector<BlockQ8A> rounded(const std::vector<float>& x, std::int64_t T, std::int64_t cols) {
+    std::vector<BlockQ8A> q(std::size_t(T * cols / kQ8Block));
+    for (std::int64_t t = 0; t < T; ++t)
+        quantize_row_q8a_ref(x.data() + t * cols, cols, q.data() + t * cols / kQ8Block);
+    return q;
+}
+
+// Weight value of element k of a stored Q8_0 row.
+float q8Weight(const std::uint8_t* row, std::int64_t k) {
+    const std::uint8_t* blk = row + (k / 32) * 34;
+    std::uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const int exp = (h >> 10) & 31, mant = h & 1023;  // makeStored writes finite halves
+    const float d = exp == 0 ? std::ldexp(float(mant), -24) : std::ldexp(float(1024 + mant), exp - 25);
+    return (h & 0x8000 ? -d : d) * float(std::int8_t(blk[2 + k % 32]));
+}
+
+// Σ |w_k · a_k| of one row and one token: the scale of the float rounding in their dot.
+double magnitude(const std::uint8_t* row, const BlockQ8A* a, std::int64_t cols) {
+    double m = 0;
+    for (std::int64_t k = 0; k < cols; ++k)
+        m += std::fabs(double(q8Weight(row, k)) * a[k / 32].d * a[k / 32].qs[k % 32]);
+    return m;
+}
+
+}  // namespace
+
+class TestGemmQ8 : public QObject {
+    Q_OBJECT
+private slots:
+    void simdActivationRoundingEqualsTheReference() {
+        if (!isaSupported(IsaLevel::Avx2)) QSKIP("no AVX2");
+        std::mt19937 rng(5);
+        const std::int64_t blocks = 7, n = blocks * 32;
+        std::vector<float> x = normals(std::size_t(n), rng);
+        for (int i = 0; i < 32; ++i) x[std::size_t(32 + i)] = float(i * 8 - 127) + (i % 2 ? 0.5f : 0.0f);
+        x[32 + 31] = 127.0f;  // amax 127: scale 1, so the .5 values above are exact ties
+        for (int i = 0; i < 32; ++i) x[std::size_t(64 + i)] = 0.0f;     // an all-zero block
+        for (int i = 0; i < 32; ++i) x[std::size_t(96 + i)] *= 1e-30f;  // tiny
+        x[128 + 3] = NAN;                                               // a NaN block
+        x[160 + 30] = -INFINITY;                                        // an infinite one
+        std::vector<BlockQ8A> want(blocks), got(blocks);
+        quantize_row_q8a_ref(x.data(), n, want.data());
+        quantize_row_q8a_avx2(x.data(), n, got.data());
+        for (std::size_t b = 0; b < std::size_t(blocks); ++b) {
+            QVERIFY2(std::memcmp(&got[b].d, &want[b].d, 4) == 0 || (std::isnan(got[b].d) && std::isnan(want[b].d)),
+                     qPrintable(QString("block %1 scale %2 vs %3").arg(b).arg(got[b].d).arg(want[b].d)));
+            QVERIFY2(std::memcmp(got[b].qs, want[b].qs, 32) == 0, qPrintable(QString("block %1 codes").arg(b)));
+        }
+        QCOMPARE(int(got[1].qs[1]), -119);  // x = -118.5 rounds away from zero
+        QCOMPARE(got[2].d, 0.0f);
+        QVERIFY(std::isnan(got[4].d) && std::isnan(got[5].d));
+        QCOMPARE(int(got[4].qs[0]), 0);
+    }
+
+    void integerDotMatchesDecodedDot() {
+        std::mt19937 rng(7);
+        const std::int64_t nb = 6, n = nb * 32;
+        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, 1, n, rng);
+        std::vector<std::uint8_t> row = w.data;
+        for (int i = 0; i < 32; ++i) row[34 * 2 + 2 + i] = 0x80;  // block 2 all -128
+        const std::vector<float> x = normals(std::size_t(n), rng);
+        const auto xq = rounded(x, 1, n);
+        double want = 0, mag = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+            const double a = double(xq[std::size_t(k / 32)].d) * xq[std::size_t(k / 32)].qs[k % 32];
+            want += double(q8Weight(row.data(), k)) * a;
+            mag += std::fabs(double(q8Weight(row.data(), k)) * a);
+        }
+        const float ref = dot_q8_0_q8a_ref(row.data(), xq.data(), nb);
+        QVERIFY2(std::fabs(ref - want) <= 1e-5 * mag, qPrintable(QString("%1 vs %2").arg(ref).arg(want)));
+        for (IsaLevel level : {IsaLevel::Avx2, IsaLevel::Avx512}) {
+            if (!isaSupported(level)) continue;
+            float y = 0;
+            gemm_q8_0_q8a(level, row.data(), n, 0, 1, xq.data(), 1, &y, 1);
+            QVERIFY2(std::fabs(y - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(QString::fromStdString(isaName(level))).arg(y).arg(want)));
+        }
+    }
+
+    void everyLevelMatchesTheReference() {
+        std::mt19937 rng(11);
+        for (std::int64_t nb : {1, 2, 7})
+            for (std::int64_t rows : {1, 3, 4, 5, 17})
+                for (std::int64_t T : {1, 2, 3, 5, 66, 131}) {
+                    const std::int64_t cols = nb * 32, r0 = rows > 2 ? 1 : 0;
+                    const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+                    const auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
+                    const std::int64_t ldy = rows + 2;
+                    std::vector<float> ref(std::size_t(T * ldy), -7.0f);
+                    gemm_q8_0_q8a(IsaLevel::Scalar, w.data.data(), cols, r0, rows, xq.data(), T, ref.data(), ldy);
+                    for (IsaLevel level : {IsaLevel::Avx2, IsaLevel::Avx512}) {
+                        if (!isaSupported(level)) continue;
+                        std::vector<float> y(std::size_t(T * ldy), -7.0f);
+                        gemm_q8_0_q8a(level, w.data.data(), cols, r0, rows, xq.data(), T, y.data(), ldy);
+                        for (std::size_t i = 0; i < y.size(); ++i) {
+                            const std::int64_t t = std::int64_t(i) / ldy, r = std::int64_t(i) % ldy + r0;
+                            const double mag = r < rows ? magnitude(w.data.data() + r * nb * 34, xq.data() + t * nb, cols) : 0.0;
+                            QVERIFY2(std::fabs(ref[i] - y[i]) <= 1e-6 * mag,
+                                     qPrintable(QString("%1 nb=%2 rows=%3 T=%4 i=%5: %6 vs %7")
+                                                    .arg(QString::fromStdString(isaName(level))).arg(nb).arg(rows)
+                                                    .arg(T).arg(i).arg(ref[i]).arg(y[i])));
+                        }
+                    }
+                }
+    }
+
+    void tokenResultDoesNotDependOnTheBatch() {
+        // Tiles of 2 tokens and blocks of 64: a token alone, first, second or in the tail of a
+        // batch gives the same bits (issue #4: output does not depend on the batch).
+        std::mt19937 rng(17);
+        const std::int64_t rows = 9, cols = 96, T = 67;
+        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+        const auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
+        for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
+            if (!isaSupported(level)) continue;
+            std::vector<float> all(std::size_t(T * rows));
+            gemm_q8_0_q8a(level, w.data.data(), cols, 0, rows, xq.data(), T, all.data(), rows);
+            for (std::int64_t t = 0; t < T; ++t) {
+                std::vector<float> one(static_cast<std::size_t>(rows));
+                gemm_q8_0_q8a(level, w.data.data(), cols, 0, rows, xq.data() + t * cols / 32, 1, one.data(), rows);
+                QVERIFY2(std::memcmp(one.data(), all.data() + t * rows, std::size_t(rows) * 4) == 0,
+                         qPrintable(QString("%1 token %2").arg(QString::fromStdString(isaName(level))).arg(t)));
+            }
+        }
+    }
+
+    void staysWithinActivationRoundingOfTheF32Product() {
+        std::mt19937 rng(3);
+        const std::int64_t rows = 6, cols = 256, T = 3;
+        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+        const std::vector<float> x = normals(std::size_t(T * cols), rng, 3.0f);
+        std::vector<BlockQ8A> xq(std::size_t(T * cols / 32));
+        for (std::int64_t t = 0; t < T; ++t) quantize_row_q8a(x.data() + t * cols, cols, xq.data() + t * cols / 32);
+        std::vector<float> y(std::size_t(T * rows));
+        gemm_q8_0_q8a(activeIsaLevel(), w.data.data(), cols, 0, rows, xq.data(), T, y.data(), rows);
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t t = 0; t < T; ++t) {
+                double want = 0, bound = 1e-4;
+                for (std::int64_t b = 0; b < cols / 32; ++b) {
+                    float amax = 0;
+                    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[std::size_t(t * cols + b * 32 + i)]));
+                    for (int i = 0; i < 32; ++i) {
+                        const std::int64_t k = b * 32 + i;
+                        const double wk = q8Weight(w.data.data() + r * (cols / 32) * 34, k);
+                        want += wk * x[std::size_t(t * cols + k)];
+                        bound += std::fabs(wk) * (amax / 127.0 / 2.0) * 1.01;
+                    }
+                }
+                const double got = y[std::size_t(t * rows + r)];
+                QVERIFY2(std::fabs(got - want) <= bound, qPrintable(QString("r=%1 t=%2: %3 vs %4 (bound %5)").arg(r).arg(t).arg(got).arg(want).arg(bound)));
+                QVERIFY(std::fabs(got - want) > 0 || bound < 1e-3);  // the rounding is real
+            }
+    }
+
+    void nonFiniteActivationsGiveNan() {
+        std::mt19937 rng(23);
+        const std::int64_t cols = 64;
+        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, 2, cols, rng);
+        std::vector<float> x = normals(std::size_t(cols), rng);
+        x[40] = INFINITY;
+        std::vector<BlockQ8A> xq(2);
+        quantize_row_q8a(x.data(), cols, xq.data());
+        float y[2];
+        gemm_q8_0_q8a(activeIsaLevel(), w.data.data(), cols, 0, 2, xq.data(), 1, y, 2);
+        QVERIFY(std::isnan(y[0]) && std::isnan(y[1]));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestGemmQ8)
+#include "test_gemm_q8.moc"
