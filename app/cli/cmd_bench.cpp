@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/model.h"
@@ -190,6 +191,11 @@ int run(CliContext& ctx, const BenchArgs& a) {
             const double stepBytes = decodeWeightBytes(costs, cfg, int(batch)) +
                                      double(batch) * decodeCacheBytes(cfg, context);
             const double achieved = stepBytes * steps / *dec / 1e9;
+            // The most batching can give when decode is bound by the bytes it reads: one
+            // token's bytes alone over its share of a batch step's (experts shared by the batch's
+            // tokens are read once; cache bytes are per sequence).
+            const double oneBytes = decodeWeightBytes(costs, cfg, 1) + decodeCacheBytes(cfg, context);
+            const double boundRatio = oneBytes / (stepBytes / double(batch));
             results.push_back({{"context", context},
                                {"prefilled", prefilled},
                                {"tiled", tiled},
@@ -198,11 +204,19 @@ int run(CliContext& ctx, const BenchArgs& a) {
                                {"decode_tok_s", double(batch) * steps / *dec},
                                {"kv_bytes_per_token", kvPerToken},
                                {"weight_bytes_per_token", decodeWeightBytes(costs, cfg, int(batch)) / double(batch)},
+                               {"memory_bound_ratio", boundRatio},
                                {"achieved_gbs", achieved},
                                {"achieved_fraction_of_stream", achieved / streamGbs},
                                {"prefill_gflops", prefillGflops},
                                {"prefill_fraction_of_peak", prefillGflops / peakGflops}});
         }
+    }
+    // Throughput against one sequence at the same context, measured in this run.
+    for (auto& r : results) {
+        r["ratio_to_batch1"] = nullptr;
+        for (const auto& one : results)
+            if (one["batch"] == 1 && one["context"] == r["context"])
+                r["ratio_to_batch1"] = r["decode_tok_s"].get<double>() / one["decode_tok_s"].get<double>();
     }
     const nlohmann::json doc = {{"backend", "cpu"},
                                 {"threads", threads},
@@ -216,16 +230,23 @@ int run(CliContext& ctx, const BenchArgs& a) {
     }
     std::printf("backend cpu (%s), %d threads, stream %.2f GB/s, peak FMA %.1f GFLOP/s\n",
                 kernels::isaName(kernels::activeIsaLevel()).c_str(), threads, streamGbs, peakGflops);
-    std::printf("%8s  %5s %12s %11s %12s %9s %10s\n", "context", "batch", "prefill t/s", "decode t/s",
-                "achieved GB/s", "of stream", "of peak");
-    for (const auto& r : results)
-        std::printf("%8lld%s %5lld %12.1f %11.2f %12.2f %8.0f%% %9.0f%%\n",
+    std::printf("%8s  %5s %12s %11s %10s %12s %13s %9s %10s\n", "context", "batch", "prefill t/s",
+                "decode t/s", "vs batch 1", "bytes bound", "achieved GB/s", "of stream", "of peak");
+    for (const auto& r : results) {
+        const std::string ratio = r["ratio_to_batch1"].is_null()
+                                      ? std::string("-")
+                                      : fmt::format("{:.2f}x", r["ratio_to_batch1"].get<double>());
+        std::printf("%8lld%s %5lld %12.1f %11.2f %10s %11.2fx %13.2f %8.0f%% %9.0f%%\n",
                     static_cast<long long>(r["context"].get<std::int64_t>()),
                     r["tiled"].get<bool>() ? "*" : " ",
                     static_cast<long long>(r["batch"].get<std::int64_t>()),
-                    r["prefill_tok_s"].get<double>(), r["decode_tok_s"].get<double>(),
-                    r["achieved_gbs"].get<double>(), 100 * r["achieved_fraction_of_stream"].get<double>(),
+                    r["prefill_tok_s"].get<double>(), r["decode_tok_s"].get<double>(), ratio.c_str(),
+                    r["memory_bound_ratio"].get<double>(), r["achieved_gbs"].get<double>(),
+                    100 * r["achieved_fraction_of_stream"].get<double>(),
                     100 * r["prefill_fraction_of_peak"].get<double>());
+    }
+    std::printf("vs batch 1: decode tokens/s over one sequence's; bytes bound: the same ratio if decode "
+                "ran at the speed of the bytes it reads (experts shared by the batch read once)\n");
     if (a.prefillLimit > 0)
         std::printf("* prefilled %lld tokens, entries repeated up to the context (--prefill-limit)\n",
                     static_cast<long long>(a.prefillLimit));

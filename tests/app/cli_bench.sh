@@ -2,7 +2,8 @@
 # atelier-cli bench (CLI.md): usage errors, and on the tiny preset with small contexts the JSON
 # contract: backend, threads, stream_gbs > 0, one result per context × batch in order, each
 # with positive rates, kv_bytes_per_token equal to `model info`'s, and achieved_gbs consistent
-# with decode_tok_s (achieved = rate · bytes per token read, at least the weights per token).
+# with decode_tok_s (achieved = rate · bytes per token read, at least the weights per token);
+# ratio_to_batch1 and memory_bound_ratio follow from the same run's rates and bytes.
 set -u
 cli="$1"
 fail=0
@@ -49,6 +50,14 @@ for r in rs:
     assert r["achieved_gbs"] >= floor * 0.999, (r, floor)
 # A larger batch shares the weights: fewer weight bytes per token.
 assert rs[1]["weight_bytes_per_token"] < rs[0]["weight_bytes_per_token"], rs
+# Ratios against batch 1 at the same context, from this run's own numbers.
+for one, three in ((rs[0], rs[1]), (rs[2], rs[3])):
+    assert one["ratio_to_batch1"] == 1 and one["memory_bound_ratio"] == 1, one
+    assert abs(three["ratio_to_batch1"] - three["decode_tok_s"] / one["decode_tok_s"]) < 1e-9, three
+    # bytes read per token = achieved bytes per second / tokens per second
+    want = (one["achieved_gbs"] / one["decode_tok_s"]) / (three["achieved_gbs"] / three["decode_tok_s"])
+    assert abs(three["memory_bound_ratio"] - want) < 1e-6 * want, (three, want)
+    assert 1 < three["memory_bound_ratio"] <= 3, three
 print("ok   tiny-bench json")
 PY
 # --prefill-limit: a context past the limit is reached by repeating the prefilled entries.
