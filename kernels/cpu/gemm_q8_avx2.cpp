@@ -1,10 +1,11 @@
-// AVX2 Q8_0 × int8-activation kernels (gemm_q8.h), compiled with -mavx2 -mfma -mf16c and only
+// AVX2 Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h), compiled with -mavx2 -mfma -mf16c and only
 // called when the CPU has them.
 //
 // One block of 32: |w| (vpsignb w, w) times the activations with w's signs (vpsignb a, w) in
 // vpmaddubsw, pairs summed to int32 by vpmaddwd, converted and FMA'd with d_w · d_a: five
 // operations for 32 products, against four conversions, four multiplies and four FMAs when the
 // weights are widened to f32. |w| ≤ 128 and |a| ≤ 127, so the int16 pair sums cannot saturate.
+// MXFP4 blocks enter as int8 codes too (twice the E2M1 values), so they share the tiles.
 
 #include "atelier/kernels/gemm_q8.h"
 
@@ -38,9 +39,38 @@ float f16(const std::uint8_t* p) {
 // GCC at -O2 keeps acc[][] on the stack unless these short loops are unrolled (see gemm_simd.inl).
 #define ATELIER_Q8_UNROLL _Pragma("GCC unroll 8")
 
+// Weight blocks as int8 codes and a scale: Q8_0 {f16 d, int8 q[32]} as stored; MXFP4 {e8m0 s,
+// 16 bytes: element j low nibble, j + 16 high} as twice the E2M1 values (exact, |code| <= 12)
+// with scale s / 2.
+struct Q8_0Blocks {
+    static constexpr std::size_t kBytes = detail::kQ8_0BlockBytes;
+    static __m256i codes(const std::uint8_t* b) {
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+    }
+    static float scale(const std::uint8_t* b) { return f16(b); }
+};
+struct Mxfp4Blocks {
+    static constexpr std::size_t kBytes = detail::kMxfp4BlockBytes;
+    static __m256i codes(const std::uint8_t* b) {
+        const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 1));
+        const __m128i low4 = _mm_set1_epi8(0x0f);
+        const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, low4));
+        const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low4));
+        return _mm256_set_m128i(hi, lo);
+    }
+    // e8m0Value(e) / 2 = 2^(e − 128) without ldexp: the exponent field e − 1 for e ≥ 2.
+    static float scale(const std::uint8_t* b) {
+        const std::uint8_t e = b[0];
+        if (e == 255) return __builtin_nanf("");
+        if (e < 2) return e == 0 ? 0x1p-128f : 0x1p-127f;
+        return detail::bitsToFloat(std::uint32_t(e - 1) << 23);
+    }
+};
+
 // y[j * ldy + i] = row i · token j for R rows (stride rowBytes) and N tokens (stride lda blocks).
 // Each (i, j) runs the same operations in the same order for every R and N.
-template <int R, int N>
+template <class B, int R, int N>
 void tile(const std::uint8_t* row0, std::size_t rowBytes, std::int64_t nb, const BlockQ8A* a,
           std::int64_t lda, float* y, std::int64_t ldy) {
     const __m256i ones = _mm256_set1_epi16(1);
@@ -56,10 +86,10 @@ void tile(const std::uint8_t* row0, std::size_t rowBytes, std::int64_t nb, const
             ad[j] = blk.d;
         }
         ATELIER_Q8_UNROLL for (int i = 0; i < R; ++i) {
-            const std::uint8_t* wb = row0 + std::size_t(i) * rowBytes + std::size_t(b) * detail::kQ8_0BlockBytes;
-            const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+            const std::uint8_t* wb = row0 + std::size_t(i) * rowBytes + std::size_t(b) * B::kBytes;
+            const __m256i wq = B::codes(wb);
             const __m256i wabs = _mm256_sign_epi8(wq, wq);
-            const float dw = f16(wb);
+            const float dw = B::scale(wb);
             ATELIER_Q8_UNROLL for (int j = 0; j < N; ++j) {
                 const __m256i p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av[j], wq));
                 const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
@@ -71,14 +101,35 @@ void tile(const std::uint8_t* row0, std::size_t rowBytes, std::int64_t nb, const
         ATELIER_Q8_UNROLL for (int j = 0; j < N; ++j) y[j * ldy + i] = hsum(acc[i][j]);
 }
 
-template <int N>
+template <class B, int N>
 void panel(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes, std::int64_t nb,
            const BlockQ8A* a, float* y, std::int64_t ldy) {
     switch (rn) {
-    case 1: return tile<1, N>(row0, rowBytes, nb, a, nb, y, ldy);
-    case 2: return tile<2, N>(row0, rowBytes, nb, a, nb, y, ldy);
-    case 3: return tile<3, N>(row0, rowBytes, nb, a, nb, y, ldy);
-    default: return tile<4, N>(row0, rowBytes, nb, a, nb, y, ldy);
+    case 1: return tile<B, 1, N>(row0, rowBytes, nb, a, nb, y, ldy);
+    case 2: return tile<B, 2, N>(row0, rowBytes, nb, a, nb, y, ldy);
+    case 3: return tile<B, 3, N>(row0, rowBytes, nb, a, nb, y, ldy);
+    default: return tile<B, 4, N>(row0, rowBytes, nb, a, nb, y, ldy);
+    }
+}
+
+// Token blocks (their activations stay in L2), then 4-row panels (in L1 across the block's
+// tiles), then tiles of 2 tokens: a decode step reads each weight once.
+template <class B>
+void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
+                const BlockQ8A* xq, std::int64_t T, float* y, std::int64_t ldy) {
+    const std::int64_t nb = cols / kQ8Block;
+    const std::size_t rowBytes = std::size_t(nb) * B::kBytes;
+    for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
+        const std::int64_t tn = T - t0 < kTokenBlock ? T - t0 : kTokenBlock;
+        for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kRows) {
+            const std::int64_t rn = rowEnd - r0 < kRows ? rowEnd - r0 : kRows;
+            const std::uint8_t* row0 = w + std::size_t(r0) * rowBytes;
+            for (std::int64_t t = t0; t < t0 + tn; t += kTokens) {
+                float* out = y + t * ldy + (r0 - rowBegin);
+                if (t + 1 < t0 + tn) panel<B, 2>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
+                else panel<B, 1>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
+            }
+        }
     }
 }
 
@@ -125,22 +176,13 @@ void quantize_row_q8a_avx2(const float* x, std::int64_t n, BlockQ8A* out) {
 void gemm_q8_0_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                         std::int64_t ldy) {
-    const std::int64_t nb = cols / kQ8Block;
-    const std::size_t rowBytes = std::size_t(nb * detail::kQ8_0BlockBytes);
-    // Token blocks (their activations stay in L2), then 4-row panels (in L1 across the block's
-    // tiles), then tiles of 2 tokens: a decode step reads each weight once.
-    for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
-        const std::int64_t tn = T - t0 < kTokenBlock ? T - t0 : kTokenBlock;
-        for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kRows) {
-            const std::int64_t rn = rowEnd - r0 < kRows ? rowEnd - r0 : kRows;
-            const std::uint8_t* row0 = w + std::size_t(r0) * rowBytes;
-            for (std::int64_t t = t0; t < t0 + tn; t += kTokens) {
-                float* out = y + t * ldy + (r0 - rowBegin);
-                if (t + 1 < t0 + tn) panel<2>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
-                else panel<1>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
-            }
-        }
-    }
+    gemmBlocks<Q8_0Blocks>(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+}
+
+void gemm_mxfp4_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                         std::int64_t ldy) {
+    gemmBlocks<Mxfp4Blocks>(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
 }
 
 }  // namespace atelier::kernels
@@ -153,6 +195,11 @@ void gemm_q8_0_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t r
                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                         std::int64_t ldy) {
     gemm_q8_0_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+}
+void gemm_mxfp4_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                         std::int64_t ldy) {
+    gemm_mxfp4_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
 }
 }  // namespace atelier::kernels
 

@@ -1,4 +1,4 @@
-// Scalar Q8_0 × int8-activation kernels (gemm_q8.h) and their level dispatch.
+// Scalar Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h) and their level dispatch.
 
 #include <algorithm>
 #include <cmath>
@@ -49,6 +49,38 @@ void gemm_q8_0_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t ro
     for (std::int64_t r = rowBegin; r < rowEnd; ++r)
         for (std::int64_t t = 0; t < T; ++t)
             y[t * ldy + (r - rowBegin)] = dot_q8_0_q8a_ref(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+}
+
+float dot_mxfp4_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb) {
+    static constexpr int kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+    float sum = 0.0f;
+    for (std::int64_t b = 0; b < nb; ++b, w += detail::kMxfp4BlockBytes) {
+        std::int32_t s = 0;
+        for (int j = 0; j < 16; ++j) {
+            s += kDoubled[w[1 + j] & 15] * a[b].qs[j];
+            s += kDoubled[w[1 + j] >> 4] * a[b].qs[j + 16];
+        }
+        sum += detail::e8m0Value(w[0]) * 0.5f * a[b].d * float(s);
+    }
+    return sum;
+}
+
+void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                        std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                        std::int64_t ldy) {
+    const std::int64_t nb = cols / kQ8Block;
+    const std::size_t rowBytes = std::size_t(nb * detail::kMxfp4BlockBytes);
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r)
+        for (std::int64_t t = 0; t < T; ++t)
+            y[t * ldy + (r - rowBegin)] = dot_mxfp4_q8a_ref(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+}
+
+void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
+                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
+                    std::int64_t T, float* y, std::int64_t ldy) {
+    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
+        return gemm_mxfp4_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+    gemm_mxfp4_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
 }
 
 void quantize_row_q8a(const float* x, std::int64_t n, BlockQ8A* out) {

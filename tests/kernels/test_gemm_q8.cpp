@@ -1,10 +1,11 @@
 // ctest-labels: unit
-// Q8_0 weights against int8 activations (gemm_q8.h): the AVX2 activation rounding gives the
-// reference's bits (ties, zero and tiny blocks, NaN and infinity); the integer block dot equals
-// the f64 dot of the decoded weights and activations, including the -128 weight code that
-// vpsignb cannot negate; every level matches the scalar reference on odd shapes, token tiles
-// and token blocks; a token's result is the same bits alone and at any place in a batch; and
-// the whole product stays within the activation rounding bound of the f32 product.
+// Q8_0 and MXFP4 weights against int8 activations (gemm_q8.h): the AVX2 activation rounding
+// gives the reference's bits (ties, zero and tiny blocks, NaN and infinity); the integer block
+// dot equals the f64 dot of the decoded weights and activations, including the -128 weight code
+// that vpsignb cannot negate and MXFP4 scales from 2^-127 to 2^73 and NaN; every level matches
+// the scalar reference on odd shapes, token tiles and token blocks; a token's result is the same
+// bits alone and at any place in a batch; and the whole product stays within the activation
+// rounding bound of the f32 product (gemm.h's, on the same stored bytes).
 
 #include <QtTest>
 
@@ -36,6 +37,12 @@ std::vector<BlockQ8A> rounded(const std::vector<float>& x, std::int64_t T, std::
     return q;
 }
 
+using Gemm = void (*)(IsaLevel, const std::uint8_t*, std::int64_t, std::int64_t, std::int64_t,
+                     const BlockQ8A*, std::int64_t, float*, std::int64_t);
+Gemm gemmFor(WeightFormat f) { return f == WeightFormat::Q8_0 ? &gemm_q8_0_q8a : &gemm_mxfp4_q8a; }
+const char* nameOf(WeightFormat f) { return f == WeightFormat::Q8_0 ? "q8_0" : "mxfp4"; }
+std::size_t blockBytes(WeightFormat f) { return f == WeightFormat::Q8_0 ? 34 : 17; }
+
 // Weight value of element k of a stored Q8_0 row.
 float q8Weight(const std::uint8_t* row, std::int64_t k) {
     const std::uint8_t* blk = row + (k / 32) * 34;
@@ -46,11 +53,24 @@ float q8Weight(const std::uint8_t* row, std::int64_t k) {
     return (h & 0x8000 ? -d : d) * float(std::int8_t(blk[2 + k % 32]));
 }
 
+// Weight value of element k of a stored MXFP4 row (ggml: element j low nibble, j + 16 high).
+float mxfp4Weight(const std::uint8_t* row, std::int64_t k) {
+    static constexpr float kE2m1[16] = {0, .5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -.5f, -1, -1.5f, -2, -3, -4, -6};
+    const std::uint8_t* blk = row + (k / 32) * 17;
+    const int j = int(k % 32);
+    const int code = j < 16 ? blk[1 + j] & 15 : blk[1 + j - 16] >> 4;
+    return std::ldexp(kE2m1[code], int(blk[0]) - 127);
+}
+
+float weight(WeightFormat f, const std::uint8_t* row, std::int64_t k) {
+    return f == WeightFormat::Q8_0 ? q8Weight(row, k) : mxfp4Weight(row, k);
+}
+
 // Σ |w_k · a_k| of one row and one token: the scale of the float rounding in their dot.
-double magnitude(const std::uint8_t* row, const BlockQ8A* a, std::int64_t cols) {
+double magnitude(WeightFormat f, const std::uint8_t* row, const BlockQ8A* a, std::int64_t cols) {
     double m = 0;
     for (std::int64_t k = 0; k < cols; ++k)
-        m += std::fabs(double(q8Weight(row, k)) * a[k / 32].d * a[k / 32].qs[k % 32]);
+        m += std::fabs(double(weight(f, row, k)) * a[k / 32].d * a[k / 32].qs[k % 32]);
     return m;
 }
 
@@ -108,26 +128,66 @@ private slots:
         }
     }
 
+    void mxfp4IntegerDotMatchesDecodedDot() {
+        std::mt19937 rng(9);
+        const std::int64_t nb = 5, n = nb * 32;
+        auto w = gemm_test::makeStored(WeightFormat::MXFP4, 1, n, rng);
+        w.data[0] = 0;        // 2^-127: half of it is a subnormal
+        w.data[17] = 1;
+        w.data[34] = 200;     // 2^73
+        const std::vector<float> x = normals(std::size_t(n), rng);
+        const auto xq = rounded(x, 1, n);
+        double want = 0, mag = 0;
+        for (std::int64_t k = 64; k < n; ++k) {  // blocks 2..4: 2^73 and moderate scales
+            const double a = double(xq[std::size_t(k / 32)].d) * xq[std::size_t(k / 32)].qs[k % 32];
+            want += double(mxfp4Weight(w.data.data(), k)) * a;
+            mag += std::fabs(double(mxfp4Weight(w.data.data(), k)) * a);
+        }
+        const float ref = dot_mxfp4_q8a_ref(w.data.data() + 34, xq.data() + 2, 3);
+        QVERIFY2(std::fabs(ref - want) <= 1e-5 * mag, qPrintable(QString("%1 vs %2").arg(ref).arg(want)));
+        for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
+            if (!isaSupported(level)) continue;
+            float big = 0, tiny = 0;
+            gemm_mxfp4_q8a(level, w.data.data() + 34, n - 64, 0, 1, xq.data() + 2, 1, &big, 1);
+            QVERIFY2(std::fabs(big - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(QString::fromStdString(isaName(level))).arg(big).arg(want)));
+            // Blocks 0 and 1: scales 2^-127 and 2^-126, products far below f32's normal range
+            // but not flushed: the same as the reference.
+            gemm_mxfp4_q8a(level, w.data.data(), 64, 0, 1, xq.data(), 1, &tiny, 1);
+            QCOMPARE(tiny, dot_mxfp4_q8a_ref(w.data.data(), xq.data(), 2));
+        }
+        w.data[17 * 3] = 255;  // NaN scale: the product is NaN, as the f32 product
+        float y = 0;
+        gemm_mxfp4_q8a(activeIsaLevel(), w.data.data(), n, 0, 1, xq.data(), 1, &y, 1);
+        QVERIFY(std::isnan(y));
+    }
+
+    void everyLevelMatchesTheReference_data() {
+        QTest::addColumn<int>("format");
+        QTest::newRow("q8_0") << int(WeightFormat::Q8_0);
+        QTest::newRow("mxfp4") << int(WeightFormat::MXFP4);
+    }
     void everyLevelMatchesTheReference() {
+        QFETCH(int, format);
+        const auto f = WeightFormat(format);
         std::mt19937 rng(11);
         for (std::int64_t nb : {1, 2, 7})
             for (std::int64_t rows : {1, 3, 4, 5, 17})
                 for (std::int64_t T : {1, 2, 3, 5, 66, 131}) {
                     const std::int64_t cols = nb * 32, r0 = rows > 2 ? 1 : 0;
-                    const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+                    const auto w = gemm_test::makeStored(f, rows, cols, rng);
                     const auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
                     const std::int64_t ldy = rows + 2;
                     std::vector<float> ref(std::size_t(T * ldy), -7.0f);
-                    gemm_q8_0_q8a(IsaLevel::Scalar, w.data.data(), cols, r0, rows, xq.data(), T, ref.data(), ldy);
+                    gemmFor(f)(IsaLevel::Scalar, w.data.data(), cols, r0, rows, xq.data(), T, ref.data(), ldy);
                     for (IsaLevel level : {IsaLevel::Avx2, IsaLevel::Avx512}) {
                         if (!isaSupported(level)) continue;
                         std::vector<float> y(std::size_t(T * ldy), -7.0f);
-                        gemm_q8_0_q8a(level, w.data.data(), cols, r0, rows, xq.data(), T, y.data(), ldy);
+                        gemmFor(f)(level, w.data.data(), cols, r0, rows, xq.data(), T, y.data(), ldy);
                         for (std::size_t i = 0; i < y.size(); ++i) {
                             const std::int64_t t = std::int64_t(i) / ldy, r = std::int64_t(i) % ldy + r0;
-                            const double mag = r < rows ? magnitude(w.data.data() + r * nb * 34, xq.data() + t * nb, cols) : 0.0;
+                            const double mag = r < rows ? magnitude(f, w.data.data() + std::size_t(r * nb) * blockBytes(f), xq.data() + t * nb, cols) : 0.0;
                             QVERIFY2(std::fabs(ref[i] - y[i]) <= 1e-6 * mag,
-                                     qPrintable(QString("%1 nb=%2 rows=%3 T=%4 i=%5: %6 vs %7")
+                                     qPrintable(QString("%1 %2 nb=%3 rows=%4 T=%5 i=%6: %7 vs %8").arg(nameOf(f))
                                                     .arg(QString::fromStdString(isaName(level))).arg(nb).arg(rows)
                                                     .arg(T).arg(i).arg(ref[i]).arg(y[i])));
                         }
@@ -135,35 +195,44 @@ private slots:
                 }
     }
 
+    void tokenResultDoesNotDependOnTheBatch_data() { everyLevelMatchesTheReference_data(); }
     void tokenResultDoesNotDependOnTheBatch() {
+        QFETCH(int, format);
+        const auto f = WeightFormat(format);
         // Tiles of 2 tokens and blocks of 64: a token alone, first, second or in the tail of a
         // batch gives the same bits (issue #4: output does not depend on the batch).
         std::mt19937 rng(17);
         const std::int64_t rows = 9, cols = 96, T = 67;
-        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+        const auto w = gemm_test::makeStored(f, rows, cols, rng);
         const auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
         for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
             if (!isaSupported(level)) continue;
             std::vector<float> all(std::size_t(T * rows));
-            gemm_q8_0_q8a(level, w.data.data(), cols, 0, rows, xq.data(), T, all.data(), rows);
+            gemmFor(f)(level, w.data.data(), cols, 0, rows, xq.data(), T, all.data(), rows);
             for (std::int64_t t = 0; t < T; ++t) {
                 std::vector<float> one(static_cast<std::size_t>(rows));
-                gemm_q8_0_q8a(level, w.data.data(), cols, 0, rows, xq.data() + t * cols / 32, 1, one.data(), rows);
+                gemmFor(f)(level, w.data.data(), cols, 0, rows, xq.data() + t * cols / 32, 1, one.data(), rows);
                 QVERIFY2(std::memcmp(one.data(), all.data() + t * rows, std::size_t(rows) * 4) == 0,
-                         qPrintable(QString("%1 token %2").arg(QString::fromStdString(isaName(level))).arg(t)));
+                         qPrintable(QString("%1 %2 token %3").arg(nameOf(f)).arg(QString::fromStdString(isaName(level))).arg(t)));
             }
         }
     }
 
+    void staysWithinActivationRoundingOfTheF32Product_data() { everyLevelMatchesTheReference_data(); }
     void staysWithinActivationRoundingOfTheF32Product() {
+        QFETCH(int, format);
+        const auto f = WeightFormat(format);
         std::mt19937 rng(3);
         const std::int64_t rows = 6, cols = 256, T = 3;
-        const auto w = gemm_test::makeStored(WeightFormat::Q8_0, rows, cols, rng);
+        const auto w = gemm_test::makeStored(f, rows, cols, rng);
         const std::vector<float> x = normals(std::size_t(T * cols), rng, 3.0f);
         std::vector<BlockQ8A> xq(std::size_t(T * cols / 32));
         for (std::int64_t t = 0; t < T; ++t) quantize_row_q8a(x.data() + t * cols, cols, xq.data() + t * cols / 32);
         std::vector<float> y(std::size_t(T * rows));
-        gemm_q8_0_q8a(activeIsaLevel(), w.data.data(), cols, 0, rows, xq.data(), T, y.data(), rows);
+        gemmFor(f)(activeIsaLevel(), w.data.data(), cols, 0, rows, xq.data(), T, y.data(), rows);
+        // The f32 product of the kernels' own f32 path (gemm.h) as the unrounded value.
+        std::vector<float> exact(std::size_t(T * rows)), scratch(gemmScratchFloats(cols));
+        gemmAt(IsaLevel::Scalar, w.view(), 0, rows, x.data(), T, exact.data(), rows, scratch.data());
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t t = 0; t < T; ++t) {
                 double want = 0, bound = 1e-4;
@@ -172,12 +241,14 @@ private slots:
                     for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[std::size_t(t * cols + b * 32 + i)]));
                     for (int i = 0; i < 32; ++i) {
                         const std::int64_t k = b * 32 + i;
-                        const double wk = q8Weight(w.data.data() + r * (cols / 32) * 34, k);
+                        const double wk = weight(f, w.data.data() + std::size_t(r * (cols / 32)) * blockBytes(f), k);
                         want += wk * x[std::size_t(t * cols + k)];
                         bound += std::fabs(wk) * (amax / 127.0 / 2.0) * 1.01;
                     }
                 }
                 const double got = y[std::size_t(t * rows + r)];
+                QVERIFY2(std::fabs(exact[std::size_t(t * rows + r)] - want) <= 1e-5 * (1 + std::fabs(want)) + 1e-3 * bound,
+                         "the decoded weights agree with gemm.h's");
                 QVERIFY2(std::fabs(got - want) <= bound, qPrintable(QString("r=%1 t=%2: %3 vs %4 (bound %5)").arg(r).arg(t).arg(got).arg(want).arg(bound)));
                 QVERIFY(std::fabs(got - want) > 0 || bound < 1e-3);  // the rounding is real
             }

@@ -142,14 +142,14 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
 // The bare product of matmul() on one thread, on the stored format; rowScratch
-// [kernels::gemmScratchFloats(cols)]. For weights read by an integer kernel (K-quants, Q8_0)
+// [kernels::gemmScratchFloats(cols)]. For weights read by an integer kernel (K-quants, Q8_0, MXFP4)
 // `xr` may hold x already rounded (roundActivations) so that row chunks do not round it again.
 void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
               RoundedActivations xr = {});
-// Which blocks `m`'s integer kernel reads its activations in: K-quants Q8_K (as llama.cpp),
-// Q8_0 blocks of 32 (gemm_q8.h, at every token count so that results do not depend on the
-// batch); None for the formats multiplied in f32.
+// Which blocks `m`'s integer kernel reads its activations in: K-quants Q8_K, Q8_0 and MXFP4
+// blocks of 32 (gemm_q8.h), as llama.cpp does, at every token count so that results do not
+// depend on the batch; None for the formats multiplied in f32.
 enum class ActivationRounding { None, Q8K, Q8A };
 ActivationRounding activationRounding(const StoredMatrix& m);
 // x [T, cols] rounded for `m`'s kernel into `store`; both pointers null when m has none.

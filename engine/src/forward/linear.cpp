@@ -60,7 +60,8 @@ ActivationRounding activationRounding(const StoredMatrix& m) {
     case DType::Q5_K:
     case DType::Q6_K:
     case DType::Q2_K: return ActivationRounding::Q8K;
-    case DType::Q8_0: return ActivationRounding::Q8A;
+    case DType::Q8_0:
+    case DType::MXFP4: return ActivationRounding::Q8A;
     default: return ActivationRounding::None;
     }
 }
@@ -118,16 +119,19 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
     case DType::F16: km.format = kernels::WeightFormat::F16; break;
     case DType::F8_E4M3: km.format = kernels::WeightFormat::E4M3; break;
     case DType::I8: km.format = kernels::WeightFormat::E2M1; break;
-    case DType::Q8_0: {
+    case DType::Q8_0:
+    case DType::MXFP4: {
         // Integer products over activations rounded to blocks of 32, at every token count
         // ([T, cols/32]; per calling thread unless the caller rounded them).
         thread_local ActivationBlocks own;
         if (!xr.q8a) xr = roundActivations(m, x, T, own);
-        kernels::gemm_q8_0_q8a(kernels::activeIsaLevel(), reinterpret_cast<const std::uint8_t*>(data),
-                               cols, rowBegin, rowEnd, xr.q8a, T, y, ldy);
+        const auto* w = reinterpret_cast<const std::uint8_t*>(data);
+        if (m.weight->dtype == DType::Q8_0)
+            kernels::gemm_q8_0_q8a(kernels::activeIsaLevel(), w, cols, rowBegin, rowEnd, xr.q8a, T, y, ldy);
+        else
+            kernels::gemm_mxfp4_q8a(kernels::activeIsaLevel(), w, cols, rowBegin, rowEnd, xr.q8a, T, y, ldy);
         return;
     }
-    case DType::MXFP4: km.format = kernels::WeightFormat::MXFP4; break;
     case DType::Q4_K:
     case DType::Q5_K:
     case DType::Q6_K:

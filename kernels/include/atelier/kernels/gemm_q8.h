@@ -1,5 +1,5 @@
 #pragma once
-// Q8_0 weights against int8 activations, as llama.cpp computes them: the activations are first
+// Q8_0 and MXFP4 weights against int8 activations, as llama.cpp computes them: the activations are first
 // rounded to blocks of 32 (one f32 scale, 32 int8 codes), then each block's inner product is
 // an exact integer sum, scaled by d_weight · d_activation and summed in f32. About half the
 // instructions per weight of the f32 product (gemm.h), so decode reads the weights at close to
@@ -7,7 +7,7 @@
 //
 // Every token's sums run in the same order whatever the tile and the number of tokens, so a
 // token's result does not depend on the batch it is in (issue #4). The engine uses this path for
-// every Q8_0 product, at every token count, for that reason.
+// every Q8_0 and MXFP4 product, at every token count, for that reason.
 // Q8_0 weight rows: cols/32 blocks of {f16 d, int8 q[32]} (34 bytes; see gemm.h).
 // Thread-safe: pure functions.
 
@@ -48,7 +48,21 @@ void gemm_q8_0_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t ro
 void gemm_q8_0_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                         std::int64_t ldy);
+// MXFP4 weight rows (ggml: cols/32 blocks of {e8m0 scale, 16 bytes: element j low nibble, j + 16
+// high}) the same way: each block enters as 32 int8 codes, twice the E2M1 values, with half the
+// block's scale.
+float dot_mxfp4_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb);
+void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                        std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                        std::int64_t ldy);
+void gemm_mxfp4_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                         std::int64_t ldy);
+
 // At `level` (which this CPU must support).
+void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
+                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
+                    std::int64_t T, float* y, std::int64_t ldy);
 void gemm_q8_0_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
                    std::int64_t T, float* y, std::int64_t ldy);
