@@ -98,20 +98,30 @@ private slots:
     }
 
     void threadCountDoesNotChangeTheLogits() {
-        // Matrix-product rows are split across threads; each row is still one thread's dot
-        // product, so the bits are the same.
-        const auto ids = tokens(37, 4);
+        // Matrix-product rows are split across threads, and so are the indexer's keys once a
+        // CSA layer holds 128 of them (past 512 tokens on this config); each row and each key
+        // score is still one thread's arithmetic, so the bits are the same. Covers a chunk
+        // (the keys decoded, then scored per query) and decode steps (decoded and scored in
+        // one pass per part).
+        const auto ids = tokens(530, 4);
         std::vector<float> one, three;
         for (int threads : {1, 3}) {
             auto m = Model::load(weightsIn(tinyConfig(), 7, WeightScheme::FP8), ModelOptions{Numerics::Release, threads});
             QVERIFY(m);
             KvCache seq = (*m)->newSequence();
-            std::vector<float> logits;
+            std::vector<float> all, logits;
             QVERIFY((*m)->forward(seq, std::span(ids).first(30), LogitsRequest::All, logits));
-            QVERIFY((*m)->forward(seq, std::span(ids).subspan(30), LogitsRequest::All, logits));
-            (threads == 1 ? one : three) = logits;
+            all = logits;
+            QVERIFY((*m)->forward(seq, std::span(ids).subspan(30, 490), LogitsRequest::All, logits));
+            all.insert(all.end(), logits.begin(), logits.end());
+            for (std::size_t p = 520; p < ids.size(); ++p) {
+                QVERIFY((*m)->forward(seq, std::span(ids).subspan(p, 1), LogitsRequest::Last, logits));
+                all.insert(all.end(), logits.begin(), logits.end());
+            }
+            (threads == 1 ? one : three) = all;
         }
-        QCOMPARE(three, one);
+        QCOMPARE(three.size(), one.size());
+        QVERIFY(three == one);
     }
 
     void badTokensAreRejectedAndLeaveTheSequenceUnchanged() {

@@ -8,6 +8,7 @@
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/indexer_score.h"
 #include "forward/forward_internal.h"
+#include "forward/thread_pool.h"
 
 namespace atelier::engine::fwd {
 
@@ -38,14 +39,44 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
     }
     const std::int64_t nKeys = (ch.start + T) / 4;  // keys visible to the chunk's last query
     float* keys = grow(ws.keys, std::size_t(nKeys * cI));  // [nKeys, cI]
-    for (std::int64_t s = 0; s < nKeys; ++s) readIndexKey(ch.cache, lc.indexKeys, s, keys + s * cI);
     float* scores = grow(ws.scores, std::size_t(nKeys));
     sel.resize(std::size_t(T * topk));
     counts.resize(std::size_t(T));
     ws.order.resize(std::size_t(nKeys));
+    // Keys are decoded and scored in ranges across the pool (at 32K a CSA layer has 8192 keys
+    // × 64 heads per query). Each score is computed alone, so any split gives the same bits.
+    const int threads = ws.pool ? ws.pool->threads() : 1;
+    auto partsFor = [&](std::int64_t n) {
+        return n * nI * cI < (std::int64_t(1) << 18) ? 1 : int(std::min<std::int64_t>(threads, n));
+    };
+    auto run = [&](int parts, auto& fn) {
+        if (parts > 1) ws.pool->run(parts, fn);
+        else fn(0);
+    };
+    auto decode = [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t s = b; s < e; ++s) readIndexKey(ch.cache, lc.indexKeys, s, keys + s * cI);
+    };
+    const int decodeParts = partsFor(nKeys);
+    if (T == 1) {  // a decode step: each part decodes its keys, then scores them
+        auto part = [&](int p) {
+            const std::int64_t b = nKeys * p / decodeParts, e = nKeys * (p + 1) / decodeParts;
+            decode(b, e);
+            kernels::indexer_score_f32(q, wts, nI, cI, keys + b * cI, e - b, scores + b);
+        };
+        run(decodeParts, part);
+        counts[0] = std::int32_t(kernels::topk_f32_ref(scores, nKeys, topk, sel.data(), ws.order.data()));
+        return;
+    }
+    auto decodePart = [&](int p) { decode(nKeys * p / decodeParts, nKeys * (p + 1) / decodeParts); };
+    run(decodeParts, decodePart);
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t visible = (ch.start + t + 1) / 4;
-        kernels::indexer_score_f32(q + t * nI * cI, wts + t * nI, nI, cI, keys, visible, scores);
+        const int parts = partsFor(visible);
+        auto scorePart = [&](int p) {
+            const std::int64_t b = visible * p / parts, e = visible * (p + 1) / parts;
+            kernels::indexer_score_f32(q + t * nI * cI, wts + t * nI, nI, cI, keys + b * cI, e - b, scores + b);
+        };
+        run(parts, scorePart);
         counts[std::size_t(t)] = std::int32_t(kernels::topk_f32_ref(
             scores, visible, topk, sel.data() + t * topk, ws.order.data()));
     }
