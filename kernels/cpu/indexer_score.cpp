@@ -34,7 +34,7 @@ void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI
                           const float* keys, std::int64_t n, float* scores) {
 #if defined(__x86_64__)
     if (level == IsaLevel::Avx512) return score<dot_f32_avx512>(q, w, nI, cI, keys, n, scores);
-    if (level == IsaLevel::Avx2) return score<dot_f32_avx2>(q, w, nI, cI, keys, n, scores);
+    if (level == IsaLevel::Avx2) return indexer_score_f32_avx2(q, w, nI, cI, keys, n, scores);
 #else
     (void)level;
 #endif

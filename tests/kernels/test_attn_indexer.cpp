@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -17,6 +19,7 @@
 #include "atelier/kernels/attn_sink.h"
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/indexer_score.h"
+#include "atelier/kernels/vec_ops.h"
 
 using namespace atelier::kernels;
 
@@ -112,6 +115,34 @@ private slots:
                         }
                     }
                 }
+    }
+
+    void avx2ScoresAreTheBitsOfTheKeyByKeyLoop() {
+        // Four keys per pass must not change a score: each is the one-key loop over
+        // dot_f32_avx2 (groups of 4, the tail, and a width without the 16-float fast path).
+        if (!isaSupported(IsaLevel::Avx2)) QSKIP("no AVX2");
+        std::mt19937 rng(12);
+        for (int cI : {16, 40, 128})
+            for (std::int64_t n : {1, 4, 7, 77}) {
+                const int nI = 6;
+                const std::vector<float> q = randoms(std::size_t(nI * cI), rng);
+                const std::vector<float> w = randoms(std::size_t(nI), rng);
+                std::vector<float> keys = randoms(std::size_t(n * cI), rng);
+                if (n == 7) keys[std::size_t(5 * cI + 3)] = NAN;  // key 5: NaN stays NaN
+                std::vector<float> got(static_cast<std::size_t>(n));
+                indexer_score_f32_avx2(q.data(), w.data(), nI, cI, keys.data(), n, got.data());
+                for (std::int64_t s = 0; s < n; ++s) {
+                    float want = 0;
+                    for (int h = 0; h < nI; ++h)
+                        want += w[std::size_t(h)] * std::max(dot_f32_avx2(q.data() + h * cI, keys.data() + s * cI, cI), 0.0f);
+                    if (n == 7 && s == 5) {
+                        QVERIFY(std::isnan(got[std::size_t(s)]));
+                        continue;
+                    }
+                    QVERIFY2(std::memcmp(&got[std::size_t(s)], &want, 4) == 0,
+                             qPrintable(QString("cI=%1 n=%2 s=%3: %4 vs %5").arg(cI).arg(n).arg(s).arg(got[std::size_t(s)]).arg(want)));
+                }
+            }
     }
 
     void topkTakesTheHighestWithTiesToTheLowerIndex() {

@@ -18,6 +18,10 @@ void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI
                           const float* keys, std::int64_t n, float* scores);
 void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const float* keys,
                            std::int64_t n, float* scores);
+// The AVX2 level: four keys per pass over the query, each score the bits of the key-by-key loop
+// over dot_f32_avx2 (indexer_score_avx2.cpp).
+void indexer_score_f32_avx2(const float* q, const float* w, int nI, int cI, const float* keys,
+                            std::int64_t n, float* scores);
 
 // idx [min(k, n)]: the indices of the highest scores [n], highest first, ties to the lower
 // index; order scratch [n]. Returns min(k, n). Exact at every level (no arithmetic).
