@@ -49,4 +49,12 @@ void round_bf16_f32(float* x, std::int64_t n) {
     round_bf16_f32_ref(x, n);
 }
 
+void fp4_dequant_e2m1_f32(const std::uint8_t* pairs, const std::uint8_t* scales, std::int64_t n,
+                          float* x) {
+#if defined(__x86_64__)
+    if (simd()) return fp4_dequant_e2m1_f32_avx2(pairs, scales, n, x);
+#endif
+    fp4_dequant_e2m1_f32_ref(pairs, scales, n, x);
+}
+
 }  // namespace atelier::kernels

@@ -164,5 +164,26 @@ void round_bf16_f32_avx2(float* x, std::int64_t n) {
     }
 }
 
+// 32 codes per scale: the nibbles interleaved back into element order, then 8 at a time the
+// magnitude from a table (vpermps), the sign bit from the code's bit 3, times the scale.
+void fp4_dequant_e2m1_f32_avx2(const std::uint8_t* pairs, const std::uint8_t* scales,
+                               std::int64_t n, float* x) {
+    const __m256 mags = _mm256_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f);
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    for (std::int64_t b = 0; b < n / 32; ++b) {
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pairs + 16 * b));
+        const __m128i lo = _mm_and_si128(q, low4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), low4);
+        const __m128i codes[2] = {_mm_unpacklo_epi8(lo, hi), _mm_unpackhi_epi8(lo, hi)};
+        const __m256 s = _mm256_set1_ps(detail::e8m0Scale(scales[b]));
+        for (int k = 0; k < 4; ++k) {
+            const __m128i c8 = k % 2 ? _mm_srli_si128(codes[k / 2], 8) : codes[k / 2];
+            const __m256i c = _mm256_cvtepu8_epi32(c8);
+            const __m256 mag = _mm256_permutevar8x32_ps(mags, c);  // uses the low 3 bits
+            const __m256 sign = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_srli_epi32(c, 3), 31));
+            _mm256_storeu_ps(x + 32 * b + 8 * k, _mm256_mul_ps(_mm256_or_ps(mag, sign), s));
+        }
+    }
+}
+
 }  // namespace atelier::kernels
 #endif

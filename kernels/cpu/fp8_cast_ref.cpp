@@ -41,4 +41,15 @@ void round_bf16_f32_ref(float* x, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) x[i] = detail::roundBf16(x[i]);
 }
 
+void fp4_dequant_e2m1_f32_ref(const std::uint8_t* pairs, const std::uint8_t* scales,
+                              std::int64_t n, float* x) {
+    static constexpr float kMags[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    auto value = [](int code) { return (code & 8) ? -kMags[code & 7] : kMags[code & 7]; };
+    for (std::int64_t i = 0; i < n; i += 2) {
+        const float s = detail::e8m0Scale(scales[i / 32]);
+        x[i] = value(pairs[i / 2] & 15) * s;
+        x[i + 1] = value(pairs[i / 2] >> 4) * s;
+    }
+}
+
 }  // namespace atelier::kernels

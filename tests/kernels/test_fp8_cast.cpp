@@ -3,7 +3,8 @@
 // runs (each level forced), against an independent model written here in double precision:
 // the nearest of the 127 finite E4M3 magnitudes (ties to the even code, clamp to ±448), the
 // block scale 2^ceil(log2(max(amax, 1e-4)/448)) found by walking powers of two, and BF16
-// rounding by comparing the dropped bits with one half. Lengths hit every vector tail and
+// rounding by comparing the dropped bits with one half; the FP4 E2M1 key decode of every byte
+// and scale. Lengths hit every vector tail and
 // short last blocks. Every level must equal the `_ref` bit for bit, also on blocks holding
 // NaN or infinity.
 
@@ -162,6 +163,36 @@ private slots:
                 const double want = e4m3Model(codes[i]) * std::ldexp(1.0, scales[i / 48] - 127);
                 if (std::isnan(want)) QVERIFY(std::isnan(x[i]));
                 else QCOMPARE(double(x[i]), double(float(want)));
+            }
+        }
+    }
+
+    void fp4DequantOfEveryCodeMatchesTheModel() {
+        // Every byte (both nibbles) under scales from 2^-127 to 2^127 and NaN, at every level:
+        // the E2M1 value times the scale, bit for bit (signed zeros too).
+        static constexpr double kMags[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
+        const std::uint8_t scales[] = {127, 0, 1, 254, 255, 120, 140, 126, 127, 128, 3, 200, 60, 127, 127, 127};
+        std::vector<std::uint8_t> pairs(256);
+        for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = std::uint8_t(i * 7 % 256);  // every byte
+        const std::int64_t n = 512;
+        for (IsaLevel level : kLevels) {
+            if (!isaSupported(level)) continue;
+            const IsaLevel before = forceIsaLevel(level);
+            std::vector<float> x(static_cast<std::size_t>(n));
+            fp4_dequant_e2m1_f32(pairs.data(), scales, n, x.data());
+            forceIsaLevel(before);
+            for (std::int64_t i = 0; i < n; ++i) {
+                const int code = i % 2 ? pairs[std::size_t(i / 2)] >> 4 : pairs[std::size_t(i / 2)] & 15;
+                const std::uint8_t sb = scales[i / 32];
+                if (sb == 255) {
+                    QVERIFY(std::isnan(x[std::size_t(i)]));
+                    continue;
+                }
+                const double v = (code & 8 ? -1 : 1) * kMags[code & 7] * std::ldexp(1.0, sb - 127);
+                const float want = float(v);
+                QVERIFY2(std::memcmp(&x[std::size_t(i)], &want, 4) == 0 && std::signbit(x[std::size_t(i)]) == bool(code & 8),
+                         qPrintable(QString("level %1 element %2 code %3 scale %4: %5 vs %6")
+                                        .arg(int(level)).arg(i).arg(code).arg(sb).arg(x[std::size_t(i)]).arg(want)));
             }
         }
     }

@@ -61,14 +61,8 @@ void packIndexerKey(const float* k, int dim, std::uint8_t* out) {
 }
 
 void unpackIndexerKey(const std::uint8_t* in, int dim, float* k) {
-    const std::uint8_t* scales = in + dim / 2;
-    for (int b = 0; b < dim / 32; ++b) {  // one scale per 32-block (read every decode step)
-        const float s = e8m0ToF32(scales[b]);
-        for (int j = 32 * b; j < 32 * b + 32; j += 2) {
-            k[j] = e2m1ToF32(in[j / 2] & 0x0f) * s;
-            k[j + 1] = e2m1ToF32(in[j / 2] >> 4) * s;
-        }
-    }
+    // One scale per 32-block after the dim/2 code bytes (read for every key, every decode step).
+    kernels::fp4_dequant_e2m1_f32(in, in + dim / 2, dim, k);
 }
 
 void simulateFp8Activations(float* x, std::int64_t n) {
