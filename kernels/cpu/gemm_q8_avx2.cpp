@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <vector>
 
 #include "cpu/decode_scalar.h"
 
@@ -68,6 +69,21 @@ struct Mxfp4Blocks {
     }
 };
 
+// A panel of MXFP4 rows decoded once per token block for products of more than two tokens:
+// {f32 scale, int8 codes[32]} per block, the values Mxfp4Blocks gives, so the tiles compute the
+// same bits whether they decode in registers or read this.
+struct DecodedBlocks {
+    static constexpr std::size_t kBytes = 36;
+    static __m256i codes(const std::uint8_t* b) {
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 4));
+    }
+    static float scale(const std::uint8_t* b) {
+        float s;
+        std::memcpy(&s, b, 4);
+        return s;
+    }
+};
+
 // y[j * ldy + i] = row i · token j for R rows (stride rowBytes) and N tokens (stride lda blocks).
 // Each (i, j) runs the same operations in the same order for every R and N.
 template <class B, int R, int N>
@@ -112,22 +128,46 @@ void panel(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes, std:
     }
 }
 
+// Tiles of 2 tokens over tokens [t0, t0 + tn) for rn rows at row0; y at the panel's first row.
+template <class B>
+void panelTokens(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes, std::int64_t nb,
+                 const BlockQ8A* xq, std::int64_t t0, std::int64_t tn, float* y, std::int64_t ldy) {
+    for (std::int64_t t = t0; t < t0 + tn; t += kTokens) {
+        if (t + 1 < t0 + tn) panel<B, 2>(rn, row0, rowBytes, nb, xq + t * nb, y + t * ldy, ldy);
+        else panel<B, 1>(rn, row0, rowBytes, nb, xq + t * nb, y + t * ldy, ldy);
+    }
+}
+
 // Token blocks (their activations stay in L2), then 4-row panels (in L1 across the block's
-// tiles), then tiles of 2 tokens: a decode step reads each weight once.
+// tiles), then tiles of 2 tokens: a decode step reads each weight once. MXFP4 panels serving
+// more than one tile are decoded once into DecodedBlocks first.
 template <class B>
 void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
                 const BlockQ8A* xq, std::int64_t T, float* y, std::int64_t ldy) {
     const std::int64_t nb = cols / kQ8Block;
     const std::size_t rowBytes = std::size_t(nb) * B::kBytes;
+    constexpr bool kDecodePanels = B::kBytes == Mxfp4Blocks::kBytes;
+    thread_local std::vector<std::uint8_t> decoded;
+    const std::size_t decodedRow = std::size_t(nb) * DecodedBlocks::kBytes;
+    if (kDecodePanels && T > kTokens && decoded.size() < kRows * decodedRow) decoded.resize(kRows * decodedRow);
     for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
         const std::int64_t tn = T - t0 < kTokenBlock ? T - t0 : kTokenBlock;
         for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kRows) {
             const std::int64_t rn = rowEnd - r0 < kRows ? rowEnd - r0 : kRows;
             const std::uint8_t* row0 = w + std::size_t(r0) * rowBytes;
-            for (std::int64_t t = t0; t < t0 + tn; t += kTokens) {
-                float* out = y + t * ldy + (r0 - rowBegin);
-                if (t + 1 < t0 + tn) panel<B, 2>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
-                else panel<B, 1>(rn, row0, rowBytes, nb, xq + t * nb, out, ldy);
+            float* out = y + (r0 - rowBegin);
+            if (kDecodePanels && tn > kTokens) {
+                for (std::int64_t i = 0; i < rn; ++i)
+                    for (std::int64_t b = 0; b < nb; ++b) {
+                        const std::uint8_t* src = row0 + std::size_t(i) * rowBytes + std::size_t(b) * B::kBytes;
+                        std::uint8_t* dst = decoded.data() + std::size_t(i) * decodedRow + std::size_t(b) * DecodedBlocks::kBytes;
+                        const float sc = B::scale(src);
+                        std::memcpy(dst, &sc, 4);
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4), B::codes(src));
+                    }
+                panelTokens<DecodedBlocks>(rn, decoded.data(), decodedRow, nb, xq, t0, tn, out, ldy);
+            } else {
+                panelTokens<B>(rn, row0, rowBytes, nb, xq, t0, tn, out, ldy);
             }
         }
     }
