@@ -23,6 +23,12 @@ namespace {
 constexpr std::int64_t kRows = 4;          // rows per register tile
 constexpr std::int64_t kTokens = 2;        // tokens per register tile
 constexpr std::int64_t kTokenBlock = 64;   // tokens whose activations stay in L2 per row panel
+// Products of at most this many tokens (decode steps) read the rows one after another: one
+// sequential stream that the hardware prefetcher follows across rows. Four rows at a time are
+// four streams of ~1 KB each (a 1024-column Q8_0 row), too short for the prefetcher to ramp
+// up; on the bench preset that held batch-1 decode at ~60% of the memory bandwidth. Longer
+// products keep the 4-row panels, whose activation reuse pays when the weights come from cache.
+constexpr std::int64_t kRowByRowTokens = 4;
 
 float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -139,8 +145,8 @@ void panelTokens(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes
 }
 
 // Token blocks (their activations stay in L2), then 4-row panels (in L1 across the block's
-// tiles), then tiles of 2 tokens: a decode step reads each weight once. MXFP4 panels serving
-// more than one tile are decoded once into DecodedBlocks first.
+// tiles; row by row for short products), then tiles of 2 tokens: a decode step reads each
+// weight once. MXFP4 panels serving more than one tile are decoded once into DecodedBlocks.
 template <class B>
 void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
                 const BlockQ8A* xq, std::int64_t T, float* y, std::int64_t ldy) {
@@ -166,6 +172,9 @@ void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                         _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4), B::codes(src));
                     }
                 panelTokens<DecodedBlocks>(rn, decoded.data(), decodedRow, nb, xq, t0, tn, out, ldy);
+            } else if (T <= kRowByRowTokens) {
+                for (std::int64_t i = 0; i < rn; ++i)
+                    panelTokens<B>(1, row0 + std::size_t(i) * rowBytes, rowBytes, nb, xq, t0, tn, out + i, ldy);
             } else {
                 panelTokens<B>(rn, row0, rowBytes, nb, xq, t0, tn, out, ldy);
             }
