@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "cpu/round_avx2.h"
+
 namespace atelier::kernels {
 namespace {
 
@@ -160,30 +162,12 @@ struct Q5KRow {
 }  // namespace
 
 void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out) {
-    const __m256 signMask = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     for (std::int64_t b = 0; b < n / kQK_K; ++b) {
         const float* v = x + b * kQK_K;
-        __m256 mx = _mm256_setzero_ps();
-        for (int i = 0; i < kQK_K; i += 8) mx = _mm256_max_ps(_mm256_andnot_ps(signMask, _mm256_loadu_ps(v + i)), mx);
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-        const float amax = _mm_cvtss_f32(m4);  // max is exact: the same as the scalar loop
+        const float amax = avx2::absMax(v, kQK_K);
         BlockQ8K& o = out[b];
         o.d = amax / 127.0f;
-        const __m256 id = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
-        for (int i = 0; i < kQK_K; i += 8) {
-            // lround: truncate, then step away from zero when the (exact) fraction is >= 1/2.
-            const __m256 r = _mm256_mul_ps(_mm256_loadu_ps(v + i), id);
-            const __m256 t = _mm256_round_ps(r, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-            const __m256 frac = _mm256_andnot_ps(signMask, _mm256_sub_ps(r, t));
-            const __m256 step = _mm256_or_ps(_mm256_and_ps(r, signMask), one);
-            __m256 q = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
-            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
-            const __m256i q32 = _mm256_cvtps_epi32(q);
-            const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q32), _mm256_extracti128_si256(q32, 1));
-            _mm_storel_epi64(reinterpret_cast<__m128i*>(o.qs + i), _mm_packs_epi16(q16, q16));
-        }
+        avx2::roundToInt8(v, kQK_K, amax > 0.0f ? 127.0f / amax : 0.0f, o.qs);
         for (int g = 0; g < kQK_K / 16; ++g) {
             const __m256i q16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(o.qs + 16 * g)));
             o.bsums[g] = std::int16_t(hsumInt(_mm256_madd_epi16(q16, _mm256_set1_epi16(1))));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cpu/decode_scalar.h"
+#include "cpu/round_avx2.h"
 
 namespace atelier::kernels {
 namespace {
@@ -189,40 +190,22 @@ void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
 }  // namespace
 
 void quantize_row_q8a_avx2(const float* x, std::int64_t n, BlockQ8A* out) {
-    const __m256 signMask = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 inf = _mm256_set1_ps(__builtin_inff());
     for (std::int64_t b = 0; b < n / kQ8Block; ++b) {
         const float* v = x + b * kQ8Block;
         BlockQ8A& o = out[b];
-        __m256 mx = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-        for (int i = 0; i < kQ8Block; i += 8) {
-            const __m256 m = _mm256_andnot_ps(signMask, _mm256_loadu_ps(v + i));
-            bad = _mm256_or_ps(bad, _mm256_cmp_ps(m, inf, _CMP_NLT_UQ));  // inf or NaN
-            mx = _mm256_max_ps(m, mx);
-        }
+        __m256 bad = _mm256_setzero_ps();
+        for (int i = 0; i < kQ8Block; i += 8)  // inf or NaN
+            bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(v + i), absMask), inf, _CMP_NLT_UQ));
         if (_mm256_movemask_ps(bad) != 0) {
             o.d = __builtin_nanf("");
             std::memset(o.qs, 0, sizeof o.qs);
             continue;
         }
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-        const float amax = _mm_cvtss_f32(m4);  // max is exact: the same as the scalar loop
+        const float amax = avx2::absMax(v, kQ8Block);
         o.d = amax / 127.0f;
-        const __m256 id = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
-        for (int i = 0; i < kQ8Block; i += 8) {
-            // lround: truncate, then step away from zero when the (exact) fraction is >= 1/2.
-            const __m256 r = _mm256_mul_ps(_mm256_loadu_ps(v + i), id);
-            const __m256 t = _mm256_round_ps(r, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-            const __m256 frac = _mm256_andnot_ps(signMask, _mm256_sub_ps(r, t));
-            const __m256 step = _mm256_or_ps(_mm256_and_ps(r, signMask), one);
-            __m256 q = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
-            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
-            const __m256i q32 = _mm256_cvtps_epi32(q);
-            const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q32), _mm256_extracti128_si256(q32, 1));
-            _mm_storel_epi64(reinterpret_cast<__m128i*>(o.qs + i), _mm_packs_epi16(q16, q16));
-        }
+        avx2::roundToInt8(v, kQ8Block, amax > 0.0f ? 127.0f / amax : 0.0f, o.qs);
     }
 }
 

@@ -41,14 +41,26 @@ float dot_q8_0_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb
     return sum;
 }
 
+namespace {
+
+// Every (row, token) of rows [rowBegin, rowEnd) by Dot over blocks of kBlockBytes.
+template <float (*Dot)(const std::uint8_t*, const BlockQ8A*, std::int64_t), std::int64_t kBlockBytes>
+void rowsTimesTokens(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                     std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                     std::int64_t ldy) {
+    const std::int64_t nb = cols / kQ8Block;
+    const std::size_t rowBytes = std::size_t(nb * kBlockBytes);
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r)
+        for (std::int64_t t = 0; t < T; ++t)
+            y[t * ldy + (r - rowBegin)] = Dot(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+}
+
+}  // namespace
+
 void gemm_q8_0_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                        std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                        std::int64_t ldy) {
-    const std::int64_t nb = cols / kQ8Block;
-    const std::size_t rowBytes = std::size_t(nb * detail::kQ8_0BlockBytes);
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r)
-        for (std::int64_t t = 0; t < T; ++t)
-            y[t * ldy + (r - rowBegin)] = dot_q8_0_q8a_ref(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+    rowsTimesTokens<dot_q8_0_q8a_ref, detail::kQ8_0BlockBytes>(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
 }
 
 float dot_mxfp4_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb) {
@@ -68,11 +80,7 @@ float dot_mxfp4_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t n
 void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                         std::int64_t ldy) {
-    const std::int64_t nb = cols / kQ8Block;
-    const std::size_t rowBytes = std::size_t(nb * detail::kMxfp4BlockBytes);
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r)
-        for (std::int64_t t = 0; t < T; ++t)
-            y[t * ldy + (r - rowBegin)] = dot_mxfp4_q8a_ref(w + std::size_t(r) * rowBytes, xq + t * nb, nb);
+    rowsTimesTokens<dot_mxfp4_q8a_ref, detail::kMxfp4BlockBytes>(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
 }
 
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
