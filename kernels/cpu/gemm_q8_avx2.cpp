@@ -1,5 +1,5 @@
-// AVX2 Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h), compiled with -mavx2 -mfma -mf16c and only
-// called when the CPU has them.
+// AVX2 Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h), compiled with -mavx2 -mfma
+// -mf16c and only called when the CPU has them.
 //
 // One block of 32: |w| (vpsignb w, w) times the activations with w's signs (vpsignb a, w) in
 // vpmaddubsw, pairs summed to int32 by vpmaddwd, converted and FMA'd with d_w · d_a: five
@@ -50,8 +50,10 @@ float f16(const std::uint8_t* p) {
 // Weight blocks as int8 codes and a scale: Q8_0 {f16 d, int8 q[32]} as stored; MXFP4 {e8m0 s,
 // 16 bytes: element j low nibble, j + 16 high} as twice the E2M1 values (exact, |code| <= 12)
 // with scale s / 2.
+// kDecodeOnce: whether a panel that serves several tiles is worth decoding once (DecodedBlocks).
 struct Q8_0Blocks {
     static constexpr std::size_t kBytes = detail::kQ8_0BlockBytes;
+    static constexpr bool kDecodeOnce = false;  // the stored codes are the int8 codes
     static __m256i codes(const std::uint8_t* b) {
         return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
     }
@@ -59,6 +61,7 @@ struct Q8_0Blocks {
 };
 struct Mxfp4Blocks {
     static constexpr std::size_t kBytes = detail::kMxfp4BlockBytes;
+    static constexpr bool kDecodeOnce = true;
     static __m256i codes(const std::uint8_t* b) {
         const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
         const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 1));
@@ -149,33 +152,38 @@ void panelTokens(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes
     }
 }
 
+// Rows [0, rn) of B blocks at row0 → DecodedBlocks rows at out (stride nb · 36 bytes).
+template <class B>
+void decodePanel(const std::uint8_t* row0, std::size_t rowBytes, std::int64_t rn, std::int64_t nb,
+                 std::uint8_t* out) {
+    for (std::int64_t i = 0; i < rn; ++i)
+        for (std::int64_t b = 0; b < nb; ++b, out += DecodedBlocks::kBytes) {
+            const std::uint8_t* src = row0 + std::size_t(i) * rowBytes + std::size_t(b) * B::kBytes;
+            const float sc = B::scale(src);
+            std::memcpy(out, &sc, 4);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4), B::codes(src));
+        }
+}
+
 // Token blocks (their activations stay in L2), then 4-row panels (in L1 across the block's
 // tiles; row by row for short products), then tiles of 2 tokens: a decode step reads each
-// weight once. MXFP4 panels serving more than one tile are decoded once into DecodedBlocks.
+// weight once. Panels of kDecodeOnce formats serving several tiles are decoded once first.
 template <class B>
 void gemmBlocks(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
                 const BlockQ8A* xq, std::int64_t T, float* y, std::int64_t ldy) {
     const std::int64_t nb = cols / kQ8Block;
     const std::size_t rowBytes = std::size_t(nb) * B::kBytes;
-    constexpr bool kDecodePanels = B::kBytes == Mxfp4Blocks::kBytes;
-    thread_local std::vector<std::uint8_t> decoded;
     const std::size_t decodedRow = std::size_t(nb) * DecodedBlocks::kBytes;
-    if (kDecodePanels && T > kTokens && decoded.size() < kRows * decodedRow) decoded.resize(kRows * decodedRow);
+    thread_local std::vector<std::uint8_t> decoded;
+    if (B::kDecodeOnce && T > kTokens && decoded.size() < kRows * decodedRow) decoded.resize(kRows * decodedRow);
     for (std::int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
         const std::int64_t tn = T - t0 < kTokenBlock ? T - t0 : kTokenBlock;
         for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kRows) {
             const std::int64_t rn = rowEnd - r0 < kRows ? rowEnd - r0 : kRows;
             const std::uint8_t* row0 = w + std::size_t(r0) * rowBytes;
             float* out = y + (r0 - rowBegin);
-            if (kDecodePanels && tn > kTokens) {
-                for (std::int64_t i = 0; i < rn; ++i)
-                    for (std::int64_t b = 0; b < nb; ++b) {
-                        const std::uint8_t* src = row0 + std::size_t(i) * rowBytes + std::size_t(b) * B::kBytes;
-                        std::uint8_t* dst = decoded.data() + std::size_t(i) * decodedRow + std::size_t(b) * DecodedBlocks::kBytes;
-                        const float sc = B::scale(src);
-                        std::memcpy(dst, &sc, 4);
-                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4), B::codes(src));
-                    }
+            if (B::kDecodeOnce && tn > kTokens) {
+                decodePanel<B>(row0, rowBytes, rn, nb, decoded.data());
                 panelTokens<DecodedBlocks>(rn, decoded.data(), decodedRow, nb, xq, t0, tn, out, ldy);
             } else if (T <= kRowByRowTokens) {
                 for (std::int64_t i = 0; i < rn; ++i)

@@ -229,63 +229,6 @@ void gemmInPlace(const typename L::T* w, std::int64_t cols, std::int64_t rowBegi
     }
 }
 
-// Q8_0 for one or two tokens (a decode step): R rows decoded in registers, 8 columns at a time,
-// straight into the FMAs. The values (q · d) and each lane's column order are those of
-// decodeQ8_0 into scratch followed by tile<LoadF32, R, N>, so the results are the same bits
-// (batch invariance) without the scratch round trip, which costs as much as the products when
-// one token reads each weight once. 256-bit vectors only (the AVX2 level's tile width).
-// The AVX2 level's Simd::hsum, for the 256-bit fused tiles (same steps, same bits).
-float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-template <int R, int N>
-void q8Tile(const std::uint8_t* row0, std::size_t rowBytes, std::int64_t cols, const float* x,
-            std::int64_t ldx, float* y, std::int64_t ldy) {
-    __m256 acc[R][N];
-    ATELIER_UNROLL for (int i = 0; i < R; ++i)
-        ATELIER_UNROLL for (int j = 0; j < N; ++j) acc[i][j] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < cols / 32; ++b) {
-        const std::uint8_t* blk[R];
-        float d[R];
-        ATELIER_UNROLL for (int i = 0; i < R; ++i) {
-            blk[i] = row0 + std::size_t(i) * rowBytes + std::size_t(b) * detail::kQ8_0BlockBytes;
-            d[i] = detail::f16Value(detail::loadU16(blk[i]));
-        }
-        ATELIER_UNROLL for (int k = 0; k < 4; ++k) {
-            __m256 xv[N];
-            ATELIER_UNROLL for (int j = 0; j < N; ++j) xv[j] = _mm256_loadu_ps(x + j * ldx + b * 32 + 8 * k);
-            ATELIER_UNROLL for (int i = 0; i < R; ++i) {
-                const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[i] + 2 + 8 * k));
-                const __m256 wv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)),
-                                                _mm256_set1_ps(d[i]));
-                ATELIER_UNROLL for (int j = 0; j < N; ++j) acc[i][j] = _mm256_fmadd_ps(wv, xv[j], acc[i][j]);
-            }
-        }
-    }
-    ATELIER_UNROLL for (int i = 0; i < R; ++i)
-        ATELIER_UNROLL for (int j = 0; j < N; ++j) y[j * ldy + i] = hsum256(acc[i][j]);
-}
-
-template <int N>
-void q8Panel(std::int64_t rn, const std::uint8_t* row0, std::size_t rowBytes, std::int64_t cols,
-             const float* x, float* y, std::int64_t ldy) {
-    switch (rn) {
-    case 1: return q8Tile<1, N>(row0, rowBytes, cols, x, cols, y, ldy);
-    case 2: return q8Tile<2, N>(row0, rowBytes, cols, x, cols, y, ldy);
-    case 3: return q8Tile<3, N>(row0, rowBytes, cols, x, cols, y, ldy);
-    default: return q8Tile<4, N>(row0, rowBytes, cols, x, cols, y, ldy);
-    }
-}
-
-// Whether q8Panel serves this product: Q8_0, at most two tokens, 256-bit tiles.
-bool q8Fused(const WeightMatrix& w, std::int64_t T) {
-    return Simd::W == 8 && w.format == WeightFormat::Q8_0 && T <= 2 && T <= kTileTokens;
-}
-
 void gemmSimd(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd, const float* x,
               std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
     const std::int64_t cols = w.cols;
@@ -299,18 +242,6 @@ void gemmSimd(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
         return gemmInPlace<LoadF16>(static_cast<const std::uint16_t*>(w.data), cols, rowBegin,
                                     rowEnd, x, T, y, ldy);
     default: break;
-    }
-    if (q8Fused(w, T)) {
-        const std::size_t rowBytes = weightRowBytes(w.format, cols);
-        const auto* base = static_cast<const std::uint8_t*>(w.data);
-        for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kPanelRows) {
-            const std::int64_t rn = minI(kPanelRows, rowEnd - r0);
-            const std::uint8_t* row0 = base + std::size_t(r0) * rowBytes;
-            float* out = y + (r0 - rowBegin);
-            if (T == 1) q8Panel<1>(rn, row0, rowBytes, cols, x, out, ldy);
-            else q8Panel<2>(rn, row0, rowBytes, cols, x, out, ldy);
-        }
-        return;
     }
     // Block formats: decode a panel of rows once per token block into scratch [4, ldp].
     const std::int64_t ldp = (cols + 15) / 16 * 16;

@@ -51,6 +51,18 @@ int main(int argc, char** argv) {
     std::mt19937 rng(1);
     std::printf("copy: %.2f GB/s (one thread)\n", copyGbs(seconds));
     const char* names[] = {"f32", "bf16", "f16", "q8_0", "e4m3", "e2m1", "mxfp4"};
+    // Q8_0 on int8 activations (the engine's Q8_0 path): 65536 rows (71 MB, beyond the LLC) at
+    // T = 1, 2, 4 and 8 as weight GB/s, and T = 64 as GFLOP/s. Built once for every level.
+    const std::int64_t q8Rows = 65536;
+    std::vector<std::uint8_t> q8(weightRowBytes(WeightFormat::Q8_0, cols) * q8Rows);
+    for (auto& b : q8) b = std::uint8_t(0x30 + rng() % 8);
+    std::vector<BlockQ8A> xq(std::size_t(64 * cols / kQ8Block));
+    {
+        std::vector<float> x(std::size_t(64 * cols));
+        for (auto& v : x) v = float(rng() % 200) / 100.0f - 1.0f;
+        for (int t = 0; t < 64; ++t) quantize_row_q8a_ref(x.data() + t * cols, cols, xq.data() + t * cols / kQ8Block);
+    }
+    std::vector<float> q8y(std::size_t(64 * q8Rows));
     for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
         if (!isaSupported(level)) continue;
         const auto t0 = Clock::now();
@@ -75,25 +87,15 @@ int main(int argc, char** argv) {
             std::printf("  %-6s T=1: %6.2f GB/s of weights   T=64: %6.1f GFLOP/s (%3.0f%% of peak)\n",
                         names[f], double(data.size()) / s1 / 1e9, flops64, 100 * flops64 / peak);
         }
-        // Q8_0 on int8 activations (the engine's Q8_0 path): 65536 rows (71 MB, beyond the LLC)
-        // at T = 1, 2, 4 and 8 as weight GB/s, and T = 64 as GFLOP/s.
-        const std::int64_t q8Rows = 65536;
-        std::vector<std::uint8_t> q8(weightRowBytes(WeightFormat::Q8_0, cols) * q8Rows);
-        for (auto& b : q8) b = std::uint8_t(0x30 + rng() % 8);
-        std::vector<float> x(std::size_t(64 * cols));
-        for (auto& v : x) v = float(rng() % 200) / 100.0f - 1.0f;
-        std::vector<BlockQ8A> xq(std::size_t(64 * cols / kQ8Block));
-        for (int t = 0; t < 64; ++t) quantize_row_q8a_ref(x.data() + t * cols, cols, xq.data() + t * cols / kQ8Block);
-        std::vector<float> y(std::size_t(64 * q8Rows));
         std::printf("  q8_0 on int8 activations:");
         for (int T : {1, 2, 4, 8}) {
             const double s = timePerCall(seconds, [&] {
-                gemm_q8_0_q8a(level, q8.data(), cols, 0, q8Rows, xq.data(), T, y.data(), q8Rows);
+                gemm_q8_0_q8a(level, q8.data(), cols, 0, q8Rows, xq.data(), T, q8y.data(), q8Rows);
             });
             std::printf("  T=%d %.2f GB/s", T, double(q8.size()) / s / 1e9);
         }
         const double s64 = timePerCall(seconds, [&] {
-            gemm_q8_0_q8a(level, q8.data(), cols, 0, prefillRows, xq.data(), 64, y.data(), prefillRows);
+            gemm_q8_0_q8a(level, q8.data(), cols, 0, prefillRows, xq.data(), 64, q8y.data(), prefillRows);
         });
         const double flops64 = 2.0 * double(prefillRows * cols) * 64 / s64 / 1e9;
         std::printf("  T=64 %.1f GFLOP/s (%.0f%% of peak)\n", flops64, 100 * flops64 / peak);

@@ -66,28 +66,30 @@ ActivationRounding activationRounding(const StoredMatrix& m) {
     }
 }
 
+namespace {
+
+// x [T, cols] → out [T, cols / kElems] blocks by Quantize (grown on demand).
+template <class Block, std::int64_t kElems, void (*Quantize)(const float*, std::int64_t, Block*)>
+const Block* roundRows(const float* x, std::int64_t T, std::int64_t cols, std::vector<Block>& out) {
+    const std::int64_t nb = cols / kElems;
+    if (out.size() < std::size_t(T * nb)) out.resize(std::size_t(T * nb));
+    for (std::int64_t t = 0; t < T; ++t) Quantize(x + t * cols, cols, out.data() + t * nb);
+    return out.data();
+}
+
+}  // namespace
+
 RoundedActivations roundActivations(const StoredMatrix& m, const float* x, std::int64_t T,
                                     ActivationBlocks& store) {
-    const std::int64_t cols = m.cols;
     RoundedActivations r;
     switch (activationRounding(m)) {
     case ActivationRounding::None: break;
-    case ActivationRounding::Q8K: {
-        const std::int64_t nb = cols / kernels::kQK_K;
-        if (store.q8k.size() < std::size_t(T * nb)) store.q8k.resize(std::size_t(T * nb));
-        for (std::int64_t t = 0; t < T; ++t)
-            kernels::quantize_row_q8_k(x + t * cols, cols, store.q8k.data() + t * nb);
-        r.q8k = store.q8k.data();
+    case ActivationRounding::Q8K:
+        r.q8k = roundRows<kernels::BlockQ8K, kernels::kQK_K, kernels::quantize_row_q8_k>(x, T, m.cols, store.q8k);
         break;
-    }
-    case ActivationRounding::Q8A: {
-        const std::int64_t nb = cols / kernels::kQ8Block;
-        if (store.q8a.size() < std::size_t(T * nb)) store.q8a.resize(std::size_t(T * nb));
-        for (std::int64_t t = 0; t < T; ++t)
-            kernels::quantize_row_q8a(x + t * cols, cols, store.q8a.data() + t * nb);
-        r.q8a = store.q8a.data();
+    case ActivationRounding::Q8A:
+        r.q8a = roundRows<kernels::BlockQ8A, kernels::kQ8Block, kernels::quantize_row_q8a>(x, T, m.cols, store.q8a);
         break;
-    }
     }
     return r;
 }
