@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/model_files.h"
+#include "atelier/engine/model_footprint.h"
 #include "cli/cli_context.h"
 
 namespace atelier::cli {
@@ -34,14 +35,10 @@ int runCreate(CliContext& ctx, const CreateArgs& a) {
     o.scheme = a.weights == "f32"   ? engine::WeightScheme::F32
                : a.weights == "fp8" ? engine::WeightScheme::FP8
                                     : engine::WeightScheme::BF16;
-    static const std::map<std::string, engine::GgufQuant> quants = {
-        {"q8_0", engine::GgufQuant::Q8_0}, {"q4_k", engine::GgufQuant::Q4_K}, {"q5_k", engine::GgufQuant::Q5_K},
-        {"q6_k", engine::GgufQuant::Q6_K},
-        {"q2_k", engine::GgufQuant::Q2_K}, {"mxfp4", engine::GgufQuant::Mxfp4}};
-    if (auto q = quants.find(a.weights); q != quants.end()) {
+    if (const auto q = engine::ggufQuantFromName(a.weights); q != engine::GgufQuant::None) {
         if (o.format != engine::FileFormat::Gguf)
             return ctx.fail(Error::usage("--weights " + a.weights + " needs --format gguf"));
-        o.ggufQuant = q->second;
+        o.ggufQuant = q;
     }
     o.seed = a.seed;
     o.tokenizerJson = a.tokenizer;
@@ -64,22 +61,6 @@ std::string layerPattern(const ModelConfig& c) {
     return out;
 }
 
-// Bytes the weights take in memory: the tensors as stored, or, for a folder with only a
-// config, what the release scheme (FP8 + FP4 experts) would take.
-std::pair<std::uint64_t, bool> loadBytes(const engine::WeightSource& src) {
-    std::uint64_t bytes = 0;
-    for (const auto& n : src.names()) bytes += src.find(n)->nbytes;
-    if (bytes > 0) return {bytes, false};
-    for (const auto& spec : engine::expectedTensors(src.config())) {
-        const auto scheme = engine::WeightScheme::FP8;
-        const auto dt = engine::storedDType(spec.role, scheme);
-        bytes += engine::dtypeRowBytes(dt, engine::elementCount(engine::storedShape(spec, scheme)));
-        if (engine::hasScaleCompanion(spec.role, scheme))
-            bytes += std::uint64_t(engine::elementCount(engine::scaleShape(spec)));
-    }
-    return {bytes, true};
-}
-
 // Bytes of the files the tensors live in (the shards, or the .gguf file).
 std::uint64_t fileBytes(const engine::WeightSource& src) {
     std::set<std::string> files;
@@ -93,12 +74,16 @@ std::uint64_t fileBytes(const engine::WeightSource& src) {
     return bytes;
 }
 
-nlohmann::ordered_json describe(const engine::WeightSource& src) {
+nlohmann::ordered_json describe(const engine::WeightSource& src, std::int64_t context) {
     const ModelConfig& c = src.config();
     const auto sizes = engine::computeSizes(c);
+    const engine::ModelFootprint fp = engine::modelFootprint(src);
     std::map<std::string, std::int64_t> dtypes;
-    for (const auto& n : src.names()) ++dtypes[std::string(engine::dtypeName(src.find(n)->dtype))];
-    const auto [bytes, estimated] = loadBytes(src);
+    nlohmann::ordered_json types = nlohmann::ordered_json::object();
+    for (const auto& [name, t] : fp.types) {
+        dtypes[name] = t.tensors;
+        types[name] = {{"count", t.tensors}, {"bytes", t.bytes}};
+    }
     nlohmann::ordered_json j;
     j["path"] = src.origin();
     j["format"] = src.format() == engine::ModelFormat::Gguf ? "gguf" : "hf";
@@ -124,9 +109,25 @@ nlohmann::ordered_json describe(const engine::WeightSource& src) {
     j["state_bytes_per_sequence"] = sizes.stateBytesPerSequence;
     j["tensors"] = src.names().size();
     j["dtypes"] = dtypes;
-    j["load_bytes"] = bytes;
-    j["load_bytes_estimated"] = estimated;
+    j["tensor_types"] = types;
+    j["bits_per_weight"] = fp.bitsPerWeight;
+    j["weights_missing"] = fp.weightsMissing;
+    if (fp.weightsMissing) j["weights_bytes_estimated"] = fp.weightsBytesEstimated;
+    j["load_bytes"] = fp.weightBytesForLoad();
+    j["load_bytes_estimated"] = fp.weightsMissing;
     j["file_bytes"] = fileBytes(src);
+    j["file_parts"] = fp.parts;
+    j["skipped_tensors"] = fp.skippedTensors;
+    // The memory a load needs at `context` tokens, and whether this machine has it free now.
+    const std::uint64_t needed = fp.neededBytes(context);
+    const std::uint64_t available = engine::availableMemoryBytes();
+    j["context"] = context;
+    j["memory_needed_bytes"] = needed;
+    j["memory_available_bytes"] = available;
+    j["fits"] = !fp.weightsMissing && available > 0 && needed <= available;
+    if (fp.weightsMissing)
+        j["fit_note"] = "weights missing: about " + std::to_string(fp.weightsBytesEstimated / 1000000000) +
+                        " GB of weights expected";
     return j;
 }
 
@@ -153,14 +154,29 @@ void printText(const nlohmann::ordered_json& j) {
     }
 }
 
-int runInfo(CliContext& ctx, const std::string& path) {
+int runInfo(CliContext& ctx, const std::string& path, std::int64_t context) {
     auto src = engine::openModel(path);
     if (!src) return ctx.fail(src.error());
-    const auto j = describe(**src);
+    const auto j = describe(**src, context);
     if (ctx.options.json)
         std::cout << j.dump() << std::endl;
     else
         printText(j);
+    return kExitOk;
+}
+
+struct SplitArgs {
+    std::string in;
+    int parts = 2;
+    std::string outPrefix;
+};
+
+int runSplit(CliContext& ctx, const SplitArgs& a) {
+    std::filesystem::path prefix = a.outPrefix;
+    if (prefix.empty()) prefix = std::filesystem::path(a.in).replace_extension();
+    auto written = engine::splitGgufFile(a.in, prefix, a.parts);
+    if (!written) return ctx.fail(written.error());
+    for (const auto& p : *written) std::cerr << "wrote " << p.string() << "\n";
     return kExitOk;
 }
 
@@ -179,20 +195,39 @@ void setup(CLI::App& root, CliContext& ctx) {
     c->add_option("--format", create.format, "hf (default) or gguf")
         ->check(CLI::IsMember({"hf", "gguf"}));
     c->add_option("--seed", create.seed, "Random seed (default 0)");
+    static const std::vector<std::string> weightNames = [] {
+        std::vector<std::string> names = {"bf16", "f32", "fp8"};
+        for (const auto& r : engine::ggufQuantRecipes()) names.push_back(r.name);
+        return names;
+    }();
+    std::string quantList;
+    for (std::size_t i = 3; i < weightNames.size(); ++i) quantList += (i > 3 ? ", " : "") + weightNames[i];
     c->add_option("--weights", create.weights,
-                  "bf16 (default), f32, fp8 (the release scheme), or with --format gguf one of "
-                  "llama-quantize's types q8_0, q4_k, q5_k, q6_k, q2_k, mxfp4")
-        ->check(CLI::IsMember({"bf16", "f32", "fp8", "q8_0", "q4_k", "q5_k", "q6_k", "q2_k", "mxfp4"}));
+                  "bf16 (default), f32, fp8 (the release scheme), or with --format gguf a ggml type "
+                  "or llama-quantize-style mix: " + quantList)
+        ->check(CLI::IsMember(weightNames));
     c->add_option("--tokenizer", create.tokenizer,
                   "tokenizer.json to ship instead of the built-in vocabulary");
     onRun(c, ctx, [&ctx] { return runCreate(ctx, create); });
 
     static std::string infoPath;
+    static std::int64_t infoContext = 32768;
     auto* info = model->add_subcommand("info", "Describe a model folder, config.json or .gguf file");
     info->fallthrough();
-    info->add_option("path", infoPath, "Model folder, its config.json, or a .gguf file")->required();
+    info->add_option("path", infoPath, "Model folder, its config.json, or a .gguf file (any part of a split one)")
+        ->required();
+    info->add_option("--context", infoContext, "Context length the memory estimate assumes (default 32768)")
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 24));
     addJsonFlag(info, ctx);
-    onRun(info, ctx, [&ctx] { return runInfo(ctx, infoPath); });
+    onRun(info, ctx, [&ctx] { return runInfo(ctx, infoPath, infoContext); });
+
+    static SplitArgs split;
+    auto* sp = model->add_subcommand("split", "Write a GGUF file as NAME-00001-of-0000N.gguf parts");
+    sp->fallthrough();
+    sp->add_option("path", split.in, "The .gguf file to split")->required();
+    sp->add_option("--parts", split.parts, "Number of parts (default 2)")->check(CLI::Range(1, 99999));
+    sp->add_option("--out", split.outPrefix, "Path prefix of the parts (default: the file without .gguf)");
+    onRun(sp, ctx, [&ctx] { return runSplit(ctx, split); });
 }
 
 }  // namespace

@@ -3,9 +3,47 @@
 #include <cmath>
 #include <limits>
 
+#include "atelier/kernels/gemm_quant.h"
+
 namespace atelier::engine {
 
+namespace {
+
+using kernels::QuantType;
+
+struct QuantPair {
+    DType dtype;
+    QuantType quant;
+};
+constexpr QuantPair kQuantPairs[] = {
+    {DType::Q4_0, QuantType::Q4_0},       {DType::Q4_1, QuantType::Q4_1},
+    {DType::Q5_0, QuantType::Q5_0},       {DType::Q5_1, QuantType::Q5_1},
+    {DType::IQ4_NL, QuantType::IQ4_NL},   {DType::Q3_K, QuantType::Q3_K},
+    {DType::IQ4_XS, QuantType::IQ4_XS},   {DType::IQ3_S, QuantType::IQ3_S},
+    {DType::IQ3_XXS, QuantType::IQ3_XXS}, {DType::IQ2_S, QuantType::IQ2_S},
+    {DType::IQ2_XS, QuantType::IQ2_XS},   {DType::IQ2_XXS, QuantType::IQ2_XXS},
+    {DType::IQ1_M, QuantType::IQ1_M},     {DType::IQ1_S, QuantType::IQ1_S},
+};
+
+}  // namespace
+
+bool dtypeQuantType(DType t, kernels::QuantType& out) {
+    for (const QuantPair& p : kQuantPairs)
+        if (p.dtype == t) {
+            out = p.quant;
+            return true;
+        }
+    return false;
+}
+
+DType dtypeOf(kernels::QuantType t) {
+    for (const QuantPair& p : kQuantPairs)
+        if (p.quant == t) return p.dtype;
+    return DType::F32;
+}
+
 std::string_view dtypeName(DType t) {
+    if (QuantType q; dtypeQuantType(t, q)) return kernels::quantFormat(q).name;
     switch (t) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
@@ -22,24 +60,19 @@ std::string_view dtypeName(DType t) {
     case DType::Q4_K: return "Q4_K";
     case DType::Q6_K: return "Q6_K";
     case DType::Q2_K: return "Q2_K";
-    case DType::Q4_0: return "Q4_0";
-    case DType::Q5_0: return "Q5_0";
-    case DType::Q3_K: return "Q3_K";
     case DType::Q5_K: return "Q5_K";
+    default: return "?";
     }
-    return "?";
 }
 
 int dtypeBlockSize(DType t) {
+    if (QuantType q; dtypeQuantType(t, q)) return kernels::quantFormat(q).blockElems;
     switch (t) {
     case DType::Q8_0:
-    case DType::MXFP4:
-    case DType::Q4_0:
-    case DType::Q5_0: return 32;
+    case DType::MXFP4: return 32;
     case DType::Q4_K:
     case DType::Q6_K:
     case DType::Q2_K:
-    case DType::Q3_K:
     case DType::Q5_K: return 256;
     default: return 1;
     }
@@ -47,6 +80,10 @@ int dtypeBlockSize(DType t) {
 
 std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     const auto un = static_cast<std::size_t>(n);
+    if (QuantType q; dtypeQuantType(t, q)) {
+        const kernels::QuantFormat& f = kernels::quantFormat(q);
+        return un / std::size_t(f.blockElems) * std::size_t(f.blockBytes);
+    }
     switch (t) {
     case DType::F64:
     case DType::I64: return un * 8;
@@ -60,15 +97,12 @@ std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     case DType::U8: return un;
     case DType::Q8_0: return un / 32 * 34;
     case DType::MXFP4: return un / 32 * 17;
-    case DType::Q4_0: return un / 32 * 18;
-    case DType::Q5_0: return un / 32 * 22;
     case DType::Q4_K: return un / 256 * 144;
     case DType::Q6_K: return un / 256 * 210;
     case DType::Q2_K: return un / 256 * 84;
-    case DType::Q3_K: return un / 256 * 110;
     case DType::Q5_K: return un / 256 * 176;
+    default: return 0;
     }
-    return 0;
 }
 
 float f16ToF32(std::uint16_t h) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "atelier/kernels/gemm_kquant.h"
+#include "atelier/kernels/gemm_quant.h"
 
 namespace atelier::engine {
 namespace {
@@ -15,53 +16,10 @@ T load(const std::byte* p) {
     return v;
 }
 
-// The K-quants and the 32-blocks llama-quantize falls back to for short rows.
+// ggml's block formats: the K-quants, the legacy blocks of 32 and the i-quants.
 bool isGgmlBlockDType(DType t) {
-    return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K || t == DType::Q2_K || t == DType::Q3_K ||
-           t == DType::Q4_0 || t == DType::Q5_0;
-}
-
-// Q3_K super-block (110 bytes): hmask[32], qs[64], scales[12], f16 d. Element 128n + 32j + l
-// has the 2-bit code (qs[32n + l] >> 2j) & 3, the high bit hmask[l] bit 4n + j (set: +0,
-// clear: -4) and the 6-bit scale s[e/16] - 32 (see scaleQ3K).
-// Scale i: its low 4 bits are the low (i < 8) or high nibble of byte i % 8, its top 2 bits
-// are bits 2(i/4)..2(i/4)+1 of byte 8 + i % 4.
-int scaleQ3K(const std::uint8_t* s, int i) {
-    const int low = i < 8 ? s[i] & 15 : s[i - 8] >> 4;
-    const int high = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
-    return (low | high << 4) - 32;
-}
-
-void decodeQ3K(const std::uint8_t* p, std::int64_t cols, float* out) {
-    for (std::int64_t b = 0; b < cols / 256; ++b, p += 110, out += 256) {
-        const std::uint8_t *hmask = p, *qs = p + 32, *scales = p + 96;
-        std::uint16_t dh;
-        std::memcpy(&dh, p + 108, 2);
-        const float d = f16ToF32(dh);
-        for (int e = 0; e < 256; ++e) {
-            const int n = e / 128, j = (e % 128) / 32, l = e % 32;
-            const int code = ((qs[32 * n + l] >> (2 * j)) & 3) - ((hmask[l] >> (4 * n + j)) & 1 ? 0 : 4);
-            out[e] = d * float(scaleQ3K(scales, e / 16)) * float(code);
-        }
-    }
-}
-
-// Q4_0: f16 d, byte j = element j (low nibble) and j+16 (high); value (q - 8) * d.
-// Q5_0: f16 d, u32 fifth bits (bit j for element j), 16 bytes as Q4_0; value (q - 16) * d.
-void decodeQ4_0Or5_0(const std::byte* p, std::int64_t cols, bool five, float* out) {
-    const std::size_t bytes = five ? 22 : 18;
-    for (std::int64_t b = 0; b < cols / 32; ++b, p += bytes) {
-        const float d = f16ToF32(load<std::uint16_t>(p));
-        const std::uint32_t high = five ? load<std::uint32_t>(p + 2) : 0;
-        const auto* q = reinterpret_cast<const std::uint8_t*>(p + (five ? 6 : 2));
-        const int offset = five ? 16 : 8;
-        for (int j = 0; j < 16; ++j) {
-            const int lo = (q[j] & 15) | int((high >> j) & 1) << 4;
-            const int hi = (q[j] >> 4) | int((high >> (j + 16)) & 1) << 4;
-            out[b * 32 + j] = float(lo - offset) * d;
-            out[b * 32 + j + 16] = float(hi - offset) * d;
-        }
-    }
+    kernels::QuantType q;
+    return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K || t == DType::Q2_K || dtypeQuantType(t, q);
 }
 
 std::string shapeText(const std::vector<std::int64_t>& s) {
@@ -199,14 +157,12 @@ void decodeRow(const StoredMatrix& m, std::int64_t row, float* out) {
         else kernels::dequant_row_q2_k_ref(p, cols, out);
         break;
     }
-    case DType::Q3_K:
-        decodeQ3K(reinterpret_cast<const std::uint8_t*>(w.data) + std::size_t(row) * dtypeRowBytes(w.dtype, cols), cols, out);
-        break;
-    case DType::Q4_0:
-    case DType::Q5_0:
-        decodeQ4_0Or5_0(w.data + std::size_t(row) * dtypeRowBytes(w.dtype, cols), cols, w.dtype == DType::Q5_0, out);
-        break;
     default:
+        if (kernels::QuantType q; dtypeQuantType(w.dtype, q)) {
+            const auto* p = reinterpret_cast<const std::uint8_t*>(w.data) + std::size_t(row) * dtypeRowBytes(w.dtype, cols);
+            kernels::quantFormat(q).dequantRow(p, cols, out);
+            break;
+        }
         for (std::int64_t i = 0; i < cols; ++i) out[i] = 0.0f;
         break;
     }

@@ -2,6 +2,7 @@
 // Field offsets of the K-quant super-blocks (layouts in gemm_kquant.h) and the scalar helpers
 // the reference and SIMD kernels share. Internal to the kernels library. Thread-safe.
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -38,6 +39,25 @@ inline float halfToFloat(const std::uint8_t* p) {
     float f;
     std::memcpy(&f, &u, 4);
     return f;
+}
+
+// Float -> IEEE half bits, round to nearest even (subnormals included), for the quantizers'
+// block scales: a finite value past the half range saturates to +-65504 (a scale must stay
+// finite), NaN stays NaN.
+inline std::uint16_t floatToHalf(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    const auto sign = std::uint16_t((u >> 16) & 0x8000u);
+    u &= 0x7fffffffu;
+    if (u > 0x7f800000u) return std::uint16_t(sign | 0x7e00u);
+    if (u >= 0x477ff000u) return std::uint16_t(sign | 0x7bffu);
+    if (u < 0x38800000u) {  // below 2^-14: a multiple of 2^-24 (scaling by 2^24 is exact)
+        float a;
+        std::memcpy(&a, &u, 4);
+        return std::uint16_t(sign | std::uint16_t(std::nearbyint(a * 16777216.0f)));
+    }
+    u -= 112u << 23;  // rebias the exponent (127 -> 15); a mantissa carry rolls into it
+    return std::uint16_t(sign | ((u + 0xfffu + ((u >> 13) & 1u)) >> 13));
 }
 
 // The eight 6-bit scales and mins of a Q4_K (or Q5_K) super-block.

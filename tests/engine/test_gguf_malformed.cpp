@@ -205,8 +205,19 @@ private slots:
 
     void unknownAndMisusedGgmlTypes() {
         Bytes b = withTensors();
-        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 7);  // Q5_1
-        QVERIFY(parseFails(b, {"unsupported ggml type 7 for tensor 'tensor.beta'"}));
+        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 77);  // no ggml type
+        QVERIFY(parseFails(b, {"tensor 'tensor.beta' has unknown ggml type 77", "(at byte "}));
+        for (const auto& [code, name] : std::vector<std::pair<std::uint32_t, std::string>>{
+                 {34, "TQ1_0"}, {35, "TQ2_0"}, {40, "NVFP4"}, {9, "Q8_1"}, {15, "Q8_K"}, {31, "Q4_0_4_4"}}) {
+            b = withTensors();
+            poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, code);  // known, refused by name
+            const std::string want = "tensor 'tensor.beta' has ggml type " + name + " (" + std::to_string(code) +
+                                     "), which Atelier does not read";
+            QVERIFY(parseFails(b, {want.c_str()}));
+        }
+        b = withTensors();
+        poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 16);  // IQ2_XXS with ne[0] = 32
+        QVERIFY(parseFails(b, {"tensor.beta", "IQ2_XXS", "not a multiple of 256"}));
         b = withTensors();
         poke<std::uint32_t>(b, tensorInfo(b, "tensor.beta").type, 12);  // Q4_K with ne[0] = 32
         QVERIFY(parseFails(b, {"tensor.beta", "not a multiple of 256"}));

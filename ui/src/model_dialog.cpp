@@ -163,6 +163,7 @@ void ModelDialog::setContextTokens(qint64 tokens) { m_context->setValue(int(toke
 void ModelDialog::setThreads(int threads) { m_threads->setValue(threads); }
 
 bool ModelDialog::fits() const {
+    if (m_summary.weightsMissing) return false;  // nothing to load, whatever the memory
     return m_free <= 0 || m_summary.neededBytes(m_context->value()) <= m_free;
 }
 
@@ -179,7 +180,10 @@ void ModelDialog::update() {
                                humanBytes(double(m_summary.weightBytes)), humanBytes(kv),
                                humanBytes(m_summary.kvBytesPerToken), QString::number(ctx),
                                humanBytes(double(m_summary.stateBytesPerSequence))));
-    if (m_free <= 0) {
+    if (m_summary.weightsMissing) {
+        m_verdict->setText(tr("✘ Weights missing — about %1 of weights expected beside config.json")
+                               .arg(humanBytes(double(m_summary.weightBytes))));
+    } else if (m_free <= 0) {
         m_verdict->setText(tr("Free memory unknown"));
     } else if (fits()) {
         m_verdict->setText(tr("✔ Fits: %1 free").arg(humanBytes(double(m_free))));

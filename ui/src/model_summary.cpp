@@ -1,11 +1,11 @@
 #include "atelier/ui/model_summary.h"
 
-#include <QFile>
 #include <QFileInfo>
 #include <QDir>
 
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/model_files.h"
+#include "atelier/engine/model_footprint.h"
 
 namespace atelier::ui {
 
@@ -44,20 +44,13 @@ ModelSummary describeModel(const QString& path, const engine::WeightSource& sour
     s.maxContext = c.maxPositionEmbeddings;
     s.kvBytesPerToken = sizes.kvBytesPerToken;
     s.stateBytesPerSequence = sizes.stateBytesPerSequence;
-    for (const auto& n : source.names()) s.weightBytes += qint64(source.find(n)->nbytes);
+    const engine::ModelFootprint fp = engine::modelFootprint(source);
+    s.weightBytes = qint64(fp.weightBytesForLoad());
+    s.weightsMissing = fp.weightsMissing;
     return s;
 }
 
-qint64 availableMemoryBytes() {
-    QFile meminfo(QStringLiteral("/proc/meminfo"));
-    if (!meminfo.open(QIODevice::ReadOnly)) return 0;
-    for (const QByteArray& line : meminfo.readAll().split('\n')) {
-        if (!line.startsWith("MemAvailable:")) continue;
-        const QList<QByteArray> parts = line.simplified().split(' ');
-        if (parts.size() >= 2) return parts[1].toLongLong() * 1024;  // the file counts KiB
-    }
-    return 0;
-}
+qint64 availableMemoryBytes() { return qint64(engine::availableMemoryBytes()); }
 
 QString humanBytes(double bytes) {
     if (bytes >= 1e9) return QStringLiteral("%1 GB").arg(bytes / 1e9, 0, 'f', 2);

@@ -7,6 +7,7 @@
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/gemm.h"
 #include "atelier/kernels/gemm_kquant.h"
+#include "atelier/kernels/gemm_quant.h"
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
@@ -62,7 +63,11 @@ ActivationRounding activationRounding(const StoredMatrix& m) {
     case DType::Q2_K: return ActivationRounding::Q8K;
     case DType::Q8_0:
     case DType::MXFP4: return ActivationRounding::Q8A;
-    default: return ActivationRounding::None;
+    default:
+        if (kernels::QuantType q; dtypeQuantType(m.weight->dtype, q))
+            return kernels::quantFormat(q).activation == kernels::ActivationBlock::Q8A ? ActivationRounding::Q8A
+                                                                                       : ActivationRounding::Q8K;
+        return ActivationRounding::None;
     }
 }
 
@@ -152,13 +157,24 @@ void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, f
                                   rowEnd, xr.q8k, T, y, ldy);
         return;
     }
-    default:  // Q4_0, Q5_0, Q3_K (llama-quantize fallbacks): the generic row decoder
-        for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
-            decodeRow(m, r, row);
-            for (std::int64_t t = 0; t < T; ++t)
-                y[t * ldy + (r - rowBegin)] = kernels::dot_f32_ref(row, x + t * cols, cols);
+    default: {
+        // The other ggml block formats (gemm_quant.h) on the activation blocks they read.
+        kernels::QuantType q;
+        if (!dtypeQuantType(m.weight->dtype, q)) {  // bindMatrix admits no other type
+            for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+                decodeRow(m, r, row);
+                for (std::int64_t t = 0; t < T; ++t)
+                    y[t * ldy + (r - rowBegin)] = kernels::dot_f32_ref(row, x + t * cols, cols);
+            }
+            return;
         }
+        thread_local ActivationBlocks own;
+        if (!xr.q8a && !xr.q8k) xr = roundActivations(m, x, T, own);
+        const void* xq = xr.q8a ? static_cast<const void*>(xr.q8a) : static_cast<const void*>(xr.q8k);
+        kernels::gemm_quant(kernels::activeIsaLevel(), q, reinterpret_cast<const std::uint8_t*>(data), cols,
+                            rowBegin, rowEnd, xq, T, y, ldy);
         return;
+    }
     }
     kernels::gemm(km, rowBegin, rowEnd, x, T, y, ldy, row);
 }

@@ -42,6 +42,7 @@ void GgufBuilder::key(const std::string& k, ValueType t) {
     put(std::uint32_t(t));
 }
 
+void GgufBuilder::addU16(const std::string& k, std::uint16_t v) { key(k, ValueType::U16); put(v); }
 void GgufBuilder::addU32(const std::string& k, std::uint32_t v) { key(k, ValueType::U32); put(v); }
 void GgufBuilder::addI32(const std::string& k, std::int32_t v) { key(k, ValueType::I32); put(v); }
 void GgufBuilder::addF32(const std::string& k, float v) { key(k, ValueType::F32); put(v); }
@@ -74,6 +75,34 @@ void GgufBuilder::addStringArray(const std::string& k, const std::vector<std::st
     put(std::uint32_t(ValueType::String));
     put(std::uint64_t(v.size()));
     for (const auto& s : v) putString(s);
+}
+
+void GgufBuilder::addValue(const std::string& k, const Value& v) {
+    key(k, v.type);
+    if (v.isArray()) {
+        put(std::uint32_t(v.elemType));
+        put(std::uint64_t(v.count));
+        if (v.elemType == ValueType::String)
+            for (const auto& s : v.strings) putString(s);
+        else
+            append(m_kv, v.raw.data(), v.raw.size());
+        return;
+    }
+    switch (v.type) {
+    case ValueType::U8: put(std::uint8_t(std::get<std::uint64_t>(v.scalar))); break;
+    case ValueType::U16: put(std::uint16_t(std::get<std::uint64_t>(v.scalar))); break;
+    case ValueType::U32: put(std::uint32_t(std::get<std::uint64_t>(v.scalar))); break;
+    case ValueType::U64: put(std::get<std::uint64_t>(v.scalar)); break;
+    case ValueType::I8: put(std::int8_t(std::get<std::int64_t>(v.scalar))); break;
+    case ValueType::I16: put(std::int16_t(std::get<std::int64_t>(v.scalar))); break;
+    case ValueType::I32: put(std::int32_t(std::get<std::int64_t>(v.scalar))); break;
+    case ValueType::I64: put(std::get<std::int64_t>(v.scalar)); break;
+    case ValueType::F32: put(float(std::get<double>(v.scalar))); break;
+    case ValueType::F64: put(std::get<double>(v.scalar)); break;
+    case ValueType::Bool: put(std::uint8_t(std::get<bool>(v.scalar) ? 1 : 0)); break;
+    case ValueType::String: putString(std::get<std::string>(v.scalar)); break;
+    case ValueType::Array: break;
+    }
 }
 
 void GgufBuilder::addTensor(std::string name, GgmlType type, std::vector<std::int64_t> ne, Fill fill) {

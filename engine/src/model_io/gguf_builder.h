@@ -21,6 +21,7 @@ public:
     // Fills exactly the tensor's byte size (zeroed beforehand).
     using Fill = std::function<void(std::byte* out, std::size_t nbytes)>;
 
+    void addU16(const std::string& key, std::uint16_t v);
     void addU32(const std::string& key, std::uint32_t v);
     void addI32(const std::string& key, std::int32_t v);
     void addF32(const std::string& key, float v);
@@ -30,6 +31,8 @@ public:
     void addI32Array(const std::string& key, const std::vector<std::int32_t>& v);
     void addF32Array(const std::string& key, const std::vector<float>& v);
     void addStringArray(const std::string& key, const std::vector<std::string>& v);
+    // A value read from another GGUF, re-encoded with its declared type (gguf split, copies).
+    void addValue(const std::string& key, const Value& v);
 
     // `ne` in ggml order. ne[0] must be a multiple of the type's block size.
     void addTensor(std::string name, GgmlType type, std::vector<std::int64_t> ne, Fill fill);

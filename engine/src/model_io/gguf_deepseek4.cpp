@@ -218,6 +218,10 @@ Result<void> readMoe(const Meta& m, ModelConfig& c, std::uint32_t blocks) {
 }  // namespace
 
 Result<ModelConfig> configFromGguf(const GgufFile& f) {
+    return configFromGguf(f, [&f](std::string_view name) { return f.findTensor(name) != nullptr; });
+}
+
+Result<ModelConfig> configFromGguf(const GgufFile& f, const std::function<bool(std::string_view)>& hasTensor) {
     const Meta m(f);
     ATELIER_GGUF_GET(architecture, m.str("general.architecture"));
     if (architecture != kArchitecture)
@@ -238,7 +242,7 @@ Result<ModelConfig> configFromGguf(const GgufFile& f) {
     c.dim = dim;
     c.nLayers = int(blocks - nextn);
     // llama.cpp only counts MTP blocks that are actually there (doc §2.1).
-    const bool mtpPresent = f.findTensor("blk." + std::to_string(c.nLayers) + ".nextn.eh_proj.weight");
+    const bool mtpPresent = hasTensor("blk." + std::to_string(c.nLayers) + ".nextn.eh_proj.weight");
     c.nMtpLayers = mtpPresent ? int(nextn) : 0;
     ATELIER_TRY_VOID(readAttention(m, c, blocks));
     c.compressRatios.resize(std::size_t(c.nLayers + c.nMtpLayers));

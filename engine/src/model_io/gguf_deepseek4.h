@@ -5,6 +5,8 @@
 // construction. Thread-safe: pure functions.
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -45,15 +47,17 @@ std::string fusedMtpProjectionName(int mtpIndex);  // "mtp.M.eh_proj.weight"
 
 // The ggml type the writer uses for `role` under `scheme`.
 GgmlType ggufTypeFor(TensorRole role, WeightScheme scheme);
-// The ggml type llama-quantize gives plan tensor `p` under `quant` (see GgufQuant); `quant`
-// must not be None.
-GgmlType ggufQuantTypeFor(const TensorPlan& p, GgufQuant quant);
+// The ggml type llama-quantize gives plan tensor `p` under `quant` (see GgufQuant) in a model
+// of `nLayers` trunk layers; `quant` must not be None.
+GgmlType ggufQuantTypeFor(const TensorPlan& p, GgufQuant quant, int nLayers);
 // Whether the reader accepts `type` for `role` (llama.cpp's op support, doc §4).
 bool ggufTypeAllowed(TensorRole role, GgmlType type);
 
 // Metadata -> config. Keys are checked with their exact GGUF types; required keys must exist.
 // nMtpLayers counts only MTP blocks present in the file; compressRatios is cut to match.
 Result<ModelConfig> configFromGguf(const GgufFile& file);
+// The same with the tensors looked up by `hasTensor` (a split file's parts).
+Result<ModelConfig> configFromGguf(const GgufFile& metadata, const std::function<bool(std::string_view)>& hasTensor);
 // Config -> metadata (architecture keys). `compress_ratios` keeps all L + MTP entries while
 // `block_count` is L + `mtpBlocksInFile`.
 void writeConfig(const ModelConfig& config, int mtpBlocksInFile, GgufBuilder& out);

@@ -64,34 +64,6 @@ Affine affineBlock(const float* x, int subs, int len, int levels, int maxScale) 
     return a;
 }
 
-// The value of largest magnitude, sign kept (Q4_0 / Q5_0 map it to the most negative code).
-float signedMax(const float* x, int n) {
-    float best = 0.0f;
-    for (int i = 0; i < n; ++i)
-        if (std::fabs(x[i]) > std::fabs(best)) best = x[i];
-    return best;
-}
-
-void quantizeRowQ4Or5_0(const float* x, std::int64_t n, bool five, std::byte* out) {
-    const int half = five ? 16 : 8;
-    const std::size_t bytes = five ? 22 : 18;
-    for (std::int64_t b = 0; b < n / 32; ++b, out += bytes) {
-        const float* v = x + b * 32;
-        const std::uint16_t dh = f32ToF16(signedMax(v, 32) / -float(half));
-        const float d = f16ToF32(dh), id = d != 0.0f ? 1.0f / d : 0.0f;
-        putHalf(out, dh);
-        std::uint32_t high = 0;
-        std::byte* qs = out + (five ? 6 : 2);
-        for (int j = 0; j < 16; ++j) {
-            const int a = std::clamp(int(std::nearbyint(v[j] * id)) + half, 0, 2 * half - 1);
-            const int c = std::clamp(int(std::nearbyint(v[j + 16] * id)) + half, 0, 2 * half - 1);
-            qs[j] = std::byte(std::uint8_t((a & 15) | ((c & 15) << 4)));
-            high |= std::uint32_t(a >> 4) << j | std::uint32_t(c >> 4) << (j + 16);
-        }
-        if (five) std::memcpy(out + 2, &high, 4);
-    }
-}
-
 }  // namespace
 
 // Q4_K / Q5_K head: d, dmin and the eight 6-bit scale/min pairs (12 bytes): low 6 bits of
@@ -178,7 +150,5 @@ void quantizeRowQ6_K(const float* x, std::int64_t n, std::byte* out) {
     }
 }
 
-void quantizeRowQ4_0(const float* x, std::int64_t n, std::byte* out) { quantizeRowQ4Or5_0(x, n, false, out); }
-void quantizeRowQ5_0(const float* x, std::int64_t n, std::byte* out) { quantizeRowQ4Or5_0(x, n, true, out); }
 
 }  // namespace atelier::engine::gguf

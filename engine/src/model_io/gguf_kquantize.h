@@ -1,7 +1,7 @@
 #pragma once
 // Quantizers for the GGUF block formats local users download: the K-quants Q4_K, Q5_K, Q6_K, Q2_K
-// (super-blocks of 256, layouts in kernels/gemm_kquant.h) and Q4_0 / Q5_0, which llama-quantize
-// substitutes on rows that are not a multiple of 256.
+// (super-blocks of 256, layouts in kernels/gemm_kquant.h). The other block formats' quantizers
+// live beside their kernels (kernels/gemm_quant.h).
 //
 // The K-quant quantizers choose every scale so that the block's range is covered: the integer
 // mins are rounded up, then the scales are rounded up to cover max + min, and the f16 super-
@@ -20,10 +20,5 @@ void quantizeRowQ4_K(const float* x, std::int64_t n, std::byte* out);
 void quantizeRowQ5_K(const float* x, std::int64_t n, std::byte* out);
 void quantizeRowQ6_K(const float* x, std::int64_t n, std::byte* out);
 void quantizeRowQ2_K(const float* x, std::int64_t n, std::byte* out);
-
-// One row of `n` values (a multiple of 32) into n/32 blocks of 18 (Q4_0) or 22 (Q5_0) bytes:
-// d = (the value of largest magnitude) / -8 (or -16), so that value is exact.
-void quantizeRowQ4_0(const float* x, std::int64_t n, std::byte* out);
-void quantizeRowQ5_0(const float* x, std::int64_t n, std::byte* out);
 
 }  // namespace atelier::engine::gguf

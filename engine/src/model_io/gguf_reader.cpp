@@ -208,8 +208,13 @@ Result<void> readTensorInfo(Cursor& c, GgufFile& f, std::uint64_t index) {
     const std::uint64_t typeAt = c.pos();
     auto type = c.read<std::uint32_t>("the type of " + what);
     if (!type) return type.error();
-    if (!isSupportedGgmlType(*type))
-        return c.fail(typeAt, "unsupported ggml type " + std::to_string(*type) + " for " + what);
+    if (!isSupportedGgmlType(*type)) {
+        const std::string_view known = refusedGgmlTypeName(*type);
+        return c.fail(typeAt, what + " has " +
+                                  (known.empty() ? "unknown ggml type " + std::to_string(*type)
+                                                 : "ggml type " + std::string(known) + " (" +
+                                                       std::to_string(*type) + "), which Atelier does not read"));
+    }
     t.type = GgmlType(*type);
     const int block = ggmlBlockSize(t.type);
     if (t.ne[0] % block != 0)

@@ -24,16 +24,20 @@ enum class ValueType : std::uint32_t {
 };
 std::string_view valueTypeName(ValueType t);
 
-// Tensor element types this reader accepts (ggml_type numbers; file format: never reuse).
-// Of the block formats: Q8_0, MXFP4, the K-quants Q2_K, Q4_K, Q6_K, and Q4_0 / Q5_0, which
-// llama-quantize substitutes for Q2_K / Q4_K on rows that are not a multiple of 256, Q3_K,
-// which its Q2_K mix gives some tensors, and Q5_K (its Q5_K_S / Q5_K_M files).
+// Tensor element types this reader accepts (ggml_type numbers; file format: never reuse):
+// every type that published GGUF files hold — the float types, Q8_0, MXFP4, the legacy blocks of
+// 32 (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL), the K-quants and the i-quants.
 enum class GgmlType : std::uint32_t {
-    F32 = 0, F16 = 1, Q4_0 = 2, Q5_0 = 6, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
-    I8 = 24, I16 = 25, I32 = 26, I64 = 27, BF16 = 30, MXFP4 = 39,
+    F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11,
+    Q4_K = 12, Q5_K = 13, Q6_K = 14, IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19,
+    IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23, I8 = 24, I16 = 25, I32 = 26, I64 = 27,
+    IQ1_M = 29, BF16 = 30, MXFP4 = 39,
 };
 bool isSupportedGgmlType(std::uint32_t t);
 std::string_view ggmlTypeName(GgmlType t);
+// The name of a ggml type this reader knows but refuses (Q8_1, Q8_K, TQ1_0, TQ2_0, NVFP4, the
+// removed interleaved Q4_0_4_4 family, ...), or "" for a number ggml never used.
+std::string_view refusedGgmlTypeName(std::uint32_t t);
 int ggmlBlockSize(GgmlType t);             // elements per block (1 for plain types)
 std::size_t ggmlBlockBytes(GgmlType t);    // bytes per block
 // The engine's DType for a ggml type; I16 has none (returns false).

@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "atelier/engine/chat_format.h"
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/log.h"
+#include "atelier/kernels/gemm_quant.h"
 #include "gguf.h"
 #include "gguf_builder.h"
 #include "gguf_deepseek4.h"
@@ -19,15 +21,37 @@ using gguf::PlanLayout;
 using gguf::TensorPlan;
 
 // llama_ftype labels (informational): ALL_F32, MOSTLY_BF16, MOSTLY_MXFP4_MOE, and for the
-// quantized outputs MOSTLY_Q8_0, MOSTLY_Q4_K_S, MOSTLY_Q5_K_S, MOSTLY_Q6_K, MOSTLY_Q2_K.
+// quantized outputs the llama-quantize file type of the same name (mixes: their expert type).
 std::uint32_t fileType(const CreateModelOptions& o) {
     switch (o.ggufQuant) {
+    case GgufQuant::Q4_0: return 2;
+    case GgufQuant::Q4_1: return 3;
     case GgufQuant::Q8_0: return 7;
+    case GgufQuant::Q5_0: return 8;
+    case GgufQuant::Q5_1: return 9;
+    case GgufQuant::Q2_K:
+    case GgufQuant::Q2_K_XL: return 10;
+    case GgufQuant::Q3_K: return 12;
     case GgufQuant::Q4_K: return 14;
+    case GgufQuant::Q4_K_M: return 15;
     case GgufQuant::Q5_K: return 16;
     case GgufQuant::Q6_K: return 18;
-    case GgufQuant::Q2_K: return 10;
+    case GgufQuant::IQ2_XXS:
+    case GgufQuant::Expert2Bit:
+    case GgufQuant::IQ2_XXS_XL: return 19;
+    case GgufQuant::IQ2_XS:
+    case GgufQuant::IQ2_XS_XL: return 20;
+    case GgufQuant::IQ3_XXS: return 23;
+    case GgufQuant::IQ1_S:
+    case GgufQuant::IQ1_S_XL: return 24;
+    case GgufQuant::IQ4_NL: return 25;
+    case GgufQuant::IQ3_S: return 26;
+    case GgufQuant::IQ2_S: return 28;
+    case GgufQuant::IQ4_XS: return 30;
+    case GgufQuant::IQ1_M:
+    case GgufQuant::IQ1_M_XL: return 31;
     case GgufQuant::Mxfp4: return 38;
+    case GgufQuant::F16: return 1;
     case GgufQuant::None: break;
     }
     return o.scheme == WeightScheme::F32 ? 0u : o.scheme == WeightScheme::BF16 ? 32u : 38u;
@@ -67,9 +91,13 @@ void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType t
         case GgmlType::Q5_K: gguf::quantizeRowQ5_K(row, cols, out); break;
         case GgmlType::Q6_K: gguf::quantizeRowQ6_K(row, cols, out); break;
         case GgmlType::Q2_K: gguf::quantizeRowQ2_K(row, cols, out); break;
-        case GgmlType::Q4_0: gguf::quantizeRowQ4_0(row, cols, out); break;
-        case GgmlType::Q5_0: gguf::quantizeRowQ5_0(row, cols, out); break;
-        default: break;  // the writer never picks another type for a float tensor
+        default: {  // the other block formats: the kernels' reference quantizers
+            DType d;
+            kernels::QuantType q;
+            if (gguf::ggmlToDType(type, d) && dtypeQuantType(d, q))
+                kernels::quantFormat(q).quantizeRow(row, cols, reinterpret_cast<std::uint8_t*>(out));
+            break;
+        }
         }
     }
 }
@@ -139,8 +167,10 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
     const WeightScheme scheme = quantized ? WeightScheme::F32 : options.scheme;
     b.addU32("general.quantization_version", 2);
     gguf::writeVocabulary(vocab, b);
+    // So that other engines (llama.cpp's server) render DeepSeek V4's chat format for this file.
+    b.addString("tokenizer.chat_template", std::string(deepseekV4ChatTemplate()));
     for (const auto& p : gguf::tensorPlan(trunk)) {
-        const GgmlType type = quantized ? gguf::ggufQuantTypeFor(p, options.ggufQuant) : gguf::ggufTypeFor(p.role, scheme);
+        const GgmlType type = quantized ? gguf::ggufQuantTypeFor(p, options.ggufQuant, trunk.nLayers) : gguf::ggufTypeFor(p.role, scheme);
         if (p.ne[0] % gguf::ggmlBlockSize(type) != 0)
             return Error::badInput(out.string() + ": cannot store tensor '" + p.ggufName + "' as " + std::string(gguf::ggmlTypeName(type)) +
                                    ": its rows of " + std::to_string(p.ne[0]) + " values are not a multiple of " +

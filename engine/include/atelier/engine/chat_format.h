@@ -20,6 +20,11 @@ enum class ChatMode { Chat, Thinking, Max };
 
 std::optional<ChatMode> chatModeFromName(std::string_view name);  // "chat" | "thinking" | "max"
 
+// The same encoding as a Jinja template (resources/chat_templates/deepseek-v4.jinja), for other
+// engines: every GGUF Atelier writes carries it as tokenizer.chat_template. Variables: messages,
+// tools, add_generation_prompt, thinking (or enable_thinking), reasoning_effort ("max").
+std::string_view deepseekV4ChatTemplate();
+
 enum class ChatRole { System, Developer, User, Assistant, Tool, LatestReminder };
 
 struct ChatToolCall {

@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string_view>
 
+namespace atelier::kernels {
+enum class QuantType : std::uint8_t;  // gemm_quant.h
+}
+
 namespace atelier::engine {
 
 // Persisted in caches and checkpoints: never reuse a value.
@@ -33,14 +37,30 @@ enum class DType : std::uint8_t {
     // ggml K-quant llama-quantize's Q2_K mix uses for some tensors (decoded row by row only).
     Q3_K = 17,     // hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d (110)
     Q5_K = 18,     // f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qh[32], qs[128] (176)
+    // The rest of ggml's block formats (layouts in kernels/gemm_quant.h).
+    Q4_1 = 19,
+    Q5_1 = 20,
+    IQ4_NL = 21,
+    IQ4_XS = 22,
+    IQ3_S = 23,
+    IQ3_XXS = 24,
+    IQ2_S = 25,
+    IQ2_XS = 26,
+    IQ2_XXS = 27,
+    IQ1_M = 28,
+    IQ1_S = 29,
 };
 
 std::string_view dtypeName(DType t);
 // Bytes for `n` elements along a row; for block types n must be a multiple of the block
-// (32 for Q8_0, MXFP4, Q4_0 and Q5_0; 256 for the K-quants).
+// (32 for Q8_0, MXFP4, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL; 256 for the K- and i-quants).
 std::size_t dtypeRowBytes(DType t, std::int64_t n);
 // Elements per block (1 for plain types).
 int dtypeBlockSize(DType t);
+// The kernels' format for the block types that gemm_quant.h computes (Q4_0, Q4_1, Q5_0, Q5_1,
+// IQ4_NL, Q3_K and the i-quants); false for every other dtype.
+bool dtypeQuantType(DType t, kernels::QuantType& out);
+DType dtypeOf(kernels::QuantType t);
 
 // ---- scalar conversions -------------------------------------------------------------------
 

@@ -43,6 +43,10 @@ public:
     virtual std::vector<std::string> names() const = 0;
     // Where the weights came from (a folder or file path, or "memory").
     virtual std::string origin() const = 0;
+    // Tensors in the files that no part of the model reads (an extra speculative head), skipped.
+    virtual std::vector<std::string> skipped() const { return {}; }
+    // Files the weights are split over (GGUF parts, safetensors shards count as one source).
+    virtual int parts() const { return 1; }
 };
 
 // Tensors held in memory; used by `model create` before writing and by tests.

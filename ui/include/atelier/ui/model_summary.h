@@ -30,7 +30,8 @@ struct ModelSummary {
     qint64 maxContext = 0;    // max_position_embeddings
     double kvBytesPerToken = 0;
     qint64 stateBytesPerSequence = 0;
-    qint64 weightBytes = 0;   // the tensors as stored
+    qint64 weightBytes = 0;   // the tensors as stored; when missing, the weights expected
+    bool weightsMissing = false;  // a folder with config.json only: nothing to load
 
     // Weights + KV cache for `contextTokens` + one sequence's fixed state.
     qint64 neededBytes(qint64 contextTokens) const;

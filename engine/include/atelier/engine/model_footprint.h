@@ -1,0 +1,46 @@
+#pragma once
+// What a model takes in memory, before it is loaded: its weights as stored (per ggml type, with
+// bits per weight), or, when a folder holds only config.json, an estimate of the weights that
+// are missing; plus the KV cache at a context length and the per-sequence state. The CLI's
+// `model info` and the window's model dialog both read it, so they agree.
+// Thread-safe: pure functions (availableMemoryBytes reads /proc).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "atelier/engine/weight_source.h"
+
+namespace atelier::engine {
+
+struct TypeFootprint {
+    std::int64_t tensors = 0;
+    std::uint64_t bytes = 0;
+    std::int64_t elements = 0;
+};
+
+struct ModelFootprint {
+    std::map<std::string, TypeFootprint> types;  // by dtype name, e.g. "IQ2_XXS"
+    std::uint64_t weightsBytes = 0;              // the tensors present, as stored
+    std::int64_t weightsElements = 0;
+    double bitsPerWeight = 0;                    // 8 * bytes / elements over the stored tensors
+    bool weightsMissing = false;                 // a folder with config.json and no tensors
+    std::uint64_t weightsBytesEstimated = 0;     // then: the release scheme's bytes (FP8 + FP4)
+    double kvBytesPerToken = 0;
+    std::int64_t stateBytesPerSequence = 0;
+    int parts = 1;                               // files the weights are split over
+    std::vector<std::string> skippedTensors;     // in the file, read by no part of the model
+
+    // The weights a load maps (the estimate when they are missing).
+    std::uint64_t weightBytesForLoad() const { return weightsMissing ? weightsBytesEstimated : weightsBytes; }
+    // Weights + KV cache for `contextTokens` tokens + one sequence's state.
+    std::uint64_t neededBytes(std::int64_t contextTokens) const;
+};
+
+ModelFootprint modelFootprint(const WeightSource& source);
+
+// MemAvailable from /proc/meminfo in bytes; 0 when unknown.
+std::uint64_t availableMemoryBytes();
+
+}  // namespace atelier::engine
