@@ -196,7 +196,11 @@ DotFn dotFor(IsaLevel level, KQuant type) {
 
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
                       std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
-                      std::int64_t T, float* y, std::int64_t ldy) {
+                      std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
+    using DotsFn = void (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t, std::int64_t, float*, std::int64_t);
+    static constexpr DotsFn kVnni[4] = {dots_q4_k_q8_k_avx512vnni, dots_q6_k_q8_k_avx512vnni,
+                                        dots_q2_k_q8_k_avx512vnni, dots_q5_k_q8_k_avx512vnni};
+    const bool vnni = level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni;
     const DotFn dot = dotFor(level, type);
     const std::int64_t nb = cols / kQK_K;
     const std::size_t rowBytes = std::size_t(nb) * kquantBlockBytes(type);
@@ -204,6 +208,10 @@ void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::i
     // token of the batch.
     for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
         const std::uint8_t* row = w + std::size_t(r) * rowBytes;
+        if (vnni) {  // every K-quant, several tokens per unpack
+            kVnni[int(type)](row, xq, nb, T, y + (r - rowBegin), ldy);
+            continue;
+        }
         if (level == IsaLevel::Avx2 && type == KQuant::Q4_K) {  // several tokens per unpack
             dots_q4_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
             continue;

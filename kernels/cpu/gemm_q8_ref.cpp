@@ -85,7 +85,9 @@ void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t r
 
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                     std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
-                    std::int64_t T, float* y, std::int64_t ldy) {
+                    std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
+    if (level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni)
+        return gemm_mxfp4_q8a_avx512vnni(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
     if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
         return gemm_mxfp4_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
     gemm_mxfp4_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
@@ -99,7 +101,9 @@ void quantize_row_q8a(const float* x, std::int64_t n, BlockQ8A* out) {
 
 void gemm_q8_0_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
-                   std::int64_t T, float* y, std::int64_t ldy) {
+                   std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
+    if (level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni)
+        return gemm_q8_0_q8a_avx512vnni(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
     if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
         return gemm_q8_0_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
     gemm_q8_0_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);

@@ -19,37 +19,19 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <cstring>
+#include "cpu/quant_blocks_avx2.h"
+#include "cpu/simd_avx2.h"
 
 namespace atelier::kernels {
 namespace {
 
+using avx2::hsum;
+using avx2::load128;
+using avx2::load256;
 using iq::kIq1sGrid;
 
-constexpr int kSBytes = 50, kSQs = 2, kSQh = 34;
-constexpr int kMBytes = 56, kMQh = 32, kMScales = 48;
-
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-float halfAt(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-// Four 16-bit grid indices per 128-bit half -> quads[0..1] (general registers, not the stack).
-[[gnu::always_inline]] inline void toQuads(__m128i v, std::uint64_t* quads) {
-    quads[0] = std::uint64_t(_mm_cvtsi128_si64(v));
-    quads[1] = std::uint64_t(_mm_extract_epi64(v, 1));
-}
+constexpr int kSBytes = 50, kSQh = 34;
+constexpr int kMBytes = 56;
 
 // The grid rows of the four indices packed in `quad`, as 32 signed bytes.
 [[gnu::always_inline]] inline __m256i gridRows(std::uint64_t quad) {
@@ -59,33 +41,13 @@ float halfAt(const std::uint8_t* p) {
     return _mm256_blend_epi32(r, _mm256_set1_epi64x(std::int64_t(kIq1sGrid[quad >> 48])), 0xc0);
 }
 
-// 16-bit lanes 4k + i of `words` hold a word whose 3-bit field i (bits 3i..3i+2) is wanted: a
-// multiply by 2^(9 - 3i) moves it to bits 9..11 (AVX2 has no per-lane 16-bit shift).
-__m256i fieldsAt9(__m256i words) {
-    const __m256i mul = _mm256_set1_epi64x(0x0001000800400200);  // 512, 64, 8, 1
-    return _mm256_and_si256(_mm256_mullo_epi16(words, mul), _mm256_set1_epi16(0x0e00));
-}
-
-// IQ1_S grid indices qs[g] | ((qh[g / 4] >> 3·(g % 4)) & 7) << 8; quads[j]: sub-block j's four.
-void iq1sIndices(const std::uint8_t* w, __m128i qh, std::uint64_t* quads) {
-    const __m128i lo = _mm_unpacklo_epi16(qh, qh), hi = _mm_unpackhi_epi16(qh, qh);
-    const __m256i words[2] = {_mm256_set_m128i(_mm_unpackhi_epi32(lo, lo), _mm_unpacklo_epi32(lo, lo)),
-                              _mm256_set_m128i(_mm_unpackhi_epi32(hi, hi), _mm_unpacklo_epi32(hi, hi))};
-    for (int h = 0; h < 2; ++h) {
-        const __m256i q = _mm256_cvtepu8_epi16(load128(w + kSQs + 16 * h));
-        const __m256i idx = _mm256_or_si256(q, _mm256_srli_epi16(fieldsAt9(words[h]), 1));
-        toQuads(_mm256_castsi256_si128(idx), quads + 4 * h);
-        toQuads(_mm256_extracti128_si256(idx, 1), quads + 4 * h + 2);
-    }
-}
-
 float iq1sDot(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kSBytes) {
         const __m128i qh = load128(w + kSQh);
         std::uint64_t quads[8];
-        iq1sIndices(w, qh, quads);
+        avx2::iq1sIndices(w, qh, quads);
         // ls_j = 2·((qh_j >> 12) & 7) + 1; lookup bytes 2j, 2j + 1 = ls_j, 2·ls_j
         const __m128i ls = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(qh, 11), _mm_set1_epi16(14)), _mm_set1_epi16(1));
         const __m256i table = _mm256_broadcastsi128_si256(_mm_or_si128(ls, _mm_slli_epi16(ls, 9)));
@@ -102,7 +64,7 @@ float iq1sDot(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
         }
         const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(half[0], ones), _mm256_madd_epi16(half[1], ones));
         const __m256i total = _mm256_add_epi32(_mm256_slli_epi32(sum, 3), corr);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(w) * a[b].d * 0.125f), _mm256_cvtepi32_ps(total), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2::f16(w) * a[b].d * 0.125f), _mm256_cvtepi32_ps(total), acc);
     }
     return hsum(acc);
 }
@@ -119,32 +81,14 @@ struct Iq1mBlock {
 
 Iq1mBlock iq1mUnpack(const std::uint8_t* w) {
     Iq1mBlock blk;
-    const __m128i low4 = _mm_set1_epi8(15), qh = load128(w + kMQh);
-    const __m128i lo = _mm_and_si128(qh, low4), hi = _mm_and_si128(_mm_srli_epi16(qh, 4), low4);
-    const __m128i nib[2] = {_mm_unpacklo_epi8(lo, hi), _mm_unpackhi_epi8(lo, hi)};  // group order
-    for (int h = 0; h < 2; ++h) {
-        const __m128i qs = load128(w + 16 * h), top = _mm_and_si128(nib[h], _mm_set1_epi8(7));
-        toQuads(_mm_unpacklo_epi8(qs, top), blk.quads + 4 * h);
-        toQuads(_mm_unpackhi_epi8(qs, top), blk.quads + 4 * h + 2);
-    }
+    const __m256i plus3 = avx2::iq1mIndices(w, blk.quads);
     // Per 128-bit lane, even group pairs (or int16 lanes) to the low 8 bytes, odd to the high;
     // then the middle qwords swap, so that the even ones fill the low lane.
     const __m256i evenOdd = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
-    const __m256i nibbles = _mm256_set_m128i(nib[1], nib[0]);
-    const __m256i plus = _mm256_cmpeq_epi8(_mm256_and_si256(nibbles, _mm256_set1_epi8(8)), _mm256_setzero_si256());
-    blk.shift = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(_mm256_and_si256(plus, _mm256_set1_epi8(3)), evenOdd), 0xd8);
-    // int16 lane p = 4k + i takes scale word k; ls = 2·field + 1
-    std::int64_t sc;
-    std::memcpy(&sc, w + kMScales, 8);
-    const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,  //
-                                            4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
-    const __m256i words = _mm256_shuffle_epi8(_mm256_set1_epi64x(sc), spread);
-    blk.ls = _mm256_or_si256(_mm256_srli_epi16(fieldsAt9(words), 8), _mm256_set1_epi16(1));
+    blk.shift = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(plus3, evenOdd), 0xd8);
+    blk.ls = avx2::iq1mScales(w);
     blk.scales = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(blk.ls, evenOdd), 0xd8);
-    std::uint16_t s[4];
-    std::memcpy(s, w + kMScales, 8);
-    const auto dh = std::uint16_t((s[0] >> 12) | ((s[1] >> 8) & 0x00f0) | ((s[2] >> 4) & 0x0f00) | (s[3] & 0xf000));
-    blk.d = _cvtsh_ss(dh);
+    blk.d = avx2::iq1mD(w);
     return blk;
 }
 

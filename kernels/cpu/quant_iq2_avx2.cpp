@@ -11,75 +11,35 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <cstring>
 #include <type_traits>
 #include <utility>
 
 #include "cpu/iq_grids.h"
+#include "cpu/quant_blocks_avx2.h"
+#include "cpu/simd_avx2.h"
 
 namespace atelier::kernels {
 namespace {
 
 constexpr int kXxsBytes = 66, kXsBytes = 74, kSBytes = 82;
-constexpr int kQs = 2, kXsScales = 66, kSSigns = 34, kSQh = 66, kSScales = 74;
+constexpr int kQs = 2, kXsScales = 66, kSSigns = 34, kSScales = 74;
 
-__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+using avx2::f16;
+using avx2::gridQuad;
+using avx2::hsum;
+using avx2::loadAs;
 
-std::uint16_t load16(const std::uint8_t* p) {
-    std::uint16_t v;
-    std::memcpy(&v, p, 2);
-    return v;
-}
-
-std::uint32_t load32(const std::uint8_t* p) {
-    std::uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
-float f16(const std::uint8_t* p) { return _cvtsh_ss(load16(p)); }  // exact, as halfToFloat
-
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-// Grid entries a, b, c, d of `grid` as 32 bytes (a in bytes 0..7).
-[[gnu::always_inline]] inline __m256i gridQuad(const std::uint64_t* grid, unsigned a, unsigned b, unsigned c,
-                                               unsigned d) {
-    const __m256i ab = _mm256_blend_epi32(_mm256_set1_epi64x(std::int64_t(grid[a])),
-                                          _mm256_set1_epi64x(std::int64_t(grid[b])), 0x0c);
-    const __m256i cd = _mm256_blend_epi32(_mm256_set1_epi64x(std::int64_t(grid[c])),
-                                          _mm256_set1_epi64x(std::int64_t(grid[d])), 0xc0);
-    return _mm256_blend_epi32(ab, cd, 0xf0);
-}
-
-// Byte masks, 0xff where the element is negative, of sub-block J, from the block's 32 sign bytes
-// (byte g for group g, bit i for element 8g + i): `quarter` holds their 128-bit lane J / 4 in
-// both lanes, so the in-lane byte shuffle reaches sub-block J's four bytes.
-template <int J>
-[[gnu::always_inline]] inline __m256i signMask(__m256i quarter) {
-    constexpr std::int64_t kOnes = 0x0101010101010101, b = 4 * (J % 4);
-    const __m256i spread = _mm256_set_epi64x(kOnes * (b + 3), kOnes * (b + 2), kOnes * (b + 1), kOnes * b);
-    const __m256i bit = _mm256_set1_epi64x(std::int64_t(0x8040201008040201));
-    const __m256i bytes = _mm256_shuffle_epi8(quarter, spread);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
-}
-
-// The same from four sign bytes in memory (IQ2_S stores them whole).
+// Byte masks, 0xff where the element is negative, of the four groups whose sign bytes (bit i for
+// element i) are at signs4 (IQ2_S stores all eight signs).
 [[gnu::always_inline]] inline __m256i signMask(const std::uint8_t* signs4) {
-    std::uint32_t v;
-    std::memcpy(&v, signs4, 4);
-    return signMask<0>(_mm256_set1_epi32(int(v)));
+    return avx2::byteMaskOfBits(_mm256_set1_epi32(int(loadAs<std::uint32_t>(signs4))));
 }
 
 // grid · (±act) over 32 elements, pairs of products summed, times the int16 multipliers `mul`
 // -> 8 x int32, added to sum. maddubs cannot saturate: 2 * 43 * 127 < 32767.
 [[gnu::always_inline]] inline __m256i subBlockDot(__m256i sum, __m256i grid, const std::int8_t* act, __m256i neg,
                                                   __m256i mul) {
-    const __m256i a = _mm256_sub_epi8(_mm256_xor_si256(load256(act), neg), neg);
+    const __m256i a = avx2::negateWhere(avx2::load256(act), neg);
     return _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(grid, a), mul));
 }
 
@@ -88,43 +48,19 @@ __m256i bothLanes(__m256i v, int lane) {
     return lane ? _mm256_permute2x128_si256(v, v, 0x11) : _mm256_permute2x128_si256(v, v, 0x00);
 }
 
-// Bit 7 of each byte of b (whose bits 0..6 hold the stored signs) := the parity of bits 0..6, so
-// the negatives of each group are even in number (signs8()). The shifts cross into the next byte
-// only above bit 0, which is masked off.
-__m256i withParity(__m256i b) {
-    __m256i p = _mm256_xor_si256(b, _mm256_srli_epi32(b, 4));
-    p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 2));
-    p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 1));
-    return _mm256_or_si256(b, _mm256_slli_epi32(_mm256_and_si256(p, _mm256_set1_epi8(1)), 7));
-}
-
 // IQ2_XXS: the eight aux words (odd dwords of qs) in sub-block order.
 __m256i xxsAux(const std::uint8_t* qs) {
-    const __m256 lo = _mm256_castsi256_ps(load256(qs)), hi = _mm256_castsi256_ps(load256(qs + 32));
+    const __m256 lo = _mm256_castsi256_ps(avx2::load256(qs)), hi = _mm256_castsi256_ps(avx2::load256(qs + 32));
     // odd dwords: [aux0 aux1 aux4 aux5 | aux2 aux3 aux6 aux7] -> sub-block order
     return _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8);
 }
 
-// IQ2_XXS: sign bytes of the 32 groups from the aux words (the 7-bit field 7i..7i+6 of sub-block
-// j's word to byte 4j + i, plus parity).
-__m256i xxsSigns(__m256i aux) {
-    const __m256i m7 = _mm256_set1_epi32(0x7f);
-    __m256i b = _mm256_and_si256(aux, m7);
-    b = _mm256_or_si256(b, _mm256_and_si256(_mm256_slli_epi32(aux, 1), _mm256_slli_epi32(m7, 8)));
-    b = _mm256_or_si256(b, _mm256_and_si256(_mm256_slli_epi32(aux, 2), _mm256_slli_epi32(m7, 16)));
-    b = _mm256_or_si256(b, _mm256_and_si256(_mm256_slli_epi32(aux, 3), _mm256_slli_epi32(m7, 24)));
-    return withParity(b);
-}
-
 // IQ2_XS: the sign bytes of the 32 groups (high 7 bits of each u16 of qs, plus parity).
 __m256i xsSigns(const std::uint8_t* qs) {
-    const __m256i s0 = _mm256_srli_epi16(load256(qs), 9), s1 = _mm256_srli_epi16(load256(qs + 32), 9);
+    const __m256i s0 = _mm256_srli_epi16(avx2::load256(qs), 9), s1 = _mm256_srli_epi16(avx2::load256(qs + 32), 9);
     // packus interleaves the 128-bit lanes: [0-7 16-23 | 8-15 24-31] -> group order
-    return withParity(_mm256_permute4x64_epi64(_mm256_packus_epi16(s0, s1), 0xd8));
+    return avx2::withParity(_mm256_permute4x64_epi64(_mm256_packus_epi16(s0, s1), 0xd8));
 }
-
-// Multiplier 2s + 1 in both int16 halves of a dword.
-__m256i pairUp(__m256i m) { return _mm256_or_si256(m, _mm256_slli_epi32(m, 16)); }
 
 // IQ2_XS / IQ2_S: multipliers of sub-blocks 4h..4h+3 (h = 0, 1): dword j % 4 of the low lane
 // for the first 16 elements of sub-block j (low nibble of scales[j]), of the high lane for the
@@ -133,8 +69,8 @@ void halfMuls(const std::uint8_t* scales, __m256i muls[2]) {
     const __m128i x = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales));
     const __m128i low4 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
     const __m128i lo = _mm_and_si128(x, low4), hi = _mm_and_si128(_mm_srli_epi16(x, 4), low4);
-    const __m256i mlo = pairUp(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_add_epi8(lo, lo), one)));
-    const __m256i mhi = pairUp(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_add_epi8(hi, hi), one)));
+    const __m256i mlo = avx2::bothHalves(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_add_epi8(lo, lo), one)));
+    const __m256i mhi = avx2::bothHalves(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_add_epi8(hi, hi), one)));
     muls[0] = _mm256_permute2x128_si256(mlo, mhi, 0x20);
     muls[1] = _mm256_permute2x128_si256(mlo, mhi, 0x31);
 }
@@ -159,16 +95,16 @@ template <class Body>
 float dot_iq2_xxs_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     __m256 acc = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kXxsBytes) {
-        const __m256i aux = xxsAux(w + kQs), signs = xxsSigns(aux);
-        const __m256i ls = _mm256_srli_epi32(aux, 28);
-        const __m256i m = pairUp(_mm256_or_si256(_mm256_slli_epi32(ls, 1), _mm256_set1_epi32(1)));
+        const __m256i aux = xxsAux(w + kQs), signs = avx2::signBytes(aux);
+        const __m256i m = avx2::bothHalves(avx2::oddMultipliers(_mm256_srli_epi32(aux, 28)));
+        // the sign bytes of sub-blocks 4h..4h+3 in both lanes of quarters[h], for the byte shuffle
         const __m256i quarters[2] = {bothLanes(signs, 0), bothLanes(signs, 1)};
         const __m256i muls[2] = {bothLanes(m, 0), bothLanes(m, 1)};  // dword j % 4 = sub-block j's
         __m256i sumi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
         forSubBlocks([&](auto j) {
             const std::uint8_t* ix = w + kQs + 8 * j;
             const __m256i grid = gridQuad(iq::kIq2xxsGrid, ix[0], ix[1], ix[2], ix[3]);
-            sumi[j & 1] = subBlockDot(sumi[j & 1], grid, a[b].qs + 32 * j, signMask<j>(quarters[j / 4]),
+            sumi[j & 1] = subBlockDot(sumi[j & 1], grid, a[b].qs + 32 * j, avx2::byteMaskOfBits<j>(quarters[j / 4]),
                                       pickMul<j>(muls));
         });
         const __m256 scale = _mm256_set1_ps(f16(w) * a[b].d);
@@ -187,9 +123,10 @@ float dot_iq2_xs_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_
         __m256i sumi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
         forSubBlocks([&](auto j) {
             const std::uint8_t* q = w + kQs + 8 * j;
-            const __m256i grid = gridQuad(iq::kIq2xsGrid, load16(q) & 511u, load16(q + 2) & 511u,
-                                          load16(q + 4) & 511u, load16(q + 6) & 511u);
-            sumi[j & 1] = subBlockDot(sumi[j & 1], grid, a[b].qs + 32 * j, signMask<j>(quarters[j / 4]),
+            const __m256i grid = gridQuad(iq::kIq2xsGrid, loadAs<std::uint16_t>(q) & 511u,
+                                          loadAs<std::uint16_t>(q + 2) & 511u, loadAs<std::uint16_t>(q + 4) & 511u,
+                                          loadAs<std::uint16_t>(q + 6) & 511u);
+            sumi[j & 1] = subBlockDot(sumi[j & 1], grid, a[b].qs + 32 * j, avx2::byteMaskOfBits<j>(quarters[j / 4]),
                                       pickMul<j>(muls));
         });
         const __m256 scale = _mm256_set1_ps(f16(w) * a[b].d);
@@ -205,11 +142,7 @@ float dot_iq2_s_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t
         halfMuls(w + kSScales, muls);
         __m256i sumi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
         forSubBlocks([&](auto j) {
-            // index of group i: qs byte | bits 2i..2i+1 of the sub-block's qh byte, at bits 8..9
-            const std::uint32_t q = load32(w + kQs + 4 * j), h = w[kSQh + j];
-            const __m256i grid = gridQuad(iq::kIq2sGrid, (q & 255) | ((h << 8) & 0x300),
-                                          ((q >> 8) & 255) | ((h << 6) & 0x300),
-                                          ((q >> 16) & 255) | ((h << 4) & 0x300), (q >> 24) | ((h << 2) & 0x300));
+            const __m256i grid = avx2::iq2sGrid(w, j);
             sumi[j & 1] = subBlockDot(sumi[j & 1], grid, a[b].qs + 32 * j, signMask(w + kSSigns + 4 * j),
                                       pickMul<j>(muls));
         });

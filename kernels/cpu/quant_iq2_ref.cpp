@@ -11,10 +11,10 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 #include "atelier/kernels/gemm_quant.h"
 #include "cpu/iq_grids.h"
+#include "cpu/iq_neighbours.h"
 #include "cpu/kquant_blocks.h"
 
 namespace atelier::kernels {
@@ -132,50 +132,17 @@ float dot_iq2_s_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
 //
 // Per scale block (32 elements for IQ2_XXS, 16 for IQ2_XS and IQ2_S) a search over step sizes e
 // (value = e * grid * sign) picks the one with the least squared error, each group of 8 taking
-// its nearest grid entry by brute force; d then comes from the largest step (scale 15), and each
-// block takes whichever of the scales next to its own step fits best at that d.
+// its nearest grid entry (iq_neighbours.h); d then comes from the largest step (scale 15), and
+// each block takes whichever of the scales next to its own step fits best at that d. Candidates
+// are tried likeliest first and stop once they cannot win; ties go to the one an ascending sweep
+// would meet first, so the result is the full sweep's.
 
 namespace {
 
-// A grid as floats for the nearest-point search, transposed ([8][n]) so the inner loop runs
-// over entries (a multiple of 8, so it vectorizes); norm[k] = sum of squares of entry k.
-struct GridSearch {
-    int n = 0;
-    float gmax = 0.0f;
-    std::vector<float> g, norm;
-
-    GridSearch(const std::uint64_t* grid, int count) : n(count), g(std::size_t(8 * count)), norm(std::size_t(count)) {
-        for (int k = 0; k < n; ++k)
-            for (int i = 0; i < 8; ++i) {
-                const float v = float((grid[k] >> (8 * i)) & 255);
-                g[std::size_t(i * n + k)] = v;
-                norm[std::size_t(k)] += v * v;
-                gmax = std::max(gmax, v);
-            }
-    }
-    float at(int k, int i) const { return g[std::size_t(i * n + k)]; }
-
-    // The entry nearest t (first of equals, so the result is deterministic).
-    int nearest(const float t[8]) const {
-        int best = 0;
-        float bestScore = INFINITY;
-        for (int k0 = 0; k0 < n; k0 += 8) {
-            float score[8];  // |g|^2 - 2 t.g: the squared distance less |t|^2
-            for (int k = 0; k < 8; ++k) score[k] = norm[std::size_t(k0 + k)];
-            for (int i = 0; i < 8; ++i) {
-                const float* gi = g.data() + i * n + k0;
-                const float t2 = 2.0f * t[i];
-                for (int k = 0; k < 8; ++k) score[k] -= t2 * gi[k];
-            }
-            for (int k = 0; k < 8; ++k)
-                if (score[k] < bestScore) bestScore = score[k], best = k0 + k;
-        }
-        return best;
-    }
-};
+using Grid = iq::GridNeighbours<8, 3, 4>;  // magnitudes 8, 25, 43; 4 shells listed
 
 struct Iq2Format {
-    const GridSearch& grid;
+    const Grid& grid;
     bool evenSigns;  // IQ2_XXS / IQ2_XS store 7 sign bits: the negatives must be even in number
     int scaleLen;    // elements per 4-bit scale
 };
@@ -186,37 +153,55 @@ struct GroupFit {
     float err = 0.0f;
 };
 
-// Group of 8 at step e > 0: signs from the data, the nearest grid entry to |x| / e. With even
-// signs and an odd count of negatives, the element whose flip costs least (4 |x_i| e g_i at
-// the entry found) is flipped and the entry searched again with that target negated.
-GroupFit fitGroup(const GridSearch& gs, const float* x, float e, bool evenSigns) {
+// Group of 8 at step e > 0 with targets t = |x| / e: signs from the data, the nearest grid
+// entry to t. With even signs and an odd count of negatives, the element whose flip costs least
+// (4 |x_i| e g_i at the entry found) is flipped and the entry searched again with that target
+// negated.
+GroupFit fitGroup(const Grid& gs, const float* x, float e, const float* target, bool evenSigns) {
     GroupFit f;
     float t[8];
     for (int i = 0; i < 8; ++i) {
-        t[i] = std::fabs(x[i]) / e;
+        t[i] = target[i];
         if (x[i] < 0.0f) f.signs = std::uint8_t(f.signs | (1u << i));
     }
     f.index = gs.nearest(t);
     if (evenSigns && (std::popcount(unsigned(f.signs)) & 1)) {
         int flip = 0;
-        for (int i = 1; i < 8; ++i)
-            if (t[i] * gs.at(f.index, i) < t[flip] * gs.at(f.index, flip)) flip = i;
+        float cost = t[0] * gs.value(f.index, 0);
+        for (int i = 1; i < 8; ++i) {
+            const float c = t[i] * gs.value(f.index, i);
+            flip = c < cost ? i : flip;  // branch-free: the pick is unpredictable
+            cost = std::min(c, cost);
+        }
         f.signs = std::uint8_t(f.signs ^ (1u << flip));
         t[flip] = -t[flip];
         f.index = gs.nearest(t);
     }
     for (int i = 0; i < 8; ++i) {
-        const float diff = t[i] - gs.at(f.index, i);
+        const float diff = t[i] - gs.value(f.index, i);
         f.err += diff * diff;
     }
     f.err *= e * e;
     return f;
 }
 
-float fitScaleBlock(const Iq2Format& f, const float* x, float e, GroupFit* fits) {
+// The squared error of one scale block at step e, its groups' fits in `fits`. A step that
+// cannot get below `limit` stops early and returns a value not below it: groups not yet fitted
+// count with a lower bound of their error (that of rounding each target to its nearest level,
+// less a margin for rounding).
+float fitScaleBlock(const Iq2Format& f, const float* x, float e, GroupFit* fits, float limit = INFINITY) {
+    const int groups = f.scaleLen / 8;
+    float t[4][8], lower[4] = {};
+    for (int g = 0; g < groups; ++g) {
+        for (int i = 0; i < 8; ++i) t[g][i] = std::fabs(x[8 * g + i]) / e;
+        if (limit < INFINITY) lower[g] = f.grid.roundingError(t[g]) * (e * e) * (1.0f - 1e-5f);
+    }
     float err = 0.0f;
-    for (int g = 0; g < f.scaleLen / 8; ++g) {
-        fits[g] = fitGroup(f.grid, x + 8 * g, e, f.evenSigns);
+    for (int g = 0; g < groups; ++g) {
+        float bound = err;
+        for (int h = g; h < groups; ++h) bound += lower[h];
+        if (!(bound < limit)) return bound;
+        fits[g] = fitGroup(f.grid, x + 8 * g, e, t[g], f.evenSigns);
         err += fits[g].err;
     }
     return err;
@@ -230,24 +215,29 @@ float bestStep(const Iq2Format& f, const float* x) {
     float amax = 0.0f;
     for (int i = 0; i < f.scaleLen; ++i) amax = std::max(amax, std::fabs(x[i]));
     if (amax == 0.0f) return 0.0f;
-    GroupFit fits[4];
+    GroupFit fits[4], bestFits[4];
     float bestE = 0.0f, bestErr = INFINITY;
-    auto tryStep = [&](float e) {
-        const float err = fitScaleBlock(f, x, e, fits);
-        if (err < bestErr) bestErr = err, bestE = e;
-    };
-    for (int c = 0; c < 8; ++c) tryStep(amax / (f.grid.gmax * (0.7f + 0.1f * float(c))));
-    tryStep(amax / 25.0f);
-    fitScaleBlock(f, x, bestE, fits);
+    // Candidate c < 8 is the c-th multiple above, 8 the middle value; on equal errors the lower c
+    // wins (bestC -1: none yet). The likeliest winners go first so that the others stop early.
+    int bestC = -1;
+    for (const int c : {6, 5, 7, 4, 3, 2, 1, 0, 8}) {
+        const float e = c < 8 ? amax / (f.grid.maxLevel() * (0.7f + 0.1f * float(c))) : amax / 25.0f;
+        const float limit = c < bestC ? std::nextafter(bestErr, INFINITY) : bestErr;
+        const float err = fitScaleBlock(f, x, e, fits, limit);
+        if (err < bestErr || (err == bestErr && c < bestC)) {
+            bestErr = err, bestE = e, bestC = c;
+            std::copy(fits, fits + 4, bestFits);
+        }
+    }
     float num = 0.0f, den = 0.0f;
     for (int i = 0; i < f.scaleLen; ++i) {
-        const GroupFit& g = fits[i / 8];
-        const float v = f.grid.at(g.index, i % 8);
+        const GroupFit& g = bestFits[i / 8];
+        const float v = f.grid.value(g.index, i % 8);
         num += ((g.signs >> (i % 8)) & 1 ? -x[i] : x[i]) * v;
         den += v * v;
     }
     const float refit = den > 0.0f ? num / den : 0.0f;
-    if (refit > 0.0f && fitScaleBlock(f, x, refit, fits) < bestErr) return refit;
+    if (refit > 0.0f && fitScaleBlock(f, x, refit, fits, bestErr) < bestErr) return refit;
     return bestE;
 }
 
@@ -269,10 +259,14 @@ void quantizeBlock(const Iq2Format& f, const float* x, PackFn pack, std::uint8_t
         const float nearest = std::clamp(std::round((8.0f * step[s] / dq - 1.0f) * 0.5f), 0.0f, 15.0f);
         float bestErr = INFINITY;
         GroupFit trial[4];
-        for (int l = std::max(0, int(nearest) - 1); l <= std::min(15, int(nearest) + 1); ++l) {
-            const float err = fitScaleBlock(f, v + s * f.scaleLen, dq * float(2 * l + 1) * 0.125f, trial);
-            if (err < bestErr) {
-                bestErr = err, ls[s] = l;
+        int bestL = -1;  // none yet; on equal errors the lower scale wins
+        for (const int l : {int(nearest), int(nearest) - 1, int(nearest) + 1}) {
+            if (l < 0 || l > 15) continue;
+            const float limit = l < bestL ? std::nextafter(bestErr, INFINITY) : bestErr;
+            const float e = dq * float(2 * l + 1) * 0.125f;
+            const float err = fitScaleBlock(f, v + s * f.scaleLen, e, trial, limit);
+            if (err < bestErr || (err == bestErr && l < bestL)) {
+                bestErr = err, bestL = l, ls[s] = l;
                 std::copy(trial, trial + groups, fits + s * groups);
             }
         }
@@ -325,15 +319,15 @@ void quantizeRow(const Iq2Format& f, PackFn pack, const float* x, std::int64_t n
 }  // namespace
 
 void quantize_row_iq2_xxs_ref(const float* x, std::int64_t n, std::uint8_t* out) {
-    static const GridSearch grid(iq::kIq2xxsGrid, 256);
+    static const Grid grid(iq::kIq2xxsGrid, 256);
     quantizeRow<kXxsBytes>({grid, true, 32}, packXxs, x, n, out);
 }
 void quantize_row_iq2_xs_ref(const float* x, std::int64_t n, std::uint8_t* out) {
-    static const GridSearch grid(iq::kIq2xsGrid, 512);
+    static const Grid grid(iq::kIq2xsGrid, 512);
     quantizeRow<kXsBytes>({grid, true, 16}, packXs, x, n, out);
 }
 void quantize_row_iq2_s_ref(const float* x, std::int64_t n, std::uint8_t* out) {
-    static const GridSearch grid(iq::kIq2sGrid, 1024);
+    static const Grid grid(iq::kIq2sGrid, 1024);
     quantizeRow<kSBytes>({grid, false, 16}, packS, x, n, out);
 }
 

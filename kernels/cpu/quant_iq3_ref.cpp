@@ -1,6 +1,7 @@
 // IQ3_XXS and IQ3_S reference kernels (layouts in gemm_quant.h): the exact decode, a
-// round-to-nearest lattice quantizer (nearest grid entry per 4 magnitudes, signs from the data,
-// a few scale candidates per sub-block) and the integer dot product with Q8_K activations.
+// round-to-nearest lattice quantizer (nearest grid entry per 4 magnitudes via iq_neighbours.h,
+// signs from the data, a few scale candidates per sub-block) and the integer dot product with
+// Q8_K activations.
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "atelier/kernels/gemm_quant.h"
 #include "cpu/iq_grids.h"
+#include "cpu/iq_neighbours.h"
 #include "cpu/kquant_blocks.h"
 
 namespace atelier::kernels {
@@ -48,76 +50,20 @@ int clampRound(float v, int lo, int hi) {
 
 // ---- the quantizer ---------------------------------------------------------------------------
 
-constexpr int kMaxEntries = 512;
+using Grid = iq::GridNeighbours<4, 8, 3>;  // 8 magnitudes; 3 shells listed
 
-// A grid as floats, plus the inverse map from per-element level numbers (3 bits each: the
-// rank of the magnitude among the grid's eight values) to the entry, -1 where the grid has no
-// such point.
 struct Lattice {
-    bool evenSigns = false;  // IQ3_XXS: the eighth sign is the parity of the other seven
-    float level[8] = {};     // the eight magnitudes, ascending
-    float cut[7] = {};       // midpoints between neighbouring levels
-    float v[4][kMaxEntries] = {};
-    float norm[kMaxEntries] = {};  // |v|²; huge for the padding after a grid of 256
-    short entryOf[4096] = {};
+    const Grid& grid;
+    bool evenSigns;  // IQ3_XXS: the eighth sign is the parity of the other seven
 };
 
-Lattice makeLattice(const std::uint32_t* grid, int size, bool evenSigns) {
-    Lattice l;
-    l.evenSigns = evenSigns;
-    std::fill(l.norm + size, l.norm + kMaxEntries, 1e30f);
-    bool seen[256] = {};
-    for (int k = 0; k < size; ++k)
-        for (int i = 0; i < 4; ++i) seen[gridByte(grid[k], i)] = true;
-    int rankOf[256] = {}, levels = 0;
-    for (int m = 0; m < 256 && levels < 8; ++m)
-        if (seen[m]) rankOf[m] = levels, l.level[levels++] = float(m);
-    for (int c = 0; c < 7; ++c) l.cut[c] = 0.5f * (l.level[c] + l.level[c + 1]);
-    std::fill(std::begin(l.entryOf), std::end(l.entryOf), short(-1));
-    for (int k = 0; k < size; ++k) {
-        int key = 0;
-        for (int i = 0; i < 4; ++i) {
-            l.v[i][k] = float(gridByte(grid[k], i));
-            l.norm[k] += l.v[i][k] * l.v[i][k];
-            key |= rankOf[gridByte(grid[k], i)] << (3 * i);
-        }
-        l.entryOf[key] = short(k);
-    }
-    return l;
+Lattice xxsLattice() {
+    static const Grid grid(iq::kIq3xxsGrid, 256);  // built once, on first use (thread-safe)
+    return {grid, true};
 }
-
-const Lattice& xxsLattice() {
-    static const Lattice l = makeLattice(iq::kIq3xxsGrid, 256, true);
-    return l;
-}
-const Lattice& sLattice() {
-    static const Lattice l = makeLattice(iq::kIq3sGrid, 512, false);
-    return l;
-}
-
-// The grid entry nearest to four magnitudes (in grid units). When the point made of each
-// element's nearest level is on the grid it is the answer (the distance is a sum over
-// elements); otherwise brute force over every entry.
-int nearestEntry(const Lattice& l, const float m[4]) {
-    int key = 0;
-    for (int i = 0; i < 4; ++i) {
-        int rank = 0;
-        while (rank < 7 && m[i] > l.cut[rank]) ++rank;
-        key |= rank << (3 * i);
-    }
-    if (l.entryOf[key] >= 0) return l.entryOf[key];
-    // |m - v|² - |m|² of every entry (padding entries are never nearest), minimum in 8
-    // independent lanes (both loops vectorize), then the first entry at that minimum.
-    float dist[kMaxEntries], lane[8];
-    for (int k = 0; k < kMaxEntries; ++k)
-        dist[k] = l.norm[k] - 2.0f * (m[0] * l.v[0][k] + m[1] * l.v[1][k] + m[2] * l.v[2][k] + m[3] * l.v[3][k]);
-    for (int i = 0; i < 8; ++i) lane[i] = dist[i];
-    for (int k = 8; k < kMaxEntries; k += 8)
-        for (int i = 0; i < 8; ++i) lane[i] = std::min(lane[i], dist[k + i]);
-    const float least = *std::min_element(lane, lane + 8);
-    for (int k = 0; k < kMaxEntries; ++k)
-        if (dist[k] == least) return k;
-    return 0;  // NaN input
+Lattice sLattice() {
+    static const Grid grid(iq::kIq3sGrid, 512);
+    return {grid, false};
 }
 
 // One 32-element sub-block stored at a fixed scale: its grid entries, sign bytes, squared
@@ -128,10 +74,11 @@ struct SubBlock {
     float err, xv, vv;
 };
 
-SubBlock quantizeSub(const Lattice& l, const float* x, float scale) {
+// Stops early once err reaches `limit` (a scale that cannot win; err is then a partial sum).
+SubBlock quantizeSub(const Lattice& l, const float* x, float scale, float limit = INFINITY) {
     SubBlock s{};
     const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-    for (int g = 0; g < 4; ++g) {  // groups of 8: two grid entries, one sign byte
+    for (int g = 0; g < 4 && !(s.err >= limit); ++g) {  // groups of 8: two entries, one sign byte
         const float* xg = x + 8 * g;
         float mag[8];
         int neg = 0;
@@ -139,14 +86,18 @@ SubBlock quantizeSub(const Lattice& l, const float* x, float scale) {
         for (int h = 0; h < 2; ++h) {
             float m[4];
             for (int i = 0; i < 4; ++i) m[i] = std::fabs(xg[4 * h + i]) * inv;
-            s.entry[2 * g + h] = std::uint16_t(nearestEntry(l, m));
-            for (int i = 0; i < 4; ++i) mag[4 * h + i] = l.v[i][s.entry[2 * g + h]];
+            s.entry[2 * g + h] = std::uint16_t(l.grid.nearest(m));
+            for (int i = 0; i < 4; ++i) mag[4 * h + i] = l.grid.value(s.entry[2 * g + h], i);
         }
         if (l.evenSigns && __builtin_parity(unsigned(neg))) {
             // An odd count of negatives: flip the element whose flip costs least (4·|x|·scale·grid).
             int flip = 0;
-            for (int i = 1; i < 8; ++i)
-                if (std::fabs(xg[i]) * mag[i] < std::fabs(xg[flip]) * mag[flip]) flip = i;
+            float cost = std::fabs(xg[0]) * mag[0];
+            for (int i = 1; i < 8; ++i) {
+                const float c = std::fabs(xg[i]) * mag[i];
+                flip = c < cost ? i : flip;  // branch-free: the pick is unpredictable
+                cost = std::min(c, cost);
+            }
             neg ^= 1 << flip;
         }
         s.signs[g] = std::uint8_t(neg);
@@ -166,9 +117,9 @@ float bestSubScale(const Lattice& l, const float* x) {
     for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i])), bestErr += x[i] * x[i];
     if (!(amax > 0.0f) || !std::isfinite(amax)) return 0.0f;
     for (float top : {1.0f, 0.87f, 0.74f, 0.61f}) {  // of the largest grid magnitude
-        float scale = amax / (top * l.level[7]);
-        for (int pass = 0; pass < 2 && scale > 0.0f; ++pass) {
-            const SubBlock s = quantizeSub(l, x, scale);
+        float scale = amax / (top * l.grid.maxLevel());
+        for (int pass = 0; pass < 2 && scale > 0.0f; ++pass) {  // the refit only counts if it wins
+            const SubBlock s = quantizeSub(l, x, scale, pass == 1 ? bestErr : INFINITY);
             if (s.err < bestErr) bestErr = s.err, best = scale;
             scale = s.vv > 0.0f ? s.xv / s.vv : 0.0f;
         }
@@ -200,9 +151,14 @@ LatticeBlock quantizeLattice(const Lattice& l, const float* x) {
         const float* xj = x + 32 * j;
         const int r = d > 0.0f ? clampRound((want[j] / (d * unit) - 1.0f) * 0.5f, 0, 15) : 0;
         q.sub[j].err = INFINITY;
-        for (int ls = std::max(r - 1, 0); ls <= std::min(r + 1, 15); ++ls) {  // and neighbours
-            const SubBlock s = quantizeSub(l, xj, storedScale(l, d, ls));
-            if (s.err < q.sub[j].err) q.sub[j] = s, q.ls[j] = ls;
+        // r and its neighbours, r first so that the others can stop early; on equal errors the
+        // lower ls wins, as in an ascending sweep (bestLs -1: none yet).
+        int bestLs = -1;
+        for (const int ls : {r, r - 1, r + 1}) {
+            if (ls < 0 || ls > 15) continue;
+            const float err = q.sub[j].err, limit = ls < bestLs ? std::nextafter(err, INFINITY) : err;
+            const SubBlock s = quantizeSub(l, xj, storedScale(l, d, ls), limit);
+            if (s.err < err || (s.err == err && ls < bestLs)) q.sub[j] = s, q.ls[j] = bestLs = ls;
         }
     }
     return q;

@@ -9,27 +9,17 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <cstring>
+#include "cpu/quant_blocks_avx2.h"
+#include "cpu/simd_avx2.h"
 
 namespace atelier::kernels {
 namespace {
 
+using avx2::f16;
+using avx2::hsum;
+using avx2::load256;
+
 constexpr int kNlBytes = 18, kXsBytes = 136, kXsQs = 8;
-
-[[gnu::always_inline]] inline float f16(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-[[gnu::always_inline]] inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-[[gnu::always_inline]] inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // The 16 levels in both 128-bit lanes (the byte shuffle looks up within a lane).
 [[gnu::always_inline]] inline __m256i levelTable() {
@@ -43,21 +33,8 @@ constexpr int kNlBytes = 18, kXsBytes = 136, kXsQs = 8;
 
 // The 32 levels of an IQ4_NL block in element order (low nibbles of qs[0..15], then the high).
 [[gnu::always_inline]] inline __m256i nlLevels(const std::uint8_t* qs, __m256i table) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i q = avx2::load128(qs);
     return _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(15)));
-}
-
-// The IQ4_XS sub-block scales ls - 32 (j = 0..7), each in both int16 halves of int32 lane j so
-// that madd_epi16 multiplies by it.
-[[gnu::always_inline]] inline __m256i xsScalePairs(const std::uint8_t* w) {
-    std::uint16_t high;
-    std::uint32_t low;
-    std::memcpy(&high, w + 2, 2);
-    std::memcpy(&low, w + 4, 4);
-    const __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(low)), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)), _mm256_set1_epi32(15));
-    const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(high), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3));
-    const __m256i s = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
-    return _mm256_or_si256(_mm256_and_si256(s, _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(s, 16));
 }
 
 // Scaled int32 sums of sub-blocks 2k and 2k + 1 of one IQ4_XS block. The 32 bytes qs[32k..]
@@ -95,7 +72,7 @@ float dot_iq4_xs_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_
     const __m256i table = levelTable();
     __m256 acc = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kXsBytes) {
-        const __m256i scales = xsScalePairs(w);
+        const __m256i scales = avx2::signedBothHalves(avx2::iq4xsScales(w));  // madd multipliers
         __m256i sumi = _mm256_setzero_si256();
         for (int k = 0; k < 4; ++k) {
             // int32 lanes 0-3 take sub-block 2k's scale, lanes 4-7 sub-block 2k + 1's

@@ -9,43 +9,27 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <cstring>
+#include "cpu/simd_avx2.h"
 
 namespace atelier::kernels {
 namespace {
 
+using avx2::f16;
+using avx2::hsum;
+
 constexpr int kQ4_0Bytes = 18, kQ4_1Bytes = 20, kQ5_0Bytes = 22, kQ5_1Bytes = 24;
 
-[[gnu::always_inline]] inline float f16(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-[[gnu::always_inline]] inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-[[gnu::always_inline]] inline __m256i loadAct(const BlockQ8A& a) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs)); }
+[[gnu::always_inline]] inline __m256i loadAct(const BlockQ8A& a) { return avx2::load256(a.qs); }
 
 // The 32 nibble codes of a block in element order (low nibbles of qs[0..15], then the high).
 [[gnu::always_inline]] inline __m256i nibbles(const std::uint8_t* qs) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i q = avx2::load128(qs);
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(15));
 }
 
 // 0x10 in byte j where bit j of the u32 at qh is set: the fifth bit of each Q5 code.
 [[gnu::always_inline]] inline __m256i fifthBits(const std::uint8_t* qh) {
-    std::uint32_t bits;
-    std::memcpy(&bits, qh, 4);
-    // byte j <- byte j / 8 of the word, then test its bit j % 8
-    const __m256i byteOfBit = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
-    const __m256i bitOfByte = _mm256_set1_epi64x(std::int64_t(0x8040201008040201ull));
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(int(bits)), byteOfBit);
-    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bitOfByte), bitOfByte);
+    const __m256i set = avx2::byteMaskOfBits(_mm256_set1_epi32(int(avx2::loadAs<std::uint32_t>(qh))));
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 

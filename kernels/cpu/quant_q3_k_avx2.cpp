@@ -8,42 +8,17 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <cstring>
+#include "cpu/quant_blocks_avx2.h"
+#include "cpu/simd_avx2.h"
 
 namespace atelier::kernels {
 namespace {
 
+using avx2::f16;
+using avx2::hsum;
+
 // Q3_K: hmask[32], qs[64], scales[12], f16 d.
 constexpr int kQs = 32, kScales = 96, kD = 108, kBytes = 110;
-
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-float f16(const std::uint8_t* p) {
-    std::uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-// The sixteen 6-bit scales minus 32 as int8: low nibbles of bytes 0..7 (scales 0..7), their
-// high nibbles (8..15), top two bits of scale i in bits 2·(i/4) of byte 8 + i % 4.
-__m128i unpackScales(const std::uint8_t* s) {
-    std::uint64_t lowBytes;
-    std::uint32_t topBytes;
-    std::memcpy(&lowBytes, s, 8);
-    std::memcpy(&topBytes, s + 8, 4);
-    const __m128i m4 = _mm_set1_epi8(15);
-    const __m128i lo = _mm_cvtsi64_si128(static_cast<long long>(lowBytes));
-    const __m128i nibbles = _mm_unpacklo_epi64(_mm_and_si128(lo, m4), _mm_and_si128(_mm_srli_epi16(lo, 4), m4));
-    // u32 lane c (scales 4c..4c+3) takes the top bytes shifted right by 2c.
-    const __m128i top = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(int(topBytes)), _mm_setr_epi32(0, 2, 4, 6)),
-                                      _mm_set1_epi8(3));
-    return _mm_sub_epi8(_mm_or_si128(nibbles, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32));
-}
 
 // Byte 2 of each lane gets bit `bit` of the hmask bytes (the high bit of the code, worth 4).
 __m256i highBits(__m256i hmask, int bit) {
@@ -67,21 +42,21 @@ float dot_q3_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
     const __m256i three = _mm256_set1_epi8(3);
     __m256 acc = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kBytes) {
-        const __m256i sc16 = _mm256_cvtepi8_epi16(unpackScales(w + kScales));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(avx2::q3kScales(w + kScales));
         const __m256i halves[2] = {_mm256_permute4x64_epi64(sc16, 0x44), _mm256_permute4x64_epi64(sc16, 0xee)};
-        const __m256i hmask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        const __m256i hmask = avx2::load256(w);
         const std::int8_t* act = a[b].qs;
         // sum of scale · (code + 4) · activation, less 4 · sum of scale · bsums
-        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums));
+        const __m256i bsums = avx2::load256(a[b].bsums);
         __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 2));
         for (int n = 0; n < 2; ++n) {
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQs + 32 * n));
+            const __m256i q = avx2::load256(w + kQs + 32 * n);
 #pragma GCC unroll 4
             for (int k = 0; k < 4; ++k) {  // chunk m = 4n + k: elements 32m..32m+31
                 const int m = 4 * n + k;
                 const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
                 const __m256i codes = _mm256_or_si256(low, highBits(hmask, m));
-                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act + 32 * m));
+                const __m256i x = avx2::load256(act + 32 * m);
                 const __m256i pairs = _mm256_maddubs_epi16(codes, x);
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(pairs, chunkScales(halves[n], m)));
             }

@@ -1,9 +1,12 @@
 // Matrix-kernel throughput on one thread: for every stored format, the product of a
 // weight with T = 1 ([16384 × 1024], beyond the LLC in most formats; decode: weight bytes per second against a STREAM-like copy
 // measured in the same run) and T = 64 ([1024 × 1024]; prefill: GFLOP/s against the FMA peak of the same
-// level), at every dispatch level this CPU runs; and Q8_0 on int8 activations (gemm_q8.h) at
-// T = 1, 2, 4, 8 and 64. Usage: bench_kernels [seconds per case]
+// level), at every dispatch level this CPU runs; and the int8-activation products (Q8_0 and
+// MXFP4 on gemm_q8.h's blocks of 32, Q4_K, Q5_K, Q6_K and Q2_K on Q8_K) at T = 1 over ~64 MB of
+// weights and T = 64 (Q8_0 also at T = 2, 4 and 8), at those levels and at AVX-512 VNNI when the
+// CPU has it. Usage: bench_kernels [seconds per case]
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +16,7 @@
 
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm.h"
+#include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemm_q8.h"
 #include "atelier/kernels/peak_fma.h"
 
@@ -36,6 +40,42 @@ double timePerCall(double seconds, F fn) {
     return since(t0) / calls;
 }
 
+// One product on int8 activations: rows × 1024 weights of its format (T = 1 reads them all, T = 64
+// the first kPrefillRows).
+struct Int8Product {
+    const char* name;
+    std::int64_t rows;
+    std::vector<std::uint8_t> w;
+    // y [T, rows] = W[0, rows) · activations [T] at a level (allowVnni: the VNNI body at AVX-512).
+    void (*run)(const Int8Product&, IsaLevel, bool allowVnni, std::int64_t rows, std::int64_t T, float* y);
+};
+
+constexpr std::int64_t kCols = 1024, kPrefillRows = 1024;
+std::vector<BlockQ8A> g_q8a;  // [64, kCols / 32] activation blocks
+std::vector<BlockQ8K> g_q8k;  // [64, kCols / 256]
+
+template <KQuant kType>
+void runKQuant(const Int8Product& p, IsaLevel level, bool allowVnni, std::int64_t rows, std::int64_t T, float* y) {
+    gemm_kquant_q8_k(level, kType, p.w.data(), kCols, 0, rows, g_q8k.data(), T, y, rows, allowVnni);
+}
+void runQ8_0(const Int8Product& p, IsaLevel level, bool allowVnni, std::int64_t rows, std::int64_t T, float* y) {
+    gemm_q8_0_q8a(level, p.w.data(), kCols, 0, rows, g_q8a.data(), T, y, rows, allowVnni);
+}
+void runMxfp4(const Int8Product& p, IsaLevel level, bool allowVnni, std::int64_t rows, std::int64_t T, float* y) {
+    gemm_mxfp4_q8a(level, p.w.data(), kCols, 0, rows, g_q8a.data(), T, y, rows, allowVnni);
+}
+
+// ~64 MB of `rowBytes` rows (beyond the LLC) whose bytes decode to finite values: 0x3c/0x38
+// patterns (about 1) in every format.
+Int8Product makeProduct(const char* name, std::size_t rowBytes,
+                        void (*run)(const Int8Product&, IsaLevel, bool, std::int64_t, std::int64_t, float*),
+                        std::mt19937& rng) {
+    Int8Product p{name, std::int64_t((std::size_t(64) << 20) / rowBytes), {}, run};
+    p.w.resize(rowBytes * std::size_t(p.rows));
+    for (auto& b : p.w) b = std::uint8_t(0x30 + rng() % 8);
+    return p;
+}
+
 double copyGbs(double seconds) {
     const std::size_t n = std::size_t(64) << 20;  // 256 MiB per buffer, far above the LLC
     std::vector<float> a(n, 1.0f), b(n, 0.0f);
@@ -51,24 +91,46 @@ int main(int argc, char** argv) {
     std::mt19937 rng(1);
     std::printf("copy: %.2f GB/s (one thread)\n", copyGbs(seconds));
     const char* names[] = {"f32", "bf16", "f16", "q8_0", "e4m3", "e2m1", "mxfp4"};
-    // Q8_0 on int8 activations (the engine's Q8_0 path): 65536 rows (71 MB, beyond the LLC) at
-    // T = 1, 2, 4 and 8 as weight GB/s, and T = 64 as GFLOP/s. Built once for every level.
-    const std::int64_t q8Rows = 65536;
-    std::vector<std::uint8_t> q8(weightRowBytes(WeightFormat::Q8_0, cols) * q8Rows);
-    for (auto& b : q8) b = std::uint8_t(0x30 + rng() % 8);
-    std::vector<BlockQ8A> xq(std::size_t(64 * cols / kQ8Block));
+    // The int8-activation products (the engine's path for these formats), built once for every
+    // level: T = 1 as weight GB/s, T = 64 as GFLOP/s.
+    std::vector<Int8Product> int8 = {
+        makeProduct("q8_0", weightRowBytes(WeightFormat::Q8_0, kCols), runQ8_0, rng),
+        makeProduct("mxfp4", weightRowBytes(WeightFormat::MXFP4, kCols), runMxfp4, rng),
+        makeProduct("q4_k", kquantBlockBytes(KQuant::Q4_K) * kCols / kQK_K, runKQuant<KQuant::Q4_K>, rng),
+        makeProduct("q5_k", kquantBlockBytes(KQuant::Q5_K) * kCols / kQK_K, runKQuant<KQuant::Q5_K>, rng),
+        makeProduct("q6_k", kquantBlockBytes(KQuant::Q6_K) * kCols / kQK_K, runKQuant<KQuant::Q6_K>, rng),
+        makeProduct("q2_k", kquantBlockBytes(KQuant::Q2_K) * kCols / kQK_K, runKQuant<KQuant::Q2_K>, rng),
+    };
     {
-        std::vector<float> x(std::size_t(64 * cols));
+        std::vector<float> x(std::size_t(64 * kCols));
         for (auto& v : x) v = float(rng() % 200) / 100.0f - 1.0f;
-        for (int t = 0; t < 64; ++t) quantize_row_q8a_ref(x.data() + t * cols, cols, xq.data() + t * cols / kQ8Block);
+        g_q8a.resize(std::size_t(64 * kCols / kQ8Block));
+        g_q8k.resize(std::size_t(64 * kCols / kQK_K));
+        for (int t = 0; t < 64; ++t) {
+            quantize_row_q8a_ref(x.data() + t * kCols, kCols, g_q8a.data() + t * kCols / kQ8Block);
+            quantize_row_q8_k_ref(x.data() + t * kCols, kCols, g_q8k.data() + t * kCols / kQK_K);
+        }
     }
-    std::vector<float> q8y(std::size_t(64 * q8Rows));
-    for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
+    std::int64_t maxRows = 0;
+    for (const Int8Product& p : int8) maxRows = std::max(maxRows, p.rows);
+    std::vector<float> int8y(std::size_t(64 * kPrefillRows + 8 * maxRows));  // up to T = 8 over every row
+    struct Level {
+        const char* name;
+        IsaLevel isa;
+        bool vnni;
+    };
+    for (const Level& lv : {Level{"scalar", IsaLevel::Scalar, false}, Level{"AVX2", IsaLevel::Avx2, false},
+                            Level{"AVX-512", IsaLevel::Avx512, false}, Level{"AVX-512 VNNI", IsaLevel::Avx512, true}}) {
+        const IsaLevel level = lv.isa;
         if (!isaSupported(level)) continue;
+        if (lv.vnni && !cpuFeatures().avx512vnni) {
+            std::printf("%s: not available on this CPU\n", lv.name);
+            continue;
+        }
         const auto t0 = Clock::now();
         const double peak = double(fmaBurn(level, 20'000'000)) / since(t0) / 1e9;
-        std::printf("%s: peak FMA %.1f GFLOP/s\n", isaName(level).c_str(), peak);
-        for (int f = 0; f < 7; ++f) {
+        std::printf("%s: peak FMA %.1f GFLOP/s%s\n", lv.name, peak, lv.vnni ? " (of AVX-512; int8 products only)" : "");
+        for (int f = 0; f < 7 && !lv.vnni; ++f) {
             const auto format = WeightFormat(f);
             // Bytes that decode to finite values: 0x3c/0x38 patterns (about 1) in every format.
             std::vector<std::uint8_t> data(weightRowBytes(format, cols) * rows);
@@ -87,18 +149,17 @@ int main(int argc, char** argv) {
             std::printf("  %-6s T=1: %6.2f GB/s of weights   T=64: %6.1f GFLOP/s (%3.0f%% of peak)\n",
                         names[f], double(data.size()) / s1 / 1e9, flops64, 100 * flops64 / peak);
         }
-        std::printf("  q8_0 on int8 activations:");
-        for (int T : {1, 2, 4, 8}) {
-            const double s = timePerCall(seconds, [&] {
-                gemm_q8_0_q8a(level, q8.data(), cols, 0, q8Rows, xq.data(), T, q8y.data(), q8Rows);
-            });
-            std::printf("  T=%d %.2f GB/s", T, double(q8.size()) / s / 1e9);
+        for (const Int8Product& p : int8) {
+            std::printf("  %-6s on int8 activations:", p.name);
+            for (int T : {1, 2, 4, 8}) {
+                if (T > 1 && p.run != runQ8_0) continue;
+                const double s = timePerCall(seconds, [&] { p.run(p, level, lv.vnni, p.rows, T, int8y.data()); });
+                std::printf("  T=%d %6.2f GB/s", T, double(p.w.size()) / s / 1e9);
+            }
+            const double s64 = timePerCall(seconds, [&] { p.run(p, level, lv.vnni, kPrefillRows, 64, int8y.data()); });
+            const double flops64 = 2.0 * double(kPrefillRows * kCols) * 64 / s64 / 1e9;
+            std::printf("  T=64 %6.1f GFLOP/s (%3.0f%% of peak)\n", flops64, 100 * flops64 / peak);
         }
-        const double s64 = timePerCall(seconds, [&] {
-            gemm_q8_0_q8a(level, q8.data(), cols, 0, prefillRows, xq.data(), 64, q8y.data(), prefillRows);
-        });
-        const double flops64 = 2.0 * double(prefillRows * cols) * 64 / s64 / 1e9;
-        std::printf("  T=64 %.1f GFLOP/s (%.0f%% of peak)\n", flops64, 100 * flops64 / peak);
     }
     return 0;
 }

@@ -2,10 +2,10 @@
 // Q8_0 and MXFP4 weights against int8 activations (gemm_q8.h): the AVX2 activation rounding
 // gives the reference's bits (ties, zero and tiny blocks, NaN and infinity); the integer block
 // dot equals the f64 dot of the decoded weights and activations, including the -128 weight code
-// that vpsignb cannot negate and MXFP4 scales from 2^-127 to 2^73 and NaN; every level matches
-// the scalar reference on odd shapes, token tiles and token blocks; a token's result is the same
-// bits alone and at any place in a batch; and the whole product stays within the activation
-// rounding bound of the f32 product (gemm.h's, on the same stored bytes).
+// that vpsignb cannot negate and MXFP4 scales from 2^-127 to 2^73 and NaN; every level (AVX-512
+// VNNI included) matches the scalar reference on odd shapes, token tiles and token blocks; a
+// token's result is the same bits alone and at any place in a batch; and the whole product stays
+// within the activation rounding bound of the f32 product (gemm.h's, on the same stored bytes).
 
 #include <QtTest>
 
@@ -38,10 +38,30 @@ std::vector<BlockQ8A> rounded(const std::vector<float>& x, std::int64_t T, std::
 }
 
 using Gemm = void (*)(IsaLevel, const std::uint8_t*, std::int64_t, std::int64_t, std::int64_t,
-                     const BlockQ8A*, std::int64_t, float*, std::int64_t);
+                     const BlockQ8A*, std::int64_t, float*, std::int64_t, bool);
 Gemm gemmFor(WeightFormat f) { return f == WeightFormat::Q8_0 ? &gemm_q8_0_q8a : &gemm_mxfp4_q8a; }
 const char* nameOf(WeightFormat f) { return f == WeightFormat::Q8_0 ? "q8_0" : "mxfp4"; }
 std::size_t blockBytes(WeightFormat f) { return f == WeightFormat::Q8_0 ? 34 : 17; }
+
+// The levels a product can run at, with the name a skip reports. The VNNI kernel is picked inside
+// the AVX-512 level (when the CPU has VNNI); "AVX-512" alone clears allowVnni.
+struct Level {
+    const char* name;
+    IsaLevel isa;
+    bool vnni;
+};
+constexpr Level kLevels[] = {
+    {"scalar", IsaLevel::Scalar, false},
+    {"AVX2", IsaLevel::Avx2, false},
+    {"AVX-512", IsaLevel::Avx512, false},
+    {"AVX-512 VNNI", IsaLevel::Avx512, true},
+};
+
+bool levelRuns(const Level& l) { return isaSupported(l.isa) && (!l.vnni || cpuFeatures().avx512vnni); }
+
+// Skips the running test (a data row) with the level's name when this CPU lacks it.
+#define SKIP_UNLESS_RUNS(l) \
+    if (!levelRuns(l)) QSKIP(qPrintable(QStringLiteral("%1 not available on this CPU").arg((l).name)))
 
 // Weight value of element k of a stored Q8_0 row.
 float q8Weight(const std::uint8_t* row, std::int64_t k) {
@@ -120,11 +140,11 @@ private slots:
         }
         const float ref = dot_q8_0_q8a_ref(row.data(), xq.data(), nb);
         QVERIFY2(std::fabs(ref - want) <= 1e-5 * mag, qPrintable(QString("%1 vs %2").arg(ref).arg(want)));
-        for (IsaLevel level : {IsaLevel::Avx2, IsaLevel::Avx512}) {
-            if (!isaSupported(level)) continue;
+        for (const Level& lv : kLevels) {
+            if (!levelRuns(lv)) continue;  // the level's own rows below skip by name
             float y = 0;
-            gemm_q8_0_q8a(level, row.data(), n, 0, 1, xq.data(), 1, &y, 1);
-            QVERIFY2(std::fabs(y - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(QString::fromStdString(isaName(level))).arg(y).arg(want)));
+            gemm_q8_0_q8a(lv.isa, row.data(), n, 0, 1, xq.data(), 1, &y, 1, lv.vnni);
+            QVERIFY2(std::fabs(y - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(lv.name).arg(y).arg(want)));
         }
     }
 
@@ -145,84 +165,101 @@ private slots:
         }
         const float ref = dot_mxfp4_q8a_ref(w.data.data() + 34, xq.data() + 2, 3);
         QVERIFY2(std::fabs(ref - want) <= 1e-5 * mag, qPrintable(QString("%1 vs %2").arg(ref).arg(want)));
-        for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
-            if (!isaSupported(level)) continue;
+        for (const Level& lv : kLevels) {
+            if (!levelRuns(lv)) continue;  // the level's own rows below skip by name
             float big = 0, tiny = 0;
-            gemm_mxfp4_q8a(level, w.data.data() + 34, n - 64, 0, 1, xq.data() + 2, 1, &big, 1);
-            QVERIFY2(std::fabs(big - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(QString::fromStdString(isaName(level))).arg(big).arg(want)));
+            gemm_mxfp4_q8a(lv.isa, w.data.data() + 34, n - 64, 0, 1, xq.data() + 2, 1, &big, 1, lv.vnni);
+            QVERIFY2(std::fabs(big - want) <= 1e-5 * mag, qPrintable(QString("%1: %2 vs %3").arg(lv.name).arg(big).arg(want)));
             // Blocks 0 and 1: scales 2^-127 and 2^-126, products far below f32's normal range
             // but not flushed: the same as the reference.
-            gemm_mxfp4_q8a(level, w.data.data(), 64, 0, 1, xq.data(), 1, &tiny, 1);
+            gemm_mxfp4_q8a(lv.isa, w.data.data(), 64, 0, 1, xq.data(), 1, &tiny, 1, lv.vnni);
             QCOMPARE(tiny, dot_mxfp4_q8a_ref(w.data.data(), xq.data(), 2));
         }
         w.data[17 * 3] = 255;  // NaN scale: the product is NaN, as the f32 product
-        float y = 0;
-        gemm_mxfp4_q8a(activeIsaLevel(), w.data.data(), n, 0, 1, xq.data(), 1, &y, 1);
-        QVERIFY(std::isnan(y));
+        for (const Level& lv : kLevels) {
+            if (!levelRuns(lv)) continue;
+            float y = 0;
+            gemm_mxfp4_q8a(lv.isa, w.data.data(), n, 0, 1, xq.data(), 1, &y, 1, lv.vnni);
+            QVERIFY2(std::isnan(y), lv.name);
+        }
     }
 
     void everyLevelMatchesTheReference_data() {
         QTest::addColumn<int>("format");
-        QTest::newRow("q8_0") << int(WeightFormat::Q8_0);
-        QTest::newRow("mxfp4") << int(WeightFormat::MXFP4);
+        QTest::addColumn<int>("level");
+        for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::MXFP4})
+            for (int l = 1; l < 4; ++l)
+                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(nameOf(f), kLevels[l].name))) << int(f) << l;
     }
     void everyLevelMatchesTheReference() {
         QFETCH(int, format);
+        QFETCH(int, level);
         const auto f = WeightFormat(format);
+        const Level& lv = kLevels[level];
+        SKIP_UNLESS_RUNS(lv);
         std::mt19937 rng(11);
         for (std::int64_t nb : {1, 2, 7})
             for (std::int64_t rows : {1, 3, 4, 5, 17})
-                for (std::int64_t T : {1, 2, 3, 5, 66, 131}) {
+                for (std::int64_t T : {1, 2, 3, 4, 5, 66, 131}) {
                     const std::int64_t cols = nb * 32, r0 = rows > 2 ? 1 : 0;
                     const auto w = gemm_test::makeStored(f, rows, cols, rng);
                     const auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
                     const std::int64_t ldy = rows + 2;
                     std::vector<float> ref(std::size_t(T * ldy), -7.0f);
-                    gemmFor(f)(IsaLevel::Scalar, w.data.data(), cols, r0, rows, xq.data(), T, ref.data(), ldy);
-                    for (IsaLevel level : {IsaLevel::Avx2, IsaLevel::Avx512}) {
-                        if (!isaSupported(level)) continue;
-                        std::vector<float> y(std::size_t(T * ldy), -7.0f);
-                        gemmFor(f)(level, w.data.data(), cols, r0, rows, xq.data(), T, y.data(), ldy);
-                        for (std::size_t i = 0; i < y.size(); ++i) {
-                            const std::int64_t t = std::int64_t(i) / ldy, r = std::int64_t(i) % ldy + r0;
-                            const double mag = r < rows ? magnitude(f, w.data.data() + std::size_t(r * nb) * blockBytes(f), xq.data() + t * nb, cols) : 0.0;
-                            QVERIFY2(std::fabs(ref[i] - y[i]) <= 1e-6 * mag,
-                                     qPrintable(QString("%1 %2 nb=%3 rows=%4 T=%5 i=%6: %7 vs %8").arg(nameOf(f))
-                                                    .arg(QString::fromStdString(isaName(level))).arg(nb).arg(rows)
-                                                    .arg(T).arg(i).arg(ref[i]).arg(y[i])));
-                        }
+                    gemmFor(f)(IsaLevel::Scalar, w.data.data(), cols, r0, rows, xq.data(), T, ref.data(), ldy, false);
+                    std::vector<float> y(std::size_t(T * ldy), -7.0f);
+                    gemmFor(f)(lv.isa, w.data.data(), cols, r0, rows, xq.data(), T, y.data(), ldy, lv.vnni);
+                    for (std::size_t i = 0; i < y.size(); ++i) {
+                        const std::int64_t t = std::int64_t(i) / ldy, r = std::int64_t(i) % ldy + r0;
+                        const double mag = r < rows ? magnitude(f, w.data.data() + std::size_t(r * nb) * blockBytes(f), xq.data() + t * nb, cols) : 0.0;
+                        QVERIFY2(std::fabs(ref[i] - y[i]) <= 1e-6 * mag,
+                                 qPrintable(QString("%1 %2 nb=%3 rows=%4 T=%5 i=%6: %7 vs %8").arg(nameOf(f), lv.name)
+                                                .arg(nb).arg(rows).arg(T).arg(i).arg(ref[i]).arg(y[i])));
                     }
                 }
     }
 
-    void tokenResultDoesNotDependOnTheBatch_data() { everyLevelMatchesTheReference_data(); }
+    void tokenResultDoesNotDependOnTheBatch_data() {
+        QTest::addColumn<int>("format");
+        QTest::addColumn<int>("level");
+        for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::MXFP4})
+            for (int l = 0; l < 4; ++l)
+                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(nameOf(f), kLevels[l].name))) << int(f) << l;
+    }
     void tokenResultDoesNotDependOnTheBatch() {
         QFETCH(int, format);
+        QFETCH(int, level);
         const auto f = WeightFormat(format);
-        // Tiles of 2 tokens, blocks of 64, rows one by one up to 4 tokens and in panels of 4
-        // beyond: a token alone, first, second or in the tail of a batch gives the same bits
-        // (issue #4: output does not depend on the batch).
+        const Level& lv = kLevels[level];
+        SKIP_UNLESS_RUNS(lv);
+        // Tiles of 2 (VNNI: 4) tokens, blocks of 64, rows one by one up to 4 tokens and in panels
+        // of 4 beyond, an odd block count (VNNI: pairs of blocks and a single last one): a token
+        // alone, first, second or in the tail of a batch gives the same bits (issue #4: output
+        // does not depend on the batch).
         std::mt19937 rng(17);
-        const std::int64_t rows = 9, cols = 96;
-        const auto w = gemm_test::makeStored(f, rows, cols, rng);
-        const auto xq = rounded(normals(std::size_t(67 * cols), rng), 67, cols);
-        for (IsaLevel level : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512}) {
-            if (!isaSupported(level)) continue;
-            for (std::int64_t T : {3, 67}) {
+        for (std::int64_t cols : {96, 224}) {
+            const std::int64_t rows = 9, nb = cols / 32;
+            const auto w = gemm_test::makeStored(f, rows, cols, rng);
+            const auto xq = rounded(normals(std::size_t(67 * cols), rng), 67, cols);
+            for (std::int64_t T : {2, 3, 4, 5, 67}) {
                 std::vector<float> all(std::size_t(T * rows));
-                gemmFor(f)(level, w.data.data(), cols, 0, rows, xq.data(), T, all.data(), rows);
+                gemmFor(f)(lv.isa, w.data.data(), cols, 0, rows, xq.data(), T, all.data(), rows, lv.vnni);
                 for (std::int64_t t = 0; t < T; ++t) {
                     std::vector<float> one(static_cast<std::size_t>(rows));
-                    gemmFor(f)(level, w.data.data(), cols, 0, rows, xq.data() + t * cols / 32, 1, one.data(), rows);
+                    gemmFor(f)(lv.isa, w.data.data(), cols, 0, rows, xq.data() + t * nb, 1, one.data(), rows, lv.vnni);
                     QVERIFY2(std::memcmp(one.data(), all.data() + t * rows, std::size_t(rows) * 4) == 0,
-                             qPrintable(QString("%1 %2 T=%3 token %4").arg(nameOf(f))
-                                            .arg(QString::fromStdString(isaName(level))).arg(T).arg(t)));
+                             qPrintable(QString("%1 %2 cols=%3 T=%4 token %5").arg(nameOf(f), lv.name)
+                                            .arg(cols).arg(T).arg(t)));
                 }
             }
         }
     }
 
-    void staysWithinActivationRoundingOfTheF32Product_data() { everyLevelMatchesTheReference_data(); }
+    void staysWithinActivationRoundingOfTheF32Product_data() {
+        QTest::addColumn<int>("format");
+        QTest::newRow("q8_0") << int(WeightFormat::Q8_0);
+        QTest::newRow("mxfp4") << int(WeightFormat::MXFP4);
+    }
     void staysWithinActivationRoundingOfTheF32Product() {
         QFETCH(int, format);
         const auto f = WeightFormat(format);
@@ -233,7 +270,7 @@ private slots:
         std::vector<BlockQ8A> xq(std::size_t(T * cols / 32));
         for (std::int64_t t = 0; t < T; ++t) quantize_row_q8a(x.data() + t * cols, cols, xq.data() + t * cols / 32);
         std::vector<float> y(std::size_t(T * rows));
-        gemmFor(f)(activeIsaLevel(), w.data.data(), cols, 0, rows, xq.data(), T, y.data(), rows);
+        gemmFor(f)(activeIsaLevel(), w.data.data(), cols, 0, rows, xq.data(), T, y.data(), rows, true);
         // The f32 product of the kernels' own f32 path (gemm.h) as the unrounded value.
         std::vector<float> exact(std::size_t(T * rows)), scratch(gemmScratchFloats(cols));
         gemmAt(IsaLevel::Scalar, w.view(), 0, rows, x.data(), T, exact.data(), rows, scratch.data());

@@ -13,37 +13,18 @@
 #include <string>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
+using namespace quant_test;
 
 namespace {
 
-// The levels a dot can run at, with the name a skip reports.
-struct Level {
-    const char* name;
-    IsaLevel isa;
-    bool vnni;
-};
-constexpr Level kLevels[] = {
-    {"scalar", IsaLevel::Scalar, false},
-    {"AVX2", IsaLevel::Avx2, false},
-    {"AVX-512", IsaLevel::Avx512, false},
-    {"AVX-512 VNNI", IsaLevel::Avx512, true},
-};
-
-bool levelRuns(const Level& l) {
-    if (!isaSupported(l.isa)) return false;
-    return !l.vnni || cpuFeatures().avx512vnni;
-}
-
+// n draws from N(0, sigma^2) of a generator seeded with `seed`.
 std::vector<float> gaussian(std::size_t n, std::uint32_t seed, float sigma = 1.0f) {
     std::mt19937 rng(seed);
-    std::normal_distribution<float> g(0.0f, sigma);
-    std::vector<float> v(n);
-    for (auto& x : v) x = g(rng);
-    return v;
+    return quant_test::gaussian(n, rng, sigma);
 }
 
 std::vector<std::uint8_t> quantizeRows(const QuantFormat& f, const std::vector<float>& x, std::int64_t rows,
@@ -167,8 +148,8 @@ private slots:
     void everyLevelsDotEqualsTheExactDotOfDecodedValues() {
         QFETCH(int, type);
         QFETCH(int, level);
+        if (const char* why = missingLevel(level)) QSKIP(why);
         const Level& lv = kLevels[level];
-        if (!levelRuns(lv)) QSKIP(qPrintable(QStringLiteral("%1 not available on this CPU").arg(lv.name)));
         const QuantFormat& f = quantFormat(QuantType(type));
         const QuantDot dot = quantDot(f.type, lv.isa, lv.vnni);
         QCOMPARE(dot.vnni, lv.vnni);
@@ -201,8 +182,9 @@ private slots:
         const auto w = quantizeRows(f, gaussian(std::size_t(rows * cols), 31), rows, cols);
         const auto x = gaussian(std::size_t(T * cols), 32);
         const Activations a = roundActivations(f, x, T, cols);
-        for (const Level& lv : kLevels) {
-            if (!levelRuns(lv) || lv.vnni) continue;  // gemm_quant picks VNNI itself at AVX-512
+        for (int l = 0; l < 4; ++l) {
+            const Level& lv = kLevels[l];
+            if (missingLevel(l) || lv.vnni) continue;  // gemm_quant picks VNNI itself at AVX-512
             std::vector<float> batch(static_cast<std::size_t>(T * rows)), one(static_cast<std::size_t>(rows));
             gemm_quant(lv.isa, f.type, w.data(), cols, 0, rows, a.data(), T, batch.data(), rows);
             const QuantDot dot = quantDot(f.type, lv.isa);

@@ -13,10 +13,11 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
+using namespace quant_test;
 
 namespace {
 
@@ -39,16 +40,6 @@ const Format kFormats[] = {
      {dot_iq1_m_q8_k_ref, dot_iq1_m_q8_k_avx2, dot_iq1_m_q8_k_avx512, dot_iq1_m_q8_k_avx512vnni}},
 };
 
-const char* kLevelNames[] = {"scalar", "AVX2", "AVX-512", "AVX-512 VNNI"};
-
-// Why `level` (an index into Format::dot) cannot run here, or nullptr.
-const char* missingLevel(int level) {
-    if (level == 1 && !isaSupported(IsaLevel::Avx2)) return "AVX2 not available on this CPU";
-    if (level >= 2 && !isaSupported(IsaLevel::Avx512)) return "AVX-512 not available on this CPU";
-    if (level == 3 && !cpuFeatures().avx512vnni) return "AVX-512 VNNI not available on this CPU";
-    return nullptr;
-}
-
 // Stores the f16 d of block `blk` (IQ1_M: spread over the top nibbles of its scale words).
 void putD(const Format& f, std::uint8_t* blk, std::uint16_t h) {
     if (f.bytes == kSBytes) {
@@ -60,23 +51,9 @@ void putD(const Format& f, std::uint8_t* blk, std::uint16_t h) {
 
 // Random bytes with a finite d of moderate size in every block (any other byte is valid).
 std::vector<std::uint8_t> randomBlocks(const Format& f, std::int64_t nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * f.bytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (std::int64_t b = 0; b < nb; ++b) putD(f, &w[std::size_t(b * f.bytes)], std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)));
+    std::vector<std::uint8_t> w = randomBytes(std::size_t(nb * f.bytes), rng);
+    for (std::int64_t b = 0; b < nb; ++b) putD(f, &w[std::size_t(b * f.bytes)], randomHalf(rng));
     return w;
-}
-
-std::vector<float> gaussian(std::size_t n, std::mt19937& rng, float sigma = 1.0f) {
-    std::normal_distribution<float> g(0.0f, sigma);
-    std::vector<float> v(n);
-    for (auto& x : v) x = g(rng);
-    return v;
-}
-
-double relRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
 }
 
 }  // namespace
@@ -135,7 +112,7 @@ private slots:
         QTest::addColumn<int>("format");
         QTest::addColumn<int>("level");
         for (int f = 0; f < 2; ++f)
-            for (int l = 0; l < 4; ++l) QTest::newRow(qPrintable(QString("%1 %2").arg(kFormats[f].name, kLevelNames[l]))) << f << l;
+            for (int l = 0; l < 4; ++l) QTest::newRow(qPrintable(QString("%1 %2").arg(kFormats[f].name, kLevels[l].name))) << f << l;
     }
 
     void integerDotMatchesDecodedDot() {
@@ -144,26 +121,14 @@ private slots:
         if (const char* why = missingLevel(level)) QSKIP(why);
         const Format& f = kFormats[format];
         std::mt19937 rng(std::uint32_t(17 + 5 * format + level));
-        for (const bool randomBytes : {false, true})
+        for (const bool random : {false, true})  // quantizer output, random bytes
             for (const std::int64_t nb : {1, 3, 7, 13})
                 for (int rep = 0; rep < 4; ++rep) {
                     const std::int64_t n = nb * 256;
-                    std::vector<std::uint8_t> w = randomBytes ? randomBlocks(f, nb, rng) : std::vector<std::uint8_t>(std::size_t(nb * f.bytes));
-                    if (!randomBytes) f.quantize(gaussian(std::size_t(n), rng).data(), n, w.data());
+                    std::vector<std::uint8_t> w = random ? randomBlocks(f, nb, rng) : std::vector<std::uint8_t>(std::size_t(nb * f.bytes));
+                    if (!random) f.quantize(gaussian(std::size_t(n), rng).data(), n, w.data());
                     const std::vector<float> x = gaussian(std::size_t(n), rng, rep % 2 ? 4.0f : 1.0f);
-                    std::vector<BlockQ8K> xq(static_cast<std::size_t>(nb));
-                    quantize_row_q8_k_ref(x.data(), n, xq.data());
-                    std::vector<float> wf(static_cast<std::size_t>(n));
-                    f.dequant(w.data(), n, wf.data());
-                    double want = 0, mag = 0;
-                    for (std::int64_t i = 0; i < n; ++i) {
-                        const double a = double(xq[std::size_t(i / 256)].d) * xq[std::size_t(i / 256)].qs[i % 256];
-                        want += double(wf[std::size_t(i)]) * a;
-                        mag += std::fabs(double(wf[std::size_t(i)]) * a);
-                    }
-                    const float got = f.dot[level](w.data(), xq.data(), nb);
-                    QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-6,
-                             qPrintable(QString("%1 bytes=%2 nb=%3: %4 vs %5").arg(f.name).arg(randomBytes).arg(nb).arg(got).arg(want)));
+                    checkDot(f.dot[level], f.dequant, w, x, QString("%1 bytes=%2 nb=%3").arg(f.name).arg(random).arg(nb), 1e-6);
                 }
     }
 
@@ -180,7 +145,7 @@ private slots:
             QVERIFY2(w == again, f.name);  // deterministic
             std::vector<float> y(x.size());
             f.dequant(w.data(), std::int64_t(x.size()), y.data());
-            const double err = relRms(x, y);
+            const double err = relativeRms(x, y);
             QVERIFY2(err <= bound[fi], qPrintable(QString("%1: %2").arg(f.name).arg(err)));
         }
     }

@@ -14,12 +14,11 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
-#include "gemm_test_weights.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
-using gemm_test::putHalf;
+using namespace quant_test;
 
 namespace {
 
@@ -43,50 +42,14 @@ const Iq2 kFormats[3] = {
      {dot_iq2_s_q8_k_ref, dot_iq2_s_q8_k_avx2, dot_iq2_s_q8_k_avx512, dot_iq2_s_q8_k_avx512vnni}, 74, 0.26},
 };
 
-// A finite half of moderate size (2^-7 .. 2^5), either sign.
-std::uint16_t randomHalf(std::mt19937& rng) { return std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)); }
-
-std::vector<std::uint8_t> randomBlocks(const Iq2& f, int nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * f.bytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (int b = 0; b < nb; ++b) putHalf(&w[std::size_t(b * f.bytes)], randomHalf(rng));
-    return w;
-}
-
-bool levelRuns(int level) {  // 0 scalar .. 3 AVX-512 VNNI
-    if (level == 1) return isaSupported(IsaLevel::Avx2);
-    if (level == 2) return isaSupported(IsaLevel::Avx512);
-    if (level == 3) return isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni;
-    return true;
-}
-
-double relativeRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
-}
-
 std::vector<float> decode(const Iq2& f, const std::vector<std::uint8_t>& w) {
-    std::vector<float> out(w.size() / std::size_t(f.bytes) * 256);
-    f.dequant(w.data(), std::int64_t(out.size()), out.data());
-    return out;
+    return decoded(f.dequant, w, std::int64_t(w.size() / std::size_t(f.bytes) * 256));
 }
 
 // The dot at `level` against the f64 dot of the decoded weights with the decoded activations.
 void checkDot(const Iq2& f, int level, const std::vector<std::uint8_t>& w, const std::vector<float>& x) {
-    const std::int64_t n = std::int64_t(x.size()), nb = n / 256;
-    std::vector<BlockQ8K> xq(static_cast<std::size_t>(nb));
-    quantize_row_q8_k_ref(x.data(), n, xq.data());
-    const std::vector<float> wf = decode(f, w);
-    double want = 0, mag = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const BlockQ8K& a = xq[std::size_t(i / 256)];
-        const double p = double(wf[std::size_t(i)]) * double(a.d) * a.qs[i % 256];
-        want += p, mag += std::fabs(p);
-    }
-    const double got = f.dots[level](w.data(), xq.data(), nb);
-    QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-             qPrintable(QStringLiteral("%1 level %2 nb=%3: %4 vs %5").arg(f.name).arg(level).arg(nb).arg(got).arg(want)));
+    quant_test::checkDot(f.dots[level], f.dequant, w, x,
+                         QStringLiteral("%1 level %2 nb=%3").arg(f.name).arg(level).arg(x.size() / 256));
 }
 
 }  // namespace
@@ -171,23 +134,19 @@ private slots:
     void everyLevelsDotEqualsTheExactDotOfDecodedValues_data() {
         QTest::addColumn<int>("format");
         QTest::addColumn<int>("level");
-        const char* levels[4] = {"scalar", "avx2", "avx512", "avx512vnni"};
         for (int f = 0; f < 3; ++f)
             for (int l = 0; l < 4; ++l)
-                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(kFormats[f].name, levels[l]))) << f << l;
+                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(kFormats[f].name, kLevels[l].tag))) << f << l;
     }
     void everyLevelsDotEqualsTheExactDotOfDecodedValues() {
         QFETCH(int, format);
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP("this ISA level is not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         const Iq2& f = kFormats[format];
         std::mt19937 rng(std::uint32_t(17 + format));
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         for (int nb : {1, 2, 3, 7, 13}) {
-            std::vector<float> x(std::size_t(nb * 256)), y(x.size());
-            for (auto& v : x) v = nd(rng);
-            for (auto& v : y) v = nd(rng);
-            checkDot(f, level, randomBlocks(f, nb, rng), x);  // random bytes
+            const std::vector<float> x = gaussian(std::size_t(nb * 256), rng), y = gaussian(x.size(), rng);
+            checkDot(f, level, randomBlocks(f.bytes, nb, rng), x);  // random bytes
             std::vector<std::uint8_t> q(std::size_t(nb * f.bytes));
             f.quantize(y.data(), nb * 256, q.data());
             checkDot(f, level, q, x);  // quantizer output
@@ -218,7 +177,7 @@ private slots:
         std::mt19937 rng(5);
         for (const Iq2& f : kFormats)
             for (int t = 0; t < 20; ++t) {
-                std::vector<std::uint8_t> w = randomBlocks(f, 1, rng);
+                std::vector<std::uint8_t> w = randomBlocks(f.bytes, 1, rng);
                 putHalf(&w[0], std::uint16_t(0x3c00 + rng() % 64));  // positive d
                 // d is recovered from the largest scale: make one of them 15
                 if (f.scaleByte < 0) w[2 + 7] |= 0xf0;  // IQ2_XXS: top nibble of sub-block 0's aux
@@ -233,10 +192,8 @@ private slots:
     void gaussianDataStaysWithinTheWidthsError() {
         for (const Iq2& f : kFormats) {
             std::mt19937 rng(9);
-            std::normal_distribution<float> nd(0.0f, 1.0f);
             const int nb = 16;
-            std::vector<float> x(std::size_t(nb * 256));
-            for (auto& v : x) v = nd(rng) * 0.02f;
+            const std::vector<float> x = gaussian(std::size_t(nb * 256), rng, 0.02f);
             std::vector<std::uint8_t> q(std::size_t(nb * f.bytes)), again(q.size());
             f.quantize(x.data(), nb * 256, q.data());
             f.quantize(x.data(), nb * 256, again.data());

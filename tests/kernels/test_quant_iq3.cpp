@@ -13,12 +13,11 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
-#include "gemm_test_weights.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
-using gemm_test::putHalf;
+using namespace quant_test;
 
 namespace {
 
@@ -31,64 +30,21 @@ constexpr DotQ8KFn kSDots[4] = {dot_iq3_s_q8_k_ref, dot_iq3_s_q8_k_avx2, dot_iq3
 constexpr std::uint32_t kXxs0 = 0x04040404, kXxs5 = 0x04040c3e, kXxs200 = 0x2c043e04, kXxs255 = 0x3e341c04;
 constexpr std::uint32_t kS0 = 0x01010101, kS4 = 0x0101010f, kS300 = 0x07030503, kS511 = 0x0f0f0101;
 
-// A finite half of moderate size (2^-7 .. 2^5), either sign.
-std::uint16_t randomHalf(std::mt19937& rng) { return std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)); }
-
-std::vector<std::uint8_t> randomBlocks(int bytes, int nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * bytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (int b = 0; b < nb; ++b) putHalf(&w[std::size_t(b * bytes)], randomHalf(rng));
-    return w;
-}
-
-bool levelRuns(int level) {  // 0 scalar .. 3 AVX-512 VNNI
-    if (level == 1) return isaSupported(IsaLevel::Avx2);
-    if (level == 2) return isaSupported(IsaLevel::Avx512);
-    if (level == 3) return isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni;
-    return true;
-}
-
-void addLevelRows() {
-    QTest::addColumn<int>("level");
-    QTest::newRow("scalar") << 0;
-    QTest::newRow("avx2") << 1;
-    QTest::newRow("avx512") << 2;
-    QTest::newRow("avx512vnni") << 3;
-}
-
 float byteOf(std::uint32_t entry, int i) { return float((entry >> (8 * i)) & 0xff); }
-
-double relativeRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
-}
 
 // The dot of one format at one level against the f64 dot of its decoded weights, over random
 // bytes (kind 0), quantizer output (1) and the extreme block `extreme` with activations -127 (2).
 void checkDots(int level, int bytes, DequantRowFn dequant, QuantizeRowFn quantize, const DotQ8KFn dots[4],
                const std::vector<std::uint8_t>& extreme, std::mt19937& rng) {
-    std::normal_distribution<float> nd(0.0f, 1.0f);
     for (int nb : {1, 2, 3, 7, 13})
         for (int kind = 0; kind < 3; ++kind) {
             const int n = nb * 256;
-            std::vector<float> x(static_cast<std::size_t>(n)), act(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
-            for (auto& v : x) v = nd(rng);
-            for (auto& v : act) v = kind == 2 ? -1.0f : nd(rng);
+            const std::vector<float> x = gaussian(std::size_t(n), rng);
+            const std::vector<float> act = kind == 2 ? std::vector<float>(std::size_t(n), -1.0f) : gaussian(std::size_t(n), rng);
             std::vector<std::uint8_t> w = randomBlocks(bytes, nb, rng);
             if (kind == 1) quantize(x.data(), n, w.data());
             for (int b = 0; kind == 2 && b < nb; ++b) std::memcpy(&w[std::size_t(b * bytes + 2)], &extreme[2], std::size_t(bytes - 2));
-            dequant(w.data(), n, wf.data());
-            std::vector<BlockQ8K> a(static_cast<std::size_t>(nb));
-            quantize_row_q8_k_ref(act.data(), n, a.data());
-            double want = 0, mag = 0;
-            for (int i = 0; i < n; ++i) {
-                const double t = double(wf[std::size_t(i)]) * double(a[std::size_t(i / 256)].d) * a[std::size_t(i / 256)].qs[i % 256];
-                want += t, mag += std::fabs(t);
-            }
-            const float got = dots[level](w.data(), a.data(), nb);
-            QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-                     qPrintable(QString("nb=%1 kind=%2: %3 vs %4").arg(nb).arg(kind).arg(got).arg(want)));
+            checkDot(dots[level], dequant, w, act, QString("nb=%1 kind=%2").arg(nb).arg(kind));
         }
 }
 
@@ -158,7 +114,7 @@ private slots:
     void iq3xxsIntegerDotMatchesDecodedDot_data() { addLevelRows(); }
     void iq3xxsIntegerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         // Extreme: entry 5 (holds 62) everywhere, every sign negative, ls = 15.
         std::vector<std::uint8_t> extreme(kXxsBytes, 0xff);
         std::memset(&extreme[2], 5, 64);
@@ -169,7 +125,7 @@ private slots:
     void iq3sIntegerDotMatchesDecodedDot_data() { addLevelRows(); }
     void iq3sIntegerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         // Extreme: every byte 0xff: entry 511 (holds 15), every sign negative, scale 15.
         const std::vector<std::uint8_t> extreme(kSBytes, 0xff);
         std::mt19937 rng(53);
@@ -206,10 +162,8 @@ private slots:
         // Relative RMS error on unit Gaussians (measured: IQ3_XXS 0.180 at 3.06 bits per
         // weight, IQ3_S 0.130 at 3.44).
         std::mt19937 rng(59);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         const int n = 256 * 128;
-        std::vector<float> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
-        for (auto& v : x) v = nd(rng);
+        std::vector<float> x = gaussian(std::size_t(n), rng), y(x.size());
         for (int i = 0; i < 256; ++i) x[std::size_t(512 + i)] = 0.0f;  // a zero block
         // A zero sub-block: the grids have no 0, so it decodes to the smallest magnitudes.
         for (int i = 0; i < 32; ++i) x[std::size_t(1024 + i)] = 0.0f;

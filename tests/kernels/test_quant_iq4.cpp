@@ -12,63 +12,19 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
-#include "gemm_test_weights.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
-using gemm_test::putHalf;
+using namespace quant_test;
 
 namespace {
 
 // ggml's kvalues_iq4nl: the level of each 4-bit code.
-constexpr int kLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+constexpr int kCodeLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 constexpr DotQ8AFn kNlDots[4] = {dot_iq4_nl_q8a_ref, dot_iq4_nl_q8a_avx2, dot_iq4_nl_q8a_avx512, dot_iq4_nl_q8a_avx512vnni};
 constexpr DotQ8KFn kXsDots[4] = {dot_iq4_xs_q8_k_ref, dot_iq4_xs_q8_k_avx2, dot_iq4_xs_q8_k_avx512, dot_iq4_xs_q8_k_avx512vnni};
-
-// A finite half of moderate size (2^-7 .. 2^5), either sign.
-std::uint16_t randomHalf(std::mt19937& rng) { return std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)); }
-
-std::vector<std::uint8_t> randomBlocks(int bytes, int nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * bytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (int b = 0; b < nb; ++b) putHalf(&w[std::size_t(b * bytes)], randomHalf(rng));
-    return w;
-}
-
-bool levelRuns(int level) {  // 0 scalar .. 3 AVX-512 VNNI
-    if (level == 1) return isaSupported(IsaLevel::Avx2);
-    if (level == 2) return isaSupported(IsaLevel::Avx512);
-    if (level == 3) return isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni;
-    return true;
-}
-
-void addLevelRows() {
-    QTest::addColumn<int>("level");
-    QTest::newRow("scalar") << 0;
-    QTest::newRow("avx2") << 1;
-    QTest::newRow("avx512") << 2;
-    QTest::newRow("avx512vnni") << 3;
-}
-
-// f64 dot of decoded weights with decoded activations (d * qs per block of `block`), and the
-// sum of the magnitudes of its terms.
-template <class Act>
-void decodedDot(const std::vector<float>& wf, const std::vector<Act>& a, int block, double& dot, double& mag) {
-    dot = mag = 0;
-    for (std::size_t i = 0; i < wf.size(); ++i) {
-        const Act& b = a[i / std::size_t(block)];
-        const double t = double(wf[i]) * double(b.d) * b.qs[i % std::size_t(block)];
-        dot += t, mag += std::fabs(t);
-    }
-}
-
-double relativeRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
-}
 
 }  // namespace
 
@@ -116,65 +72,47 @@ private slots:
     void iq4nlIntegerDotMatchesDecodedDot_data() { addLevelRows(); }
     void iq4nlIntegerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         std::mt19937 rng(23);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         for (int nb : {1, 2, 3, 7, 13})
             for (int kind = 0; kind < 3; ++kind) {  // random bytes, quantizer output, extremes
                 const int n = nb * 32;
-                std::vector<float> x(static_cast<std::size_t>(n)), act(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
-                for (auto& v : x) v = nd(rng);
-                for (auto& v : act) v = nd(rng);
+                const std::vector<float> x = gaussian(std::size_t(n), rng);
+                std::vector<float> act = gaussian(std::size_t(n), rng);
                 std::vector<std::uint8_t> w = randomBlocks(18, nb, rng);
                 if (kind == 1) quantize_row_iq4_nl_ref(x.data(), n, w.data());
                 if (kind == 2) {  // every level -127 against every activation code -127
                     for (int b = 0; b < nb; ++b) std::memset(&w[std::size_t(b * 18 + 2)], 0, 16);
                     for (auto& v : act) v = -1.0f;
                 }
-                dequant_row_iq4_nl_ref(w.data(), n, wf.data());
-                std::vector<BlockQ8A> a(static_cast<std::size_t>(nb));
-                quantize_row_q8a_ref(act.data(), n, a.data());
-                double want, mag;
-                decodedDot(wf, a, 32, want, mag);
-                const float got = kNlDots[level](w.data(), a.data(), nb);
-                QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-                         qPrintable(QString("nb=%1 kind=%2: %3 vs %4").arg(nb).arg(kind).arg(got).arg(want)));
+                checkDot(kNlDots[level], dequant_row_iq4_nl_ref, w, act, QString("nb=%1 kind=%2").arg(nb).arg(kind));
             }
     }
 
     void iq4xsIntegerDotMatchesDecodedDot_data() { addLevelRows(); }
     void iq4xsIntegerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         std::mt19937 rng(29);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         for (int nb : {1, 2, 3, 7})
             for (int kind = 0; kind < 3; ++kind) {  // random bytes, quantizer output, extremes
                 const int n = nb * 256;
-                std::vector<float> x(static_cast<std::size_t>(n)), act(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
-                for (auto& v : x) v = nd(rng);
-                for (auto& v : act) v = nd(rng);
+                const std::vector<float> x = gaussian(std::size_t(n), rng);
+                std::vector<float> act = gaussian(std::size_t(n), rng);
                 std::vector<std::uint8_t> w = randomBlocks(136, nb, rng);
                 if (kind == 1) quantize_row_iq4_xs_ref(x.data(), n, w.data());
                 if (kind == 2) {  // scales -32 (ls = 0) and levels -127 everywhere, activations -127
                     for (int b = 0; b < nb; ++b) std::memset(&w[std::size_t(b * 136 + 2)], 0, 134);
                     for (auto& v : act) v = -1.0f;
                 }
-                dequant_row_iq4_xs_ref(w.data(), n, wf.data());
-                std::vector<BlockQ8K> a(static_cast<std::size_t>(nb));
-                quantize_row_q8_k_ref(act.data(), n, a.data());
-                double want, mag;
-                decodedDot(wf, a, 256, want, mag);
-                const float got = kXsDots[level](w.data(), a.data(), nb);
-                QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-                         qPrintable(QString("nb=%1 kind=%2: %3 vs %4").arg(nb).arg(kind).arg(got).arg(want)));
+                checkDot(kXsDots[level], dequant_row_iq4_xs_ref, w, act, QString("nb=%1 kind=%2").arg(nb).arg(kind));
             }
     }
 
     void valuesOnTheGridSurviveTheQuantizers() {
         // IQ4_NL: 0.5 * every level (twice): the scale and each code are recovered exactly.
         std::vector<float> x(256), out(256);
-        for (int j = 0; j < 32; ++j) x[std::size_t(j)] = 0.5f * float(kLevels[(5 * j) % 16]);
+        for (int j = 0; j < 32; ++j) x[std::size_t(j)] = 0.5f * float(kCodeLevels[(5 * j) % 16]);
         std::vector<std::uint8_t> nl(18);
         quantize_row_iq4_nl_ref(x.data(), 32, nl.data());
         dequant_row_iq4_nl_ref(nl.data(), 32, out.data());
@@ -182,7 +120,7 @@ private slots:
         // IQ4_XS: sub-block scales 0.125 * l with l from -32 (the largest) to 31, one all zero.
         const int l[8] = {-32, 31, -7, 5, 0, 1, -1, 17};
         for (int s = 0; s < 8; ++s)
-            for (int i = 0; i < 32; ++i) x[std::size_t(32 * s + i)] = 0.125f * float(l[s]) * float(kLevels[(5 * i + s) % 16]);
+            for (int i = 0; i < 32; ++i) x[std::size_t(32 * s + i)] = 0.125f * float(l[s]) * float(kCodeLevels[(5 * i + s) % 16]);
         std::vector<std::uint8_t> xs(136);
         quantize_row_iq4_xs_ref(x.data(), 256, xs.data());
         dequant_row_iq4_xs_ref(xs.data(), 256, out.data());
@@ -193,10 +131,8 @@ private slots:
         // Relative RMS error on unit Gaussians (measured: IQ4_NL 0.0737, IQ4_XS 0.0741; Q4_0
         // gives 0.086 at the same 4.5 bits).
         std::mt19937 rng(31);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         const int n = 256 * 256;
-        std::vector<float> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
-        for (auto& v : x) v = nd(rng);
+        std::vector<float> x = gaussian(std::size_t(n), rng), y(x.size());
         for (int i = 0; i < 32; ++i) x[std::size_t(256 + i)] = 0.0f;  // a zero block / sub-block
         std::vector<std::uint8_t> nl(std::size_t(n / 32 * 18)), xs(std::size_t(n / 256 * 136));
         quantize_row_iq4_nl_ref(x.data(), n, nl.data());

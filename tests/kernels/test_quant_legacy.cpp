@@ -12,12 +12,11 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
-#include "gemm_test_weights.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
-using gemm_test::putHalf;
+using namespace quant_test;
 
 namespace {
 
@@ -41,33 +40,6 @@ const Legacy kFormats[] = {
     {"Q5_1", QuantType::Q5_1, 24, true, dequant_row_q5_1_ref, quantize_row_q5_1_ref,
      {dot_q5_1_q8a_ref, dot_q5_1_q8a_avx2, dot_q5_1_q8a_avx512, dot_q5_1_q8a_avx512vnni}},
 };
-
-// A finite half of moderate size (2^-7 .. 2^5), either sign.
-std::uint16_t randomHalf(std::mt19937& rng) { return std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)); }
-
-std::vector<std::uint8_t> randomBlocks(const Legacy& f, int nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * f.bytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (int b = 0; b < nb; ++b) {
-        putHalf(&w[std::size_t(b * f.bytes)], randomHalf(rng));
-        if (f.affine) putHalf(&w[std::size_t(b * f.bytes + 2)], randomHalf(rng));
-    }
-    return w;
-}
-
-// Skips the running test when the CPU cannot run `level` (0 scalar .. 3 AVX-512 VNNI).
-bool levelRuns(int level) {
-    if (level == 1) return isaSupported(IsaLevel::Avx2);
-    if (level == 2) return isaSupported(IsaLevel::Avx512);
-    if (level == 3) return isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni;
-    return true;
-}
-
-double relativeRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
-}
 
 }  // namespace
 
@@ -136,44 +108,24 @@ private slots:
         }
     }
 
-    void integerDotMatchesDecodedDot_data() {
-        QTest::addColumn<int>("level");
-        QTest::newRow("scalar") << 0;
-        QTest::newRow("avx2") << 1;
-        QTest::newRow("avx512") << 2;
-        QTest::newRow("avx512vnni") << 3;
-    }
-
+    void integerDotMatchesDecodedDot_data() { addLevelRows(); }
     void integerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         std::mt19937 rng(17);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         for (const Legacy& f : kFormats)
             for (int nb : {1, 2, 3, 7, 13})
                 for (int kind = 0; kind < 3; ++kind) {  // random bytes, quantizer output, extreme codes
                     const int n = nb * 32;
-                    std::vector<float> x(static_cast<std::size_t>(n)), act(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
-                    for (auto& v : x) v = nd(rng);
-                    for (auto& v : act) v = nd(rng);
-                    std::vector<std::uint8_t> w = randomBlocks(f, nb, rng);
+                    const std::vector<float> x = gaussian(std::size_t(n), rng);
+                    std::vector<float> act = gaussian(std::size_t(n), rng);
+                    std::vector<std::uint8_t> w = randomBlocks(f.bytes, nb, rng, 0, f.affine ? 2 : 1);  // d (and m)
                     if (kind == 1) f.quantize(x.data(), n, w.data());
                     if (kind == 2) {  // every code 0 (the most negative for Q4_0 / Q5_0), activations -127
                         for (int b = 0; b < nb; ++b) std::memset(&w[std::size_t(b * f.bytes + (f.affine ? 4 : 2))], 0, std::size_t(f.bytes - (f.affine ? 4 : 2)));
                         for (auto& v : act) v = -1.0f;
                     }
-                    f.dequant(w.data(), n, wf.data());
-                    std::vector<BlockQ8A> a(static_cast<std::size_t>(nb));
-                    quantize_row_q8a_ref(act.data(), n, a.data());
-                    double want = 0, mag = 0;
-                    for (int i = 0; i < n; ++i) {
-                        const double ai = double(a[std::size_t(i / 32)].d) * a[std::size_t(i / 32)].qs[i % 32];
-                        want += double(wf[std::size_t(i)]) * ai;
-                        mag += std::fabs(double(wf[std::size_t(i)]) * ai);
-                    }
-                    const float got = f.dots[level](w.data(), a.data(), nb);
-                    QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-                             qPrintable(QString("%1 nb=%2 kind=%3: %4 vs %5").arg(f.name).arg(nb).arg(kind).arg(got).arg(want)));
+                    checkDot(f.dots[level], f.dequant, w, act, QString("%1 nb=%2 kind=%3").arg(f.name).arg(nb).arg(kind));
                 }
     }
 
@@ -225,12 +177,10 @@ private slots:
         // Q5_1 0.038); an all-zero block decodes to zeros.
         const double bound[] = {0.092, 0.084, 0.046, 0.041};
         std::mt19937 rng(5);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         const int n = 32 * 4096;
         for (int t = 0; t < 4; ++t) {
             const Legacy& f = kFormats[t];
-            std::vector<float> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
-            for (auto& v : x) v = nd(rng);
+            std::vector<float> x = gaussian(std::size_t(n), rng), y(x.size());
             for (int j = 0; j < 32; ++j) x[std::size_t(32 + j)] = 0.0f;
             std::vector<std::uint8_t> w(std::size_t(n / 32 * f.bytes));
             f.quantize(x.data(), n, w.data());

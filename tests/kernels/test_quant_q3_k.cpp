@@ -13,40 +13,16 @@
 #include <random>
 #include <vector>
 
-#include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/gemm_quant.h"
-#include "gemm_test_weights.h"
+#include "quant_fixtures.h"
 
 using namespace atelier::kernels;
-using gemm_test::putHalf;
+using namespace quant_test;
 
 namespace {
 
 constexpr int kBytes = 110, kScales = 96, kD = 108;
 constexpr DotQ8KFn kDots[4] = {dot_q3_k_q8_k_ref, dot_q3_k_q8_k_avx2, dot_q3_k_q8_k_avx512, dot_q3_k_q8_k_avx512vnni};
-
-// A finite half of moderate size (2^-7 .. 2^5), either sign.
-std::uint16_t randomHalf(std::mt19937& rng) { return std::uint16_t((rng() & 0x83ff) | ((8 + rng() % 12) << 10)); }
-
-std::vector<std::uint8_t> randomBlocks(int nb, std::mt19937& rng) {
-    std::vector<std::uint8_t> w(std::size_t(nb * kBytes));
-    for (auto& b : w) b = std::uint8_t(rng() & 0xff);
-    for (int b = 0; b < nb; ++b) putHalf(&w[std::size_t(b * kBytes + kD)], randomHalf(rng));
-    return w;
-}
-
-bool levelRuns(int level) {  // 0 scalar .. 3 AVX-512 VNNI
-    if (level == 1) return isaSupported(IsaLevel::Avx2);
-    if (level == 2) return isaSupported(IsaLevel::Avx512);
-    if (level == 3) return isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni;
-    return true;
-}
-
-double relativeRms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e += double(x[i] - y[i]) * (x[i] - y[i]), s += double(x[i]) * x[i];
-    return std::sqrt(e / s);
-}
 
 }  // namespace
 
@@ -92,41 +68,23 @@ private slots:
         QVERIFY(f.quantizeRow == quantize_row_q3_k_ref);
     }
 
-    void integerDotMatchesDecodedDot_data() {
-        QTest::addColumn<int>("level");
-        QTest::newRow("scalar") << 0;
-        QTest::newRow("avx2") << 1;
-        QTest::newRow("avx512") << 2;
-        QTest::newRow("avx512vnni") << 3;
-    }
+    void integerDotMatchesDecodedDot_data() { addLevelRows(); }
     void integerDotMatchesDecodedDot() {
         QFETCH(int, level);
-        if (!levelRuns(level)) QSKIP(level == 3 ? "AVX-512 VNNI not available on this CPU" : "ISA level not available on this CPU");
+        if (const char* why = missingLevel(level)) QSKIP(why);
         std::mt19937 rng(41);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         for (int nb : {1, 2, 3, 7, 13})
             for (int kind = 0; kind < 4; ++kind) {  // random bytes, quantizer output, two extremes
                 const int n = nb * 256;
-                std::vector<float> x(static_cast<std::size_t>(n)), act(static_cast<std::size_t>(n)), wf(static_cast<std::size_t>(n));
-                for (auto& v : x) v = nd(rng);
-                for (auto& v : act) v = nd(rng);
-                std::vector<std::uint8_t> w = randomBlocks(nb, rng);
+                const std::vector<float> x = gaussian(std::size_t(n), rng);
+                std::vector<float> act = gaussian(std::size_t(n), rng);
+                std::vector<std::uint8_t> w = randomBlocks(kBytes, nb, rng, kD);
                 if (kind == 1) quantize_row_q3_k_ref(x.data(), n, w.data());
                 if (kind >= 2) {  // all codes -4 with scales -32, or codes 3 with scales 31
                     for (int b = 0; b < nb; ++b) std::memset(&w[std::size_t(b * kBytes)], kind == 2 ? 0 : 0xff, kD);
                     for (auto& v : act) v = -1.0f;
                 }
-                dequant_row_q3_k_ref(w.data(), n, wf.data());
-                std::vector<BlockQ8K> a(static_cast<std::size_t>(nb));
-                quantize_row_q8_k_ref(act.data(), n, a.data());
-                double want = 0, mag = 0;
-                for (int i = 0; i < n; ++i) {
-                    const double t = double(wf[std::size_t(i)]) * double(a[std::size_t(i / 256)].d) * a[std::size_t(i / 256)].qs[i % 256];
-                    want += t, mag += std::fabs(t);
-                }
-                const float got = kDots[level](w.data(), a.data(), nb);
-                QVERIFY2(std::fabs(got - want) <= 1e-5 * mag + 1e-30,
-                         qPrintable(QString("nb=%1 kind=%2: %3 vs %4").arg(nb).arg(kind).arg(got).arg(want)));
+                checkDot(kDots[level], dequant_row_q3_k_ref, w, act, QString("nb=%1 kind=%2").arg(nb).arg(kind));
             }
     }
 
@@ -146,10 +104,8 @@ private slots:
     void quantizerStaysWithinItsRoundTripError() {
         // Relative RMS error on unit Gaussians (measured 0.143 at 3.44 bits per weight).
         std::mt19937 rng(43);
-        std::normal_distribution<float> nd(0.0f, 1.0f);
         const int n = 256 * 256;
-        std::vector<float> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
-        for (auto& v : x) v = nd(rng);
+        std::vector<float> x = gaussian(std::size_t(n), rng), y(x.size());
         for (int i = 0; i < 256; ++i) x[std::size_t(512 + i)] = 0.0f;  // a zero block
         for (int i = 0; i < 16; ++i) x[std::size_t(1024 + i)] = 0.0f;  // a zero sub-block
         std::vector<std::uint8_t> q(std::size_t(n / 256 * kBytes)), again(q.size());

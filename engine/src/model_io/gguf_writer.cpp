@@ -1,6 +1,9 @@
 // writeGgufModel: seeded random weights in llama.cpp's deepseek4 layout (see gguf.h).
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/dtype.h"
@@ -67,9 +70,11 @@ std::vector<float> generated(const ModelConfig& c, const TensorSpec& spec, Weigh
     return v;
 }
 
-void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType type, std::byte* out) {
+void encodeRowRange(const float* x, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t cols, GgmlType type,
+                    std::byte* out) {
     const std::size_t rowBytes = std::size_t(cols / gguf::ggmlBlockSize(type)) * gguf::ggmlBlockBytes(type);
-    for (std::int64_t r = 0; r < rows; ++r, out += rowBytes) {
+    out += std::size_t(rowBegin) * rowBytes;
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r, out += rowBytes) {
         const float* row = x + r * cols;
         switch (type) {
         case GgmlType::F32: std::memcpy(out, row, std::size_t(cols) * 4); break;
@@ -100,6 +105,17 @@ void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType t
         }
         }
     }
+}
+
+// Rows are independent: large tensors are quantized on every core (the lattice quantizers
+// search a grid per group of 8 and would take most of an hour for the bench preset on one).
+void encodeRows(const float* x, std::int64_t rows, std::int64_t cols, GgmlType type, std::byte* out) {
+    const int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1u, 64u));
+    if (threads == 1 || rows < 2 * threads || rows * cols < (1 << 18)) return encodeRowRange(x, 0, rows, cols, type, out);
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back(encodeRowRange, x, rows * t / threads, rows * (t + 1) / threads, cols, type, out);
+    for (auto& th : pool) th.join();
 }
 
 void encodeTid2Eid(const ModelConfig& c, const TensorSpec& spec, std::uint64_t seed, std::byte* out) {

@@ -76,12 +76,24 @@ void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
                          std::int64_t T, float* y, std::int64_t ldy);
 void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy);
+// The same at the AVX-512 VNNI level (only called when the CPU has it), for every K-quant: codes
+// unpacked once per four tokens, vpdpbusd + vpdpwssd per 64 codes; each token's result is the
+// same bits whatever T (not the bits of the AVX2 or AVX-512 bodies).
+void dots_q4_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                               std::int64_t T, float* y, std::int64_t ldy);
+void dots_q6_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                               std::int64_t T, float* y, std::int64_t ldy);
+void dots_q2_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                               std::int64_t T, float* y, std::int64_t ldy);
+void dots_q5_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                               std::int64_t T, float* y, std::int64_t ldy);
 
 // W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs at `level` (which must be
-// supported by this CPU; Neon falls back to scalar).
+// supported by this CPU; Neon falls back to scalar); at the AVX-512 level the VNNI bodies when the
+// CPU has VNNI and `allowVnni` (tests and benchmarks clear it to reach the plain AVX-512 bodies).
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
                       std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
-                      std::int64_t T, float* y, std::int64_t ldy);
+                      std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);
 
 // Same, from f32 activations x [T, cols]: quantizes them into `scratch` ([T * cols/256]
 // blocks) and dispatches at activeIsaLevel().

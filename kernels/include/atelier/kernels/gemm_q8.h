@@ -40,14 +40,19 @@ float dot_q8_0_q8a_ref(const std::uint8_t* w, const BlockQ8A* a, std::int64_t nb
 
 // y[t * ldy + (r - rowBegin)] = W[r] · x[t] for rows [rowBegin, rowEnd) of Q8_0 W [rows, cols]
 // and xq [T, cols/32] blocks. Scalar: dot_q8_0_q8a_ref per element. AVX2 (and the AVX-512
-// level, which runs the AVX2 kernel): register tiles of up to 4 rows × 2 tokens that read each
-// weight block once per tile; the same integer sums, float sums in another order.
+// level without VNNI, which runs the AVX2 kernel): register tiles of up to 4 rows × 2 tokens
+// that read each weight block once per tile; the same integer sums, float sums in another order.
+// AVX-512 VNNI (only called when the CPU has it): two blocks per vpdpbusd, tiles of up to 4 rows
+// × 4 tokens; the same integer sums again.
 void gemm_q8_0_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                        std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                        std::int64_t ldy);
 void gemm_q8_0_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                         std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                         std::int64_t ldy);
+void gemm_q8_0_q8a_avx512vnni(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                              std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                              std::int64_t ldy);
 // MXFP4 weight rows (ggml: cols/32 blocks of {e8m0 scale, 16 bytes: element j low nibble, j + 16
 // high}) the same way: each block enters as 32 int8 codes, twice the E2M1 values, with half the
 // block's scale.
@@ -58,13 +63,17 @@ void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t r
 void gemm_mxfp4_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                          std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                          std::int64_t ldy);
+void gemm_mxfp4_q8a_avx512vnni(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                               std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                               std::int64_t ldy);
 
-// At `level` (which this CPU must support).
+// At `level` (which this CPU must support); at the AVX-512 level the VNNI kernel when the CPU
+// has VNNI and `allowVnni` (tests and benchmarks clear it to reach the plain AVX-512 level).
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                     std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
-                    std::int64_t T, float* y, std::int64_t ldy);
+                    std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);
 void gemm_q8_0_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
-                   std::int64_t T, float* y, std::int64_t ldy);
+                   std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);
 
 }  // namespace atelier::kernels
