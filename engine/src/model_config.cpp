@@ -12,6 +12,50 @@ AttentionKind ModelConfig::attentionKind(int layer) const {
     }
 }
 
+namespace {
+
+// Upper bounds on every size and count, far above any DeepSeek V4 release (V4-Pro: hidden 7168,
+// 128 heads, 384 experts, vocabulary 129280), so that a hostile config.json or GGUF header is
+// refused before anything is sized from it (issue #21: 2^30 experts allocated until bad_alloc,
+// 2^31 Sinkhorn iterations ran for ever).
+Result<void> checkBounds(const ModelConfig& c) {
+    struct Bound {
+        const char* field;
+        std::int64_t value, max;
+    };
+    const Bound bounds[] = {
+        {"vocab_size", c.vocabSize, 1 << 24},
+        {"hidden_size", c.dim, 1 << 16},
+        {"num_attention_heads", c.nHeads, 1024},
+        {"head_dim", c.headDim, 4096},
+        {"q_lora_rank", c.qLoraRank, 1 << 16},
+        {"o_lora_rank", c.oLoraRank, 1 << 16},
+        {"o_groups", c.oGroups, 1024},
+        {"sliding_window", c.windowSize, 1 << 20},
+        {"index_n_heads", c.indexNHeads, 1024},
+        {"index_head_dim", c.indexHeadDim, 4096},
+        {"index_topk", c.indexTopk, 1 << 20},
+        {"n_routed_experts", c.nRoutedExperts, 4096},
+        {"num_experts_per_tok", c.nActivatedExperts, 256},
+        {"n_shared_experts", c.nSharedExperts, 64},
+        {"moe_intermediate_size", c.moeInterDim, 1 << 16},
+        {"hc_sinkhorn_iters", c.hcSinkhornIters, 1000},
+        {"num_nextn_predict_layers", c.nMtpLayers, 16},
+        {"max_position_embeddings", c.maxPositionEmbeddings, std::int64_t(1) << 26},
+    };
+    for (const Bound& b : bounds)
+        if (b.value > b.max)
+            return unexpected(Error::badInput("model config: " + std::string(b.field) + " = " +
+                                              std::to_string(b.value) + " exceeds " + std::to_string(b.max)));
+    if (std::int64_t(c.nRoutedExperts) * c.nLayers > (1 << 20))
+        return unexpected(Error::badInput("model config: n_routed_experts × num_hidden_layers = " +
+                                          std::to_string(std::int64_t(c.nRoutedExperts) * c.nLayers) +
+                                          " exceeds 2^20 expert matrices"));
+    return {};
+}
+
+}  // namespace
+
 Result<void> ModelConfig::validate() const {
     auto bad = [](std::string msg) { return unexpected(Error::badInput("model config: " + msg)); };
     if (vocabSize < 2) return bad("vocab_size must be at least 2");
@@ -48,8 +92,10 @@ Result<void> ModelConfig::validate() const {
     if (qLoraRank < 1 || oLoraRank < 1) return bad("q_lora_rank and o_lora_rank must be positive");
     if (bosTokenId < 0 || bosTokenId >= vocabSize || eosTokenId < 0 || eosTokenId >= vocabSize)
         return bad("bos/eos token id outside the vocabulary");
-    return {};
+    return checkBounds(*this);
 }
+
+
 
 namespace {
 

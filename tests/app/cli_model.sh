@@ -77,5 +77,11 @@ cp -r "$tmp/tiny-fp8" "$tmp/no-shard" && rm "$tmp/no-shard/model-00001-of-00001.
 expect_exit missing-shard 3 "$cli" model info "$tmp/no-shard"
 echo '{"hidden_size": 12' > "$tmp/tiny-f32/config.json"
 expect_exit bad-config 3 "$cli" model info "$tmp/tiny-f32"
+# A FIFO named as a shard or a GGUF is refused at once, not waited on.
+cp -r "$tmp/tiny-fp8" "$tmp/fifo-shard" && rm "$tmp/fifo-shard/model-00001-of-00001.safetensors"
+mkfifo "$tmp/fifo-shard/model-00001-of-00001.safetensors" "$tmp/fifo.gguf"
+expect_exit fifo-shard 3 timeout 20 "$cli" model info "$tmp/fifo-shard"
+grep -q 'not a regular file' "$tmp/err" || { echo "FAIL fifo shard message"; cat "$tmp/err"; fail=1; }
+expect_exit fifo-gguf 3 timeout 20 "$cli" model info "$tmp/fifo.gguf"
 expect_exit help 0 "$cli" model create --help
 exit $fail

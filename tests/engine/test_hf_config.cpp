@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -112,6 +113,21 @@ private slots:
         QVERIFY(errorAfter([](auto& j) { j["rope_scaling"]["type"] = "linear"; }).find("type") != std::string::npos);
         QVERIFY(errorAfter([](auto& j) { j["hc_eps"] = 1e300; }).find("hc_eps") != std::string::npos);
         QVERIFY(errorAfter([](auto& j) { j["num_hidden_layers"] = 1e30; }).find("num_hidden_layers") != std::string::npos);
+    }
+
+    // Sizes and counts far past any release are refused by name before anything is sized from
+    // them (2^30 experts once allocated until bad_alloc; 2^31 Sinkhorn iterations never ended).
+    void absurdSizesAreRefusedByName() {
+        const std::vector<std::pair<const char*, double>> absurd = {
+            {"n_routed_experts", 1073741824.0}, {"hc_sinkhorn_iters", 2147483647.0},
+            {"vocab_size", 1e9},                {"hidden_size", 1048576.0},
+            {"moe_intermediate_size", 1e7},     {"num_attention_heads", 65536.0},
+            {"index_topk", 1e8},                {"sliding_window", 1e8},
+        };
+        for (const auto& [field, value] : absurd) {
+            const std::string err = errorAfter([&](auto& j) { j[field] = value; });
+            QVERIFY2(err.find(field) != std::string::npos, qPrintable(QString("%1: '%2'").arg(field, err.c_str())));
+        }
     }
 
     void invalidJsonNamesTheFile() {

@@ -1,12 +1,6 @@
 #include "gguf_reader.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -342,36 +336,12 @@ Result<GgufFile> parse(std::span<const std::byte> bytes, std::string fileName) {
     return f;
 }
 
-MappedGguf::~MappedGguf() {
-    if (m_addr) ::munmap(m_addr, m_size);
-}
-
 Result<std::shared_ptr<const MappedGguf>> MappedGguf::open(const std::filesystem::path& path) {
-    const std::string name = path.string();
-    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int err = errno;
-        const std::string msg = name + ": cannot open: " + std::strerror(err);
-        return err == ENOENT ? Error::notFound(msg) : Error::io(msg);
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return Error::badInput(name + ": not a regular file");
-    }
+    auto mapped = MappedFile::open(path);
+    if (!mapped) return mapped.error();
     std::shared_ptr<MappedGguf> m(new MappedGguf());
-    m->m_size = std::size_t(st.st_size);
-    if (m->m_size > 0) {
-        void* addr = ::mmap(nullptr, m->m_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (addr == MAP_FAILED) {
-            const int err = errno;
-            ::close(fd);
-            return Error::io(name + ": cannot map: " + std::strerror(err));
-        }
-        m->m_addr = addr;
-    }
-    ::close(fd);
-    auto parsed = parse({static_cast<const std::byte*>(m->m_addr), m->m_size}, name);
+    m->m_map = std::move(*mapped);
+    auto parsed = parse(m->m_map.bytes(), path.string());
     if (!parsed) return parsed.error();
     m->m_file = std::move(*parsed);
     return std::shared_ptr<const MappedGguf>(std::move(m));

@@ -18,6 +18,7 @@
 
 #include "atelier/engine/result.h"
 #include "gguf_types.h"
+#include "mapped_file.h"
 
 namespace atelier::engine::gguf {
 
@@ -70,7 +71,6 @@ Result<GgufFile> parse(std::span<const std::byte> bytes, std::string fileName);
 // A read-only memory mapping of a GGUF file together with its parsed structure.
 class MappedGguf {
 public:
-    ~MappedGguf();
     MappedGguf(const MappedGguf&) = delete;
     MappedGguf& operator=(const MappedGguf&) = delete;
 
@@ -79,9 +79,8 @@ public:
 
 private:
     MappedGguf() = default;
-    void* m_addr = nullptr;
-    std::size_t m_size = 0;
-    GgufFile m_file;
+    MappedFile m_map;
+    GgufFile m_file;  // its spans point into m_map
 };
 
 }  // namespace atelier::engine::gguf

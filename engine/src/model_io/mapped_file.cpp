@@ -37,7 +37,9 @@ void MappedFile::release() {
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
     MappedFile f;
     f.m_path = path.string();
-    const int fd = ::open(f.m_path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO named as a model file must not wait for a writer; the check
+    // below then refuses it (regular files ignore the flag).
+    const int fd = ::open(f.m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         const int err = errno;
         const std::string msg = f.m_path + ": cannot open: " + std::strerror(err);
