@@ -4,6 +4,9 @@
 // finds non-ASCII words and follows updates and deletes; export → import → export is the same
 // up to ids; a failed write (disk full, a bad import) leaves nothing behind.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -367,6 +370,61 @@ private slots:
         auto store = SessionStore::open(path);
         REQUIRE_OK(store);
         QCOMPARE(count(store->database(), "SELECT count(*) FROM messages"), 2 * kPerThread);
+    }
+
+    // Issue 21: two processes opening a fresh data folder at once both migrate it (before,
+    // about one race in four failed with "table schema_migrations already exists").
+    void twoProcessesOpeningAFreshFileBothSucceed() {
+        for (int round = 0; round < 20; ++round) {
+            const auto path = freshFile();
+            int pipeFds[2];
+            QCOMPARE(::pipe(pipeFds), 0);
+            pid_t children[2];
+            for (pid_t& child : children) {
+                child = ::fork();
+                if (child == 0) {
+                    char go = 0;
+                    ::close(pipeFds[1]);
+                    (void)!::read(pipeFds[0], &go, 1);  // start together
+                    auto store = SessionStore::open(path);
+                    ::_exit(store ? 0 : 1);
+                }
+            }
+            ::close(pipeFds[0]);
+            ::close(pipeFds[1]);  // EOF releases both at once
+            for (pid_t child : children) {
+                int status = -1;
+                QCOMPARE(::waitpid(child, &status, 0), child);
+                QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                         ("round " + std::to_string(round) + ": a process failed to open").c_str());
+            }
+            auto store = SessionStore::open(path);
+            REQUIRE_OK(store);
+            QCOMPARE(count(store->database(), "SELECT count(*) FROM schema_migrations"),
+                     SessionStore::schema().latestVersion());
+        }
+    }
+
+    // Issue 21: a user_version newer than this build (without a migration row) is refused
+    // and the file is not written.
+    void newerUserVersionIsRefusedUnwritten() {
+        const auto path = freshFile();
+        {
+            auto store = SessionStore::open(path);
+            REQUIRE_OK(store);
+            REQUIRE_OK(store->database().exec("PRAGMA user_version = 42"));
+        }
+        auto bytes = [&] {
+            std::ifstream in(path, std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        };
+        const auto before = bytes();
+        auto refused = SessionStore::open(path);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().message.find("version 42, newer than this Atelier knows") !=
+                     std::string::npos,
+                 refused.error().message.c_str());
+        QCOMPARE(bytes(), before);
     }
 
     void diskFullFailsTheMessageAndKeepsTheSession() {

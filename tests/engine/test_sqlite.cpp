@@ -5,7 +5,9 @@
 // full disk fails the write without losing what was committed.
 
 #include <fstream>
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -239,6 +241,66 @@ private slots:
         QVERIFY(!std::filesystem::exists(migrationBackupPath(path, 3)));
         db = Database();
         QCOMPARE(bytesOf(path), before);
+    }
+
+    // Issue 21: a user_version past the newest migration (a newer Atelier, a sqlite3 shell) is
+    // refused like a newer migration row, and openMigrated writes nothing to the file: not
+    // even the switch to WAL.
+    void newerUserVersionIsRefusedUnwritten() {
+        const auto path = file("newer-user-version.db");
+        {
+            auto db = Database::open(path, {.wal = false});
+            REQUIRE_OK(db);
+            REQUIRE_OK(migrate(*db, kSchema));
+            REQUIRE_OK(db->exec("PRAGMA user_version = 99"));
+        }
+        const auto before = bytesOf(path);
+        auto opened = openMigrated(path, kSchema);
+        QVERIFY(!opened);
+        QCOMPARE(opened.error().code, ErrorCode::BadInput);
+        QVERIFY2(opened.error().message.find("version 99, newer than this Atelier knows") !=
+                     std::string::npos,
+                 opened.error().message.c_str());
+        QCOMPARE(bytesOf(path), before);
+        // An otherwise empty file that only carries a newer user_version is refused too.
+        const auto empty = file("empty-newer.db");
+        {
+            auto db = Database::open(empty, {.wal = false});
+            REQUIRE_OK(db);
+            REQUIRE_OK(db->exec("PRAGMA user_version = 7"));
+        }
+        const auto emptyBefore = bytesOf(empty);
+        QVERIFY(!openMigrated(empty, kSchema));
+        QCOMPARE(bytesOf(empty), emptyBefore);
+        auto db = Database::open(empty);
+        REQUIRE_OK(db);
+        QVERIFY(!migrate(*db, kSchema));
+    }
+
+    // Issue 21: two connections (two threads, as two processes would) migrating one fresh
+    // file at once both succeed, round after round; before, the loser failed with "table
+    // schema_migrations already exists".
+    void concurrentFirstOpensBothMigrate() {
+        for (int round = 0; round < 40; ++round) {
+            const auto path = file(("race" + std::to_string(round) + ".db").c_str());
+            std::string errors[2];
+            std::atomic<int> ready{0};
+            auto open = [&](int i) {
+                ++ready;
+                while (ready.load() < 2) std::this_thread::yield();
+                auto db = openMigrated(path, kSchema, {}, {.targetVersion = std::nullopt, .backup = false});
+                if (!db) errors[i] = db.error().message;
+            };
+            std::thread a(open, 0), b(open, 1);
+            a.join();
+            b.join();
+            QVERIFY2(errors[0].empty(), errors[0].c_str());
+            QVERIFY2(errors[1].empty(), errors[1].c_str());
+            auto db = Database::open(path);
+            REQUIRE_OK(db);
+            QCOMPARE(count(*db, "SELECT count(*) FROM schema_migrations"), 3);
+            QCOMPARE(count(*db, "PRAGMA user_version"), 3);
+        }
     }
 
     void foreignSqliteFileIsNotAnAtelierDatabase() {

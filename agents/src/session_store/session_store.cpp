@@ -54,10 +54,8 @@ Message readMessage(const engine::Statement& s) {
 
 Result<SessionStore> SessionStore::open(const std::filesystem::path& file,
                                         const engine::OpenOptions& options) {
-    auto db = engine::Database::open(file, options);
+    auto db = engine::openMigrated(file, schema(), options);
     if (!db) return unexpected(std::move(db.error()));
-    auto version = engine::migrate(*db, schema());
-    if (!version) return unexpected(std::move(version.error()));
     return SessionStore(std::move(*db));
 }
 

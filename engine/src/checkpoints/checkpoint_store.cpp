@@ -57,10 +57,8 @@ std::optional<WindowStrategy> parseWindowStrategy(std::string_view name) {
 const Schema& CheckpointStore::schema() { return ckpt::checkpointSchema(); }
 
 Result<CheckpointStore> CheckpointStore::open(const std::filesystem::path& path, CheckpointPolicy policy) {
-    auto db = Database::open(path);
+    auto db = openMigrated(path, ckpt::checkpointSchema());
     if (!db) return unexpected(std::move(db.error()));
-    auto version = migrate(*db, ckpt::checkpointSchema());
-    if (!version) return unexpected(std::move(version.error()));
     return CheckpointStore(std::move(*db), policy);
 }
 

@@ -3,6 +3,7 @@
 
 #include "atelier/engine/schema_migrations.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "atelier/engine/log.h"
@@ -19,6 +20,13 @@ std::string hex(std::uint32_t v) {
     return buf;
 }
 
+Error newerSchema(const Database& db, const Schema& schema, int version) {
+    return Error::badInput(db.path().string() + ": the " + std::string(schema.name) +
+                           " schema is version " + std::to_string(version) +
+                           ", newer than this Atelier knows (" +
+                           std::to_string(schema.latestVersion()) + "); open it with a newer Atelier");
+}
+
 Result<void> checkNumbering(const Schema& schema) {
     int expected = 1;
     for (const auto& m : schema.migrations) {
@@ -30,9 +38,21 @@ Result<void> checkNumbering(const Schema& schema) {
     return {};
 }
 
-Result<void> applyOne(Database& db, const Schema& schema, const Migration& m) {
+// Applies `m` in its own transaction. The version is read again under the write lock that
+// BEGIN IMMEDIATE takes (in WAL mode the same as EXCLUSIVE for writers), so two connections
+// migrating a fresh file at once never both run a migration: the second finds it applied and
+// skips it. Returns whether this connection applied it.
+Result<bool> applyOne(Database& db, const Schema& schema, const Migration& m) {
     auto tx = Transaction::begin(db);
     if (!tx) return unexpected(std::move(tx.error()));
+    auto current = schemaVersion(db, schema);
+    if (!current) return unexpected(std::move(current.error()));
+    if (*current > schema.latestVersion()) return unexpected(newerSchema(db, schema, *current));
+    if (*current >= m.version) return false;
+    if (*current != m.version - 1)
+        return unexpected(Error::internal(db.path().string() + ": " + std::string(schema.name) +
+                                          " schema is at version " + std::to_string(*current) +
+                                          ", cannot apply migration " + std::to_string(m.version)));
     if (m.version == 1) {
         ATELIER_TRY_VOID(db.exec("PRAGMA application_id = " + std::to_string(schema.applicationId)));
         ATELIER_TRY_VOID(db.exec(
@@ -47,7 +67,8 @@ Result<void> applyOne(Database& db, const Schema& schema, const Migration& m) {
     ATELIER_TRY_VOID(insert->bindAll(m.version, m.name));
     ATELIER_TRY_VOID(insert->run());
     ATELIER_TRY_VOID(db.exec("PRAGMA user_version = " + std::to_string(m.version)));
-    return tx->commit();
+    ATELIER_TRY_VOID(tx->commit());
+    return true;
 }
 
 }  // namespace
@@ -64,9 +85,14 @@ Result<int> schemaVersion(Database& db, const Schema& schema) {
     if (!appId) return unexpected(std::move(appId.error()));
     auto objects = db.queryInt("SELECT count(*) FROM sqlite_schema");
     if (!objects) return unexpected(std::move(objects.error()));
+    // user_version mirrors the newest migration; a value past what this build knows (a newer
+    // Atelier, or someone's sqlite3 shell) marks the file as newer even without the rows.
+    auto userVersion = db.queryInt("PRAGMA user_version");
+    if (!userVersion) return unexpected(std::move(userVersion.error()));
+    const bool userVersionNewer = *userVersion > schema.latestVersion();
     const auto id = static_cast<std::uint32_t>(*appId);
     if (id == 0) {
-        if (*objects == 0) return 0;
+        if (*objects == 0) return userVersionNewer ? static_cast<int>(*userVersion) : 0;
         return unexpected(Error::badInput(file + ": not an Atelier database (an SQLite file with " +
                                           std::to_string(*objects) +
                                           " schema objects and no Atelier application_id)"));
@@ -87,7 +113,7 @@ Result<int> schemaVersion(Database& db, const Schema& schema) {
                                           " database (no schema_migrations table)"));
     auto version = db.queryInt("SELECT coalesce(max(version), 0) FROM schema_migrations");
     if (!version) return unexpected(std::move(version.error()));
-    return static_cast<int>(*version);
+    return static_cast<int>(userVersionNewer ? std::max(*version, *userVersion) : *version);
 }
 
 Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& options) {
@@ -98,14 +124,12 @@ Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& op
         return unexpected(Error::usage("no " + std::string(schema.name) + " schema version " +
                                        std::to_string(target) + " (latest is " +
                                        std::to_string(latest) + ")"));
+    // A first look without the lock: an up-to-date database (nearly every open) takes no write
+    // lock, and a newer one is refused before anything is written.
     auto current = schemaVersion(db, schema);
     if (!current) return current;
     const int from = *current;
-    if (from > latest)
-        return unexpected(Error::badInput(
-            db.path().string() + ": the " + std::string(schema.name) + " schema is version " +
-            std::to_string(from) + ", newer than this Atelier knows (" + std::to_string(latest) +
-            "); open it with a newer Atelier"));
+    if (from > latest) return unexpected(newerSchema(db, schema, from));
     if (from >= target) return from;
     auto log = logger("store");
     if (from > 0 && options.backup && db.path() != ":memory:") {
@@ -122,10 +146,30 @@ Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& op
                         ") failed: " + e.message;
             return unexpected(std::move(e));
         }
-        log->info("{}: applied {} migration {} ({})", db.path().string(), schema.name, m.version,
-                  m.name);
+        if (*applied)
+            log->info("{}: applied {} migration {} ({})", db.path().string(), schema.name,
+                      m.version, m.name);
     }
     return target;
+}
+
+Result<Database> openMigrated(const std::filesystem::path& path, const Schema& schema,
+                              const OpenOptions& open, const MigrateOptions& options) {
+    std::error_code ec;
+    if (path != ":memory:" && std::filesystem::file_size(path, ec) > 0 && !ec) {
+        auto peek = Database::open(path, {.mode = OpenMode::ReadOnly,
+                                          .busyTimeout = open.busyTimeout, .wal = false});
+        if (!peek) return unexpected(std::move(peek.error()));
+        auto version = schemaVersion(*peek, schema);
+        if (!version) return unexpected(std::move(version.error()));
+        if (*version > schema.latestVersion())
+            return unexpected(newerSchema(*peek, schema, *version));
+    }
+    auto db = Database::open(path, open);
+    if (!db) return unexpected(std::move(db.error()));
+    auto version = migrate(*db, schema, options);
+    if (!version) return unexpected(std::move(version.error()));
+    return std::move(*db);
 }
 
 }  // namespace atelier::engine

@@ -11,7 +11,12 @@
 //
 // Before migrating a database that already has a schema, it is copied with the online backup
 // API to `<db>.bak-v<N>` (N = its version before migrating). A database whose version is newer
-// than the newest migration this build knows is refused, untouched.
+// than the newest migration this build knows (by its migration rows or by a `user_version`
+// past them) is refused, untouched.
+//
+// Concurrency: each migration reads the version again inside its own BEGIN IMMEDIATE
+// transaction, which holds the database's write lock, so several processes opening a fresh
+// file at once serialise: one applies each migration, the others find it applied.
 //
 // Threads: whichever thread owns the Database.
 
@@ -52,6 +57,12 @@ Result<int> schemaVersion(Database& db, const Schema& schema);
 // Brings `db` to `options.targetVersion` (default latest), one transaction per migration.
 // Returns the version it is at afterwards. Refuses a database newer than `schema` knows.
 Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& options = {});
+
+// Opens `path` (Database::open with `open`) and migrates it (`migrate`). An existing file is
+// first checked read-only, so one that is newer than this build, foreign or damaged is refused
+// before anything, not even the switch to WAL, writes to it.
+Result<Database> openMigrated(const std::filesystem::path& path, const Schema& schema,
+                              const OpenOptions& open = {}, const MigrateOptions& options = {});
 
 // The backup file written before migrating `db` from `version`: "<db>.bak-v<version>".
 std::filesystem::path migrationBackupPath(const std::filesystem::path& db, int version);
