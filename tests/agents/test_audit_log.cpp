@@ -3,8 +3,13 @@
 // intact log verifies; editing a payload, deleting a record, swapping two records or changing
 // a hash is found and the first broken seq is named; the table refuses UPDATE and DELETE;
 // AuditedToolContext records every policy decision and read, and refuses when it cannot.
+// Issue 21: the anchor beside the database catches records cut off the end, an emptied log
+// and a file truncated to 0 bytes; the hash covers the stored bytes (a duplicate-key edit
+// breaks it); older logs are anchored with their legacy records on open.
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -12,6 +17,7 @@
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/policy.h"
+#include "atelier/engine/schema_migrations.h"
 
 using namespace atelier;
 using namespace atelier::agents;
@@ -24,9 +30,13 @@ namespace {
         QVERIFY2(r_.has_value(), r_.has_value() ? "" : r_.error().message.c_str()); \
     } while (0)
 
+std::filesystem::path dbPath(const QTemporaryDir& dir) {
+    return std::filesystem::path(dir.path().toStdString()) / "audit.db";
+}
+
 // Five records of different kinds; returns the open log.
 AuditLog makeLog(const QTemporaryDir& dir) {
-    auto log = AuditLog::open(std::filesystem::path(dir.path().toStdString()) / "audit.db");
+    auto log = AuditLog::open(dbPath(dir));
     if (!log) qFatal("open: %s", log.error().message.c_str());
     (void)log->append(AuditKind::ModelLoad, "cli", {{"model", "/m/tiny"}});
     (void)log->append(AuditKind::Prompt, "analyst", {{"text", "summarise the report"}});
@@ -136,6 +146,7 @@ private slots:
         REQUIRE_OK(log.forEach([&](const AuditRecord& r) { records.push_back(r); }));
         AuditRecord forged = records[2];
         forged.payload = {{"path", "/w/other.txt"}, {"allowed", true}, {"reason", "grant /w"}};
+        forged.storedPayload = forged.payload.dump();
         forged.hash = auditChainHash(forged.prevHash, forged.canonicalContent());
         tamper(log, ("UPDATE audit_log SET payload = '" + forged.payload.dump() + "', hash = '" +
                      forged.hash + "' WHERE seq = 3").c_str());
@@ -177,6 +188,169 @@ private slots:
         auto refused = ctx.resolve("a.txt", Access::Read);
         QVERIFY(!refused.has_value());
         QVERIFY(refused.error().message.find("audit log") != std::string::npos);
+    }
+
+    void cutOffEndIsFoundByTheAnchor_data() {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<qint64>("records");
+        QTest::newRow("delete newest") << "DELETE FROM audit_log WHERE seq = 5" << qint64(4);
+        QTest::newRow("delete newest two") << "DELETE FROM audit_log WHERE seq >= 4" << qint64(3);
+        QTest::newRow("delete all") << "DELETE FROM audit_log" << qint64(0);
+    }
+    void cutOffEndIsFoundByTheAnchor() {
+        QFETCH(QString, sql);
+        QFETCH(qint64, records);
+        QTemporaryDir dir;
+        auto log = makeLog(dir);
+        tamper(log, sql.toUtf8().constData());
+        auto v = log.verify();
+        REQUIRE_OK(v);
+        QVERIFY(!v->ok());
+        QCOMPARE(qint64(v->records), records);
+        QCOMPARE(qint64(*v->brokenSeq), records + 1);
+        QVERIFY2(v->reason.find("counts 5 records") != std::string::npos, v->reason.c_str());
+        QVERIFY2(v->reason.find("removed from the end") != std::string::npos, v->reason.c_str());
+        // Later appends do not paper over it: the anchor keeps its evidence.
+        for (int i = 0; i < 6; ++i) REQUIRE_OK(log.append(AuditKind::Prompt, "mallory", {{"i", i}}));
+        auto after = log.verify();
+        REQUIRE_OK(after);
+        QVERIFY(!after->ok());
+        QVERIFY2(after->reason.find("replaced or rewritten") != std::string::npos, after->reason.c_str());
+    }
+
+    void fileTruncatedToZeroBytesFailsVerify() {
+        QTemporaryDir dir;
+        { auto log = makeLog(dir); }
+        const auto db = dbPath(dir);
+        std::filesystem::resize_file(db, 0);
+        for (const char* side : {"-wal", "-shm"}) std::filesystem::remove(db.string() + side);
+        auto log = AuditLog::open(db);
+        REQUIRE_OK(log);
+        auto v = log->verify();
+        REQUIRE_OK(v);
+        QVERIFY(!v->ok());
+        QCOMPARE(v->records, std::int64_t(0));
+        QVERIFY2(v->reason.find("counts 5 records") != std::string::npos, v->reason.c_str());
+        // An append to the emptied log (the next tool call) still leaves verify failing.
+        REQUIRE_OK(log->append(AuditKind::Prompt, "cli", {{"text", "hello"}}));
+        QVERIFY(!log->verify()->ok());
+    }
+
+    void duplicateKeyEditBreaksTheHash() {
+        QTemporaryDir dir;
+        auto log = makeLog(dir);
+        // Parses to the same JSON as before (the last duplicate wins), but the bytes differ.
+        tamper(log, "UPDATE audit_log SET payload = '{\"path\":\"/etc/shadow\",\"path\":\"/w/a.txt\"}'"
+                    " WHERE seq = 4");
+        std::vector<AuditRecord> records;
+        REQUIRE_OK(log.forEach([&](const AuditRecord& r) { records.push_back(r); }));
+        QCOMPARE(records[3].payload, nlohmann::json({{"path", "/w/a.txt"}}));
+        auto v = log.verify();
+        REQUIRE_OK(v);
+        QCOMPARE(v->brokenSeq.value_or(-1), std::int64_t(4));
+        QVERIFY2(v->reason.find("edited") != std::string::npos, v->reason.c_str());
+    }
+
+    void anchorFollowsAppendsAndReanchorAcceptsALostOne() {
+        QTemporaryDir dir;
+        auto log = makeLog(dir);
+        const auto anchorFile = AuditLog::anchorPath(dbPath(dir));
+        auto v = log.verify();
+        QVERIFY(v && v->ok() && v->anchor && v->anchor->records == 5 && v->anchor->head == v->headHash);
+        QCOMPARE(v->unanchored, std::int64_t(0));
+        std::filesystem::remove(anchorFile);
+        v = log.verify();
+        QVERIFY(v && !v->ok());
+        QVERIFY2(v->reason.find("is missing") != std::string::npos, v->reason.c_str());
+        REQUIRE_OK(log.append(AuditKind::Prompt, "cli", {{"text", "x"}}));
+        QVERIFY(!std::filesystem::exists(anchorFile));  // not recreated behind the user's back
+        auto a = log.reanchor();
+        REQUIRE_OK(a);
+        QCOMPARE(a->records, std::int64_t(6));
+        QVERIFY(log.verify()->ok());
+        // A damaged anchor is an error, not a pass.
+        std::ofstream(anchorFile) << "{\"records\": \"many\"}";
+        auto damaged = log.verify();
+        QVERIFY(!damaged);
+        QVERIFY(damaged.error().message.find("anchor is damaged") != std::string::npos);
+        // A broken chain cannot be re-anchored.
+        tamper(log, "UPDATE audit_log SET actor = 'x' WHERE seq = 2");
+        QVERIFY(!log.reanchor());
+    }
+
+    void concurrentAppendersKeepTheAnchorInStep() {
+        QTemporaryDir dir;
+        { auto log = makeLog(dir); }
+        std::atomic<int> failures{0};
+        auto writer = [&](const char* actor) {
+            auto log = AuditLog::open(dbPath(dir));
+            if (!log) return void(++failures);
+            for (int i = 0; i < 40; ++i)
+                if (!log->append(AuditKind::Prompt, actor, {{"i", i}})) ++failures;
+        };
+        std::thread a(writer, "a"), b(writer, "b");
+        a.join();
+        b.join();
+        QCOMPARE(failures.load(), 0);
+        auto log = AuditLog::open(dbPath(dir));
+        REQUIRE_OK(log);
+        auto v = log->verify();
+        REQUIRE_OK(v);
+        QVERIFY2(v->ok(), v->reason.c_str());
+        QCOMPARE(v->records, std::int64_t(85));
+        QCOMPARE(v->unanchored, std::int64_t(0));
+    }
+
+    // A log written before anchoring (format 1 records, no anchor file) opens, is anchored with
+    // its legacy records, verifies and goes on with format 2; a format-1 record past the
+    // legacy ones is refused.
+    void legacyLogIsAnchoredOnOpen() {
+        QTemporaryDir dir;
+        const auto path = dbPath(dir);
+        {
+            auto db = engine::Database::open(path);
+            REQUIRE_OK(db);
+            const engine::Migration v1[] = {
+                {1, "audit log",
+                 "CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, time TEXT NOT NULL,"
+                 " kind TEXT NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL,"
+                 " prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"}};
+            REQUIRE_OK(engine::migrate(*db, engine::Schema{"audit log", 0x41544C41, v1}));
+            std::string prev(64, '0');
+            for (int seq = 1; seq <= 3; ++seq) {
+                AuditRecord r;
+                r.seq = seq;
+                r.time = "2025-01-01T00:00:00.000Z";
+                r.kind = "prompt";
+                r.actor = "old";
+                r.payload = {{"b", seq}, {"a", "x"}};
+                r.format = 1;
+                r.prevHash = prev;
+                r.hash = auditChainHash(prev, r.canonicalContent());
+                auto st = db->prepare("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)");
+                REQUIRE_OK(st);
+                REQUIRE_OK(st->bindAll(r.seq, r.time, r.kind, r.actor, std::string("{\"b\": ") +
+                                           std::to_string(seq) + ", \"a\": \"x\"}",
+                                       r.prevHash, r.hash));
+                REQUIRE_OK(st->run());
+                prev = r.hash;
+            }
+        }
+        QVERIFY(!std::filesystem::exists(AuditLog::anchorPath(path)));
+        auto log = AuditLog::open(path);
+        REQUIRE_OK(log);
+        auto v = log->verify();
+        REQUIRE_OK(v);
+        QVERIFY2(v->ok(), v->reason.c_str());
+        QCOMPARE(v->anchor->legacyRecords, std::int64_t(3));
+        auto r = log->append(AuditKind::Prompt, "new", {{"text", "hi"}});
+        REQUIRE_OK(r);
+        QCOMPARE(r->format, 2);
+        v = log->verify();
+        QVERIFY(v && v->ok() && v->records == 4 && v->anchor->records == 4);
+        tamper(*log, "UPDATE audit_log SET format = 1 WHERE seq = 4");
+        v = log->verify();
+        QCOMPARE(v->brokenSeq.value_or(-1), std::int64_t(4));
     }
 
     void kindNamesRoundTrip() {

@@ -3,6 +3,9 @@
 # reads and tool calls to the data folder's audit log; verify reports the record count and
 # exits 0 while the chain is intact, and names the first broken seq and exits 3 once a record
 # is edited (with the sqlite3 shell, the append-only triggers dropped).
+# Issue 21: the anchor beside audit.db makes verify exit 3 when the newest records or all of
+# them are deleted or the file is truncated to 0 bytes, and a duplicate-key edit of a payload
+# (same JSON, other bytes) breaks the hash; `audit reanchor` accepts a log as it is.
 set -u
 cli="$1"
 fail=0
@@ -41,6 +44,34 @@ if command -v sqlite3 >/dev/null; then
     grep -q '"first_broken_seq":4' "$tmp/out" || { echo "FAIL broken seq"; cat "$tmp/out"; fail=1; }
     expect broken-text 3 "$cli" --data-dir "$data" audit verify
     grep -q 'seq 4' "$tmp/out" || { echo "FAIL broken text"; cat "$tmp/out"; fail=1; }
+    # A duplicate key parses to the same JSON (the last one wins) but changes the stored bytes.
+    d2="$tmp/d2"; mkdir -p "$d2"
+    expect dup-setup 0 "$cli" --data-dir "$d2" tool run files_read --args '{"path":"a.txt"}' --workspace "$ws"
+    sqlite3 "$d2/audit.db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET payload = '{\"path\":\"/etc/shadow\",' || substr(payload, 2) WHERE seq = 2;"
+    expect dup-key 3 "$cli" --data-dir "$d2" audit verify --json
+    grep -q '"first_broken_seq":2' "$tmp/out" || { echo "FAIL dup-key seq"; cat "$tmp/out"; fail=1; }
+    # Cutting records off the end, emptying the log, truncating the file.
+    for cut in newest all zero-bytes; do
+        d3="$tmp/cut-$cut"; mkdir -p "$d3"
+        expect "cut-$cut-setup" 0 "$cli" --data-dir "$d3" tool run files_read --args '{"path":"a.txt"}' --workspace "$ws"
+        case $cut in
+            newest) sqlite3 "$d3/audit.db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq >= 2;" ;;
+            all) sqlite3 "$d3/audit.db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log;" ;;
+            zero-bytes) sqlite3 "$d3/audit.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+                        : > "$d3/audit.db"; rm -f "$d3/audit.db-wal" "$d3/audit.db-shm" ;;
+        esac
+        expect "cut-$cut" 3 "$cli" --data-dir "$d3" audit verify
+        grep -q 'counts 3 records' "$tmp/out" || { echo "FAIL cut-$cut message"; cat "$tmp/out"; fail=1; }
+        # The next tool call does not hide it.
+        expect "cut-$cut-append" 0 "$cli" --data-dir "$d3" tool run files_read --args '{"path":"a.txt"}' --workspace "$ws"
+        expect "cut-$cut-still" 3 "$cli" --data-dir "$d3" audit verify --json
+        grep -q '"ok":false' "$tmp/out" || { echo "FAIL cut-$cut still broken"; cat "$tmp/out"; fail=1; }
+    done
+    rm -f "$tmp/cut-all/audit.db.anchor"
+    expect anchor-missing 3 "$cli" --data-dir "$tmp/cut-all" audit verify
+    grep -q 'is missing' "$tmp/out" || { echo "FAIL anchor-missing message"; cat "$tmp/out"; fail=1; }
+    expect reanchor 0 "$cli" --data-dir "$tmp/cut-all" audit reanchor
+    expect reanchored 0 "$cli" --data-dir "$tmp/cut-all" audit verify
 else
     echo "skip tamper checks: no sqlite3 shell"
 fi

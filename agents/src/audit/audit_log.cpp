@@ -2,13 +2,20 @@
 
 #include "atelier/agents/audit_log.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 
 #include <openssl/evp.h>
 
+#include "atelier/engine/log.h"
 #include "atelier/engine/schema_migrations.h"
 
 namespace atelier::agents {
@@ -28,6 +35,8 @@ constexpr engine::Migration kMigrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
      "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+    // Records from here on hash their stored bytes (format 2); older ones keep format 1.
+    {2, "record format", "ALTER TABLE audit_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1"},
 };
 
 // 'ATLA'; never reuse the value for another database kind.
@@ -59,19 +68,142 @@ AuditRecord readRow(const engine::Statement& st) {
     r.time = st.columnText(1);
     r.kind = st.columnText(2);
     r.actor = st.columnText(3);
-    r.payload = nlohmann::json::parse(st.columnTextView(4), nullptr, /*allow_exceptions=*/false);
+    r.storedPayload = st.columnText(4);
+    r.payload = nlohmann::json::parse(r.storedPayload, nullptr, /*allow_exceptions=*/false);
     r.prevHash = st.columnText(5);
     r.hash = st.columnText(6);
+    r.format = static_cast<int>(st.columnInt(7));
     return r;
 }
 
+constexpr const char* kRecordColumns = "seq, time, kind, actor, payload, prev_hash, hash, format";
+
+void netstring(std::string& out, std::string_view bytes) {
+    out += std::to_string(bytes.size());
+    out += ':';
+    out += bytes;
+    out += ',';
+}
+
+bool isHexHash(const std::string& h) {
+    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+std::filesystem::path lockPath(const std::filesystem::path& db) {
+    auto p = AuditLog::anchorPath(db);
+    p += ".lock";
+    return p;
+}
+
+bool inMemory(const std::filesystem::path& db) { return db.empty() || db == ":memory:"; }
+
+// An exclusive flock on the anchor's lock file, held across an append's transaction and the
+// anchor's rename so that concurrent appenders (threads or processes) update the anchor in
+// commit order.
+class AnchorLock {
+public:
+    static Result<AnchorLock> take(const std::filesystem::path& db) {
+        AnchorLock lock;
+        if (inMemory(db)) return lock;
+        const auto path = lockPath(db);
+        lock.m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock.m_fd < 0)
+            return unexpected(Error::io(path.string() + ": cannot open: " + std::strerror(errno)));
+        while (::flock(lock.m_fd, LOCK_EX) != 0) {
+            if (errno != EINTR)
+                return unexpected(Error::io(path.string() + ": cannot lock: " + std::strerror(errno)));
+        }
+        return lock;
+    }
+    AnchorLock(AnchorLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    AnchorLock& operator=(AnchorLock&&) = delete;
+    ~AnchorLock() {
+        if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+    }
+
+private:
+    AnchorLock() = default;
+    int m_fd = -1;
+};
+
+// The anchor beside `db`; nullopt when there is none. A file that does not parse is an error.
+Result<std::optional<AuditAnchor>> readAnchor(const std::filesystem::path& db) {
+    const auto path = AuditLog::anchorPath(db);
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return std::optional<AuditAnchor>();
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    const auto damaged = [&] {
+        return unexpected(Error::badInput(path.string() + ": the audit anchor is damaged"));
+    };
+    if (!j.is_object() || !j.contains("records") || !j.contains("head") ||
+        !j["records"].is_number_integer() || !j["head"].is_string())
+        return damaged();
+    AuditAnchor a;
+    a.records = j["records"].get<std::int64_t>();
+    a.head = j["head"].get<std::string>();
+    a.legacyRecords = j.value("legacy_records", std::int64_t{0});
+    if (a.records < 0 || a.legacyRecords < 0 || a.legacyRecords > a.records || !isHexHash(a.head) ||
+        (a.records == 0 && a.head != kZeroHash))
+        return damaged();
+    return std::optional<AuditAnchor>(a);
+}
+
+// Replaces the anchor atomically: a temporary beside it, then rename (the caller holds the lock).
+Result<void> writeAnchor(const std::filesystem::path& db, const AuditAnchor& a) {
+    if (inMemory(db)) return {};
+    const auto path = AuditLog::anchorPath(db);
+    auto tmp = path;
+    tmp += ".tmp";
+    const nlohmann::json j = {{"format", 1},
+                              {"records", a.records},
+                              {"head", a.head},
+                              {"legacy_records", a.legacyRecords}};
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << j.dump() << '\n';
+        out.flush();
+        if (!out) return unexpected(Error::io(tmp.string() + ": cannot write the audit anchor"));
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return unexpected(Error::io(path.string() + ": cannot replace the audit anchor: " + ec.message()));
+    return {};
+}
+
+// The seq and hash of the newest record (0 and zeros when the log is empty).
+Result<std::pair<std::int64_t, std::string>> lastRecord(engine::Database& db) {
+    auto last = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    if (!last) return unexpected(last.error());
+    auto row = last->step();
+    if (!row) return unexpected(row.error());
+    if (!*row) return std::pair<std::int64_t, std::string>{0, kZeroHash};
+    return std::pair<std::int64_t, std::string>{last->columnInt(0), last->columnText(1)};
+}
+
+// The hash of record `seq` ("" when there is none; zeros for seq 0).
+Result<std::string> hashAt(engine::Database& db, std::int64_t seq) {
+    if (seq == 0) return kZeroHash;
+    auto st = db.prepare("SELECT hash FROM audit_log WHERE seq = ?1");
+    if (!st) return unexpected(st.error());
+    if (auto b = st->bindAll(seq); !b) return unexpected(b.error());
+    auto row = st->step();
+    if (!row) return unexpected(row.error());
+    return *row ? st->columnText(0) : std::string();
+}
+
 // Why `r` does not follow a record with hash `prevHash` and seq `expectedSeq - 1`; "" if it does.
-std::string brokenLink(const AuditRecord& r, std::int64_t expectedSeq, const std::string& prevHash) {
+std::string brokenLink(const AuditRecord& r, std::int64_t expectedSeq, const std::string& prevHash,
+                       std::int64_t legacyRecords) {
     if (r.seq != expectedSeq)
         return "expected seq " + std::to_string(expectedSeq) + ", found " + std::to_string(r.seq) +
                " (a record was deleted or moved)";
     if (r.prevHash != prevHash) return "prev_hash does not match the previous record's hash";
     if (r.payload.is_discarded()) return "payload is not valid JSON";
+    if (r.format != 2 && !(r.format == 1 && r.seq <= legacyRecords))
+        return "record format " + std::to_string(r.format) +
+               (r.format == 1 ? " (re-serialized JSON) after the log's legacy records" : " is unknown");
     if (auditChainHash(r.prevHash, r.canonicalContent()) != r.hash)
         return "hash does not match the record's content (edited)";
     return {};
@@ -88,7 +220,20 @@ std::optional<AuditKind> auditKindFromName(const std::string& name) {
 }
 
 std::string AuditRecord::canonicalContent() const {
-    return dumpJson(nlohmann::json::array({seq, time, kind, actor, payload}));
+    if (format == 1) return dumpJson(nlohmann::json::array({seq, time, kind, actor, payload}));
+    std::string out;
+    netstring(out, std::to_string(seq));
+    netstring(out, time);
+    netstring(out, kind);
+    netstring(out, actor);
+    netstring(out, storedPayload);
+    return out;
+}
+
+std::filesystem::path AuditLog::anchorPath(const std::filesystem::path& db) {
+    auto p = db;
+    p += ".anchor";
+    return p;
 }
 
 nlohmann::json AuditRecord::toJson() const {
@@ -115,48 +260,89 @@ std::string auditChainHash(const std::string& prevHash, const std::string& conte
 }
 
 Result<AuditLog> AuditLog::open(const std::filesystem::path& file) {
-    auto db = engine::Database::open(file);
+    // The version before migrating tells a log from before anchoring (version 0 or 1: anchor
+    // it now) from one whose anchor has gone missing (version 2: leave that to verify()).
+    int before = 0;
+    std::error_code ec;
+    if (!inMemory(file) && std::filesystem::file_size(file, ec) > 0 && !ec) {
+        auto peek = engine::Database::open(file, {.mode = engine::OpenMode::ReadOnly, .wal = false});
+        if (!peek) return unexpected(peek.error());
+        auto version = engine::schemaVersion(*peek, kSchema);
+        if (!version) return unexpected(version.error());
+        before = *version;
+    }
+    auto db = engine::openMigrated(file, kSchema, {}, {.targetVersion = std::nullopt, .backup = false});
     if (!db) return unexpected(db.error());
-    auto version = engine::migrate(*db, kSchema, {.targetVersion = std::nullopt, .backup = false});
-    if (!version) return unexpected(version.error());
+    if (!inMemory(file) && before < 2) {
+        auto lock = AnchorLock::take(file);
+        if (!lock) return unexpected(lock.error());
+        auto anchor = readAnchor(file);
+        if (!anchor) return unexpected(anchor.error());
+        if (!*anchor) {
+            auto last = lastRecord(*db);
+            if (!last) return unexpected(last.error());
+            ATELIER_TRY_VOID(writeAnchor(file, {last->first, last->second, last->first}));
+            if (last->first > 0)
+                logger("agents")->info("{}: anchored {} records written before anchoring (their "
+                                       "hashes cover re-serialized JSON)",
+                                       file.string(), last->first);
+        }
+    }
     return AuditLog(std::move(*db));
 }
 
 Result<AuditRecord> AuditLog::append(AuditKind kind, const std::string& actor, nlohmann::json payload) {
+    auto lock = AnchorLock::take(m_db.path());
+    if (!lock) return unexpected(lock.error());
     auto tx = engine::Transaction::begin(m_db);
     if (!tx) return unexpected(tx.error());
+    auto last = lastRecord(m_db);
+    if (!last) return unexpected(last.error());
     AuditRecord r;
-    r.seq = 1;
-    r.prevHash = kZeroHash;
-    {
-        auto last = m_db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-        if (!last) return unexpected(last.error());
-        auto row = last->step();
-        if (!row) return unexpected(row.error());
-        if (*row) {
-            r.seq = last->columnInt(0) + 1;
-            r.prevHash = last->columnText(1);
-        }
-    }
+    r.seq = last->first + 1;
+    r.prevHash = last->second;
     r.time = nowUtc();
     r.kind = auditKindName(kind);
     r.actor = actor;
-    // Round-trip the payload through its stored text so the hash covers what verify() reads.
-    r.payload = nlohmann::json::parse(dumpJson(payload));
+    r.format = 2;
+    r.storedPayload = dumpJson(payload);
+    r.payload = nlohmann::json::parse(r.storedPayload, nullptr, /*allow_exceptions=*/false);
     r.hash = auditChainHash(r.prevHash, r.canonicalContent());
-    auto ins = m_db.prepare("INSERT INTO audit_log(seq, time, kind, actor, payload, prev_hash, hash)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // The anchor moves only while it still vouches for the log: it names the newest record,
+    // or an older one that is still there with the same hash (a crashed append). Otherwise
+    // the evidence that records went missing is kept for verify().
+    std::optional<AuditAnchor> next;
+    if (!inMemory(m_db.path())) {
+        auto anchor = readAnchor(m_db.path());
+        if (anchor && *anchor && (*anchor)->records <= last->first) {
+            auto anchored = hashAt(m_db, (*anchor)->records);
+            if (!anchored) return unexpected(anchored.error());
+            if (*anchored == (*anchor)->head) next = AuditAnchor{r.seq, r.hash, (*anchor)->legacyRecords};
+        }
+        if (!next && !m_warnedStaleAnchor) {
+            m_warnedStaleAnchor = true;
+            logger("agents")->warn("{}: the audit log does not match its anchor {}; it is left as "
+                                   "evidence (atelier-cli audit verify)",
+                                   m_db.path().string(), anchorPath(m_db.path()).string());
+        }
+    }
+    auto ins = m_db.prepare("INSERT INTO audit_log(seq, time, kind, actor, payload, prev_hash, hash, format)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!ins) return unexpected(ins.error());
-    if (auto b = ins->bindAll(r.seq, r.time, r.kind, r.actor, dumpJson(r.payload), r.prevHash, r.hash); !b)
+    if (auto b = ins->bindAll(r.seq, r.time, r.kind, r.actor, r.storedPayload, r.prevHash, r.hash, r.format); !b)
         return unexpected(b.error());
     if (auto run = ins->run(); !run) return unexpected(run.error());
     if (auto c = tx->commit(); !c) return unexpected(c.error());
+    if (next) {
+        // The record is committed; an anchor left one behind still verifies (as unanchored).
+        if (auto w = writeAnchor(m_db.path(), *next); !w)
+            logger("agents")->warn("{}", w.error().message);
+    }
     return r;
 }
 
 Result<void> AuditLog::forEach(const std::function<void(const AuditRecord&)>& fn) {
-    auto st = m_db.prepare("SELECT seq, time, kind, actor, payload, prev_hash, hash FROM audit_log"
-                           " ORDER BY seq");
+    auto st = m_db.prepare("SELECT " + std::string(kRecordColumns) + " FROM audit_log ORDER BY seq");
     if (!st) return unexpected(st.error());
     for (;;) {
         auto row = st->step();
@@ -166,14 +352,28 @@ Result<void> AuditLog::forEach(const std::function<void(const AuditRecord&)>& fn
     }
 }
 
-Result<AuditVerification> AuditLog::verify() {
-    AuditVerification v;
+namespace {
+
+struct ChainWalk {
+    AuditVerification v;       // records, brokenSeq, reason, headHash
+    std::string anchoredHash;  // the hash of record `anchoredSeq` (zeros for 0, "" if absent)
+    std::int64_t leadingLegacy = 0;  // how many records from the first are format 1
+};
+
+// Walks the chain alone: every link, with format 1 allowed for the first `legacy` records.
+Result<ChainWalk> walkChain(AuditLog& log, std::int64_t legacy, std::int64_t anchoredSeq) {
+    ChainWalk w;
+    AuditVerification& v = w.v;
     std::string prevHash = kZeroHash;
     v.headHash = kZeroHash;
-    auto walked = forEach([&](const AuditRecord& r) {
+    if (anchoredSeq == 0) w.anchoredHash = kZeroHash;
+    bool legacyRun = true;
+    auto walked = log.forEach([&](const AuditRecord& r) {
         ++v.records;
+        legacyRun = legacyRun && r.format == 1;
+        if (legacyRun) ++w.leadingLegacy;
         if (v.brokenSeq) return;
-        const std::string why = brokenLink(r, v.records, prevHash);
+        const std::string why = brokenLink(r, v.records, prevHash, legacy);
         if (!why.empty()) {
             v.brokenSeq = r.seq;
             v.reason = "record " + std::to_string(r.seq) + ": " + why;
@@ -181,9 +381,64 @@ Result<AuditVerification> AuditLog::verify() {
         }
         prevHash = r.hash;
         v.headHash = r.hash;
+        if (r.seq == anchoredSeq) w.anchoredHash = r.hash;
     });
     if (!walked) return unexpected(walked.error());
+    return w;
+}
+
+}  // namespace
+
+Result<AuditVerification> AuditLog::verify() {
+    auto anchor = readAnchor(m_db.path());
+    if (!anchor) return unexpected(anchor.error());
+    const std::optional<AuditAnchor> a = *anchor;
+    auto walk = walkChain(*this, a ? a->legacyRecords : 0, a ? a->records : -1);
+    if (!walk) return unexpected(walk.error());
+    AuditVerification v = std::move(walk->v);
+    v.anchor = a;
+    if (v.brokenSeq || inMemory(m_db.path())) return v;
+    const std::string anchorFile = anchorPath(m_db.path()).string();
+    if (!a) {
+        v.brokenSeq = v.records + 1;
+        v.reason = "the anchor " + anchorFile +
+                   " is missing, so records removed from the end cannot be ruled out "
+                   "(atelier-cli audit reanchor accepts the log as it is)";
+    } else if (v.records < a->records) {
+        v.brokenSeq = v.records + 1;
+        v.reason = "the log ends at record " + std::to_string(v.records) + " but its anchor " +
+                   anchorFile + " counts " + std::to_string(a->records) + " records: " +
+                   std::to_string(a->records - v.records) + " records were removed from the end";
+    } else if (walk->anchoredHash != a->head) {
+        v.brokenSeq = std::max<std::int64_t>(a->records, 1);
+        v.reason = "record " + std::to_string(a->records) + " does not have the hash its anchor " +
+                   anchorFile + " records: the log was replaced or rewritten";
+    } else {
+        v.unanchored = v.records - a->records;
+    }
     return v;
+}
+
+Result<AuditAnchor> AuditLog::reanchor() {
+    auto lock = AnchorLock::take(m_db.path());
+    if (!lock) return unexpected(lock.error());
+    // A damaged anchor is replaced like a missing one; then the leading format-1 records are
+    // the legacy ones.
+    auto anchor = readAnchor(m_db.path());
+    std::optional<AuditAnchor> a = anchor ? *anchor : std::nullopt;
+    auto first = walkChain(*this, 0, -1);
+    if (!first) return unexpected(first.error());
+    const std::int64_t legacy = a ? std::min(a->legacyRecords, first->v.records) : first->leadingLegacy;
+    auto walk = walkChain(*this, legacy, -1);
+    if (!walk) return unexpected(walk.error());
+    if (walk->v.brokenSeq)
+        return unexpected(Error::badInput("the audit log's chain is broken (" + walk->v.reason +
+                                          "); it cannot be anchored"));
+    const AuditAnchor next{walk->v.records, walk->v.headHash, legacy};
+    ATELIER_TRY_VOID(writeAnchor(m_db.path(), next));
+    logger("agents")->warn("{}: re-anchored at {} records (head {})", m_db.path().string(),
+                           next.records, next.head);
+    return next;
 }
 
 }  // namespace atelier::agents

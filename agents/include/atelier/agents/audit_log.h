@@ -1,17 +1,32 @@
 #pragma once
 // AuditLog: an append-only, hash-chained record of what agents did (ARCHITECTURE.md "Audit").
-// Each record's SHA-256 covers the previous record's hash and its own canonical content
-// (seq, time, kind, actor, payload), so verify() finds any edit, deletion or reordering and
-// names the first broken link. The log lives in its own SQLite file, `audit.db` in the data
-// folder (DataPaths::auditDb): a separate file keeps it out of the session store's migrations
-// and backups, and the data folder is denied to every tool by the policy, so no tool can
-// reach it (it is not part of ToolContext either).
+// Each record's SHA-256 covers the previous record's hash and its own content exactly as
+// stored (seq, time, kind, actor and the payload's stored text, length-prefixed), so verify()
+// finds any edit, deletion or reordering and names the first broken link; a payload edited
+// into different bytes that parse to the same JSON (a duplicate key) breaks it too. The log
+// lives in its own SQLite file, `audit.db` in the data folder (DataPaths::auditDb): a separate
+// file keeps it out of the session store's migrations and backups, and the data folder is
+// denied to every tool by the policy, so no tool can reach it (it is not part of ToolContext
+// either).
 //
-// Limits: a chain cannot show that records were cut off its end; verify() reports the count
-// and the head hash so a caller can compare them with a copy kept elsewhere.
+// Anchor: a chain alone cannot show that records were cut off its end, so every append also
+// writes the record count and head hash to a sidecar file beside the database
+// (anchorPath(): `audit.db.anchor`, replaced atomically by rename). verify() fails when the
+// log holds fewer records than the anchor, when the anchored record's hash differs (the log
+// was emptied, truncated to 0 bytes or rewritten), or when the anchor is missing beside a log
+// that had one. A log holding more records than its anchor verifies (an append that crashed
+// between its commit and the anchor's rename) and says how many are unanchored. An append
+// never overwrites an anchor that no longer matches the log: the evidence stays until
+// reanchor() accepts the log as it is.
+//
+// Older logs: records written before this format (record format 1) were hashed over
+// re-serialized JSON. Opening such a log anchors it at its current head and records how many
+// legacy records it holds; only those may use the old hash (and for them a duplicate-key
+// edit is not detectable).
 //
 // Threads: one AuditLog (one SQLite connection) per thread; several processes may append to
-// the same file (each append is one IMMEDIATE transaction).
+// the same file. Each append holds an exclusive flock on `audit.db.anchor.lock` around its
+// IMMEDIATE transaction and the anchor's rename, so the anchor follows the commit order.
 
 #include <cstdint>
 #include <filesystem>
@@ -47,18 +62,32 @@ struct AuditRecord {
     nlohmann::json payload;   // kind-specific details
     std::string prevHash;     // hex SHA-256 of the previous record (64 zeros for the first)
     std::string hash;         // hex SHA-256 of prevHash + canonicalContent()
+    std::string storedPayload;  // the payload column's text, byte for byte
+    int format = 2;  // how the hash covers the content; persisted, never reuse a value:
+                     // 1 = legacy re-serialized JSON, 2 = stored bytes
 
-    // The bytes the hash covers besides prevHash: a compact JSON array
-    // [seq, time, kind, actor, payload] with object keys sorted.
+    // The bytes the hash covers besides prevHash. Format 2: each of seq (decimal), time,
+    // kind, actor and storedPayload as a netstring ("<length>:<bytes>,"). Format 1: a compact
+    // JSON array [seq, time, kind, actor, payload] with object keys sorted.
     std::string canonicalContent() const;
     nlohmann::json toJson() const;
 };
 
+// The record count and head hash kept outside the database (see "Anchor" above).
+struct AuditAnchor {
+    std::int64_t records = 0;        // records the log held at the last append
+    std::string head;                // hash of record `records` (64 zeros for none)
+    std::int64_t legacyRecords = 0;  // records 1..legacyRecords may use hash format 1
+};
+
 struct AuditVerification {
     std::int64_t records = 0;              // records read
-    std::optional<std::int64_t> brokenSeq; // seq of the first record whose link fails
+    std::optional<std::int64_t> brokenSeq; // seq of the first record whose link fails (for a
+                                           // cut-off end: the first missing seq)
     std::string reason;                    // why it fails (empty when intact)
     std::string headHash;                  // hash of the last intact record
+    std::optional<AuditAnchor> anchor;     // the anchor read, when there is one
+    std::int64_t unanchored = 0;           // records past the anchor (a crashed append)
 
     bool ok() const { return !brokenSeq.has_value(); }
 };
@@ -74,8 +103,16 @@ public:
     // Appends one record, chained to the current last one; returns it.
     Result<AuditRecord> append(AuditKind kind, const std::string& actor, nlohmann::json payload);
 
-    // Walks the chain in seq order and reports the first broken link.
+    // Walks the chain in seq order and reports the first broken link, then checks the chain
+    // against the anchor (records cut off the end, an emptied or rewritten log).
     Result<AuditVerification> verify();
+
+    // Accepts the log as it is: when its chain is intact, writes a new anchor at its head
+    // (after the user has looked at why verify() failed). Refuses a broken chain.
+    Result<AuditAnchor> reanchor();
+
+    // The anchor file beside `db`: "<db>.anchor".
+    static std::filesystem::path anchorPath(const std::filesystem::path& db);
 
     // Calls `fn` with every record in seq order (as stored, without checking).
     Result<void> forEach(const std::function<void(const AuditRecord&)>& fn);
@@ -85,6 +122,7 @@ public:
 private:
     explicit AuditLog(engine::Database db) : m_db(std::move(db)) {}
     engine::Database m_db;
+    bool m_warnedStaleAnchor = false;  // an append found the anchor not matching: warned once
 };
 
 }  // namespace atelier::agents
