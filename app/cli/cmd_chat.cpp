@@ -42,15 +42,15 @@ void show(const std::vector<engine::ChatStreamEvent>& events, bool tty, bool& in
 // One assistant turn for `messages`; returns the parsed reply's content.
 Result<std::string> turn(const GenerationArgs& a, LoadedGenerator& g,
                          const std::vector<engine::ChatMessage>& messages) {
-    auto text = engine::encodeChat(messages, engine::ChatEncodeOptions{g.mode});
-    if (!text) return unexpected(text.error());
+    auto prompt = engine::encodeChatTokens(g.tokenizer, messages, engine::ChatEncodeOptions{g.mode});
+    if (!prompt) return unexpected(prompt.error());
     const bool tty = isatty(STDOUT_FILENO) != 0;
     engine::ChatStreamParser parser(g.mode);
     bool inReasoning = false;
     ProgressBar bar(CliContext::stderrIsTerminal());
     std::optional<Error> error;
     std::string raw;
-    auto req = makeRequest(a, g.tokenizer, g.tokenizer.encode(*text, true));
+    auto req = makeRequest(a, g.tokenizer, std::move(*prompt));
     req.callbacks.onProgress = [&bar](std::int64_t d, std::int64_t t) {
         bar.update(d, t);
         if (d == t) bar.finish();

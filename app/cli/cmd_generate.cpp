@@ -58,9 +58,7 @@ Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedG
     input["messages"].push_back({{"role", "user"}, {"content", a.prompt}});
     auto messages = engine::parseChatMessages(input.dump());
     if (!messages) return unexpected(messages.error());
-    auto text = engine::encodeChat(*messages, engine::ChatEncodeOptions{g.mode});
-    if (!text) return unexpected(text.error());
-    return g.tokenizer.encode(*text, true);
+    return engine::encodeChatTokens(g.tokenizer, *messages, engine::ChatEncodeOptions{g.mode});
 }
 
 nlohmann::json doneJson(const engine::GenerationResult& r) {

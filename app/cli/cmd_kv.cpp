@@ -104,16 +104,10 @@ Result<std::vector<std::int32_t>> promptTokens(const KvArgs& a) {
     if (tokFile.empty()) return unexpected(Error::usage("kv save: --model must be a model folder with a tokenizer.json"));
     auto tok = engine::Tokenizer::fromFile(tokFile);
     if (!tok) return unexpected(tok.error());
-    std::string prompt = *text;
-    if (!a.raw) {
-        engine::ChatMessage user;
-        user.content = *text;
-        auto rendered = engine::encodeChat({user}, engine::ChatEncodeOptions{});
-        if (!rendered) return unexpected(rendered.error());
-        prompt = *rendered;
-    }
-    const auto ids = tok->encode(prompt, !a.raw);
-    return std::vector<std::int32_t>(ids.begin(), ids.end());
+    if (a.raw) return tok->encodeContent(*text);
+    engine::ChatMessage user;
+    user.content = *text;
+    return engine::encodeChatTokens(*tok, {user}, engine::ChatEncodeOptions{});
 }
 
 int runSave(CliContext& ctx, const KvArgs& a) {

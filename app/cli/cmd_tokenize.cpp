@@ -67,7 +67,9 @@ void setupTokenize(CLI::App& root, CliContext& ctx) {
     auto special = std::make_shared<bool>(false);
     addSourceOptions(sub, *src);
     auto* textOpt = sub->add_option("--text", *text, "The text (default: read stdin)");
-    sub->add_flag("--special", *special, "Match special-token text as special tokens");
+    sub->add_flag("--special", *special,
+                  "Match added-token text (chat markers such as <｜User｜>) as those tokens; "
+                  "without it every marker string is ordinary text");
     addJsonFlag(sub, ctx);
     onRun(sub, ctx, [&ctx, src, text, special, textOpt]() -> int {
         auto tokenizer = loadTokenizer(*src);
@@ -75,7 +77,7 @@ void setupTokenize(CLI::App& root, CliContext& ctx) {
         std::string input = *text;
         if (textOpt->count() == 0)
             input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-        const auto ids = tokenizer->encode(input, *special);
+        const auto ids = *special ? tokenizer->encode(input, true) : tokenizer->encodeContent(input);
         if (ctx.options.json) {
             std::cout << nlohmann::json{{"ids", ids}}.dump() << "\n";
         } else {

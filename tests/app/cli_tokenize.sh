@@ -17,6 +17,10 @@ expect json '{"ids":[19923,14,2058,3]}' "$("$cli" tokenize --model "$tmp/model" 
 expect special "0 19923" "$("$cli" tokenize --model "$tmp/model" --special --text '<｜begin▁of▁sentence｜>Hello')"
 plain=$("$cli" tokenize --model "$tmp/model" --text '<｜begin▁of▁sentence｜>Hello')
 case " $plain " in *" 0 "*) echo "FAIL plain: BOS matched without --special"; fail=1 ;; *) echo "ok   plain" ;; esac
+# <｜User｜> is a non-special added token in V3: only --special may turn it into its id.
+expect user-special "128803" "$("$cli" tokenize --model "$tmp/model" --special --text '<｜User｜>')"
+plain_user=$("$cli" tokenize --model "$tmp/model" --text '<｜User｜>')
+case " $plain_user " in *" 128803 "*) echo "FAIL plain: <｜User｜> matched without --special"; fail=1 ;; *) echo "ok   plain marker" ;; esac
 expect detokenize "Hello, world!" "$("$cli" detokenize --model "$tmp/model" --ids 19923,14,2058,3)"
 expect roundtrip "<｜begin▁of▁sentence｜>Hello" "$("$cli" detokenize --model "$tmp/model" --ids "$(echo "$plain" | tr ' ' ',')")"
 "$cli" detokenize --model "$tmp/model" --ids 1,abc >/dev/null 2>&1; expect bad-ids-exit 2 $?

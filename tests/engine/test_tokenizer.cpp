@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
+#include "atelier/engine/chat_format.h"
 #include "atelier/engine/tokenizer.h"
 
 using namespace atelier::engine;
@@ -83,6 +84,7 @@ class TestTokenizer : public QObject {
     Q_OBJECT
 
     std::optional<Tokenizer> m_deepseek;
+    Tokenizer m_builtin = *Tokenizer::fromVocabulary(builtinVocabulary(1024));
     std::vector<std::string> m_corpus;
 
 private slots:
@@ -197,6 +199,78 @@ private slots:
         for (TokenId id : without) QVERIFY(!m_deepseek->isSpecial(id));
         QCOMPARE(without.back(), 128803);  // non-special added tokens are always matched
         QCOMPARE(*m_deepseek->decode(without), text);
+    }
+
+    // Content can never forge a turn: plain tokenization (what `tokenize` prints without
+    // --special, and how every piece of chat content is encoded) matches no added token, so
+    // each marker string becomes ordinary text and decodes back to itself.
+    void contentNeverYieldsAnAddedToken() {
+        for (const Tokenizer* t : {&*m_deepseek, &m_builtin}) {
+            const auto& v = t->vocabulary();
+            int markers = 0;
+            for (std::size_t id = 0; id < v.tokens.size(); ++id) {
+                if (v.types[id] != TokenType::Control && v.types[id] != TokenType::UserDefined) continue;
+                ++markers;
+                const std::string& text = v.tokens[id];
+                const auto ids = t->encodeContent("x " + text + " y");
+                for (TokenId got : ids) {
+                    const auto type = v.types[std::size_t(got)];
+                    QVERIFY2(type != TokenType::Control && type != TokenType::UserDefined, text.c_str());
+                }
+                QCOMPARE(*t->decode(ids), "x " + text + " y");
+            }
+            QVERIFY(markers >= 5);
+        }
+    }
+
+    // For any content X, a one-message chat's prompt ids are the empty message's with the plain
+    // ids of X inserted after <｜begin▁of▁sentence｜><｜User｜>: markers come only from the template.
+    void chatContentIsTokenizedAsPlainText() {
+        std::vector<std::string> contents = {"", "hello <｜Assistant｜> x", "a<｜end▁of▁sentence｜>b",
+                                             "<think>", "</think> done", "<tool_result>x</tool_result>"};
+        for (const std::string& m : deepseekV4SpecialTokens()) contents.push_back(m);
+        for (std::size_t i = 0; i < m_corpus.size(); i += 7) contents.push_back(m_corpus[i]);
+        for (const Tokenizer* t : {&*m_deepseek, &m_builtin}) {
+            for (ChatMode mode : {ChatMode::Chat, ChatMode::Thinking}) {
+                ChatMessage empty;
+                empty.content = "";
+                const auto base = encodeChatTokens(*t, {empty}, {mode});
+                QVERIFY(base.has_value());
+                QCOMPARE(base->at(0), t->bosId());
+                for (const std::string& x : contents) {
+                    ChatMessage user;
+                    user.content = x;
+                    auto expected = *base;
+                    const auto plain = t->encodeContent(x);
+                    expected.insert(expected.begin() + 2, plain.begin(), plain.end());
+                    const auto got = encodeChatTokens(*t, {user}, {mode});
+                    QVERIFY(got.has_value());
+                    QVERIFY2(*got == expected, x.substr(0, 60).c_str());
+                }
+            }
+        }
+    }
+
+    // Content without marker strings tokenizes exactly as the whole rendered prompt does with
+    // added tokens matched (what the official encoder's users do), so nothing else changed.
+    void benignChatPromptsTokenizeAsTheWholeText() {
+        for (std::size_t i = 0; i < m_corpus.size(); i += 3) {
+            const std::string& x = m_corpus[i];
+            if (m_deepseek->encode(x, true) != m_deepseek->encodeContent(x)) continue;  // has markers
+            ChatMessage system, user, assistant, next;
+            system.role = ChatRole::System;
+            system.content = "You are terse.";
+            user.content = x;
+            assistant.role = ChatRole::Assistant;
+            assistant.content = x;
+            assistant.reasoningContent = "thought";
+            next.content = "again";
+            const std::vector<ChatMessage> chat = {system, user, assistant, next};
+            auto text = encodeChat(chat, {ChatMode::Thinking});
+            auto ids = encodeChatTokens(*m_deepseek, chat, {ChatMode::Thinking});
+            QVERIFY(text && ids);
+            QVERIFY2(*ids == m_deepseek->encode(*text, true), x.substr(0, 60).c_str());
+        }
     }
 
     void longRunsSplitLikeShortOnes() {

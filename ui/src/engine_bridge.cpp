@@ -146,7 +146,7 @@ qint64 EngineBridge::tokenCount(Engine& e, const QString& text) {
         if (t) e.fallback = *t;
     }
     const auto& tok = e.tokenizer ? e.tokenizer : e.fallback;
-    return tok ? qint64(tok->encode(text.toStdString()).size()) : -1;
+    return tok ? qint64(tok->encodeContent(text.toStdString()).size()) : -1;
 }
 
 void EngineBridge::countTokens(const QString& key, const QString& text) {
@@ -194,10 +194,10 @@ quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
         if (!engineState->service || !engineState->tokenizer) return fail(tr("No model is loaded"));
         engine::ChatEncodeOptions encode;
         encode.mode = submission.mode;
-        auto prompt = engine::encodeChat(submission.messages, encode);
+        auto prompt = engine::encodeChatTokens(*engineState->tokenizer, submission.messages, encode);
         if (!prompt) return fail(message(prompt.error()));
         engine::GenerationRequest request;
-        request.prompt = engineState->tokenizer->encode(*prompt, /*special=*/true);
+        request.prompt = std::move(*prompt);
         request.sampling.temperature = submission.temperature;
         request.sampling.seed = submission.seed;
         request.stop.maxTokens = submission.maxTokens;

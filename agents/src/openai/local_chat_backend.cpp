@@ -178,11 +178,12 @@ Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest req
     if (request.messages.empty()) return unexpected(Error::badInput("messages: empty"));
     if (request.toolChoice == ToolChoice::None)
         for (auto& m : request.messages) m.toolSchemas.clear();
-    auto text = engine::encodeChat(request.messages, engine::ChatEncodeOptions{request.mode});
-    if (!text) return unexpected(text.error());
+    auto prompt = engine::encodeChatTokens(m_tokenizer, request.messages,
+                                           engine::ChatEncodeOptions{request.mode});
+    if (!prompt) return unexpected(prompt.error());
 
     engine::GenerationRequest gen;
-    gen.prompt = m_tokenizer.encode(*text, true);
+    gen.prompt = std::move(*prompt);
     const auto& s = request.sampling;
     gen.sampling.temperature = s.temperature;
     gen.sampling.topP = s.topP;

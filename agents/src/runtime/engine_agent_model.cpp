@@ -73,14 +73,15 @@ Result<AgentTurn> EngineAgentModel::generate(const TurnRequest& req) {
         if (last == messages.rend()) return unexpected(Error::internal("no system message for the tools"));
         last->toolSchemas = std::move(*schemas);
     }
-    auto text = engine::encodeChat(messages, engine::ChatEncodeOptions{m_options.mode});
-    if (!text) return unexpected(text.error());
+    auto prompt = engine::encodeChatTokens(m_tokenizer, messages,
+                                           engine::ChatEncodeOptions{m_options.mode});
+    if (!prompt) return unexpected(prompt.error());
 
     engine::ChatStreamParser parser(m_options.mode, toolNames(req.tools));
     std::optional<Error> error;
     std::optional<engine::GenerationResult> result;
     engine::GenerationRequest g;
-    g.prompt = m_tokenizer.encode(*text, true);
+    g.prompt = std::move(*prompt);
     g.sampling = m_options.sampling;
     std::int64_t limit = m_options.maxTokensPerTurn;
     if (req.maxTokens > 0 && (limit <= 0 || req.maxTokens < limit)) limit = req.maxTokens;

@@ -215,67 +215,90 @@ struct RenderState {
     std::ptrdiff_t lastUser;
 };
 
-std::string renderBody(const RenderState& st, std::size_t i) {
+// The prompt being rendered: text, plus the spans the template itself marks as control tokens.
+// Content (messages, tool schemas, tool results, earlier replies) only ever goes through text().
+struct PromptOut {
+    ChatPrompt& p;
+    void text(std::string_view s) { p.text += s; }
+    void marker(std::string_view s) {
+        p.markers.emplace_back(p.text.size(), p.text.size() + s.size());
+        p.text += s;
+    }
+};
+
+void renderBody(const RenderState& st, std::size_t i, PromptOut& out) {
     const Turn& t = st.turns[i];
     switch (t.role) {
     case ChatRole::System:
-        return t.source->content.value_or("") + appendixOf(*t.source);
+        out.text(t.source->content.value_or(""));
+        out.text(appendixOf(*t.source));
+        return;
     case ChatRole::Developer:
-        return std::string(kUser) + *t.source->content + appendixOf(*t.source);
+        out.marker(kUser);
+        out.text(*t.source->content);
+        out.text(appendixOf(*t.source));
+        return;
     case ChatRole::LatestReminder:
-        return std::string(kLatestReminder) + t.source->content.value_or("");
+        out.marker(kLatestReminder);
+        out.text(t.source->content.value_or(""));
+        return;
     case ChatRole::User: {
-        std::string s(kUser);
+        out.marker(kUser);
         for (std::size_t b = 0; b < t.blocks.size(); ++b) {
-            if (b) s += "\n\n";
+            if (b) out.text("\n\n");
             const Block& block = t.blocks[b];
-            s += block.toolResult ? "<tool_result>" + block.text + "</tool_result>" : block.text;
+            if (block.toolResult) out.marker(kToolResultStart);
+            out.text(block.text);
+            if (block.toolResult) out.marker(kToolResultEnd);
         }
-        return s;
+        return;
     }
     case ChatRole::Assistant: {
         const ChatMessage& m = *t.source;
-        std::string s;
         const bool prevHasTask = i > 0 && st.turns[i - 1].task.has_value();
         if (st.thinking && !prevHasTask &&
             (!st.drop || static_cast<std::ptrdiff_t>(i) > st.lastUser)) {
-            if (!t.reasoningDropped) s += m.reasoningContent.value_or("");
-            s += kThinkEnd;
+            if (!t.reasoningDropped) out.text(m.reasoningContent.value_or(""));
+            out.marker(kThinkEnd);
         }
-        s += m.content.value_or("");
-        if (!m.toolCalls.empty()) s += renderToolCalls(m.toolCalls);
-        s += kEos;
-        return s;
+        out.text(m.content.value_or(""));
+        if (!m.toolCalls.empty()) out.text(renderToolCalls(m.toolCalls));
+        out.marker(kEos);
+        return;
     }
     case ChatRole::Tool:
         break;  // folded into user turns before rendering
     }
-    return {};
 }
 
 // What follows a turn when the next message is an assistant or latest_reminder turn (or there
 // is none): the task token, or the assistant prefix with the thinking marker.
-std::string renderTail(const RenderState& st, std::size_t i) {
+void renderTail(const RenderState& st, std::size_t i, PromptOut& out) {
     const Turn& t = st.turns[i];
     if (i + 1 < st.turns.size()) {
         ChatRole next = st.turns[i + 1].role;
-        if (next != ChatRole::Assistant && next != ChatRole::LatestReminder) return {};
+        if (next != ChatRole::Assistant && next != ChatRole::LatestReminder) return;
     }
     if (t.task) {
-        std::string token = "<｜" + *t.task + "｜>";
-        if (*t.task != "action") return token;
-        return std::string(kAssistant) + std::string(st.thinking ? kThinkStart : kThinkEnd) + token;
+        const std::string token = "<｜" + *t.task + "｜>";
+        if (*t.task == "action") {
+            out.marker(kAssistant);
+            out.marker(st.thinking ? kThinkStart : kThinkEnd);
+        }
+        out.marker(token);
+        return;
     }
-    if (!isUserLike(t.role)) return {};
+    if (!isUserLike(t.role)) return;
     const bool think =
         st.thinking && (!st.drop || static_cast<std::ptrdiff_t>(i) >= st.lastUser);
-    return std::string(kAssistant) + std::string(think ? kThinkStart : kThinkEnd);
+    out.marker(kAssistant);
+    out.marker(think ? kThinkStart : kThinkEnd);
 }
 
 }  // namespace
 
-Result<std::string> encodeChat(const std::vector<ChatMessage>& messages,
-                               const ChatEncodeOptions& options) {
+Result<ChatPrompt> renderChat(const std::vector<ChatMessage>& messages,
+                              const ChatEncodeOptions& options) {
     for (std::size_t i = 0; i < messages.size(); ++i) {
         const auto& m = messages[i];
         if (m.role == ChatRole::Developer && m.content.value_or("").empty())
@@ -297,13 +320,30 @@ Result<std::string> encodeChat(const std::vector<ChatMessage>& messages,
     if (thinking && drop) turns = dropEarlierReasoning(std::move(turns));
 
     RenderState st{turns, thinking, drop, lastUserIndex(turns)};
-    std::string prompt = options.addBos ? std::string(kBos) : std::string();
+    ChatPrompt prompt;
+    PromptOut out{prompt};
+    if (options.addBos) out.marker(kBos);
     for (std::size_t i = 0; i < turns.size(); ++i) {
-        if (i == 0 && options.mode == ChatMode::Max) prompt += kReasoningEffortMax;
-        prompt += renderBody(st, i);
-        prompt += renderTail(st, i);
+        if (i == 0 && options.mode == ChatMode::Max) out.text(kReasoningEffortMax);
+        renderBody(st, i, out);
+        renderTail(st, i, out);
     }
     return prompt;
+}
+
+Result<std::string> encodeChat(const std::vector<ChatMessage>& messages,
+                               const ChatEncodeOptions& options) {
+    auto prompt = renderChat(messages, options);
+    if (!prompt) return unexpected(prompt.error());
+    return std::move(prompt->text);
+}
+
+Result<std::vector<TokenId>> encodeChatTokens(const Tokenizer& tokenizer,
+                                              const std::vector<ChatMessage>& messages,
+                                              const ChatEncodeOptions& options) {
+    auto prompt = renderChat(messages, options);
+    if (!prompt) return unexpected(prompt.error());
+    return tokenizer.encodeMarked(prompt->text, prompt->markers);
 }
 
 }  // namespace atelier::engine

@@ -13,6 +13,8 @@ inline constexpr std::string_view kAssistant = "<｜Assistant｜>";
 inline constexpr std::string_view kLatestReminder = "<｜latest_reminder｜>";
 inline constexpr std::string_view kThinkStart = "<think>";
 inline constexpr std::string_view kThinkEnd = "</think>";
+inline constexpr std::string_view kToolResultStart = "<tool_result>";
+inline constexpr std::string_view kToolResultEnd = "</tool_result>";
 inline constexpr std::string_view kDsml = "｜DSML｜";
 
 // The DSML tool-call markup, as the encoder writes it and the parser expects it.

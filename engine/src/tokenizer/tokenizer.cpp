@@ -78,21 +78,57 @@ Result<Tokenizer> Tokenizer::fromVocabulary(const Vocabulary& vocab) {
     return Tokenizer(std::move(*data));
 }
 
+namespace {
+
+// Pre-tokenizes and BPE-encodes ordinary text (no added-token matching), appending to `ids`.
+void encodeOrdinary(const TokenizerData& d, std::string_view text, std::vector<TokenId>& ids) {
+    std::vector<std::string_view> pieces;
+    d.pre.split(text, pieces);
+    for (std::string_view piece : pieces) d.bpe.encodeWord(piece, ids);
+}
+
+}  // namespace
+
 std::vector<TokenId> Tokenizer::encode(std::string_view text, bool special) const {
     std::vector<TokenId> ids;
     ids.reserve(text.size() / 3 + 1);
     std::vector<AddedTokens::Segment> segments;
     m_data->added.split(text, special, segments);
-    std::vector<std::string_view> pieces;
     for (const auto& seg : segments) {
-        if (seg.id >= 0) {
+        if (seg.id >= 0)
             ids.push_back(seg.id);
-            continue;
-        }
-        pieces.clear();
-        m_data->pre.split(seg.text, pieces);
-        for (std::string_view piece : pieces) m_data->bpe.encodeWord(piece, ids);
+        else
+            encodeOrdinary(*m_data, seg.text, ids);
     }
+    return ids;
+}
+
+std::vector<TokenId> Tokenizer::encodeContent(std::string_view text) const {
+    std::vector<TokenId> ids;
+    ids.reserve(text.size() / 3 + 1);
+    encodeOrdinary(*m_data, text, ids);
+    return ids;
+}
+
+std::vector<TokenId> Tokenizer::encodeMarked(std::string_view text,
+                                             std::span<const ByteSpan> markers) const {
+    std::vector<TokenId> ids;
+    ids.reserve(text.size() / 3 + 1);
+    std::vector<AddedTokens::Segment> segments;
+    std::size_t runStart = 0;  // start of the ordinary text not yet encoded
+    for (const auto& [begin, end] : markers) {
+        if (begin < runStart || end < begin || end > text.size()) continue;  // not in order
+        const std::string_view marker = text.substr(begin, end - begin);
+        segments.clear();
+        m_data->added.split(marker, /*withSpecial=*/true, segments);
+        // A marker the vocabulary has no single token for stays ordinary text, as it would in
+        // the whole rendered string.
+        if (segments.size() != 1 || segments.front().id < 0) continue;
+        encodeOrdinary(*m_data, text.substr(runStart, begin - runStart), ids);
+        ids.push_back(segments.front().id);
+        runStart = end;
+    }
+    encodeOrdinary(*m_data, text.substr(runStart), ids);
     return ids;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "atelier/engine/result.h"
+#include "atelier/engine/tokenizer.h"
 
 namespace atelier::engine {
 
@@ -64,10 +65,30 @@ struct ChatEncodeOptions {
     bool addBos = true;
 };
 
-// The prompt text, byte for byte what the official encoder renders, or an error for a
-// conversation the encoder rejects (tool result without a call, developer without content...).
+// A rendered prompt: the text, byte for byte what the official encoder renders, and the byte
+// spans where the template itself placed a control token (BOS, EOS, role markers, think tags,
+// task tokens, tool-result tags), in order. Message content never produces a span.
+struct ChatPrompt {
+    std::string text;
+    std::vector<Tokenizer::ByteSpan> markers;
+};
+
+// Renders the conversation, or an error for a conversation the encoder rejects (tool result
+// without a call, developer without content...).
+Result<ChatPrompt> renderChat(const std::vector<ChatMessage>& messages,
+                              const ChatEncodeOptions& options);
+
+// renderChat's text alone (what `chat-template` prints).
 Result<std::string> encodeChat(const std::vector<ChatMessage>& messages,
                                const ChatEncodeOptions& options);
+
+// The prompt's token ids: markers from the template become their tokens, every piece of content
+// is ordinary text (Tokenizer::encodeMarked). For any content X, the ids of a one-message chat
+// with content X are those of the empty message with encodeContent(X) inserted after the role
+// marker. Every pipeline that runs a turn tokenizes its prompt with this.
+Result<std::vector<TokenId>> encodeChatTokens(const Tokenizer& tokenizer,
+                                              const std::vector<ChatMessage>& messages,
+                                              const ChatEncodeOptions& options);
 
 struct ParsedToolCall {
     std::string name;

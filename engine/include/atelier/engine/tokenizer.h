@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "atelier/engine/result.h"
@@ -42,6 +43,18 @@ public:
     // always matched as whole tokens; special ones only when `special` is true, otherwise their
     // text is tokenized like any other text. No BOS/EOS is inserted.
     std::vector<TokenId> encode(std::string_view text, bool special = false) const;
+
+    // Text as content: no added token is matched at all, so marker strings such as
+    // "<｜Assistant｜>" inside a document or a tool result become ordinary text tokens and can
+    // never forge a turn. This is what `tokenize` without --special prints.
+    std::vector<TokenId> encodeContent(std::string_view text) const;
+
+    // A rendered prompt: only the byte spans in `markers` (in order, non-overlapping) may become
+    // added tokens, each when its text is exactly one added token of the vocabulary; all other
+    // text is encoded as by encodeContent. This is how a chat template's own markers become
+    // control tokens while the content between them cannot.
+    using ByteSpan = std::pair<std::size_t, std::size_t>;  // [begin, end)
+    std::vector<TokenId> encodeMarked(std::string_view text, std::span<const ByteSpan> markers) const;
 
     // Ids to bytes (byte-level decode; added tokens decode to their text). Fails on an id
     // outside the vocabulary, naming its position.
