@@ -2,11 +2,17 @@
 // The bubblewrap sandbox: no network, nothing outside the grants (not the home folder, not
 // /etc/shadow, not an ungranted folder), denied files inside a grant masked, read-only grants
 // unwritable, read-write grants writable, the wall-time limit kills the whole process tree,
-// and a missing bwrap refuses every run. Skips (with the reason) where this machine cannot
+// and a missing bwrap refuses every run. Issue 21: RLIMIT_NPROC bounds a fork bomb and
+// RLIMIT_AS a runaway allocation (as an unprivileged user: Linux exempts root from
+// RLIMIT_NPROC, so under root the command line runs through setpriv as nobody). Skips (with the reason) where this machine cannot
 // create user namespaces.
 
+#include <unistd.h>
+
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -40,6 +46,35 @@ class TestSandbox : public QObject {
         auto r = sandbox::run(spec, grants());
         if (!r) qFatal("sandbox run refused: %s", r.error().message.c_str());
         return *r;
+    }
+
+    // Runs `spec` with no grants. As root, where Linux ignores RLIMIT_NPROC, the sandbox's own
+    // command line runs through setpriv as nobody (bwrap then makes an unprivileged user
+    // namespace), so the limits are tested as they bind for a normal user.
+    SandboxOutput runLimited(const SandboxSpec& spec) {
+        if (::geteuid() != 0) {
+            auto r = sandbox::run(spec, Policy({}));
+            if (!r) qFatal("sandbox run refused: %s", r.error().message.c_str());
+            return *r;
+        }
+        auto argv = sandbox::commandLine(spec, Policy({}));
+        if (!argv) qFatal("no command line: %s", argv.error().message.c_str());
+        QStringList args = {"--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+        for (const auto& a : *argv) args << QString::fromStdString(a);
+        QProcess p;
+        p.start("setpriv", args);
+        SandboxOutput out;
+        if (!p.waitForStarted(5000)) qFatal("setpriv did not start");
+        p.closeWriteChannel();
+        if (!p.waitForFinished(int(spec.timeLimit.count()) + 5000)) {
+            out.timedOut = true;
+            p.kill();
+            p.waitForFinished(5000);
+        }
+        out.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        out.out = p.readAllStandardOutput().toStdString();
+        out.err = p.readAllStandardError().toStdString();
+        return out;
     }
 
 private slots:
@@ -192,6 +227,63 @@ private slots:
         QVERIFY(r.has_value());
         QVERIFY(r->out.find("GIVEN=yes") != std::string::npos);
         QVERIFY(r->out.find("leaked") == std::string::npos);
+    }
+
+    void commandLineCarriesTheLimits() {
+        SandboxSpec spec;
+        spec.argv = {"true"};
+        spec.maxProcesses = 17;
+        spec.maxAddressSpaceBytes = 123456789;
+        auto argv = sandbox::commandLine(spec, grants());
+        QVERIFY(argv);
+        const auto prlimit = std::find(argv->begin(), argv->end(), "/usr/bin/prlimit");
+        QVERIFY(prlimit != argv->end());
+        QVERIFY(std::find(prlimit, argv->end(), "--nproc=17") != argv->end());
+        QVERIFY(std::find(prlimit, argv->end(), "--as=123456789") != argv->end());
+        QCOMPARE(argv->back(), std::string("true"));
+        spec.maxProcesses = 0;
+        spec.maxAddressSpaceBytes = 0;
+        argv = sandbox::commandLine(spec, grants());
+        QVERIFY(argv && std::find(argv->begin(), argv->end(), "/usr/bin/prlimit") == argv->end());
+    }
+
+    void forkBombIsBounded() {
+        // Counts the background children it manages to start; the limit stops it well short.
+        const std::string counter =
+            "i=0; while [ $i -lt 300 ]; do (sleep 3) & i=$((i+1)); done; echo started $i";
+        SandboxSpec spec;
+        spec.argv = {"/bin/sh", "-c", counter};
+        spec.maxProcesses = 24;
+        spec.timeLimit = std::chrono::seconds(10);
+        auto counted = runLimited(spec);
+        QVERIFY2(counted.out.find("started 300") == std::string::npos, counted.out.c_str());
+        QVERIFY2(counted.err.find("fork") != std::string::npos, counted.err.c_str());
+        // A real fork bomb: contained by the process limit, ended by the time limit.
+        spec.argv = {"/bin/sh", "-c", "b() { b | b & }; b; sleep 30"};
+        spec.timeLimit = std::chrono::seconds(2);
+        const auto start = std::chrono::steady_clock::now();
+        runLimited(spec);
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
+        // Without the limit the counter starts all 300 (so the limit is what stopped it).
+        spec.argv = {"/bin/sh", "-c", counter};
+        spec.maxProcesses = 0;
+        spec.timeLimit = std::chrono::seconds(20);
+        auto unlimited = runLimited(spec);
+        QVERIFY2(unlimited.out.find("started 300") != std::string::npos, unlimited.err.c_str());
+    }
+
+    void addressSpaceLimitStopsARunawayAllocation() {
+        // awk doubles a string to 512 MiB; under a 256 MiB address space it cannot.
+        SandboxSpec spec;
+        spec.argv = {"/usr/bin/awk", "BEGIN { s = \"a\"; while (length(s) < 536870912) s = s s; print \"grew\" }"};
+        spec.maxAddressSpaceBytes = std::uint64_t(256) << 20;
+        spec.timeLimit = std::chrono::seconds(20);
+        auto r = runLimited(spec);
+        QVERIFY(r.out.find("grew") == std::string::npos);
+        QVERIFY(r.exitCode != 0);
+        spec.argv = {"/usr/bin/awk", "BEGIN { s = \"a\"; while (length(s) < 16777216) s = s s; print \"grew\" }"};
+        r = runLimited(spec);
+        QCOMPARE(QString::fromStdString(r.out).trimmed(), QString("grew"));
     }
 
     void missingBwrapIsRefused() {

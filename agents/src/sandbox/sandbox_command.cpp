@@ -171,6 +171,33 @@ Result<void> available() {
     return unexpected(refused(why));
 }
 
+namespace {
+
+constexpr const char* kPrlimit = "/usr/bin/prlimit";  // util-linux, essential on Debian
+
+// `prlimit --nproc=N --as=M --` before the command when the spec asks for limits.
+Result<void> resourceLimits(const SandboxSpec& spec, std::vector<std::string>& a) {
+    if (spec.maxProcesses == 0 && spec.maxAddressSpaceBytes == 0) return {};
+    if (::access(kPrlimit, X_OK) != 0)
+        return unexpected(ErrorCode::PolicyDenied,
+                          std::string("subprocess tools are refused: ") + kPrlimit +
+                              " (util-linux) is missing, so their process and memory limits cannot be set");
+    if (spec.maxProcesses > 0 && ::geteuid() == 0) {
+        static std::once_flag warned;
+        std::call_once(warned, [] {
+            logger("agents")->warn("sandbox: running as root, where Linux does not apply "
+                                   "RLIMIT_NPROC; only the time limit bounds a process's children");
+        });
+    }
+    a.push_back(kPrlimit);
+    if (spec.maxProcesses > 0) a.push_back("--nproc=" + std::to_string(spec.maxProcesses));
+    if (spec.maxAddressSpaceBytes > 0) a.push_back("--as=" + std::to_string(spec.maxAddressSpaceBytes));
+    a.push_back("--");
+    return {};
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> commandLine(const SandboxSpec& spec, const Policy& policy) {
     if (spec.argv.empty() || spec.argv.front().empty())
         return unexpected(Error::usage("sandbox: no command to run"));
@@ -190,6 +217,7 @@ Result<std::vector<std::string>> commandLine(const SandboxSpec& spec, const Poli
                        "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"});
     for (const auto& [key, value] : spec.env) a.insert(a.end(), {"--setenv", key, value});
     a.insert(a.end(), {"--chdir", spec.workdir.empty() ? "/tmp" : spec.workdir.string(), "--"});
+    if (auto limits = resourceLimits(spec, a); !limits) return unexpected(limits.error());
     a.insert(a.end(), spec.argv.begin(), spec.argv.end());
     return a;
 }

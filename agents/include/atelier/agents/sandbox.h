@@ -6,6 +6,13 @@
 // that the policy denies (keys, .env, the data folder, other mounts) is masked. When `bwrap` is
 // missing or cannot create namespaces, every sandboxed run is refused with a PolicyDenied error
 // that says so: nothing ever runs unsandboxed.
+//
+// Resource limits: inside the sandbox the command runs under util-linux `prlimit` with
+// RLIMIT_NPROC and RLIMIT_AS (SandboxSpec::maxProcesses, maxAddressSpaceBytes). They are set
+// after bwrap has created the user namespace, so RLIMIT_NPROC counts the sandbox's own
+// processes and threads rather than every process of the user. Linux exempts uid 0 from
+// RLIMIT_NPROC: when Atelier runs as root only the time limit bounds a fork bomb (a warning
+// says so once).
 // Threads: the free functions are safe from any thread. A SandboxProcess is used by one thread
 // at a time (its owner serialises access).
 
@@ -13,6 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,6 +42,12 @@ struct SandboxSpec {
     std::vector<std::filesystem::path> extraReadOnly;
     std::chrono::milliseconds timeLimit{30000};  // wall time for Sandbox::run
     std::size_t maxOutputBytes = 64 * 1024;      // per stream for Sandbox::run
+    // RLIMIT_NPROC inside the sandbox: processes plus threads of this uid in its namespace.
+    // 0: no limit.
+    std::uint64_t maxProcesses = 256;
+    // RLIMIT_AS for each process inside (virtual address space, bytes; runtimes such as V8
+    // reserve far more than they touch). 0: no limit.
+    std::uint64_t maxAddressSpaceBytes = std::uint64_t(16) << 30;
 };
 
 struct SandboxOutput {
