@@ -1,7 +1,8 @@
-// `atelier-cli kv list|show ID|delete ID|verify [--json]` and `kv save --model PATH
+// `atelier-cli kv list|show ID|delete ID|verify [--model PATH] [--json]` and `kv save --model PATH
 // --prompt-file F [--raw] --name NAME`: the on-disk KV checkpoints in <data-dir>/kvcache.
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -78,20 +79,38 @@ int runDelete(CliContext& ctx, const KvArgs& a) {
     return kExitOk;
 }
 
-int runVerify(CliContext& ctx) {
+// Every checkpoint's CRCs and layout; with --model, that model's checkpoints decoded in full.
+int runVerify(CliContext& ctx, const KvArgs& a) {
+    std::optional<engine::ModelFingerprint> fp;
+    std::optional<engine::KvCache> shape;
+    if (!a.model.empty()) {
+        const auto numerics = engine::parseNumerics(ctx.options.numerics);
+        if (!numerics) return ctx.fail(ErrorCode::Usage, "kv verify: bad --numerics");
+        auto weights = engine::openModel(a.model);
+        if (!weights) return ctx.fail(weights.error());
+        const engine::ModelConfig config = (*weights)->config();
+        auto id = engine::modelPathFingerprint(a.model, config, *numerics);
+        if (!id) return ctx.fail(id.error());
+        fp = std::move(*id);
+        shape.emplace(config, *numerics);
+    }
     auto store = openCheckpointStore(ctx);
     if (!store) return ctx.fail(store.error());
-    auto damaged = store->verify();
+    auto damaged = store->verify(fp ? &*fp : nullptr, shape ? &*shape : nullptr);
     if (!damaged) return ctx.fail(damaged.error());
     auto all = store->list();
     if (!all) return ctx.fail(all.error());
     const std::size_t total = all->size();
+    std::size_t decoded = 0;
+    for (const auto& c : *all) decoded += fp && c.fingerprint == fp->id ? 1 : 0;
     if (ctx.options.json) {
-        json out = {{"checked", total}, {"damaged", json::array()}};
+        json out = {{"checked", total}, {"decoded_in_full", decoded}, {"damaged", json::array()}};
         for (std::int64_t id : *damaged) out["damaged"].push_back(id);
         std::cout << out.dump() << "\n";
     } else {
-        std::cout << total << " checkpoints checked, " << damaged->size() << " damaged\n";
+        std::cout << total << " checkpoints checked (" << decoded
+                  << " decoded in full against --model, the rest by their layout), "
+                  << damaged->size() << " damaged\n";
     }
     return damaged->empty() ? kExitOk : kExitBadInput;
 }
@@ -156,9 +175,11 @@ void setupKv(CLI::App& root, CliContext& ctx) {
     del->add_option("ID", args->id, "Checkpoint id")->required();
     addJsonFlag(del, ctx);
     onRun(del, ctx, [&ctx, args] { return runDelete(ctx, *args); });
-    auto* verify = kv->add_subcommand("verify", "Check every checkpoint's checksums");
+    auto* verify = kv->add_subcommand(
+        "verify", "Check every checkpoint's checksums and decode it (in full for --model's checkpoints)");
+    verify->add_option("--model", args->model, "Model folder whose checkpoints to decode in full");
     addJsonFlag(verify, ctx);
-    onRun(verify, ctx, [&ctx] { return runVerify(ctx); });
+    onRun(verify, ctx, [&ctx, args] { return runVerify(ctx, *args); });
     auto* save = kv->add_subcommand("save", "Prefill a prompt and store a named checkpoint");
     save->add_option("--model", args->model, "Model folder")->required();
     save->add_option("--prompt-file", args->promptFile, "Prompt text file ('-' for stdin)")->required();

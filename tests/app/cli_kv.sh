@@ -5,7 +5,8 @@
 # generate --checkpoint NAME continues from the checkpoint without prefilling it and gives the
 # same tokens as the whole text prefilled (greedy and seeded); a damaged one is reported on
 # stderr and recomputed with the same tokens. generate reuses the automatic disk checkpoints of
-# an earlier process (cached_tokens > 0, same tokens) unless --no-disk-cache.
+# an earlier process (cached_tokens > 0, same tokens) unless --no-disk-cache. Issue 21: kv verify
+# decodes what it checks, so garbage stored with matching chunk CRCs exits 3 too.
 set -u
 cli="$1"
 fail=0
@@ -79,6 +80,22 @@ grep -q '"cached_tokens":0,' "$tmp/g3.jsonl"; check "--no-disk-cache prefills ev
 test $? = 3; check "a missing prompt file exits 3" $?
 "$cli" --data-dir "$data" kv delete "$id" >/dev/null 2>&1; check "kv delete exits 0" $?
 "$cli" --data-dir "$data" kv show "$id" >/dev/null 2>&1; test $? -ne 0; check "a deleted checkpoint is gone" $?
+
+# Garbage with a matching CRC (gzip's trailer is the CRC-32 of its input): checksums pass,
+# decoding does not.
+g="$tmp/garbage"
+"$cli" --data-dir "$g" kv save --model "$tmp/m" --prompt-file "$tmp/prompt.txt" --raw --name fox >/dev/null 2>&1
+gdb="$g/kvcache/checkpoints.db"
+len=$(sqlite3 "$gdb" "SELECT length(data) FROM checkpoint_chunks WHERE seq = 0 LIMIT 1")
+yes 'garbage, not a KV checkpoint' | head -c "$len" >"$tmp/garbage.bin"
+crc=$(gzip -c <"$tmp/garbage.bin" | tail -c 8 | od -An -tu4 -N4 | tr -d ' ')
+sqlite3 "$gdb" "UPDATE checkpoint_chunks SET data = readfile('$tmp/garbage.bin'), crc32 = $crc WHERE seq = 0"
+"$cli" --data-dir "$g" kv verify --json >"$tmp/gv.json" 2>"$tmp/err"; rc=$?
+test $rc = 3 && grep -q '"damaged":\[1\]' "$tmp/gv.json"; check "kv verify exits 3 on garbage with matching CRCs" $?
+"$cli" --data-dir "$g" kv verify --model "$tmp/m" --json >"$tmp/gv.json" 2>"$tmp/err"; rc=$?
+test $rc = 3 && grep -q '"decoded_in_full":1' "$tmp/gv.json"; check "kv verify --model decodes the model's checkpoints in full" $?
+"$cli" --data-dir "$data" kv verify --model "$tmp/m" --json 2>/dev/null | grep -q '"decoded_in_full":[1-9]'
+check "kv verify --model counts the checkpoints it decoded" $?
 
 mkdir -p "$tmp/foreign/kvcache"
 printf 'not a database at all, just text that is long enough to look like a header....' >"$tmp/foreign/kvcache/checkpoints.db"

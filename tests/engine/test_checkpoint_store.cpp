@@ -3,8 +3,10 @@
 // model is refused; a flipped byte is detected, flagged once and skipped (the caller
 // recomputes); LRU eviction keeps automatic checkpoints within the byte budget and never
 // evicts named ones; migrations (with backup) and refusal of foreign, other-kind and truncated
-// files; a full disk fails the save cleanly and loses nothing stored.
+// files; a full disk fails the save cleanly and loses nothing stored. Issue 21: verify decodes
+// what it checks, so garbage under matching CRCs is damaged.
 
+#include <cstring>
 #include <fstream>
 
 #include <QTemporaryDir>
@@ -42,6 +44,21 @@ void flipByte(Database& db, std::int64_t id) {
     data[data.size() / 2] ^= std::byte{0x04};
     auto up = db.prepare("UPDATE checkpoint_chunks SET data = ? WHERE rowid = ?");
     QVERIFY(up && up->bindAll(std::span<const std::byte>(data), rowid) && up->run());
+}
+
+// Replaces chunk `seq` of checkpoint `id` by `edit(data)` and stores a CRC that matches it, as
+// someone who knows the format would: the chunk checksums alone then pass.
+template <typename Edit>
+void rewriteChunkWithCrc(Database& db, std::int64_t id, Edit edit, std::int64_t seq = 0) {
+    auto sel = db.prepare("SELECT rowid, data FROM checkpoint_chunks WHERE owner = ? AND seq = ?");
+    QVERIFY(sel && sel->bindAll(id, seq) && sel->step().value_or(false));
+    const std::int64_t rowid = sel->columnInt(0);
+    auto blob = sel->columnBlob(1);
+    std::vector<std::byte> data(blob.begin(), blob.end());
+    sel = Statement();
+    edit(data);
+    auto up = db.prepare("UPDATE checkpoint_chunks SET data = ?, crc32 = ? WHERE rowid = ?");
+    QVERIFY(up && up->bindAll(std::span<const std::byte>(data), std::int64_t(crc32(data)), rowid) && up->run());
 }
 
 }  // namespace
@@ -98,6 +115,34 @@ private slots:
         QVERIFY(mine.has_value());
         QCOMPARE(mine->sequence.length(), std::int64_t(300));
         QCOMPARE(store.restoreNamed("absent", m_fp, m_model->newSequence()).error().code, ErrorCode::NotFound);
+    }
+
+    void garbageUnderMatchingCrcsIsDamaged() {
+        QTemporaryDir dir;
+        auto store = openStore(pathIn(dir, "g.db"));
+        const auto ids = tokens(300, 6);
+        const auto ok = store.save(m_fp, prefill(std::span(ids).first(200)));
+        const auto garbage = store.save(m_fp, prefill(ids));
+        const auto framed = store.save(m_fp, prefill(std::span(ids).first(260)));
+        QVERIFY(ok && garbage && framed);
+        QVERIFY(store.verify()->empty());
+        // Every byte garbage, CRC recomputed: caught without the model (bad magic).
+        rewriteChunkWithCrc(store.database(), *garbage, [](std::vector<std::byte>& d) {
+            for (std::size_t i = 0; i < d.size(); ++i) d[i] = std::byte((i * 131 + 7) & 0xff);
+        });
+        // The header kept, block 0's entry count one off (CRC recomputed): the
+        // layout alone looks fine, decoding against the model does not.
+        rewriteChunkWithCrc(store.database(), *framed, [](std::vector<std::byte>& d) {
+            std::uint64_t e = 0;
+            std::memcpy(&e, d.data() + 16, 8);
+            e += 1;
+            std::memcpy(d.data() + 16, &e, 8);
+        });
+        QCOMPARE(store.verify().value(), std::vector<std::int64_t>{*garbage});
+        auto shape = m_model->newSequence();
+        QCOMPARE(store.verify(&m_fp, &shape).value(), (std::vector<std::int64_t>{*garbage, *framed}));
+        QVERIFY(store.info(*framed)->damaged);
+        QVERIFY(!store.info(*ok)->damaged);
     }
 
     void aFlippedByteIsDetectedFlaggedAndSkipped() {

@@ -155,7 +155,7 @@ Result<CheckpointInfo> CheckpointStore::info(std::int64_t id) {
     return infoFromRow(*stmt);
 }
 
-Result<std::vector<std::int64_t>> CheckpointStore::verify() {
+Result<std::vector<std::int64_t>> CheckpointStore::verify(const ModelFingerprint* model, const KvCache* shape) {
     auto all = list();
     if (!all) return unexpected(std::move(all.error()));
     std::vector<std::int64_t> damaged;
@@ -163,8 +163,16 @@ Result<std::vector<std::int64_t>> CheckpointStore::verify() {
         bool bad = c.damaged || !tokensOf(c.id);
         if (!bad) {
             auto blob = readBlob(c.id);
-            if (!blob) {
-                ATELIER_TRY_VOID(markDamaged(c.id, blob.error()));
+            // CRCs only say the bytes are the ones written; decoding says they are a checkpoint.
+            Result<void> decoded;
+            if (!blob) decoded = unexpected(std::move(blob.error()));
+            else if (model && shape && c.fingerprint == model->id) {
+                if (auto parts = ckpt::decodeParts(*blob, *shape); !parts) decoded = unexpected(std::move(parts.error()));
+            } else {
+                decoded = ckpt::checkFraming(*blob);
+            }
+            if (!decoded) {
+                ATELIER_TRY_VOID(markDamaged(c.id, decoded.error()));
                 bad = true;
             }
         }

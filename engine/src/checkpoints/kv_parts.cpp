@@ -150,6 +150,22 @@ Result<DecodedParts> decodeParts(std::span<const std::byte> bytes, const KvCache
     return parts;
 }
 
+Result<void> checkFraming(std::span<const std::byte> bytes) {
+    // More blocks than any model has (DeepSeek V4: 61 layers and the MTP blocks).
+    constexpr std::uint32_t kMaxBlocks = 4096;
+    Reader r{bytes};
+    char magic[8];
+    std::uint32_t version = 0, blocks = 0;
+    std::uint64_t e = 0, k = 0;
+    if (!r.raw(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return unexpected(bad(0, "bad magic"));
+    if (!r.value(version) || version != kPartsVersion) return unexpected(bad(8, "unknown version"));
+    if (!r.value(blocks) || blocks == 0 || blocks > kMaxBlocks)
+        return unexpected(bad(12, "implausible block count " + std::to_string(blocks)));
+    if (!r.value(e) || !r.value(k)) return unexpected(bad(r.pos, "truncated block header"));
+    if (e > (1u << 30) || k > (1u << 30)) return unexpected(bad(16, "implausible entry counts in block 0"));
+    return {};
+}
+
 std::int64_t recomputeStart(const ModelConfig& config, std::int64_t length) {
     const std::int64_t blocks = config.nLayers + config.nMtpLayers;
     const std::int64_t back = blocks * config.windowSize + KvCache::kPageTokens;

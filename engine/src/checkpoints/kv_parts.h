@@ -46,6 +46,10 @@ struct DecodedParts {
 // Parses a stream for `shape`'s config and numerics; any size that does not fit is BadInput.
 Result<DecodedParts> decodeParts(std::span<const std::byte> bytes, const KvCache& shape);
 
+// What can be checked without the model's config: the magic, the version, a plausible block
+// count and the first block's entry counts. BadInput naming the offset otherwise.
+Result<void> checkFraming(std::span<const std::byte> bytes);
+
 // The first token that recompute-from-nothing must start at so that a sequence of `length`
 // tokens ends with exact windows and compressor tails: length − (blocks · W + 128), rounded
 // down to a 128-token boundary, at least 0.

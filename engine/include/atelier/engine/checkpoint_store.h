@@ -122,8 +122,12 @@ public:
     // Names checkpoint `id` (empty: unnamed, so eviction may take it). A name that another
     // checkpoint holds is refused (BadInput), never taken from it; an unknown id is NotFound.
     Result<void> rename(std::int64_t id, const std::string& name);
-    // Reads every blob and checks its chunks; returns the ids found damaged (and flags them).
-    Result<std::vector<std::int64_t>> verify();
+    // Reads every blob, checks its chunks' CRCs and decodes it: in full (decodeParts against
+    // `shape`) for the checkpoints of `model` when both are given, else as far as the layout
+    // can be checked without the model (magic, version, block count). Returns the ids found
+    // damaged (and flags them), so matching CRCs over garbage count as damaged.
+    Result<std::vector<std::int64_t>> verify(const ModelFingerprint* model = nullptr,
+                                             const KvCache* shape = nullptr);
     Result<std::int64_t> totalBytes();
 
 private:
