@@ -3,7 +3,12 @@
 // command says about repositories built in the test (several commits with fixed dates, a
 // rename, a Latin-1 and an invalid-UTF-8 message, a non-UTF-8 file name, a detached HEAD);
 // results cite commit ids; empty repositories, bad revisions and policy refusals are clear
-// errors.
+// errors. Attacks (#21): a `.git` symlink or gitdir file, a commondir file, alternates, an
+// environment variable or a symlink among the objects that lead to another repository are
+// refused, naming (and asking the policy about) the real path; files the policy denies are
+// withheld from every revision's diff, and git_file/git_blame refuse them at any revision.
+
+#include <sys/stat.h>
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -44,6 +49,27 @@ std::string git(const fs::path& dir, const QStringList& args, const QString& dat
         qFatal("git %s failed: %s", qPrintable(args.join(' ')), p.readAllStandardError().constData());
     return p.readAllStandardOutput().trimmed().toStdString();
 }
+
+// A ToolContext that remembers every path a tool asked the policy about (as the audit log would
+// record it) and forwards to the real policy.
+class RecordingContext final : public ToolContext {
+public:
+    explicit RecordingContext(const ToolContext& inner) : m_inner(inner) {}
+    atelier::Result<fs::path> resolve(const std::string& path, Access access) const override {
+        asked.push_back(path);
+        return m_inner.resolve(path, access);
+    }
+    const fs::path& workspace() const override { return m_inner.workspace(); }
+    bool askedAbout(const fs::path& p) const {
+        for (const auto& a : asked)
+            if (fs::path(a) == p) return true;
+        return false;
+    }
+    mutable std::vector<std::string> asked;
+
+private:
+    const ToolContext& m_inner;
+};
 
 }  // namespace
 
@@ -266,6 +292,181 @@ private slots:
         QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
         QCOMPARE(r->data["commits"].size(), std::size_t(3));
         QCOMPARE(r->data["commits"][0]["id"].get<std::string>(), m_ids[2]);
+    }
+
+    // A repository outside the workspace whose content must never be printed.
+    std::string makeOutsideRepo() {
+        const fs::path outside = fs::path(m_tmp.path().toStdString()) / "outside";
+        if (fs::exists(outside / ".git")) return git(outside, {"rev-parse", "HEAD"});
+        fs::create_directories(outside);
+        git(outside, {"init", "-q"});
+        write(outside / "secret.txt", "OUTSIDE-SECRET\n");
+        git(outside, {"add", "-A"});
+        git(outside, {"commit", "-q", "-m", "Outside"});
+        return git(outside, {"rev-parse", "HEAD"});
+    }
+    fs::path outsideGit() const {
+        return fs::canonical(fs::path(m_tmp.path().toStdString()) / "outside" / ".git");
+    }
+    // Expects every git tool that reads content to refuse `repo`, naming `real` (and asking the
+    // policy about it, so the audit log records it), and never printing the outside secret.
+    void expectRefused(const std::string& repo, const fs::path& real, const std::string& rev = "HEAD") {
+        for (const auto& [tool, args] : std::vector<std::pair<std::string, json>>{
+                 {"git_show", {{"repo", repo}, {"rev", rev}}},
+                 {"git_file", {{"repo", repo}, {"path", "secret.txt"}, {"rev", rev}}},
+                 {"git_log", {{"repo", repo}, {"rev", rev}}},
+                 {"git_grep", {{"repo", repo}, {"pattern", "SECRET"}, {"rev", rev}}}}) {
+            RecordingContext recorder(*m_ctx);
+            auto r = m_registry.call(tool, args, recorder);
+            QVERIFY2(!r.has_value(), (tool + " on " + repo + " printed: " + (r ? r->text : "")).c_str());
+            QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+            QVERIFY2(r.error().message.find(real.string()) != std::string::npos, r.error().message.c_str());
+            QVERIFY2(r.error().message.find("outside the grant") != std::string::npos, r.error().message.c_str());
+            QVERIFY2(recorder.askedAbout(real), (tool + ": the policy was not asked about " + real.string()).c_str());
+        }
+    }
+
+    void gitdirFilesAndGitSymlinksLeadingOutsideAreRefused() {
+        const std::string id = makeOutsideRepo();
+        write(m_ws / "gitfile" / ".git", "gitdir: " + outsideGit().string() + "\n");
+        expectRefused("gitfile", outsideGit());
+        write(m_ws / "gitrel" / ".git", "gitdir: ../../outside/.git\n");
+        expectRefused("gitrel", outsideGit());
+        fs::create_directories(m_ws / "gitlink");
+        fs::create_directory_symlink(outsideGit(), m_ws / "gitlink" / ".git");
+        expectRefused("gitlink", outsideGit());
+        // A worktree's git folder whose commondir file names the outside repository.
+        write(m_ws / "common" / ".git" / "HEAD", id + "\n");
+        write(m_ws / "common" / ".git" / "commondir", outsideGit().string() + "\n");
+        expectRefused("common", outsideGit());
+        // A FIFO as .git would block libgit2's open for ever.
+        fs::create_directories(m_ws / "fifo");
+        QCOMPARE(::mkfifo((m_ws / "fifo" / ".git").c_str(), 0600), 0);
+        auto fifo = call("git_log", {{"repo", "fifo"}});
+        QVERIFY(!fifo.has_value());
+        QVERIFY2(fifo.error().message.find("not a regular file or folder") != std::string::npos, fifo.error().message.c_str());
+    }
+
+    void alternatesAndObjectSymlinksLeadingOutsideAreRefused() {
+        const std::string id = makeOutsideRepo();
+        const fs::path objects = outsideGit() / "objects";
+        auto stealingRepo = [&](const std::string& name) {
+            fs::create_directories(m_ws / name);
+            git(m_ws / name, {"init", "-q"});
+            write(m_ws / name / ".git" / "refs" / "heads" / "stolen", id + "\n");
+            return m_ws / name / ".git" / "objects";
+        };
+        write(stealingRepo("alt") / "info" / "alternates", objects.string() + "\n");
+        expectRefused("alt", objects, "stolen");
+        write(stealingRepo("altrel") / "info" / "alternates", "../../../../outside/.git/objects\n");
+        expectRefused("altrel", objects, "stolen");
+        // The whole object folder a symlink.
+        const fs::path own = stealingRepo("objlink");
+        fs::remove_all(own);
+        fs::create_directory_symlink(objects, own);
+        expectRefused("objlink", objects, "stolen");
+        // Loose-object folders symlinked one by one.
+        const fs::path loose = stealingRepo("loose");
+        fs::path linked;
+        for (const auto& e : fs::directory_iterator(objects)) {
+            const std::string n = e.path().filename().string();
+            if (n.size() != 2 || fs::exists(loose / n)) continue;
+            fs::create_directory_symlink(e.path(), loose / n);
+            if (n == id.substr(0, 2)) linked = e.path();
+        }
+        QVERIFY(!linked.empty());
+        RecordingContext recorder(*m_ctx);
+        auto r = m_registry.call("git_show", {{"repo", "loose"}, {"rev", "stolen"}}, recorder);
+        QVERIFY(!r.has_value());
+        QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+        QVERIFY2(r.error().message.find("object symlink") != std::string::npos, r.error().message.c_str());
+        QVERIFY(r.error().message.find(objects.string()) != std::string::npos);
+    }
+
+    void environmentIndirectionsAreIgnored() {
+        const std::string id = makeOutsideRepo();
+        qputenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", QByteArray::fromStdString((outsideGit() / "objects").string()));
+        qputenv("GIT_DIR", QByteArray::fromStdString(outsideGit().string()));
+        auto show = call("git_show", {{"rev", id}});
+        auto log = call("git_log", {});
+        qunsetenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
+        qunsetenv("GIT_DIR");
+        QVERIFY2(!show.has_value(), show ? show->text.c_str() : "");
+        QVERIFY(show.error().message.find("OUTSIDE") == std::string::npos);
+        QVERIFY(log.has_value());
+        QCOMPARE(log->data["commits"].size(), m_ids.size());  // the workspace's own repository
+    }
+
+    void linksInsideTheGrantStillOpen() {
+        git(m_repo, {"worktree", "add", "-q", "--detach", QString::fromStdString((m_ws / "wt").string()), m_ids[1].c_str()});
+        auto wt = call("git_log", {{"repo", "wt"}});
+        QVERIFY2(wt.has_value(), wt ? "" : wt.error().message.c_str());
+        QCOMPARE(wt->data["commits"][0]["id"].get<std::string>(), m_ids[1]);
+        git(m_ws, {"clone", "-q", "--shared", "repo", "shared"});  // alternates into ws/repo
+        QVERIFY(fs::exists(m_ws / "shared" / ".git" / "objects" / "info" / "alternates"));
+        auto shared = call("git_show", {{"repo", "shared"}, {"rev", m_ids[0]}});
+        QVERIFY2(shared.has_value(), shared ? "" : shared.error().message.c_str());
+    }
+
+    void historyWithholdsDeniedFiles() {
+        const fs::path leaky = m_ws / "leaky";
+        fs::create_directories(leaky);
+        git(leaky, {"init", "-q"});
+        write(leaky / "README.md", "hello\n");
+        write(leaky / ".env", "TOKEN=hunter2-env\n");
+        write(leaky / "keys" / "deploy.pem", "-----BEGIN PRIVATE KEY-----\nhunter2-pem\n");
+        write(leaky / ".aws" / "credentials", "aws_secret_access_key=hunter2-aws\n");
+        write(leaky / ".npmrc", "//registry.npmjs.org/:_authToken=hunter2-npm\n");
+        git(leaky, {"add", "-A"});
+        git(leaky, {"commit", "-q", "-m", "Add config"});
+        const std::string added = git(leaky, {"rev-parse", "HEAD"});
+        git(leaky, {"rm", "-q", "-r", ".env", "keys", ".aws", ".npmrc"});
+        write(leaky / "README.md", "hello again\n");
+        git(leaky, {"commit", "-q", "-am", "Remove secrets"});
+        const std::string removed = git(leaky, {"rev-parse", "HEAD"});
+        // A work-tree symlink named like a denied folder, leading somewhere harmless, does not
+        // make the history's `.aws/credentials` readable.
+        fs::create_directories(leaky / "public");
+        fs::create_directory_symlink("public", leaky / ".aws");
+
+        auto noSecret = [](const atelier::Result<ToolResult>& r) {
+            return r.has_value() && r->text.find("hunter2") == std::string::npos &&
+                   r->toJson().dump().find("hunter2") == std::string::npos;
+        };
+        const std::vector<std::string> denied = {".aws/credentials", ".env", ".npmrc", "keys/deploy.pem"};
+        auto withheld = [&](const ToolResult& r) {
+            std::vector<std::string> out;
+            for (const auto& f : r.data["files"])
+                if (f.contains("withheld")) out.push_back(f["path"].get<std::string>());
+            std::sort(out.begin(), out.end());
+            return out;
+        };
+        for (const auto& [tool, args] : std::vector<std::pair<std::string, json>>{
+                 {"git_show", {{"repo", "leaky"}, {"rev", "HEAD~1"}}},
+                 {"git_show", {{"repo", "leaky"}, {"rev", removed}}},
+                 {"git_diff", {{"repo", "leaky"}, {"from", added}, {"to", removed}}},
+                 {"git_diff", {{"repo", "leaky"}, {"from", removed}, {"to", added}}}}) {
+            auto r = call(tool, args);
+            QVERIFY2(noSecret(r), (tool + " " + args.dump() + ": " + (r ? r->text : r.error().message)).c_str());
+            QVERIFY2(withheld(*r) == denied, r->data["files"].dump().c_str());
+            QVERIFY(r->text.find("[content withheld: policy:") != std::string::npos);
+            QVERIFY(r->text.find(".env\t(content withheld)") != std::string::npos);
+            QVERIFY(r->data["diff"].get<std::string>().find("hello") != std::string::npos);  // the rest is shown
+        }
+        auto under = call("git_diff", {{"repo", "leaky"}, {"from", removed}, {"to", added}, {"path", "keys"}});
+        QVERIFY2(noSecret(under), under ? under->text.c_str() : under.error().message.c_str());
+        QCOMPARE(under->data["files"].size(), std::size_t(1));
+        QVERIFY(under->data["files"][0].contains("withheld"));
+        for (const std::string& path : denied) {
+            for (const char* tool : {"git_file", "git_blame"}) {
+                auto r = call(tool, {{"repo", "leaky"}, {"path", path}, {"rev", added}});
+                QVERIFY2(!r.has_value(), (std::string(tool) + " " + path + " printed: " + (r ? r->text : "")).c_str());
+                QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+            }
+        }
+        auto grep = call("git_grep", {{"repo", "leaky"}, {"pattern", "hunter2"}, {"rev", added}});
+        QVERIFY(noSecret(grep));
+        QVERIFY(grep->data["hits"].empty());
     }
 
     void cleanupTestCase() {

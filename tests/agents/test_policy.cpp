@@ -1,5 +1,7 @@
 // The policy denies by default and resolves `..`, symlinks, hard links and mount points before
 // deciding; denied globs win over grants; a child's grants must lie within its parent's.
+// Credential files (.git/config, .git-credentials, .netrc, registry and cloud tools' files) are
+// denied by default, and a denied name is denied even as a symlink to a harmless file (#21).
 
 #include <unistd.h>
 
@@ -82,6 +84,44 @@ private slots:
         Policy data({{m_root, Access::Read}}, m_grant);
         QVERIFY(!data.checkPath(m_grant / "doc.txt", Access::Read).allowed);
         QVERIFY(data.checkPath(m_outside / "plain.txt", Access::Read).allowed);
+    }
+
+    void credentialFilesAreDeniedByDefault() {
+        const fs::path c = m_root / "creds";
+        const std::vector<std::string> denied = {
+            ".git/config", ".git/modules/lib/config", ".git-credentials", ".config/git/credentials",
+            ".netrc", "_netrc", ".npmrc", ".pypirc", ".cargo/credentials.toml", ".aws/credentials",
+            ".config/gcloud/application_default_credentials.json", ".azure/accessTokens.json",
+            ".docker/config.json", ".kube/config", ".config/gh/hosts.yml", "sub/project/.npmrc"};
+        const std::vector<std::string> allowed = {".git/HEAD", ".git/objects/info/packs", "config",
+                                                  "src/config", "npmrc.md", ".config/app.ini",
+                                                  ".docker/daemon.json"};
+        for (const auto& f : denied) write(c / f, "token");
+        for (const auto& f : allowed) write(c / f, "fine");
+        Policy p({{c, Access::Read}});
+        for (const auto& f : denied) {
+            const auto d = p.checkPath(f, Access::Read, c);
+            QVERIFY2(!d.allowed, f.c_str());
+            QVERIFY2(d.reason.find("denied pattern") != std::string::npos, d.reason.c_str());
+        }
+        for (const auto& f : allowed) QVERIFY2(p.checkPath(f, Access::Read, c).allowed, f.c_str());
+    }
+
+    void deniedNamesAreDeniedThroughSymlinks() {
+        const fs::path c = m_root / "named";
+        write(c / "harmless.txt", "fine");
+        write(c / "public" / "notes.txt", "fine");
+        fs::create_symlink("harmless.txt", c / ".env");
+        fs::create_directory_symlink("public", c / ".aws");
+        Policy p({{c, Access::Read}});
+        QVERIFY(p.checkPath("harmless.txt", Access::Read, c).allowed);
+        QVERIFY(p.checkPath("public/notes.txt", Access::Read, c).allowed);
+        QVERIFY(!p.checkPath(".env", Access::Read, c).allowed);
+        const auto aws = p.checkPath(".aws/notes.txt", Access::Read, c);
+        QVERIFY(!aws.allowed);
+        QVERIFY2(aws.reason.find(".aws/notes.txt") != std::string::npos, aws.reason.c_str());
+        // A path that does not exist yet (git history) is judged as named.
+        QVERIFY(!p.checkPath("gone/.aws/credentials", Access::Read, c).allowed);
     }
 
     void writeNeedsAReadWriteGrant() {

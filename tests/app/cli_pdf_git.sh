@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `atelier-cli tool run` with the PDF and git plugins (CLI.md "Agents"): both are listed; a PDF
 # and a repository made here are read with page and commit citations; a path outside the
-# workspace exits 3 with the policy's reason; damaged input and bad revisions exit 3.
+# workspace exits 3 with the policy's reason; damaged input and bad revisions exit 3. A `.git`
+# gitdir file leading to a repository outside the workspace exits 3 and the audit log records
+# the real path; history never prints a file the policy denies (#21).
 set -u
 export LC_ALL=C
 cli="$1"
@@ -99,5 +101,36 @@ contains git-grep '"line":2'
 expect git-badrev 3 "$cli" --data-dir "$data" tool run git_show --args '{"repo":"repo","rev":"nope"}' --workspace "$ws"
 expect git-outside 3 "$cli" --data-dir "$data" tool run git_log --args '{"repo":".."}' --workspace "$ws"
 grep -q '^atelier-cli: error: policy:' "$tmp/err" || { echo "FAIL git policy message"; fail=1; }
+# A repository outside the workspace, and a workspace folder whose .git file points at it.
+outside="$tmp/outside"
+mkdir -p "$outside" "$ws/stolen"
+git -C "$outside" -c init.defaultBranch=main init -q
+printf 'OUTSIDE-SECRET\n' > "$outside/secret.txt"
+git -C "$outside" add -A && git -C "$outside" -c user.name=T -c user.email=t@e commit -qm Outside
+printf 'gitdir: %s\n' "$outside/.git" > "$ws/stolen/.git"
+real=$(cd "$outside/.git" && pwd -P)
+for tool in git_show git_log; do
+    expect "$tool-gitdir-file" 3 "$cli" --data-dir "$data" tool run $tool --args '{"repo":"stolen"}' --workspace "$ws"
+    grep -qF "outside the grant" "$tmp/err" && grep -qF "$real" "$tmp/err" || { echo "FAIL $tool gitdir message"; cat "$tmp/err"; fail=1; }
+    ! grep -q OUTSIDE-SECRET "$tmp/out" || { echo "FAIL $tool printed the outside repository"; fail=1; }
+done
+"$cli" --data-dir "$data" audit export > "$tmp/audit.jsonl" 2>/dev/null
+grep -qF "\"$real\"" "$tmp/audit.jsonl" && echo "ok   the audit log records $real" \
+    || { echo "FAIL the audit log lacks the real path"; fail=1; }
+
+# A .env committed and then removed: git_show and git_diff withhold its content.
+leaky="$ws/leaky"
+mkdir -p "$leaky"
+gl() { git -C "$leaky" -c user.name=Tester -c user.email=t@example.org -c init.defaultBranch=main "$@" >/dev/null; }
+gl init -q
+printf 'TOKEN=hunter2\n' > "$leaky/.env"; printf 'readme\n' > "$leaky/README"; gl add -A; gl commit -q -m "Add env"
+gl rm -q .env; gl commit -q -m "Remove env"
+expect git-show-withheld 0 "$cli" --data-dir "$data" tool run git_show --args '{"repo":"leaky","rev":"HEAD~1"}' --workspace "$ws"
+contains git-show-withheld 'content withheld'
+! grep -q hunter2 "$tmp/out" || { echo "FAIL git_show printed the removed .env"; fail=1; }
+expect git-diff-withheld 0 "$cli" --data-dir "$data" tool run git_diff --args '{"repo":"leaky","from":"HEAD~1"}' --workspace "$ws" --json
+contains git-diff-withheld '"withheld"'
+! grep -q hunter2 "$tmp/out" || { echo "FAIL git_diff printed the removed .env"; fail=1; }
+expect git-file-denied 3 "$cli" --data-dir "$data" tool run git_file --args '{"repo":"leaky","path":".env","rev":"HEAD~1"}' --workspace "$ws"
 expect audit 0 "$cli" --data-dir "$data" audit verify
 exit $fail

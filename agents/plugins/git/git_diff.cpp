@@ -53,7 +53,8 @@ public:
         auto newTree = treeOf(repo->repo.get(), to);
         if (!newTree) return unexpected(newTree.error());
         auto page = diffTrees(repo->repo.get(), oldTree->get(), newTree->get(), path,
-                              args.value("offset", std::size_t(0)));
+                              args.value("offset", std::size_t(0)),
+                              [&](const std::string& p) { return withheldReason(*repo, p, ctx); });
         if (!page) return unexpected(page.error());
 
         const std::string fromId = oidHex(git_commit_id(fromCommit->get()));
@@ -63,7 +64,7 @@ public:
         for (const auto& f : page->files)
             r.text += f["status"].get<std::string>() + "\t" +
                       (f.contains("old_path") ? f["old_path"].get<std::string>() + " -> " : "") +
-                      f["path"].get<std::string>() + "\n";
+                      f["path"].get<std::string>() + (f.contains("withheld") ? "\t(content withheld)" : "") + "\n";
         if (page->files.empty()) r.text += "(no changes)\n";
         r.text += "\n" + page->patch;
         r.data = {{"repo", repo->shown}, {"from", fromId}, {"to", toId}, {"files", page->files},

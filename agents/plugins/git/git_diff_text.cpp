@@ -34,7 +34,7 @@ int appendLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line*
 }  // namespace
 
 Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
-                           const std::string& path, std::size_t offset) {
+                           const std::string& path, std::size_t offset, const WithholdCheck& withhold) {
     git_diff_options options = GIT_DIFF_OPTIONS_INIT;
     char* spec = const_cast<char*>(path.c_str());
     if (!path.empty()) {
@@ -60,8 +60,25 @@ Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* ne
         page.files.push_back(std::move(f));
     }
     std::string patch;
-    const int rc = git_diff_print(diff.get(), GIT_DIFF_FORMAT_PATCH, &appendLine, &patch);
-    if (rc != 0 && rc != 1 && rc != GIT_EUSER) return unexpected(gitError("cannot print the diff"));
+    for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()) && patch.size() < kMaxDiffTotalBytes; ++i) {
+        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+        const std::string oldPath = d->old_file.path ? d->old_file.path : "";
+        const std::string newPath = d->new_file.path ? d->new_file.path : "";
+        // A rename or copy shows the old content under a new name: both names are judged.
+        std::string why = withhold(newPath);
+        if (why.empty() && oldPath != newPath) why = withhold(oldPath);
+        if (!why.empty()) {
+            page.files[i]["withheld"] = validUtf8(why);
+            patch += "diff --git a/" + oldPath + " b/" + newPath + "\n[content withheld: " + why + "]\n";
+            continue;
+        }
+        git_patch* raw = nullptr;
+        if (git_patch_from_diff(&raw, diff.get(), i) != 0) return unexpected(gitError("cannot diff '" + newPath + "'"));
+        if (!raw) continue;  // an unchanged file has no patch
+        PatchPtr filePatch(raw);
+        const int rc = git_patch_print(raw, &appendLine, &patch);
+        if (rc != 0 && rc != 1 && rc != GIT_EUSER) return unexpected(gitError("cannot print the diff"));
+    }
     patch = validUtf8(patch);
     page.totalBytes = patch.size();
     page.offset = std::min(offset, patch.size());

@@ -2,6 +2,7 @@
 // A libgit2 diff as the tools show it: the changed files (with renames found) and the patch
 // text, one page at a time.
 
+#include <functional>
 #include <string>
 
 #include <git2.h>
@@ -11,8 +12,12 @@
 
 namespace atelier::agents::git {
 
+// Why the content of a file at `path` (as a tree names it) must not be shown, or "" when it
+// may be: the policy's denied patterns apply to history as to the work tree.
+using WithholdCheck = std::function<std::string(const std::string& path)>;
+
 struct DiffPage {
-    nlohmann::json files = nlohmann::json::array();  // [{"status", "path", "old_path"?}]
+    nlohmann::json files = nlohmann::json::array();  // [{"status", "path", "old_path"?, "withheld"?}]
     std::string patch;          // bytes [offset, offset + kMaxDiffBytes) of the patch, cut at a line
     std::size_t offset = 0;
     std::size_t nextOffset = 0; // 0 when the patch is complete
@@ -20,8 +25,10 @@ struct DiffPage {
 };
 
 // Diffs `oldTree` (may be null: an empty tree) against `newTree`, limited to `path` when not
-// empty, with renames detected. Text is made valid UTF-8.
+// empty, with renames detected. Text is made valid UTF-8. A file whose old or new path
+// `withhold` names keeps its line in `files` (with "withheld": the reason) but its patch is
+// replaced by one line saying why; `withhold` is asked only about files the patch reaches.
 Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
-                           const std::string& path, std::size_t offset);
+                           const std::string& path, std::size_t offset, const WithholdCheck& withhold);
 
 }  // namespace atelier::agents::git

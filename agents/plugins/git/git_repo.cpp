@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "git_storage.h"
 #include "git_text.h"
 
 namespace atelier::agents::git {
@@ -20,14 +21,18 @@ Result<OpenedRepo> openRepo(const nlohmann::json& args, const ToolContext& ctx) 
     std::error_code ec;
     if (!std::filesystem::is_directory(*path, ec))
         return unexpected(Error::notFound("repository '" + requested + "' is not a folder"));
+    if (auto ok = checkGitLink(*path, requested, ctx); !ok) return unexpected(ok.error());
     git_repository* raw = nullptr;
     const std::string dir = path->string();
+    // Without GIT_REPOSITORY_OPEN_FROM_ENV: GIT_DIR, GIT_OBJECT_DIRECTORY and
+    // GIT_ALTERNATE_OBJECT_DIRECTORIES are never read.
     if (git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
         return unexpected(gitError("'" + requested + "' is not a git repository"));
     OpenedRepo r;
     r.repo.reset(raw);
-    const char* workdir = git_repository_workdir(raw);
-    r.root = std::filesystem::path(workdir ? workdir : git_repository_path(raw)).lexically_normal();
+    if (auto ok = checkObjectStorage(raw, *path, requested, ctx); !ok) return unexpected(ok.error());
+    // The granted folder, not git_repository_workdir: `core.worktree` may name any folder.
+    r.root = *path;
     const auto rel = path->lexically_relative(ctx.workspace());
     r.shown = (!rel.empty() && *rel.begin() != "..") ? rel.string() : path->string();
     return r;
@@ -52,9 +57,16 @@ Result<void> checkTreePath(const OpenedRepo& repo, const std::string& path, cons
     const std::filesystem::path rel(path);
     if (rel.is_absolute() || rel.lexically_normal().string().starts_with(".."))
         return unexpected(Error::badInput("path '" + path + "' must be relative to the repository"));
+    // Any refusal counts, not only PolicyDenied: an audit log that cannot record the decision
+    // refuses too.
     auto allowed = ctx.resolve((repo.root / rel).string(), Access::Read);
-    if (!allowed && allowed.error().code == ErrorCode::PolicyDenied) return unexpected(allowed.error());
+    if (!allowed) return unexpected(ErrorCode::PolicyDenied, allowed.error().message);
     return {};
+}
+
+std::string withheldReason(const OpenedRepo& repo, const std::string& path, const ToolContext& ctx) {
+    auto ok = checkTreePath(repo, path, ctx);
+    return ok ? std::string() : ok.error().message;
 }
 
 std::string oidHex(const git_oid* oid) {

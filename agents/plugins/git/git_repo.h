@@ -23,6 +23,7 @@ using TreePtr = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
 using ObjectPtr = std::unique_ptr<git_object, GitDeleter<git_object, git_object_free>>;
 using BlobPtr = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
 using DiffPtr = std::unique_ptr<git_diff, GitDeleter<git_diff, git_diff_free>>;
+using PatchPtr = std::unique_ptr<git_patch, GitDeleter<git_patch, git_patch_free>>;
 using WalkPtr = std::unique_ptr<git_revwalk, GitDeleter<git_revwalk, git_revwalk_free>>;
 using BlamePtr = std::unique_ptr<git_blame, GitDeleter<git_blame, git_blame_free>>;
 using EntryPtr = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
@@ -42,18 +43,24 @@ Error gitError(const std::string& what);
 struct OpenedRepo {
     RepoPtr repo;
     std::string shown;              // the repository as the tool results name it
-    std::filesystem::path root;     // the work tree (or the git folder of a bare repository)
+    std::filesystem::path root;     // the granted folder: the work tree, or a bare repository
 };
 
 // Opens args["repo"] (default ".", the workspace) after the policy allowed reading it. Does not
-// search parent folders: the repository must be the folder that was granted.
+// search parent folders: the repository must be the folder that was granted, and its git data
+// (a `.git` symlink or gitdir file, the common folder, objects, alternates) must lie inside the
+// grant too (git_storage.h).
 Result<OpenedRepo> openRepo(const nlohmann::json& args, const ToolContext& ctx);
 
 // The commit `rev` names ("HEAD", a branch, a tag, an id, "HEAD~2"); clear errors for an
 // empty repository and an unknown revision.
 Result<CommitPtr> resolveCommit(git_repository* repo, const std::string& rev);
 
-// Refuses a path inside the repository that the policy denies (a committed `.env`, a key).
+// checkTreePath as diffTrees' WithholdCheck: the refusal's message, or "" when allowed.
+std::string withheldReason(const OpenedRepo& repo, const std::string& path, const ToolContext& ctx);
+
+// Refuses a path inside the repository that the policy denies (a committed `.env`, a key), in
+// any revision: the policy judges the path as the tree names it, under the granted folder.
 Result<void> checkTreePath(const OpenedRepo& repo, const std::string& path, const ToolContext& ctx);
 
 std::string oidHex(const git_oid* oid);

@@ -47,7 +47,8 @@ public:
             if (git_commit_tree(&pt, parent) != 0) return unexpected(gitError("cannot read the parent's tree"));
             parentTree.reset(pt);
         }
-        auto page = diffTrees(repo->repo.get(), parentTree.get(), tree, {}, args.value("offset", std::size_t(0)));
+        auto page = diffTrees(repo->repo.get(), parentTree.get(), tree, {}, args.value("offset", std::size_t(0)),
+                              [&](const std::string& p) { return withheldReason(*repo, p, ctx); });
         if (!page) return unexpected(page.error());
 
         auto info = commitJson(c);
@@ -59,7 +60,7 @@ public:
         for (const auto& f : page->files)
             r.text += f["status"].get<std::string>() + "\t" +
                       (f.contains("old_path") ? f["old_path"].get<std::string>() + " -> " : "") +
-                      f["path"].get<std::string>() + "\n";
+                      f["path"].get<std::string>() + (f.contains("withheld") ? "\t(content withheld)" : "") + "\n";
         r.text += "\n" + page->patch;
         info["message"] = message;
         info["parents"] = parents;

@@ -73,8 +73,15 @@ const std::vector<std::string>& Policy::defaultDenyGlobs() {
     static const std::vector<std::string> globs = {
         "**/.ssh/**",     "**/.ssh",        "**/.gnupg/**",  "**/.env",        "**/.env.*",
         "**/*.pem",       "**/*.key",       "**/id_rsa*",    "**/id_ed25519*", "**/id_ecdsa*",
-        "**/*.p12",       "**/*.pfx",       "**/.netrc",     "**/.aws/**",     "**/.kube/**",
-        "**/.docker/config.json", "/proc/**", "/sys/**",     "/dev/**",        "~/.ssh/**",
+        "**/*.p12",       "**/*.pfx",       "**/.netrc",     "**/_netrc",      "/proc/**",
+        "/sys/**",        "/dev/**",        "~/.ssh/**",
+        // Tokens in remote URLs and credential helpers' stores.
+        "**/.git/config", "**/.git/modules/**/config", "**/.git-credentials",
+        "**/.config/git/credentials", "**/.config/gh/hosts.yml",
+        // Package registries' and cloud tools' credentials.
+        "**/.npmrc",      "**/.pypirc",     "**/.cargo/credentials", "**/.cargo/credentials.toml",
+        "**/.aws/**",     "**/.config/gcloud/**", "**/.azure/**", "**/.kube/**",
+        "**/.docker/config.json",
     };
     return globs;
 }
@@ -96,15 +103,21 @@ PolicyDecision Policy::checkPath(const fs::path& requested, Access access,
     const fs::path joined = requested.is_absolute() || base.empty() ? requested : base / requested;
     d.resolved = canonicalOf(joined);
     const std::string resolvedText = d.resolved.string();
+    // The path as named, before symlinks are followed: a `.env` symlink to a harmless file is
+    // still a `.env`, and a git tool judging a path from history sees it as the tree names it.
+    std::error_code ec;
+    const std::string namedText = fs::absolute(joined, ec).lexically_normal().string();
 
     if (!m_dataDir.empty() && isWithinRoot(d.resolved, m_dataDir)) {
         d.reason = "'" + resolvedText + "' is inside Atelier's own data folder";
         return d;
     }
     for (const auto& glob : m_denyGlobs) {
-        if (globMatch(glob, resolvedText)) {
-            d.reason = "'" + resolvedText + "' matches the denied pattern '" + glob + "'";
-            return d;
+        for (const std::string* text : {&resolvedText, &namedText}) {
+            if (globMatch(glob, *text)) {
+                d.reason = "'" + *text + "' matches the denied pattern '" + glob + "'";
+                return d;
+            }
         }
     }
     const PathGrant* grant = nullptr;
