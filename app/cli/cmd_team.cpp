@@ -20,7 +20,8 @@ const std::vector<std::string> kContractTools = {
     "git_log",    "git_show",   "git_diff",   "git_blame",    "git_file", "git_grep"};
 
 int runCheck(CliContext& ctx, const std::string& teamArg, const std::string& workspaceArg) {
-    auto file = agents::findTeamFile(teamArg);
+    // A template name is also looked up in the data folder's teams/ (created only then).
+    auto file = agents::findTeamFile(teamArg, agents::isTeamFilePath(teamArg) ? std::filesystem::path() : ctx.dataDir());
     if (!file) return ctx.fail(file.error());
     std::error_code ec;
     const auto workspace = std::filesystem::absolute(workspaceArg.empty() ? "." : workspaceArg, ec);

@@ -89,7 +89,7 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     if (!fs::is_directory(a.workspace, ec))
         return ctx.fail(ErrorCode::BadInput, "workspace '" + a.workspace + "' is not a folder");
     const fs::path workspace = fs::canonical(a.workspace, ec);
-    auto file = agents::findTeamFile(a.team);
+    auto file = agents::findTeamFile(a.team, dataDir);
     if (!file) return ctx.fail(file.error());
     auto team = agents::loadTeam(*file, workspace);
     if (!team) return ctx.fail(team.error());

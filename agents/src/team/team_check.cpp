@@ -94,26 +94,40 @@ Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTo
     return checkAgent(team.root, knownTools);
 }
 
-std::vector<fs::path> teamTemplateDirs() {
+std::vector<fs::path> teamTemplateDirs(const fs::path& dataDir) {
     std::vector<fs::path> dirs;
-    if (const char* env = std::getenv("ATELIER_TEAMS_DIR"); env && *env) dirs.emplace_back(env);
     std::error_code ec;
+    if (const char* env = std::getenv("ATELIER_TEAMS_DIR"); env && *env) dirs.emplace_back(env);
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) dirs.push_back(exe.parent_path() / "../share/atelier/teams");  // installed and build tree
+    if (!ec) dirs.push_back((exe.parent_path() / "../share/atelier/teams").lexically_normal());  // installed and build tree
+    if (!dataDir.empty()) dirs.push_back(dataDir / "teams");
+    // Each folder is absolute: a relative one would be read from the current folder.
+    for (auto& d : dirs) d = fs::absolute(d, ec);
     return dirs;
 }
 
-Result<fs::path> findTeamFile(const std::string& nameOrPath) {
+bool isTeamFilePath(const std::string& arg) {
+    return arg.find('/') != std::string::npos || fs::path(arg).extension() == ".md";
+}
+
+Result<fs::path> findTeamFile(const std::string& nameOrPath, const fs::path& dataDir) {
     std::error_code ec;
-    if (fs::is_regular_file(nameOrPath, ec)) return fs::path(nameOrPath);
-    if (nameOrPath.find('/') == std::string::npos) {
-        for (const auto& dir : teamTemplateDirs()) {
+    if (isTeamFilePath(nameOrPath)) {
+        if (fs::is_regular_file(nameOrPath, ec)) return fs::path(nameOrPath);
+        return unexpected(Error::notFound("no team file '" + nameOrPath + "'"));
+    }
+    const auto dirs = teamTemplateDirs(dataDir);
+    std::string searched;
+    if (!nameOrPath.empty() && nameOrPath != "." && nameOrPath != "..") {
+        for (const auto& dir : dirs) {
             const fs::path candidate = dir / (nameOrPath + ".md");
             if (fs::is_regular_file(candidate, ec)) return fs::canonical(candidate, ec);
         }
     }
-    return unexpected(Error::notFound("no team file or template named '" + nameOrPath +
-                                      "' (templates: document-analyst, review-team, repo-historian)"));
+    for (const auto& dir : dirs) searched += (searched.empty() ? "" : ", ") + dir.string();
+    return unexpected(Error::notFound("no team template named '" + nameOrPath + "' (looked in " + searched +
+                                      "; built-in: document-analyst, review-team, repo-historian; name a "
+                                      "file in the current folder as ./NAME.md)"));
 }
 
 }  // namespace atelier::agents

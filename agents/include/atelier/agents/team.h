@@ -56,10 +56,18 @@ Result<Team> loadTeam(const std::filesystem::path& file, const std::filesystem::
 // every tool named. The error names the offending agent and what it asks for.
 Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools);
 
-// A team file path, or the name of a template in the templates folders (`document-analyst`,
-// `review-team`, `repo-historian`).
-Result<std::filesystem::path> findTeamFile(const std::string& nameOrPath);
-std::vector<std::filesystem::path> teamTemplateDirs();
+// Whether `arg` names a team file by path (it contains a '/' or ends in ".md") rather than a
+// template by name. Only a path is read relative to the current folder.
+bool isTeamFilePath(const std::string& arg);
+
+// A team file path, or the name of a template (`document-analyst`, `review-team`,
+// `repo-historian`) looked up in teamTemplateDirs() in order, never in the current folder: a
+// file there named like a template does not override it.
+Result<std::filesystem::path> findTeamFile(const std::string& nameOrPath,
+                                           const std::filesystem::path& dataDir = {});
+// The template search path: the built-in templates ($ATELIER_TEAMS_DIR when set, then
+// share/atelier/teams beside the executable), then `dataDir`/teams (the user's own).
+std::vector<std::filesystem::path> teamTemplateDirs(const std::filesystem::path& dataDir = {});
 
 std::string approvalModeName(ApprovalMode mode);
 
