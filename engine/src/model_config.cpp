@@ -1,5 +1,7 @@
 #include "atelier/engine/model_config.h"
 
+#include <cmath>
+
 #include "atelier/engine/tensor_schema.h"
 
 namespace atelier::engine {
@@ -42,11 +44,43 @@ Result<void> checkBounds(const ModelConfig& c) {
         {"hc_sinkhorn_iters", c.hcSinkhornIters, 1000},
         {"num_nextn_predict_layers", c.nMtpLayers, 16},
         {"max_position_embeddings", c.maxPositionEmbeddings, std::int64_t(1) << 26},
+        {"rope_scaling.original_max_position_embeddings", c.yarnOriginalSeqLen, std::int64_t(1) << 26},
     };
     for (const Bound& b : bounds)
         if (b.value > b.max)
             return unexpected(Error::badInput("model config: " + std::string(b.field) + " = " +
                                               std::to_string(b.value) + " exceeds " + std::to_string(b.max)));
+    // The per-sequence window rings are sized from these three together: each alone may be
+    // in bounds while their product asks for terabytes (V4-Pro: 62 × 128 × 512 floats).
+    const std::int64_t ringFloats = std::int64_t(c.nLayers + c.nMtpLayers) * c.windowSize * c.headDim;
+    if (ringFloats > (std::int64_t(1) << 30))
+        return unexpected(Error::badInput(
+            "model config: (num_hidden_layers + num_nextn_predict_layers) × sliding_window × head_dim = " +
+            std::to_string(ringFloats) + " exceeds 2^30 floats of window state per sequence"));
+    // Real-valued fields: finite (a GGUF header can carry NaN or infinity as well as a
+    // config.json can carry 1e300), positive where they divide or are logarithms' arguments.
+    struct Real {
+        const char* field;
+        double value;
+        bool positive;
+    };
+    const Real reals[] = {
+        {"routed_scaling_factor", c.routeScale, false},
+        {"swiglu_limit", c.swigluLimit, false},
+        {"hc_eps", c.hcEps, true},
+        {"rms_norm_eps", c.normEps, true},
+        {"rope_theta", c.ropeTheta, true},
+        {"compress_rope_theta", c.compressRopeTheta, true},
+        {"rope_scaling.factor", c.yarnFactor, true},
+        {"rope_scaling.beta_fast", c.yarnBetaFast, false},
+        {"rope_scaling.beta_slow", c.yarnBetaSlow, false},
+    };
+    for (const Real& r : reals) {
+        if (!std::isfinite(r.value) || (r.positive ? r.value <= 0 : r.value < 0))
+            return unexpected(Error::badInput("model config: " + std::string(r.field) + " = " +
+                                              std::to_string(r.value) + " must be finite and " +
+                                              (r.positive ? "positive" : "not negative")));
+    }
     if (std::int64_t(c.nRoutedExperts) * c.nLayers > (1 << 20))
         return unexpected(Error::badInput("model config: n_routed_experts × num_hidden_layers = " +
                                           std::to_string(std::int64_t(c.nRoutedExperts) * c.nLayers) +
@@ -61,6 +95,9 @@ Result<void> ModelConfig::validate() const {
     if (vocabSize < 2) return bad("vocab_size must be at least 2");
     if (dim < 1 || nLayers < 1 || nHeads < 1) return bad("hidden_size, num_hidden_layers and num_attention_heads must be positive");
     if (nLayers > 512) return bad("num_hidden_layers " + std::to_string(nLayers) + " exceeds 512");
+    if (nMtpLayers < 0) return bad("num_nextn_predict_layers must not be negative");
+    if (maxPositionEmbeddings < 1 || yarnOriginalSeqLen < 1)
+        return bad("max_position_embeddings and rope_scaling.original_max_position_embeddings must be positive");
     if (compressRatios.size() != std::size_t(nLayers + nMtpLayers))
         return bad("compress_ratios has " + std::to_string(compressRatios.size()) +
                    " entries, expected num_hidden_layers + num_nextn_predict_layers = " +

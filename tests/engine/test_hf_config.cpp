@@ -2,7 +2,10 @@
 // config.json reading and writing: both release spellings, round trips of the written file,
 // refusal of what the engine does not implement, and the derived sizes of the release models
 // against the published figures (spec §1.2, §10.3).
+#include <sys/stat.h>
+
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <fstream>
@@ -128,6 +131,34 @@ private slots:
             const std::string err = errorAfter([&](auto& j) { j[field] = value; });
             QVERIFY2(err.find(field) != std::string::npos, qPrintable(QString("%1: '%2'").arg(field, err.c_str())));
         }
+    }
+
+    // Issue 21: every remaining count and real-valued field is bounded too, and a product of
+    // in-bounds sizes that would still ask for terabytes is refused.
+    void remainingFieldsAreBoundedByName() {
+        const std::vector<std::pair<const char*, std::function<void(nlohmann::json&)>>> cases = {
+            {"original_max_position_embeddings",
+             [](auto& j) { j["rope_scaling"]["original_max_position_embeddings"] = 1e12; }},
+            {"sliding_window", [](auto& j) { j["sliding_window"] = 65536; }},  // × layers × head_dim
+            {"rms_norm_eps", [](auto& j) { j["rms_norm_eps"] = 0; }},
+            {"hc_eps", [](auto& j) { j["hc_eps"] = -1e-6; }},
+            {"rope_theta", [](auto& j) { j["rope_theta"] = -10000; }},
+            {"swiglu_limit", [](auto& j) { j["swiglu_limit"] = -1; }},
+            {"max_position_embeddings", [](auto& j) { j["max_position_embeddings"] = 0; }},
+        };
+        for (const auto& [field, edit] : cases) {
+            const std::string err = errorAfter(edit);
+            QVERIFY2(err.find(field) != std::string::npos, qPrintable(QString("%1: '%2'").arg(field, err.c_str())));
+        }
+    }
+
+    void aFifoNamedConfigJsonIsRefusedWithoutBlocking() {
+        QTemporaryDir dir;
+        const std::string fifo = dir.path().toStdString() + "/config.json";
+        QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+        auto r = readHfConfig(fifo);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.find("not a regular file") != std::string::npos, r.error().message.c_str());
     }
 
     void invalidJsonNamesTheFile() {

@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include <limits>
+
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/tensor_schema.h"
@@ -23,6 +25,22 @@ private slots:
             QVERIFY2(v.has_value(), v.has_value() ? "" : v.error().message.c_str());
         }
         QVERIFY(!presetConfig("huge").has_value());
+    }
+
+    // Issue 21: validate() is what both the HF and the GGUF paths call, so a NaN or infinite
+    // real from a GGUF header is refused as well as one from config.json.
+    void nonFiniteRealsAreRefused() {
+        auto c = *presetConfig("tiny");
+        c.normEps = std::numeric_limits<float>::quiet_NaN();
+        QVERIFY(!c.validate());
+        c = *presetConfig("tiny");
+        c.compressRopeTheta = std::numeric_limits<double>::infinity();
+        auto v = c.validate();
+        QVERIFY(!v);
+        QVERIFY(v.error().message.find("compress_rope_theta") != std::string::npos);
+        c = *presetConfig("tiny");
+        c.yarnOriginalSeqLen = std::int64_t(1) << 40;
+        QVERIFY(!c.validate());
     }
 
     void presetSizesMatchTheirDescription() {

@@ -234,6 +234,11 @@ Result<ModelConfig> parseHfConfig(const std::string& text, const std::string& fi
 }
 
 Result<ModelConfig> readHfConfig(const std::filesystem::path& configJson) {
+    // A FIFO or device named config.json would block the open (or read for ever).
+    std::error_code ec;
+    const auto status = std::filesystem::status(configJson, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        return unexpected(Error::badInput(configJson.string() + ": not a regular file"));
     std::ifstream in(configJson, std::ios::binary);
     if (!in) return unexpected(Error::notFound(configJson.string() + ": cannot open"));
     std::ostringstream text;

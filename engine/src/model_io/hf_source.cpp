@@ -17,6 +17,9 @@ namespace {
 
 // Reads the index's weight_map: tensor name -> shard file name.
 Result<std::map<std::string, std::string>> readWeightMap(const fs::path& index) {
+    std::error_code ec;
+    if (!fs::is_regular_file(index, ec))  // a FIFO would block the open
+        return unexpected(Error::badInput(index.string() + ": not a regular file"));
     std::ifstream in(index, std::ios::binary);
     if (!in) return unexpected(Error::io(index.string() + ": cannot open"));
     std::ostringstream text;
