@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <string>
+#include <vector>
 
 #include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/openai_server.h"
@@ -21,6 +23,8 @@ struct ServeArgs {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::string apiKey;
+    std::vector<std::string> cors;
+    std::vector<std::string> allowHostHeaders;
 };
 
 std::string modelNameOf(const std::string& path) {
@@ -32,8 +36,9 @@ std::string modelNameOf(const std::string& path) {
 
 int run(CliContext& ctx, const ServeArgs& a) {
     if (!agents::isLoopbackHost(a.host) && a.apiKey.empty())
-        return ctx.fail(ErrorCode::PolicyDenied, "refusing to serve on the non-loopback address " +
-                                                     a.host + " without --api-key");
+        return ctx.fail(ErrorCode::PolicyDenied,
+                        "refusing to serve on " + a.host +
+                            " (not only loopback addresses) without --api-key");
     GenerationArgs gen;
     gen.model = a.model;
     gen.mode = a.mode;
@@ -50,6 +55,8 @@ int run(CliContext& ctx, const ServeArgs& a) {
     options.host = a.host;
     options.port = a.port;
     options.apiKey = a.apiKey;
+    options.corsOrigins = a.cors;
+    options.allowedHostHeaders = a.allowHostHeaders;
     options.modelName = modelNameOf(a.model);
     options.defaultMode = g->mode;
     agents::OpenAiServer server(options, *g->service, g->tokenizer);
@@ -74,6 +81,12 @@ void setup(CLI::App& root, CliContext& ctx) {
         ->check(CLI::Range(0, 65535));
     sub->add_option("--api-key", args->apiKey,
                     "Require Authorization: Bearer KEY (needed off loopback)");
+    sub->add_option("--cors", args->cors,
+                    "Let web pages from ORIGIN (e.g. http://localhost:3000; '*' any) call the "
+                    "server; other cross-origin browser requests get 403 (repeatable)");
+    sub->add_option("--allow-host-header", args->allowHostHeaders,
+                    "Also accept requests whose Host header is NAME (besides localhost, loopback "
+                    "addresses and --host); others get 403 (repeatable)");
     sub->add_option("--mode", args->mode, "Default chat mode: chat (default), thinking or max")
         ->check(CLI::IsMember({"chat", "thinking", "max"}));
     sub->add_option("--numerics", ctx.options.numerics, "release (default) or plain")

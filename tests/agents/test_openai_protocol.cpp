@@ -1,6 +1,7 @@
 // ctest-labels: unit
 // The OpenAI wire format without a network: request bodies become backend requests (fields,
-// defaults, thinking switches, tool_choice) or errors naming the field; the SSE decoder gives
+// defaults, thinking switches, tool_choice) or errors naming the field (JSON nested deeper than
+// 128 levels is refused before any tree is built from it); the SSE decoder gives
 // the same events whatever the piece boundaries and line ends; URLs and the host allowlist.
 
 #include <QtTest>
@@ -45,6 +46,34 @@ R"("seed":42,"stop":["x","y"],"chat_template_kwargs":{"thinking":true}})";
         QCOMPARE(r->chat.sampling.topK, 3);
         QCOMPARE(r->chat.sampling.seed, std::uint64_t(42));
         QCOMPARE(r->chat.sampling.stop, (std::vector<std::string>{"x", "y"}));
+    }
+
+    void deeplyNestedBodiesAreRefusedNotCrashed() {
+        // 100,000 levels (200 KB) used to overflow the stack while the tree was copied.
+        const std::size_t deep = 100000;
+        const std::string nest = std::string(deep, '[') + std::string(deep, ']');
+        const std::string user = "{\"messages\":[{\"role\":\"user\",\"content\":\"u\"}]";
+        const std::vector<std::string> bodies = {
+            "{\"messages\":" + nest + "}", user + ",\"tools\":" + nest + "}",
+            user + ",\"x\":" + std::string(deep, '{') + std::string(deep, '}') + "}", nest};
+        for (const std::string& body : bodies) {
+            auto chat = parseChatCompletionRequest(body, engine::ChatMode::Chat);
+            QVERIFY(!chat);
+            QCOMPARE(apiErrorFor(chat.error()).status, 400);
+            QVERIFY2(chat.error().message.find("deeper than 128") != std::string::npos,
+                     chat.error().message.c_str());
+        }
+        auto completion = parseCompletionRequest("{\"prompt\":" + nest + "}");
+        QVERIFY(!completion);
+        QCOMPARE(apiErrorFor(completion.error()).status, 400);
+        // 128 levels are fine, and brackets inside strings are text, not nesting.
+        const std::string text = std::string(5000, '[') + "\\\"[{";  // [[..[\"[{ in JSON
+        const std::string ok = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + text +
+                               "\"}],\"x\":" + std::string(126, '[') + std::string(126, ']') + "}";
+        auto fine = parseChatCompletionRequest(ok, engine::ChatMode::Chat);
+        QVERIFY2(fine.has_value(), fine ? "" : fine.error().message.c_str());
+        QCOMPARE(fine->chat.messages.back().content.value_or(""),
+                 std::string(5000, '[') + "\"[{");
     }
 
     void defaultsAndEffort() {

@@ -4,6 +4,10 @@
 # answer in OpenAI's shape; malformed bodies get 400 with an error object; --api-key demands a
 # bearer key (401); a non-loopback host without a key is refused (exit 3); `generate --remote`
 # talks to the server only with the host allowed; SIGTERM stops the server with exit 0.
+# Hardening (issue 21): JSON nested 100,000 deep is 400 and the server keeps answering; a body
+# not sent as application/json is 415; a foreign Host header (DNS rebinding) and a cross-origin
+# browser request are 403 unless --allow-host-header / --cors allow them; a host name that only
+# starts like a loopback address is not loopback (exit 3 without a key).
 set -u
 cli="$1"
 fail=0
@@ -17,6 +21,11 @@ check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 "$cli" serve --model "$tmp/none" --host 0.0.0.0 >/dev/null 2>"$tmp/err"
 code=$?
 check "non-loopback host without --api-key exits 3" '[ $code = 3 ] && grep -q "^atelier-cli: error: .*--api-key" "$tmp/err"'
+
+"$cli" serve --model "$tmp/none" --host 127.0.0.1.example.invalid >/dev/null 2>"$tmp/err"
+code=$?
+check "a name starting with 127. is not loopback (exit 3)" '[ $code = 3 ] && grep -q -- "--api-key" "$tmp/err"'
+check "serve --help lists --cors and --allow-host-header" '"$cli" serve --help | grep -q -- "--cors" && "$cli" serve --help | grep -q -- "--allow-host-header"'
 
 "$cli" model create --preset tiny --out "$tmp/tiny" --seed 3 >/dev/null 2>&1 || { echo "FAIL model create"; exit 1; }
 
@@ -40,14 +49,26 @@ check "GET /v1/models" 'curl -sf "$url/v1/models" | grep -q "\"object\":\"list\"
 body='{"messages":[{"role":"system","content":"Be terse."},{"role":"user","content":"Hi"}],"max_tokens":4,"temperature":0}'
 curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' -d "$body" >"$tmp/chat"
 check "chat completion with usage and cached tokens" 'grep -q "\"object\":\"chat.completion\"" "$tmp/chat" && grep -q "\"cached_tokens\":" "$tmp/chat" && grep -q "\"finish_reason\":\"\(stop\|length\)\"" "$tmp/chat"'
-curl -sN "$url/v1/chat/completions" -d "${body%\}},\"stream\":true}" >"$tmp/sse"
+curl -sN "$url/v1/chat/completions" -H 'Content-Type: application/json' -d "${body%\}},\"stream\":true}" >"$tmp/sse"
 check "streamed chat opens with the role and ends with data: [DONE]" '[ "$(grep -v "^$" "$tmp/sse" | tail -n 1)" = "data: [DONE]" ] && grep -q "\"delta\":{\"role\":\"assistant\"" "$tmp/sse"'
-curl -s "$url/v1/completions" -d '{"prompt":[1,2,3],"max_tokens":3,"temperature":0}' >"$tmp/cmpl"
+curl -s "$url/v1/completions" -H 'Content-Type: application/json' -d '{"prompt":[1,2,3],"max_tokens":3,"temperature":0}' >"$tmp/cmpl"
 check "completion from token ids" 'grep -q "\"prompt_tokens\":3" "$tmp/cmpl" && grep -q "\"text_completion\"" "$tmp/cmpl"'
-status=$(curl -s -o "$tmp/bad" -w '%{http_code}' "$url/v1/chat/completions" -d '{"messages": [')
+status=$(curl -s -o "$tmp/bad" -w '%{http_code}' "$url/v1/chat/completions" -H 'Content-Type: application/json' -d '{"messages": [')
 check "malformed JSON is 400 with an error object" '[ "$status" = 400 ] && grep -q "\"error\":{\"message\"" "$tmp/bad"'
 status=$(curl -s -o "$tmp/nf" -w '%{http_code}' "$url/v1/nothing")
 check "unknown route is 404 with an error object" '[ "$status" = 404 ] && grep -q "\"type\"" "$tmp/nf"'
+
+{ printf '{"messages":'; head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; printf '}'; } >"$tmp/deep.json"
+status=$(curl -s -o "$tmp/deep" -w '%{http_code}' "$url/v1/chat/completions" -H 'Content-Type: application/json' --data-binary @"$tmp/deep.json")
+check "JSON nested 100,000 deep is 400 and the server still answers" '[ "$status" = 400 ] && grep -q "deeper than" "$tmp/deep" && curl -sf "$url/v1/models" >/dev/null'
+status=$(curl -s -o "$tmp/plain" -w '%{http_code}' "$url/v1/chat/completions" -H 'Content-Type: text/plain' -d "$body")
+check "a text/plain body (a cross-site form post) is 415" '[ "$status" = 415 ] && grep -q "application/json" "$tmp/plain"'
+status=$(curl -s -o "$tmp/form" -w '%{http_code}' "$url/v1/chat/completions" -d "$body")
+check "a form-encoded body is 415" '[ "$status" = 415 ]'
+status=$(curl -s -o "$tmp/host" -w '%{http_code}' "$url/v1/models" -H 'Host: rebound.example:8080')
+check "a foreign Host header (DNS rebinding) is 403" '[ "$status" = 403 ] && grep -q "allow-host-header" "$tmp/host"'
+status=$(curl -s -o "$tmp/origin" -w '%{http_code}' "$url/v1/chat/completions" -H 'Origin: http://evil.example' -H 'Content-Type: application/json' -d "$body")
+check "a cross-origin browser request is 403" '[ "$status" = 403 ] && grep -q -- "--cors" "$tmp/origin"'
 
 "$cli" generate --remote "$url" --prompt Hi --max-tokens 3 --temperature 0 --json >"$tmp/r1" 2>"$tmp/r1err"
 code=$?
@@ -63,6 +84,13 @@ check "chat without --model or --remote is a usage error" '[ $code = 2 ] && grep
 
 kill -TERM "$pid"; wait "$pid"; code=$?
 check "SIGTERM stops the server with exit 0" '[ $code = 0 ]'
+
+start --cors http://app.example:3000 --allow-host-header atelier.lan
+check "--cors lets the named origin in" '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Origin: http://app.example:3000" "$url/v1/models")" = 200 ] && curl -s -D - -o /dev/null -H "Origin: http://app.example:3000" "$url/v1/models" | grep -qi "^Access-Control-Allow-Origin: http://app.example:3000"'
+check "--cors answers the preflight" '[ "$(curl -s -o /dev/null -w "%{http_code}" -X OPTIONS -H "Origin: http://app.example:3000" -H "Access-Control-Request-Method: POST" "$url/v1/chat/completions")" = 204 ]'
+check "other origins stay refused" '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Origin: http://evil.example" "$url/v1/models")" = 403 ]'
+check "--allow-host-header accepts the name" '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Host: atelier.lan" "$url/v1/models")" = 200 ]'
+kill -TERM "$pid"; wait "$pid"
 
 start --api-key sekrit
 check "no key is 401" '[ "$(curl -s -o /dev/null -w "%{http_code}" "$url/v1/models")" = 401 ]'

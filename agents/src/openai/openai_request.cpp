@@ -16,7 +16,36 @@ Error fieldError(const std::string& field, const std::string& what) {
     return Error::badInput(field + " " + what);
 }
 
+// How deep a body may nest arrays and objects. The tree is copied, serialized and destroyed
+// by recursive code further on (and a deep enough one overflows the stack), so depth is
+// checked on the text before anything is built from it.
+constexpr int kMaxDepth = 128;
+
+// Whether the JSON text nests no deeper than kMaxDepth (brackets inside strings do not count;
+// whether the text is valid JSON is the parser's concern).
+bool depthWithin(std::string_view text) {
+    int depth = 0;
+    bool inString = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\') ++i;
+            else if (c == '"') inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth) return false;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return true;
+}
+
 Result<Json> parseObject(std::string_view body) {
+    if (!depthWithin(body))
+        return unexpected(Error::badInput("the body nests arrays or objects deeper than " +
+                                          std::to_string(kMaxDepth) + " levels"));
     Json root = Json::parse(body, nullptr, false);
     if (root.is_discarded()) return unexpected(Error::badInput("the body is not valid JSON"));
     if (!root.is_object()) return unexpected(Error::badInput("the body is not a JSON object"));
@@ -144,7 +173,8 @@ Result<void> readMode(const Json& root, ChatBackendRequest& chat) {
     return {};
 }
 
-Result<ChatCompletionRequest> readChat(const Json& root, engine::ChatMode defaultMode) {
+// Takes `messages` and `tools` out of `root` (moved, not copied).
+Result<ChatCompletionRequest> readChat(Json& root, engine::ChatMode defaultMode) {
     ChatCompletionRequest out;
     out.chat.mode = defaultMode;
     if (auto r = readModel(root, out.model); !r) return r.error();
@@ -152,15 +182,15 @@ Result<ChatCompletionRequest> readChat(const Json& root, engine::ChatMode defaul
     if (!messages || !messages->is_array() || messages->empty())
         return unexpected(fieldError("messages", "is missing or not a non-empty list"));
     Json conversation = Json::object();
-    conversation["messages"] = *messages;
+    conversation["messages"] = std::move(root["messages"]);
     if (const Json* tools = field(root, "tools"); tools && !tools->empty()) {
         // DeepSeek V4 renders tool schemas with the system prompt: give them one when the
         // client sent none (an empty system message adds no text of its own).
-        const Json& first = messages->front();
+        Json& list = conversation["messages"];
+        const Json& first = list.front();
         if (!first.is_object() || first.value("role", std::string()) != "system")
-            conversation["messages"].insert(conversation["messages"].begin(),
-                                            Json{{"role", "system"}, {"content", ""}});
-        conversation["tools"] = *tools;
+            list.insert(list.begin(), Json{{"role", "system"}, {"content", ""}});
+        conversation["tools"] = std::move(root["tools"]);
     }
     auto parsed = engine::parseChatMessages(conversation.dump());
     if (!parsed) return unexpected(parsed.error());

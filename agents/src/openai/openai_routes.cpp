@@ -80,13 +80,13 @@ ChatUsage usageOf(const engine::GenerationResult& r) {
 }  // namespace
 
 void OpenAiServer::Impl::routes() {
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    http.get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(modelsJson(options.modelName, created), "application/json");
     });
-    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    http.post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
         chatCompletions(req, res);
     });
-    http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    http.post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
         completions(req, res);
     });
 }

@@ -6,18 +6,15 @@
 #include <chrono>
 #include <csignal>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "atelier/engine/log.h"
 
 namespace atelier::agents {
 namespace {
-
-bool sameKey(const std::string& given, const std::string& expected) {
-    // No early exit inside the key, so the time taken does not leak how much of it matched.
-    if (given.size() != expected.size()) return false;
-    unsigned diff = 0;
-    for (std::size_t i = 0; i < given.size(); ++i) diff |= unsigned(given[i] ^ expected[i]);
-    return diff == 0;
-}
 
 ApiError errorForStatus(int status) {
     switch (status) {
@@ -25,6 +22,9 @@ ApiError errorForStatus(int status) {
     case 405: return {405, "method not allowed", "invalid_request_error", "method_not_allowed"};
     case 413:
         return {413, "the request body is too large", "invalid_request_error", "body_too_large"};
+    case 503:
+        return {503, "the server is busy (every connection is in use); retry", "server_error",
+                "server_busy"};
     case 414: return {414, "the request URI is too long", "invalid_request_error", "uri_too_long"};
     default:
         if (status < 500) return {status, "bad request", "invalid_request_error", "bad_request"};
@@ -32,10 +32,43 @@ ApiError errorForStatus(int status) {
     }
 }
 
+bool isLoopbackAddress(const sockaddr* a) {
+    if (a->sa_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr) >> 24) == 127;
+    if (a->sa_family != AF_INET6) return false;
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
 }  // namespace
 
 bool isLoopbackHost(const std::string& host) {
-    return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+    std::string name = host;
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
+        name = name.substr(1, name.size() - 2);
+    if (name.empty()) return false;  // every address
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0 || !found) return false;
+    bool loopback = true;
+    for (const addrinfo* a = found; a; a = a->ai_next)
+        loopback = loopback && isLoopbackAddress(a->ai_addr);
+    ::freeaddrinfo(found);
+    return loopback;
+}
+
+ConnectionLimits OpenAiServer::Impl::limits(const ServeOptions& options) {
+    ConnectionLimits l;
+    l.maxConnections = std::max(1, options.connectionThreads);
+    l.headerTimeout = options.headerTimeout;
+    l.bodyTimeout = options.bodyTimeout;
+    l.idleTimeout = std::chrono::seconds(std::max(1, options.readTimeoutSeconds));
+    l.busyBody = apiErrorJson(errorForStatus(503));
+    return l;
 }
 
 void sendError(httplib::Response& res, const ApiError& error) {
@@ -77,29 +110,32 @@ Result<int> OpenAiServer::start() {
     Impl& s = *m_impl;
     if (!isLoopbackHost(s.options.host) && s.options.apiKey.empty())
         return unexpected(Error{ErrorCode::PolicyDenied,
-                                "refusing to serve on the non-loopback address " +
-                                    s.options.host + " without --api-key"});
+                                "refusing to serve on " + s.options.host +
+                                    " (not only loopback addresses) without --api-key"});
     // A client that hangs up mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     s.created = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-    const int threads = std::max(2, s.options.connectionThreads);
-    s.http.new_task_queue = [threads] { return new httplib::ThreadPool(std::size_t(threads)); };
     s.http.set_payload_max_length(s.options.maxBodyBytes);
     s.http.set_read_timeout(s.options.readTimeoutSeconds, 0);
     s.http.set_write_timeout(s.options.readTimeoutSeconds, 0);
     s.http.set_keep_alive_timeout(s.options.readTimeoutSeconds);
+    // Runs once the headers are in, before the body is read.
     s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
-        if (s.options.apiKey.empty() ||
-            sameKey(req.get_header_value("Authorization"), "Bearer " + s.options.apiKey))
-            return httplib::Server::HandlerResponse::Unhandled;
-        sendError(res, {401, "missing or wrong API key (Authorization: Bearer KEY)",
-                        "authentication_error", "invalid_api_key"});
+        bool preflight = false;
+        auto refusal = s.gate.check(req, res, preflight);
+        if (!refusal && !preflight) return httplib::Server::HandlerResponse::Unhandled;
+        if (refusal) sendError(res, *refusal);
+        // The body, if any, is unread: it must not be taken for the next request.
+        BoundedHttpServer::closeAfterResponse();
+        res.set_header("Connection", "close");
         return httplib::Server::HandlerResponse::Handled;
     });
     s.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) sendError(res, errorForStatus(res.status));
+        BoundedHttpServer::closeAfterResponse();
+        res.set_header("Connection", "close");
     });
     s.http.set_exception_handler(
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -116,6 +152,14 @@ Result<int> OpenAiServer::start() {
     if (s.port <= 0)
         return unexpected(Error::io("cannot listen on " + s.options.host + ":" +
                                     std::to_string(s.options.port)));
+    // The name may have resolved otherwise when bound: decide on the address bound.
+    const std::string bound = s.http.boundAddress();
+    if (!isLoopbackHost(bound) && s.options.apiKey.empty()) {
+        s.http.unbind();
+        return unexpected(Error{ErrorCode::PolicyDenied,
+                                "refusing to serve on the non-loopback address " + bound + " (" +
+                                    s.options.host + ") without --api-key"});
+    }
     s.thread = std::thread([&s] { s.http.listen_after_bind(); });
     logger("agents")->info("serving {} on {}:{}", s.options.modelName, s.options.host, s.port);
     return s.port;

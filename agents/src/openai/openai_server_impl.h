@@ -14,19 +14,24 @@
 
 #include "atelier/agents/openai_protocol.h"
 #include "atelier/agents/openai_server.h"
+#include "bounded_http_server.h"
+#include "request_gate.h"
 
 namespace atelier::agents {
 
 struct OpenAiServer::Impl {
     Impl(ServeOptions o, engine::GenerationService& s, engine::Tokenizer t)
         : options(std::move(o)), service(s), tokenizer(t),
-          backend(s, std::move(t), options.modelName) {}
+          backend(s, std::move(t), options.modelName), gate(options), http(limits(options)) {}
+
+    static ConnectionLimits limits(const ServeOptions& options);
 
     ServeOptions options;
     engine::GenerationService& service;
     engine::Tokenizer tokenizer;
     LocalChatBackend backend;
-    httplib::Server http;
+    RequestGate gate;
+    BoundedHttpServer http;
     std::thread thread;  // runs http.listen_after_bind()
     int port = 0;
     std::int64_t created = 0;  // the /v1/models timestamp: server start

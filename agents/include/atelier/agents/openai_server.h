@@ -4,13 +4,20 @@
 // `data: [DONE]`, tool calls, reasoning_content, usage with cached tokens), POST
 // /v1/completions (text or token ids). Every request runs on the one GenerationService, so
 // concurrent requests share its batching and prefix cache. Errors use OpenAI's
-// {"error":{..}} shape: 400 malformed, 401 bad key, 404 unknown route or model, 413 body too
-// large. A client that disconnects mid-stream cancels its generation.
+// {"error":{..}} shape: 400 malformed (or JSON nested deeper than 128), 401 bad key, 403 a Host
+// that does not name this server or a cross-origin browser request not allowed by corsOrigins,
+// 404 unknown route or model, 411 no Content-Length, 413 body too large, 415 a body not sent
+// as application/json, 503 every connection busy. A client that disconnects mid-stream cancels
+// its generation. Slow clients are bounded: the request line and headers must arrive within
+// headerTimeout, the body within bodyTimeout after them; past connectionThreads connections
+// the one waiting longest for its request is dropped.
 // Threads: start()/stop() from one controlling thread; requests run on the server's own pool.
 
 #include <cstddef>
 #include <memory>
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/chat_format.h"
@@ -29,9 +36,17 @@ struct ServeOptions {
     std::size_t maxBodyBytes = 8u << 20;      // larger bodies get 413
     int connectionThreads = 64;               // concurrent connections served
     int readTimeoutSeconds = 10;              // a client silent this long is dropped
+    std::chrono::milliseconds headerTimeout{10000};  // request line and headers, in all
+    std::chrono::milliseconds bodyTimeout{60000};    // the body, after the headers
+    // Host header names accepted besides localhost, loopback addresses and `host` ("*": any).
+    std::vector<std::string> allowedHostHeaders;
+    // Browser origins allowed cross-origin, e.g. "http://localhost:3000" ("*": any).
+    std::vector<std::string> corsOrigins;
 };
 
-// Whether `host` is a loopback address or name (127.0.0.0/8, ::1, localhost).
+// Whether `host` resolves only to loopback addresses (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104):
+// decided on the resolved addresses, so "127.example.com" is not loopback. False when it does
+// not resolve. May block on name resolution for a name that is not an address.
 bool isLoopbackHost(const std::string& host);
 
 class OpenAiServer {
