@@ -1,10 +1,17 @@
 // The files plugin loads as a library; its tools validate arguments, stay inside the policy,
-// skip binaries and .gitignore'd files, page large results, and cite path and line.
+// skip binaries and .gitignore'd files, page large results, and cite path and line; FIFOs never
+// block them, costly patterns are errors, and every call stops at its deadline.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "atelier/agents/tool_registry.h"
 
@@ -138,6 +145,62 @@ private slots:
         QVERIFY(r.has_value());
         QVERIFY(r->text.size() <= kMaxResultBytes + 128);
         QVERIFY(r->truncated);
+    }
+
+    // A FIFO in the workspace (open() waits for a writer) and other non-regular files are
+    // described or skipped, never opened blocking: search, stat and read all return at once.
+    void aFifoInTheWorkspaceNeverBlocks() {
+        const fs::path ws = fs::path(m_tmp.path().toStdString()) / "fifo_ws";
+        write(ws / "a.txt", "a needle here\n");
+        QCOMPARE(::mkfifo((ws / "pipe").c_str(), 0600), 0);
+        const Policy policy({{ws, Access::Read}});
+        const PolicyToolContext ctx(policy, ws);
+        // If a call blocks, open the FIFO's other end after 10 s so the test fails instead of hanging.
+        std::jthread watchdog([&ws](std::stop_token stop) {
+            for (int i = 0; i < 100 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (!stop.stop_requested()) {
+                const int fd = ::open((ws / "pipe").c_str(), O_WRONLY | O_NONBLOCK);
+                if (fd >= 0) ::close(fd);
+            }
+        });
+        const auto start = std::chrono::steady_clock::now();
+        auto search = m_registry.call("files_search", {{"pattern", "needle"}}, ctx);
+        QVERIFY2(search.has_value(), search ? "" : search.error().message.c_str());
+        QCOMPARE(search->data["hits"].size(), std::size_t(1));
+        QCOMPARE(search->data["skipped_special"].get<int>(), 1);
+        auto stat = m_registry.call("files_stat", {{"path", "pipe"}}, ctx);
+        QVERIFY2(stat.has_value(), stat ? "" : stat.error().message.c_str());
+        QCOMPARE(QString::fromStdString(stat->data["type"].get<std::string>()), QString("fifo"));
+        auto read = m_registry.call("files_read", {{"path", "pipe"}}, ctx);
+        QVERIFY(!read.has_value());
+        auto direct = m_registry.call("files_search", {{"pattern", "x"}, {"path", "pipe"}}, ctx);
+        QVERIFY(!direct.has_value());
+        auto list = m_registry.call("files_list", json::object(), ctx);
+        QVERIFY(list.has_value());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
+
+    // A pattern that backtracks catastrophically runs into PCRE2's match limit, which is an
+    // error naming the place, not "no matches" (and not 95 s of searching).
+    void aCatastrophicPatternIsAnErrorNotNoMatches() {
+        write(m_ws / "costly" / "aaa.txt", std::string(40, 'a') + "b\n");
+        const auto start = std::chrono::steady_clock::now();
+        auto r = call("files_search", {{"pattern", "^(a|a)*$"}, {"path", "costly"}});
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(atelier::ErrorCode::Overflow));
+        QVERIFY2(r.error().message.find("too costly") != std::string::npos, r.error().message.c_str());
+        QVERIFY2(r.error().message.find("aaa.txt:1") != std::string::npos, r.error().message.c_str());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        fs::remove_all(m_ws / "costly");
+    }
+
+    // Every call has a deadline; a search that reaches it stops with an error saying so.
+    void aSearchStopsAtTheCallsDeadline() {
+        const PolicyToolContext expired(*m_policy, m_ws, std::chrono::steady_clock::now());
+        auto r = m_registry.call("files_search", {{"pattern", "needle"}}, expired);
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(atelier::ErrorCode::Overflow));
+        QVERIFY2(r.error().message.find("deadline") != std::string::npos, r.error().message.c_str());
     }
 };
 

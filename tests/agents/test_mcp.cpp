@@ -15,6 +15,7 @@
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/mcp_tool.h"
 #include "atelier/agents/sandbox.h"
+#include "atelier/agents/tool_schema.h"
 
 using namespace atelier;
 using namespace atelier::agents;
@@ -269,6 +270,113 @@ private slots:
         auto next = registry->call("test__echo", {{"text", "after"}}, ctx);
         QVERIFY2(next.has_value(), errorOf(next).c_str());
         QCOMPARE(QString::fromStdString(next->text), QString("echo: after"));
+    }
+
+    // A hostile server's schemas: $ref loops, nesting past the bound and patterns that do not
+    // compile are skipped while listing (they used to recurse without end); a catastrophic
+    // pattern is matched under PCRE2's limits, so a 120,000-character argument is an error,
+    // never a crash; the server's good tools still work.
+    void hostileSchemasAreSkippedAndPatternsBounded() {
+        REQUIRE_SANDBOX();
+        auto registry = registryWith(grantPolicy(), {}, {"--hostile-schemas"});
+        for (const char* skipped : {"test__ref_loop", "test__ref_root", "test__deep_schema", "test__bad_pattern"})
+            QVERIFY2(!registry->find(skipped), skipped);
+        QVERIFY(registry->find("test__costly_pattern"));
+        QVERIFY(registry->find("test__echo"));
+        const Policy policy = grantPolicy();
+        const PolicyToolContext ctx(policy, m_grant);
+        const auto start = std::chrono::steady_clock::now();
+        auto costly = registry->call("test__costly_pattern", {{"text", std::string(120000, 'a') + "!"}}, ctx);
+        QVERIFY(!costly.has_value());
+        QVERIFY2(costly.error().code == ErrorCode::Overflow || costly.error().code == ErrorCode::BadInput,
+                 errorOf(costly).c_str());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        auto fine = registry->call("test__costly_pattern", {{"text", "aaaa"}}, ctx);
+        QVERIFY2(fine.has_value(), errorOf(fine).c_str());
+        QCOMPARE(QString::fromStdString(fine->text), QString("ok"));
+        auto echo = registry->call("test__echo", {{"text", "still here"}}, ctx);
+        QVERIFY2(echo.has_value(), errorOf(echo).c_str());
+    }
+
+    // A message nested 100,000 levels deep is refused before a tree is built (copying it
+    // overflowed the stack): the server is dropped with a one-line error.
+    void aDeeplyNestedMessageDropsTheServerWithOneLine() {
+        REQUIRE_SANDBOX();
+        ToolRegistry registry;
+        auto r = addMcpTools(registry, {server({"--deep-list"})}, grantPolicy());
+        QVERIFY(!r.has_value());
+        QVERIFY2(r.error().message.find("nested over 64 levels") != std::string::npos, r.error().message.c_str());
+        QVERIFY2(r.error().message.find('\n') == std::string::npos, r.error().message.c_str());
+        QVERIFY(registry.tools().empty());
+    }
+
+    // The validator never runs std::regex: a `pattern` or `format` on a 120,000-character
+    // string is matched by PCRE2 (std::regex recursed once per character and crashed).
+    void patternsAndFormatsOnHugeStringsAreBounded() {
+        const json schema = {{"type", "object"},
+                             {"properties", {{"word", {{"type", "string"}, {"pattern", "^[a-z]+$"}}},
+                                             {"when", {{"type", "string"}, {"format", "date-time"}}}}}};
+        const std::string huge(120000, 'a');
+        QVERIFY(ToolRegistry::validateArguments(schema, {{"word", huge}}).has_value());
+        auto bad = ToolRegistry::validateArguments(schema, {{"word", huge + "1"}});
+        QVERIFY(!bad.has_value());
+        QCOMPARE(int(bad.error().code), int(ErrorCode::BadInput));
+        QVERIFY2(bad.error().message.find("does not match the pattern '^[a-z]+$'") != std::string::npos,
+                 bad.error().message.c_str());
+        QVERIFY(!ToolRegistry::validateArguments(schema, {{"when", std::string(120000, '1')}}).has_value());
+        QVERIFY(ToolRegistry::validateArguments(schema, {{"when", "2024-02-29T10:00:00Z"}}).has_value());
+        QVERIFY(!ToolRegistry::validateArguments(schema, {{"when", "2024-02-30T10:00:00Z"}}).has_value());
+        // A match that runs into PCRE2's limit is an error that says so, not a mismatch.
+        const json costly = {{"type", "object"}, {"properties", {{"s", {{"type", "string"}, {"pattern", "^(a|a)*$"}}}}}};
+        auto limited = ToolRegistry::validateArguments(costly, {{"s", std::string(40, 'a') + "b"}});
+        QVERIFY(!limited.has_value());
+        QCOMPARE(int(limited.error().code), int(ErrorCode::Overflow));
+        QVERIFY2(limited.error().message.find("too costly") != std::string::npos, limited.error().message.c_str());
+    }
+
+    // patternProperties keep their meaning (which keys they cover, additionalProperties)
+    // without std::regex; propertyNames patterns apply to keys.
+    void patternPropertiesKeepTheirMeaning() {
+        const json schema = {{"type", "object"},
+                             {"properties", {{"id", {{"type", "integer"}}}}},
+                             {"patternProperties", {{"^x_", {{"type", "string"}}}, {"^id$", {{"minimum", 5}}}}},
+                             {"additionalProperties", false}};
+        QVERIFY(ToolRegistry::validateArguments(schema, {{"id", 7}, {"x_a", "s"}}).has_value());
+        QVERIFY(!ToolRegistry::validateArguments(schema, {{"x_a", 1}}).has_value());  // wrong type
+        QVERIFY(!ToolRegistry::validateArguments(schema, {{"y", "s"}}).has_value());   // not covered
+        QVERIFY(!ToolRegistry::validateArguments(schema, {{"id", 3}}).has_value());    // both apply
+        const json names = {{"type", "object"}, {"propertyNames", {{"pattern", "^[a-z]+$"}}}};
+        QVERIFY(ToolRegistry::validateArguments(names, {{"abc", 1}}).has_value());
+        QVERIFY(!ToolRegistry::validateArguments(names, {{"ABC", 1}}).has_value());
+    }
+
+    // Schemas are bounded before the validator sees them; arguments too.
+    void schemaBoundsAreErrorsNotRecursion() {
+        const json loop = {{"type", "object"},
+                           {"properties", {{"a", {{"$ref", "#/definitions/b"}}}}},
+                           {"definitions", {{"b", {{"$ref", "#/definitions/b"}}}}}};
+        auto r = ToolRegistry::validateArguments(loop, {{"a", 1}});
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(ErrorCode::Internal));
+        QVERIFY2(r.error().message.find("cycle") != std::string::npos, r.error().message.c_str());
+        const json acyclic = {{"type", "object"},
+                              {"properties", {{"a", {{"$ref", "#/definitions/n"}}}}},
+                              {"definitions", {{"n", {{"type", "integer"}}}}}};
+        QVERIFY(ToolRegistry::validateArguments(acyclic, {{"a", 1}}).has_value());
+        QVERIFY(!ToolRegistry::validateArguments(acyclic, {{"a", "x"}}).has_value());
+        const json remote = {{"type", "object"}, {"properties", {{"a", {{"$ref", "http://example.com/s.json"}}}}}};
+        QVERIFY(!checkToolSchema(remote).has_value());
+        json deep = {{"type", "string"}};
+        for (int i = 0; i < 40; ++i) deep = {{"type", "object"}, {"properties", {{"x", deep}}}};
+        QVERIFY(!checkToolSchema(deep).has_value());
+        QVERIFY(!checkToolSchema({{"type", "object"}, {"properties", {{"a", {{"pattern", "("}}}}}}).has_value());
+        json deepArgs = 1;
+        for (int i = 0; i < 100; ++i) deepArgs = json::array({deepArgs});
+        auto args = ToolRegistry::validateArguments({{"type", "object"}}, {{"a", deepArgs}});
+        QVERIFY(!args.has_value());
+        QVERIFY2(args.error().message.find("nest") != std::string::npos, args.error().message.c_str());
+        QVERIFY(parseJsonBounded(std::string(100000, '[') + std::string(100000, ']'), 64).is_discarded());
+        QVERIFY(!parseJsonBounded("{\"a\": [\"[[[[\", {\"b\": 1}]}", 3).is_discarded());
     }
 
     void missingBwrapRefusesMcpServers() {

@@ -6,6 +6,7 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -256,6 +257,45 @@ private slots:
         auto r = call("pdf_info", {{"path", "../outside.pdf"}});
         QVERIFY(!r.has_value());
         QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+    }
+
+    // A 5,000-page PDF is searched in bounded slices: at most kMaxSearchPages pages per call,
+    // and fewer when the call's deadline comes; the result says where it stopped and the next
+    // call continues there (it used to read every page in one call: 210 s).
+    void searchingAHugePdfStopsAfterAPageCapOrTheDeadline() {
+        PdfSpec huge;
+        for (int p = 1; p <= 5000; ++p) huge.pages.push_back(PageSpec{{"leaf " + std::to_string(p)}});
+        huge.pages[600].lines.push_back("the needle");
+        write(m_ws / "huge.pdf", buildPdf(huge));
+        const auto start = std::chrono::steady_clock::now();
+        auto first = call("pdf_search", {{"pattern", "needle"}, {"path", "huge.pdf"}});
+        QVERIFY2(first.has_value(), first ? "" : first.error().message.c_str());
+        QVERIFY(first->truncated);
+        QCOMPARE(first->data["hits"].size(), std::size_t(0));
+        QCOMPARE(first->next["first_page"].get<int>(), 501);
+        QVERIFY2(first->text.find("stopped after 500 pages") != std::string::npos, first->text.c_str());
+        auto second = call("pdf_search", first->next);
+        QVERIFY(second.has_value());
+        QCOMPARE(second->data["hits"].size(), std::size_t(1));
+        QCOMPARE(second->data["hits"][0]["page"].get<int>(), 601);
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+
+        const PolicyToolContext expired(*m_policy, m_ws, std::chrono::steady_clock::now());
+        auto late = m_registry.call("pdf_search", {{"pattern", "needle"}, {"path", "huge.pdf"}}, expired);
+        QVERIFY(late.has_value());
+        QCOMPARE(late->next["first_page"].get<int>(), 2);  // one page, then the deadline
+        QVERIFY2(late->text.find("deadline") != std::string::npos, late->text.c_str());
+        auto read = m_registry.call("pdf_read", {{"path", "huge.pdf"}}, expired);
+        QVERIFY(read.has_value());
+        QCOMPARE(read->next["first_page"].get<int>(), 2);
+        fs::remove(m_ws / "huge.pdf");
+    }
+
+    void aCostlyPatternInAPdfIsAnError() {
+        auto r = call("pdf_search", {{"pattern", "^(.|.)*\\d{5}"}, {"path", "big.pdf"}});
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(atelier::ErrorCode::Overflow));
+        QVERIFY2(r.error().message.find("page 1") != std::string::npos, r.error().message.c_str());
     }
 };
 

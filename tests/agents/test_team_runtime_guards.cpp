@@ -2,8 +2,12 @@
 // The team runtime's loop guards, each made to fire with the scripted test double: the step,
 // token and wall-time budgets of an agent, an identical call repeated, delegation depth (the
 // runtime's limit and an agent's own budget), and cancellation. A worker that hits a guard
-// ends the delegate call with an error; the manager goes on.
+// ends the delegate call with an error; the manager goes on. Budgets bind during tool calls
+// too: the wall budget and the per-call timeout reach a running tool through its deadline, and
+// one slow tool does not stall the other agents' tools.
 
+#include <atomic>
+#include <functional>
 #include <stop_token>
 
 #include "team_runtime_fixture.h"
@@ -22,6 +26,9 @@ private slots:
     void identicalCallsStopTheAgent();
     void delegationDepth();
     void cancelledBeforeTheFirstTurn();
+    void wallTimeStopsARunningToolCall();
+    void everyToolCallHasADeadline();
+    void aSlowToolDoesNotBlockOtherAgents();
 };
 
 namespace {
@@ -177,6 +184,107 @@ void TestTeamRuntimeGuards::cancelledBeforeTheFirstTurn() {
     QCOMPARE(r.outcome->status, RunStatus::Cancelled);
     QCOMPARE(sigs(r.events), (Strings{"done cancelled"}));
     QCOMPARE(model.turns("manager"), 0);
+}
+
+namespace {
+
+// A test tool that runs `body` with the call's context.
+class FnTool final : public Tool {
+public:
+    using Body = std::function<atelier::Result<ToolResult>(const ToolContext&)>;
+    FnTool(std::string name, Body body) : m_name(std::move(name)), m_body(std::move(body)) {}
+    std::string name() const override { return m_name; }
+    std::string description() const override { return "test tool"; }
+    nlohmann::json parameters() const override { return {{"type", "object"}}; }
+    std::uint32_t capabilities() const override { return 0; }
+    atelier::Result<ToolResult> run(const nlohmann::json&, const ToolContext& ctx) const override { return m_body(ctx); }
+
+private:
+    std::string m_name;
+    Body m_body;
+};
+
+// Waits, polling its deadline as long tools do, for at most 10 s.
+atelier::Result<ToolResult> untilTheDeadline(const ToolContext& ctx) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!ctx.expired() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (ctx.expired()) return atelier::unexpected(atelier::ErrorCode::Overflow, "stopped at the call's deadline");
+    return ToolResult{"ran for 10 s", {}, {}, false, {}};
+}
+
+std::string toolError(const Ran& r, const std::string& tool) {
+    for (const auto& e : r.events)
+        if (e.json["event"] == "tool_result" && e.json["tool"] == tool)
+            return e.json.value("ok", false) ? "ok: " + e.json.value("result", "") : e.json.value("error", "");
+    return "(no result)";
+}
+
+}  // namespace
+
+void TestTeamRuntimeGuards::wallTimeStopsARunningToolCall() {
+    Env env;
+    QVERIFY(env.registry.add(std::make_unique<FnTool>("wait", untilTheDeadline)));
+    Team team = env.team(teamText("auto", "{tokens: 50000, steps: 9, wall_seconds: 1, depth: 0}"));
+    Team alone = team;
+    alone.root = team.root.workers[0];  // the reader, with its one-second budget, as the root
+    alone.root.tools.push_back("wait");
+    ScriptedTestModel model;
+    model.script("reader", {calls({call("wait", nlohmann::json::object())}), answer("never reached")});
+    const auto start = std::chrono::steady_clock::now();
+    Ran r = runTeam(env, alone, model, "t");
+    const auto took = std::chrono::steady_clock::now() - start;
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::BudgetExhausted);
+    QVERIFY2(toolError(r, "wait").find("deadline") != std::string::npos, toolError(r, "wait").c_str());
+    QVERIFY(took < std::chrono::seconds(5));  // not the tool's 10 s
+}
+
+void TestTeamRuntimeGuards::everyToolCallHasADeadline() {
+    Env env;
+    QVERIFY(env.registry.add(std::make_unique<FnTool>("wait", untilTheDeadline)));
+    Team team = env.team(teamText());
+    team.root.tools.push_back("wait");
+    ScriptedTestModel model;
+    model.script("manager", {calls({call("wait", nlohmann::json::object())}), answer("went on")});
+    const auto start = std::chrono::steady_clock::now();
+    Ran r = runTeam(env, team, model, "t", [](TeamRuntimeOptions& o) { o.toolTimeout = std::chrono::milliseconds(200); });
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Ok);
+    QVERIFY2(toolError(r, "wait").find("deadline") != std::string::npos, toolError(r, "wait").c_str());
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+void TestTeamRuntimeGuards::aSlowToolDoesNotBlockOtherAgents() {
+    // The reader's tool runs first and waits (up to 5 s) for the critic's tool to run: with
+    // tool runs serialised, the critic's waits behind it and the reader's gives up.
+    Env env;
+    std::atomic<bool> peerRan{false};
+    QVERIFY(env.registry.add(std::make_unique<FnTool>("wait_for_peer", [&peerRan](const ToolContext&) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!peerRan && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (!peerRan) return atelier::Result<ToolResult>(atelier::Error::internal("the peer's tool never ran"));
+        return atelier::Result<ToolResult>(ToolResult{"the peer ran", {}, {}, false, {}});
+    })));
+    QVERIFY(env.registry.add(std::make_unique<FnTool>("mark_peer", [&peerRan](const ToolContext&) {
+        peerRan = true;
+        return atelier::Result<ToolResult>(ToolResult{"marked", {}, {}, false, {}});
+    })));
+    Team team = env.team(teamText());
+    team.root.workers[0].tools.push_back("wait_for_peer");
+    team.root.workers[1].tools.push_back("mark_peer");
+    ScriptedTestModel model;
+    model.script("manager", {calls({call("delegate", {{"agent", "reader"}, {"task", "wait"}}),
+                                    call("delegate", {{"agent", "critic"}, {"task", "mark"}})}),
+                             answer("done")});
+    model.script("reader", {calls({call("wait_for_peer", nlohmann::json::object())}), answer("read")});
+    model.script("critic", {calls({call("mark_peer", nlohmann::json::object())}), answer("checked")});
+    model.delay("critic", std::chrono::milliseconds(300));  // the reader's tool starts first
+    Ran r = runTeam(env, team, model, "t");
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Ok);
+    QCOMPARE(QString::fromStdString(toolError(r, "wait_for_peer")), QString("ok: the peer ran"));
 }
 
 QTEST_APPLESS_MAIN(TestTeamRuntimeGuards)

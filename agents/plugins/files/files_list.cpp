@@ -17,6 +17,16 @@ nlohmann::json pathOnly(const char* what) {
             {"additionalProperties", false}};
 }
 
+std::string specialKind(fs::file_type type) {
+    switch (type) {
+        case fs::file_type::fifo: return "fifo";
+        case fs::file_type::socket: return "socket";
+        case fs::file_type::block: return "block device";
+        case fs::file_type::character: return "character device";
+        default: return "special file";
+    }
+}
+
 class FilesList final : public Tool {
 public:
     std::string name() const override { return "files_list"; }
@@ -54,8 +64,10 @@ public:
                 return false;
             }
             std::error_code sec;
-            const auto size = e.isDir ? 0 : fs::file_size(e.path, sec);
-            entries.push_back({{"path", e.rel}, {"type", e.isDir ? "dir" : "file"}, {"size", sec ? 0 : size}});
+            const auto status = fs::status(e.path, sec);
+            const std::string type = e.isDir ? "dir" : fs::is_regular_file(status) ? "file" : specialKind(status.type());
+            const auto size = type == "file" ? fs::file_size(e.path, sec) : 0;
+            entries.push_back({{"path", e.rel}, {"type", type}, {"size", sec ? 0 : size}});
             r.text += e.rel + (e.isDir ? "/" : "  (" + std::to_string(sec ? 0 : size) + " bytes)") + "\n";
             return true;
         }, &denied);
@@ -91,14 +103,22 @@ public:
         if (ec || !fs::exists(status))
             return unexpected(Error::notFound("'" + requested + "' does not exist"));
         const bool isDir = fs::is_directory(status);
-        const auto size = isDir ? 0 : fs::file_size(*path, ec);
         const auto mtime = fs::last_write_time(*path, ec);
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
                               mtime - fs::file_time_type::clock::now() + std::chrono::system_clock::now().time_since_epoch())
                               .count();
-        const bool binary = !isDir && looksBinary(*path);
         const std::string shown = displayPath(*path, ctx.workspace());
         ToolResult r;
+        if (!isDir && !fs::is_regular_file(status)) {
+            // A FIFO, socket or device is described, never opened (a FIFO's open() would wait).
+            const std::string kind = specialKind(status.type());
+            r.data = {{"path", shown}, {"type", kind}, {"size", 0}, {"modified_unix", secs}, {"binary", true}};
+            r.text = shown + ": " + kind + " (not a regular file; not readable by the files tools)\n";
+            r.sources.push_back({"file", shown, 0, 0, 0, {}});
+            return r;
+        }
+        const auto size = isDir ? 0 : fs::file_size(*path, ec);
+        const bool binary = !isDir && looksBinary(*path);
         r.data = {{"path", shown}, {"type", isDir ? "dir" : "file"}, {"size", size},
                   {"modified_unix", secs}, {"binary", binary}};
         r.text = shown + ": " + (isDir ? "folder" : (binary ? "binary file, " : "text file, ") +

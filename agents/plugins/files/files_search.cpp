@@ -1,11 +1,10 @@
 // files_search: a PCRE2 regular expression across a file or a folder tree, skipping binaries and
 // what .gitignore ignores, with paged hits that cite path and line.
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <memory>
+#include <optional>
 
+#include "atelier/agents/bounded_regex.h"
 #include "files_tools.h"
 #include "text_file.h"
 #include "tree_walk.h"
@@ -13,13 +12,6 @@
 namespace atelier::agents::files {
 namespace fs = std::filesystem;
 namespace {
-
-struct CodeDeleter {
-    void operator()(pcre2_code* c) const { pcre2_code_free(c); }
-};
-struct MatchDataDeleter {
-    void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
-};
 
 class FilesSearch final : public Tool {
 public:
@@ -44,31 +36,30 @@ public:
         const std::string pattern = args.at("pattern").get<std::string>();
         const std::string requested = args.value("path", std::string("."));
         const int offset = args.value("offset", 0);
-        int errorCode = 0;
-        PCRE2_SIZE errorOffset = 0;
-        std::uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
-        if (args.value("ignore_case", false)) options |= PCRE2_CASELESS;
-        std::unique_ptr<pcre2_code, CodeDeleter> re(
-            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options,
-                          &errorCode, &errorOffset, nullptr));
-        if (!re) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(errorCode, msg, sizeof msg);
-            return unexpected(Error::badInput("invalid pattern at offset " + std::to_string(errorOffset) +
-                                              ": " + reinterpret_cast<const char*>(msg)));
-        }
-        pcre2_jit_compile(re.get(), PCRE2_JIT_COMPLETE);  // optional speed-up; fine if it fails
-        std::unique_ptr<pcre2_match_data, MatchDataDeleter> md(
-            pcre2_match_data_create_from_pattern(re.get(), nullptr));
+        auto re = BoundedRegex::compile(pattern, args.value("ignore_case", false) ? PCRE2_UCP | PCRE2_CASELESS
+                                                                                 : PCRE2_UCP);
+        if (!re) return unexpected(re.error());
 
         auto root = ctx.resolve(requested, Access::Read);
         if (!root) return unexpected(root.error());
         ToolResult r;
         nlohmann::json hits = nlohmann::json::array();
-        int hitIndex = 0, denied = 0, skippedBinary = 0;
+        int hitIndex = 0, denied = 0, skippedBinary = 0, skippedSpecial = 0;
         std::size_t files = 0;
         bool more = false;
+        std::optional<Error> failure;  // a pattern too costly to match, or the deadline
         auto searchFile = [&](const fs::path& file, const std::string& shown) {
+            if (ctx.expired()) {
+                failure = Error{ErrorCode::Overflow, "files_search stopped at the call's deadline after " +
+                                                         std::to_string(files) + " files, before '" + shown +
+                                                         "'; search a narrower path"};
+                return false;
+            }
+            std::error_code sec;
+            if (!fs::is_regular_file(file, sec)) {  // a FIFO, socket or device: never opened
+                ++skippedSpecial;
+                return true;
+            }
             if (looksBinary(file)) {
                 ++skippedBinary;
                 return true;
@@ -78,9 +69,19 @@ public:
             int lineNo = 0;
             for (auto line : splitLines(*text)) {
                 ++lineNo;
-                const int rc = pcre2_match(re.get(), reinterpret_cast<PCRE2_SPTR>(line.data()),
-                                           line.size(), 0, 0, md.get(), nullptr);
-                if (rc < 0) continue;
+                if (lineNo % 256 == 0 && ctx.expired()) {
+                    failure = Error{ErrorCode::Overflow, "files_search stopped at the call's deadline at " + shown +
+                                                             ":" + std::to_string(lineNo) + "; search a narrower path"};
+                    return false;
+                }
+                auto found = re->search(line);
+                if (!found) {
+                    failure = Error{found.error().code,
+                                    "files_search: " + found.error().message + " (at " + shown + ":" +
+                                        std::to_string(lineNo) + ")"};
+                    return false;
+                }
+                if (!*found) continue;
                 if (hitIndex++ < offset) continue;
                 if (int(hits.size()) == kMaxSearchHits) {
                     more = true;
@@ -98,17 +99,24 @@ public:
             searchFile(*root, displayPath(*root, ctx.workspace()));
         } else if (fs::is_directory(*root, ec)) {
             walkTree(*root, ctx, true, [&](const WalkEntry& e) {
-                if (e.isDir) return true;
+                if (e.isDir) return !ctx.expired();
                 if (++files > kMaxSearchFiles) {
                     more = true;
                     return false;
                 }
                 return searchFile(e.path, displayPath(e.path, ctx.workspace()));
             }, &denied);
+            if (!failure && !more && ctx.expired())
+                failure = Error{ErrorCode::Overflow, "files_search stopped at the call's deadline after " +
+                                                         std::to_string(files) + " files; search a narrower path"};
+        } else if (fs::exists(*root, ec)) {
+            return unexpected(Error::badInput("'" + requested + "' is not a regular file or a folder"));
         } else {
             return unexpected(Error::notFound("'" + requested + "' does not exist"));
         }
-        r.data = {{"hits", hits}, {"denied", denied}, {"skipped_binary", skippedBinary}};
+        if (failure) return unexpected(*failure);
+        r.data = {{"hits", hits}, {"denied", denied}, {"skipped_binary", skippedBinary},
+                  {"skipped_special", skippedSpecial}};
         if (hits.empty() && !more) r.text = "no matches\n";
         if (denied > 0) r.text += "[" + std::to_string(denied) + " entries hidden by the policy]\n";
         if (more) {

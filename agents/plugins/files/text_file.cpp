@@ -1,33 +1,77 @@
 #include "text_file.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace atelier::agents::files {
 namespace fs = std::filesystem;
+namespace {
+
+// An open file descriptor, closed on scope exit.
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Opens `path` for reading without blocking (a FIFO's open() waits for a writer, a device's may
+// never return) and refuses anything but a regular file, judged on the opened descriptor so
+// that a swap after the check cannot slip a FIFO in.
+Result<void> openRegular(const fs::path& path, Fd& out, std::size_t* size) {
+    out.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (out.fd < 0) return unexpected(Error::io("cannot open '" + path.string() + "': " + std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(out.fd, &st) != 0)
+        return unexpected(Error::io("cannot read '" + path.string() + "': " + std::strerror(errno)));
+    if (!S_ISREG(st.st_mode)) return unexpected(Error::badInput("'" + path.string() + "' is not a regular file"));
+    // Reads of a regular file never block; clearing the flag keeps them ordinary.
+    ::fcntl(out.fd, F_SETFL, ::fcntl(out.fd, F_GETFL) & ~O_NONBLOCK);
+    if (size) *size = std::size_t(st.st_size);
+    return {};
+}
+
+// Reads up to `n` bytes at the start of `fd`; fewer at its end.
+std::size_t readUpTo(int fd, char* buf, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += std::size_t(r);
+    }
+    return got;
+}
+
+}  // namespace
+
+bool isRegularFile(const fs::path& path) {
+    Fd fd;
+    return openRegular(path, fd, nullptr).has_value();
+}
 
 bool looksBinary(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
+    Fd fd;
+    if (!openRegular(path, fd, nullptr)) return true;  // not a regular file: never read as text
     char buf[8192];
-    in.read(buf, sizeof buf);
-    const auto n = in.gcount();
-    for (std::streamsize i = 0; i < n; ++i)
-        if (buf[i] == '\0') return true;
-    return false;
+    const std::size_t n = readUpTo(fd.fd, buf, sizeof buf);
+    return std::memchr(buf, '\0', n) != nullptr;
 }
 
 Result<std::string> readText(const fs::path& path, std::size_t maxBytes) {
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec) return unexpected(Error::io("cannot read '" + path.string() + "': " + ec.message()));
+    Fd fd;
+    std::size_t size = 0;
+    if (auto ok = openRegular(path, fd, &size); !ok) return unexpected(ok.error());
     if (size > maxBytes)
         return unexpected(Error::badInput("'" + path.string() + "' is " + std::to_string(size) +
                                           " bytes, over the " + std::to_string(maxBytes) +
                                           "-byte limit for this tool"));
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return unexpected(Error::io("cannot open '" + path.string() + "'"));
     std::string text(size, '\0');
-    in.read(text.data(), std::streamsize(size));
-    text.resize(std::size_t(in.gcount()));
+    text.resize(readUpTo(fd.fd, text.data(), size));
     return text;
 }
 

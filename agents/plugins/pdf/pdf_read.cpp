@@ -50,6 +50,8 @@ public:
         int reached = first - 1;
         bool cut = false;
         for (int p = first; p <= last; ++p) {
+            // Pages with little text: bounded by page count and the call's deadline too.
+            if (p > first && (p - first >= kMaxSearchPages || ctx.expired())) break;
             auto text = doc->pageText(p);
             if (!text) return unexpected(text.error());
             std::string block = "--- page " + std::to_string(p) + " ---\n" + *text;

@@ -15,6 +15,9 @@ std::unique_ptr<Tool> makePdfSearch();
 
 inline constexpr int kMaxInfoPageSizes = 200;  // page sizes listed by pdf_info
 inline constexpr int kMaxSearchHits = 50;
+// Pages pdf_search and pdf_read scan in one call (a 5,000-page PDF is searched in pages), and
+// both stop earlier at the call's deadline (ToolContext::expired) with a way to continue.
+inline constexpr int kMaxSearchPages = 500;
 inline constexpr std::size_t kExcerptBytes = 240;
 
 // Resolves args["path"] for reading and opens the PDF; `shown` receives the path as results

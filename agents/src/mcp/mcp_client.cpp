@@ -2,6 +2,9 @@
 
 #include "atelier/agents/mcp_client.h"
 
+#include <algorithm>
+
+#include "atelier/agents/tool_schema.h"
 #include "atelier/engine/log.h"
 
 namespace atelier::agents {
@@ -113,9 +116,14 @@ Result<std::vector<McpToolInfo>> McpClient::listTools() {
                                       std::to_string(m_options.maxToolPages) + " pages of tools"));
 }
 
-Result<json> McpClient::callTool(const std::string& tool, const json& arguments) {
+Result<json> McpClient::callTool(const std::string& tool, const json& arguments, Clock::time_point deadline) {
     std::lock_guard lock(m_mutex);
-    auto result = request("tools/call", {{"name", tool}, {"arguments", arguments}}, m_options.callTimeout);
+    auto timeout = m_options.callTimeout;
+    if (deadline != Clock::time_point::max()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
+    }
+    auto result = request("tools/call", {{"name", tool}, {"arguments", arguments}}, timeout);
     if (!result) return result;
     if (!result->is_object()) return unexpected(broken("answered tools/call with a non-object result"));
     return result;
@@ -156,9 +164,11 @@ Result<json> McpClient::awaitResponse(std::int64_t id, const std::string& method
             return unexpected(line.error());  // the deadline: request() cancels
         }
         if (line->find_first_not_of(" \t") == std::string::npos) continue;
-        json msg = json::parse(*line, nullptr, /*allow_exceptions=*/false);
+        json msg = parseJsonBounded(*line, m_options.maxMessageDepth);
         if (msg.is_discarded() || !msg.is_object() || msg.value("jsonrpc", json()) != "2.0")
-            return unexpected(broken("sent malformed JSON-RPC during " + method + ": '" + excerpt(*line) + "'"));
+            return unexpected(broken("sent malformed JSON-RPC (or nested over " +
+                                     std::to_string(m_options.maxMessageDepth) + " levels) during " + method +
+                                     ": '" + excerpt(*line) + "'"));
         if (msg.contains("method")) {
             // A request or notification from the server. Answer pings; refuse other requests
             // (sampling, roots, elicitation are not offered); ignore notifications.
@@ -190,6 +200,11 @@ Error McpClient::broken(const std::string& what) {
     std::string tail = m_process->stderrTail();
     if (tail.size() > kStderrInError) tail = "..." + tail.substr(tail.size() - kStderrInError);
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+    // One line: the error goes to a log line, a CLI message and a tool result.
+    for (std::size_t at = tail.find_first_of("\r\n"); at != std::string::npos; at = tail.find_first_of("\r\n", at)) {
+        const std::size_t end = tail.find_first_not_of("\r\n", at);
+        tail.replace(at, (end == std::string::npos ? tail.size() : end) - at, " | ");
+    }
     m_failure = "MCP server '" + m_name + "' " + what + " and " + status;
     if (!tail.empty()) m_failure += "; its stderr ends: " + tail;
     logger("agents")->error("{}", m_failure);

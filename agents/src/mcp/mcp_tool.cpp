@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "atelier/agents/tool_schema.h"
 #include "atelier/engine/log.h"
 
 namespace atelier::agents {
@@ -21,10 +22,12 @@ bool usableToolName(const std::string& name) {
     });
 }
 
-// Why `schema` cannot serve as a tool's argument schema, or empty.
+// Why `schema` cannot serve as a tool's argument schema, or empty. The bounds come first (depth,
+// size, $ref cycles, patterns), so a hostile schema never reaches the validator's parser.
 std::string schemaProblem(const json& schema) {
     if (!schema.is_object()) return "inputSchema is not an object";
     if (schema.contains("type") && schema["type"] != "object") return "inputSchema's type is not \"object\"";
+    if (auto ok = checkToolSchema(schema); !ok) return "inputSchema: " + ok.error().message;
     auto probe = ToolRegistry::validateArguments(schema, json::object());
     if (!probe && probe.error().code == ErrorCode::Internal) return probe.error().message;
     return {};
@@ -82,7 +85,7 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
                               m_name + ": the MCP server can reach " + g.root.string() +
                                   ", which this agent may not: " + allowed.error().message);
     }
-    auto answer = m_client->callTool(m_info.name, args);
+    auto answer = m_client->callTool(m_info.name, args, ctx.deadline());
     if (!answer) return unexpected(answer.error().code, m_name + ": " + answer.error().message);
     ToolResult result;
     const json& content = answer->contains("content") ? (*answer)["content"] : json();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "atelier/agents/tool_schema.h"
 #include "runtime_state.h"
 #include "tool_gate.h"
 
@@ -96,6 +97,11 @@ private:
     };
 
     std::optional<AgentOutcome> guard() const;
+    // When this agent's wall-time budget ends (time_point::max() without one).
+    Clock::time_point wallEnd() const {
+        return m_spec.budgets.wallSeconds > 0 ? m_start + std::chrono::seconds(m_spec.budgets.wallSeconds)
+                                              : Clock::time_point::max();
+    }
     Result<AgentTurn> nextTurn();
     std::optional<AgentOutcome> handleCalls(const AgentTurn& turn);
     std::optional<CallResult> startDelegation(const nlohmann::json& args, std::size_t call,
@@ -194,7 +200,8 @@ AgentOutcome AgentLoop::run(const std::string& task) {
         reply.reasoningContent = turn->reasoning;
         for (std::size_t i = 0; i < turn->toolCalls.size(); ++i) {
             const auto& c = turn->toolCalls[i];
-            auto args = nlohmann::json::parse(c.arguments, nullptr, false);
+            // Bounded: a deeply nested object would overflow the stack when copied or dumped.
+            auto args = parseJsonBounded(c.arguments, kMaxArgumentDepth);
             // The conversation must stay renderable: malformed arguments are shown as text.
             const std::string text = args.is_object() ? c.arguments : nlohmann::json{{"invalid_arguments", c.arguments}}.dump();
             reply.toolCalls.push_back({"call_" + std::to_string(m_steps) + "_" + std::to_string(i), c.name, text});
@@ -254,7 +261,7 @@ std::optional<AgentOutcome> AgentLoop::handleCalls(const AgentTurn& turn) {
     std::optional<AgentOutcome> stop;
     for (std::size_t i = 0; i < turn.toolCalls.size() && !stop; ++i) {
         const auto& c = turn.toolCalls[i];
-        const auto args = nlohmann::json::parse(c.arguments, nullptr, false);
+        const auto args = parseJsonBounded(c.arguments, kMaxArgumentDepth);
         const nlohmann::json shown = args.is_discarded() ? nlohmann::json(c.arguments) : args;
         const int times = ++m_callCounts[c.name + "\n" + shown.dump()];
         if (times > m_rt.options.maxIdenticalCalls) {
@@ -276,7 +283,7 @@ std::optional<AgentOutcome> AgentLoop::handleCalls(const AgentTurn& turn) {
         } else if (c.name == "delegate") {
             results[i] = startDelegation(args, i, delegations);
         } else {
-            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, c.name, args); });
+            results[i] = resultOf(c.name, [&] { return runTool(m_rt, m_spec, c.name, args, wallEnd()); });
         }
     }
     for (auto& d : delegations) d.thread.join();

@@ -22,13 +22,14 @@ struct TeamRuntime::Impl {
     AgentModel& model;
     const ToolRegistry& tools;
     SessionStore& store;           // used by the journal only while a run is going
-    AuditLog* audit;               // may be null; guarded by toolMutex
+    AuditLog* audit;               // may be null; guarded by auditMutex
     TeamRuntimeOptions options;
     std::string sharedPrefix;      // of the current run
     std::unique_ptr<RunJournal> journal;
 
-    // Tool runs and audit appends, one at a time (the audit log is one SQLite connection).
-    std::mutex toolMutex;
+    // Audit appends, one at a time (the audit log is one SQLite connection). Tool runs are not
+    // serialised: one slow tool must not stall every other agent.
+    std::mutex auditMutex;
     std::mutex instanceMutex;
     std::map<std::string, int> instances;  // guarded by instanceMutex: per agent name
 

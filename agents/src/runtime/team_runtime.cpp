@@ -17,7 +17,7 @@ std::string TeamRuntime::Impl::newInstance(const std::string& agent) {
 
 void TeamRuntime::Impl::auditRecord(AuditKind kind, const std::string& actor, nlohmann::json payload) {
     if (!audit) return;
-    std::lock_guard lock(toolMutex);
+    std::lock_guard lock(auditMutex);
     if (auto r = audit->append(kind, actor, std::move(payload)); !r)
         logger("agents")->error("cannot append to the audit log: {}", r.error().message);
 }

@@ -52,14 +52,19 @@ bool askApproval(TeamRuntime::Impl& rt, const std::string& instance, const Agent
 }
 
 ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool,
-                    const nlohmann::json& args) {
+                    const nlohmann::json& args, std::chrono::steady_clock::time_point wallEnd) {
+    using Clock = std::chrono::steady_clock;
     // The agent's own grants, every call: nothing said in a conversation can widen them.
     const Policy policy(spec.grants, rt.options.dataDir);
-    const PolicyToolContext policyCtx(policy, rt.options.workspace);
-    std::lock_guard lock(rt.toolMutex);
+    Clock::time_point deadline = wallEnd;
+    if (rt.options.toolTimeout.count() > 0) deadline = std::min(deadline, Clock::now() + rt.options.toolTimeout);
+    // Cancelling the run does not cut a call short: a resumed run replays what it returned.
+    const PolicyToolContext policyCtx(policy, rt.options.workspace, deadline);
+    // No lock around the run: tools are safe to run concurrently, and the audit context
+    // serialises its appends with every other audit append of this run.
     Result<ToolResult> result = Error::internal("not run");
     if (rt.audit) {
-        const AuditedToolContext ctx(policyCtx, *rt.audit, spec.name);
+        const AuditedToolContext ctx(policyCtx, *rt.audit, spec.name, rt.auditMutex);
         result = rt.tools.call(tool, args, ctx);
         (void)ctx.recordCall(tool, args, result);  // a failed record already refused the paths
     } else {

@@ -2,8 +2,10 @@
 // ToolGate: what stands between an agent's tool call and the tool. Decides (the agent's own
 // tool list, known tools, its approval mode), asks for approval, and runs the tool through the
 // registry with a Policy built from the agent's own grants, auditing each step. Private to the
-// runtime. Threads: any agent thread; tool runs are serialised by Impl::toolMutex.
+// runtime. Threads: any agent thread; tool runs go on concurrently, their audit appends are
+// serialised by Impl::auditMutex.
 
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -30,7 +32,10 @@ GateDecision decideToolCall(TeamRuntime::Impl& rt, const AgentSpec& spec, const 
 bool askApproval(TeamRuntime::Impl& rt, const std::string& instance, const AgentSpec& spec,
                  const std::string& tool, const nlohmann::json& args);
 
+// Runs the tool with a deadline: `toolTimeout` from now, or `wallEnd` (the agent's wall budget)
+// if earlier.
 ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool,
-                    const nlohmann::json& args);
+                    const nlohmann::json& args,
+                    std::chrono::steady_clock::time_point wallEnd = std::chrono::steady_clock::time_point::max());
 
 }  // namespace atelier::agents

@@ -11,6 +11,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "atelier/agents/tool_schema.h"
 #include "atelier/engine/log.h"
 
 namespace atelier::agents {
@@ -100,28 +101,44 @@ std::vector<const Tool*> ToolRegistry::tools() const {
 Result<void> ToolRegistry::validateArguments(const nlohmann::json& schemaJson,
                                              const nlohmann::json& args) {
     if (!args.is_object()) return unexpected(Error::badInput("arguments must be a JSON object"));
+    if (jsonDepth(args, kMaxArgumentDepth) > kMaxArgumentDepth)
+        return unexpected(Error::badInput("arguments nest over " + std::to_string(kMaxArgumentDepth) + " levels deep"));
+    if (auto ok = checkToolSchema(schemaJson); !ok)
+        return unexpected(Error::internal("invalid tool schema: " + ok.error().message));
+    // The validator's own regular expressions (std::regex) never see a pattern or a format.
+    std::string patternNote;
+    auto bounded = boundedSchemaFor(schemaJson, args, &patternNote);
+    if (!bounded) return unexpected(bounded.error());
     valijson::Schema schema;
+    valijson::ValidationResults results;
     try {
         valijson::SchemaParser parser;
-        valijson::adapters::NlohmannJsonAdapter schemaAdapter(schemaJson);
+        valijson::adapters::NlohmannJsonAdapter schemaAdapter(*bounded);
         parser.populateSchema(schemaAdapter, schema);
     } catch (const std::exception& e) {
         return unexpected(Error::internal(std::string("invalid tool schema: ") + e.what()));
     }
-    valijson::Validator validator;
-    valijson::ValidationResults results;
-    valijson::adapters::NlohmannJsonAdapter argsAdapter(args);
-    if (validator.validate(schema, argsAdapter, &results)) return {};
+    try {
+        valijson::Validator validator;
+        valijson::adapters::NlohmannJsonAdapter argsAdapter(args);
+        if (validator.validate(schema, argsAdapter, &results)) return {};
+    } catch (const std::exception& e) {
+        return unexpected(Error::internal(std::string("invalid tool schema: ") + e.what()));
+    }
     std::string message = "invalid arguments:";
+    bool refusedByPattern = false;
     valijson::ValidationResults::Error err;
     int shown = 0;
-    while (results.popError(err) && shown < 4) {
+    while (results.popError(err)) {
+        refusedByPattern = refusedByPattern || err.description.find("'not'") != std::string::npos;
+        if (shown >= 4) continue;
         std::string where;
         for (const auto& c : err.context) where += c;
         message += " " + (where.empty() ? std::string("<root>") : where) + ": " + err.description + ";";
         ++shown;
     }
     if (!message.empty() && message.back() == ';') message.pop_back();
+    if (refusedByPattern && !patternNote.empty()) message += " (" + patternNote + ")";
     return unexpected(Error::badInput(message));
 }
 

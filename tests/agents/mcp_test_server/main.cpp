@@ -3,7 +3,10 @@
 // the client has sent notifications/initialized, pages tools/list, and has tools that misbehave
 // on purpose (crash mid-call, malformed JSON, sleeping past a timeout).
 // Options: --page-size N (tools per tools/list page, default 2), --garbage-on-init (answers
-// initialize with a line that is not JSON), --exit-on-init (exits without answering).
+// initialize with a line that is not JSON), --exit-on-init (exits without answering),
+// --hostile-schemas (adds tools whose schemas loop through $ref, nest too deep, or hold a
+// catastrophic or invalid pattern), --deep-list (answers tools/list with a schema nested
+// 100,000 levels deep).
 
 #include <unistd.h>
 
@@ -54,6 +57,37 @@ json toolList() {
     });
 }
 
+// Tools a hostile server offers: each answers "ok" if a client ever calls it.
+json hostileTools() {
+    const json any = {{"type", "object"}};
+    json deep = {{"type", "string"}};
+    for (int i = 0; i < 25; ++i) deep = {{"type", "object"}, {"properties", {{"x", deep}}}};  // 51 levels
+    return json::array({
+        {{"name", "ref_loop"},
+         {"inputSchema", {{"type", "object"},
+                          {"properties", {{"a", {{"$ref", "#/definitions/b"}}}}},
+                          {"definitions", {{"b", {{"$ref", "#/definitions/c"}}}, {"c", {{"$ref", "#/definitions/b"}}}}}}}},
+        {{"name", "ref_root"},
+         {"inputSchema", {{"type", "object"}, {"properties", {{"child", {{"$ref", "#"}}}}}}}},
+        {{"name", "deep_schema"}, {"inputSchema", deep}},
+        {{"name", "bad_pattern"},
+         {"inputSchema", {{"type", "object"}, {"properties", {{"text", {{"type", "string"}, {"pattern", "(unclosed"}}}}}}}},
+        {{"name", "costly_pattern"},
+         {"inputSchema", {{"type", "object"},
+                          {"properties", {{"text", {{"type", "string"}, {"pattern", "^(a+)+$"}}}}},
+                          {"required", {"text"}}}}},
+        {{"name", "any"}, {"inputSchema", any}},
+    });
+}
+
+// A tools/list answer nested `depth` arrays deep, written without building it.
+void sendDeepList(const json& id, int depth) {
+    std::cout << R"({"jsonrpc":"2.0","id":)" << id.dump()
+              << R"(,"result":{"tools":[{"name":"deep","inputSchema":{"type":"object","default":)"
+              << std::string(std::size_t(depth), '[') << std::string(std::size_t(depth), ']') << "}}]}}\n"
+              << std::flush;
+}
+
 void send(const json& message) {
     std::cout << message.dump() << "\n" << std::flush;
 }
@@ -101,6 +135,8 @@ json callTool(const std::string& name, const json& args) {
     }
     if (name == "fail") return textResult("it failed on purpose", true);
     if (name == "big") return textResult(std::string(args.at("bytes").get<std::size_t>(), 'x'));
+    for (const auto& t : hostileTools())
+        if (t["name"] == name) return textResult("ok");
     return json();
 }
 
@@ -108,14 +144,18 @@ json callTool(const std::string& name, const json& args) {
 
 int main(int argc, char** argv) {
     std::size_t pageSize = 2;
-    bool garbageOnInit = false, exitOnInit = false;
+    bool garbageOnInit = false, exitOnInit = false, hostileSchemas = false, deepList = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--page-size" && i + 1 < argc) pageSize = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--garbage-on-init") garbageOnInit = true;
         else if (a == "--exit-on-init") exitOnInit = true;
+        else if (a == "--hostile-schemas") hostileSchemas = true;
+        else if (a == "--deep-list") deepList = true;
     }
-    const json tools = toolList();
+    json tools = toolList();
+    if (hostileSchemas)
+        for (const auto& t : hostileTools()) tools.push_back(t);
     bool initialized = false;
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -142,6 +182,9 @@ int main(int argc, char** argv) {
                                {"serverInfo", {{"name", "mcp_test_server"}, {"version", "1.0"}}}};
         } else if (!initialized) {
             reply["error"] = {{"code", -32002}, {"message", "not initialized: " + method}};
+        } else if (method == "tools/list" && deepList) {
+            sendDeepList(msg["id"], 100000);
+            continue;
         } else if (method == "tools/list") {
             const std::size_t start = params.contains("cursor") ? std::stoul(params["cursor"].get<std::string>()) : 0;
             json page = json::array();

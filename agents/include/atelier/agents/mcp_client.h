@@ -5,7 +5,9 @@
 // `tools/call`. Every wait has a deadline. A server that exits, closes its output or writes
 // something that is not a JSON-RPC message is killed and every later call fails with that
 // reason (and the tail of its stderr); a call that times out is cancelled
-// (`notifications/cancelled`) and its late answer ignored.
+// (`notifications/cancelled`) and its late answer ignored. A message nested deeper than
+// maxMessageDepth is malformed (it is refused before a tree is built: copies and dumps of deep
+// trees recurse), and errors are one line (the server's stderr tail is joined with " | ").
 // Threads: every method may be called from any thread; requests are serialised (m_mutex), one
 // in flight at a time.
 
@@ -29,6 +31,7 @@ struct McpOptions {
     std::chrono::milliseconds startTimeout{15000};  // spawn + initialize, and each tools/list page
     std::chrono::milliseconds callTimeout{60000};   // one tools/call
     std::size_t maxMessageBytes = 4u << 20;         // one JSON-RPC line
+    int maxMessageDepth = 64;                       // nesting of one JSON-RPC message
     int maxToolPages = 32;
     int maxTools = 256;                             // per server
 };
@@ -52,8 +55,10 @@ public:
     nlohmann::json serverInfo() const;  // from the initialize result
 
     Result<std::vector<McpToolInfo>> listTools();
-    // The `tools/call` result object ({"content": [...], "isError": ...}).
-    Result<nlohmann::json> callTool(const std::string& tool, const nlohmann::json& arguments);
+    // The `tools/call` result object ({"content": [...], "isError": ...}). The call ends at
+    // callTimeout or at `deadline` (the tool call's, ToolContext::deadline), whichever is first.
+    Result<nlohmann::json> callTool(const std::string& tool, const nlohmann::json& arguments,
+                                    SandboxProcess::Clock::time_point deadline = SandboxProcess::Clock::time_point::max());
 
 private:
     McpClient(std::string name, std::vector<PathGrant> grants, McpOptions options)

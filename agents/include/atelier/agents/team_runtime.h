@@ -14,7 +14,9 @@
 // and tool calls go to the audit log when one is given.
 //
 // Loop guards: per agent, model turns (steps), tokens (uncached prompt + generated) and wall
-// time (checked before each turn; a turn still generating when it ends is stopped); an identical call (same tool and arguments)
+// time (checked before each turn; a turn still generating when it ends is stopped, and a tool
+// call running when it ends is told to stop: every tool call's deadline is the earlier of
+// `toolTimeout` and the end of the wall budget); an identical call (same tool and arguments)
 // made more than `maxIdenticalCalls` times stops the agent (failed); delegation depth (the
 // agent's budget, and `maxDelegationDepth` levels below the root) refuses deeper delegate calls.
 //
@@ -23,12 +25,14 @@
 // steps: turns, decisions and results found there are reused (and re-emitted, not re-written),
 // and the run continues live from the first step that is missing.
 //
-// Threads: run()/resume() block the calling thread until the run ends. `onEvent` and `approve`
+// Threads: run()/resume() block the calling thread until the run ends. Tool calls of different
+// agents run concurrently (only their audit appends are serialised). `onEvent` and `approve`
 // are called from agent threads, onEvent one event at a time (never concurrently); both may
 // block (a GUI bridge can post to its thread and wait for the answer). `onTurnEvent` may run on
 // the model's own thread (the engine's scheduler) and must only queue. `stop` may be requested
 // from any thread; the run then ends "cancelled" and can be resumed.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -60,6 +64,8 @@ struct TeamRuntimeOptions {
     std::int64_t tokenBudgetCap = 0;     // caps every agent's token budget (0: the team's)
     int maxIdenticalCalls = 2;
     int maxDelegationDepth = 4;
+    // The longest one tool call may run (ToolContext::deadline); 0: only the wall budget bounds it.
+    std::chrono::milliseconds toolTimeout{120000};
     ConstraintFactory constraint;        // put on every turn when set
     // When set, replaces `constraint` on each agent's first turn (e.g. one that requires a tool
     // call, so even a model that would never start one delegates or reads before answering).

@@ -6,6 +6,7 @@
 // Thread-safety: run() may be called from several agent threads at once; tools keep no
 // mutable state.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -51,26 +52,38 @@ struct ToolResult {
 // What a running tool may touch. Every path goes through resolve(), which applies the policy
 // (relative paths are resolved against the agent's workspace). Tools in plugin libraries use
 // only this interface, so they link nothing from the host.
+// Every call has a deadline (the runtime's per-call limit or the agent's wall budget, whichever
+// ends first); a tool that loops polls expired() between files, pages or lines and stops with a
+// result or error that says where it stopped.
 class ToolContext {
 public:
+    using Clock = std::chrono::steady_clock;
     virtual ~ToolContext() = default;
     // The canonical path for `path` if the policy allows `access`, else a PolicyDenied error
     // naming the path and the rule.
     virtual Result<std::filesystem::path> resolve(const std::string& path, Access access) const = 0;
     virtual const std::filesystem::path& workspace() const = 0;
+    // When the call must be over (time_point::max(): no deadline).
+    virtual Clock::time_point deadline() const { return Clock::time_point::max(); }
+    // The deadline has passed.
+    bool expired() const { return Clock::now() >= deadline(); }
 };
 
-// The context the runtime and `atelier-cli tool run` give tools: a Policy and a workspace.
+// The context the runtime and `atelier-cli tool run` give tools: a Policy, a workspace and
+// optionally a deadline.
 class PolicyToolContext final : public ToolContext {
 public:
-    PolicyToolContext(const Policy& policy, std::filesystem::path workspace)
-        : m_policy(policy), m_workspace(std::move(workspace)) {}
+    PolicyToolContext(const Policy& policy, std::filesystem::path workspace,
+                      Clock::time_point deadline = Clock::time_point::max())
+        : m_policy(policy), m_workspace(std::move(workspace)), m_deadline(deadline) {}
     Result<std::filesystem::path> resolve(const std::string& path, Access access) const override;
     const std::filesystem::path& workspace() const override { return m_workspace; }
+    Clock::time_point deadline() const override { return m_deadline; }
 
 private:
     const Policy& m_policy;
     std::filesystem::path m_workspace;
+    Clock::time_point m_deadline;
 };
 
 class Tool {
