@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -387,6 +388,7 @@ private slots:
                     ::close(pipeFds[1]);
                     (void)!::read(pipeFds[0], &go, 1);  // start together
                     auto store = SessionStore::open(path);
+                    if (!store) std::fprintf(stderr, "%s\n", store.error().message.c_str());
                     ::_exit(store ? 0 : 1);
                 }
             }

@@ -20,6 +20,8 @@ std::string hex(std::uint32_t v) {
     return buf;
 }
 
+Result<int> readSchemaVersion(Database& db, const Schema& schema);
+
 Error newerSchema(const Database& db, const Schema& schema, int version) {
     return Error::badInput(db.path().string() + ": the " + std::string(schema.name) +
                            " schema is version " + std::to_string(version) +
@@ -80,6 +82,18 @@ std::filesystem::path migrationBackupPath(const std::filesystem::path& db, int v
 }
 
 Result<int> schemaVersion(Database& db, const Schema& schema) {
+    // The reads below must see one state of the file: without a transaction, another
+    // connection's migration could commit between the application_id and the table count.
+    const bool own = !db.inTransaction();
+    if (own) ATELIER_TRY_VOID(db.exec("BEGIN"));
+    auto version = readSchemaVersion(db, schema);
+    if (own) (void)db.exec("COMMIT");
+    return version;
+}
+
+namespace {
+
+Result<int> readSchemaVersion(Database& db, const Schema& schema) {
     const std::string file = db.path().string();
     auto appId = db.queryInt("PRAGMA application_id");
     if (!appId) return unexpected(std::move(appId.error()));
@@ -115,6 +129,8 @@ Result<int> schemaVersion(Database& db, const Schema& schema) {
     if (!version) return unexpected(std::move(version.error()));
     return static_cast<int>(userVersionNewer ? std::max(*version, *userVersion) : *version);
 }
+
+}  // namespace
 
 Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& options) {
     ATELIER_TRY_VOID(checkNumbering(schema));

@@ -1,6 +1,8 @@
 // Database: one SQLite connection, opened with the pragmas every Atelier database uses.
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -117,7 +119,18 @@ Result<Database> Database::open(const std::filesystem::path& path, const OpenOpt
     ATELIER_TRY_VOID(db.exec("PRAGMA foreign_keys = ON"));
     ATELIER_TRY_VOID(db.queryInt("SELECT count(*) FROM sqlite_schema"));
     if (options.wal && !memory && options.mode != OpenMode::ReadOnly) {
+        // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
+        // at once (without the busy handler) while another connection opens the same file
+        // (two processes starting on a fresh data folder): retry for the busy timeout.
+        const auto deadline = std::chrono::steady_clock::now() + options.busyTimeout;
+        auto delay = std::chrono::milliseconds(1);
         auto mode = db.queryText("PRAGMA journal_mode = WAL");
+        while (!mode && (sqlite3_extended_errcode(db.m_db) & 0xff) == SQLITE_BUSY &&
+               std::chrono::steady_clock::now() + delay < deadline) {
+            std::this_thread::sleep_for(delay);
+            delay = std::min(delay * 2, std::chrono::milliseconds(50));
+            mode = db.queryText("PRAGMA journal_mode = WAL");
+        }
         if (!mode) return unexpected(std::move(mode.error()));
         if (*mode != "wal")
             logger("store")->warn("{}: journal mode is '{}', not WAL", path.string(), *mode);
