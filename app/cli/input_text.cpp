@@ -9,7 +9,7 @@ namespace atelier::cli {
 
 Result<std::string> readInputText(const std::string& path) {
     std::ostringstream text;
-    if (path.empty()) {
+    if (path.empty() || path == "-") {
         text << std::cin.rdbuf();
         if (std::cin.bad()) return unexpected(Error::badInput("cannot read stdin"));
         return text.str();

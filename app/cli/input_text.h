@@ -1,5 +1,5 @@
 #pragma once
-// The text a subcommand reads from `--input FILE`, or from stdin when no file is given.
+// The text a subcommand reads from `--input FILE`, or from stdin when no file (or "-") is given.
 // Main thread only.
 
 #include <string>

@@ -97,6 +97,10 @@ test $rc = 3 && grep -q '"decoded_in_full":1' "$tmp/gv.json"; check "kv verify -
 "$cli" --data-dir "$data" kv verify --model "$tmp/m" --json 2>/dev/null | grep -q '"decoded_in_full":[1-9]'
 check "kv verify --model counts the checkpoints it decoded" $?
 
+"$cli" --data-dir "$tmp/stdin" kv save --model "$tmp/m" --prompt-file - --raw --name fox --json \
+    <"$tmp/prompt.txt" >"$tmp/save_stdin.json" 2>"$tmp/err"
+check "kv save --prompt-file - reads stdin" $?
+
 mkdir -p "$tmp/foreign/kvcache"
 printf 'not a database at all, just text that is long enough to look like a header....' >"$tmp/foreign/kvcache/checkpoints.db"
 "$cli" --data-dir "$tmp/foreign" kv list >/dev/null 2>"$tmp/err"; rc=$?

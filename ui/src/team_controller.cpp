@@ -175,7 +175,7 @@ void TeamController::work(std::shared_ptr<Job> job) {
     const fs::path workspace = fs::canonical(job->request.workspace.toStdString(), ec);
     if (ec || !fs::is_directory(workspace, ec))
         return fail(Error::badInput("workspace '" + job->request.workspace.toStdString() + "' is not a folder"));
-    auto file = agents::findTeamFile(job->request.team.toStdString());
+    auto file = agents::findTeamFile(job->request.team.toStdString(), job->dataDir);
     if (!file) return fail(file.error());
     auto team = agents::loadTeam(*file, workspace);
     if (!team) return fail(team.error());

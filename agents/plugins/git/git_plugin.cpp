@@ -3,6 +3,8 @@
 #include "atelier/agents/tool_registry.h"
 #include "git_tools.h"
 
+ATELIER_PLUGIN_ABI_VERSION()
+
 extern "C" __attribute__((visibility("default"))) int atelier_plugin_tools(
     atelier::agents::Tool** out, int capacity) {
     using namespace atelier::agents::git;

@@ -57,27 +57,48 @@ Result<int> ToolRegistry::loadPlugins(const fs::path& dir) {
     std::sort(libs.begin(), libs.end());
     int loaded = 0;
     for (const auto& path : libs) {
+        auto refuse = [&](const std::string& why) {
+            return unexpected(Error::badInput("tool plugin " + path.string() + ": " + why));
+        };
         auto lib = std::make_unique<QLibrary>(QString::fromStdString(path.string()));
         if (!lib->load())
             return unexpected(Error::badInput("cannot load tool plugin " + path.string() + ": " +
                                               lib->errorString().toStdString()));
+        auto abi = reinterpret_cast<PluginAbiEntry>(lib->resolve(kPluginAbiEntryPoint));
+        if (!abi)
+            return refuse(std::string("has no ") + kPluginAbiEntryPoint +
+                          " function: it was built for an older Atelier (plugin ABI 1); this one "
+                          "needs ABI " + std::to_string(kPluginAbiVersion) + ", rebuild the plugin");
+        int version = -1;
+        try {
+            version = abi();
+        } catch (...) {
+            return refuse(std::string(kPluginAbiEntryPoint) + " threw an exception");
+        }
+        if (version != kPluginAbiVersion)
+            return refuse("built for plugin ABI " + std::to_string(version) + ", this Atelier needs ABI " +
+                          std::to_string(kPluginAbiVersion) + "; rebuild the plugin against this version");
         auto entry = reinterpret_cast<PluginEntry>(lib->resolve(kPluginEntryPoint));
-        if (!entry)
-            return unexpected(Error::badInput("tool plugin " + path.string() + " has no " +
-                                              kPluginEntryPoint + " function"));
+        if (!entry) return refuse(std::string("has no ") + kPluginEntryPoint + " function");
+        Tool* made[64] = {};
+        int count = -1;
+        try {
+            count = entry(made, 64);
+        } catch (const std::exception& e) {
+            return refuse(std::string(kPluginEntryPoint) + " threw: " + e.what());
+        } catch (...) {
+            return refuse(std::string(kPluginEntryPoint) + " threw an exception");
+        }
+        std::vector<std::unique_ptr<Tool>> tools;
+        for (int i = 0; i < std::clamp(count, 0, 64); ++i) tools.emplace_back(made[i]);
+        if (count < 0 || count > 64)
+            return refuse("reported " + std::to_string(count) + " tools");
+        // The library stays loaded while its tools exist: the registry keeps it.
         auto plugin = std::make_unique<Plugin>();
         plugin->library = std::move(lib);
         m_plugins.push_back(std::move(plugin));
-        Tool* made[64] = {};
-        const int count = entry(made, 64);
-        if (count < 0 || count > 64)
-            return unexpected(Error::badInput("tool plugin " + path.string() + " reported " +
-                                              std::to_string(count) + " tools"));
-        for (int i = 0; i < count; ++i) {
-            std::unique_ptr<Tool> tool(made[i]);
-            if (auto added = add(std::move(tool)); !added)
-                return unexpected(Error::badInput("tool plugin " + path.string() + ": " +
-                                                  added.error().message));
+        for (auto& tool : tools) {
+            if (auto added = add(std::move(tool)); !added) return refuse(added.error().message);
         }
         ++loaded;
         logger("agents")->info("loaded tool plugin {}", path.string());
@@ -153,6 +174,8 @@ Result<ToolResult> ToolRegistry::call(const std::string& name, const nlohmann::j
             return tool->run(args, ctx);
         } catch (const std::exception& e) {  // a plugin bug must not cross this boundary
             return unexpected(Error::internal(name + " failed: " + e.what()));
+        } catch (...) {
+            return unexpected(Error::internal(name + " failed: it threw an exception that is not a std::exception"));
         }
     }();
     if (!r) return r;

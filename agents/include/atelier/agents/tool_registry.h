@@ -13,12 +13,27 @@
 
 namespace atelier::agents {
 
-// A plugin library exports this C function and links nothing from the host:
+// A plugin library exports two C functions and links nothing from the host:
+//   extern "C" int atelier_plugin_abi_version();   // ATELIER_PLUGIN_ABI_VERSION() defines it
 //   extern "C" int atelier_plugin_tools(atelier::agents::Tool** out, int capacity);
-// It writes up to `capacity` newly allocated tools to `out` (the host takes ownership) and
-// returns how many tools it has in all.
+// The host reads the version first and refuses a plugin built for another ABI (or with no
+// version function: one built before there was one) without calling anything else in it. The
+// tools function writes up to `capacity` newly allocated tools to `out` (the host takes
+// ownership) and returns how many tools it has in all.
+//
+// kPluginAbiVersion changes whenever anything a plugin's code sees changes layout or meaning:
+// Tool, ToolContext, ToolResult, SourceRef, Capability, Policy decisions, the entry points.
+// 1: the original interface. 2: ToolContext carries a deadline.
+inline constexpr int kPluginAbiVersion = 2;
+inline constexpr const char* kPluginAbiEntryPoint = "atelier_plugin_abi_version";
 inline constexpr const char* kPluginEntryPoint = "atelier_plugin_tools";
+using PluginAbiEntry = int (*)();
 using PluginEntry = int (*)(Tool** out, int capacity);
+
+#define ATELIER_PLUGIN_ABI_VERSION()                                                       \
+    extern "C" __attribute__((visibility("default"))) int atelier_plugin_abi_version() {   \
+        return ::atelier::agents::kPluginAbiVersion;                                       \
+    }
 
 class ToolRegistry {
 public:
@@ -31,7 +46,8 @@ public:
     Result<void> add(std::unique_ptr<Tool> tool);
 
     // Loads every `libatelier_plugin_*.so` in `dir`. Returns the number loaded; a library that
-    // fails to load or lacks the entry point is an error naming it.
+    // fails to load, lacks an entry point, was built for another ABI version or throws from
+    // its entry point is an error naming it (and nothing of it is added).
     Result<int> loadPlugins(const std::filesystem::path& dir);
 
     // Where plugins are looked for by default: beside the executable (../lib/atelier/plugins,
