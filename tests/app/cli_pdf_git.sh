@@ -3,7 +3,8 @@
 # and a repository made here are read with page and commit citations; a path outside the
 # workspace exits 3 with the policy's reason; damaged input and bad revisions exit 3. A `.git`
 # gitdir file leading to a repository outside the workspace exits 3 and the audit log records
-# the real path; history never prints a file the policy denies (#21).
+# the real path; history never prints a file the policy denies (#21). Author dates, per-line
+# message grep, working-tree diffs and blame in a shallow clone agree with `git` (#20).
 set -u
 export LC_ALL=C
 cli="$1"
@@ -101,6 +102,21 @@ contains git-grep '"line":2'
 expect git-badrev 3 "$cli" --data-dir "$data" tool run git_show --args '{"repo":"repo","rev":"nope"}' --workspace "$ws"
 expect git-outside 3 "$cli" --data-dir "$data" tool run git_log --args '{"repo":".."}' --workspace "$ws"
 grep -q '^atelier-cli: error: policy:' "$tmp/err" || { echo "FAIL git policy message"; fail=1; }
+# As `git` does (#20): the author date, per-line message grep, working-tree diffs, shallow blame.
+GIT_AUTHOR_DATE='2024-01-02T03:04:05+0100' GIT_COMMITTER_DATE='2024-05-06T07:08:09+0000' \
+    g commit -q --allow-empty -m "Empty" -m "fix: body line"
+expect git-log-author-date 0 "$cli" --data-dir "$data" tool run git_log --args '{"repo":"repo","max_count":1}' --workspace "$ws" --json
+contains git-log-author-date '"date":"2024-01-02T03:04:05+01:00"'
+contains git-log-author-date '"committer_date":"2024-05-06T07:08:09+00:00"'
+expect git-log-grep-line 0 "$cli" --data-dir "$data" tool run git_log --args '{"repo":"repo","grep":"^fix:"}' --workspace "$ws" --json
+contains git-log-grep-line '"summary":"Empty"'
+printf 'one\nfour\n' > "$repo/file.txt"
+expect git-diff-worktree 0 "$cli" --data-dir "$data" tool run git_diff --args '{"repo":"repo","worktree":true}' --workspace "$ws" --json
+contains git-diff-worktree '+four'
+g checkout -q -- file.txt
+git clone -q --depth 1 "file://$repo" "$ws/shallow" 2>/dev/null
+expect git-blame-shallow 0 "$cli" --data-dir "$data" tool run git_blame --args '{"repo":"shallow","path":"file.txt"}' --workspace "$ws"
+contains git-blame-shallow "^$(git -C "$repo" rev-parse HEAD | cut -c1-11) "
 # A repository outside the workspace, and a workspace folder whose .git file points at it.
 outside="$tmp/outside"
 mkdir -p "$outside" "$ws/stolen"

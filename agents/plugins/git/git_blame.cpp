@@ -1,7 +1,10 @@
 // git_blame: for each line of a file range at a revision, the commit that last changed it.
 
 #include <algorithm>
+#include <map>
 
+#include "git_history.h"
+#include "git_line_blame.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -13,8 +16,9 @@ class GitBlame final : public Tool {
 public:
     std::string name() const override { return "git_blame"; }
     std::string description() const override {
-        return "For lines of a file at a revision, the commit, author and date that last changed "
-               "each (at most 400 lines per call).";
+        return "For lines of a file at a revision, the commit, author and author date that last "
+               "changed each, as `git blame` finds them (follows renames; '^' marks a root or shallow "
+               "boundary commit; at most 400 lines per call).";
     }
     nlohmann::json parameters() const override {
         return {{"type", "object"},
@@ -51,40 +55,50 @@ public:
                                               path + "' (" + std::to_string(total) + " lines)"));
         last = std::min({last, total, first + kMaxBlameLines - 1});
 
-        git_blame_options options = GIT_BLAME_OPTIONS_INIT;
-        git_oid_cpy(&options.newest_commit, git_commit_id(commit->get()));
-        options.min_line = std::size_t(first);
-        options.max_line = std::size_t(last);
-        git_blame* raw = nullptr;
-        if (git_blame_file(&raw, repo->repo.get(), path.c_str(), &options) != 0)
-            return unexpected(gitError("cannot blame '" + path + "'"));
-        BlamePtr blame(raw);
-        return describe(*repo, path, lines, first, last, total, blame.get(), args);
+        auto history = History::open(repo->repo.get());
+        if (!history) return unexpected(history.error());
+        auto blamed = blameLines(*history, commit->get(), path, *content, first, last, kMaxWalkedCommits);
+        if (!blamed) return unexpected(blamed.error());
+        return describe(*repo, *history, path, lines, first, total, *blamed, args);
     }
 
 private:
-    Result<ToolResult> describe(const OpenedRepo& repo, const std::string& path,
-                                const std::vector<std::string_view>& lines, int first, int last,
-                                int total, git_blame* blame, const nlohmann::json& args) const {
+    Result<ToolResult> describe(const OpenedRepo& repo, const History& history, const std::string& path,
+                                const std::vector<std::string_view>& lines, int first, int total,
+                                const std::vector<BlamedLine>& blamed, const nlohmann::json& args) const {
         ToolResult r;
         nlohmann::json out = nlohmann::json::array();
+        std::map<std::string, nlohmann::json> commits;  // id -> commitJson
         std::size_t bytes = 0;
         int reached = first - 1;
+        const int last = first + int(blamed.size()) - 1;
         for (int i = first; i <= last; ++i) {
-            const git_blame_hunk* h = git_blame_get_hunk_byline(blame, std::size_t(i));
-            if (!h) break;
+            const BlamedLine& b = blamed[std::size_t(i - first)];
             const auto line = lines[std::size_t(i - 1)];
             if (bytes + line.size() > kMaxResultBytes - 1024) break;
-            const std::string id = oidHex(&h->final_commit_id);
-            const std::string who = validUtf8(h->final_signature && h->final_signature->name ? h->final_signature->name : "");
-            r.text += id.substr(0, 12) + " (" + who + " " + std::to_string(i) + ") " + std::string(line) + "\n";
-            bytes += line.size() + 40;
-            out.push_back({{"line", i}, {"commit", id}, {"author", who}, {"text", std::string(line)}});
+            const std::string id = oidHex(&b.commit);
+            auto& info = commits[id];
+            if (info.is_null()) {
+                auto c = history.commit(b.commit, "blamed for line " + std::to_string(i));
+                if (!c) return unexpected(c.error());
+                info = commitJson(c->get());
+            }
+            const std::string who = info["author"].get<std::string>();
+            const std::string date = info["date"].get<std::string>();
+            // As `git blame` prints it: a boundary commit's id starts with '^'.
+            r.text += (b.boundary ? "^" + id.substr(0, 11) : id.substr(0, 12)) + " (" + who + " " +
+                      date.substr(0, 10) + " " + std::to_string(i) + ") " + std::string(line) + "\n";
+            bytes += line.size() + 60;
+            nlohmann::json j = {{"line", i}, {"commit", id}, {"author", who}, {"email", info["email"]},
+                                {"date", date}, {"orig_line", b.origLine}, {"text", std::string(line)}};
+            if (b.boundary) j["boundary"] = true;
+            if (b.origPath != path) j["orig_path"] = validUtf8(b.origPath);
+            out.push_back(std::move(j));
             // One citation per run of lines from the same commit.
             if (!r.sources.empty() && r.sources.back().commit == id && r.sources.back().lastLine == i - 1)
                 r.sources.back().lastLine = i;
             else
-                r.sources.push_back(gitSource(repo, &h->final_commit_id, path, i, i));
+                r.sources.push_back(gitSource(repo, &b.commit, path, i, i));
             reached = i;
         }
         r.data = {{"repo", repo.shown}, {"path", path}, {"lines", out}, {"total_lines", total}};

@@ -31,19 +31,57 @@ int appendLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line*
     return 0;
 }
 
-}  // namespace
-
-Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
-                           const std::string& path, std::size_t offset, const WithholdCheck& withhold) {
+// Options as `git diff` has them by default: the indent heuristic, and `path` as a pathspec.
+// `spec` must outlive the options.
+git_diff_options diffOptions(const std::string& path, char*& spec) {
     git_diff_options options = GIT_DIFF_OPTIONS_INIT;
-    char* spec = const_cast<char*>(path.c_str());
+    options.flags |= GIT_DIFF_INDENT_HEURISTIC;
+    spec = const_cast<char*>(path.c_str());
     if (!path.empty()) {
         options.pathspec.strings = &spec;
         options.pathspec.count = 1;
     }
+    return options;
+}
+
+Result<DiffPage> pageOf(git_diff* raw, std::size_t offset, const WithholdCheck& withhold);
+
+}  // namespace
+
+Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
+                           const std::string& path, std::size_t offset, const WithholdCheck& withhold) {
+    char* spec = nullptr;
+    const git_diff_options options = diffOptions(path, spec);
     git_diff* raw = nullptr;
     if (git_diff_tree_to_tree(&raw, repo, oldTree, newTree, &options) != 0)
         return unexpected(gitError("cannot diff"));
+    return pageOf(raw, offset, withhold);
+}
+
+Result<DiffPage> diffWorkdir(git_repository* repo, git_tree* oldTree, const std::string& path,
+                             std::size_t offset, const WithholdCheck& withhold) {
+    char* spec = nullptr;
+    const git_diff_options options = diffOptions(path, spec);
+    git_diff* raw = nullptr;
+    const int rc = oldTree ? git_diff_tree_to_workdir_with_index(&raw, repo, oldTree, &options)
+                           : git_diff_index_to_workdir(&raw, repo, nullptr, &options);
+    if (rc != 0) return unexpected(gitError("cannot diff the working tree"));
+    return pageOf(raw, offset, withhold);
+}
+
+Result<DiffPage> diffIndex(git_repository* repo, git_tree* oldTree, const std::string& path,
+                           std::size_t offset, const WithholdCheck& withhold) {
+    char* spec = nullptr;
+    const git_diff_options options = diffOptions(path, spec);
+    git_diff* raw = nullptr;
+    if (git_diff_tree_to_index(&raw, repo, oldTree, nullptr, &options) != 0)
+        return unexpected(gitError("cannot diff the index"));
+    return pageOf(raw, offset, withhold);
+}
+
+namespace {
+
+Result<DiffPage> pageOf(git_diff* raw, std::size_t offset, const WithholdCheck& withhold) {
     DiffPtr diff(raw);
     git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
     find.flags = GIT_DIFF_FIND_RENAMES;
@@ -91,5 +129,7 @@ Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* ne
     page.patch = validUtf8(patch.substr(page.offset, end - page.offset));  // a cut may split a character
     return page;
 }
+
+}  // namespace
 
 }  // namespace atelier::agents::git

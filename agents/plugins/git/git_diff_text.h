@@ -1,6 +1,7 @@
 #pragma once
 // A libgit2 diff as the tools show it: the changed files (with renames found) and the patch
-// text, one page at a time.
+// text, one page at a time, between trees, the index and the working tree, with `git diff`'s
+// defaults (rename detection, the indent heuristic).
 
 #include <functional>
 #include <string>
@@ -30,5 +31,14 @@ struct DiffPage {
 // replaced by one line saying why; `withhold` is asked only about files the patch reaches.
 Result<DiffPage> diffTrees(git_repository* repo, git_tree* oldTree, git_tree* newTree,
                            const std::string& path, std::size_t offset, const WithholdCheck& withhold);
+
+// As diffTrees, from `oldTree` to the working tree as `git diff REV` shows it, or from the index
+// when `oldTree` is null (`git diff`). Untracked files are not shown; the index is not written.
+Result<DiffPage> diffWorkdir(git_repository* repo, git_tree* oldTree, const std::string& path,
+                             std::size_t offset, const WithholdCheck& withhold);
+
+// As diffTrees, from `oldTree` (null: an empty tree) to the index: `git diff --cached REV`.
+Result<DiffPage> diffIndex(git_repository* repo, git_tree* oldTree, const std::string& path,
+                           std::size_t offset, const WithholdCheck& withhold);
 
 }  // namespace atelier::agents::git

@@ -3,6 +3,8 @@
 #include "git_repo.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 
 #include "git_storage.h"
 #include "git_text.h"
@@ -77,10 +79,8 @@ std::string oidHex(const git_oid* oid) {
 
 std::string shortId(const git_oid* oid) { return oidHex(oid).substr(0, 12); }
 
-std::string commitDate(const git_commit* commit) {
-    const git_time_t t = git_commit_time(commit);
-    const int offset = git_commit_time_offset(commit);  // minutes east of UTC
-    const std::time_t local = std::time_t(t + offset * 60);
+std::string isoDate(std::int64_t t, int offset) {
+    const std::time_t local = std::time_t(t + std::int64_t(offset) * 60);  // offset: minutes east of UTC
     std::tm tm{};
     gmtime_r(&local, &tm);
     char buf[64];
@@ -90,14 +90,27 @@ std::string commitDate(const git_commit* commit) {
     return buf;
 }
 
+std::string commitDate(const git_commit* commit) {
+    return isoDate(git_commit_time(commit), git_commit_time_offset(commit));
+}
+
+std::string authorDate(const git_commit* commit) {
+    const git_signature* author = git_commit_author(commit);
+    return author ? isoDate(author->when.time, author->when.offset) : commitDate(commit);
+}
+
 nlohmann::json commitJson(const git_commit* commit) {
     const git_signature* author = git_commit_author(commit);
+    const git_signature* committer = git_commit_committer(commit);
     const std::string message = commitMessage(commit);
     const std::string firstLine = message.substr(0, message.find('\n'));
     return {{"id", oidHex(git_commit_id(commit))},
             {"author", validUtf8(author && author->name ? author->name : "")},
             {"email", validUtf8(author && author->email ? author->email : "")},
-            {"date", commitDate(commit)},
+            {"date", authorDate(commit)},
+            {"committer", validUtf8(committer && committer->name ? committer->name : "")},
+            {"committer_email", validUtf8(committer && committer->email ? committer->email : "")},
+            {"committer_date", commitDate(commit)},
             {"summary", firstLine}};
 }
 

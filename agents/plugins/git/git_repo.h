@@ -3,6 +3,8 @@
 // allows, resolving revisions to commits, and errors that say what failed.
 // Threads: any; libgit2 is initialised per call (reference-counted) and handles are not shared.
 
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -25,7 +27,6 @@ using BlobPtr = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
 using DiffPtr = std::unique_ptr<git_diff, GitDeleter<git_diff, git_diff_free>>;
 using PatchPtr = std::unique_ptr<git_patch, GitDeleter<git_patch, git_patch_free>>;
 using WalkPtr = std::unique_ptr<git_revwalk, GitDeleter<git_revwalk, git_revwalk_free>>;
-using BlamePtr = std::unique_ptr<git_blame, GitDeleter<git_blame, git_blame_free>>;
 using EntryPtr = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
 
 // git_libgit2_init for the lifetime of one tool call.
@@ -66,10 +67,15 @@ Result<void> checkTreePath(const OpenedRepo& repo, const std::string& path, cons
 std::string oidHex(const git_oid* oid);
 std::string shortId(const git_oid* oid);  // 12 hex digits
 
-// {"id", "author", "email", "date", "summary"} of a commit, text made valid UTF-8.
+// {"id", "author", "email", "date", "committer", "committer_email", "committer_date", "summary"}
+// of a commit, text made valid UTF-8. "date" is the author date, as `git log` and `git blame`
+// print it.
 nlohmann::json commitJson(const git_commit* commit);
-// The commit time as ISO 8601 with its offset.
+// Seconds since the epoch with an offset (minutes east of UTC) as ISO 8601: 2024-03-10T12:00:00+02:00.
+std::string isoDate(std::int64_t time, int offset);
+// The committer date (what orders history) and the author date, as ISO 8601.
 std::string commitDate(const git_commit* commit);
+std::string authorDate(const git_commit* commit);
 
 SourceRef gitSource(const OpenedRepo& repo, const git_oid* commit, const std::string& path = {},
                     int firstLine = 0, int lastLine = 0);

@@ -2,6 +2,7 @@
 // first parent (paged with `offset`).
 
 #include "git_diff_text.h"
+#include "git_history.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -32,31 +33,39 @@ public:
         auto commit = resolveCommit(repo->repo.get(), args.value("rev", std::string("HEAD")));
         if (!commit) return unexpected(commit.error());
         git_commit* c = commit->get();
-        git_tree* tree = nullptr;
-        if (git_commit_tree(&tree, c) != 0) return unexpected(gitError("cannot read the commit's tree"));
-        TreePtr ownTree(tree);
+        auto history = History::open(repo->repo.get());
+        if (!history) return unexpected(history.error());
+        auto tree = history->tree(c);
+        if (!tree) return unexpected(tree.error());
+        // A shallow clone's boundary commit is shown as `git show` shows it: without parents, its
+        // diff against the empty tree.
         TreePtr parentTree;
         nlohmann::json parents = nlohmann::json::array();
-        for (unsigned i = 0; i < git_commit_parentcount(c); ++i)
-            parents.push_back(oidHex(git_commit_parent_id(c, i)));
-        if (git_commit_parentcount(c) > 0) {
-            git_commit* parent = nullptr;
-            git_tree* pt = nullptr;
-            if (git_commit_parent(&parent, c, 0) != 0) return unexpected(gitError("cannot read the parent"));
-            CommitPtr ownParent(parent);
-            if (git_commit_tree(&pt, parent) != 0) return unexpected(gitError("cannot read the parent's tree"));
-            parentTree.reset(pt);
+        const auto parentIds = history->parents(c);
+        for (const auto& id : parentIds) parents.push_back(oidHex(&id));
+        if (!parentIds.empty()) {
+            auto parent = history->commit(parentIds.front(), "the first parent of " + shortId(git_commit_id(c)));
+            if (!parent) return unexpected(parent.error());
+            auto pt = history->tree(parent->get());
+            if (!pt) return unexpected(pt.error());
+            parentTree = std::move(*pt);
         }
-        auto page = diffTrees(repo->repo.get(), parentTree.get(), tree, {}, args.value("offset", std::size_t(0)),
+        auto page = diffTrees(repo->repo.get(), parentTree.get(), tree->get(), {}, args.value("offset", std::size_t(0)),
                               [&](const std::string& p) { return withheldReason(*repo, p, ctx); });
         if (!page) return unexpected(page.error());
 
         auto info = commitJson(c);
         const std::string message = commitMessage(c);
         ToolResult r;
-        r.text = "commit " + info["id"].get<std::string>() + "\nAuthor: " + info["author"].get<std::string>() +
-                 " <" + info["email"].get<std::string>() + ">\nDate:   " + info["date"].get<std::string>() +
-                 "\n\n" + message + (message.ends_with('\n') ? "" : "\n") + "\n";
+        // As `git show` prints it (the author and the author date), with the committer after it
+        // where it differs, as `--format=fuller` would show.
+        auto field = [&](const char* key) { return info[key].get<std::string>(); };
+        r.text = "commit " + field("id") + "\nAuthor: " + field("author") + " <" + field("email") + ">\nDate:   " +
+                 field("date") + "\n";
+        if (field("committer") != field("author") || field("committer_email") != field("email"))
+            r.text += "Commit: " + field("committer") + " <" + field("committer_email") + ">\n";
+        if (field("committer_date") != field("date")) r.text += "CommitDate: " + field("committer_date") + "\n";
+        r.text += "\n" + message + (message.ends_with('\n') ? "" : "\n") + "\n";
         for (const auto& f : page->files)
             r.text += f["status"].get<std::string>() + "\t" +
                       (f.contains("old_path") ? f["old_path"].get<std::string>() + " -> " : "") +
@@ -64,6 +73,7 @@ public:
         r.text += "\n" + page->patch;
         info["message"] = message;
         info["parents"] = parents;
+        if (history->isShallowBoundary(*git_commit_id(c))) info["shallow_boundary"] = true;
         info["files"] = page->files;
         info["diff"] = page->patch;
         info["diff_bytes"] = page->totalBytes;

@@ -62,7 +62,7 @@ Result<void> notRegular(const fs::path& p, const std::string& shown) {
 // and each must be a regular file (a FIFO would block the open).
 Result<void> checkOpenedFiles(const fs::path& gitDir, const fs::path& dir, const std::string& shown,
                               const ToolContext& ctx) {
-    for (const char* name : {"HEAD", "config", "commondir", "gitdir", "packed-refs", "shallow"}) {
+    for (const char* name : {"HEAD", "config", "commondir", "gitdir", "packed-refs", "shallow", "index"}) {
         const fs::path p = gitDir / name;
         std::error_code ec;
         auto st = fs::symlink_status(p, ec);
