@@ -62,13 +62,28 @@ Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedG
 }
 
 nlohmann::json doneJson(const engine::GenerationResult& r) {
-    return {{"done", true},
+    return nlohmann::json{{"done", true},
             {"finish_reason", engine::finishReasonName(r.reason)},
             {"prompt_tokens", r.usage.promptTokens},
             {"cached_tokens", r.usage.cachedTokens},
             {"completion_tokens", r.usage.completionTokens},
             {"prefill_tok_s", r.usage.prefillTokPerS},
             {"decode_tok_s", r.usage.decodeTokPerS}};
+}
+
+// With --tools: the calls of a turn the model ended itself. A turn cut by --max-tokens (finish
+// reason "length") reports none, even a call that was complete: the model did not end its turn.
+nlohmann::json toolCallsJson(const engine::GenerationResult& r, const LoadedGenerator& g,
+                             const std::vector<engine::ToolSchemaSpec>& tools) {
+    nlohmann::json calls = nlohmann::json::array();
+    if (r.reason != engine::FinishReason::Stop) return calls;
+    std::vector<std::string> names;
+    for (const auto& t : tools) names.push_back(t.name);
+    const auto parsed = engine::parseCompletion(r.text + std::string(g.tokenizer.tokenBytes(g.tokenizer.eosId())),
+                                                g.mode, names);
+    if (!parsed) return calls;
+    for (const auto& c : parsed->toolCalls) calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
+    return calls;
 }
 
 int run(CliContext& ctx, const GenerateArgs& a) {
@@ -89,9 +104,11 @@ int run(CliContext& ctx, const GenerateArgs& a) {
     ProgressBar bar(CliContext::stderrIsTerminal());
     std::optional<Error> error;
     engine::GenerationRequest req = makeRequest(a, g->tokenizer, std::move(*ids));
+    std::vector<engine::ToolSchemaSpec> toolSpecs;
     if (tools) {
         auto specs = engine::parseToolSchemas(tools->dump());
         if (!specs) return ctx.fail(Error::badInput(a.toolsFile + ": " + specs.error().message));
+        toolSpecs = *specs;
         auto constraint = engine::makeDsmlConstraint(g->tokenizer, std::move(*specs), g->mode);
         if (!constraint) return ctx.fail(Error::badInput(a.toolsFile + ": " + constraint.error().message));
         req.constraint = std::move(*constraint);
@@ -109,8 +126,10 @@ int run(CliContext& ctx, const GenerateArgs& a) {
             std::cout << text;
         std::cout.flush();
     };
-    req.callbacks.onDone = [json](const engine::GenerationResult& r) {
-        if (json) std::cout << doneJson(r).dump() << "\n";
+    req.callbacks.onDone = [json, &toolSpecs, &g, withTools = tools.has_value()](const engine::GenerationResult& r) {
+        nlohmann::json done = doneJson(r);
+        if (withTools) done["tool_calls"] = toolCallsJson(r, *g, toolSpecs);
+        if (json) std::cout << done.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         else std::cout << "\n";
         std::cout.flush();
     };

@@ -51,6 +51,7 @@ class TestTeamRuntimeEngine : public QObject {
     Q_OBJECT
 private slots:
     void workerForksTheSharedPrefix();
+    void aCallCutByMaxTokensEndsTruncated();
 };
 
 void TestTeamRuntimeEngine::workerForksTheSharedPrefix() {
@@ -126,6 +127,51 @@ void TestTeamRuntimeEngine::workerForksTheSharedPrefix() {
     QCOMPARE(cached % kPrefixBlock, std::int64_t(0));
     // The manager's own first turn started cold.
     QCOMPARE(r.events.at(0).json["usage"]["cached_tokens"], nlohmann::json(0));
+}
+
+// The engine ends the manager's turn at max tokens inside its delegate call: EngineAgentModel
+// says where it stopped, nothing is delegated, and the run ends truncated rather than ok with
+// the half call as its report.
+void TestTeamRuntimeEngine::aCallCutByMaxTokensEndsTruncated() {
+    Env env;
+    const Team team = env.team(
+        "---\nname: engine-team\nagent:\n  name: manager\n  tools: [delegate]\n"
+        "  budgets: {tokens: 100000, steps: 4, wall_seconds: 600, depth: 1}\n  approval: auto\n"
+        "  workers:\n    - name: reader\n      role: You read.\n      tools: []\n"
+        "      budgets: {tokens: 50000, steps: 4, wall_seconds: 600, depth: 0}\n      approval: auto\n"
+        "---\nYou manage.\n");
+    auto config = presetConfig("tiny");
+    QVERIFY(config);
+    auto model = Model::load(randomWeights(*config, 5));
+    QVERIFY(model);
+    auto tokenizer = Tokenizer::fromVocabulary(builtinVocabulary(config->vocabSize));
+    QVERIFY(tokenizer);
+    GenerationService service(std::move(*model), GenerationOptions{}, *tokenizer);
+    EngineAgentModelOptions mo;
+    mo.sampling.temperature = 0;
+    EngineAgentModel agentModel(service, *tokenizer, mo);
+    const auto forced = tokenizer->encode(kDelegateCall, true);
+    // Past the invoke tag, inside the first parameter.
+    const auto upToName = tokenizer->encode(kDelegateCall.substr(0, kDelegateCall.find("reader<")), true);
+    const auto limit = std::int64_t(upToName.size());
+    QVERIFY(limit + 4 < std::int64_t(forced.size()));
+    Ran r = runTeam(env, team, agentModel, "What does a.txt say?", [&](TeamRuntimeOptions& o) {
+        o.maxTokensPerTurn = limit;
+        o.constraint = [&](const std::vector<ToolSpec>&) -> std::shared_ptr<TokenConstraint> {
+            return std::make_shared<ForcedTokens>(forced, tokenizer->eosId());
+        };
+    });
+    QVERIFY2(r.outcome, r.outcome ? "" : r.outcome.error().message.c_str());
+    QCOMPARE(r.outcome->status, RunStatus::Truncated);
+    QCOMPARE(sigs(r.events), (std::vector<std::string>{"manager step", "done truncated"}));
+    const auto& step = r.events.front().json;
+    QCOMPARE(step["truncated"], nlohmann::json(true));
+    QCOMPARE(step["truncated_in"], nlohmann::json("tool_call"));
+    QCOMPARE(step["truncated_tool"], nlohmann::json("delegate"));
+    QVERIFY(step["tool_calls"].empty());
+    const std::string report = r.outcome->report;
+    QVERIFY2(report.find("inside a tool call to delegate; raise --max-tokens") != std::string::npos, report.c_str());
+    QVERIFY(report.find("DSML") == std::string::npos);
 }
 
 QTEST_APPLESS_MAIN(TestTeamRuntimeEngine)

@@ -29,12 +29,25 @@ private slots:
     void wallTimeStopsARunningToolCall();
     void everyToolCallHasADeadline();
     void aSlowToolDoesNotBlockOtherAgents();
+    void aCallCutByTheTokenLimitEndsTruncated();
+    void aWorkerCutWhileReasoningFailsItsDelegation();
+    void aTurnCutAfterItsCallsRunsThem();
 };
 
 namespace {
 
 AgentTurn readLines(int first) {
     return calls({call("files_read", {{"path", "docs/a.txt"}, {"start_line", first}, {"end_line", first}})});
+}
+
+// A turn the token limit ended at `cut` (the text is what the model had written).
+AgentTurn cutTurn(TurnCut cut, const std::string& text, const std::string& tool = "") {
+    AgentTurn t = answer(text);
+    t.truncated = true;
+    t.cut = cut;
+    t.cutTool = tool;
+    t.formatError = "offset 9: text ends inside an invoke";
+    return t;
 }
 
 std::string delegateError(const Ran& r) {
@@ -285,6 +298,65 @@ void TestTeamRuntimeGuards::aSlowToolDoesNotBlockOtherAgents() {
     QVERIFY(r.outcome);
     QCOMPARE(r.outcome->status, RunStatus::Ok);
     QCOMPARE(QString::fromStdString(toolError(r, "wait_for_peer")), QString("ok: the peer ran"));
+}
+
+// A turn that ran out of tokens inside a tool call ends the run as truncated: the half call
+// never runs and is not the report; the done event, the store and the step say where it stopped.
+void TestTeamRuntimeGuards::aCallCutByTheTokenLimitEndsTruncated() {
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel model;
+    const std::string half = "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"delegate\">\n<｜DSML｜parameter name=\"task";
+    model.script("manager", {cutTurn(TurnCut::ToolCall, half, "delegate"), answer("never reached")});
+    Ran r = runTeam(env, team, model, "t", [](TeamRuntimeOptions& o) { o.maxTokensPerTurn = 256; });
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Truncated);
+    QCOMPARE(sigs(r.events), (Strings{"manager step", "done truncated"}));
+    const std::string report = r.outcome->report;
+    QVERIFY2(report.find("ran out of tokens (256 per turn) inside a tool call to delegate") != std::string::npos,
+             report.c_str());
+    QVERIFY(report.find("raise --max-tokens") != std::string::npos);
+    QVERIFY(report.find("DSML") == std::string::npos);
+    QCOMPARE(r.events.back().json["status"], nlohmann::json("truncated"));
+    QCOMPARE(r.events.front().json["truncated_in"], nlohmann::json("tool_call"));
+    QCOMPARE(r.events.front().json["truncated_tool"], nlohmann::json("delegate"));
+    QCOMPARE(model.turns("manager"), 1);
+    QCOMPARE(env.store->runs(r.outcome->sessionId)->front().status, std::string("truncated"));
+    QCOMPARE(runStatusFromName("truncated"), std::optional<RunStatus>(RunStatus::Truncated));
+}
+
+// A worker that runs out of tokens while reasoning (e.g. before a forced first call) ends its
+// delegation with status truncated; its reasoning is not taken for its answer.
+void TestTeamRuntimeGuards::aWorkerCutWhileReasoningFailsItsDelegation() {
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel model;
+    model.script("manager", {calls({call("delegate", {{"agent", "reader"}, {"task", "read"}})}), answer("went on")});
+    model.script("reader", {cutTurn(TurnCut::Reasoning, "I should first list the")});
+    Ran r = runTeam(env, team, model, "t");
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Ok);
+    QCOMPARE(r.outcome->report, std::string("went on"));
+    const std::string err = delegateError(r);
+    QVERIFY2(err.find("ended with status truncated") != std::string::npos, err.c_str());
+    QVERIFY2(err.find("while reasoning") != std::string::npos, err.c_str());
+    QVERIFY(err.find("I should first") == std::string::npos);
+}
+
+// Cut only after its tool-calls block was closed (before the end token): the calls are whole
+// and run as usual.
+void TestTeamRuntimeGuards::aTurnCutAfterItsCallsRunsThem() {
+    Env env;
+    const Team team = env.team(teamText());
+    ScriptedTestModel model;
+    AgentTurn t = calls({call("files_list", {{"path", "docs"}})});
+    t.truncated = true;  // cut = None: nothing was left unfinished
+    model.script("manager", {t, answer("listed")});
+    Ran r = runTeam(env, team, model, "t");
+    QVERIFY(r.outcome);
+    QCOMPARE(r.outcome->status, RunStatus::Ok);
+    QCOMPARE(sigs(r.events), (Strings{"manager step", "manager tool_call files_list allow",
+                                      "manager tool_result files_list ok", "manager step", "done ok"}));
 }
 
 QTEST_APPLESS_MAIN(TestTeamRuntimeGuards)

@@ -24,6 +24,14 @@ if gen --tools "$tmp/tools.json" >"$tmp/with" 2>"$tmp/err"; then
 else
     echo "FAIL generate --tools: exit $?"; cat "$tmp/err"; fail=1
 fi
+# Six tokens end the turn at max tokens: finish_reason "length" and no tool call reported.
+python3 - "$tmp/with" <<'PY' && echo "ok   a turn cut by --max-tokens reports length, no tool call" \
+    || { echo "FAIL done line of a cut turn"; tail -n 1 "$tmp/with"; fail=1; }
+import json, sys
+done = json.loads(open(sys.argv[1], encoding="utf-8").read().splitlines()[-1])
+assert done["done"] and done["finish_reason"] == "length", done
+assert done["tool_calls"] == [], done
+PY
 gen >"$tmp/without" 2>/dev/null
 ptok() { tail -n 1 "$1" | grep -o '"prompt_tokens":[0-9]*' | cut -d: -f2; }
 if [ -n "$(ptok "$tmp/with")" ] && [ "$(ptok "$tmp/with")" -gt "$(ptok "$tmp/without")" ]; then

@@ -43,10 +43,27 @@ for e in events:
 assert [e["event"] for e in events].count("done") == 1
 done = events[-1]
 assert done["event"] == "done", done
-assert done["status"] in ("ok", "failed", "budget_exhausted", "cancelled"), done
+assert done["status"] in ("ok", "failed", "budget_exhausted", "cancelled", "truncated"), done
 assert isinstance(done["report"], str)
 assert events[0]["event"] == "step" and events[0]["usage"]["prompt_tokens"] > 0
 print("ok   team run:", len(events), "events, status", done["status"])
+PY
+# review-team's manager must call a tool first (--first-turn-tool-call) but 16 tokens cannot
+# hold a whole call: the run ends "truncated" with the reason, never "ok" with the half call.
+"$cli" --data-dir "$tmp/data-cut" team run review-team --model "$tmp/tiny" --workspace "$tmp/ws" \
+    --task "Review the report" --first-turn-tool-call --max-tokens 16 --approve auto --json \
+    >"$tmp/cut" 2>"$tmp/err" || { echo "FAIL truncated run: exit $?"; cat "$tmp/err"; fail=1; }
+python3 - "$tmp/cut" <<'PY' || { echo "FAIL truncated run events"; cut -c1-400 "$tmp/cut"; fail=1; }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+done = events[-1]
+assert done["event"] == "done" and done["status"] == "truncated", done
+assert "ran out of tokens (16 per turn) inside a tool call" in done["report"], done["report"]
+assert "raise --max-tokens" in done["report"] and "DSML" not in done["report"], done["report"]
+first = events[0]
+assert first["event"] == "step" and first["truncated_in"] == "tool_call", first
+assert not any(e["event"] == "tool_call" for e in events), "a half call ran"
+print("ok   a call cut by --max-tokens ends the run truncated:", done["report"][:90])
 PY
 run_id=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["run_id"])' "$tmp/events")
 "$cli" --data-dir "$tmp/data" team replay "$run_id" --json >"$tmp/replay" 2>"$tmp/err" || { echo "FAIL replay"; cat "$tmp/err"; fail=1; }

@@ -291,6 +291,35 @@ private slots:
         QCOMPARE(p.result().content, std::string("Hello world <b>你"));
     }
 
+    void placeSaysWhereACutTextStopped() {
+        const std::string open = "Let me check.\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"get_weather\">\n";
+        struct Case {
+            ChatMode mode;
+            std::string text;
+            ChatStreamPlace place;
+            std::string tool;
+        };
+        const std::vector<Case> cases = {
+            {ChatMode::Thinking, "I wonder", ChatStreamPlace::Reasoning, ""},
+            {ChatMode::Thinking, "hm</think>The answer", ChatStreamPlace::Content, ""},
+            {ChatMode::Chat, "Text then\n\n<", ChatStreamPlace::Content, ""},
+            {ChatMode::Chat, "\n\n<｜DSML｜tool", ChatStreamPlace::ToolCalls, ""},
+            {ChatMode::Chat, open.substr(0, open.size() - 8), ChatStreamPlace::ToolCalls, ""},
+            {ChatMode::Chat, open + "<｜DSML｜parameter name=\"loc", ChatStreamPlace::ToolCalls, "get_weather"},
+            {ChatMode::Chat, open + "</｜DSML｜invoke>\n", ChatStreamPlace::ToolCalls, ""},
+            {ChatMode::Chat, open + "</｜DSML｜invoke>\n</｜DSML｜tool_calls>", ChatStreamPlace::Ended, ""},
+            {ChatMode::Chat, "Done." + kEos, ChatStreamPlace::Ended, ""},
+        };
+        for (const Case& c : cases) {
+            ChatStreamParser p(c.mode);
+            p.feed(c.text);
+            QVERIFY2(p.place() == c.place, c.text.c_str());
+            QCOMPARE(p.openToolCall(), c.tool);
+            p.finish();
+            QVERIFY2(p.place() == c.place, c.text.c_str());
+        }
+    }
+
     void toolCallEventsArriveLive() {
         ChatStreamParser p(ChatMode::Chat);
         p.feed(kCalls + "<｜DSML｜invoke name=\"f\">\n<｜DSML｜parameter name=\"q\" string=\"true\">ab");

@@ -75,6 +75,48 @@ std::vector<ToolSchemaSpec> vectorTools(const std::string& inputJson) {
     return *t;
 }
 
+// A walk under a token budget: from `prefix` (fed whole), `budget` more tokens at most, each
+// chosen at random among the allowed ones, preferring plain text (a model that would go on
+// writing). Reports whether the mask was ever narrowed by the budget (compared with the same
+// state told of plenty of tokens) and the generated ids.
+struct BudgetWalk {
+    std::vector<std::int32_t> ids;
+    bool narrowed = false;
+    bool ended = false;  // the end-of-sentence token came within the budget
+};
+
+BudgetWalk walkWithBudget(const Tokenizer& tok, const std::vector<ToolSchemaSpec>& offered,
+                          const std::string& prefix, std::int64_t budget, std::uint32_t seed) {
+    DsmlConstraintOptions o = opts(ChatMode::Chat, ToolChoice::Required);
+    auto c = constraintOrDie(tok, offered, o);
+    auto plenty = constraintOrDie(tok, offered, o);  // the same walk, never short of tokens
+    if (!feedText(*c, tok, prefix) || !feedText(*plenty, tok, prefix)) qFatal("prefix masked");
+    std::mt19937 rng(seed);
+    BudgetWalk w;
+    for (std::int64_t left = budget; left > 0 && !w.ended; --left) {
+        c->setTokensLeft(left);
+        plenty->setTokensLeft(1000000);
+        const auto ok = allowedSet(*c, tok.vocabSize());
+        w.narrowed = w.narrowed || ok != allowedSet(*plenty, tok.vocabSize());
+        std::vector<std::int32_t> text, any;
+        for (std::size_t v = 0; v < ok.size(); ++v) {
+            if (!ok[v]) continue;
+            any.push_back(std::int32_t(v));
+            const std::string_view b = tok.tokenBytes(std::int32_t(v));
+            if (!tok.isSpecial(std::int32_t(v)) && !b.empty() && b.find_first_of("<\"\\") == std::string_view::npos)
+                text.push_back(std::int32_t(v));
+        }
+        if (any.empty()) qFatal("empty mask");
+        const auto& pool = !text.empty() && rng() % 5 != 0 ? text : any;
+        const std::int32_t id = pool[rng() % pool.size()];
+        c->accept(id);
+        plenty->accept(id);
+        w.ids.push_back(id);
+        w.ended = id == tok.eosId();
+    }
+    return w;
+}
+
 }  // namespace
 
 class TestDsmlConstraint : public QObject {
@@ -336,6 +378,78 @@ private slots:
                 c->maskLogits(logits);
                 QVERIFY(logits == before);
                 c->accept(std::int32_t(rng() % std::uint32_t(tok.vocabSize())));
+            }
+        }
+    }
+
+    // Told how many tokens are left, the constraint closes the call being written in time: a
+    // walk that would go on writing a value ends with a well-formed call (the value kept as
+    // written so far) and the end token within the budget, whenever the budget narrowed its
+    // choices; budgets near the closing cost do narrow them.
+    void budgetClosesTheCallInTime() {
+        const Tokenizer tok = tinyTokenizer();
+        const auto offered = tools();
+        std::vector<std::string> names;
+        for (const auto& t : offered) names.push_back(t.name);
+        const std::string invoke = kOpen + "<｜DSML｜invoke name=\"";
+        const std::vector<std::string> prefixes = {
+            invoke + "get_weather\">\n<｜DSML｜parameter name=\"location\" string=\"true\">Par",
+            invoke + "search\">\n" + param("query", true, "dates") +
+                "<｜DSML｜parameter name=\"page\" string=\"false\">4",
+            invoke + "plot\">\n" + param("closed", false, "true") +
+                "<｜DSML｜parameter name=\"points\" string=\"false\">[{\"x\": 1, \"y\": 2, \"label\": \"a",
+        };
+        int narrowedRuns = 0;
+        for (const std::string& prefix : prefixes) {
+            for (std::int64_t budget = 1; budget <= 48; ++budget) {
+                for (std::uint32_t seed = 0; seed < 3; ++seed) {
+                    const BudgetWalk w = walkWithBudget(tok, offered, prefix, budget, seed);
+                    if (!w.narrowed) continue;
+                    ++narrowedRuns;
+                    const std::string what = prefix + " | budget " + std::to_string(budget) + " | " + *tok.decode(w.ids);
+                    QVERIFY2(w.ended, what.c_str());
+                    QVERIFY(std::int64_t(w.ids.size()) <= budget);
+                    auto parsed = parseCompletion(prefix + *tok.decode(w.ids), ChatMode::Chat, names);
+                    QVERIFY2(parsed, (parsed ? std::string() : parsed.error().message + "\n" + what).c_str());
+                    QVERIFY(!parsed->toolCalls.empty());
+                    const std::string why = checkCalls(*parsed, offered);
+                    QVERIFY2(why.empty(), (why + "\n" + what).c_str());
+                }
+            }
+        }
+        QVERIFY2(narrowedRuns >= 3 * 3, std::to_string(narrowedRuns).c_str());
+        // The value is kept as the model began it (closing never rewrites what was written).
+        const std::string prefix = prefixes[0];
+        for (std::int64_t budget = 1; budget <= 48; ++budget) {
+            const BudgetWalk w = walkWithBudget(tok, offered, prefix, budget, 7);
+            if (!w.ended) continue;
+            auto parsed = parseCompletion(prefix + *tok.decode(w.ids), ChatMode::Chat, names);
+            QVERIFY(parsed);
+            const json args = json::parse(parsed->toolCalls.front().arguments);
+            const std::string location = args["location"];
+            QVERIFY2(location.rfind("Par", 0) == 0, location.c_str());
+        }
+    }
+
+    // A call that cannot be closed validly (a required parameter missing, or a value not begun)
+    // is left alone however few tokens are left: the turn runs out of tokens and its caller
+    // reports it as truncated.
+    void budgetLeavesAnUnclosableCallAlone() {
+        const Tokenizer tok = tinyTokenizer();
+        const auto offered = tools();
+        const std::string invoke = kOpen + "<｜DSML｜invoke name=\"";
+        for (const std::string& prefix :
+             {invoke + "get_weather\">\n" + param("unit", true, "celsius"),
+              invoke + "get_weather\">\n<｜DSML｜parameter name=\"location\" string=\"",
+              kOpen + "<｜DSML｜inv"}) {
+            for (std::int64_t left : {1, 2, 3, 5, 8, 13, 30}) {
+                auto c = constraintOrDie(tok, offered, opts(ChatMode::Chat, ToolChoice::Required));
+                auto free = constraintOrDie(tok, offered, opts(ChatMode::Chat, ToolChoice::Required));
+                QVERIFY(feedText(*c, tok, prefix));
+                QVERIFY(feedText(*free, tok, prefix));
+                c->setTokensLeft(left);
+                QVERIFY2(allowedSet(*c, tok.vocabSize()) == allowedSet(*free, tok.vocabSize()),
+                         (prefix + " left " + std::to_string(left)).c_str());
             }
         }
     }

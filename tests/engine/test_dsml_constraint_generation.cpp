@@ -56,6 +56,17 @@ std::vector<std::int32_t> chatPrompt(const Tokenizer& tok, const std::string& qu
     return tok.encode(*text, true);
 }
 
+// The constraint without its view of the tokens left (what it was before it had one).
+class BudgetBlind final : public TokenConstraint {
+public:
+    explicit BudgetBlind(std::shared_ptr<TokenConstraint> inner) : m_inner(std::move(inner)) {}
+    void maskLogits(std::span<float> logits) override { m_inner->maskLogits(logits); }
+    void accept(std::int32_t token) override { m_inner->accept(token); }
+
+private:
+    std::shared_ptr<TokenConstraint> m_inner;
+};
+
 }  // namespace
 
 class TestDsmlConstraintGeneration : public QObject {
@@ -104,6 +115,53 @@ private slots:
         }
         QVERIFY2(finished >= kSeeds / 2, std::to_string(finished).c_str());
         QVERIFY(calls >= finished);
+    }
+
+    // With max tokens too few for a random model to end its value by itself, the service tells
+    // the constraint how many tokens are left and the call is closed in time: a well-formed,
+    // valid call and the end token within max tokens, where the same runs blind to the budget
+    // run out inside the call.
+    void callsAreClosedWithinMaxTokens() {
+        const Tokenizer tok = tinyTokenizer();
+        GenerationService service(generation_test::tinyModel(), generation_test::smallChunks(), tok);
+        std::vector<ToolSchemaSpec> offered;
+        for (const auto& t : tools())
+            if (t.name == "get_weather") offered.push_back(t);
+        const auto prompt = chatPrompt(tok, "Weather in Paris?");
+        constexpr int kSeeds = 6, kMaxTokens = 160;
+        std::vector<Run> aware(kSeeds), blind(kSeeds);
+        std::vector<GenerationHandle> handles;
+        for (int seed = 1; seed <= kSeeds; ++seed) {
+            DsmlConstraintOptions o;
+            o.mode = ChatMode::Chat;
+            o.choice = ToolChoice::Required;
+            SamplingParams sampling;
+            sampling.temperature = 1.0f;
+            sampling.seed = std::uint64_t(seed);
+            const auto i = std::size_t(seed - 1);
+            handles.push_back(submit(service, prompt, sampling, kMaxTokens, constraintOrDie(tok, offered, o),
+                                     tok.eosId(), false, aware[i]));
+            handles.push_back(submit(service, prompt, sampling, kMaxTokens,
+                                     std::make_shared<BudgetBlind>(constraintOrDie(tok, offered, o)),
+                                     tok.eosId(), false, blind[i]));
+        }
+        for (auto& h : handles) h.wait();
+        int closedAware = 0, closedBlind = 0;
+        for (const Run& run : blind) closedBlind += run.reason == FinishReason::Stop;
+        for (const Run& run : aware) {
+            QCOMPARE(run.emptyMasks, 0);
+            QVERIFY(run.tokens.size() <= std::size_t(kMaxTokens));
+            if (run.reason != FinishReason::Stop) continue;  // e.g. no location written in time
+            ++closedAware;
+            const std::string text = *tok.decode(run.tokens);
+            auto parsed = parseCompletion(text, ChatMode::Chat, {"get_weather"});
+            QVERIFY2(parsed, (parsed ? std::string() : parsed.error().message + "\n" + text).c_str());
+            QCOMPARE(parsed->toolCalls.size(), std::size_t(1));
+            const std::string why = checkCalls(*parsed, offered);
+            QVERIFY2(why.empty(), (why + "\n" + text).c_str());
+        }
+        QVERIFY2(closedAware > closedBlind && closedAware >= kSeeds / 2,
+                 (std::to_string(closedAware) + " vs " + std::to_string(closedBlind)).c_str());
     }
 
     void noToolsIsBitIdenticalToNoConstraint() {

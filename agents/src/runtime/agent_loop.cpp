@@ -50,6 +50,10 @@ AgentTurn turnFromJson(const nlohmann::json& j) {
     t.formatError = j.value("format_error", "");
     t.truncated = j.value("truncated", false);
     t.cancelled = j.value("cancelled", false);
+    const std::string cut = j.value("truncated_in", "");
+    for (TurnCut c : {TurnCut::Reasoning, TurnCut::Content, TurnCut::ToolCall})
+        if (cut == turnCutName(c)) t.cut = c;
+    t.cutTool = j.value("truncated_tool", "");
     for (const auto& c : j.value("tool_calls", nlohmann::json::array()))
         t.toolCalls.push_back({c.value("name", ""), c.value("arguments", "")});
     const auto u = j.value("usage", nlohmann::json::object());
@@ -66,8 +70,28 @@ nlohmann::json stepJson(const std::string& agent, int step, const AgentTurn& t) 
                         {"usage", t.usage.toJson()}};
     if (!t.formatError.empty()) j["format_error"] = t.formatError;
     if (t.truncated) j["truncated"] = true;
+    if (t.cut != TurnCut::None) j["truncated_in"] = turnCutName(t.cut);
+    if (t.cut == TurnCut::ToolCall && !t.cutTool.empty()) j["truncated_tool"] = t.cutTool;
     if (t.cancelled) j["cancelled"] = true;
     return j;
+}
+
+// Why a turn that ran out of tokens before its end ends the agent's run; `limit` is the turn's
+// token limit (0: the context's end).
+std::string truncationReason(const std::string& agent, const AgentTurn& t, std::int64_t limit) {
+    std::string why = "agent '" + agent + "' ran out of tokens";
+    if (limit > 0) why += " (" + std::to_string(limit) + " per turn)";
+    switch (t.cut) {
+    case TurnCut::ToolCall:
+        why += t.cutTool.empty() ? " inside a tool call" : " inside a tool call to " + t.cutTool;
+        break;
+    case TurnCut::Reasoning: why += " while reasoning, before its answer"; break;
+    case TurnCut::Content:
+    case TurnCut::None: why += " in its answer"; break;
+    }
+    why += "; raise --max-tokens";
+    if (t.cut == TurnCut::Content && !t.content.empty()) why += ". The answer so far: " + t.content;
+    return why;
 }
 
 class AgentLoop {
@@ -118,6 +142,7 @@ private:
     const std::vector<ToolSpec> m_tools;
     const Clock::time_point m_start;
     std::int64_t m_tokenBudget = 0;
+    std::int64_t m_turnLimit = 0;  // the last turn's token limit (0: none)
     std::vector<ChatMessage> m_messages;
     int m_steps = 0;
     std::int64_t m_tokens = 0;
@@ -151,6 +176,7 @@ Result<AgentTurn> AgentLoop::nextTurn() {
     req.maxTokens = m_rt.options.maxTokensPerTurn;
     if (m_tokenBudget > 0 && (req.maxTokens <= 0 || m_tokenBudget - m_tokens < req.maxTokens))
         req.maxTokens = std::max<std::int64_t>(1, m_tokenBudget - m_tokens);
+    m_turnLimit = req.maxTokens;
     // The turn stops when the run is cancelled or, mid-turn, when the wall-time budget ends.
     std::stop_source turnStop;
     std::stop_callback link(m_rt.options.stop, [&turnStop] { turnStop.request_stop(); });
@@ -195,6 +221,12 @@ AgentOutcome AgentLoop::run(const std::string& task) {
         if (turn->cancelled) {
             if (auto stop = guard(); stop && stop->status == RunStatus::BudgetExhausted) return *stop;
             return AgentOutcome{RunStatus::Cancelled, turn->content};
+        }
+        if (turn->truncated && turn->cut != TurnCut::None) {
+            // Out of tokens before the turn's end: a half-written call never runs, and neither
+            // a cut answer nor reasoning is reported as the agent's answer.
+            if (auto stop = guard(); stop && stop->status == RunStatus::BudgetExhausted) return *stop;
+            return AgentOutcome{RunStatus::Truncated, truncationReason(m_spec.name, *turn, m_turnLimit)};
         }
         ChatMessage reply{ChatRole::Assistant, turn->content};
         reply.reasoningContent = turn->reasoning;

@@ -8,6 +8,16 @@
 
 namespace atelier::agents {
 
+const char* turnCutName(TurnCut cut) {
+    switch (cut) {
+    case TurnCut::None: return "none";
+    case TurnCut::Reasoning: return "reasoning";
+    case TurnCut::Content: return "content";
+    case TurnCut::ToolCall: return "tool_call";
+    }
+    return "none";
+}
+
 nlohmann::json TurnUsage::toJson() const {
     return {{"prompt_tokens", promptTokens}, {"cached_tokens", cachedTokens},
             {"completion_tokens", completionTokens}};
@@ -80,6 +90,8 @@ Result<AgentTurn> EngineAgentModel::generate(const TurnRequest& req) {
     engine::ChatStreamParser parser(m_options.mode, toolNames(req.tools));
     std::optional<Error> error;
     std::optional<engine::GenerationResult> result;
+    TurnCut cut = TurnCut::None;
+    std::string cutTool;
     engine::GenerationRequest g;
     g.prompt = std::move(*prompt);
     g.sampling = m_options.sampling;
@@ -95,6 +107,16 @@ Result<AgentTurn> EngineAgentModel::generate(const TurnRequest& req) {
         // The service stops at EOS without its text; the parser needs it to close the turn.
         if (r.reason == engine::FinishReason::Stop)
             forward(req, parser.feed(std::string(m_tokenizer.tokenBytes(m_tokenizer.eosId()))));
+        if (r.reason == engine::FinishReason::Length || r.reason == engine::FinishReason::ContextFull) {
+            // Where the limit cut the turn; asked before finish(), which fails an unfinished turn.
+            switch (parser.place()) {
+            case engine::ChatStreamPlace::Reasoning: cut = TurnCut::Reasoning; break;
+            case engine::ChatStreamPlace::Content: cut = TurnCut::Content; break;
+            case engine::ChatStreamPlace::ToolCalls: cut = TurnCut::ToolCall; break;
+            case engine::ChatStreamPlace::Ended: break;
+            }
+            cutTool = parser.openToolCall();
+        }
         forward(req, parser.finish());
         result = r;
     };
@@ -110,6 +132,8 @@ Result<AgentTurn> EngineAgentModel::generate(const TurnRequest& req) {
     turn.cancelled = result->reason == engine::FinishReason::Cancelled;
     turn.truncated = result->reason == engine::FinishReason::Length ||
                      result->reason == engine::FinishReason::ContextFull;
+    turn.cut = cut;
+    turn.cutTool = toValidUtf8(cutTool);
     if (parser.failed()) {
         // Not the chat format (an untrained model, or a cut-off turn): the raw text is the
         // answer, and no tool is called.

@@ -10,7 +10,8 @@
 namespace atelier::agents {
 namespace {
 
-constexpr std::array<const char*, 4> kStatusNames = {"ok", "failed", "budget_exhausted", "cancelled"};
+constexpr std::array<const char*, 5> kStatusNames = {"ok", "failed", "budget_exhausted", "cancelled",
+                                                    "truncated"};
 constexpr std::array<const char*, 5> kEventNames = {"step", "tool_call", "tool_result", "delegate",
                                                     "done"};
 

@@ -108,6 +108,7 @@ Match matchLiteral(std::string_view s, std::string_view lit) {
 
 struct ChatStreamParser::State {
     Phase phase = Phase::Content;
+    Phase failedIn = Phase::Content;  // the phase a failed parse failed in
     std::string buf;      // text not consumed yet
     std::size_t base = 0; // offset of buf[0] in the whole text
     bool final = false;
@@ -132,6 +133,7 @@ struct ChatStreamParser::State {
         base += n;
     }
     bool fail(std::size_t offset, const std::string& message) {
+        failedIn = phase;
         phase = Phase::Failed;
         error = "offset " + std::to_string(offset) + ": " + message;
         out.push_back({ChatStreamEventKind::Error, error, 0});
@@ -398,6 +400,36 @@ std::vector<ChatStreamEvent> ChatStreamParser::finish() {
 const ParsedCompletion& ChatStreamParser::result() const { return m_state->result; }
 bool ChatStreamParser::failed() const { return m_state->phase == Phase::Failed; }
 const std::string& ChatStreamParser::errorMessage() const { return m_state->error; }
+
+ChatStreamPlace ChatStreamParser::place() const {
+    const State& s = *m_state;
+    switch (s.phase == Phase::Failed ? s.failedIn : s.phase) {
+    case Phase::Reasoning: return ChatStreamPlace::Reasoning;
+    case Phase::Content: {
+        // Text that stops part-way through the block's opening marker (held back, not yet
+        // content) has begun a tool call.
+        const std::string tail = s.result.content.substr(s.result.content.size() -
+                                                         std::min<std::size_t>(s.result.content.size(), 3)) + s.buf;
+        const std::size_t at = tail.rfind("\n\n<");
+        const std::string_view begun = at == npos ? std::string_view() : std::string_view(tail).substr(at);
+        if (begun.size() > 3 && begun.size() < kToolCallsStart.size() && kToolCallsStart.substr(0, begun.size()) == begun)
+            return ChatStreamPlace::ToolCalls;
+        return ChatStreamPlace::Content;
+    }
+    case Phase::AfterCalls:
+    case Phase::AfterEos:
+    case Phase::Done:
+    case Phase::Failed: return ChatStreamPlace::Ended;
+    default: return ChatStreamPlace::ToolCalls;
+    }
+}
+
+std::string ChatStreamParser::openToolCall() const {
+    const auto& calls = m_state->result.toolCalls;
+    // A call's arguments are set when its invoke closes.
+    if (place() != ChatStreamPlace::ToolCalls || calls.empty() || !calls.back().arguments.empty()) return {};
+    return calls.back().name;
+}
 
 Result<ParsedCompletion> parseCompletion(std::string_view text, ChatMode mode,
                                          const std::vector<std::string>& knownTools) {

@@ -6,11 +6,13 @@
 
 #include "atelier/engine/dsml_constraint.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -42,9 +44,12 @@ public:
         : m_c(std::move(compiled)), m_trie(m_c->trie.get()), m_machine(&m_c->machine),
           m_state(m_machine->initial()) {}
 
+    void setTokensLeft(std::int64_t left) override { m_left = left; }
+
     void maskLogits(std::span<float> logits) override {
         if (m_machine->free(m_state)) return;
-        const std::shared_ptr<const TokenMask> held = maskFor(m_state);
+        std::shared_ptr<const TokenMask> held = maskFor(m_state);
+        if (auto fitted = fitToBudget(*held)) held = std::move(fitted);
         const TokenMask& mask = *held;
         const std::size_t vocab = std::size_t(m_trie->vocabSize());
         constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -59,24 +64,112 @@ public:
 
     void accept(std::int32_t token) override {
         if (m_machine->free(m_state)) return;
-        const Tokenizer& tok = m_trie->tokenizer();
-        if (token == tok.eosId()) return stopConstraining();
-        const bool special = tok.isSpecial(token) ||
-                             (token >= 0 && token < tok.vocabSize() &&
-                              tok.vocabulary().types[std::size_t(token)] == TokenType::Unused);
+        if (token == m_trie->tokenizer().eosId()) return stopConstraining();
         MachineState next;
         next.copyFrom(m_state);
-        for (char c : tok.tokenBytes(token)) {
-            if (!m_machine->feed(next, std::uint8_t(c), special)) {
-                logger("engine")->warn("DSML constraint: token {} is outside the grammar; "
-                                       "no longer constraining this turn", token);
-                return stopConstraining();
-            }
+        if (!advance(next, token)) {
+            logger("engine")->warn("DSML constraint: token {} is outside the grammar; "
+                                   "no longer constraining this turn", token);
+            return stopConstraining();
         }
         m_state.copyFrom(next);
     }
 
 private:
+    // Feeds one token's bytes; false when the grammar refuses one.
+    bool advance(MachineState& s, std::int32_t token) const {
+        const Tokenizer& tok = m_trie->tokenizer();
+        const bool special = tok.isSpecial(token) ||
+                             (token >= 0 && token < tok.vocabSize() &&
+                              tok.vocabulary().types[std::size_t(token)] == TokenType::Unused);
+        for (char c : tok.tokenBytes(token))
+            if (!m_machine->feed(s, std::uint8_t(c), special)) return false;
+        return true;
+    }
+
+    // Budget-aware decoding: once the tokens left come within kCloseLookahead of what closing
+    // the current call takes, only tokens after which it can still be closed within the rest
+    // stay allowed; at the last moment those are the closing tokens themselves. A block that
+    // cannot be closed validly (tokensToClose says none) is left alone: the turn then ends
+    // cut by the limit, which the caller reports as truncated. Null: the mask stands.
+    std::shared_ptr<const TokenMask> fitToBudget(const TokenMask& mask) {
+        if (m_left <= 0 || !m_machine->inBlock(m_state)) return nullptr;
+        const auto need = tokensToClose(m_state);
+        if (!need || *need > m_left || m_left > *need + kCloseLookahead) return nullptr;
+        auto fitted = std::make_shared<TokenMask>();
+        fitted->bits.assign(mask.bits.size(), 0);
+        const std::int32_t eos = m_trie->tokenizer().eosId();
+        MachineState next;
+        for (std::size_t w = 0; w < mask.bits.size(); ++w) {
+            for (std::uint64_t bits = mask.bits[w]; bits != 0; bits &= bits - 1) {
+                const auto v = std::int32_t(w * 64 + std::size_t(std::countr_zero(bits)));
+                bool keep = v == eos;  // the mask allows it only where the turn may end
+                if (!keep) {
+                    next.copyFrom(m_state);
+                    if (!advance(next, v)) continue;
+                    const auto after = tokensToClose(next);
+                    keep = after && *after <= m_left - 1;
+                }
+                if (keep) fitted->set(std::size_t(v)), ++fitted->allowed;
+            }
+        }
+        if (fitted->allowed == 0) return nullptr;  // cannot happen: the closing token fits
+        return fitted;
+    }
+
+    // Tokens that close the block from `state` (closingText, tokenized greedily by the longest
+    // token the grammar accepts), plus the end-of-sentence token; none when it cannot close.
+    std::optional<std::int64_t> tokensToClose(const MachineState& state) {
+        std::string key;
+        state.appendKey(key, std::uint32_t(m_trie->maxTokenBytes() + 1));  // closing spends no budget
+        if (auto it = m_closeCost.find(key); it != m_closeCost.end()) return it->second;
+        std::optional<std::int64_t> cost;
+        if (auto text = m_machine->closingText(state)) cost = closingTokens(state, *text);
+        if (m_closeCost.size() >= kMaxCachedMasks) m_closeCost.clear();
+        m_closeCost.emplace(std::move(key), cost);
+        return cost;
+    }
+
+    std::optional<std::int64_t> closingTokens(const MachineState& state, std::string_view text) const {
+        const Tokenizer& tok = m_trie->tokenizer();
+        const auto& trie = m_trie->all();
+        MachineState s, trial;
+        s.copyFrom(state);
+        std::int64_t count = 0;
+        for (std::size_t i = 0; i < text.size(); ++count) {
+            std::vector<std::pair<std::size_t, std::int32_t>> candidates;  // (bytes, token)
+            std::uint32_t node = 0;
+            for (std::size_t j = i; j < text.size(); ++j) {
+                const TokenTrie::Node& n = trie.nodes[node];
+                std::uint32_t child = 0;
+                for (std::uint32_t c = n.firstChild; c < n.firstChild + n.childCount && !child; ++c)
+                    if (trie.nodes[c].byte == std::uint8_t(text[j])) child = c;
+                if (!child) break;
+                node = child;
+                const TokenTrie::Node& m = trie.nodes[node];
+                for (std::uint32_t t = m.firstToken; t < m.firstToken + m.tokenCount; ++t)
+                    candidates.emplace_back(j - i + 1, trie.tokens[t]);
+            }
+            for (std::int32_t id : m_trie->specialTokens()) {
+                const std::string_view bytes = tok.tokenBytes(id);
+                if (!bytes.empty() && text.substr(i, bytes.size()) == bytes) candidates.emplace_back(bytes.size(), id);
+            }
+            std::sort(candidates.begin(), candidates.end(), std::greater<>());
+            bool fed = false;
+            for (const auto& [bytes, id] : candidates) {
+                trial.copyFrom(s);
+                if (!advance(trial, id)) continue;
+                s.copyFrom(trial);
+                i += bytes;
+                fed = true;
+                break;
+            }
+            if (!fed) return std::nullopt;
+        }
+        if (!m_machine->mayEnd(s)) return std::nullopt;
+        return count + 1;
+    }
+
     void stopConstraining() {
         m_state.depth = 1;
         m_state.frames[0] = Frame{};
@@ -145,10 +238,15 @@ private:
     }
 
     static constexpr std::size_t kMaxCachedMasks = 512;
+    // How near the closing cost the budget must come before tokens are checked one by one: a
+    // token that begins more structure than this can still leave a call unclosable.
+    static constexpr std::int64_t kCloseLookahead = 8;
     std::shared_ptr<CompiledDsml> m_c;
     const TokenTrie* m_trie;        // m_c's
     const DsmlMachine* m_machine;   // m_c's
     MachineState m_state;
+    std::int64_t m_left = -1;       // tokens the request may still generate (-1: not told)
+    std::unordered_map<std::string, std::optional<std::int64_t>> m_closeCost;  // by state key
 };
 
 }  // namespace

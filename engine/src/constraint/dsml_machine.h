@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "constraint/dsml_grammar.h"
@@ -87,6 +88,14 @@ public:
         return s.depth > 1 && inTextFrame(s.top(), cap);
     }
     const DsmlGrammar& grammar() const { return m_g; }
+    // The text that ends the tool-calls block from `s` (then only the end-of-sentence token may
+    // come) without writing anything the model has not begun: the rest of the value being
+    // written (a string closed as it is, a number ended, open JSON containers closed), the rest
+    // of a tag, or of a name that only one entry still matches, then the invoke's and the
+    // block's end tags. None when no such text is valid: outside the block, before its first
+    // call, a required parameter or key missing, a value or parameter not begun, inside an
+    // escape or a UTF-8 character (dsml_closing.cpp).
+    std::optional<std::string> closingText(const MachineState& s) const;
 
 private:
     enum class Fed { Reject, Consumed, Refeed };
@@ -106,6 +115,7 @@ private:
     void pushLit(MachineState& s, int list, std::uint32_t context = 0) const;
     void pushValue(MachineState& s, int node) const;
     void valueDone(MachineState& s) const;
+    std::optional<std::string> closingChunk(MachineState& s) const;
 
     DsmlGrammar m_g;
     MarkerDfa m_content;

@@ -53,7 +53,13 @@ void GenerationService::Impl::afterPrefillChunk(Active& a) {
 
 // Samples from a.logits, streams the token and decides whether the request goes on.
 void GenerationService::Impl::emitToken(Active& a) {
-    if (a.req.constraint) a.req.constraint->maskLogits(a.logits);
+    if (a.req.constraint) {
+        const std::int64_t used = std::int64_t(a.generated.size());
+        std::int64_t left = limit - std::int64_t(a.req.prompt.size()) - used;
+        if (a.req.stop.maxTokens > 0) left = std::min<std::int64_t>(left, a.req.stop.maxTokens - used);
+        a.req.constraint->setTokensLeft(std::max<std::int64_t>(left, 1));
+        a.req.constraint->maskLogits(a.logits);
+    }
     if (a.req.callbacks.onLogits) a.req.callbacks.onLogits(a.logits);
     const std::int32_t tok = a.sampler.sample(a.logits);
     if (a.req.constraint) a.req.constraint->accept(tok);

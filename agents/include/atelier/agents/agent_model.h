@@ -48,6 +48,11 @@ struct AgentToolCall {
     std::string arguments;  // JSON text as the model wrote it; may be malformed
 };
 
+// Where a turn that the token limit ended had got to. None: it was not cut, or only after its
+// end (e.g. after a closed tool-calls block, before the end-of-sentence token).
+enum class TurnCut { None, Reasoning, Content, ToolCall };
+const char* turnCutName(TurnCut cut);  // "none", "reasoning", "content", "tool_call"
+
 struct AgentTurn {
     std::string reasoning;
     std::string content;
@@ -55,6 +60,8 @@ struct AgentTurn {
     TurnUsage usage;
     bool cancelled = false;      // stopped by the stop token before it was complete
     bool truncated = false;      // ended by the token limit, not by the model
+    TurnCut cut = TurnCut::None;  // truncated: where it stopped
+    std::string cutTool;         // TurnCut::ToolCall: the tool being called ("" if not yet named)
     std::string formatError;     // the turn was not well-formed DSML ("" when it was)
 };
 

@@ -5,7 +5,7 @@
 //   {"event":"tool_call","agent":A,"tool":T,"args":{..},"decision":"allow|deny|ask"[,"approval":..]}
 //   {"event":"tool_result","agent":A,"tool":T,"ok":true,"result":".."} (or "error":"..")
 //   {"event":"delegate","from":M,"to":W,"task":".."}
-//   {"event":"done","status":"ok|failed|budget_exhausted|cancelled","report":".."}
+//   {"event":"done","status":"ok|failed|budget_exhausted|cancelled|truncated","report":".."}
 // Every event is persisted as an agent step (kind = the event name, payload = the JSON) before
 // observers see it, so a run's events can be replayed from the session store alone.
 // Thread-safety: value types.
@@ -24,9 +24,11 @@
 namespace atelier::agents {
 
 // How an agent (and the run, through its root agent) ended. Persisted as runStatusName():
-// never reuse or rename a value.
-enum class RunStatus { Ok, Failed, BudgetExhausted, Cancelled };
-std::string runStatusName(RunStatus status);  // "ok", "failed", "budget_exhausted", "cancelled"
+// never reuse or rename a value. Truncated: a turn ran out of tokens (the per-turn limit or the
+// context) before its answer or inside a tool call; the report says where.
+enum class RunStatus { Ok, Failed, BudgetExhausted, Cancelled, Truncated };
+// "ok", "failed", "budget_exhausted", "cancelled", "truncated"
+std::string runStatusName(RunStatus status);
 std::optional<RunStatus> runStatusFromName(const std::string& name);
 
 enum class TeamEventKind { Step, ToolCall, ToolResult, Delegate, Done };

@@ -31,6 +31,10 @@ struct ChatStreamEvent {
     std::size_t toolIndex = 0;
 };
 
+// Where the text fed so far has got to: in the reasoning, in the answer text, inside the
+// tool-calls block, or past its end (or the end of the turn).
+enum class ChatStreamPlace { Reasoning, Content, ToolCalls, Ended };
+
 class ChatStreamParser {
 public:
     explicit ChatStreamParser(ChatMode mode, std::vector<std::string> knownTools = {});
@@ -50,6 +54,12 @@ public:
     const ParsedCompletion& result() const;
     bool failed() const;
     const std::string& errorMessage() const;  // "offset N: ..." when failed()
+    // Where the text fed so far stops (for a turn cut short: ask before finish(), which fails
+    // an unfinished turn); a failed parse reports where it failed.
+    ChatStreamPlace place() const;
+    // Inside the tool-calls block: the tool of the call being written ("" before its name is
+    // complete, or between calls).
+    std::string openToolCall() const;
 
 private:
     struct State;

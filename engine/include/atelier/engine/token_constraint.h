@@ -21,6 +21,10 @@ public:
     virtual void maskLogits(std::span<float> logits) = 0;
     // The token that was appended (sampled from the masked logits).
     virtual void accept(std::int32_t token) = 0;
+    // How many tokens the request may still generate, the one about to be sampled included
+    // (the lesser of its max tokens and the context left); called before every maskLogits.
+    // A grammar that must end within it (a tool call closed before the limit) plans with it.
+    virtual void setTokensLeft(std::int64_t left) { (void)left; }
 };
 
 }  // namespace atelier::engine
