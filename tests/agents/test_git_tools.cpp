@@ -261,6 +261,29 @@ private slots:
         QVERIFY(!gone.has_value());
     }
 
+    // git_grep is bounded like files_search: a pattern that backtracks catastrophically is an
+    // error naming the file and line (not "no matches"), and the call's deadline stops it.
+    void grepIsBoundedByTheMatchLimitAndTheDeadline() {
+        const fs::path costly = m_ws / "costly";
+        fs::create_directories(costly);
+        git(costly, {"init", "-q"});
+        write(costly / "aaa.txt", std::string(40, 'a') + "b\n");
+        git(costly, {"add", "-A"});
+        git(costly, {"-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "a"});
+        const auto start = std::chrono::steady_clock::now();
+        auto r = call("git_grep", {{"repo", "costly"}, {"pattern", "^(a|a)*$"}});
+        QVERIFY(!r.has_value());
+        QCOMPARE(int(r.error().code), int(atelier::ErrorCode::Overflow));
+        QVERIFY2(r.error().message.find("aaa.txt:1") != std::string::npos, r.error().message.c_str());
+        QVERIFY2(r.error().message.find("too costly") != std::string::npos, r.error().message.c_str());
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        const PolicyToolContext expired(*m_policy, m_ws, std::chrono::steady_clock::now());
+        auto late = m_registry.call("git_grep", {{"repo", "repo"}, {"pattern", "needle"}}, expired);
+        QVERIFY(!late.has_value());
+        QVERIFY2(late.error().message.find("deadline") != std::string::npos, late.error().message.c_str());
+        fs::remove_all(costly);
+    }
+
     void grepSearchesATreeAndPages() {
         auto r = call("git_grep", {{"pattern", "again"}});
         QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());

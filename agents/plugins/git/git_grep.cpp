@@ -1,6 +1,9 @@
 // git_grep: lines matching a regex in the files of a revision's tree (paged with `offset`).
 // Binary and oversized blobs, and files the policy denies, are skipped.
 
+#include <optional>
+
+#include "atelier/agents/bounded_regex.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -11,7 +14,8 @@ namespace {
 struct GrepWalk {
     const OpenedRepo* repo = nullptr;
     const ToolContext* ctx = nullptr;
-    const Regex* regex = nullptr;
+    const BoundedRegex* regex = nullptr;
+    std::optional<Error> error;  // a pattern too costly on some line, or the call's deadline
     std::string prefix;
     int skip = 0;
     int matched = 0;
@@ -32,7 +36,17 @@ struct GrepWalk {
         const auto lines = splitLines(data);
         bool allowed = false;
         for (std::size_t i = 0; i < lines.size(); ++i) {
-            if (!regex->matches(lines[i])) continue;
+            if (i % 256 == 0 && ctx->expired()) {
+                error = Error{ErrorCode::Overflow, "git_grep stopped at its deadline in " + path + " line " +
+                                                       std::to_string(i + 1) + "; narrow it with `path`"};
+                return false;
+            }
+            auto hit = regex->search(lines[i]);
+            if (!hit) {
+                error = Error{hit.error().code, path + ":" + std::to_string(i + 1) + ": " + hit.error().message};
+                return false;
+            }
+            if (!*hit) continue;
             // The policy is asked only for files with a hit: one audited decision per file
             // shown, not per file searched. A denied file is skipped silently.
             if (!allowed && !checkTreePath(*repo, path, *ctx)) return true;
@@ -87,7 +101,8 @@ public:
         GitLibrary lib;
         auto repo = openRepo(args, ctx);
         if (!repo) return unexpected(repo.error());
-        auto regex = Regex::compile(args.at("pattern").get<std::string>(), args.value("ignore_case", false));
+        auto regex = BoundedRegex::compile(args.at("pattern").get<std::string>(),
+                                           args.value("ignore_case", false) ? PCRE2_CASELESS : 0);
         if (!regex) return unexpected(regex.error());
         auto commit = resolveCommit(repo->repo.get(), args.value("rev", std::string("HEAD")));
         if (!commit) return unexpected(commit.error());
@@ -106,6 +121,7 @@ public:
         w.commit = git_commit_id(commit->get());
         w.result = &r;
         const int rc = git_tree_walk(rawTree, GIT_TREEWALK_PRE, &visit, &w);
+        if (w.error) return unexpected(*w.error);
         if (rc != 0 && rc != GIT_EUSER && !w.more) return unexpected(gitError("cannot walk the tree"));
         if (w.hits.empty()) r.text = "(no matches)\n";
         r.data = {{"repo", repo->shown}, {"commit", oidHex(w.commit)}, {"hits", w.hits}};

@@ -2,9 +2,6 @@
 
 #include "git_text.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <cstring>
 #include <strings.h>
 
@@ -90,44 +87,6 @@ std::vector<std::string_view> splitLines(std::string_view text) {
 
 bool looksBinary(std::string_view data) {
     return std::memchr(data.data(), 0, std::min<std::size_t>(data.size(), 8000)) != nullptr;
-}
-
-struct Regex::Impl {
-    pcre2_code* code = nullptr;
-    pcre2_match_data* match = nullptr;
-    ~Impl() {
-        pcre2_match_data_free(match);
-        pcre2_code_free(code);
-    }
-};
-
-Regex::Regex(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
-Regex::Regex(Regex&&) noexcept = default;
-Regex& Regex::operator=(Regex&&) noexcept = default;
-Regex::~Regex() = default;
-
-Result<Regex> Regex::compile(const std::string& pattern, bool caseless) {
-    int errorCode = 0;
-    PCRE2_SIZE offset = 0;
-    // UTF with MATCH_INVALID_UTF: subjects with invalid bytes match around them, never fail.
-    const uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0);
-    auto impl = std::make_unique<Impl>();
-    impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                               options, &errorCode, &offset, nullptr);
-    if (!impl->code) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(errorCode, msg, sizeof msg);
-        return unexpected(Error::badInput("invalid pattern at offset " + std::to_string(offset) +
-                                          ": " + reinterpret_cast<const char*>(msg)));
-    }
-    pcre2_jit_compile(impl->code, PCRE2_JIT_COMPLETE);  // optional speed-up
-    impl->match = pcre2_match_data_create_from_pattern(impl->code, nullptr);
-    return Regex(std::move(impl));
-}
-
-bool Regex::matches(std::string_view text) const {
-    return pcre2_match(m_impl->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0,
-                       m_impl->match, nullptr) >= 0;
 }
 
 }  // namespace atelier::agents::git

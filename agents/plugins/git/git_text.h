@@ -26,18 +26,4 @@ std::vector<std::string_view> splitLines(std::string_view text);
 // Whether `data` looks binary (a NUL byte in its first 8000 bytes, as git decides).
 bool looksBinary(std::string_view data);
 
-class Regex {
-public:
-    static Result<Regex> compile(const std::string& pattern, bool caseless = false);
-    Regex(Regex&&) noexcept;
-    Regex& operator=(Regex&&) noexcept;
-    ~Regex();
-    bool matches(std::string_view text) const;
-
-private:
-    struct Impl;
-    explicit Regex(std::unique_ptr<Impl> impl);
-    std::unique_ptr<Impl> m_impl;
-};
-
 }  // namespace atelier::agents::git
