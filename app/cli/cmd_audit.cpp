@@ -1,13 +1,16 @@
 // `atelier-cli audit verify [--json]`, `audit export` and `audit reanchor` (CLI.md "Agents"):
-// walk the audit log's hash chain in the data folder and check it against its anchor, write it
-// as JSON Lines, or accept it as it is with a new anchor.
+// walk the audit log's hash chain in the data folder and check it against its anchor and the
+// heads the team runs recorded, write it as JSON Lines, or accept it as it is with a new anchor.
 
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
+#include "atelier/agents/session_store.h"
 #include "cli/cli_context.h"
 
 namespace atelier::cli {
@@ -20,10 +23,37 @@ Result<agents::AuditLog> openLog(CliContext& ctx) {
     return agents::AuditLog::open(agents::DataPaths{dir}.auditDb());
 }
 
+// The audit heads that the data folder's team runs recorded when they finished, as claims
+// for AuditLog::verify (with their run ids, in the same order). No sessions database: none.
+struct RunClaims {
+    std::vector<agents::AuditHeadClaim> claims;
+    std::vector<std::int64_t> runIds;
+};
+Result<RunClaims> runClaims(CliContext& ctx, std::optional<agents::SessionStore>& store) {
+    RunClaims out;
+    const auto file = agents::DataPaths{ctx.dataDir()}.sessionsDb();
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return out;
+    auto opened = agents::SessionStore::open(file);
+    if (!opened) return unexpected(opened.error());
+    store.emplace(std::move(*opened));
+    auto runs = store->auditedRuns();
+    if (!runs) return unexpected(runs.error());
+    for (const auto& r : *runs) {
+        out.claims.push_back({"run " + std::to_string(r.id) + " (session " + std::to_string(r.sessionId) + ")",
+                              *r.audit});
+        out.runIds.push_back(r.id);
+    }
+    return out;
+}
+
 int runVerify(CliContext& ctx) {
     auto log = openLog(ctx);
     if (!log) return ctx.fail(log.error());
-    auto v = log->verify();
+    std::optional<agents::SessionStore> store;
+    auto runs = runClaims(ctx, store);
+    if (!runs) return ctx.fail(runs.error());
+    auto v = log->verify(runs->claims);
     if (!v) return ctx.fail(v.error());
     if (ctx.options.json) {
         nlohmann::json out = {{"records", v->records}, {"ok", v->ok()}, {"head", v->headHash}};
@@ -34,9 +64,16 @@ int runVerify(CliContext& ctx) {
                                                    {"legacy_records", v->anchor->legacyRecords}}
                                   : nlohmann::json(nullptr);
         out["unanchored"] = v->unanchored;
+        out["runs_checked"] = runs->claims.size();
+        nlohmann::json claims = nlohmann::json::array();
+        for (const auto& f : v->claimFailures)
+            claims.push_back({{"run_id", runs->runIds[f.claim]}, {"seq", f.seq}, {"reason", f.reason}});
+        out["run_failures"] = claims;
         std::cout << out.dump() << std::endl;
     } else if (v->ok()) {
-        std::cout << v->records << " records, chain intact and anchored (head " << v->headHash << ")\n";
+        std::cout << v->records << " records, chain intact and anchored (head " << v->headHash << ")";
+        if (!runs->claims.empty()) std::cout << "; holds the heads of " << runs->claims.size() << " runs";
+        std::cout << "\n";
         if (v->unanchored > 0)
             std::cout << v->unanchored << " newest records are past the anchor (an append that "
                       << "stopped before updating it)\n";
@@ -46,6 +83,8 @@ int runVerify(CliContext& ctx) {
     } else {
         std::cout << v->records << " records, first broken link at seq " << *v->brokenSeq << ": "
                   << v->reason << "\n";
+        for (const auto& f : v->claimFailures)
+            if (f.reason != v->reason) std::cout << f.reason << "\n";
     }
     if (!v->ok()) {
         std::cerr << "atelier-cli: error: audit log broken at seq " << *v->brokenSeq << std::endl;
@@ -60,6 +99,16 @@ int runReanchor(CliContext& ctx) {
     auto a = log->reanchor();
     if (!a) return ctx.fail(a.error());
     std::cout << "anchored at " << a->records << " records (head " << a->head << ")\n";
+    // Accepting the log also accepts that the runs whose heads it no longer holds lost them.
+    std::optional<agents::SessionStore> store;
+    auto runs = runClaims(ctx, store);
+    if (!runs) return ctx.fail(runs.error());
+    auto failures = log->checkClaims(runs->claims);
+    if (!failures) return ctx.fail(failures.error());
+    for (const auto& f : *failures) {
+        if (auto r = store->clearRunAudit(runs->runIds[f.claim]); !r) return ctx.fail(r.error());
+        std::cout << "forgot the audit head of " << runs->claims[f.claim].owner << ": " << f.reason << "\n";
+    }
     return kExitOk;
 }
 
@@ -78,13 +127,17 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto* audit = root.add_subcommand("audit", "Check and export the audit log");
     audit->require_subcommand(1);
     auto* verify = audit->add_subcommand(
-        "verify", "Walk the hash chain and check it against its anchor; exit 3 when broken or cut short");
+        "verify",
+        "Walk the hash chain and check it against its anchor and the runs' recorded heads; "
+        "exit 3 when broken or cut short");
     addJsonFlag(verify, ctx);
     onRun(verify, ctx, [&ctx] { return runVerify(ctx); });
     auto* exp = audit->add_subcommand("export", "Write every record as JSON Lines");
     onRun(exp, ctx, [&ctx] { return runExport(ctx); });
     auto* reanchor = audit->add_subcommand(
-        "reanchor", "Accept the log as it is: anchor its current head (the chain must be intact)");
+        "reanchor",
+        "Accept the log as it is: anchor its current head (the chain must be intact) and forget run "
+        "heads it lacks");
     onRun(reanchor, ctx, [&ctx] { return runReanchor(ctx); });
 }
 

@@ -1,6 +1,7 @@
 // `atelier-cli tool list` and `tool run`: the registered tools, and one call exactly as an agent
 // granted read access to the workspace (and nothing else) would make it (CLI.md "Agents").
 
+#include <chrono>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +37,7 @@ int runList(CliContext& ctx, const std::string& mcpConfig) {
 }
 
 int runTool(CliContext& ctx, const std::string& name, const std::string& argsText,
-            const std::string& workspace, const std::string& mcpConfig) {
+            const std::string& workspace, const std::string& mcpConfig, double timeoutSeconds) {
     nlohmann::json args;
     try {
         args = nlohmann::json::parse(argsText);
@@ -56,7 +57,12 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     agents::ToolRegistry registry;
     if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
     if (auto r = addMcpServers(registry, mcpConfig, policy); !r) return ctx.fail(r.error());
-    const agents::PolicyToolContext policyCtx(policy, std::filesystem::absolute(workspace));
+    // The call's deadline, as a team run's toolTimeout gives each call: tools that honour it
+    // (searches, MCP calls) stop there with an error saying so.
+    const auto deadline = agents::ToolContext::Clock::now() +
+                          std::chrono::duration_cast<agents::ToolContext::Clock::duration>(
+                              std::chrono::duration<double>(timeoutSeconds));
+    const agents::PolicyToolContext policyCtx(policy, std::filesystem::absolute(workspace), deadline);
     const agents::AuditedToolContext toolCtx(policyCtx, *audit, "cli");
     auto result = registry.call(name, args, toolCtx);
     if (auto recorded = toolCtx.recordCall(name, args, result); !recorded)
@@ -88,9 +94,14 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto runMcp = std::make_shared<std::string>();
     run->add_option("--mcp-config", *runMcp,
                     "Start these MCP servers (mcpServers JSON) in the sandbox with the same grant");
+    auto timeout = std::make_shared<double>(120);
+    run->add_option("--timeout", *timeout, "Stop the call after this many seconds (exit 1 saying so)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->default_str("120");
     addJsonFlag(run, ctx);
-    onRun(run, ctx, [&ctx, name, args, workspace, runMcp] {
-        return runTool(ctx, *name, *args, *workspace, *runMcp);
+    onRun(run, ctx, [&ctx, name, args, workspace, runMcp, timeout] {
+        return runTool(ctx, *name, *args, *workspace, *runMcp, *timeout);
     });
 }
 

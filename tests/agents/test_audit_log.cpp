@@ -5,7 +5,8 @@
 // AuditedToolContext records every policy decision and read, and refuses when it cannot.
 // Issue 21: the anchor beside the database catches records cut off the end, an emptied log
 // and a file truncated to 0 bytes; the hash covers the stored bytes (a duplicate-key edit
-// breaks it); older logs are anchored with their legacy records on open.
+// breaks it); older logs are anchored with their legacy records on open; heads claimed by
+// records outside the log (team runs) are checked as well.
 
 #include <atomic>
 #include <fstream>
@@ -276,6 +277,64 @@ private slots:
         // A broken chain cannot be re-anchored.
         tamper(log, "UPDATE audit_log SET actor = 'x' WHERE seq = 2");
         QVERIFY(!log.reanchor());
+    }
+
+    // Issue 21: heads kept outside the log (a run's) are checked by verify: a log cut back
+    // behind one fails naming its owner even when the anchor file was put back to match.
+    void claimedHeadsOutsideTheLogAreChecked() {
+        QTemporaryDir dir;
+        auto log = makeLog(dir);
+        auto before = log.verify();
+        REQUIRE_OK(before);
+        auto head = log.head();
+        REQUIRE_OK(head);
+        QCOMPARE(head->records, std::int64_t(5));
+        QCOMPARE(head->hash, before->headHash);
+        std::string hash3;
+        REQUIRE_OK(log.forEach([&](const AuditRecord& r) {
+            if (r.seq == 3) hash3 = r.hash;
+        }));
+        const std::vector<AuditHeadClaim> claims = {{"run 1", {3, hash3}}, {"run 2", *head}};
+        auto ok = log.verify(claims);
+        REQUIRE_OK(ok);
+        QVERIFY2(ok->ok(), ok->reason.c_str());
+        QVERIFY(ok->claimFailures.empty());
+
+        // Records 5 and on deleted, and the anchor rewritten to the shortened log's head.
+        tamper(log, "DELETE FROM audit_log WHERE seq >= 5");
+        auto cut = log.verify(claims);
+        REQUIRE_OK(cut);
+        QVERIFY(!cut->ok());  // the anchor alone sees it
+        QCOMPARE(cut->claimFailures.size(), std::size_t(1));
+        REQUIRE_OK(log.reanchor());  // what an attacker's forged anchor file amounts to
+        QVERIFY(log.verify()->ok());
+        auto forged = log.verify(claims);
+        REQUIRE_OK(forged);
+        QVERIFY(!forged->ok());
+        QCOMPARE(forged->brokenSeq.value_or(-1), std::int64_t(5));
+        QVERIFY2(forged->reason.find("run 2 recorded the log at 5 records") != std::string::npos,
+                 forged->reason.c_str());
+        QVERIFY2(forged->reason.find("removed from the end") != std::string::npos, forged->reason.c_str());
+        QCOMPARE(forged->claimFailures.size(), std::size_t(1));
+        QCOMPARE(forged->claimFailures[0].claim, std::size_t(1));
+
+        // Appending back up to five records gives record 5 another hash: still refused.
+        REQUIRE_OK(log.append(AuditKind::Prompt, "mallory", {{"text", "filler"}}));
+        auto refilled = log.verify(claims);
+        REQUIRE_OK(refilled);
+        QVERIFY(!refilled->ok());
+        QVERIFY2(refilled->reason.find("run 2") != std::string::npos &&
+                     refilled->reason.find("replaced or rewritten") != std::string::npos,
+                 refilled->reason.c_str());
+        auto checked = log.checkClaims(claims);
+        REQUIRE_OK(checked);
+        QCOMPARE(checked->size(), std::size_t(1));
+
+        // A claim that is not a head at all fails too.
+        auto junk = log.verify({{"run 9", {2, "not a hash"}}});
+        REQUIRE_OK(junk);
+        QVERIFY(!junk->ok());
+        QVERIFY2(junk->reason.find("not a valid head") != std::string::npos, junk->reason.c_str());
     }
 
     void concurrentAppendersKeepTheAnchorInStep() {

@@ -7,6 +7,7 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -96,6 +97,60 @@ private slots:
         QVERIFY(!badArgs && badArgs.error().message.find("args[0]") != std::string::npos);
         auto missing = readMcpConfig(m_root / "no-such.json");
         QVERIFY(!missing && missing.error().code == ErrorCode::NotFound);
+    }
+
+    // Issue 21: a server's "limits" set its sandbox's RLIMIT_NPROC and RLIMIT_AS; bad values
+    // are errors naming the server and the field, and no limit can be switched off.
+    void configLimitsReachTheSandbox() {
+        const auto servers = [](json limits) {
+            return json{{"mcpServers", {{"fs", {{"command", kServer.string()}, {"limits", std::move(limits)}}}}}}
+                .dump();
+        };
+        auto parsed = parseMcpConfig(servers({{"processes", 17}, {"address_space_mb", 300}}), "cfg.json");
+        QVERIFY2(parsed.has_value(), parsed ? "" : parsed.error().message.c_str());
+        const McpServerConfig& cfg = parsed->at(0);
+        QCOMPARE(cfg.limits.processes.value_or(0), std::uint64_t(17));
+        QCOMPARE(cfg.limits.addressSpaceBytes.value_or(0), std::uint64_t(300) << 20);
+        const SandboxSpec spec = mcpSandboxSpec(cfg, grantPolicy());
+        QCOMPARE(spec.maxProcesses, std::uint64_t(17));
+        QCOMPARE(spec.maxAddressSpaceBytes, std::uint64_t(300) << 20);
+        if (sandbox::findBwrap()) {  // the command line starts with bwrap's path
+            auto argv = sandbox::commandLine(spec, grantPolicy());
+            QVERIFY2(argv.has_value(), argv ? "" : argv.error().message.c_str());
+            QVERIFY(std::find(argv->begin(), argv->end(), "--nproc=17") != argv->end());
+            QVERIFY(std::find(argv->begin(), argv->end(),
+                              "--as=" + std::to_string(std::uint64_t(300) << 20)) != argv->end());
+        }
+
+        // Left out: SandboxSpec's defaults, one limit at a time.
+        auto onlyProcs = parseMcpConfig(servers({{"processes", 5}}), "cfg.json");
+        QVERIFY(onlyProcs.has_value());
+        QVERIFY(!onlyProcs->at(0).limits.addressSpaceBytes);
+        QCOMPARE(mcpSandboxSpec(onlyProcs->at(0), grantPolicy()).maxAddressSpaceBytes,
+                 SandboxSpec{}.maxAddressSpaceBytes);
+        auto none = parseMcpConfig(json{{"mcpServers", {{"fs", {{"command", "x"}}}}}}.dump(), "cfg.json");
+        QVERIFY(none.has_value());
+        QCOMPARE(mcpSandboxSpec(none->at(0), grantPolicy()).maxProcesses, SandboxSpec{}.maxProcesses);
+
+        const std::pair<json, std::string> bad[] = {
+            {json::array({1}), "cfg.json: mcpServers.fs.limits must be an object"},
+            {{{"processes", 0}}, "cfg.json: mcpServers.fs.limits.processes is 0"},
+            {{{"processes", -3}}, "cfg.json: mcpServers.fs.limits.processes must be a whole number"},
+            {{{"processes", 2.5}}, "cfg.json: mcpServers.fs.limits.processes must be a whole number"},
+            {{{"processes", "64"}}, "cfg.json: mcpServers.fs.limits.processes must be a whole number"},
+            {{{"processes", 1000000}}, "cfg.json: mcpServers.fs.limits.processes is 1000000"},
+            {{{"address_space_mb", 0}}, "cfg.json: mcpServers.fs.limits.address_space_mb is 0"},
+            {{{"address_space_mb", json(18446744073709551615ull)}},
+             "cfg.json: mcpServers.fs.limits.address_space_mb is 18446744073709551615"},
+            {{{"address_space_mb", 1e30}}, "cfg.json: mcpServers.fs.limits.address_space_mb must be a whole number"},
+            {{{"memory_mb", 100}}, "cfg.json: mcpServers.fs.limits.memory_mb is not a limit"},
+        };
+        for (const auto& [limits, want] : bad) {
+            auto r = parseMcpConfig(servers(limits), "cfg.json");
+            QVERIFY2(!r, limits.dump().c_str());
+            QCOMPARE(r.error().code, ErrorCode::BadInput);
+            QVERIFY2(r.error().message.rfind(want, 0) == 0, (r.error().message + " / want " + want).c_str());
+        }
     }
 
     void toolsAreListedWithTheirSchemas() {

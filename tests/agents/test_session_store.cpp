@@ -2,7 +2,8 @@
 // The session store: sessions, messages, runs, steps and approvals round-trip; every earlier
 // schema version migrates with a backup; newer, foreign and damaged files are refused; search
 // finds non-ASCII words and follows updates and deletes; export → import → export is the same
-// up to ids; a failed write (disk full, a bad import) leaves nothing behind.
+// up to ids; a failed write (disk full, a bad import) leaves nothing behind; runs keep the
+// audit log's head from when they finished.
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -270,6 +271,46 @@ private slots:
         QCOMPARE(find("grüße").size(), std::size_t{0});
         REQUIRE_OK(store->database().exec(
             "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"));
+    }
+
+    // Issue 21: a run keeps the audit log's head from when it finished (checked by `audit
+    // verify`); a resumed run's later finish without one keeps it; an imported run has none.
+    void runsKeepTheirAuditHead() {
+        auto store = SessionStore::open(freshFile());
+        REQUIRE_OK(store);
+        const auto sid = store->createSession({}).value_or(0);
+        const auto plain = store->createRun({0, sid, "t", "no audit", "running", 1, {}}).value_or(0);
+        const auto audited = store->createRun({0, sid, "t", "audited", "running", 2, {}}).value_or(0);
+        const AuditHead head{12, std::string(64, 'a')};
+        REQUIRE_OK(store->finishRun(plain, "ok"));
+        REQUIRE_OK(store->finishRun(audited, "cancelled", 0, head));
+        auto runs = store->runs(sid);
+        REQUIRE_OK(runs);
+        QVERIFY(!runs->at(0).audit);
+        QVERIFY(runs->at(1).audit);
+        QCOMPARE(runs->at(1).audit->records, std::int64_t(12));
+        QCOMPARE(runs->at(1).audit->hash, head.hash);
+        REQUIRE_OK(store->finishRun(audited, "ok"));  // resumed, finished without a log
+        QCOMPARE(store->runs(sid)->at(1).audit->records, std::int64_t(12));
+        REQUIRE_OK(store->finishRun(audited, "ok", 0, AuditHead{20, std::string(64, 'b')}));
+        auto listed = store->auditedRuns();
+        REQUIRE_OK(listed);
+        QCOMPARE(listed->size(), std::size_t(1));
+        QCOMPARE(listed->front().id, audited);
+        QCOMPARE(listed->front().audit->records, std::int64_t(20));
+
+        // The head is not exported, and an imported run has none (it belongs to another log).
+        auto record = store->load(sid);
+        REQUIRE_OK(record);
+        QVERIFY(sessionToJson(*record).find(std::string(64, 'b')) == std::string::npos);
+        REQUIRE_OK(store->insert(*record));  // the record still holds the head in memory
+        QCOMPARE(store->auditedRuns()->size(), std::size_t(1));
+
+        // Half a head is refused by the table.
+        QVERIFY(!store->database().exec("UPDATE runs SET audit_head = NULL WHERE id = " + std::to_string(audited)));
+        REQUIRE_OK(store->clearRunAudit(audited));
+        QVERIFY(store->auditedRuns()->empty());
+        QCOMPARE(store->clearRunAudit(9999).error().code, ErrorCode::NotFound);
     }
 
     void exportImportExportIsIdenticalUpToIds() {

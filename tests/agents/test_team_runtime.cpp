@@ -126,6 +126,14 @@ void TestTeamRuntime::deniedApprovalIsRefusedAndRecorded() {
     QVERIFY(env.audit->forEach([&](const AuditRecord& a) { audited += a.kind == "approval"; }));
     QCOMPARE(audited, 1);
     QVERIFY(env.audit->verify()->ok());
+    // The finished run records where the audit log stood (issue 21), and verify holds it.
+    auto runs = env.store->auditedRuns();
+    QVERIFY(runs && runs->size() == 1 && runs->front().id == r.outcome->runId);
+    const auto head = env.audit->head();
+    QVERIFY(head && head->records > 0);
+    QCOMPARE(runs->front().audit->records, head->records);
+    QCOMPARE(runs->front().audit->hash, head->hash);
+    QVERIFY(env.audit->verify({{"run", *runs->front().audit}})->ok());
 
     // Without an approver an "ask" is denied too; with one that says yes the call runs.
     Ran none = runTeam(env, team, model, "List the files");

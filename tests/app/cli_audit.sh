@@ -5,7 +5,9 @@
 # is edited (with the sqlite3 shell, the append-only triggers dropped).
 # Issue 21: the anchor beside audit.db makes verify exit 3 when the newest records or all of
 # them are deleted or the file is truncated to 0 bytes, and a duplicate-key edit of a payload
-# (same JSON, other bytes) breaks the hash; `audit reanchor` accepts a log as it is.
+# (same JSON, other bytes) breaks the hash; `audit reanchor` accepts a log as it is. A team
+# run keeps the log's head in its run row: a log cut back behind it fails verify naming the run
+# even with a forged anchor that matches the shortened log.
 set -u
 cli="$1"
 fail=0
@@ -72,6 +74,37 @@ if command -v sqlite3 >/dev/null; then
     grep -q 'is missing' "$tmp/out" || { echo "FAIL anchor-missing message"; cat "$tmp/out"; fail=1; }
     expect reanchor 0 "$cli" --data-dir "$tmp/cut-all" audit reanchor
     expect reanchored 0 "$cli" --data-dir "$tmp/cut-all" audit verify
+    # A team run records the log's head in its run row. Cutting the log back behind it and
+    # putting back an anchor that matches the shortened log still fails, naming the run.
+    d5="$tmp/run-data"; mkdir -p "$d5"
+    if "$cli" model create --preset tiny --out "$tmp/tiny" --seed 3 >/dev/null 2>&1; then
+        expect team-run 0 "$cli" --data-dir "$d5" team run document-analyst --model "$tmp/tiny" \
+            --workspace "$ws" --task "What is in a.txt?" --max-tokens 8 --token-budget 3000 --approve deny --json
+        run_id=$(sqlite3 "$d5/atelier.db" "SELECT id FROM runs WHERE audit_records IS NOT NULL")
+        at=$(sqlite3 "$d5/atelier.db" "SELECT audit_records FROM runs WHERE id = $run_id")
+        [ -n "$run_id" ] && [ "${at:-0}" -gt 1 ] || { echo "FAIL the run recorded no audit head ($run_id, $at)"; fail=1; at=2; }
+        expect after-run 0 "$cli" --data-dir "$d5" tool run files_read --args '{"path":"a.txt"}' --workspace "$ws"
+        expect run-verify 0 "$cli" --data-dir "$d5" audit verify --json
+        grep -q '"runs_checked":1' "$tmp/out" || { echo "FAIL runs_checked"; cat "$tmp/out"; fail=1; }
+        keep=$((at - 1))
+        sqlite3 "$d5/audit.db" "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > $keep;"
+        head=$(sqlite3 "$d5/audit.db" "SELECT hash FROM audit_log WHERE seq = $keep")
+        printf '{"format":1,"records":%s,"head":"%s","legacy_records":0}\n' "$keep" "$head" > "$d5/audit.db.anchor"
+        expect run-cut 3 "$cli" --data-dir "$d5" audit verify
+        grep -q "run $run_id .*recorded the log at $at records" "$tmp/out" || { echo "FAIL run-cut message"; cat "$tmp/out"; fail=1; }
+        expect run-cut-json 3 "$cli" --data-dir "$d5" audit verify --json
+        grep -q "\"run_failures\":\[{\"reason\":[^]]*\"run_id\":$run_id" "$tmp/out" || { echo "FAIL run_failures"; cat "$tmp/out"; fail=1; }
+        # Refilling the log to the run's count gives that record another hash: still refused.
+        expect run-refill 0 "$cli" --data-dir "$d5" tool run files_stat --args '{"path":"a.txt"}' --workspace "$ws"
+        expect run-refilled 3 "$cli" --data-dir "$d5" audit verify
+        grep -q "run $run_id .*replaced or rewritten" "$tmp/out" || { echo "FAIL run-refilled message"; cat "$tmp/out"; fail=1; }
+        # reanchor accepts the log and forgets the head the log lost.
+        expect run-reanchor 0 "$cli" --data-dir "$d5" audit reanchor
+        grep -q "forgot the audit head of run $run_id" "$tmp/out" || { echo "FAIL run-reanchor"; cat "$tmp/out"; fail=1; }
+        expect run-reanchored 0 "$cli" --data-dir "$d5" audit verify
+    else
+        echo "FAIL model create"; fail=1
+    fi
 else
     echo "skip tamper checks: no sqlite3 shell"
 fi

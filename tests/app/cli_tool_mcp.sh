@@ -48,6 +48,23 @@ expect invalid-args 3 "$cli" --data-dir "$data" tool run test__add --args '{"a":
 has invalid-args "$tmp/err" 'invalid arguments'
 expect crash 1 "$cli" --data-dir "$data" tool run test__crash --workspace "$ws" --mcp-config "$tmp/mcp.json"
 has crash "$tmp/err" 'crashing on purpose'
+# `tool run --timeout` bounds an MCP call that would take 30 s.
+start=$(date +%s)
+expect slow-call 1 "$cli" --data-dir "$data" tool run test__sleep --args '{"ms":30000}' --workspace "$ws" \
+    --mcp-config "$tmp/mcp.json" --timeout 1
+has slow-call "$tmp/err" 'did not answer tools/call'
+[ $(( $(date +%s) - start )) -lt 15 ] || { echo "FAIL slow-call was not cut off"; fail=1; }
+# Our "limits" extension: a bad value names the server and the field.
+cat > "$tmp/limits.json" <<JSON
+{"mcpServers": {"test": {"command": "$server", "limits": {"processes": 0}}}}
+JSON
+expect bad-limits 3 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/limits.json"
+has bad-limits "$tmp/err" 'mcpServers.test.limits.processes is 0'
+cat > "$tmp/limits.json" <<JSON
+{"mcpServers": {"test": {"command": "$server", "limits": {"processes": 64, "address_space_mb": 4096}}}}
+JSON
+expect limits 0 "$cli" --data-dir "$data" tool run test__add --args '{"a":1,"b":2}' --workspace "$ws" \
+    --mcp-config "$tmp/limits.json"
 printf '{"mcpServers": {"web": {"url": "http://example.invalid/"}}}' > "$tmp/web.json"
 expect url-refused 3 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/web.json"
 expect missing-config 3 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/none.json"

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -387,18 +388,9 @@ Result<ChainWalk> walkChain(AuditLog& log, std::int64_t legacy, std::int64_t anc
     return w;
 }
 
-}  // namespace
-
-Result<AuditVerification> AuditLog::verify() {
-    auto anchor = readAnchor(m_db.path());
-    if (!anchor) return unexpected(anchor.error());
-    const std::optional<AuditAnchor> a = *anchor;
-    auto walk = walkChain(*this, a ? a->legacyRecords : 0, a ? a->records : -1);
-    if (!walk) return unexpected(walk.error());
-    AuditVerification v = std::move(walk->v);
-    v.anchor = a;
-    if (v.brokenSeq || inMemory(m_db.path())) return v;
-    const std::string anchorFile = anchorPath(m_db.path()).string();
+// Checks an intact chain of `v.records` records against its anchor `a` (see audit_log.h).
+void checkAnchor(AuditVerification& v, const std::optional<AuditAnchor>& a,
+                 const std::string& anchoredHash, const std::string& anchorFile) {
     if (!a) {
         v.brokenSeq = v.records + 1;
         v.reason = "the anchor " + anchorFile +
@@ -409,12 +401,73 @@ Result<AuditVerification> AuditLog::verify() {
         v.reason = "the log ends at record " + std::to_string(v.records) + " but its anchor " +
                    anchorFile + " counts " + std::to_string(a->records) + " records: " +
                    std::to_string(a->records - v.records) + " records were removed from the end";
-    } else if (walk->anchoredHash != a->head) {
+    } else if (anchoredHash != a->head) {
         v.brokenSeq = std::max<std::int64_t>(a->records, 1);
         v.reason = "record " + std::to_string(a->records) + " does not have the hash its anchor " +
                    anchorFile + " records: the log was replaced or rewritten";
     } else {
         v.unanchored = v.records - a->records;
+    }
+}
+
+}  // namespace
+
+Result<AuditHead> AuditLog::head() {
+    auto last = lastRecord(m_db);
+    if (!last) return unexpected(last.error());
+    return AuditHead{last->first, last->second};
+}
+
+Result<std::vector<AuditClaimFailure>> AuditLog::checkClaims(const std::vector<AuditHeadClaim>& claims) {
+    std::vector<AuditClaimFailure> failures;
+    if (claims.empty()) return failures;
+    auto last = lastRecord(m_db);
+    if (!last) return unexpected(last.error());
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+        const AuditHeadClaim& c = claims[i];
+        const std::string recorded = c.owner + " recorded the log at " + std::to_string(c.head.records) +
+                                     " records (head " + c.head.hash + ")";
+        if (c.head.records < 0 || !isHexHash(c.head.hash)) {
+            failures.push_back({i, 1, recorded + ", which is not a valid head"});
+            continue;
+        }
+        if (c.head.records > last->first) {
+            failures.push_back({i, last->first + 1,
+                                recorded + " but the log ends at record " + std::to_string(last->first) +
+                                    ": " + std::to_string(c.head.records - last->first) +
+                                    " records were removed from the end"});
+            continue;
+        }
+        auto hash = hashAt(m_db, c.head.records);
+        if (!hash) return unexpected(hash.error());
+        if (*hash != c.head.hash)
+            failures.push_back({i, std::max<std::int64_t>(c.head.records, 1),
+                                recorded + " but record " + std::to_string(c.head.records) +
+                                    (hash->empty() ? " is missing" : " has another hash") +
+                                    ": the log was replaced or rewritten"});
+    }
+    return failures;
+}
+
+Result<AuditVerification> AuditLog::verify(const std::vector<AuditHeadClaim>& claims) {
+    auto anchor = readAnchor(m_db.path());
+    if (!anchor) return unexpected(anchor.error());
+    const std::optional<AuditAnchor> a = *anchor;
+    auto walk = walkChain(*this, a ? a->legacyRecords : 0, a ? a->records : -1);
+    if (!walk) return unexpected(walk.error());
+    AuditVerification v = std::move(walk->v);
+    v.anchor = a;
+    if (v.brokenSeq) return v;
+    if (!inMemory(m_db.path())) checkAnchor(v, a, walk->anchoredHash, anchorPath(m_db.path()).string());
+    // The chain is intact from record 1, so looking records up by seq reads verified hashes.
+    auto failures = checkClaims(claims);
+    if (!failures) return unexpected(failures.error());
+    v.claimFailures = std::move(*failures);
+    const auto first = std::min_element(v.claimFailures.begin(), v.claimFailures.end(),
+                                        [](const auto& x, const auto& y) { return x.seq < y.seq; });
+    if (!v.brokenSeq && first != v.claimFailures.end()) {
+        v.brokenSeq = first->seq;
+        v.reason = first->reason;
     }
     return v;
 }

@@ -28,11 +28,15 @@ std::string excerpt(const std::string& line) {
     return e + (line.size() > 80 ? "..." : "");
 }
 
-SandboxSpec specFor(const McpServerConfig& config, const Policy& policy) {
+}  // namespace
+
+SandboxSpec mcpSandboxSpec(const McpServerConfig& config, const Policy& policy) {
     SandboxSpec spec;
     spec.argv.push_back(config.command);
     spec.argv.insert(spec.argv.end(), config.args.begin(), config.args.end());
     spec.env = config.env;
+    if (config.limits.processes) spec.maxProcesses = *config.limits.processes;
+    if (config.limits.addressSpaceBytes) spec.maxAddressSpaceBytes = *config.limits.addressSpaceBytes;
     // The configured program is trusted by whoever wrote the configuration: it is visible
     // read-only even outside the grants (an interpreter's script must be in a grant).
     if (fs::path(config.command).is_absolute()) spec.extraReadOnly.push_back(config.command);
@@ -46,11 +50,9 @@ SandboxSpec specFor(const McpServerConfig& config, const Policy& policy) {
     return spec;
 }
 
-}  // namespace
-
 Result<std::shared_ptr<McpClient>> McpClient::start(const McpServerConfig& config, const Policy& policy,
                                                     const McpOptions& options) {
-    auto process = SandboxProcess::start(specFor(config, policy), policy);
+    auto process = SandboxProcess::start(mcpSandboxSpec(config, policy), policy);
     if (!process)
         return unexpected(process.error().code,
                           "MCP server '" + config.name + "': " + process.error().message);

@@ -22,6 +22,45 @@ bool validServerName(const std::string& name) {
     });
 }
 
+// `limits.<key>` of `entry`: an integer in [min, max]; unset when absent.
+Result<std::optional<std::uint64_t>> limitField(const json& limits, const std::string& key, std::uint64_t min,
+                                                std::uint64_t max, const std::string& at) {
+    if (!limits.contains(key)) return std::optional<std::uint64_t>();
+    const json& v = limits[key];
+    const std::string where = at + ".limits." + key;
+    if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0))
+        return unexpected(Error::badInput(where + " must be a whole number from " + std::to_string(min) + " to " +
+                                          std::to_string(max)));
+    const std::uint64_t n = v.get<std::uint64_t>();
+    if (n < min || n > max)
+        return unexpected(Error::badInput(where + " is " + std::to_string(n) + "; it must be from " +
+                                          std::to_string(min) + " to " + std::to_string(max) +
+                                          " (a limit cannot be switched off)"));
+    return std::optional<std::uint64_t>(n);
+}
+
+Result<McpServerLimits> parseLimits(const json& entry, const std::string& at) {
+    McpServerLimits limits;
+    if (!entry.contains("limits")) return limits;
+    const json& l = entry["limits"];
+    if (!l.is_object())
+        return unexpected(
+            Error::badInput(at + ".limits must be an object: {\"processes\": N, \"address_space_mb\": N}"));
+    for (const auto& [key, value] : l.items()) {
+        (void)value;
+        if (key != "processes" && key != "address_space_mb")
+            return unexpected(Error::badInput(at + ".limits." + key +
+                                              " is not a limit (known: processes, address_space_mb)"));
+    }
+    auto processes = limitField(l, "processes", 1, kMcpMaxProcessesLimit, at);
+    if (!processes) return unexpected(processes.error());
+    limits.processes = *processes;
+    auto mb = limitField(l, "address_space_mb", kMcpMinAddressSpaceMb, kMcpMaxAddressSpaceMb, at);
+    if (!mb) return unexpected(mb.error());
+    if (*mb) limits.addressSpaceBytes = **mb << 20;
+    return limits;
+}
+
 Result<McpServerConfig> parseServer(const std::string& name, const json& entry, const std::string& at,
                                     const fs::path& baseDir) {
     if (!validServerName(name))
@@ -56,6 +95,9 @@ Result<McpServerConfig> parseServer(const std::string& name, const json& entry, 
             server.env.emplace_back(key, value.get<std::string>());
         }
     }
+    auto limits = parseLimits(entry, at);
+    if (!limits) return unexpected(limits.error());
+    server.limits = *limits;
     return server;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "atelier/agents/team_runtime.h"
@@ -36,6 +37,8 @@ struct TeamRuntime::Impl {
     // "reader" for the first instance of an agent in this run, "reader#2" for the second...
     std::string newInstance(const std::string& agent);
     void auditRecord(AuditKind kind, const std::string& actor, nlohmann::json payload);
+    // Where the audit log stands now (none without a log, or when it cannot be read: logged).
+    std::optional<AuditHead> auditHead();
 };
 
 // Runs one agent instance on `task` to its end. `depthLeft`: how many levels it may still

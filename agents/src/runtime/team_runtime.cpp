@@ -22,6 +22,17 @@ void TeamRuntime::Impl::auditRecord(AuditKind kind, const std::string& actor, nl
         logger("agents")->error("cannot append to the audit log: {}", r.error().message);
 }
 
+std::optional<AuditHead> TeamRuntime::Impl::auditHead() {
+    if (!audit) return std::nullopt;
+    std::lock_guard lock(auditMutex);
+    auto head = audit->head();
+    if (!head) {
+        logger("agents")->error("cannot read the audit log's head: {}", head.error().message);
+        return std::nullopt;
+    }
+    return *head;
+}
+
 TeamRuntime::TeamRuntime(const Team& team, AgentModel& model, const ToolRegistry& tools,
                          SessionStore& store, AuditLog* audit, TeamRuntimeOptions options)
     : m_impl(new Impl{team, model, tools, store, audit, std::move(options), {}, {}, {}, {}, {}}) {}
@@ -44,7 +55,8 @@ Result<RunOutcome> runRoot(TeamRuntime::Impl& rt, std::int64_t sessionId, const 
                                              {{"event", "done"}, {"status", runStatusName(out.status)},
                                               {"report", out.report}, {"run_id", runId}}});
     if (auto f = rt.journal->failure()) return unexpected(*f);
-    if (auto r = rt.store.finishRun(runId, runStatusName(out.status)); !r) return unexpected(r.error());
+    if (auto r = rt.store.finishRun(runId, runStatusName(out.status), 0, rt.auditHead()); !r)
+        return unexpected(r.error());
     if (sessionId > 0) {
         Message m;
         m.sessionId = sessionId;

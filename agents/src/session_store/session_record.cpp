@@ -118,6 +118,7 @@ Result<std::int64_t> SessionStore::insert(const SessionRecord& record) {
         for (const auto& rr : record.runs) {
             Run run = rr.run;
             run.sessionId = *sessionId;
+            run.audit.reset();  // a head of the log the session came from, not of this one
             auto runId = createRun(run);
             if (!runId) return runId;
             for (auto step : rr.steps) {

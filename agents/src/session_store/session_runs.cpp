@@ -14,6 +14,7 @@ Run readRun(const engine::Statement& s) {
     r.status = s.columnText(4);
     r.startedMs = s.columnInt(5);
     if (!s.columnIsNull(6)) r.finishedMs = s.columnInt(6);
+    if (!s.columnIsNull(7)) r.audit = AuditHead{s.columnInt(7), s.columnText(8)};
     return r;
 }
 
@@ -48,22 +49,39 @@ Approval readApproval(const engine::Statement& s) {
 Result<std::int64_t> SessionStore::createRun(const Run& r) {
     return write([&]() -> Result<std::int64_t> {
         auto stmt = m_db.prepare(
-            "INSERT INTO runs (session_id, team, task, status, started_ms, finished_ms) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            "INSERT INTO runs (session_id, team, task, status, started_ms, finished_ms, audit_records, "
+            "audit_head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         if (!stmt) return unexpected(std::move(stmt.error()));
+        std::optional<std::int64_t> auditRecords;
+        std::optional<std::string> auditHead;
+        if (r.audit) {
+            auditRecords = r.audit->records;
+            auditHead = r.audit->hash;
+        }
         ATELIER_TRY_VOID(stmt->bindAll(r.sessionId, r.team, r.task, r.status,
-                                       r.startedMs ? r.startedMs : nowMs(), r.finishedMs));
+                                       r.startedMs ? r.startedMs : nowMs(), r.finishedMs,
+                                       auditRecords, auditHead));
         ATELIER_TRY_VOID(stmt->run());
         return m_db.lastInsertRowId();
     });
 }
 
 Result<void> SessionStore::finishRun(std::int64_t runId, std::string_view status,
-                                     std::int64_t finishedMs) {
+                                     std::int64_t finishedMs, const std::optional<AuditHead>& audit) {
     return write([&]() -> Result<void> {
-        auto stmt = m_db.prepare("UPDATE runs SET status = ?2, finished_ms = ?3 WHERE id = ?1");
+        // Without a new head the one recorded before (a resumed run's) stays.
+        auto stmt = m_db.prepare(
+            "UPDATE runs SET status = ?2, finished_ms = ?3, audit_records = coalesce(?4, audit_records), "
+            "audit_head = coalesce(?5, audit_head) WHERE id = ?1");
         if (!stmt) return unexpected(std::move(stmt.error()));
-        ATELIER_TRY_VOID(stmt->bindAll(runId, status, finishedMs ? finishedMs : nowMs()));
+        std::optional<std::int64_t> auditRecords;
+        std::optional<std::string> auditHead;
+        if (audit) {
+            auditRecords = audit->records;
+            auditHead = audit->hash;
+        }
+        ATELIER_TRY_VOID(stmt->bindAll(runId, status, finishedMs ? finishedMs : nowMs(), auditRecords,
+                                       auditHead));
         ATELIER_TRY_VOID(stmt->run());
         if (m_db.changes() == 0) return unexpected(Error::notFound("no run " + std::to_string(runId)));
         return {};
@@ -75,6 +93,25 @@ Result<std::vector<Run>> SessionStore::runs(std::int64_t sessionId) {
                                "SELECT " + std::string(store::kRunColumns) +
                                    " FROM runs WHERE session_id = ?1 ORDER BY id",
                                sessionId, store::readRun);
+}
+
+Result<std::vector<Run>> SessionStore::auditedRuns() {
+    // NULL >= 0 is not true: runs without a head are left out.
+    return store::readAll<Run>(m_db,
+                               "SELECT " + std::string(store::kRunColumns) +
+                                   " FROM runs WHERE audit_records >= ?1 ORDER BY id",
+                               0, store::readRun);
+}
+
+Result<void> SessionStore::clearRunAudit(std::int64_t runId) {
+    return write([&]() -> Result<void> {
+        auto stmt = m_db.prepare("UPDATE runs SET audit_records = NULL, audit_head = NULL WHERE id = ?1");
+        if (!stmt) return unexpected(std::move(stmt.error()));
+        ATELIER_TRY_VOID(stmt->bindAll(runId));
+        ATELIER_TRY_VOID(stmt->run());
+        if (m_db.changes() == 0) return unexpected(Error::notFound("no run " + std::to_string(runId)));
+        return {};
+    });
 }
 
 Result<std::int64_t> SessionStore::addStep(const AgentStep& s) {

@@ -97,10 +97,17 @@ END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 )sql";
 
+// Where the audit log stood when each run finished (Run::audit): both or neither.
+constexpr std::string_view kRunAuditHeads = R"sql(
+ALTER TABLE runs ADD COLUMN audit_records INTEGER CHECK (audit_records IS NULL OR audit_records >= 0);
+ALTER TABLE runs ADD COLUMN audit_head TEXT CHECK ((audit_head IS NULL) = (audit_records IS NULL));
+)sql";
+
 const engine::Migration kMigrations[] = {
     {1, "sessions and messages", kSessionsAndMessages},
     {2, "runs, agent steps and approvals", kRunsStepsApprovals},
     {3, "full-text search over messages", kMessageSearch},
+    {4, "audit heads of runs", kRunAuditHeads},
 };
 
 }  // namespace

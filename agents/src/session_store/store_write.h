@@ -28,7 +28,7 @@ inline constexpr std::string_view kMessageColumns =
     "id, session_id, role, content, reasoning, tool_calls, tool_results, agent, parent_id, "
     "created_ms";
 inline constexpr std::string_view kRunColumns =
-    "id, session_id, team, task, status, started_ms, finished_ms";
+    "id, session_id, team, task, status, started_ms, finished_ms, audit_records, audit_head";
 inline constexpr std::string_view kStepColumns =
     "id, run_id, agent, step_index, kind, payload, status, created_ms";
 inline constexpr std::string_view kApprovalColumns =

@@ -19,6 +19,11 @@
 // never overwrites an anchor that no longer matches the log: the evidence stays until
 // reanchor() accepts the log as it is.
 //
+// Heads kept elsewhere: a team run records the log's record count and head hash when it
+// finishes (SessionStore's Run::audit). verify(claims) checks each such pair against the log
+// as well, so a log cut back behind a run's recorded head fails naming the run even when the
+// anchor file was put back to match the shortened log.
+//
 // Older logs: records written before this format (record format 1) were hashed over
 // re-serialized JSON. Opening such a log anchors it at its current head and records how many
 // legacy records it holds; only those may use the old hash (and for them a duplicate-key
@@ -33,6 +38,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +86,25 @@ struct AuditAnchor {
     std::int64_t legacyRecords = 0;  // records 1..legacyRecords may use hash format 1
 };
 
+// A record count and the hash of that record: where the log stood at some moment.
+struct AuditHead {
+    std::int64_t records = 0;  // records in the log (the last one's seq)
+    std::string hash;          // hash of record `records` (64 zeros for none)
+};
+
+// An AuditHead kept outside the log and the anchor, named for messages ("run 12").
+struct AuditHeadClaim {
+    std::string owner;
+    AuditHead head;
+};
+
+// Why the log does not hold a claimed head.
+struct AuditClaimFailure {
+    std::size_t claim = 0;  // index into the claims checked
+    std::int64_t seq = 0;   // the first missing record, or the one whose hash differs
+    std::string reason;     // names the claim's owner
+};
+
 struct AuditVerification {
     std::int64_t records = 0;              // records read
     std::optional<std::int64_t> brokenSeq; // seq of the first record whose link fails (for a
@@ -88,6 +113,7 @@ struct AuditVerification {
     std::string headHash;                  // hash of the last intact record
     std::optional<AuditAnchor> anchor;     // the anchor read, when there is one
     std::int64_t unanchored = 0;           // records past the anchor (a crashed append)
+    std::vector<AuditClaimFailure> claimFailures;  // claims the log does not hold (verify(claims))
 
     bool ok() const { return !brokenSeq.has_value(); }
 };
@@ -104,8 +130,17 @@ public:
     Result<AuditRecord> append(AuditKind kind, const std::string& actor, nlohmann::json payload);
 
     // Walks the chain in seq order and reports the first broken link, then checks the chain
-    // against the anchor (records cut off the end, an emptied or rewritten log).
-    Result<AuditVerification> verify();
+    // against the anchor (records cut off the end, an emptied or rewritten log), then against
+    // every claimed head (each must be a record of the log with that hash). When only claims
+    // fail, brokenSeq and reason are those of the failure with the lowest seq.
+    Result<AuditVerification> verify(const std::vector<AuditHeadClaim>& claims = {});
+
+    // The claims whose head is not a record of the log with that hash (looked up by seq; the
+    // chain itself is not walked).
+    Result<std::vector<AuditClaimFailure>> checkClaims(const std::vector<AuditHeadClaim>& claims);
+
+    // The log's current record count and head hash.
+    Result<AuditHead> head();
 
     // Accepts the log as it is: when its chain is intact, writes a new anchor at its head
     // (after the user has looked at why verify() failed). Refuses a broken chain.

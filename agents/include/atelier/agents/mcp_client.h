@@ -36,6 +36,10 @@ struct McpOptions {
     int maxTools = 256;                             // per server
 };
 
+// How `config`'s server is sandboxed under `policy`: its command line and environment, its
+// program visible read-only, the first granted folder as working directory, and its limits.
+SandboxSpec mcpSandboxSpec(const McpServerConfig& config, const Policy& policy);
+
 struct McpToolInfo {
     std::string name;
     std::string description;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "atelier/agents/audit_log.h"
 #include "atelier/engine/result.h"
 #include "atelier/engine/schema_migrations.h"
 #include "atelier/engine/sqlite.h"
@@ -64,6 +65,11 @@ struct Run {
     std::string status = "running";  // running, ok, failed, budget_exhausted, cancelled
     std::int64_t startedMs = 0;      // 0 on create: now
     std::optional<std::int64_t> finishedMs;
+    // The audit log's record count and head hash when the run finished, kept here as well as
+    // in the log's anchor so that `audit verify` finds the log cut back behind it (audit_log.h
+    // "Heads kept elsewhere"). None for a run that has not finished, ran without an audit log
+    // or was imported (its head belongs to another log); not exported.
+    std::optional<AuditHead> audit;
 };
 
 struct AgentStep {
@@ -131,8 +137,14 @@ public:
     Result<std::vector<Message>> messages(std::int64_t sessionId);
 
     Result<std::int64_t> createRun(const Run& run);
-    Result<void> finishRun(std::int64_t runId, std::string_view status, std::int64_t finishedMs = 0);
+    // Ends the run with `status`; `audit` records where the audit log stood (Run::audit).
+    Result<void> finishRun(std::int64_t runId, std::string_view status, std::int64_t finishedMs = 0,
+                           const std::optional<AuditHead>& audit = std::nullopt);
     Result<std::vector<Run>> runs(std::int64_t sessionId);
+    // Every run that recorded an audit head, by id (for AuditLog::verify's claims).
+    Result<std::vector<Run>> auditedRuns();
+    // Forgets run `runId`'s audit head (after `audit reanchor` accepted a log without it).
+    Result<void> clearRunAudit(std::int64_t runId);
     Result<std::int64_t> addStep(const AgentStep& step);
     Result<void> setStepStatus(std::int64_t stepId, std::string_view status);
     Result<std::vector<AgentStep>> steps(std::int64_t runId);
