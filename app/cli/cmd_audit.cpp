@@ -39,11 +39,8 @@ Result<RunClaims> runClaims(CliContext& ctx, std::optional<agents::SessionStore>
     store.emplace(std::move(*opened));
     auto runs = store->auditedRuns();
     if (!runs) return unexpected(runs.error());
-    for (const auto& r : *runs) {
-        out.claims.push_back({"run " + std::to_string(r.id) + " (session " + std::to_string(r.sessionId) + ")",
-                              *r.audit});
-        out.runIds.push_back(r.id);
-    }
+    out.claims = agents::SessionStore::auditClaims(*runs);
+    for (const auto& r : *runs) out.runIds.push_back(r.id);
     return out;
 }
 

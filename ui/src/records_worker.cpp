@@ -4,6 +4,7 @@
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
+#include "atelier/agents/session_store.h"
 #include "atelier/engine/checkpoint_store.h"
 
 namespace atelier::ui {
@@ -22,6 +23,7 @@ RecordsWorker::~RecordsWorker() = default;
 
 void RecordsWorker::open(const QString& dataDir, const QString& strategy, qint64 budgetBytes) {
     const agents::DataPaths paths{dataDir.toStdString()};
+    m_dataDir = dataDir.toStdString();
     std::error_code ec;
     std::filesystem::create_directories(paths.kvCacheDir(), ec);
     engine::CheckpointPolicy policy;
@@ -71,11 +73,22 @@ void RecordsWorker::loadAudit() {
 
 void RecordsWorker::verifyAudit() {
     if (!m_audit) return;
-    auto v = m_audit->verify();
+    // The heads that finished team runs recorded: a log cut back behind one fails too.
+    std::vector<agents::AuditHeadClaim> claims;
+    std::error_code ec;
+    if (const auto db = agents::DataPaths{m_dataDir}.sessionsDb(); std::filesystem::exists(db, ec)) {
+        auto store = agents::SessionStore::open(db);
+        if (!store) return emit failed(qs(store.error().message));
+        auto runs = store->auditedRuns();
+        if (!runs) return emit failed(qs(runs.error().message));
+        claims = agents::SessionStore::auditClaims(*runs);
+    }
+    auto v = m_audit->verify(claims);
     if (!v) return emit failed(qs(v.error().message));
     QString reason = qs(v->reason);
     if (v->brokenSeq) reason = tr("record %1: %2").arg(*v->brokenSeq).arg(reason);
-    emit auditVerified(v->ok(), v->records, reason);
+    for (const auto& f : v->claimFailures) reason += (reason.isEmpty() ? "" : "\n") + qs(f.reason);
+    emit auditVerified(v->ok() && v->claimFailures.empty(), v->records, reason);
 }
 
 }  // namespace atelier::ui

@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QString>
 #include <memory>
+#include <string>
 
 #include "atelier/ui/record_models.h"
 
@@ -43,6 +44,7 @@ signals:
 private:
     std::unique_ptr<engine::CheckpointStore> m_checkpoints;  // worker thread only
     std::unique_ptr<agents::AuditLog> m_audit;               // worker thread only
+    std::string m_dataDir;                                   // worker thread only
 };
 
 }  // namespace atelier::ui

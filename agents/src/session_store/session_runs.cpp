@@ -103,6 +103,15 @@ Result<std::vector<Run>> SessionStore::auditedRuns() {
                                0, store::readRun);
 }
 
+std::vector<AuditHeadClaim> SessionStore::auditClaims(const std::vector<Run>& audited) {
+    std::vector<AuditHeadClaim> claims;
+    for (const auto& r : audited)
+        if (r.audit)
+            claims.push_back({"run " + std::to_string(r.id) + " (session " + std::to_string(r.sessionId) + ")",
+                              *r.audit});
+    return claims;
+}
+
 Result<void> SessionStore::clearRunAudit(std::int64_t runId) {
     return write([&]() -> Result<void> {
         auto stmt = m_db.prepare("UPDATE runs SET audit_records = NULL, audit_head = NULL WHERE id = ?1");

@@ -143,6 +143,8 @@ public:
     Result<std::vector<Run>> runs(std::int64_t sessionId);
     // Every run that recorded an audit head, by id (for AuditLog::verify's claims).
     Result<std::vector<Run>> auditedRuns();
+    // auditedRuns() as claims for AuditLog::verify, named "run R (session S)", in the same order.
+    static std::vector<AuditHeadClaim> auditClaims(const std::vector<Run>& audited);
     // Forgets run `runId`'s audit head (after `audit reanchor` accepted a log without it).
     Result<void> clearRunAudit(std::int64_t runId);
     Result<std::int64_t> addStep(const AgentStep& step);
