@@ -6,6 +6,7 @@ set(ATELIER_SANITIZE "" CACHE STRING
   "Sanitizers to build with, comma-separated: address,undefined (empty for none)")
 option(ATELIER_WERROR "Treat compiler warnings as errors (CI turns this on)" OFF)
 option(ATELIER_BUILD_TESTS "Build the test suite" ON)
+option(ATELIER_BUILD_UI "Build the desktop application and its widgets (OFF: libraries, atelier-cli, plugins and their tests)" ON)
 option(ATELIER_BUILD_BENCHMARKS "Build the benchmark programs (tests/bench; no test needs them)" ON)
 option(ATELIER_FUZZ "Build libFuzzer targets (needs clang)" OFF)
 option(ATELIER_NATIVE "Tune for this machine (-march=native); never for packages" OFF)
