@@ -122,8 +122,7 @@ int main(int argc, char** argv) {
     for (const Level& lv : {Level{"scalar", IsaLevel::Scalar, false}, Level{"AVX2", IsaLevel::Avx2, false},
                             Level{"AVX-512", IsaLevel::Avx512, false}, Level{"AVX-512 VNNI", IsaLevel::Avx512, true}}) {
         const IsaLevel level = lv.isa;
-        if (!isaSupported(level)) continue;
-        if (lv.vnni && !cpuFeatures().avx512vnni) {
+        if (!isaSupported(level) || (lv.vnni && !cpuFeatures().avx512vnni)) {
             std::printf("%s: not available on this CPU\n", lv.name);
             continue;
         }
