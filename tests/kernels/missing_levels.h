@@ -31,7 +31,24 @@ private:
     std::set<std::string> m_names;
 };
 
+// For a levelCoverage_data(): one row per ISA level the level loops cover.
+inline void addLevelRows() {
+    QTest::addColumn<int>("level");
+    for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512})
+        QTest::newRow(isaName(l).c_str()) << int(l);
+}
+
 }  // namespace atelier::kernels::test
+
+// In a levelCoverage() test: reports the row's level as a skip by name when the CPU lacks it.
+#define ATELIER_SKIP_ABSENT_LEVEL()                                                               \
+    do {                                                                                          \
+        QFETCH(int, level);                                                                       \
+        const auto l = ::atelier::kernels::IsaLevel(level);                                       \
+        if (!::atelier::kernels::isaSupported(l))                                                 \
+            QSKIP(qPrintable(QString::fromStdString(::atelier::kernels::isaName(l)) +              \
+                             " not available on this CPU: the level loops skip it"));             \
+    } while (0)
 
 // Ends the test as a skip naming the levels that could not run (after the others passed).
 #define ATELIER_SKIP_MISSING_LEVELS(missing) \

@@ -18,6 +18,7 @@
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "atelier/kernels/stream_ops.h"
+#include "kernels/missing_levels.h"
 
 using namespace atelier::kernels;
 
@@ -62,18 +63,8 @@ class StreamOpsTest : public QObject {
 private slots:
     // The tests below loop over levels(); each level this CPU lacks is reported here as a skip
     // by name, so a run without AVX-512 never reads as "every level passed".
-    void levelCoverage_data() {
-        QTest::addColumn<int>("level");
-        for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512})
-            QTest::newRow(isaName(l).c_str()) << int(l);
-    }
-    void levelCoverage() {
-        QFETCH(int, level);
-        const IsaLevel l = IsaLevel(level);
-        if (!isaSupported(l))
-            QSKIP(qPrintable(QString::fromStdString(isaName(l)) + " not available on this CPU: "
-                                                                  "the level loops skip it"));
-    }
+    void levelCoverage_data() { atelier::kernels::test::addLevelRows(); }
+    void levelCoverage() { ATELIER_SKIP_ABSENT_LEVEL(); }
 
     void ropeReferenceRotates() {
         // cos = 0, sin = 1: (a, b) → (−b, a); inverse → (b, −a).
