@@ -13,7 +13,7 @@
 #include <QThread>
 #include <QtTest>
 
-#include "atelier/kernels/cuda_device.h"
+#include "atelier/engine/compute_backends.h"
 #include "atelier/ui/backend_choice.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/model_dialog.h"
@@ -62,7 +62,11 @@ private slots:
         QVERIFY(!cuda);
         QVERIFY(cuda.error().code == atelier::ErrorCode::Usage);
         QVERIFY(QString::fromStdString(cuda.error().message).contains(QStringLiteral("CUDA")));
-        if (!atelier::kernels::cuda::compiledWithCuda())
+        // The reason is the engine's, as it found CUDA on this machine.
+        const auto engineCuda = atelier::engine::computeBackend(atelier::engine::ComputeBackendKind::Cuda);
+        QVERIFY(!engineCuda.unavailableReason.empty());
+        QVERIFY(cuda.error().message.find(engineCuda.unavailableReason) != std::string::npos);
+        if (!engineCuda.compiledIn)
             QVERIFY(QString::fromStdString(cuda.error().message).contains(QStringLiteral("build")));
         auto bogus = modelOptionsFor(QStringLiteral("tpu"), 2);
         QVERIFY(!bogus);
@@ -76,7 +80,7 @@ private slots:
         const int cuda = box->findData(QStringLiteral("cuda"));
         QVERIFY(cuda >= 0);
         QCOMPARE(box->itemText(cuda).contains(QStringLiteral("not available")),
-                 !atelier::kernels::cuda::compiledWithCuda());
+                 !atelier::engine::backendCompiledIn(atelier::engine::ComputeBackendKind::Cuda));
     }
 
     void theSavedBackendReachesTheLoadSettings() {

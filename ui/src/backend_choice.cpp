@@ -3,19 +3,20 @@
 #include <QThread>
 #include <algorithm>
 
-#include "atelier/kernels/cuda_device.h"
+#include "atelier/engine/compute_backends.h"
 
 namespace atelier::ui {
 
 namespace {
 
-// Why a CUDA load cannot happen here; the message says what to do instead.
+// Why a CUDA load cannot happen here (the engine's reason: no CUDA in this build, no device, no
+// CUDA model path); the message says what to do instead. ModelOptions cannot place a model on a
+// device yet, so the engine never reports CUDA as running models.
 std::string cudaRefusal() {
     const std::string fix = " Choose CPU or Automatic under Tools → Settings → Backend.";
-    if (!kernels::cuda::compiledWithCuda())
-        return "the CUDA backend is not available in this build (it was built without CUDA)." + fix;
-    if (kernels::cuda::devices().empty()) return "no CUDA device was found on this machine." + fix;
-    return "the engine cannot run a whole model on CUDA yet (only its kernels are built)." + fix;
+    const engine::ComputeBackend cuda = engine::computeBackend(engine::ComputeBackendKind::Cuda);
+    return (cuda.unavailableReason.empty() ? std::string("the engine cannot run a model on CUDA.")
+                                           : cuda.unavailableReason) + fix;
 }
 
 }  // namespace

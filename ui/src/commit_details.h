@@ -1,7 +1,7 @@
 #pragma once
 // commitDetails: one git commit as the document viewer shows it (id, author, date, message and
-// the patch against its first parent), read with libgit2. The git plugin is a loadable module
-// that exposes no library API, so the viewer reads commits itself.
+// the patch against its first parent), from the agents' document service
+// (atelier/agents/document_service.h) as Qt strings.
 // Blocking I/O: call it on a worker thread, never the GUI thread. Any thread may call it.
 
 #include <QString>
@@ -16,10 +16,8 @@ struct CommitDetails {
     QString date;      // ISO 8601 with the author's offset
     QString message;
     QString patch;     // unified diff against the first parent (or the empty tree)
-    bool truncated = false;  // the patch was cut at kMaxPatchBytes
+    bool truncated = false;  // the patch was cut at agents::kMaxPatchBytes
 };
-
-inline constexpr qsizetype kMaxPatchBytes = 2 * 1024 * 1024;
 
 // `repository` is a work tree or git folder (not searched upward); `revision` anything
 // git rev-parse accepts ("" = HEAD). Errors name the repository and the revision.

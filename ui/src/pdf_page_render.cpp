@@ -1,52 +1,22 @@
 #include "pdf_page_render.h"
 
 #include <QObject>
-#include <QFileInfo>
-#include <QRegularExpression>
-#include <memory>
+#include <cstring>
 
-#include <poppler-qt6.h>
+#include "atelier/agents/document_service.h"
 
 namespace atelier::ui {
 namespace {
 
-QString normalWord(const QString& w) {
-    static const QRegularExpression edges(QStringLiteral("^\\W+|\\W+$"));
-    return QString(w).remove(edges).toCaseFolded();
-}
-
-// The text boxes whose words follow each other as the snippet's words do, joined per line.
-// Used when Poppler's search misses (odd spacing, hyphenation, a passage over many lines).
-QList<QRectF> wordMatch(const Poppler::Page& page, const QString& snippet) {
-    QStringList want;
-    for (const QString& w : snippet.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts))
-        if (const QString n = normalWord(w); !n.isEmpty()) want << n;
-    if (want.isEmpty()) return {};
-    const auto boxes = page.textList();
-    for (std::size_t start = 0; start + want.size() <= boxes.size(); ++start) {
-        bool all = true;
-        for (qsizetype k = 0; k < want.size() && all; ++k) all = normalWord(boxes[start + k]->text()) == want[k];
-        if (!all) continue;
-        QList<QRectF> rects;
-        for (qsizetype k = 0; k < want.size(); ++k) {
-            const QRectF r = boxes[start + k]->boundingBox();
-            // A box on the same line as the last rectangle widens it; a new line starts one.
-            if (!rects.isEmpty() && qAbs(rects.last().center().y() - r.center().y()) < r.height() / 2)
-                rects.last() = rects.last().united(r);
-            else
-                rects << r;
-        }
-        return rects;
-    }
-    return {};
-}
-
-QList<QRectF> findPassage(const Poppler::Page& page, const QString& snippet) {
-    const QString text = snippet.simplified();
-    if (text.isEmpty()) return {};
-    const QList<QRectF> found =
-        page.search(text, Poppler::Page::IgnoreCase | Poppler::Page::AcrossLines);
-    return found.isEmpty() ? wordMatch(page, text) : found;
+// The service's ARGB32 words are QImage::Format_ARGB32's layout; rows are copied because the
+// strides may differ.
+QImage toImage(const agents::ArgbImage& argb) {
+    QImage image(argb.width, argb.height, QImage::Format_ARGB32);
+    if (image.isNull()) return image;
+    const auto rowBytes = std::size_t(argb.width) * 4;
+    for (int y = 0; y < argb.height; ++y)
+        std::memcpy(image.scanLine(y), argb.bytes.data() + std::size_t(y) * std::size_t(argb.stride), rowBytes);
+    return image;
 }
 
 }  // namespace
@@ -55,39 +25,20 @@ PdfPageRender renderPdfPage(const QString& path, int page, double dpi, const QSt
     PdfPageRender r;
     r.path = path;
     r.dpi = dpi;
-    if (!QFileInfo(path).isFile()) {
-        r.error = QObject::tr("%1: no such file").arg(path);
+    auto rendered = agents::renderPdfPage(path.toStdString(), page, dpi, snippet.toStdString());
+    if (!rendered) {
+        r.error = QString::fromStdString(rendered.error().message);
         return r;
     }
-    std::unique_ptr<Poppler::Document> doc = Poppler::Document::load(path);
-    if (!doc) {
-        r.error = QObject::tr("%1: not a readable PDF (damaged or another format)").arg(path);
-        return r;
-    }
-    if (doc->isLocked()) {
-        r.error = QObject::tr("%1: the PDF is password-protected").arg(path);
-        return r;
-    }
-    r.pageCount = doc->numPages();
-    if (r.pageCount <= 0) {
-        r.error = QObject::tr("%1: the PDF has no pages").arg(path);
-        return r;
-    }
-    r.page = qBound(1, page, r.pageCount);
-    std::unique_ptr<Poppler::Page> p = doc->page(r.page - 1);
-    if (!p) {
-        r.error = QObject::tr("%1: page %2 cannot be read").arg(path).arg(r.page);
-        return r;
-    }
-    doc->setRenderHint(Poppler::Document::Antialiasing);
-    doc->setRenderHint(Poppler::Document::TextAntialiasing);
-    r.pageSize = p->pageSizeF();
-    r.image = p->renderToImage(dpi, dpi);
+    r.page = rendered->page;
+    r.pageCount = rendered->pageCount;
+    r.pageSize = QSizeF(rendered->pageWidth, rendered->pageHeight);
+    r.image = toImage(rendered->image);
     if (r.image.isNull()) {
-        r.error = QObject::tr("%1: page %2 could not be rendered").arg(path).arg(r.page);
+        r.error = QObject::tr("%1: page %2 is too large to show").arg(path).arg(r.page);
         return r;
     }
-    r.highlights = findPassage(*p, snippet);
+    for (const agents::PdfRect& h : rendered->highlights) r.highlights << QRectF(h.x, h.y, h.width, h.height);
     return r;
 }
 

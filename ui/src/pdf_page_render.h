@@ -1,8 +1,8 @@
 #pragma once
-// renderPdfPage: one PDF page as an image, with the rectangles of a cited passage on it, read
-// with poppler-qt6. Blocking (opens and renders the file): the document viewer runs it on a
-// worker thread (QtConcurrent) and shows the result when it is ready. Any thread; each call
-// opens its own Poppler document, so calls share nothing.
+// renderPdfPage: one PDF page as an image, with the rectangles of a cited passage on it, from
+// the agents' document service (atelier/agents/document_service.h) as Qt values. Blocking
+// (opens and renders the file): the document viewer runs it on a worker thread (QtConcurrent)
+// and shows the result when it is ready. Any thread; calls share nothing.
 
 #include <QImage>
 #include <QList>
@@ -24,7 +24,7 @@ struct PdfPageRender {
 };
 
 // Page `page` (1-based) of `path` at `dpi`, with `snippet` (may be "") searched on it
-// case-insensitively, across lines, and word by word when the exact text is not found.
+// case-insensitively, and word by word (across lines) when the exact text is not found.
 PdfPageRender renderPdfPage(const QString& path, int page, double dpi, const QString& snippet);
 
 }  // namespace atelier::ui

@@ -13,7 +13,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "atelier/kernels/cuda_device.h"
+#include "atelier/engine/compute_backends.h"
 
 namespace atelier::ui {
 namespace {
@@ -70,7 +70,8 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     m_backend->addItem(tr("Automatic"), QStringLiteral("auto"));
     m_backend->addItem(tr("CPU"), QStringLiteral("cpu"));
     // Said up front, so that choosing it is not the first the user hears of it (a load refuses it).
-    m_backend->addItem(kernels::cuda::compiledWithCuda() ? tr("CUDA") : tr("CUDA (not available in this build)"),
+    m_backend->addItem(engine::backendCompiledIn(engine::ComputeBackendKind::Cuda)
+                           ? tr("CUDA") : tr("CUDA (not available in this build)"),
                        QStringLiteral("cuda"));
     selectData(m_backend, a.backend);
     form->addRow(tr("Backend"), m_backend);
