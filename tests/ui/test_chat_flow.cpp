@@ -87,7 +87,7 @@ private slots:
         loadDemo(window);
         ChatController* chat = window.chat();
         chat->setMaxTokens(4000);
-        QSignalSpy streamed(window.engineBridge(), &EngineBridge::textStreamed);
+        QSignalSpy streamed(window.engineBridge(), &EngineBridge::turnDelta);
         QSignalSpy finished(chat, &ChatController::finished);
         window.findChild<QPlainTextEdit*>(QStringLiteral("messageInput"))->setPlainText(QStringLiteral("Hello there"));
         window.findChild<QPushButton*>(QStringLiteral("sendButton"))->click();
@@ -98,12 +98,24 @@ private slots:
         window.findChild<QPushButton*>(QStringLiteral("stopButton"))->click();
         QVERIFY(finished.wait(10000));
         const auto stats = finished.first().first().value<GenerationStats>();
-        QCOMPARE(stats.finishReason, QStringLiteral("cancelled"));
+        QCOMPARE(stats.finish, atelier::agents::TurnFinish::Cancelled);
+        QCOMPARE(stats.finishName(), QStringLiteral("cancelled"));
         QVERIFY(stats.completionTokens > 0 && stats.completionTokens < 4000);
         QVERIFY(stats.firstTokenMs >= 0);
+        // What streamed is what the stopped turn keeps: every piece, and every token counted.
+        QString streamedReasoning, streamedContent;
+        qint64 streamedTokens = 0;
+        for (const auto& args : streamed) {
+            streamedReasoning += args.at(1).toString();
+            streamedContent += args.at(2).toString();
+            streamedTokens += args.at(3).toInt();
+        }
+        QCOMPARE(streamedTokens, stats.completionTokens);
         QCOMPARE(chat->turns().size(), 2);
-        QCOMPARE(chat->turns().last().content, stats.text);  // what streamed is what was generated
-        QVERIFY(!window.findChild<QLabel*>(QStringLiteral("speedStatus"))->text().isEmpty());
+        QCOMPARE(chat->turns().last().content, streamedContent);
+        QCOMPARE(chat->turns().last().reasoning, streamedReasoning);
+        QVERIFY(streamedReasoning.isEmpty());  // chat mode: no thinking
+        QVERIFY(window.findChild<QLabel*>(QStringLiteral("speedStatus"))->text().contains(QStringLiteral("cancelled")));
         // Both turns reach the store.
         QTRY_VERIFY_WITH_TIMEOUT(chat->sessionId() != 0 && chat->turns().last().storeId != 0, 5000);
         auto store = atelier::agents::SessionStore::open((m_dir.path() + "/atelier.db").toStdString());
@@ -112,7 +124,7 @@ private slots:
         QVERIFY(messages.has_value());
         QCOMPARE(int(messages->size()), 2);
         QCOMPARE(QString::fromStdString((*messages)[0].content), QStringLiteral("Hello there"));
-        QCOMPARE(QString::fromStdString((*messages)[1].content), stats.text);
+        QCOMPARE(QString::fromStdString((*messages)[1].content), streamedContent);
     }
 
     void editAndRegenerateReplaceTheLastTurns() {
@@ -138,7 +150,7 @@ private slots:
         loadDemo(window);
         ChatController* chat = window.chat();
         chat->setMaxTokens(4000);
-        QSignalSpy streamed(window.engineBridge(), &EngineBridge::textStreamed);
+        QSignalSpy streamed(window.engineBridge(), &EngineBridge::turnDelta);
         chat->send(QStringLiteral("first conversation"));
         QTRY_VERIFY_WITH_TIMEOUT(streamed.size() >= 1, 20000);
         chat->newSession();

@@ -2,9 +2,11 @@
 // A model run on a remote OpenAI-compatible endpoint from the model dialog: a URL whose host
 // is not in the allowed hosts (empty by default) is refused by the dialog and by the bridge with
 // a message naming the host, and nothing connects to it (a listening socket sees no
-// connection); the choice is remembered per model (without the API key); and against the
-// Server panel's own local server over loopback a chat message streams back through
-// RemoteChatBackend, text arriving before the turn finishes.
+// connection); the choice is remembered per model (without the API key); against the Server
+// panel's own local server over loopback a chat message streams back through RemoteChatBackend,
+// text arriving before the turn finishes; and a team from the Team dock's path
+// (engineTeamModel) runs on that remote "load" to its done event, its turns answered by the
+// server.
 
 #include <QSettings>
 #include <QSignalSpy>
@@ -16,12 +18,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atelier/ui/agent_tree_model.h"
 #include "atelier/ui/chat_controller.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/local_server.h"
 #include "atelier/ui/model_dialog.h"
 #include "atelier/ui/remote_settings.h"
 #include "atelier/ui/server_panel.h"
+#include "atelier/ui/team_controller.h"
 #include "loaded_tiny_model.h"
 
 using namespace atelier::ui;
@@ -70,6 +74,8 @@ private slots:
         QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.path() + QStringLiteral("/settings"));
         QCoreApplication::setOrganizationName(QStringLiteral("atelier-test"));
         QCoreApplication::setApplicationName(QStringLiteral("test_remote_backend"));
+        qputenv("ATELIER_TEAMS_DIR", QByteArray(ATELIER_SOURCE_DIR "/resources/teams"));
+        qputenv("ATELIER_PLUGIN_DIR", QByteArray(ATELIER_BINARY_DIR "/lib/plugins"));
         m_model = tiny_model::write(m_dir);
         QVERIFY(!m_model.isEmpty());
     }
@@ -132,10 +138,11 @@ private slots:
         QVERIFY(remote.isRemote());
         QVERIFY(remote.model().name.contains(QStringLiteral("remote")));
         QVERIFY(!remote.loadedEngine().service);  // nothing runs locally
+        QVERIFY(remote.loadedEngine().backend);    // but turns have their door
 
         ChatController chat(&remote);
         chat.setMaxTokens(12);
-        QSignalSpy streamed(&remote, &EngineBridge::textStreamed);
+        QSignalSpy streamed(&remote, &EngineBridge::turnDelta);
         QSignalSpy finished(&chat, &ChatController::finished);
         QSignalSpy failed(&chat, &ChatController::failed);
         bool textBeforeDone = false;
@@ -149,6 +156,64 @@ private slots:
         QVERIFY(stats.promptTokens > 0);  // the server's usage came back
         QCOMPARE(chat.turns().size(), 2);
         QVERIFY(!chat.turns().last().content.isEmpty());
+        QString streamedContent;
+        for (const auto& args : streamed) streamedContent += args.at(2).toString();
+        QCOMPARE(chat.turns().last().content, streamedContent);
+        QVERIFY(!streamedContent.contains(QStringLiteral("</think>")));  // no chat markup comes back
+    }
+
+    void aTeamRunsOnARemoteLoadToItsDoneEvent() {
+        EngineBridge local;
+        QSignalSpy localLoaded(&local, &EngineBridge::loaded);
+        LoadSettings localSettings;
+        localSettings.threads = 1;
+        localSettings.backend = QStringLiteral("cpu");
+        localSettings.contextTokens = 8192;  // the team's prompt: its role and tool schemas
+        local.load(m_model, localSettings);
+        QVERIFY(localLoaded.wait(20000));
+        LocalServer server;
+        QSignalSpy started(&server, &LocalServer::started);
+        QVERIFY(server.start(local.loadedEngine(), QStringLiteral("tiny"), {QStringLiteral("127.0.0.1"), 0, {}}));
+        QVERIFY(started.wait(10000));
+        const QString url = started.first().at(0).toString() + QStringLiteral("/v1");
+
+        EngineBridge remote;
+        QSignalSpy loaded(&remote, &EngineBridge::loaded);
+        LoadSettings settings;
+        settings.remote = {true, url, QStringLiteral("tiny"), {}, {QStringLiteral("127.0.0.1")}};
+        remote.load(m_model, settings);
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(!remote.loadedEngine().service);
+        QVERIFY(engineTeamModel(remote).has_value());
+
+        QTemporaryDir work;
+        QDir().mkpath(work.path() + QStringLiteral("/ws"));
+        QDir().mkpath(work.path() + QStringLiteral("/data"));
+        AgentTreeModel tree;
+        TeamController team(&tree, nullptr);
+        team.setDataDir(work.path() + QStringLiteral("/data"));
+        team.setModelProvider([&remote] { return engineTeamModel(remote); });
+        team.setLimits(8, 4000);  // a few short turns of the random-weight model
+        QSignalSpy finished(&team, &TeamController::finished);
+        QSignalSpy failed(&team, &TeamController::failed);
+        QSignalSpy events(&team, &TeamController::eventApplied);
+        QVERIFY(team.start({QStringLiteral("document-analyst"), work.path() + QStringLiteral("/ws"),
+                            QStringLiteral("What do the notes say?")}));
+        QVERIFY2(finished.wait(60000), failed.isEmpty() ? "no end" : qPrintable(failed.first().at(0).toString()));
+        QVERIFY(failed.isEmpty());
+        // The run ends on its own terms ("ok", or a budget or loop guard), never because the
+        // model failed to answer.
+        QVERIFY2(finished.first().at(0).toString() != QLatin1String("failed"),
+                 qPrintable(finished.first().at(1).toString()));
+        QJsonObject done;
+        for (const auto& args : events)
+            if (args.at(0).toJsonObject().value(QStringLiteral("event")).toString() == QLatin1String("done"))
+                done = args.at(0).toJsonObject();
+        QVERIFY(!done.isEmpty());
+        QCOMPARE(done.value(QStringLiteral("status")).toString(), finished.first().at(0).toString());
+        // The agent's turns were generated by the server's model: its tokens were counted.
+        QVERIFY(tree.tokens(QStringLiteral("analyst")) > 0);
+        QTRY_VERIFY(!team.isRunning());
     }
 };
 

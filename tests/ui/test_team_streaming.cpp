@@ -28,7 +28,7 @@ namespace ag = atelier::agents;
 namespace {
 
 // The scripted double of the team tests, streaming each turn's content word by word through
-// TurnRequest::onEvent (as EngineAgentModel does token by token) and then holding the turn
+// TurnRequest::onEvent (as BackendAgentModel does piece by piece) and then holding the turn
 // open until release() (or its stop token), so the test can look at the tree mid-turn.
 class HeldStreamingModel final : public ag::AgentModel {
 public:

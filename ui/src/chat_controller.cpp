@@ -1,7 +1,5 @@
 #include "atelier/ui/chat_controller.h"
 
-#include "atelier/engine/chat_stream_parser.h"
-
 namespace atelier::ui {
 namespace {
 
@@ -17,8 +15,14 @@ engine::ChatRole roleOf(const QString& role) {
 
 ChatController::ChatController(EngineBridge* bridge, QObject* parent)
     : QObject(parent), m_bridge(bridge) {
-    connect(bridge, &EngineBridge::textStreamed, this,
-            [this](quint64 id, const QString& delta, int) { onText(id, delta); });
+    connect(bridge, &EngineBridge::turnDelta, this,
+            [this](quint64 id, const QString& reasoning, const QString& content, int) {
+                onDelta(id, reasoning, content);
+            });
+    connect(bridge, &EngineBridge::toolCallStarted, this,
+            [this](quint64 id, int index, const QString& name) { onToolCall(id, index, &name, nullptr); });
+    connect(bridge, &EngineBridge::toolCallUpdated, this,
+            [this](quint64 id, int index, const QString& args) { onToolCall(id, index, nullptr, &args); });
     connect(bridge, &EngineBridge::generationFinished, this, &ChatController::onFinished);
     connect(bridge, &EngineBridge::generationFailed, this, &ChatController::onFailed);
     connect(bridge, &EngineBridge::prefillProgress, this, [this](quint64 id, qint64 done, qint64 total) {
@@ -34,7 +38,6 @@ void ChatController::abandonRequest() {
     if (m_requestId == 0) return;
     m_bridge->cancel(m_requestId);
     m_requestId = 0;
-    m_parser.reset();
     emit busyChanged(false);
 }
 
@@ -134,73 +137,47 @@ void ChatController::startGeneration() {
     answer.role = QStringLiteral("assistant");
     answer.streaming = true;
     m_turns.append(answer);
-    m_raw.clear();
-    m_parser = std::make_unique<engine::ChatStreamParser>(m_mode);
     m_requestId = m_bridge->submitChat(submission);
     emit turnsChanged();
     emit busyChanged(true);
 }
 
-void ChatController::onText(quint64 requestId, const QString& delta) {
-    if (requestId != m_requestId || m_turns.isEmpty()) return;
-    const std::string piece = delta.toStdString();
-    m_raw += piece;
-    if (!m_parser->failed()) applyEvents(m_parser->feed(piece));
-    applyParse(false);
+ChatTurn* ChatController::streamingTurn(quint64 requestId) {
+    if (requestId != m_requestId || m_turns.isEmpty() || !m_turns.last().streaming) return nullptr;
+    return &m_turns.last();
+}
+
+void ChatController::onDelta(quint64 requestId, const QString& reasoning, const QString& content) {
+    ChatTurn* turn = streamingTurn(requestId);
+    if (!turn) return;
+    turn->reasoning += reasoning;
+    turn->content += content;
     emit turnsChanged();
 }
 
-void ChatController::applyEvents(const std::vector<engine::ChatStreamEvent>& events) {
-    ChatTurn& turn = m_turns.last();
-    for (const auto& e : events) {
-        const QString text = QString::fromStdString(e.text);
-        switch (e.kind) {
-        case engine::ChatStreamEventKind::ReasoningDelta: turn.reasoning += text; break;
-        case engine::ChatStreamEventKind::ContentDelta: turn.content += text; break;
-        case engine::ChatStreamEventKind::ToolCallStart: turn.toolCalls.append({text, {}, {}}); break;
-        case engine::ChatStreamEventKind::ToolCallArguments:
-            if (!turn.toolCalls.isEmpty()) turn.toolCalls.last().arguments += text;
-            break;
-        case engine::ChatStreamEventKind::ToolCallEnd:
-            if (!turn.toolCalls.isEmpty()) turn.toolCalls.last().arguments = text;
-            break;
-        default: break;
-        }
-    }
-}
-
-// Once the text stops parsing as a turn (a random-weight model, a cut-off answer), the raw text
-// is what the user sees and what is stored.
-void ChatController::applyParse(bool final) {
-    if (m_turns.isEmpty() || !m_parser) return;
-    if (final && !m_parser->failed()) {
-        // The stop token ends the turn but is not part of the streamed text.
-        applyEvents(m_parser->feed("<｜end▁of▁sentence｜>"));
-        applyEvents(m_parser->finish());
-    }
-    if (!m_parser->failed()) return;
-    ChatTurn& turn = m_turns.last();
-    turn.reasoning.clear();
-    turn.toolCalls.clear();
-    turn.content = QString::fromStdString(m_raw);
+void ChatController::onToolCall(quint64 requestId, int index, const QString* name, const QString* arguments) {
+    ChatTurn* turn = streamingTurn(requestId);
+    if (!turn || index < 0) return;
+    while (turn->toolCalls.size() <= index) turn->toolCalls.append(ToolCallView{});
+    if (name) turn->toolCalls[index].name = *name;
+    if (arguments) turn->toolCalls[index].arguments = *arguments;
+    emit turnsChanged();
 }
 
 void ChatController::onFinished(quint64 requestId, const GenerationStats& stats) {
     if (requestId != m_requestId) return;
     m_requestId = 0;
     if (!m_turns.isEmpty()) {
-        m_raw = stats.text.toStdString();  // the service's text has stop strings removed
-        if (stats.finishReason == QLatin1String("stop")) {
-            applyParse(true);
-        } else if (!m_parser->failed()) {
-            // A cancelled or cut-off turn is kept as far as it came: the text the parser held
-            // back (a possible tag start) is flushed, and its "unfinished" error ignored.
-            applyEvents(m_parser->finish());
-        }
-        m_turns.last().streaming = false;
+        ChatTurn& turn = m_turns.last();
+        // A reply that was not chat format (a random-weight model) came as content from where
+        // it failed, and calls no tool, as the team runtime takes it (BackendAgentModel). A turn
+        // that Stop or a limit cut short keeps what came: its "unfinished" is no format error.
+        const bool ended = stats.finish == agents::TurnFinish::Stop ||
+                           stats.finish == agents::TurnFinish::ToolCalls;
+        if (ended && !stats.formatError.isEmpty()) turn.toolCalls.clear();
+        turn.streaming = false;
         persist(int(m_turns.size()) - 1);
     }
-    m_parser.reset();
     emit turnsChanged();
     emit busyChanged(false);
     emit finished(stats);
@@ -209,7 +186,6 @@ void ChatController::onFinished(quint64 requestId, const GenerationStats& stats)
 void ChatController::onFailed(quint64 requestId, const QString& message) {
     if (requestId != m_requestId) return;
     m_requestId = 0;
-    m_parser.reset();
     if (!m_turns.isEmpty() && m_turns.last().streaming) m_turns.removeLast();
     emit turnsChanged();
     emit busyChanged(false);

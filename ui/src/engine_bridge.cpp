@@ -3,12 +3,8 @@
 #include <QDir>
 #include <QFile>
 #include <QThread>
-#include <atomic>
-#include <chrono>
-#include <mutex>
-#include <optional>
-#include <stop_token>
 
+#include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/generation_service.h"
 #include "atelier/engine/log.h"
 #include "atelier/engine/model.h"
@@ -20,8 +16,6 @@
 #include "engine_bridge_stream.h"
 
 namespace atelier::ui {
-
-
 
 namespace {
 QString message(const Error& e) { return QString::fromStdString(e.message); }
@@ -38,13 +32,15 @@ EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_engine(std::mak
 }
 
 EngineBridge::~EngineBridge() {
-    m_remoteTurns.clear();  // each cancels and waits for its last event while this object is whole
-    for (auto& s : m_streams) s->stop.request_stop();
     m_thread->quit();
-    m_thread->wait();
-    delete m_worker;  // drops the jobs still queued (and their references to the engine)
-    // The service cancels and joins here; its last callbacks post to this object, which Qt
-    // discards once the object is gone.
+    m_thread->wait();  // a turn being started is held by its stream once this returns
+    delete m_worker;   // drops the jobs still queued (and their references to the engine)
+    // Each turn cancels and waits for its last event while this object is whole; those events
+    // post to this object, and Qt discards them once it is gone.
+    for (auto& s : m_streams) s->end();
+    m_streams.clear();
+    // The service (unless a team run or the local server still holds it) joins here.
+    m_engineHandle = {};
     m_engine.reset();
 }
 
@@ -63,7 +59,7 @@ void EngineBridge::inspect(const QString& path) {
 }
 
 void EngineBridge::load(const QString& path, const LoadSettings& settings) {
-    for (auto& s : m_streams) s->stop.request_stop();
+    for (auto& s : m_streams) s->cancel();
     m_loaded = false;
     m_engineHandle = {};
     m_remote.reset();
@@ -106,7 +102,12 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         engineState->tokenizer = *tokenizer;
         const qint64 limit = engineState->service->contextLimit();
         atelier::logger("ui")->info("model loaded: {} (context {})", path.toStdString(), limit);
-        LoadedEngine handle{engineState->service, std::make_shared<const engine::Tokenizer>(*tokenizer)};
+        // The window's chat and team runs take their turns through this backend, which shares
+        // the service: a run that outlasts the next load keeps its model.
+        auto backend = std::make_shared<agents::LocalChatBackend>(engineState->service, *tokenizer,
+                                                                  s.name.toStdString());
+        LoadedEngine handle{std::move(backend), engineState->service,
+                            std::make_shared<const engine::Tokenizer>(*tokenizer)};
         QMetaObject::invokeMethod(this, [this, s, limit, handle] {
             m_engineHandle = handle;
             m_model = s;
@@ -173,101 +174,6 @@ void EngineBridge::readDocument(const QString& path) {
             emit documentRead(path, d.text, n, d.files, d.truncated);
         }, Qt::QueuedConnection);
     });
-}
-
-quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
-    const quint64 id = m_nextId++;
-    auto stream = std::make_shared<Stream>();
-    m_streams.insert(id, stream);
-    if (m_remote) {
-        submitRemote(id, stream, submission);
-        return id;
-    }
-    auto engineState = m_engine;
-    runOnWorker([this, engineState, stream, id, submission] {
-        auto fail = [this, id](const QString& why) {
-            QMetaObject::invokeMethod(this, [this, id, why] {
-                m_streams.remove(id);
-                emit generationFailed(id, why);
-            }, Qt::QueuedConnection);
-        };
-        if (!engineState->service || !engineState->tokenizer) return fail(tr("No model is loaded"));
-        engine::ChatEncodeOptions encode;
-        encode.mode = submission.mode;
-        auto prompt = engine::encodeChatTokens(*engineState->tokenizer, submission.messages, encode);
-        if (!prompt) return fail(message(prompt.error()));
-        engine::GenerationRequest request;
-        request.prompt = std::move(*prompt);
-        request.sampling.temperature = submission.temperature;
-        request.sampling.seed = submission.seed;
-        request.stop.maxTokens = submission.maxTokens;
-        request.stop.stopTokens = {engineState->tokenizer->eosId()};
-        request.stopToken = stream->stop.get_token();
-        // Callbacks run on the scheduler thread: they only touch `stream` and post events.
-        request.callbacks.onProgress = [this, id](std::int64_t done, std::int64_t total) {
-            QMetaObject::invokeMethod(this, [this, id, done, total] {
-                emit prefillProgress(id, done, total);
-            }, Qt::QueuedConnection);
-        };
-        request.callbacks.onToken = [this, id, stream](std::int32_t, std::string_view delta) {
-            if (stream->firstTokenMs.load() < 0)
-                stream->firstTokenMs = std::chrono::duration<double, std::milli>(
-                    Clock::now() - stream->submitted).count();
-            std::lock_guard lock(stream->mutex);
-            stream->pending.append(delta);
-            ++stream->pendingTokens;
-            if (stream->posted) return;
-            stream->posted = true;
-            QMetaObject::invokeMethod(this, [this, id] { flush(id); }, Qt::QueuedConnection);
-        };
-        request.callbacks.onDone = [this, id, stream](const engine::GenerationResult& r) {
-            GenerationStats s;
-            s.finishReason = QString::fromLatin1(engine::finishReasonName(r.reason));
-            s.promptTokens = r.usage.promptTokens;
-            s.cachedTokens = r.usage.cachedTokens;
-            s.completionTokens = r.usage.completionTokens;
-            s.prefillTokPerS = r.usage.prefillTokPerS;
-            s.decodeTokPerS = r.usage.decodeTokPerS;
-            s.firstTokenMs = stream->firstTokenMs.load();
-            s.text = QString::fromStdString(r.text);
-            QMetaObject::invokeMethod(this, [this, id, s] {
-                flush(id);
-                m_streams.remove(id);
-                emit generationFinished(id, s);
-            }, Qt::QueuedConnection);
-        };
-        request.callbacks.onError = [this, id](const Error& e) {
-            const QString why = message(e);
-            QMetaObject::invokeMethod(this, [this, id, why] {
-                m_streams.remove(id);
-                emit generationFailed(id, why);
-            }, Qt::QueuedConnection);
-        };
-        stream->submitted = Clock::now();
-        auto handle = engineState->service->submit(std::move(request));
-        if (!handle) fail(message(handle.error()));
-    });
-    return id;
-}
-
-void EngineBridge::flush(quint64 requestId) {
-    auto it = m_streams.find(requestId);
-    if (it == m_streams.end()) return;
-    std::string text;
-    int tokens = 0;
-    {
-        std::lock_guard lock((*it)->mutex);
-        text.swap((*it)->pending);
-        tokens = (*it)->pendingTokens;
-        (*it)->pendingTokens = 0;
-        (*it)->posted = false;
-    }
-    if (tokens > 0 || !text.empty()) emit textStreamed(requestId, QString::fromStdString(text), tokens);
-}
-
-void EngineBridge::cancel(quint64 requestId) {
-    if (auto it = m_streams.find(requestId); it != m_streams.end()) (*it)->stop.request_stop();
-    if (auto it = m_remoteTurns.find(requestId); it != m_remoteTurns.end()) (*it)->cancel();
 }
 
 }  // namespace atelier::ui

@@ -141,7 +141,7 @@ void MainWindow::onLoaded(const ModelSummary& summary) {
 void MainWindow::onFinished(const GenerationStats& s) {
     QString text = tr("%1 tok/s").arg(s.decodeTokPerS, 0, 'f', 1);
     if (s.firstTokenMs >= 0) text += tr(" · first token %1 ms").arg(s.firstTokenMs, 0, 'f', 0);
-    text += tr(" · %1 tokens (%2)").arg(s.completionTokens).arg(s.finishReason);
+    text += tr(" · %1 tokens (%2)").arg(s.completionTokens).arg(s.finishName());
     m_speedStatus->setText(text);
 }
 

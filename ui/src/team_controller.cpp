@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "atelier/agents/audit_log.h"
+#include "atelier/agents/backend_agent_model.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/dsml_constraints.h"
-#include "atelier/agents/engine_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "atelier/engine/log.h"
 #include "atelier/ui/agent_tree_model.h"
@@ -22,18 +22,6 @@ namespace atelier::ui {
 namespace fs = std::filesystem;
 
 namespace {
-
-// EngineAgentModel that keeps the service and tokenizer it borrows alive for the run.
-class LoadedEngineModel final : public agents::AgentModel {
-public:
-    explicit LoadedEngineModel(LoadedEngine e)
-        : m_engine(std::move(e)), m_inner(*m_engine.service, *m_engine.tokenizer) {}
-    Result<agents::AgentTurn> generate(const agents::TurnRequest& r) override { return m_inner.generate(r); }
-
-private:
-    LoadedEngine m_engine;
-    agents::EngineAgentModel m_inner;
-};
 
 agents::ApprovalMode approvalFromName(const QString& name) {
     if (name == QLatin1String("auto")) return agents::ApprovalMode::Auto;
@@ -63,13 +51,13 @@ Result<void> loadPlugins(agents::ToolRegistry& registry) {
 }  // namespace
 
 std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge) {
-    LoadedEngine e = bridge.loadedEngine();
-    if (!e.service || !e.tokenizer) return std::nullopt;
+    std::shared_ptr<agents::ChatBackend> backend = bridge.loadedEngine().backend;
+    if (!backend) return std::nullopt;
     TeamModel m;
-    // The factory borrows the tokenizer; the lambda keeps it alive as long as the factory.
-    m.constraint = [tok = e.tokenizer, f = agents::dsmlConstraintFactory(*e.tokenizer, engine::ChatMode::Chat)](
-                       const std::vector<agents::ToolSpec>& tools) { return f(tools); };
-    m.model = std::make_shared<LoadedEngineModel>(std::move(e));
+    // The model shares the backend, so a run keeps its model even when another one is loaded.
+    m.model = std::make_shared<agents::BackendAgentModel>(std::move(backend), agents::BackendAgentModelOptions{});
+    // A local backend makes it for its tokenizer; a remote one never asks for it.
+    m.constraint = agents::dsmlConstraintFactory(engine::ChatMode::Chat);
     return m;
 }
 

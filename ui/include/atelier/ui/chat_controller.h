@@ -1,22 +1,16 @@
 #pragma once
 // ChatController: one conversation — its turns, the request that streams the next assistant
-// turn through the EngineBridge, the live parse of that turn (reasoning, answer, tool calls),
-// Stop, edit-and-regenerate, and persistence to the session store through queued signals
-// (the MainWindow connects them to the StoreWorker). GUI thread only; never waits.
+// turn through the EngineBridge (its reasoning, answer and tool calls as the turn API reports
+// them), Stop, edit-and-regenerate, and persistence to the session store through queued
+// signals (the MainWindow connects them to the StoreWorker). GUI thread only; never waits.
 
 #include <QList>
 #include <QObject>
 #include <QString>
-#include <memory>
 
 #include "atelier/engine/chat_format.h"
 #include "atelier/ui/chat_turn.h"
 #include "atelier/ui/engine_bridge.h"
-
-namespace atelier::engine {
-class ChatStreamParser;
-struct ChatStreamEvent;
-}
 
 namespace atelier::ui {
 
@@ -67,11 +61,12 @@ private:
     void abandonRequest();
     void persist(int turnIndex);
     void dropTurnsFrom(int index);
-    void onText(quint64 requestId, const QString& delta);
+    // The streaming turn, when `requestId` is the request it streams from; else null.
+    ChatTurn* streamingTurn(quint64 requestId);
+    void onDelta(quint64 requestId, const QString& reasoning, const QString& content);
+    void onToolCall(quint64 requestId, int index, const QString* name, const QString* arguments);
     void onFinished(quint64 requestId, const GenerationStats& stats);
     void onFailed(quint64 requestId, const QString& message);
-    void applyParse(bool final);
-    void applyEvents(const std::vector<engine::ChatStreamEvent>& events);
     std::vector<engine::ChatMessage> chatMessages() const;
 
     EngineBridge* m_bridge;
@@ -82,8 +77,6 @@ private:
     QHash<quint64, int> m_pendingIds;      // ticket -> turn index, until the store names its id
     quint64 m_nextTicket = 1;
     quint64 m_requestId = 0;               // the streaming request, 0 when idle
-    std::string m_raw;                     // the streaming turn's text so far
-    std::unique_ptr<engine::ChatStreamParser> m_parser;
     engine::ChatMode m_mode = engine::ChatMode::Chat;
     int m_maxTokens = 256;
     QString m_contextText;

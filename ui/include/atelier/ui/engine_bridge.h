@@ -1,12 +1,17 @@
 #pragma once
 // EngineBridge: the GUI's only door to the engine. It owns a worker thread (opening, loading,
-// creating models, tokenizing documents and prompts) and the GenerationService of the loaded
-// model (its own scheduler thread), and turns the service's callbacks into queued Qt signals
-// carrying values. Token text is coalesced: however fast tokens come, at most one queued event
-// per request is pending on the GUI thread, so streaming never floods the event loop.
+// creating models, tokenizing documents, starting turns) and the loaded model's turn backend
+// (agents::ChatBackend, the one turn API): a LocalChatBackend that owns the model's
+// GenerationService (its own scheduler thread), or a RemoteChatBackend on an OpenAI-compatible
+// endpoint. A chat turn runs on that backend, local or remote alike, and its ChatEvents come
+// back as queued Qt signals carrying values: reasoning and answer text, tool calls, prefill
+// progress, and the finish with its usage. Streamed pieces are coalesced: however fast they
+// come, at most one queued flush per request is pending on the GUI thread, so streaming never
+// floods the event loop.
 //
 // Threads: every public method is called on the GUI thread and returns at once; every signal is
-// delivered on the GUI thread. The engine objects live on the worker and scheduler threads.
+// delivered on the GUI thread. The engine objects live on the worker and scheduler threads (a
+// remote turn on its reader thread).
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -18,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include "atelier/agents/chat_backend.h"
 #include "atelier/engine/chat_format.h"
 #include "atelier/ui/model_summary.h"
 #include "atelier/ui/remote_settings.h"
@@ -46,23 +52,33 @@ struct ChatSubmission {
     quint64 seed = 0;
 };
 
+// How a turn ended (the Done event of the turn API).
 struct GenerationStats {
-    QString finishReason;    // "stop", "length", "context", "cancelled"
+    agents::TurnFinish finish = agents::TurnFinish::Stop;
+    agents::TurnCut cut = agents::TurnCut::None;  // Length and ContextFull: where it was cut
+    // The reply was not well-formed chat format ("" when it was); see ChatController.
+    QString formatError;
     qint64 promptTokens = 0;
     qint64 cachedTokens = 0; // prefill avoided
     qint64 completionTokens = 0;
-    double prefillTokPerS = 0;
+    double prefillTokPerS = 0;  // 0: not known (a remote endpoint)
     double decodeTokPerS = 0;
-    double firstTokenMs = -1;  // submit → first token; -1 when none came
-    QString text;              // the whole generated text
+    double firstTokenMs = -1;  // submit → first generated piece; -1 when none came
+    QString text;              // the whole raw text of the turn (local backends; "" remote)
+
+    // "stop", "tool_calls", "length", "context", "cancelled"
+    QString finishName() const { return QString::fromLatin1(agents::turnFinishName(finish)); }
 };
 
-// The loaded model's service and tokenizer, for a team run (TeamController). Holding it keeps
-// that service alive (its scheduler running) even when another model is loaded meanwhile.
-// Thread-safe: GenerationService::submit may be called from any thread; the tokenizer is
-// immutable.
+// The loaded model for a team run (TeamController) and the local server. Holding it keeps the
+// backend (and a local model's service, its scheduler running) alive even when another model
+// is loaded meanwhile. Thread-safe: ChatBackend::start and GenerationService::submit may be
+// called from any thread; the tokenizer is immutable.
 struct LoadedEngine {
-    std::shared_ptr<engine::GenerationService> service;  // null: no model loaded
+    std::shared_ptr<agents::ChatBackend> backend;  // null: no model loaded
+    // A local model's service and tokenizer (the backend shares the service); null when the
+    // model runs on a remote endpoint.
+    std::shared_ptr<engine::GenerationService> service;
     std::shared_ptr<const engine::Tokenizer> tokenizer;
 };
 
@@ -78,7 +94,8 @@ public:
     bool isRemote() const { return m_remote.has_value(); }
     const ModelSummary& model() const { return m_model; }
     qint64 contextLimit() const { return m_contextLimit; }
-    // The loaded model's engine (empty until loaded(), and again once a new load starts).
+    // The loaded model's backend (empty until loaded(), and again once a new load starts); a
+    // remote model has a backend but no local service or tokenizer.
     LoadedEngine loadedEngine() const { return m_engineHandle; }
 
     // Describes a model without loading it: inspected() or inspectFailed().
@@ -86,7 +103,8 @@ public:
     // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed(). With
     // settings.remote enabled, the local model is released and chat goes to the endpoint through
     // RemoteChatBackend; a URL whose host is not in its allowlist fails here, before any
-    // connection. A remote model has no loadedEngine() (no team runs, no local server).
+    // connection. A remote model's loadedEngine() is its RemoteChatBackend: chat and team runs
+    // go to the endpoint; the local server has nothing to serve.
     void load(const QString& path, const LoadSettings& settings);
     // Writes a demo model (random weights, preset "tiny" or "small") into `outDir`, marked as a
     // demo: demoCreated(path) or demoFailed().
@@ -97,10 +115,12 @@ public:
     // Reads a file, PDF or folder (documentText) and counts its tokens: documentRead() or
     // documentFailed().
     void readDocument(const QString& path);
-    // Renders the chat, tokenizes and submits it. Returns the request id (never 0); the outcome
-    // is generationFinished() or generationFailed() with that id.
+    // Starts a turn of the conversation on the loaded backend (the worker renders and
+    // tokenizes a local model's prompt). Returns the request id (never 0); turnDelta(),
+    // toolCallStarted()/toolCallUpdated() and prefillProgress() follow, and the outcome is
+    // generationFinished() or generationFailed() with that id.
     quint64 submitChat(const ChatSubmission& submission);
-    // Stops a request at its next step (it finishes with reason "cancelled").
+    // Stops a request at its next step (it finishes with TurnFinish::Cancelled).
     void cancel(quint64 requestId);
 
 signals:
@@ -115,31 +135,41 @@ signals:
     void documentRead(const QString& path, const QString& text, qint64 tokens, int files, bool truncated);
     void documentFailed(const QString& path, const QString& message);
     void prefillProgress(quint64 requestId, qint64 done, qint64 total);
-    // More generated text (whole UTF-8 characters) and how many tokens it spans.
-    void textStreamed(quint64 requestId, const QString& delta, int tokens);
+    // More of the turn since the last turnDelta: reasoning and answer text (whole UTF-8
+    // characters) and how many tokens they span (a remote endpoint's streamed pieces count as
+    // one token each).
+    void turnDelta(quint64 requestId, const QString& reasoning, const QString& content, int tokens);
+    // A tool call of the turn is being written: its index in the turn and its name; then its
+    // arguments JSON text so far (whole once the call is complete).
+    void toolCallStarted(quint64 requestId, int index, const QString& name);
+    void toolCallUpdated(quint64 requestId, int index, const QString& arguments);
+    // The last signal of a request: every turnDelta and tool call signal came before it.
     void generationFinished(quint64 requestId, const atelier::ui::GenerationStats& stats);
     void generationFailed(quint64 requestId, const QString& message);
 
 private:
     struct Engine;   // the worker thread's state
-    struct Stream;   // one request's coalescing buffer, shared with the scheduler thread
+    struct Stream;   // one request's turn and coalescing buffer (engine_bridge_stream.h)
     void runOnWorker(std::function<void()> job);
-    void flush(quint64 requestId);
     void loadRemote(const QString& path, const RemoteSettings& remote);  // engine_bridge_remote.cpp
-    void submitRemote(quint64 id, std::shared_ptr<Stream> stream, const ChatSubmission& submission);
+    // engine_bridge_turn.cpp: the sink of a request's events (the backend's thread), and the
+    // GUI thread's side of them.
+    agents::ChatEventSink sinkFor(quint64 id, std::shared_ptr<Stream> stream);
+    void flush(quint64 requestId);
+    void finishRequest(quint64 requestId);
     static qint64 tokenCount(Engine& engine, const QString& text);  // worker thread
 
     QThread* m_thread = nullptr;
     QObject* m_worker = nullptr;            // lives on m_thread; jobs run in its context
     std::shared_ptr<Engine> m_engine;       // touched only by jobs on m_thread (and ~EngineBridge)
-    QHash<quint64, std::shared_ptr<Stream>> m_streams;  // GUI thread
+    // GUI thread: the running requests, each holding its ChatTurn once the worker started it.
+    QHash<quint64, std::shared_ptr<Stream>> m_streams;
     quint64 m_nextId = 1;
     bool m_loaded = false;
     ModelSummary m_model;
     qint64 m_contextLimit = 0;
-    LoadedEngine m_engineHandle;  // GUI thread copy of the worker's service and tokenizer
+    LoadedEngine m_engineHandle;  // GUI thread: the loaded backend (also the worker's, Engine)
     std::optional<RemoteSettings> m_remote;  // GUI thread: set while a remote model is "loaded"
-    QHash<quint64, std::shared_ptr<agents::ChatTurn>> m_remoteTurns;  // GUI thread: running turns
 };
 
 }  // namespace atelier::ui

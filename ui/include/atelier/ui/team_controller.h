@@ -2,8 +2,9 @@
 // TeamController: runs a team from the Team dock. start() reads the Settings (approval mode,
 // grants) on the GUI thread, then a worker thread finds and loads the team (template name or
 // file), checks it against the tool plugins, opens the session store and audit log of the data
-// folder and runs TeamRuntime over the model given by the model provider (the loaded engine's
-// GenerationService through an EngineAgentModel with the DSML constraint, or a test double).
+// folder and runs TeamRuntime over the model given by the model provider (the loaded model's
+// turn backend, local or remote, through a BackendAgentModel with the DSML constraint, or a
+// test double).
 // Every TeamEvent comes back as a queued call into AgentTreeModel::applyEvent, and the tokens of
 // the turns being generated stream into AgentTreeModel::appendStreamed (coalesced: at most one
 // queued drain at a time, see turn_stream_buffer.h); "ask" decisions
@@ -54,8 +55,9 @@ struct TeamModel {
 };
 using TeamModelProvider = std::function<std::optional<TeamModel>()>;  // GUI thread; nullopt: none
 
-// The loaded model of `bridge` as a TeamModel (EngineAgentModel + DSML constraint), or nullopt
-// when no model is loaded.
+// The loaded model of `bridge` as a TeamModel (BackendAgentModel over its ChatBackend, local or
+// remote, + the DSML constraint, which only a local backend applies), or nullopt when no model
+// is loaded.
 std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge);
 
 // Applies the Settings' approval mode and grants to `team` (see above).
