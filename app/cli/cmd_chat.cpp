@@ -1,90 +1,85 @@
-// `atelier-cli chat` (CLI.md "Inference"): an interactive chat on the terminal. Each turn
-// renders the whole conversation with the chat template; the service's prefix cache serves
-// the earlier turns, so only the new text is prefilled. The reply goes through the stream
-// parser: reasoning is shown dimmed (on a terminal), the answer plainly. `/exit` or end of
-// input quits.
+// `atelier-cli chat` (CLI.md "Inference"): an interactive chat on the terminal. Each turn goes
+// through the turn API (remote_cli.h: the local model, or --remote): the whole conversation is
+// rendered with the chat template, and the service's prefix cache serves the earlier turns, so
+// only the new text is prefilled. Reasoning is shown dimmed (on a terminal), the answer
+// plainly. `/exit` or end of input quits.
 
-#include <cstdio>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <unistd.h>
 
-#include "atelier/engine/chat_stream_parser.h"
 #include "cli/generation_cli.h"
 #include "cli/remote_cli.h"
 
 namespace atelier::cli {
 namespace {
 
-using engine::ChatStreamEventKind;
+using agents::ChatEventKind;
 
-void show(const std::vector<engine::ChatStreamEvent>& events, bool tty, bool& inReasoning) {
-    for (const auto& e : events) {
-        if (e.kind == ChatStreamEventKind::ReasoningDelta) {
-            if (!inReasoning && tty) std::cout << "\033[2m";
-            inReasoning = true;
+// Prints one turn's events as they come (on the backend's thread).
+class TurnPrinter {
+public:
+    TurnPrinter() : m_tty(isatty(STDOUT_FILENO) != 0), m_bar(CliContext::stderrIsTerminal()) {}
+
+    void operator()(const agents::ChatEvent& e) {
+        switch (e.kind) {
+        case ChatEventKind::Progress:
+            m_bar.update(e.progressDone, e.progressTotal);
+            if (e.progressDone == e.progressTotal) m_bar.finish();
+            break;
+        case ChatEventKind::ReasoningDelta:
+            if (!m_inReasoning && m_tty) std::cout << "\033[2m";
+            m_inReasoning = true;
             std::cout << e.text;
-        } else if (e.kind == ChatStreamEventKind::ContentDelta) {
-            if (inReasoning && tty) std::cout << "\033[0m";
-            if (inReasoning) std::cout << "\n";
-            inReasoning = false;
+            break;
+        case ChatEventKind::ContentDelta:
+            endReasoning();
             std::cout << e.text;
-        } else if (e.kind == ChatStreamEventKind::ToolCallStart) {
-            std::cout << "\n[tool call: " << e.text << "]";
-        } else if (e.kind == ChatStreamEventKind::Error) {
-            std::cerr << "\n(reply not in the chat format: " << e.text << ")";
+            m_content += e.text;
+            break;
+        case ChatEventKind::ToolCall: std::cout << "\n[tool call: " << e.toolCall.name << "]"; break;
+        case ChatEventKind::Done:
+            endReasoning();
+            if (!e.formatError.empty())
+                std::cerr << "\n(reply not in the chat format: " << e.formatError << ")";
+            std::cout << "\n";
+            break;
+        case ChatEventKind::Error: m_bar.finish(); break;
+        default: break;
         }
-    }
-    std::cout.flush();
-}
-
-// One assistant turn for `messages`; returns the parsed reply's content.
-Result<std::string> turn(const GenerationArgs& a, LoadedGenerator& g,
-                         const std::vector<engine::ChatMessage>& messages) {
-    auto prompt = engine::encodeChatTokens(g.tokenizer, messages, engine::ChatEncodeOptions{g.mode});
-    if (!prompt) return unexpected(prompt.error());
-    const bool tty = isatty(STDOUT_FILENO) != 0;
-    engine::ChatStreamParser parser(g.mode);
-    bool inReasoning = false;
-    ProgressBar bar(CliContext::stderrIsTerminal());
-    std::optional<Error> error;
-    std::string raw;
-    auto req = makeRequest(a, g.tokenizer, std::move(*prompt));
-    req.callbacks.onProgress = [&bar](std::int64_t d, std::int64_t t) {
-        bar.update(d, t);
-        if (d == t) bar.finish();
-    };
-    const auto eos = g.tokenizer.eosId();
-    req.callbacks.onToken = [&](std::int32_t id, std::string_view piece) {
-        raw += piece;
-        show(parser.feed(piece), tty, inReasoning);
-        (void)id;
-    };
-    // The service stops at EOS without its text; the parser needs it to close the turn.
-    req.callbacks.onDone = [&](const engine::GenerationResult&) {
-        show(parser.feed(std::string(g.tokenizer.tokenBytes(eos))), tty, inReasoning);
-        show(parser.finish(), tty, inReasoning);
-        if (inReasoning && tty) std::cout << "\033[0m";
-        std::cout << "\n";
         std::cout.flush();
-    };
-    req.callbacks.onError = [&](const Error& e) { error = e; };
-    auto h = g.service->submit(std::move(req));
-    if (!h) return unexpected(h.error());
-    h->wait();
-    if (error) return unexpected(*error);
-    return parser.result().content.empty() ? raw : parser.result().content;
-}
+    }
+
+    const std::string& content() const { return m_content; }
+
+private:
+    void endReasoning() {
+        if (!m_inReasoning) return;
+        if (m_tty) std::cout << "\033[0m";
+        std::cout << "\n";
+        m_inReasoning = false;
+    }
+
+    bool m_tty;
+    ProgressBar m_bar;
+    bool m_inReasoning = false;
+    std::string m_content;
+};
 
 struct ChatArgs : GenerationArgs {
     RemoteArgs remote;
 };
 
+engine::ChatMessage message(engine::ChatRole role, std::string text) {
+    engine::ChatMessage m;
+    m.role = role;
+    m.content = std::move(text);
+    return m;
+}
+
 int run(CliContext& ctx, const ChatArgs& a) {
-    if (!a.remote.url.empty()) return runRemoteChat(ctx, a, a.remote);
-    auto g = loadGenerator(ctx, a);
-    if (!g) return ctx.fail(g.error());
+    auto backend = openTurnBackend(ctx, a, a.remote);
+    if (!backend) return ctx.fail(backend.error());
     std::vector<engine::ChatMessage> messages;
     std::string line;
     const bool tty = isatty(STDIN_FILENO) != 0;
@@ -92,21 +87,21 @@ int run(CliContext& ctx, const ChatArgs& a) {
         if (tty) std::cerr << "> " << std::flush;
         if (!std::getline(std::cin, line) || line == "/exit") break;
         if (line.empty()) continue;
-        engine::ChatMessage user;
-        user.role = engine::ChatRole::User;
-        user.content = line;
-        messages.push_back(user);
-        auto reply = turn(a, *g, messages);
-        if (!reply) {
-            if (reply.error().code != ErrorCode::Overflow) return ctx.fail(reply.error());
-            ctx.fail(reply.error());  // the conversation no longer fits: say so, keep going
+        messages.push_back(message(engine::ChatRole::User, line));
+        agents::ChatBackendRequest request;
+        request.messages = messages;
+        request.mode = backend->mode;
+        request.sampling = chatSampling(a);
+        TurnPrinter printer;
+        auto done = runTurn(*backend->backend, std::move(request),
+                            [&printer](const agents::ChatEvent& e) { printer(e); });
+        if (!done) {
+            if (done.error().code != ErrorCode::Overflow) return ctx.fail(done.error());
+            ctx.fail(done.error());  // the conversation no longer fits: say so, keep going
             messages.pop_back();
             continue;
         }
-        engine::ChatMessage assistant;
-        assistant.role = engine::ChatRole::Assistant;
-        assistant.content = *reply;
-        messages.push_back(assistant);
+        messages.push_back(message(engine::ChatRole::Assistant, printer.content()));
     }
     return kExitOk;
 }

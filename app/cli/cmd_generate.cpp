@@ -1,16 +1,20 @@
 // `atelier-cli generate` (CLI.md "Inference"): one reply to --prompt, streamed to stdout as it
 // is generated; --json writes JSON Lines {"token":id,"text":..} and a final {"done":true,..}.
-// The prefill progress bar goes to stderr on a terminal. Events arrive on the service's
-// scheduler thread while the main thread waits. --tools FILE offers the tools of an
+// The prefill progress bar goes to stderr on a terminal. A chat prompt is one turn through the
+// turn API (remote_cli.h: the local model, or --remote); --raw and --checkpoint continue ids as
+// they are, on the service itself. Events arrive on the backend's thread while the main thread
+// waits. --tools FILE offers the tools of an
 // OpenAI-style list (rendered on a system message) and constrains any tool call the model
 // writes to well-formed DSML whose arguments fit the schemas (dsml_constraint.h).
 
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/agents/chat_backend.h"
 #include "atelier/engine/dsml_constraint.h"
 #include "cli/generation_cli.h"
 #include "cli/input_text.h"
@@ -47,9 +51,78 @@ Result<nlohmann::json> readTools(const std::string& path) {
     return j;
 }
 
-Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedGenerator& g,
-                                            const std::optional<nlohmann::json>& tools) {
-    if (a.raw) return g.tokenizer.encode(a.prompt, true);
+nlohmann::json doneJson(std::string_view finish, const agents::ChatUsage& u) {
+    return nlohmann::json{{"done", true},
+            {"finish_reason", finish},
+            {"prompt_tokens", u.promptTokens},
+            {"cached_tokens", u.cachedTokens},
+            {"completion_tokens", u.completionTokens},
+            {"prefill_tok_s", u.prefillTokPerS},
+            {"decode_tok_s", u.decodeTokPerS}};
+}
+
+// The names generate has always printed: the engine's ("context" for a full context), and
+// "stop" for a turn that ended with tool calls (they are listed in "tool_calls").
+std::string_view finishName(agents::TurnFinish finish) {
+    return finish == agents::TurnFinish::ToolCalls ? "stop" : agents::turnFinishName(finish);
+}
+
+std::string dumpLine(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void printToken(bool json, std::int32_t id, std::string_view text) {
+    if (json) std::cout << dumpLine({{"token", id}, {"text", std::string(text)}}) << "\n";
+    else std::cout << text;
+    std::cout.flush();
+}
+
+void printText(bool json, const char* key, const std::string& text) {
+    if (json) std::cout << dumpLine({{key, text}}) << "\n";
+    else std::cout << text;
+    std::cout.flush();
+}
+
+void printDone(bool json, const nlohmann::json& done) {
+    if (json) std::cout << dumpLine(done) << "\n";
+    else std::cout << "\n";
+    std::cout.flush();
+}
+
+// --raw and --checkpoint: ids continued as they are (no chat turn), straight on the service.
+int runTokens(CliContext& ctx, const GenerateArgs& a, LoadedGenerator& g) {
+    auto ids = a.checkpoint.empty() ? Result<std::vector<std::int32_t>>(g.tokenizer.encode(a.prompt, true))
+                                    : checkpointIds(ctx, a, g);
+    if (!ids) return ctx.fail(ids.error());
+    const bool json = ctx.options.json;
+    ProgressBar bar(CliContext::stderrIsTerminal());
+    std::optional<Error> error;
+    engine::GenerationRequest req = makeRequest(a, g.tokenizer, std::move(*ids));
+    req.callbacks.onProgress = [&bar](std::int64_t d, std::int64_t t) {
+        bar.update(d, t);
+        if (d == t) bar.finish();
+    };
+    req.callbacks.onToken = [json](std::int32_t id, std::string_view text) { printToken(json, id, text); };
+    req.callbacks.onDone = [json](const engine::GenerationResult& r) {
+        const agents::ChatUsage u{r.usage.promptTokens, r.usage.cachedTokens, r.usage.completionTokens,
+                                  r.usage.prefillTokPerS, r.usage.decodeTokPerS};
+        printDone(json, doneJson(engine::finishReasonName(r.reason), u));
+    };
+    req.callbacks.onError = [&error, &bar](const Error& e) {
+        bar.finish();
+        error = e;
+    };
+    auto handle = g.service->submit(std::move(req));
+    if (!handle) return ctx.fail(handle.error());
+    handle->wait();
+    if (error) return ctx.fail(*error);
+    return std::cout.good() ? kExitOk : kExitFailure;
+}
+
+// A chat turn through the turn API (the local model, or --remote). --json prints a line per
+// token where the backend has tokens (local), else per piece of text ({"reasoning"|"text"}).
+int runChatTurn(CliContext& ctx, const GenerateArgs& a, TurnBackend& backend,
+                const std::optional<nlohmann::json>& tools) {
     nlohmann::json input = {{"messages", nlohmann::json::array()}};
     if (tools) {
         input["messages"].push_back({{"role", "system"}, {"content", ""}});
@@ -57,91 +130,72 @@ Result<std::vector<std::int32_t>> promptIds(const GenerateArgs& a, const LoadedG
     }
     input["messages"].push_back({{"role", "user"}, {"content", a.prompt}});
     auto messages = engine::parseChatMessages(input.dump());
-    if (!messages) return unexpected(messages.error());
-    return engine::encodeChatTokens(g.tokenizer, *messages, engine::ChatEncodeOptions{g.mode});
-}
-
-nlohmann::json doneJson(const engine::GenerationResult& r) {
-    return nlohmann::json{{"done", true},
-            {"finish_reason", engine::finishReasonName(r.reason)},
-            {"prompt_tokens", r.usage.promptTokens},
-            {"cached_tokens", r.usage.cachedTokens},
-            {"completion_tokens", r.usage.completionTokens},
-            {"prefill_tok_s", r.usage.prefillTokPerS},
-            {"decode_tok_s", r.usage.decodeTokPerS}};
-}
-
-// With --tools: the calls of a turn the model ended itself. A turn cut by --max-tokens (finish
-// reason "length") reports none, even a call that was complete: the model did not end its turn.
-nlohmann::json toolCallsJson(const engine::GenerationResult& r, const LoadedGenerator& g,
-                             const std::vector<engine::ToolSchemaSpec>& tools) {
+    if (!messages) return ctx.fail(messages.error());
+    agents::ChatBackendRequest request;
+    request.messages = std::move(*messages);
+    request.mode = backend.mode;
+    request.sampling = chatSampling(a);
+    if (tools && backend.local) {
+        // Compiled once here, so that a schema the grammar cannot take is an error, not a
+        // silently unconstrained turn.
+        auto specs = engine::parseToolSchemas(tools->dump());
+        if (!specs) return ctx.fail(Error::badInput(a.toolsFile + ": " + specs.error().message));
+        auto constraint = engine::makeDsmlConstraint(backend.local->tokenizer, std::move(*specs), backend.mode);
+        if (!constraint) return ctx.fail(Error::badInput(a.toolsFile + ": " + constraint.error().message));
+        request.constraint = [c = std::shared_ptr<engine::TokenConstraint>(std::move(*constraint))](
+                                 const engine::Tokenizer&) { return c; };
+    }
+    const bool json = ctx.options.json;
+    const bool tokens = backend.local != nullptr;
+    ProgressBar bar(CliContext::stderrIsTerminal());
     nlohmann::json calls = nlohmann::json::array();
-    if (r.reason != engine::FinishReason::Stop) return calls;
-    std::vector<std::string> names;
-    for (const auto& t : tools) names.push_back(t.name);
-    const auto parsed = engine::parseCompletion(r.text + std::string(g.tokenizer.tokenBytes(g.tokenizer.eosId())),
-                                                g.mode, names);
-    if (!parsed) return calls;
-    for (const auto& c : parsed->toolCalls) calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
-    return calls;
+    auto done = runTurn(*backend.backend, std::move(request), [&](const agents::ChatEvent& e) {
+        using K = agents::ChatEventKind;
+        switch (e.kind) {
+        case K::Progress:
+            bar.update(e.progressDone, e.progressTotal);
+            if (e.progressDone == e.progressTotal) bar.finish();
+            break;
+        case K::Token: printToken(json, e.token, e.text); break;
+        case K::ReasoningDelta:
+        case K::ContentDelta:
+            if (!tokens) printText(json, e.kind == K::ReasoningDelta ? "reasoning" : "text", e.text);
+            break;
+        case K::ToolCall:
+            calls.push_back({{"name", e.toolCall.name}, {"arguments", e.toolCall.arguments}});
+            break;
+        case K::Error: bar.finish(); break;
+        default: break;
+        }
+    });
+    if (!done) return ctx.fail(done.error());
+    nlohmann::json line = doneJson(finishName(done->finish), done->usage);
+    // The calls of a turn the model ended itself. A turn cut by --max-tokens (finish reason
+    // "length") reports none, even a call that was complete: the model did not end its turn.
+    if (tools) {
+        const bool ended = done->finish == agents::TurnFinish::Stop ||
+                           done->finish == agents::TurnFinish::ToolCalls;
+        line["tool_calls"] = ended && done->formatError.empty() ? calls : nlohmann::json::array();
+    }
+    printDone(json, line);
+    return std::cout.good() ? kExitOk : kExitFailure;
 }
 
 int run(CliContext& ctx, const GenerateArgs& a) {
     if (a.checkpoint.empty() && a.promptOption->count() == 0)
         return ctx.fail(ErrorCode::Usage, "generate: --prompt is required (or --checkpoint NAME)");
-    if (!a.remote.url.empty()) return runRemoteGenerate(ctx, a, a.remote, a.prompt);
-    auto g = loadGenerator(ctx, a);
-    if (!g) return ctx.fail(g.error());
+    if (!a.remote.url.empty() && !a.checkpoint.empty())
+        return ctx.fail(Error::usage("--checkpoint is not available with --remote"));
     std::optional<nlohmann::json> tools;
     if (!a.toolsFile.empty()) {
         auto t = readTools(a.toolsFile);
         if (!t) return ctx.fail(t.error());
         tools = std::move(*t);
     }
-    auto ids = a.checkpoint.empty() ? promptIds(a, *g, tools) : checkpointIds(ctx, a, *g);
-    if (!ids) return ctx.fail(ids.error());
-    const bool json = ctx.options.json;
-    ProgressBar bar(CliContext::stderrIsTerminal());
-    std::optional<Error> error;
-    engine::GenerationRequest req = makeRequest(a, g->tokenizer, std::move(*ids));
-    std::vector<engine::ToolSchemaSpec> toolSpecs;
-    if (tools) {
-        auto specs = engine::parseToolSchemas(tools->dump());
-        if (!specs) return ctx.fail(Error::badInput(a.toolsFile + ": " + specs.error().message));
-        toolSpecs = *specs;
-        auto constraint = engine::makeDsmlConstraint(g->tokenizer, std::move(*specs), g->mode);
-        if (!constraint) return ctx.fail(Error::badInput(a.toolsFile + ": " + constraint.error().message));
-        req.constraint = std::move(*constraint);
-    }
-    req.callbacks.onProgress = [&bar](std::int64_t d, std::int64_t t) {
-        bar.update(d, t);
-        if (d == t) bar.finish();
-    };
-    req.callbacks.onToken = [json](std::int32_t id, std::string_view text) {
-        if (json)
-            std::cout << nlohmann::json{{"token", id}, {"text", std::string(text)}}.dump(
-                             -1, ' ', false, nlohmann::json::error_handler_t::replace)
-                      << "\n";
-        else
-            std::cout << text;
-        std::cout.flush();
-    };
-    req.callbacks.onDone = [json, &toolSpecs, &g, withTools = tools.has_value()](const engine::GenerationResult& r) {
-        nlohmann::json done = doneJson(r);
-        if (withTools) done["tool_calls"] = toolCallsJson(r, *g, toolSpecs);
-        if (json) std::cout << done.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-        else std::cout << "\n";
-        std::cout.flush();
-    };
-    req.callbacks.onError = [&error, &bar](const Error& e) {
-        bar.finish();
-        error = e;
-    };
-    auto handle = g->service->submit(std::move(req));
-    if (!handle) return ctx.fail(handle.error());
-    handle->wait();
-    if (error) return ctx.fail(*error);
-    return std::cout.good() ? kExitOk : kExitFailure;
+    auto backend = openTurnBackend(ctx, a, a.remote);
+    if (!backend) return ctx.fail(backend.error());
+    if (a.raw || !a.checkpoint.empty()) return runTokens(ctx, a, *backend->local);
+    return runChatTurn(ctx, a, *backend, tools);
 }
 
 void setup(CLI::App& root, CliContext& ctx) {

@@ -1,14 +1,17 @@
 #pragma once
 // `--remote URL [--remote-model NAME] [--api-key KEY] --allow-host HOST` of `atelier-cli
-// generate` and `chat`: the same turn run on an OpenAI-compatible server through
-// RemoteChatBackend instead of the local model. Main thread; events arrive on the backend's
-// reader thread while the main thread waits.
+// generate`, `chat` and `team run`, and the turn backend every one of them runs its turns on:
+// the local model (LocalChatBackend over the loaded GenerationService) or, with --remote, an
+// OpenAI-compatible server (RemoteChatBackend). Main thread; a turn's events arrive on the
+// backend's thread while the main thread waits.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "atelier/agents/chat_backend.h"
 #include "cli/cli_context.h"
 #include "cli/generation_cli.h"
 
@@ -23,10 +26,25 @@ struct RemoteArgs {
 
 void addRemoteOptions(CLI::App* sub, RemoteArgs& args);
 
-// One reply to `prompt` (generate); --json prints {"text":..} lines and a final done line.
-int runRemoteGenerate(CliContext& ctx, const GenerationArgs& gen, const RemoteArgs& remote,
-                      const std::string& prompt);
-// The interactive chat loop (chat).
-int runRemoteChat(CliContext& ctx, const GenerationArgs& gen, const RemoteArgs& remote);
+// Where a command's turns run. `local` is null for a remote backend; it outlives `backend`
+// (members are destroyed in reverse order).
+struct TurnBackend {
+    std::shared_ptr<LoadedGenerator> local;
+    std::shared_ptr<agents::ChatBackend> backend;
+    engine::ChatMode mode = engine::ChatMode::Chat;
+};
+
+// Loads the model (loadGenerator) or, with --remote, sets up the remote backend; a remote URL
+// whose host is not in --allow-host is refused here (PolicyDenied), before any connection.
+Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
+                                    const RemoteArgs& remote);
+
+// The sampling options as the turn API takes them.
+agents::ChatSampling chatSampling(const GenerationArgs& gen);
+
+// Runs one turn and waits for its end, passing every event to `onEvent` (on the backend's
+// thread). Returns the Done event, or the turn's error.
+Result<agents::ChatEvent> runTurn(agents::ChatBackend& backend, agents::ChatBackendRequest request,
+                                  const agents::ChatEventSink& onEvent);
 
 }  // namespace atelier::cli

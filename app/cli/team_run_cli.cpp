@@ -1,4 +1,5 @@
-// `atelier-cli team run TEAM --model PATH --workspace DIR --task TEXT [--approve auto|deny]
+// `atelier-cli team run TEAM (--model PATH | --remote URL --allow-host H) --workspace DIR
+// --task TEXT [--approve auto|deny]
 // [--json] [--resume RUN_ID]` and `atelier-cli team replay RUN_ID [--json]`. With --json, one
 // JSON line per event (team_event.h); otherwise a readable line per event. The exit status is
 // 0 whenever the run ends with its done event (the status is in it), 1 when it cannot run or
@@ -15,9 +16,10 @@
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/dsml_constraints.h"
-#include "atelier/agents/engine_agent_model.h"
+#include "atelier/agents/backend_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "cli/generation_cli.h"
+#include "cli/remote_cli.h"
 #include "cli/tool_plugins.h"
 
 namespace atelier::cli {
@@ -27,6 +29,7 @@ namespace fs = std::filesystem;
 
 struct RunArgs {
     GenerationArgs gen;
+    RemoteArgs remote;
     std::string team;
     std::string workspace;
     std::string task;
@@ -105,15 +108,20 @@ int runTeam(CliContext& ctx, RunArgs& a) {
         return ctx.fail(ErrorCode::BadInput, file->string() + ": " + ok.error().message);
     auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
     if (!audit) return ctx.fail(audit.error());
-    auto gen = loadGenerator(ctx, a.gen);
-    if (!gen) return ctx.fail(gen.error());
-    (void)audit->append(agents::AuditKind::ModelLoad, "cli", {{"model", a.gen.model}});
+    // Every agent's turns run on one backend: the local model, or --remote's server.
+    auto backend = openTurnBackend(ctx, a.gen, a.remote);
+    if (!backend) return ctx.fail(backend.error());
+    if (a.remote.url.empty())
+        (void)audit->append(agents::AuditKind::ModelLoad, "cli", {{"model", a.gen.model}});
+    else
+        (void)audit->append(agents::AuditKind::ModelLoad, "cli",
+                            {{"remote", a.remote.url}, {"model", a.remote.model}});
 
-    agents::EngineAgentModelOptions mo;
-    mo.mode = gen->mode;
-    mo.sampling = makeRequest(a.gen, gen->tokenizer, {0}).sampling;
+    agents::BackendAgentModelOptions mo;
+    mo.mode = backend->mode;
+    mo.sampling = chatSampling(a.gen);
     mo.maxTokensPerTurn = a.gen.maxTokens;
-    agents::EngineAgentModel model(*gen->service, gen->tokenizer, mo);
+    agents::BackendAgentModel model(backend->backend, mo);
 
     std::stop_source stop;
     agents::TeamRuntimeOptions o;
@@ -123,11 +131,11 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     o.maxTokensPerTurn = a.gen.maxTokens;
     o.tokenBudgetCap = a.tokenBudget;
     o.stop = stop.get_token();
-    // Every tool call the model writes is well-formed DSML that satisfies the tool's schema.
-    o.constraint = agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, false, a.maxArgChars, a.maxCalls);
+    // Every tool call the model writes is well-formed DSML that satisfies the tool's schema (on
+    // the local model; a remote server gets tool_choice "required" for a forced first call).
+    o.constraint = agents::dsmlConstraintFactory(backend->mode, false, a.maxArgChars, a.maxCalls);
     if (a.firstCall)
-        o.firstTurnConstraint =
-            agents::dsmlConstraintFactory(gen->tokenizer, gen->mode, true, a.maxArgChars, a.maxCalls);
+        o.firstTurnConstraint = agents::dsmlConstraintFactory(backend->mode, true, a.maxArgChars, a.maxCalls);
     if (!a.approve.empty()) {
         const bool yes = a.approve == "auto";
         o.approve = [yes](const agents::ApprovalRequest&) { return yes; };
@@ -169,6 +177,7 @@ void addTeamRunCommands(CLI::App* team, CliContext& ctx) {
     auto* run = team->add_subcommand("run", "Run a team on a task, headless");
     run->add_option("team", a->team, "A team file or a template name (with --resume: the run's own)");
     addGenerationOptions(run, a->gen, false);
+    addRemoteOptions(run, a->remote);
     run->add_option("--workspace", a->workspace, "The folder the team works in");
     run->add_option("--task", a->task, "What the team should do");
     run->add_option("--approve", a->approve, "Answer every \"ask\" decision: auto (allow) or deny (default: deny)")

@@ -52,8 +52,10 @@ struct Collected {
                 ++callPieces;
                 break;
             case ChatEventKind::Usage: usage = e.usage; break;
-            case ChatEventKind::Done: finish = e.finishReason; ++ends; break;
+            case ChatEventKind::Done: finish = turnFinishName(e.finish); ++ends; break;
             case ChatEventKind::Error: error = e.error; ++ends; break;
+            case ChatEventKind::Token:
+            case ChatEventKind::Progress: break;
             }
             changed.notify_all();
         };

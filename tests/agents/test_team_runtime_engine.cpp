@@ -1,6 +1,6 @@
 // ctest-labels: unit
-// The team runtime on the real engine (the tiny preset's random weights): EngineAgentModel
-// renders, generates and parses a turn; the constraint factory reaches every generation
+// The team runtime on the real engine (the tiny preset's random weights): BackendAgentModel over
+// LocalChatBackend renders, generates and parses a turn; the constraint factory reaches every generation
 // request; a worker's conversation forks the manager's prefilled shared prefix from the prefix
 // cache (its cached tokens cover at least the whole 128-token blocks of the shared prefix,
 // counted here by rendering and tokenising the prefix alone).
@@ -9,7 +9,8 @@
 #include <atomic>
 #include <cmath>
 
-#include "atelier/agents/engine_agent_model.h"
+#include "atelier/agents/backend_agent_model.h"
+#include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/model.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/prefix_cache.h"
@@ -72,10 +73,10 @@ void TestTeamRuntimeEngine::workerForksTheSharedPrefix() {
     GenerationOptions gen;
     gen.prefillChunk = kPrefixBlock;
     GenerationService service(std::move(*model), gen, *tokenizer);
-    EngineAgentModelOptions mo;
+    BackendAgentModelOptions mo;
     mo.sampling.temperature = 0;
     mo.maxTokensPerTurn = 0;  // the runtime's limit
-    EngineAgentModel agentModel(service, *tokenizer, mo);
+    BackendAgentModel agentModel(std::make_shared<LocalChatBackend>(service, *tokenizer, "tiny"), mo);
 
     std::atomic<int> constrained{0}, requests{0};
     const auto forced = tokenizer->encode(kDelegateCall, true);
@@ -84,7 +85,7 @@ void TestTeamRuntimeEngine::workerForksTheSharedPrefix() {
     Ran r = runTeam(env, team, agentModel, "What does a.txt say?", [&](TeamRuntimeOptions& o) {
         o.sharedPrefix = prefix;
         o.maxTokensPerTurn = 200;
-        o.constraint = [&](const std::vector<ToolSpec>& tools) -> std::shared_ptr<TokenConstraint> {
+        o.constraint = [&](const Tokenizer&, const std::vector<ToolSpec>& tools) -> std::shared_ptr<TokenConstraint> {
             ++requests;
             const bool delegates = std::any_of(tools.begin(), tools.end(), [](auto& t) { return t.name == "delegate"; });
             // The manager's first turn delegates; every other turn ends at once (an empty answer).
@@ -129,7 +130,7 @@ void TestTeamRuntimeEngine::workerForksTheSharedPrefix() {
     QCOMPARE(r.events.at(0).json["usage"]["cached_tokens"], nlohmann::json(0));
 }
 
-// The engine ends the manager's turn at max tokens inside its delegate call: EngineAgentModel
+// The engine ends the manager's turn at max tokens inside its delegate call: the backend
 // says where it stopped, nothing is delegated, and the run ends truncated rather than ok with
 // the half call as its report.
 void TestTeamRuntimeEngine::aCallCutByMaxTokensEndsTruncated() {
@@ -147,9 +148,9 @@ void TestTeamRuntimeEngine::aCallCutByMaxTokensEndsTruncated() {
     auto tokenizer = Tokenizer::fromVocabulary(builtinVocabulary(config->vocabSize));
     QVERIFY(tokenizer);
     GenerationService service(std::move(*model), GenerationOptions{}, *tokenizer);
-    EngineAgentModelOptions mo;
+    BackendAgentModelOptions mo;
     mo.sampling.temperature = 0;
-    EngineAgentModel agentModel(service, *tokenizer, mo);
+    BackendAgentModel agentModel(std::make_shared<LocalChatBackend>(service, *tokenizer, "tiny"), mo);
     const auto forced = tokenizer->encode(kDelegateCall, true);
     // Past the invoke tag, inside the first parameter.
     const auto upToName = tokenizer->encode(kDelegateCall.substr(0, kDelegateCall.find("reader<")), true);
@@ -157,7 +158,7 @@ void TestTeamRuntimeEngine::aCallCutByMaxTokensEndsTruncated() {
     QVERIFY(limit + 4 < std::int64_t(forced.size()));
     Ran r = runTeam(env, team, agentModel, "What does a.txt say?", [&](TeamRuntimeOptions& o) {
         o.maxTokensPerTurn = limit;
-        o.constraint = [&](const std::vector<ToolSpec>&) -> std::shared_ptr<TokenConstraint> {
+        o.constraint = [&](const Tokenizer&, const std::vector<ToolSpec>&) -> std::shared_ptr<TokenConstraint> {
             return std::make_shared<ForcedTokens>(forced, tokenizer->eosId());
         };
     });

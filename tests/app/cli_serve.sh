@@ -3,7 +3,8 @@
 # address first; /v1/models, chat completions (plain and SSE ending in [DONE]) and completions
 # answer in OpenAI's shape; malformed bodies get 400 with an error object; --api-key demands a
 # bearer key (401); a non-loopback host without a key is refused (exit 3); `generate --remote`
-# talks to the server only with the host allowed; SIGTERM stops the server with exit 0.
+# talks to the server only with the host allowed, and gives the local text; `team run --remote`
+# runs a team on the server; SIGTERM stops the server with exit 0.
 # Hardening (issue 21): JSON nested 100,000 deep is 400 and the server keeps answering; a body
 # not sent as application/json is 415; a foreign Host header (DNS rebinding) and a cross-origin
 # browser request are 403 unless --allow-host-header / --cors allow them; a host name that only
@@ -78,6 +79,27 @@ check "generate --remote with the host allowed" '[ $? = 0 ] && tail -n 1 "$tmp/r
 
 echo Hi | "$cli" chat --remote "$url" --allow-host 127.0.0.1 --max-tokens 3 >"$tmp/c1" 2>"$tmp/c1err"
 check "chat --remote answers a line from stdin" '[ $? = 0 ] && [ -s "$tmp/c1" ]'
+# One turn pipeline (issue 18): greedy, the same prompt gives the same text locally, through
+# `serve` read back by `generate --remote`, and in serve's own chat completion.
+texts() { python3 -c 'import sys, json; print("".join(json.loads(l).get("text", "") for l in sys.stdin))'; }
+"$cli" generate --model "$tmp/tiny" --prompt "Say one thing." --max-tokens 6 --temperature 0 --json 2>/dev/null | texts >"$tmp/same.local"
+"$cli" generate --remote "$url" --allow-host 127.0.0.1 --prompt "Say one thing." --max-tokens 6 --temperature 0 --json 2>/dev/null | texts >"$tmp/same.remote"
+curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"messages":[{"role":"user","content":"Say one thing."}],"max_tokens":6,"temperature":0}' |
+    python3 -c 'import sys, json; print(json.load(sys.stdin)["choices"][0]["message"]["content"] or "")' >"$tmp/same.serve"
+check "generate, generate --remote and serve give the same text" 'cmp -s "$tmp/same.local" "$tmp/same.remote" && cmp -s "$tmp/same.local" "$tmp/same.serve"'
+
+# A team on a remote backend: the agents' turns go to the server, the tools run here.
+mkdir -p "$tmp/ws"; echo "the answer is 42" >"$tmp/ws/a.txt"
+"$cli" --data-dir "$tmp/data" team run document-analyst --remote "$url" --workspace "$tmp/ws" \
+    --task "What does a.txt say?" --max-tokens 4 --json >"$tmp/t0" 2>"$tmp/t0err"
+code=$?
+check "team run --remote without --allow-host is refused (exit 3)" '[ $code = 3 ] && grep -q "allowlist" "$tmp/t0err"'
+"$cli" --data-dir "$tmp/data" team run document-analyst --remote "$url" --allow-host 127.0.0.1 --workspace "$tmp/ws" \
+    --task "What does a.txt say?" --max-tokens 4 --temperature 0 --json >"$tmp/t1" 2>"$tmp/t1err"
+code=$?
+check "team run --remote reaches its done event" '[ $code = 0 ] && grep -q "\"event\":\"step\"" "$tmp/t1" && tail -n 1 "$tmp/t1" | grep -q "\"event\":\"done\""'
+
 echo Hi | "$cli" chat >/dev/null 2>"$tmp/c2err"
 code=$?
 check "chat without --model or --remote is a usage error" '[ $code = 2 ] && grep -q "^atelier-cli: error: .*--model" "$tmp/c2err"'

@@ -1,4 +1,5 @@
-// LocalChatBackend (local_chat_backend.h): chat format in, stream-parser events out.
+// LocalChatBackend (local_chat_backend.h): the turn API on the in-process engine — chat format
+// in, stream-parser events out.
 
 #include "atelier/agents/local_chat_backend.h"
 
@@ -123,30 +124,62 @@ struct TurnParser {
         sink(call);
     }
 
-    void piece(std::string_view text) {
+    void token(std::int32_t id, std::string_view text) {
+        ChatEvent e;
+        e.kind = ChatEventKind::Token;
+        e.token = id;
+        e.text = std::string(text);
+        sink(e);
         if (fallback) emitText(ChatEventKind::ContentDelta, text);
         else dispatch(parser.feed(text));
     }
 
+    void progress(std::int64_t done, std::int64_t total) {
+        ChatEvent e;
+        e.kind = ChatEventKind::Progress;
+        e.progressDone = done;
+        e.progressTotal = total;
+        sink(e);
+    }
+
     void done(const engine::GenerationResult& r) {
+        ChatEvent end;
+        end.kind = ChatEventKind::Done;
         // The service stops at EOS without its text; the parser needs it to close the turn.
         if (!fallback && r.reason == engine::FinishReason::Stop) dispatch(parser.feed(eosText));
+        const bool cutByLimit = r.reason == engine::FinishReason::Length ||
+                                r.reason == engine::FinishReason::ContextFull;
+        if (!fallback && cutByLimit) {
+            // Where the limit cut the turn; asked before finish(), which fails an unfinished turn.
+            switch (parser.place()) {
+            case engine::ChatStreamPlace::Reasoning: end.cut = TurnCut::Reasoning; break;
+            case engine::ChatStreamPlace::Content: end.cut = TurnCut::Content; break;
+            case engine::ChatStreamPlace::ToolCalls: end.cut = TurnCut::ToolCall; break;
+            case engine::ChatStreamPlace::Ended: break;
+            }
+            end.cutTool = toValidUtf8(parser.openToolCall());
+        }
         if (!fallback) dispatch(parser.finish());
         send(ChatEventKind::ReasoningDelta, reasoningText.flush());
         send(ChatEventKind::ContentDelta, contentText.flush());
         ChatEvent usage;
         usage.kind = ChatEventKind::Usage;
-        usage.usage = {r.usage.promptTokens, r.usage.cachedTokens, r.usage.completionTokens};
+        usage.usage = {r.usage.promptTokens, r.usage.cachedTokens, r.usage.completionTokens,
+                       r.usage.prefillTokPerS, r.usage.decodeTokPerS};
         sink(usage);
-        ChatEvent end;
-        end.kind = ChatEventKind::Done;
         end.usage = usage.usage;
-        // A turn cut by max_tokens is "length" even after a complete call: the model did not
-        // end its turn, and a client must not take the call list for its whole answer.
-        if (r.reason == engine::FinishReason::Cancelled) end.finishReason = "cancelled";
-        else if (r.reason != engine::FinishReason::Stop) end.finishReason = "length";
-        else if (toolCalls > 0) end.finishReason = "tool_calls";
-        else end.finishReason = "stop";
+        // A turn cut by max_tokens is Length even after a complete call: the model did not end
+        // its turn, and a client must not take the call list for its whole answer.
+        switch (r.reason) {
+        case engine::FinishReason::Cancelled: end.finish = TurnFinish::Cancelled; break;
+        case engine::FinishReason::Length: end.finish = TurnFinish::Length; break;
+        case engine::FinishReason::ContextFull: end.finish = TurnFinish::ContextFull; break;
+        case engine::FinishReason::Stop:
+            end.finish = toolCalls > 0 ? TurnFinish::ToolCalls : TurnFinish::Stop;
+            break;
+        }
+        if (parser.failed()) end.formatError = toValidUtf8(parser.errorMessage());
+        end.text = r.text;
         sink(end);
     }
 };
@@ -173,6 +206,11 @@ LocalChatBackend::LocalChatBackend(engine::GenerationService& service,
                                    engine::Tokenizer tokenizer, std::string modelName)
     : m_service(service), m_tokenizer(std::move(tokenizer)), m_modelName(std::move(modelName)) {}
 
+LocalChatBackend::LocalChatBackend(std::shared_ptr<engine::GenerationService> service,
+                                   engine::Tokenizer tokenizer, std::string modelName)
+    : m_owned(std::move(service)), m_service(*m_owned), m_tokenizer(std::move(tokenizer)),
+      m_modelName(std::move(modelName)) {}
+
 Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest request,
                                                           ChatEventSink sink) {
     if (request.messages.empty()) return unexpected(Error::badInput("messages: empty"));
@@ -192,14 +230,18 @@ Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest req
     gen.stop.maxTokens = s.maxTokens;
     gen.stop.stopTokens = {m_tokenizer.eosId()};
     gen.stop.stopStrings = s.stop;
-    if (m_constraints) gen.constraint = m_constraints(request, m_tokenizer);
+    if (request.constraint) gen.constraint = request.constraint(m_tokenizer);
+    else if (m_constraints) gen.constraint = m_constraints(request, m_tokenizer);
 
     auto parser = std::make_shared<TurnParser>(
         request.mode, offeredToolNames(request.messages), std::move(sink),
         std::string(m_tokenizer.tokenBytes(m_tokenizer.eosId())),
         "call_" + std::to_string(++g_turnCounter));
-    gen.callbacks.onToken = [parser](std::int32_t, std::string_view piece) {
-        parser->piece(piece);
+    gen.callbacks.onToken = [parser](std::int32_t id, std::string_view piece) {
+        parser->token(id, piece);
+    };
+    gen.callbacks.onProgress = [parser](std::int64_t done, std::int64_t total) {
+        parser->progress(done, total);
     };
     gen.callbacks.onDone = [parser](const engine::GenerationResult& r) { parser->done(r); };
     gen.callbacks.onError = [parser](const Error& e) {

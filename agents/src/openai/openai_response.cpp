@@ -71,7 +71,7 @@ std::string chatCompletionJson(const std::string& id, const std::string& model,
         for (const auto& c : r.toolCalls) calls.push_back(toolCallObject(c));
         message["tool_calls"] = calls;
     }
-    Json choice{{"index", 0}, {"message", message}, {"finish_reason", r.finishReason}};
+    Json choice{{"index", 0}, {"message", message}, {"finish_reason", openAiFinishReason(r.finish)}};
     return dump(Json{{"id", id},
                      {"object", "chat.completion"},
                      {"created", created},
@@ -110,7 +110,7 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
         delta["tool_calls"] = Json::array({call});
         break;
     }
-    case ChatEventKind::Done: finish = event.finishReason; break;
+    case ChatEventKind::Done: finish = openAiFinishReason(event.finish); break;
     default: return {};
     }
     Json chunk = chunkHead(id, model, created);

@@ -137,9 +137,11 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
         case ChatEventKind::ContentDelta: result->content += e.text; break;
         case ChatEventKind::ToolCall: result->toolCalls.push_back(e.toolCall); break;
         case ChatEventKind::Usage: result->usage = e.usage; break;
-        case ChatEventKind::Done: result->finishReason = e.finishReason; break;
+        case ChatEventKind::Done: result->finish = e.finish; break;
         case ChatEventKind::Error: *error = e.error; break;
         case ChatEventKind::ToolCallDelta: break;  // the whole call follows as ToolCall
+        case ChatEventKind::Token:
+        case ChatEventKind::Progress: break;
         }
     });
     if (!turn) return sendError(res, apiErrorFor(turn.error()));

@@ -117,7 +117,7 @@ struct Assembler {
         ChatEvent done;
         done.kind = ChatEventKind::Done;
         done.usage = usage;
-        done.finishReason = cancelled ? "cancelled" : finish.empty() ? "stop" : finish;
+        done.finish = cancelled ? TurnFinish::Cancelled : turnFinishFromName(finish);
         sink(done);
     }
 };

@@ -192,9 +192,9 @@ Result<AgentTurn> AgentLoop::nextTurn() {
         });
     }
     req.stop = turnStop.get_token();
-    req.constraint = m_steps == 0 && m_rt.options.firstTurnConstraint
-                         ? m_rt.options.firstTurnConstraint
-                         : m_rt.options.constraint;
+    const bool firstCall = m_steps == 0 && m_rt.options.firstTurnConstraint;
+    req.constraint = firstCall ? m_rt.options.firstTurnConstraint : m_rt.options.constraint;
+    req.requireToolCall = firstCall && !req.tools.empty();
     if (m_rt.options.onTurnEvent)
         req.onEvent = [this](const TurnEvent& e) { m_rt.options.onTurnEvent(m_spec.name, e); };
     m_rt.auditRecord(AuditKind::Prompt, m_spec.name,

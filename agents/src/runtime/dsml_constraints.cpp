@@ -24,10 +24,10 @@ std::shared_ptr<engine::TokenConstraint> build(const engine::Tokenizer& tokenize
 
 }  // namespace
 
-ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode,
-                                        bool requireCall, std::size_t maxValueChars,
-                                        std::size_t maxCalls) {
-    return [&tokenizer, mode, requireCall, maxValueChars, maxCalls](const std::vector<ToolSpec>& tools) {
+ConstraintFactory dsmlConstraintFactory(engine::ChatMode mode, bool requireCall,
+                                        std::size_t maxValueChars, std::size_t maxCalls) {
+    return [mode, requireCall, maxValueChars, maxCalls](const engine::Tokenizer& tokenizer,
+                                                        const std::vector<ToolSpec>& tools) {
         std::vector<engine::ToolSchemaSpec> specs;
         specs.reserve(tools.size());
         for (const ToolSpec& t : tools) specs.push_back({t.name, t.parameters.dump()});

@@ -2,8 +2,8 @@
 // AgentModel: what the team runtime asks of a language model. Given an agent's conversation and
 // the tools it is offered, generate one assistant turn (reasoning, content, tool calls, usage),
 // reporting the pieces as events while they are generated. The real implementation is
-// EngineAgentModel (engine_agent_model.h: the local engine with the DeepSeek V4 chat format);
-// tests use a scripted double (tests/agents/scripted_test_model.h).
+// BackendAgentModel (backend_agent_model.h: one turn through the turn API, on the local engine
+// or a remote server); tests use a scripted double (tests/agents/scripted_test_model.h).
 // Threads: generate() is called from several agent threads at once and blocks its caller until
 // the turn is complete; implementations must be thread-safe. onEvent runs on the thread that
 // generates (the caller's or the engine's) and must not block for long.
@@ -17,9 +17,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/agents/chat_backend.h"
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/result.h"
 #include "atelier/engine/token_constraint.h"
+#include "atelier/engine/tokenizer.h"
 
 namespace atelier::agents {
 
@@ -30,10 +32,11 @@ struct ToolSpec {
     nlohmann::json parameters;  // {"type":"object",...}
 };
 
-// Builds a grammar constraint for a set of offered tools (grammar-constrained decoding is
-// provided elsewhere; the runtime only passes the factory on to the model).
-using ConstraintFactory =
-    std::function<std::shared_ptr<engine::TokenConstraint>(const std::vector<ToolSpec>&)>;
+// Builds a grammar constraint for a set of offered tools, for the tokenizer of the local backend
+// that runs the turn (grammar-constrained decoding is provided elsewhere: dsml_constraints.h;
+// the runtime only passes the factory on to the model). A remote backend never calls it.
+using ConstraintFactory = std::function<std::shared_ptr<engine::TokenConstraint>(
+    const engine::Tokenizer& tokenizer, const std::vector<ToolSpec>& tools)>;
 
 struct TurnUsage {
     std::int64_t promptTokens = 0;
@@ -47,11 +50,6 @@ struct AgentToolCall {
     std::string name;
     std::string arguments;  // JSON text as the model wrote it; may be malformed
 };
-
-// Where a turn that the token limit ended had got to. None: it was not cut, or only after its
-// end (e.g. after a closed tool-calls block, before the end-of-sentence token).
-enum class TurnCut { None, Reasoning, Content, ToolCall };
-const char* turnCutName(TurnCut cut);  // "none", "reasoning", "content", "tool_call"
 
 struct AgentTurn {
     std::string reasoning;
@@ -81,6 +79,7 @@ struct TurnRequest {
     std::int64_t maxTokens = 0;                  // generated tokens at most (0: no limit)
     std::stop_token stop;                        // cancels the turn
     ConstraintFactory constraint;                // optional
+    bool requireToolCall = false;                // the turn must call a tool (tool_choice "required")
     std::function<void(const TurnEvent&)> onEvent;  // optional
 };
 

@@ -16,13 +16,12 @@
 
 namespace atelier::agents {
 
-// For the runtime: `tokenizer` must outlive the factory. `requireCall`: the turn must be exactly
-// one tool-calls block (after any reasoning), like OpenAI's tool_choice "required".
+// For the runtime. `requireCall`: the turn must be exactly one tool-calls block (after any
+// reasoning), like OpenAI's tool_choice "required".
 // `maxValueChars` bounds every string value of a call (at the bound only its closing text is
 // allowed); `maxCalls` the invokes of one tool-calls block.
-ConstraintFactory dsmlConstraintFactory(const engine::Tokenizer& tokenizer, engine::ChatMode mode,
-                                        bool requireCall = false, std::size_t maxValueChars = 1024,
-                                        std::size_t maxCalls = 16);
+ConstraintFactory dsmlConstraintFactory(engine::ChatMode mode, bool requireCall = false,
+                                        std::size_t maxValueChars = 1024, std::size_t maxCalls = 16);
 
 // For LocalChatBackend: tool_choice "required" (or a named function) forces one tool-calls
 // block; "none" and requests without tools are left unconstrained.

@@ -1,8 +1,8 @@
 #pragma once
-// LocalChatBackend: ChatBackend over the in-process GenerationService. A turn renders the
-// conversation with the DeepSeek V4 chat format, submits it (the service batches it with every
-// other request and serves shared prefixes from its cache) and parses the reply while it is
-// generated with ChatStreamParser. A reply that leaves the chat format (a random-weight model
+// LocalChatBackend: the turn API (chat_backend.h) over the in-process GenerationService. A turn
+// renders the conversation with the DeepSeek V4 chat format, submits it (the service batches it
+// with every other request and serves shared prefixes from its cache) and parses the reply
+// while it is generated with ChatStreamParser. A reply that leaves the chat format (a random-weight model
 // does) is passed on as content from that point, never dropped.
 // Threads: start() from any thread; events come on the service's scheduler thread.
 
@@ -27,6 +27,10 @@ public:
     // `service` must outlive the backend and its turns.
     LocalChatBackend(engine::GenerationService& service, engine::Tokenizer tokenizer,
                      std::string modelName);
+    // Shares `service`: it lives as long as the backend (the window hands the loaded model's
+    // backend to team runs, which may outlast the next model load).
+    LocalChatBackend(std::shared_ptr<engine::GenerationService> service,
+                     engine::Tokenizer tokenizer, std::string modelName);
 
     Result<std::unique_ptr<ChatTurn>> start(ChatBackendRequest request,
                                             ChatEventSink sink) override;
@@ -36,6 +40,7 @@ public:
     void setConstraintFactory(ChatConstraintFactory factory) { m_constraints = std::move(factory); }
 
 private:
+    std::shared_ptr<engine::GenerationService> m_owned;  // null when borrowed
     engine::GenerationService& m_service;
     engine::Tokenizer m_tokenizer;
     std::string m_modelName;

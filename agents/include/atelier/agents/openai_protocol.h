@@ -63,7 +63,7 @@ struct ChatCompletionResult {
     std::string content;
     std::vector<engine::ChatToolCall> toolCalls;
     ChatUsage usage;
-    std::string finishReason = "stop";
+    TurnFinish finish = TurnFinish::Stop;
 };
 std::string chatCompletionJson(const std::string& id, const std::string& model,
                                std::int64_t created, const ChatCompletionResult& result);
