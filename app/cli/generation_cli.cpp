@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "atelier/agents/data_paths.h"
+#include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/model_files.h"
 
 namespace atelier::cli {
@@ -118,17 +119,19 @@ Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGene
     return tokens;
 }
 
+agents::ChatSampling chatSampling(const GenerationArgs& a) {
+    agents::ChatSampling s;
+    s.temperature = a.temperature;
+    s.topP = a.topP;
+    s.topK = a.topK;
+    s.maxTokens = a.maxTokens;
+    s.seed = a.seed;
+    return s;
+}
+
 engine::GenerationRequest makeRequest(const GenerationArgs& a, const engine::Tokenizer& tok,
                                       std::vector<std::int32_t> prompt) {
-    engine::GenerationRequest r;
-    r.prompt = std::move(prompt);
-    r.sampling.temperature = a.temperature;
-    r.sampling.topP = a.topP;
-    r.sampling.topK = a.topK;
-    r.sampling.seed = a.seed;
-    r.stop.maxTokens = a.maxTokens;
-    r.stop.stopTokens = {tok.eosId()};
-    return r;
+    return agents::generationRequest(std::move(prompt), chatSampling(a), tok);
 }
 
 void ProgressBar::update(std::int64_t done, std::int64_t total) {

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "atelier/agents/chat_backend.h"
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/checkpoint_prefix_store.h"
 #include "atelier/engine/checkpoint_store.h"
@@ -59,6 +60,9 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& arg
 // damaged checkpoint is reported on stderr and its tokens are returned unpinned (recomputed).
 Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGenerator& g,
                                                      const std::string& name);
+
+// The sampling options as the turn API takes them.
+agents::ChatSampling chatSampling(const GenerationArgs& args);
 
 // The request for `prompt` ids under the sampling options; stops at the tokenizer's EOS.
 engine::GenerationRequest makeRequest(const GenerationArgs& args, const engine::Tokenizer& tok,

@@ -44,16 +44,6 @@ Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
     return out;
 }
 
-agents::ChatSampling chatSampling(const GenerationArgs& gen) {
-    agents::ChatSampling s;
-    s.temperature = gen.temperature;
-    s.topP = gen.topP;
-    s.topK = gen.topK;
-    s.maxTokens = gen.maxTokens;
-    s.seed = gen.seed;
-    return s;
-}
-
 Result<agents::ChatEvent> runTurn(agents::ChatBackend& backend, agents::ChatBackendRequest request,
                                   const agents::ChatEventSink& onEvent) {
     std::optional<agents::ChatEvent> done;

@@ -39,9 +39,6 @@ struct TurnBackend {
 Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
                                     const RemoteArgs& remote);
 
-// The sampling options as the turn API takes them.
-agents::ChatSampling chatSampling(const GenerationArgs& gen);
-
 // Runs one turn and waits for its end, passing every event to `onEvent` (on the backend's
 // thread). Returns the Done event, or the turn's error.
 Result<agents::ChatEvent> runTurn(agents::ChatBackend& backend, agents::ChatBackendRequest request,

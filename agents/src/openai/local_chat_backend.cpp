@@ -202,6 +202,21 @@ std::atomic<std::uint64_t> g_turnCounter{0};
 
 }  // namespace
 
+engine::GenerationRequest generationRequest(std::vector<engine::TokenId> prompt,
+                                            const ChatSampling& s,
+                                            const engine::Tokenizer& tokenizer) {
+    engine::GenerationRequest gen;
+    gen.prompt = std::move(prompt);
+    gen.sampling.temperature = s.temperature;
+    gen.sampling.topP = s.topP;
+    gen.sampling.topK = s.topK;
+    gen.sampling.seed = s.seed;
+    gen.stop.maxTokens = s.maxTokens;
+    gen.stop.stopTokens = {tokenizer.eosId()};
+    gen.stop.stopStrings = s.stop;
+    return gen;
+}
+
 LocalChatBackend::LocalChatBackend(engine::GenerationService& service,
                                    engine::Tokenizer tokenizer, std::string modelName)
     : m_service(service), m_tokenizer(std::move(tokenizer)), m_modelName(std::move(modelName)) {}
@@ -220,16 +235,7 @@ Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest req
                                            engine::ChatEncodeOptions{request.mode});
     if (!prompt) return unexpected(prompt.error());
 
-    engine::GenerationRequest gen;
-    gen.prompt = std::move(*prompt);
-    const auto& s = request.sampling;
-    gen.sampling.temperature = s.temperature;
-    gen.sampling.topP = s.topP;
-    gen.sampling.topK = s.topK;
-    gen.sampling.seed = s.seed;
-    gen.stop.maxTokens = s.maxTokens;
-    gen.stop.stopTokens = {m_tokenizer.eosId()};
-    gen.stop.stopStrings = s.stop;
+    engine::GenerationRequest gen = generationRequest(std::move(*prompt), request.sampling, m_tokenizer);
     if (request.constraint) gen.constraint = request.constraint(m_tokenizer);
     else if (m_constraints) gen.constraint = m_constraints(request, m_tokenizer);
 

@@ -159,17 +159,9 @@ void OpenAiServer::Impl::completions(const httplib::Request& req, httplib::Respo
     const std::string& model = options.modelName;
     const std::int64_t when = created;
 
-    engine::GenerationRequest gen;
-    gen.prompt = parsed->promptText ? tokenizer.encode(*parsed->promptText, true)
-                                    : std::move(parsed->promptIds);
-    const auto& s = parsed->sampling;
-    gen.sampling.temperature = s.temperature;
-    gen.sampling.topP = s.topP;
-    gen.sampling.topK = s.topK;
-    gen.sampling.seed = s.seed;
-    gen.stop.maxTokens = s.maxTokens;
-    gen.stop.stopTokens = {tokenizer.eosId()};
-    gen.stop.stopStrings = s.stop;
+    engine::GenerationRequest gen = generationRequest(
+        parsed->promptText ? tokenizer.encode(*parsed->promptText, true) : std::move(parsed->promptIds),
+        parsed->sampling, tokenizer);
 
     auto channel = std::make_shared<SseChannel>();
     auto done = std::make_shared<std::optional<engine::GenerationResult>>();

@@ -22,6 +22,14 @@ namespace atelier::agents {
 using ChatConstraintFactory = std::function<std::shared_ptr<engine::TokenConstraint>(
     const ChatBackendRequest& request, const engine::Tokenizer& tokenizer)>;
 
+// The one place a generation request is built from the turn API's sampling: the prompt ids,
+// the sampling options, max tokens, stop strings, and the tokenizer's end-of-sentence token as
+// the stop token. Used for chat turns and for raw continuations (/v1/completions, `generate
+// --raw`), which skip the chat format.
+engine::GenerationRequest generationRequest(std::vector<engine::TokenId> prompt,
+                                            const ChatSampling& sampling,
+                                            const engine::Tokenizer& tokenizer);
+
 class LocalChatBackend : public ChatBackend {
 public:
     // `service` must outlive the backend and its turns.
