@@ -1,6 +1,8 @@
 // `atelier-cli team run TEAM (--model PATH | --remote URL --allow-host H) --workspace DIR
 // --task TEXT [--approve auto|deny]
-// [--json] [--resume RUN_ID]` and `atelier-cli team replay RUN_ID [--json]`. With --json, one
+// [--json] [--resume RUN_ID]` and `atelier-cli team replay RUN_ID [--json]`. An agent may name
+// its own backend in the team file (`backend: local`, or a server whose host must be on
+// --allow-host; docs/cli.md "Per-agent backends"). With --json, one
 // JSON line per event (team_event.h); otherwise a readable line per event. The exit status is
 // 0 whenever the run ends with its done event (the status is in it), 1 when it cannot run or
 // persist, 3 for a bad team or arguments. Ctrl-C cancels the run; it can be resumed.
@@ -17,6 +19,7 @@
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/backend_agent_model.h"
+#include "atelier/agents/routed_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "cli/generation_cli.h"
 #include "cli/remote_cli.h"
@@ -75,6 +78,66 @@ void printEvent(const agents::TeamEvent& e, bool json) {
     std::cout.flush();
 }
 
+// Where a run's turns go. The agents that name no backend run on the run's default (--model,
+// or --remote); `backend: local` on the local model (loaded only when some agent runs on it);
+// a server the team file names on its own RemoteChatBackend, under --allow-host. Members are
+// destroyed in reverse order: the routed model before the backends it uses.
+struct TeamBackends {
+    TurnBackend local;
+    TurnBackend remote;  // --remote's
+    engine::ChatMode mode = engine::ChatMode::Chat;
+    std::shared_ptr<agents::RoutedAgentModel> model;
+};
+
+Result<TeamBackends> openTeamBackends(CliContext& ctx, const RunArgs& a, const agents::Team& team,
+                                      agents::AuditLog& audit) {
+    const agents::AgentSpec* wantsLocal = nullptr;
+    bool usesDefault = false;
+    for (const auto* spec : team.agents()) {
+        if (spec->backend.kind == agents::BackendKind::Local && !wantsLocal) wantsLocal = spec;
+        usesDefault |= spec->backend.kind == agents::BackendKind::Default;
+    }
+    const bool defaultIsRemote = !a.remote.url.empty();
+    TeamBackends out;
+    agents::TeamBackendOptions routing;
+    routing.allowedHosts = agents::HostAllowlist(a.remote.allowHosts);
+    routing.turnOptions.mode = engine::chatModeFromName(a.gen.mode).value_or(engine::ChatMode::Chat);
+    routing.turnOptions.sampling = chatSampling(a.gen);
+    routing.turnOptions.maxTokensPerTurn = a.gen.maxTokens;
+    if (wantsLocal || (usesDefault && !defaultIsRemote)) {
+        if (wantsLocal && a.gen.model.empty())
+            return unexpected(Error::usage("agent '" + wantsLocal->name +
+                                           "' runs on the local model (backend: local): give --model"));
+        auto local = openTurnBackend(ctx, a.gen, RemoteArgs{});
+        if (!local) return unexpected(local.error());
+        out.local = std::move(*local);
+        routing.turnOptions.mode = out.local.mode;
+        routing.local = out.local.backend;
+    }
+    if (usesDefault && defaultIsRemote) {
+        auto remote = openTurnBackend(ctx, a.gen, a.remote);
+        if (!remote) return unexpected(remote.error());
+        out.remote = std::move(*remote);
+    }
+    if (usesDefault)
+        routing.defaultModel = std::make_shared<agents::BackendAgentModel>(
+            defaultIsRemote ? out.remote.backend : out.local.backend, routing.turnOptions);
+    // --api-key went to --remote's server only; a server the team file names gets the key of
+    // its api_key_env, if any.
+    auto routed = agents::routeTeamBackends(team, routing);
+    if (!routed) return unexpected(routed.error());
+    out.model = std::move(*routed);
+    out.mode = routing.turnOptions.mode;
+    if (out.local.backend) (void)audit.append(agents::AuditKind::ModelLoad, "cli", {{"model", a.gen.model}});
+    if (out.remote.backend)
+        (void)audit.append(agents::AuditKind::ModelLoad, "cli", {{"remote", a.remote.url}, {"model", a.remote.model}});
+    for (const auto* spec : team.agents())
+        if (spec->backend.kind == agents::BackendKind::Remote)
+            (void)audit.append(agents::AuditKind::ModelLoad, "cli",
+                               {{"agent", spec->name}, {"remote", spec->backend.url}, {"model", spec->backend.model}});
+    return out;
+}
+
 int runTeam(CliContext& ctx, RunArgs& a) {
     const fs::path dataDir = ctx.dataDir();
     if (dataDir.empty()) return kExitFailure;
@@ -104,24 +167,16 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy); !r) return ctx.fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
-    if (auto ok = agents::checkTeam(*team, known); !ok)
+    // A server named in the team file must be on --allow-host: the file grants no network access.
+    const agents::HostAllowlist allowedHosts(a.remote.allowHosts);
+    if (auto ok = agents::checkTeam(*team, known, allowedHosts); !ok)
         return ctx.fail(ErrorCode::BadInput, file->string() + ": " + ok.error().message);
     auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
     if (!audit) return ctx.fail(audit.error());
-    // Every agent's turns run on one backend: the local model, or --remote's server.
-    auto backend = openTurnBackend(ctx, a.gen, a.remote);
-    if (!backend) return ctx.fail(backend.error());
-    if (a.remote.url.empty())
-        (void)audit->append(agents::AuditKind::ModelLoad, "cli", {{"model", a.gen.model}});
-    else
-        (void)audit->append(agents::AuditKind::ModelLoad, "cli",
-                            {{"remote", a.remote.url}, {"model", a.remote.model}});
-
-    agents::BackendAgentModelOptions mo;
-    mo.mode = backend->mode;
-    mo.sampling = chatSampling(a.gen);
-    mo.maxTokensPerTurn = a.gen.maxTokens;
-    agents::BackendAgentModel model(backend->backend, mo);
+    auto backends = openTeamBackends(ctx, a, *team, *audit);
+    if (!backends) return ctx.fail(backends.error());
+    agents::AgentModel& model = *backends->model;
+    const engine::ChatMode mode = backends->mode;
 
     std::stop_source stop;
     agents::TeamRuntimeOptions o;
@@ -133,9 +188,9 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     o.stop = stop.get_token();
     // Every tool call the model writes is well-formed DSML that satisfies the tool's schema (on
     // the local model; a remote server gets tool_choice "required" for a forced first call).
-    o.constraint = agents::dsmlConstraintFactory(backend->mode, false, a.maxArgChars, a.maxCalls);
+    o.constraint = agents::dsmlConstraintFactory(mode, false, a.maxArgChars, a.maxCalls);
     if (a.firstCall)
-        o.firstTurnConstraint = agents::dsmlConstraintFactory(backend->mode, true, a.maxArgChars, a.maxCalls);
+        o.firstTurnConstraint = agents::dsmlConstraintFactory(mode, true, a.maxArgChars, a.maxCalls);
     if (!a.approve.empty()) {
         const bool yes = a.approve == "auto";
         o.approve = [yes](const agents::ApprovalRequest&) { return yes; };

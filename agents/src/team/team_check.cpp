@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "atelier/agents/remote_chat_backend.h"
 #include "atelier/agents/team.h"
 
 namespace atelier::agents {
@@ -69,7 +70,30 @@ Result<void> checkAgent(const AgentSpec& a, const std::vector<std::string>& know
     return {};
 }
 
+// A server named in a team file is contacted only when the user allowed its host: the file
+// itself never grants network access.
+Result<void> checkBackend(const AgentSpec& a, const HostAllowlist& allowedHosts) {
+    if (a.backend.kind != BackendKind::Remote) return {};
+    const std::string at = "agent '" + a.name + "'";
+    auto url = parseHttpUrl(a.backend.url);
+    if (!url) return unexpected(Error::badInput(at + ": backend url: " + url.error().message));
+    if (allowedHosts.allows(url->host)) return {};
+    return unexpected(ErrorCode::PolicyDenied,
+                      at + " runs on " + a.backend.url + ", but host '" + url->host +
+                          "' is not allowed (a team file never grants network access; allow the host "
+                          "with --allow-host " + url->host + " or in the remote settings)");
+}
+
 }  // namespace
+
+std::string backendDescription(const BackendSpec& backend) {
+    switch (backend.kind) {
+    case BackendKind::Default: return "default";
+    case BackendKind::Local: return "local";
+    case BackendKind::Remote: return backend.url;
+    }
+    return "?";
+}
 
 std::vector<const AgentSpec*> Team::agents() const {
     std::vector<const AgentSpec*> out;
@@ -86,12 +110,15 @@ std::string approvalModeName(ApprovalMode mode) {
     return "?";
 }
 
-Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools) {
+Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools,
+                       const HostAllowlist& allowedHosts) {
     std::set<std::string> names;
     for (const auto* a : team.agents())
         if (!names.insert(a->name).second)
             return unexpected(Error::badInput("two agents are named '" + a->name + "'"));
-    return checkAgent(team.root, knownTools);
+    ATELIER_TRY_VOID(checkAgent(team.root, knownTools));
+    for (const auto* a : team.agents()) ATELIER_TRY_VOID(checkBackend(*a, allowedHosts));
+    return {};
 }
 
 std::vector<fs::path> teamTemplateDirs(const fs::path& dataDir) {

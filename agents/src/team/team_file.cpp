@@ -1,12 +1,14 @@
 // Reading team files: Markdown with YAML frontmatter (yaml-cpp). The YAML library throws;
 // everything is caught here and turned into errors naming the file, agent and field.
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "atelier/agents/remote_chat_backend.h"
 #include "atelier/agents/team.h"
 
 namespace atelier::agents {
@@ -48,9 +50,52 @@ ApprovalMode parseApproval(const std::string& text, const std::string& where) {
     throw ParseError{where + ": approval must be auto, ask_writes or ask_all, not '" + text + "'"};
 }
 
+// An environment variable a team file may name for a key: ATELIER_ and upper-case letters,
+// digits and '_', so a shared team file cannot send an unrelated secret (AWS_SECRET_ACCESS_KEY,
+// GITHUB_TOKEN) to a server.
+bool isKeyVariableName(const std::string& name) {
+    const std::string prefix = "ATELIER_";
+    if (name.size() <= prefix.size() || name.rfind(prefix, 0) != 0) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+// `backend: local` or `backend: {url, model, api_key_env}`. The file says where turns go, never
+// with which key, and the host is checked against the user's allowlist later (checkTeam).
+BackendSpec parseBackend(const YAML::Node& node, const std::string& at) {
+    const std::string where = at + ".backend";
+    const std::string shape = " must be 'local' or a mapping {url, model, api_key_env}";
+    BackendSpec b;
+    if (node.IsScalar()) {
+        const auto text = scalar<std::string>(node, where);
+        if (text != "local") throw ParseError{where + shape + ", not '" + text + "'"};
+        b.kind = BackendKind::Local;
+        return b;
+    }
+    if (!node.IsMap()) throw ParseError{where + shape};
+    if (node["api_key"])
+        throw ParseError{where + ".api_key: a team file never holds a key; it comes from the command "
+                                 "line (--api-key, for --remote) or the window's settings, or name an "
+                                 "environment variable with api_key_env: ATELIER_..."};
+    rejectUnknownKeys(node, {"url", "model", "api_key_env"}, where);
+    if (!node["url"]) throw ParseError{where + ": 'url' is required (or write backend: local)"};
+    b.kind = BackendKind::Remote;
+    b.url = scalar<std::string>(node["url"], where + ".url");
+    if (auto url = parseHttpUrl(b.url); !url) throw ParseError{where + ".url: " + url.error().message};
+    if (node["model"]) b.model = scalar<std::string>(node["model"], where + ".model");
+    if (node["api_key_env"]) {
+        b.apiKeyEnv = scalar<std::string>(node["api_key_env"], where + ".api_key_env");
+        if (!isKeyVariableName(b.apiKeyEnv))
+            throw ParseError{where + ".api_key_env: '" + b.apiKeyEnv +
+                             "' is not ATELIER_ followed by upper-case letters, digits or '_'"};
+    }
+    return b;
+}
+
 AgentSpec parseAgent(const YAML::Node& node, const std::string& where, const fs::path& workspace) {
     if (!node.IsMap()) throw ParseError{where + " must be a mapping"};
-    rejectUnknownKeys(node, {"name", "role", "tools", "grants", "budgets", "approval", "workers"}, where);
+    rejectUnknownKeys(node, {"name", "role", "tools", "grants", "budgets", "approval", "backend", "workers"}, where);
     AgentSpec a;
     if (!node["name"]) throw ParseError{where + ": 'name' is required"};
     a.name = scalar<std::string>(node["name"], where + ".name");
@@ -83,6 +128,7 @@ AgentSpec parseAgent(const YAML::Node& node, const std::string& where, const fs:
         if (b["depth"]) a.budgets.delegationDepth = scalar<int>(b["depth"], at + ".budgets.depth");
     }
     if (node["approval"]) a.approval = parseApproval(scalar<std::string>(node["approval"], at + ".approval"), at);
+    if (node["backend"]) a.backend = parseBackend(node["backend"], at);
     if (node["workers"]) {
         if (!node["workers"].IsSequence()) throw ParseError{at + ".workers must be a list"};
         int i = 0;
@@ -121,7 +167,8 @@ Result<Team> parseTeam(const std::string& text, const fs::path& source, const fs
         if (team.root.role.empty()) team.root.role = body;  // the Markdown body is the root's role
         return team;
     } catch (const ParseError& e) {
-        return unexpected(Error::badInput(e.message));
+        // Errors inside an agent name the agent; the file is put in front of them here.
+        return unexpected(Error::badInput(e.message.rfind(file, 0) == 0 ? e.message : file + ": " + e.message));
     } catch (const YAML::Exception& e) {
         return unexpected(Error::badInput(file + ": YAML error at line " + std::to_string(e.mark.line + 2) +
                                           ": " + e.msg));

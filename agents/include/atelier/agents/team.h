@@ -3,6 +3,9 @@
 // frontmatter. The frontmatter's `agent:` is the root (the manager); each agent may list
 // `workers:`. A child never exceeds its parent: its path grants lie within the parent's, its
 // budgets are no larger, and its approval mode is no more permissive.
+// An agent may name where its turns run (`backend:`): the run's default, the local model, or an
+// OpenAI-compatible server. A team file never grants network access: a server's host must be
+// in the allowlist the user gave (checkTeam), and no key is ever written in the file.
 // Thread-safety: value types; parse and check from any thread.
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "atelier/agents/host_allowlist.h"
 #include "atelier/agents/policy.h"
 #include "atelier/engine/result.h"
 
@@ -25,6 +29,20 @@ struct Budgets {
     int delegationDepth = 0;       // how many levels below this agent may exist
 };
 
+// Where an agent's turns run: the team file's `backend:` key.
+enum class BackendKind {
+    Default,  // no key: the run's own backend (`--model`, or `--remote`)
+    Local,    // `backend: local`: the local model
+    Remote,   // `backend: {url: ..., model: ..., api_key_env: ...}`
+};
+
+struct BackendSpec {
+    BackendKind kind = BackendKind::Default;
+    std::string url;        // Remote: http(s)://host[:port][/base]
+    std::string model;      // Remote: the model name to ask for; empty: the server's default
+    std::string apiKeyEnv;  // Remote: the environment variable holding its key (ATELIER_*); empty: none
+};
+
 struct AgentSpec {
     std::string name;
     std::string role;                       // the role prompt
@@ -32,6 +50,7 @@ struct AgentSpec {
     std::vector<PathGrant> grants;          // resolved against the workspace
     Budgets budgets;
     ApprovalMode approval = ApprovalMode::AskForWrites;
+    BackendSpec backend;
     std::vector<AgentSpec> workers;
 };
 
@@ -53,8 +72,13 @@ Result<Team> loadTeam(const std::filesystem::path& file, const std::filesystem::
 
 // Checks the tree: unique agent names, every child within its parent (grants, budgets,
 // approval), delegation depth consistent with the tree, `knownTools` (when not empty) covers
-// every tool named. The error names the offending agent and what it asks for.
-Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools);
+// every tool named, and every remote backend's host is in `allowedHosts` (the user's allowlist:
+// `--allow-host`, or the window's remote settings; empty by default, so a team that names a
+// server is refused until the user allows its host). The error names the offending agent and
+// what it asks for (for a backend, the host); callers prefix the file. Backend errors are
+// PolicyDenied.
+Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools,
+                       const HostAllowlist& allowedHosts = {});
 
 // Whether `arg` names a team file by path (it contains a '/' or ends in ".md") rather than a
 // template by name. Only a path is read relative to the current folder.
@@ -70,5 +94,7 @@ Result<std::filesystem::path> findTeamFile(const std::string& nameOrPath,
 std::vector<std::filesystem::path> teamTemplateDirs(const std::filesystem::path& dataDir = {});
 
 std::string approvalModeName(ApprovalMode mode);
+// "default", "local", or the server's URL.
+std::string backendDescription(const BackendSpec& backend);
 
 }  // namespace atelier::agents
