@@ -31,7 +31,7 @@ int CliContext::exitCodeFor(ErrorCode code) {
     switch (code) {
     case ErrorCode::Usage: return kExitUsage;
     case ErrorCode::BadInput:
-    case ErrorCode::PolicyDenied:
+    case ErrorCode::Denied:
     case ErrorCode::NotFound: return kExitBadInput;
     default: return kExitFailure;
     }

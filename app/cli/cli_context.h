@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::cli {
 
@@ -38,6 +38,9 @@ public:
     int fail(const Error& error) const;
     int fail(ErrorCode code, const std::string& message) const { return fail(Error{code, message}); }
 
+    // The exit code (CLI.md, docs/cli.md) for an error of kind `code`: Usage exits 2; BadInput,
+    // NotFound and Denied (a refusal by the policy, a permission or an allowlist) exit 3;
+    // everything else (Io, Cancelled, Overflow, Internal) exits 1. Only app/ knows exit codes.
     static int exitCodeFor(ErrorCode code);
 
     // Whether stderr is a terminal (progress bars only then).

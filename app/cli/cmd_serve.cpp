@@ -36,7 +36,7 @@ std::string modelNameOf(const std::string& path) {
 
 int run(CliContext& ctx, const ServeArgs& a) {
     if (!agents::isLoopbackHost(a.host) && a.apiKey.empty())
-        return ctx.fail(ErrorCode::PolicyDenied,
+        return ctx.fail(ErrorCode::Denied,
                         "refusing to serve on " + a.host +
                             " (not only loopback addresses) without --api-key");
     GenerationArgs gen;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::cli {
 

@@ -35,7 +35,7 @@ struct TurnBackend {
 };
 
 // Loads the model (loadGenerator) or, with --remote, sets up the remote backend; a remote URL
-// whose host is not in --allow-host is refused here (PolicyDenied), before any connection.
+// whose host is not in --allow-host is refused here (Denied), before any connection.
 Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
                                     const RemoteArgs& remote);
 

@@ -5,7 +5,7 @@
 
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::cli {
 

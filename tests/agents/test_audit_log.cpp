@@ -18,7 +18,7 @@
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/policy.h"
-#include "atelier/engine/schema_migrations.h"
+#include "atelier/base/schema_migrations.h"
 
 using namespace atelier;
 using namespace atelier::agents;
@@ -367,14 +367,14 @@ private slots:
         QTemporaryDir dir;
         const auto path = dbPath(dir);
         {
-            auto db = engine::Database::open(path);
+            auto db = base::Database::open(path);
             REQUIRE_OK(db);
-            const engine::Migration v1[] = {
+            const base::Migration v1[] = {
                 {1, "audit log",
                  "CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, time TEXT NOT NULL,"
                  " kind TEXT NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL,"
                  " prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"}};
-            REQUIRE_OK(engine::migrate(*db, engine::Schema{"audit log", 0x41544C41, v1}));
+            REQUIRE_OK(base::migrate(*db, base::Schema{"audit log", 0x41544C41, v1}));
             std::string prev(64, '0');
             for (int seq = 1; seq <= 3; ++seq) {
                 AuditRecord r;

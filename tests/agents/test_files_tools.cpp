@@ -97,10 +97,10 @@ private slots:
     void policyRefusalsCarryTheirCode() {
         auto out = call("files_read", {{"path", "../outside.txt"}});
         QVERIFY(!out.has_value());
-        QCOMPARE(out.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(out.error().code, atelier::ErrorCode::Denied);
         auto abs = call("files_search", {{"pattern", "needle"}, {"path", "/etc"}});
         QVERIFY(!abs.has_value());
-        QCOMPARE(abs.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(abs.error().code, atelier::ErrorCode::Denied);
     }
 
     void searchSkipsBinariesAndIgnoredFiles() {

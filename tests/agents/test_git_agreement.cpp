@@ -395,7 +395,7 @@ private slots:
         git(m_ws / "elsewhere", {"config", "core.worktree", outside.string().c_str()});
         auto r = call("git_diff", {{"worktree", true}}, "elsewhere");
         QVERIFY2(!r.has_value(), r ? r->text.c_str() : "");
-        QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(r.error().code, atelier::ErrorCode::Denied);
         QVERIFY2(r.error().message.find("core.worktree") != std::string::npos, r.error().message.c_str());
     }
 };

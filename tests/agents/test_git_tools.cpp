@@ -305,7 +305,7 @@ private slots:
         QVERIFY(secret->data["hits"].empty());
         auto env = call("git_file", {{"path", ".env"}});
         QVERIFY(!env.has_value());
-        QCOMPARE(env.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(env.error().code, atelier::ErrorCode::Denied);
     }
 
     void detachedHeadIsFollowed() {
@@ -342,7 +342,7 @@ private slots:
             RecordingContext recorder(*m_ctx);
             auto r = m_registry.call(tool, args, recorder);
             QVERIFY2(!r.has_value(), (tool + " on " + repo + " printed: " + (r ? r->text : "")).c_str());
-            QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+            QCOMPARE(r.error().code, atelier::ErrorCode::Denied);
             QVERIFY2(r.error().message.find(real.string()) != std::string::npos, r.error().message.c_str());
             QVERIFY2(r.error().message.find("outside the grant") != std::string::npos, r.error().message.c_str());
             QVERIFY2(recorder.askedAbout(real), (tool + ": the policy was not asked about " + real.string()).c_str());
@@ -401,7 +401,7 @@ private slots:
         RecordingContext recorder(*m_ctx);
         auto r = m_registry.call("git_show", {{"repo", "loose"}, {"rev", "stolen"}}, recorder);
         QVERIFY(!r.has_value());
-        QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(r.error().code, atelier::ErrorCode::Denied);
         QVERIFY2(r.error().message.find("object symlink") != std::string::npos, r.error().message.c_str());
         QVERIFY(r.error().message.find(objects.string()) != std::string::npos);
     }
@@ -484,7 +484,7 @@ private slots:
             for (const char* tool : {"git_file", "git_blame"}) {
                 auto r = call(tool, {{"repo", "leaky"}, {"path", path}, {"rev", added}});
                 QVERIFY2(!r.has_value(), (std::string(tool) + " " + path + " printed: " + (r ? r->text : "")).c_str());
-                QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+                QCOMPARE(r.error().code, atelier::ErrorCode::Denied);
             }
         }
         auto grep = call("git_grep", {{"repo", "leaky"}, {"pattern", "hunter2"}, {"rev", added}});
@@ -509,7 +509,7 @@ private slots:
         QVERIFY(!notRepo.has_value());
         auto outside = call("git_log", {{"repo", ".."}});
         QVERIFY(!outside.has_value());
-        QCOMPARE(outside.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(outside.error().code, atelier::ErrorCode::Denied);
         auto badPattern = call("git_grep", {{"pattern", "("}});
         QVERIFY(!badPattern.has_value());
     }

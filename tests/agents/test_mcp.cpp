@@ -236,7 +236,7 @@ private slots:
         const PolicyToolContext ctx(none, m_root);
         auto r = registry->call("test__echo", {{"text", "hi"}}, ctx);
         QVERIFY(!r.has_value());
-        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+        QCOMPARE(int(r.error().code), int(ErrorCode::Denied));
     }
 
     void toolErrorsAndLargeResults() {
@@ -444,7 +444,7 @@ private slots:
         auto r = addMcpTools(registry, {server()}, grantPolicy());
         qputenv("PATH", saved);
         QVERIFY(!r.has_value());
-        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+        QCOMPARE(int(r.error().code), int(ErrorCode::Denied));
         QVERIFY2(r.error().message.find("bwrap") != std::string::npos, r.error().message.c_str());
         QVERIFY(registry.tools().empty());
     }

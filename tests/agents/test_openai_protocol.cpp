@@ -192,7 +192,7 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         QVERIFY(list.allows("::1"));
         QVERIFY(!list.allows("example.org.evil.net"));
         QVERIFY(!HostAllowlist().allows("127.0.0.1"));
-        QCOMPARE(HostAllowlist().check("x").error().code, ErrorCode::PolicyDenied);
+        QCOMPARE(HostAllowlist().check("x").error().code, ErrorCode::Denied);
     }
 
     void remoteRequestRoundTripsThroughTheParser() {

@@ -271,7 +271,7 @@ private slots:
             Collected c;
             auto turn = backend.start(question(4), c.sink());
             QVERIFY(!turn.has_value());
-            QCOMPARE(turn.error().code, ErrorCode::PolicyDenied);
+            QCOMPARE(turn.error().code, ErrorCode::Denied);
             QVERIFY(!connectionPending(fd, 300));
         }
         // Control: allowed, it does connect; the peer hangs up and the turn fails cleanly.

@@ -502,7 +502,7 @@ private slots:
         auto s = f.makeServer(o);
         auto port = s->start();
         QVERIFY(!port.has_value());
-        QCOMPARE(port.error().code, ErrorCode::PolicyDenied);
+        QCOMPARE(port.error().code, ErrorCode::Denied);
     }
 
     void nonLoopbackWithoutKeyIsRefused() {
@@ -511,7 +511,7 @@ private slots:
         auto s = f.makeServer(o);
         auto port = s->start();
         QVERIFY(!port.has_value());
-        QCOMPARE(port.error().code, ErrorCode::PolicyDenied);
+        QCOMPARE(port.error().code, ErrorCode::Denied);
     }
 };
 

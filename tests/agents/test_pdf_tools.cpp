@@ -256,7 +256,7 @@ private slots:
     void policyRefusesPathsOutsideTheWorkspace() {
         auto r = call("pdf_info", {{"path", "../outside.pdf"}});
         QVERIFY(!r.has_value());
-        QCOMPARE(r.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(r.error().code, atelier::ErrorCode::Denied);
     }
 
     // A 5,000-page PDF is searched in bounded slices: at most kMaxSearchPages pages per call,

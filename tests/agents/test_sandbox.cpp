@@ -302,7 +302,7 @@ private slots:
         auto avail = sandbox::available();
         qputenv("PATH", saved);
         QVERIFY(!r.has_value());
-        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+        QCOMPARE(int(r.error().code), int(ErrorCode::Denied));
         QVERIFY2(r.error().message.find("bwrap") != std::string::npos, r.error().message.c_str());
         QVERIFY(!p.has_value());
         QVERIFY(!avail.has_value());
@@ -322,11 +322,11 @@ private slots:
         auto r = sandbox::run(spec, grants());
         qputenv("PATH", saved);
         QVERIFY(!avail.has_value());
-        QCOMPARE(int(avail.error().code), int(ErrorCode::PolicyDenied));
+        QCOMPARE(int(avail.error().code), int(ErrorCode::Denied));
         QVERIFY2(avail.error().message.find("No permissions to create new namespace") != std::string::npos,
                  avail.error().message.c_str());
         QVERIFY(!r.has_value());
-        QCOMPARE(int(r.error().code), int(ErrorCode::PolicyDenied));
+        QCOMPARE(int(r.error().code), int(ErrorCode::Denied));
     }
 
     void longLivedProcessTalksLineByLine() {

@@ -54,7 +54,7 @@ bool textIsWhole(const std::string& text) {
             if (!id) _exit(3);
             session = *id;
         }
-        auto tx = engine::Transaction::begin(store->database());
+        auto tx = base::Transaction::begin(store->database());
         if (!tx) _exit(4);
         auto user = store->addMessage({0, session, "user", messageText(n, 'u'), "", "", "", "", {}, 0});
         if (!user) _exit(5);

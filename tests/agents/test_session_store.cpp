@@ -31,7 +31,7 @@ namespace {
         QVERIFY2(r_.has_value(), r_.has_value() ? "" : r_.error().message.c_str()); \
     } while (0)
 
-std::int64_t count(engine::Database& db, const std::string& sql) {
+std::int64_t count(base::Database& db, const std::string& sql) {
     auto n = db.queryInt(sql);
     return n ? *n : -1;
 }
@@ -174,9 +174,9 @@ private slots:
         for (int k = 0; k <= schema.latestVersion(); ++k) {
             const auto path = freshFile();
             {
-                auto db = engine::Database::open(path);
+                auto db = base::Database::open(path);
                 REQUIRE_OK(db);
-                REQUIRE_OK(engine::migrate(*db, schema, {.targetVersion = k}));
+                REQUIRE_OK(base::migrate(*db, schema, {.targetVersion = k}));
                 if (k >= 1)
                     REQUIRE_OK(db->exec(
                         "INSERT INTO sessions (id, title, kind, created_ms, updated_ms) "
@@ -191,7 +191,7 @@ private slots:
             auto& db = store->database();
             QCOMPARE(count(db, "SELECT max(version) FROM schema_migrations"), schema.latestVersion());
             QCOMPARE(count(db, "SELECT count(*) FROM schema_migrations"), schema.latestVersion());
-            QCOMPARE(std::filesystem::exists(engine::migrationBackupPath(path, k)),
+            QCOMPARE(std::filesystem::exists(base::migrationBackupPath(path, k)),
                      k >= 1 && k < schema.latestVersion());
             if (k >= 1) {
                 QCOMPARE(store->messages(1)->size(), std::size_t{1});
@@ -220,7 +220,7 @@ private slots:
 
         const auto foreign = freshFile();
         {
-            auto db = engine::Database::open(foreign);
+            auto db = base::Database::open(foreign);
             REQUIRE_OK(db);
             REQUIRE_OK(db->exec("CREATE TABLE moz_places (id INTEGER)"));
         }

@@ -69,7 +69,7 @@ private slots:
             QVERIFY2(t.has_value(), t ? "" : t.error().message.c_str());
             auto ok = checkTeam(*t, {});
             QVERIFY(!ok.has_value());
-            QCOMPARE(ok.error().code, atelier::ErrorCode::PolicyDenied);
+            QCOMPARE(ok.error().code, atelier::ErrorCode::Denied);
             QVERIFY2(ok.error().message.find("'w'") != std::string::npos, ok.error().message.c_str());
         }
     }

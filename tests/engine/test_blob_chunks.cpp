@@ -28,7 +28,7 @@ std::vector<std::byte> randomBytes(std::size_t n, unsigned seed) {
 }
 
 // Writes `data` for `owner` in pieces of 1, 2, 3, ... bytes (and larger), crossing chunk ends.
-Result<std::int64_t> writeInPieces(Database& db, std::int64_t owner, std::span<const std::byte> data,
+Result<std::int64_t> writeInPieces(base::Database& db, std::int64_t owner, std::span<const std::byte> data,
                                    std::size_t chunk) {
     BlobChunkWriter w(db, "chunks", owner, chunk);
     std::size_t piece = 1;
@@ -42,7 +42,7 @@ Result<std::int64_t> writeInPieces(Database& db, std::int64_t owner, std::span<c
     return w.finish();
 }
 
-std::vector<std::byte> readAllChunks(Database& db, std::int64_t owner, Error* error = nullptr) {
+std::vector<std::byte> readAllChunks(base::Database& db, std::int64_t owner, Error* error = nullptr) {
     std::vector<std::byte> out;
     auto r = readBlobChunks(db, "chunks", owner, [&](std::span<const std::byte> c) -> Result<void> {
         out.insert(out.end(), c.begin(), c.end());
@@ -56,11 +56,11 @@ std::vector<std::byte> readAllChunks(Database& db, std::int64_t owner, Error* er
 
 class TestBlobChunks : public QObject {
     Q_OBJECT
-    Database m_db;
+    base::Database m_db;
 
 private slots:
     void init() {
-        auto db = Database::open(":memory:");
+        auto db = base::Database::open(":memory:");
         QVERIFY(db.has_value());
         m_db = std::move(*db);
         QVERIFY(m_db.exec(chunkTableSql("chunks")).has_value());
@@ -80,7 +80,7 @@ private slots:
         for (std::size_t size : {std::size_t{0}, std::size_t{1}, kChunk, 3 * kChunk + kChunk / 2}) {
             const auto owner = static_cast<std::int64_t>(size) + 1;
             const auto data = randomBytes(size, static_cast<unsigned>(size));
-            auto tx = Transaction::begin(m_db);
+            auto tx = base::Transaction::begin(m_db);
             REQUIRE_OK(tx);
             auto written = writeInPieces(m_db, owner, data, kChunk);
             REQUIRE_OK(written);
@@ -94,7 +94,7 @@ private slots:
 
     void uncommittedStreamLeavesNothing() {
         {
-            auto tx = Transaction::begin(m_db);
+            auto tx = base::Transaction::begin(m_db);
             REQUIRE_OK(tx);
             REQUIRE_OK(writeInPieces(m_db, 9, randomBytes(10000, 9), 1000));
         }

@@ -13,7 +13,7 @@
 #include <QtTest>
 
 #include "atelier/engine/blob_chunks.h"
-#include "atelier/engine/schema_migrations.h"
+#include "atelier/base/schema_migrations.h"
 #include "checkpoint_test_support.h"
 
 using namespace atelier;
@@ -34,13 +34,13 @@ CheckpointStore openStore(const std::filesystem::path& file, CheckpointPolicy po
 }
 
 // Flips one bit in the middle of checkpoint `id`'s first chunk.
-void flipByte(Database& db, std::int64_t id) {
+void flipByte(base::Database& db, std::int64_t id) {
     auto sel = db.prepare("SELECT rowid, data FROM checkpoint_chunks WHERE owner = ? AND seq = 0");
     QVERIFY(sel && sel->bindAll(id) && sel->step().value_or(false));
     const std::int64_t rowid = sel->columnInt(0);
     auto blob = sel->columnBlob(1);
     std::vector<std::byte> data(blob.begin(), blob.end());
-    sel = Statement();
+    sel = base::Statement();
     data[data.size() / 2] ^= std::byte{0x04};
     auto up = db.prepare("UPDATE checkpoint_chunks SET data = ? WHERE rowid = ?");
     QVERIFY(up && up->bindAll(std::span<const std::byte>(data), rowid) && up->run());
@@ -49,13 +49,13 @@ void flipByte(Database& db, std::int64_t id) {
 // Replaces chunk `seq` of checkpoint `id` by `edit(data)` and stores a CRC that matches it, as
 // someone who knows the format would: the chunk checksums alone then pass.
 template <typename Edit>
-void rewriteChunkWithCrc(Database& db, std::int64_t id, Edit edit, std::int64_t seq = 0) {
+void rewriteChunkWithCrc(base::Database& db, std::int64_t id, Edit edit, std::int64_t seq = 0) {
     auto sel = db.prepare("SELECT rowid, data FROM checkpoint_chunks WHERE owner = ? AND seq = ?");
     QVERIFY(sel && sel->bindAll(id, seq) && sel->step().value_or(false));
     const std::int64_t rowid = sel->columnInt(0);
     auto blob = sel->columnBlob(1);
     std::vector<std::byte> data(blob.begin(), blob.end());
-    sel = Statement();
+    sel = base::Statement();
     edit(data);
     auto up = db.prepare("UPDATE checkpoint_chunks SET data = ?, crc32 = ? WHERE rowid = ?");
     QVERIFY(up && up->bindAll(std::span<const std::byte>(data), std::int64_t(crc32(data)), rowid) && up->run());
@@ -230,22 +230,22 @@ private slots:
         QTemporaryDir dir;
         const auto file = pathIn(dir, "c.db");
         {
-            auto db = Database::open(file).value();
-            QCOMPARE(migrate(db, CheckpointStore::schema(), {1, true}).value(), 1);
+            auto db = base::Database::open(file).value();
+            QCOMPARE(base::migrate(db, CheckpointStore::schema(), {1, true}).value(), 1);
         }
         {
             auto store = openStore(file);
-            QVERIFY(std::filesystem::exists(migrationBackupPath(file, 1)));
+            QVERIFY(std::filesystem::exists(base::migrationBackupPath(file, 1)));
             QCOMPARE(store.database().queryInt("PRAGMA user_version").value(), std::int64_t(2));
             QCOMPARE(store.database().queryInt("SELECT count(*) FROM schema_migrations").value(), std::int64_t(2));
         }
         const auto foreign = pathIn(dir, "foreign.db");
-        QVERIFY(Database::open(foreign).value().exec("CREATE TABLE t (x)").has_value());
+        QVERIFY(base::Database::open(foreign).value().exec("CREATE TABLE t (x)").has_value());
         auto refused = CheckpointStore::open(foreign);
         QVERIFY(!refused);
         QCOMPARE(refused.error().code, ErrorCode::BadInput);
         const auto sessions = pathIn(dir, "sessions.db");
-        QVERIFY(Database::open(sessions).value().exec("PRAGMA application_id = 1096043603; CREATE TABLE s (x)").has_value());
+        QVERIFY(base::Database::open(sessions).value().exec("PRAGMA application_id = 1096043603; CREATE TABLE s (x)").has_value());
         QVERIFY(!CheckpointStore::open(sessions));
 
         // A truncated database: a clear error, never a crash.

@@ -2,7 +2,7 @@
 
 #include <QThread>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::ui {
 

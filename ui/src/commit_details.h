@@ -6,7 +6,7 @@
 
 #include <QString>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::ui {
 

@@ -8,7 +8,7 @@
 #include <QString>
 
 #include "atelier/agents/document_service.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::ui {
 

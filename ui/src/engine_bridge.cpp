@@ -6,7 +6,7 @@
 
 #include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/generation_service.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "atelier/engine/model.h"
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/tokenizer.h"

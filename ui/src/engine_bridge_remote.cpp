@@ -4,7 +4,7 @@
 // Threads: loadRemote on the GUI thread; the release runs on the worker.
 
 #include "atelier/agents/remote_chat_backend.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "engine_bridge_stream.h"
 
 namespace atelier::ui {

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "engine_bridge_stream.h"
 
 namespace atelier::ui {

@@ -5,7 +5,7 @@
 
 #include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/openai_server.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::ui {
 

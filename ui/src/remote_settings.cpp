@@ -41,7 +41,7 @@ Result<void> RemoteSettings::check() const {
     auto parsed = agents::parseHttpUrl(url.trimmed().toStdString());
     if (!parsed) return unexpected(parsed.error());
     if (!allowlist().allows(parsed->host))
-        return unexpected(Error{ErrorCode::PolicyDenied,
+        return unexpected(Error{ErrorCode::Denied,
                                 "the host \"" + parsed->host + "\" is not in the allowed hosts" +
                                     (allowedHosts.isEmpty() ? " (none are allowed by default)" : "") +
                                     ": add it to Allowed hosts to let Atelier connect to it"});

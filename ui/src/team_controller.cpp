@@ -10,7 +10,7 @@
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/dsml_constraints.h"
 #include "atelier/agents/team_runtime.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "atelier/ui/agent_tree_model.h"
 #include "atelier/ui/approval_broker.h"
 #include "atelier/ui/engine_bridge.h"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "atelier/agents/agent_model.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::ui {
 
@@ -34,8 +35,8 @@ public:
 private:
     std::mutex m_mutex;
     std::vector<std::pair<std::string, StreamedPiece>> m_pending;  // guarded by m_mutex
-    std::map<std::string, std::string> m_partial;  // guarded by m_mutex: bytes of an unfinished UTF-8 character
-    bool m_posted = false;                         // guarded by m_mutex: a drain is queued
+    std::map<std::string, base::Utf8Text> m_partial;  // guarded by m_mutex: per agent's stream
+    bool m_posted = false;                            // guarded by m_mutex: a drain is queued
 };
 
 }  // namespace atelier::ui

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "atelier/agents/bounded_regex.h"
+#include "atelier/base/utf8.h"
 #include "files_tools.h"
 #include "text_file.h"
 #include "tree_walk.h"
@@ -87,7 +88,7 @@ public:
                     more = true;
                     return false;
                 }
-                std::string excerpt(line.substr(0, 300));
+                const std::string excerpt = base::truncateUtf8(line, 300);
                 hits.push_back({{"path", shown}, {"line", lineNo}, {"text", excerpt}});
                 r.text += shown + ":" + std::to_string(lineNo) + ": " + excerpt + "\n";
                 r.sources.push_back({"file", shown, lineNo, lineNo, 0, {}});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "atelier/base/utf8.h"
 #include "git_history.h"
 #include "git_line_blame.h"
 #include "git_repo.h"
@@ -44,7 +45,7 @@ public:
         auto content = readBlobAt(repo->repo.get(), commit->get(), path);
         if (!content) return unexpected(content.error());
         if (looksBinary(*content)) return unexpected(Error::badInput("'" + path + "' is a binary file"));
-        const std::string text = validUtf8(*content);
+        const std::string text = base::validUtf8(*content);
         const auto lines = splitLines(text);
         const int total = int(lines.size());
         const int first = args.value("start_line", 1);
@@ -92,7 +93,7 @@ private:
             nlohmann::json j = {{"line", i}, {"commit", id}, {"author", who}, {"email", info["email"]},
                                 {"date", date}, {"orig_line", b.origLine}, {"text", std::string(line)}};
             if (b.boundary) j["boundary"] = true;
-            if (b.origPath != path) j["orig_path"] = validUtf8(b.origPath);
+            if (b.origPath != path) j["orig_path"] = base::validUtf8(b.origPath);
             out.push_back(std::move(j));
             // One citation per run of lines from the same commit.
             if (!r.sources.empty() && r.sources.back().commit == id && r.sources.back().lastLine == i - 1)

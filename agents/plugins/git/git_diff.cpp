@@ -28,7 +28,7 @@ Result<void> checkWorkdir(const OpenedRepo& repo) {
     const auto root = std::filesystem::weakly_canonical(repo.root, ec);
     if (real.lexically_normal() != root.lexically_normal() &&
         real.lexically_normal() != (root / "").lexically_normal())
-        return unexpected(ErrorCode::PolicyDenied, "repository '" + repo.shown + "': its working tree is '" +
+        return unexpected(ErrorCode::Denied, "repository '" + repo.shown + "': its working tree is '" +
                                                        std::string(workdir) + "' (core.worktree), not the repository folder");
     return {};
 }

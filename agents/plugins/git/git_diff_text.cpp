@@ -2,6 +2,7 @@
 
 #include "git_diff_text.h"
 
+#include "atelier/base/utf8.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -91,10 +92,10 @@ Result<DiffPage> pageOf(git_diff* raw, std::size_t offset, const WithholdCheck& 
     for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
         const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
         nlohmann::json f = {{"status", statusName(d->status)},
-                            {"path", validUtf8(d->new_file.path ? d->new_file.path : "")}};
+                            {"path", base::validUtf8(d->new_file.path ? d->new_file.path : "")}};
         if (d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED)
-            f["old_path"] = validUtf8(d->old_file.path ? d->old_file.path : "");
-        if (d->status == GIT_DELTA_DELETED) f["path"] = validUtf8(d->old_file.path ? d->old_file.path : "");
+            f["old_path"] = base::validUtf8(d->old_file.path ? d->old_file.path : "");
+        if (d->status == GIT_DELTA_DELETED) f["path"] = base::validUtf8(d->old_file.path ? d->old_file.path : "");
         page.files.push_back(std::move(f));
     }
     std::string patch;
@@ -106,7 +107,7 @@ Result<DiffPage> pageOf(git_diff* raw, std::size_t offset, const WithholdCheck& 
         std::string why = withhold(newPath);
         if (why.empty() && oldPath != newPath) why = withhold(oldPath);
         if (!why.empty()) {
-            page.files[i]["withheld"] = validUtf8(why);
+            page.files[i]["withheld"] = base::validUtf8(why);
             patch += "diff --git a/" + oldPath + " b/" + newPath + "\n[content withheld: " + why + "]\n";
             continue;
         }
@@ -117,16 +118,19 @@ Result<DiffPage> pageOf(git_diff* raw, std::size_t offset, const WithholdCheck& 
         const int rc = git_patch_print(raw, &appendLine, &patch);
         if (rc != 0 && rc != 1 && rc != GIT_EUSER) return unexpected(gitError("cannot print the diff"));
     }
-    patch = validUtf8(patch);
+    patch = base::validUtf8(patch);
     page.totalBytes = patch.size();
     page.offset = std::min(offset, patch.size());
-    std::size_t end = std::min(patch.size(), page.offset + kMaxDiffBytes);
+    // Whole characters only, so that the next page starts on one.
+    const std::string_view rest = std::string_view(patch).substr(page.offset);
+    std::size_t end = page.offset + base::truncateUtf8(rest, kMaxDiffBytes).size();
     if (end < patch.size()) {
         const std::size_t nl = patch.rfind('\n', end);
         if (nl != std::string::npos && nl > page.offset) end = nl + 1;  // whole lines only
         page.nextOffset = end;
     }
-    page.patch = validUtf8(patch.substr(page.offset, end - page.offset));  // a cut may split a character
+    // A caller's offset may still fall inside a character: validUtf8 marks its remains.
+    page.patch = base::validUtf8(rest.substr(0, end - page.offset));
     return page;
 }
 

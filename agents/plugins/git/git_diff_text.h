@@ -9,7 +9,7 @@
 #include <git2.h>
 #include <nlohmann/json.hpp>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents::git {
 

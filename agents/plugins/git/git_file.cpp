@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "atelier/base/utf8.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -39,7 +40,7 @@ public:
         auto content = readBlobAt(repo->repo.get(), commit->get(), path);
         if (!content) return unexpected(content.error());
         if (looksBinary(*content)) return unexpected(Error::badInput("'" + path + "' is a binary file"));
-        const std::string text = validUtf8(*content);
+        const std::string text = base::validUtf8(*content);
         const auto lines = splitLines(text);
         const int total = int(lines.size());
         const int first = args.value("start_line", 1);

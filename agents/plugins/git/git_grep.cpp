@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "atelier/agents/bounded_regex.h"
+#include "atelier/base/utf8.h"
 #include "git_repo.h"
 #include "git_text.h"
 #include "git_tools.h"
@@ -56,7 +57,7 @@ struct GrepWalk {
                 more = true;
                 return false;
             }
-            std::string text = validUtf8(lines[i].substr(0, 300));
+            std::string text = base::validUtf8(base::truncateUtf8(lines[i], 300));
             const int line = int(i + 1);
             result->text += path + ":" + std::to_string(line) + ": " + text + "\n";
             bytes += path.size() + text.size() + 10;
@@ -70,7 +71,7 @@ struct GrepWalk {
 int visit(const char* root, const git_tree_entry* entry, void* payload) {
     auto* w = static_cast<GrepWalk*>(payload);
     if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
-    const std::string path = validUtf8(std::string(root) + git_tree_entry_name(entry));
+    const std::string path = base::validUtf8(std::string(root) + git_tree_entry_name(entry));
     if (!w->prefix.empty() && path != w->prefix && !path.starts_with(w->prefix + "/")) return 0;
     return w->grepBlob(path, git_tree_entry_id(entry)) ? 0 : -1;
 }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "atelier/agents/bounded_regex.h"
+#include "atelier/base/utf8.h"
 #include "git_history.h"
 #include "git_repo.h"
 #include "git_text.h"
@@ -131,8 +132,8 @@ struct LogFilter {
         if (git_commit_time(c) < since) return false;
         if (!author.empty()) {
             const git_signature* a = git_commit_author(c);
-            const std::string who = validUtf8(std::string(a->name ? a->name : "") + " <" +
-                                              (a->email ? a->email : "") + ">");
+            const std::string who = base::validUtf8(std::string(a->name ? a->name : "") + " <" +
+                                                    (a->email ? a->email : "") + ">");
             if (strcasestr(who.c_str(), author.c_str()) == nullptr) return false;
         }
         if (!grep) return true;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "atelier/base/utf8.h"
 #include "git_storage.h"
 #include "git_text.h"
 
@@ -59,10 +60,10 @@ Result<void> checkTreePath(const OpenedRepo& repo, const std::string& path, cons
     const std::filesystem::path rel(path);
     if (rel.is_absolute() || rel.lexically_normal().string().starts_with(".."))
         return unexpected(Error::badInput("path '" + path + "' must be relative to the repository"));
-    // Any refusal counts, not only PolicyDenied: an audit log that cannot record the decision
+    // Any refusal counts, not only Denied: an audit log that cannot record the decision
     // refuses too.
     auto allowed = ctx.resolve((repo.root / rel).string(), Access::Read);
-    if (!allowed) return unexpected(ErrorCode::PolicyDenied, allowed.error().message);
+    if (!allowed) return unexpected(ErrorCode::Denied, allowed.error().message);
     return {};
 }
 
@@ -105,11 +106,11 @@ nlohmann::json commitJson(const git_commit* commit) {
     const std::string message = commitMessage(commit);
     const std::string firstLine = message.substr(0, message.find('\n'));
     return {{"id", oidHex(git_commit_id(commit))},
-            {"author", validUtf8(author && author->name ? author->name : "")},
-            {"email", validUtf8(author && author->email ? author->email : "")},
+            {"author", base::validUtf8(author && author->name ? author->name : "")},
+            {"email", base::validUtf8(author && author->email ? author->email : "")},
             {"date", authorDate(commit)},
-            {"committer", validUtf8(committer && committer->name ? committer->name : "")},
-            {"committer_email", validUtf8(committer && committer->email ? committer->email : "")},
+            {"committer", base::validUtf8(committer && committer->name ? committer->name : "")},
+            {"committer_email", base::validUtf8(committer && committer->email ? committer->email : "")},
             {"committer_date", commitDate(commit)},
             {"summary", firstLine}};
 }

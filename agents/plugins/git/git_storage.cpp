@@ -36,7 +36,7 @@ Result<void> requireGranted(const fs::path& path, const std::string& what, const
     if (within(real, dir)) return {};
     auto allowed = ctx.resolve(real.string(), Access::Read);
     if (allowed) return {};
-    return unexpected(ErrorCode::PolicyDenied, "repository '" + shown + "': " + what + " '" +
+    return unexpected(ErrorCode::Denied, "repository '" + shown + "': " + what + " '" +
                                                    real.string() + "', outside the grant (" +
                                                    allowed.error().message + ")");
 }
@@ -54,7 +54,7 @@ std::string firstLine(const fs::path& file) {
 }
 
 Result<void> notRegular(const fs::path& p, const std::string& shown) {
-    return unexpected(ErrorCode::PolicyDenied, "repository '" + shown + "': '" + p.string() +
+    return unexpected(ErrorCode::Denied, "repository '" + shown + "': '" + p.string() +
                                                    "' is not a regular file or folder");
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Text helpers of the git plugin: invalid UTF-8 made valid (commit messages and paths may be in
-// any encoding), commit messages decoded by their encoding header, line splitting, and a
-// PCRE2 regular expression.
+// Text helpers of the git plugin: commit messages decoded by their encoding header (invalid
+// UTF-8 elsewhere is made valid with base::validUtf8: messages and paths may be in any
+// encoding), line splitting, binary detection.
 
 #include <memory>
 #include <string>
@@ -10,12 +10,9 @@
 
 #include <git2.h>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents::git {
-
-// `text` with every invalid UTF-8 sequence replaced by U+FFFD.
-std::string validUtf8(std::string_view text);
 
 // The commit message in UTF-8: Latin-1 when its encoding header says so, else with invalid
 // bytes replaced.

@@ -9,6 +9,8 @@
 #include <poppler-global.h>
 #include <poppler-page.h>
 
+#include "atelier/base/utf8.h"
+
 namespace atelier::agents::pdf {
 namespace {
 
@@ -17,46 +19,10 @@ void quiet(const std::string&, void*) {}
 
 std::string toUtf8(const poppler::ustring& s) {
     const poppler::byte_array bytes = s.to_utf8();
-    return validUtf8(std::string_view(bytes.data(), bytes.size()));
-}
-
-std::size_t sequenceLength(std::string_view s, std::size_t i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned min = 0;
-    if (b < 0x80) return 1;
-    if (b >= 0xC2 && b <= 0xDF) n = 2, min = 0x80;
-    else if (b >= 0xE0 && b <= 0xEF) n = 3, min = 0x800;
-    else if (b >= 0xF0 && b <= 0xF4) n = 4, min = 0x10000;
-    else return 0;
-    if (i + n > s.size()) return 0;
-    unsigned cp = b & (0x7F >> n);
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto c = static_cast<unsigned char>(s[i + k]);
-        if ((c & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (c & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
+    return base::validUtf8(std::string_view(bytes.data(), bytes.size()));
 }
 
 }  // namespace
-
-std::string validUtf8(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        const std::size_t n = sequenceLength(text, i);
-        if (n == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        } else {
-            out.append(text.substr(i, n));
-            i += n;
-        }
-    }
-    return out;
-}
 
 PdfDocument::PdfDocument(std::unique_ptr<poppler::document> doc, std::string shown)
     : m_doc(std::move(doc)), m_shown(std::move(shown)) {}

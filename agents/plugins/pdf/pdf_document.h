@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace poppler {
 class document;
@@ -50,8 +50,5 @@ private:
     std::unique_ptr<poppler::document> m_doc;
     std::string m_shown;
 };
-
-// `text` with every invalid UTF-8 sequence replaced by U+FFFD.
-std::string validUtf8(std::string_view text);
 
 }  // namespace atelier::agents::pdf

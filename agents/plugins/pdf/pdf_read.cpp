@@ -2,17 +2,11 @@
 
 #include <algorithm>
 
+#include "atelier/base/utf8.h"
 #include "pdf_tools.h"
 
 namespace atelier::agents::pdf {
 namespace {
-
-// Cuts `text` to at most `bytes` without splitting a UTF-8 sequence.
-std::string cutUtf8(const std::string& text, std::size_t bytes) {
-    if (text.size() <= bytes) return text;
-    while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
-    return text.substr(0, bytes);
-}
 
 class PdfRead final : public Tool {
 public:
@@ -58,7 +52,7 @@ public:
             if (!block.ends_with('\n')) block += '\n';
             if (r.text.size() + block.size() > budget) {
                 if (p != first) break;  // the next call starts with this page
-                block = cutUtf8(block, budget) + "\n[page " + std::to_string(p) + " cut at " +
+                block = base::truncateUtf8(block, budget) + "\n[page " + std::to_string(p) + " cut at " +
                         std::to_string(budget) + " bytes]\n";
                 cut = true;
             }

@@ -2,6 +2,7 @@
 // with `offset` (hits to skip).
 
 #include "atelier/agents/bounded_regex.h"
+#include "atelier/base/utf8.h"
 #include "pdf_tools.h"
 
 namespace atelier::agents::pdf {
@@ -9,11 +10,11 @@ namespace {
 
 // Up to kExcerptBytes of `line` around byte `at`, on UTF-8 boundaries, trimmed.
 std::string excerpt(std::string_view line, std::size_t at) {
-    std::size_t begin = at > kExcerptBytes / 3 ? at - kExcerptBytes / 3 : 0;
-    while (begin > 0 && (static_cast<unsigned char>(line[begin]) & 0xC0) == 0x80) --begin;
-    std::size_t end = std::min(line.size(), begin + kExcerptBytes);
-    while (end < line.size() && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) --end;
-    std::string_view s = line.substr(begin, end - begin);
+    const std::size_t from = at > kExcerptBytes / 3 ? at - kExcerptBytes / 3 : 0;
+    const std::size_t begin = base::truncateUtf8(line, from).size();  // the start of a character
+    const std::string cut = base::truncateUtf8(line.substr(begin), kExcerptBytes);
+    const std::size_t end = begin + cut.size();
+    std::string_view s = cut;
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return (begin > 0 ? "…" : "") + std::string(s) + (end < line.size() ? "…" : "");

@@ -16,8 +16,8 @@
 
 #include <openssl/evp.h>
 
-#include "atelier/engine/log.h"
-#include "atelier/engine/schema_migrations.h"
+#include "atelier/base/log.h"
+#include "atelier/base/schema_migrations.h"
 
 namespace atelier::agents {
 namespace {
@@ -26,7 +26,7 @@ const std::string kZeroHash(64, '0');
 
 // The table refuses UPDATE and DELETE: the log only grows. (Someone with the file and an
 // SQLite shell can still drop the triggers; that is what verify() is for.)
-constexpr engine::Migration kMigrations[] = {
+constexpr base::Migration kMigrations[] = {
     {1, "audit log",
      "CREATE TABLE audit_log ("
      "  seq INTEGER PRIMARY KEY,"
@@ -41,7 +41,7 @@ constexpr engine::Migration kMigrations[] = {
 };
 
 // 'ATLA'; never reuse the value for another database kind.
-const engine::Schema kSchema{"audit log", 0x41544C41, kMigrations};
+const base::Schema kSchema{"audit log", 0x41544C41, kMigrations};
 
 constexpr const char* kKindNames[] = {"model_load",      "prompt",  "tool_call", "file_read",
                                       "policy_decision", "approval"};
@@ -63,7 +63,7 @@ std::string dumpJson(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-AuditRecord readRow(const engine::Statement& st) {
+AuditRecord readRow(const base::Statement& st) {
     AuditRecord r;
     r.seq = st.columnInt(0);
     r.time = st.columnText(1);
@@ -174,7 +174,7 @@ Result<void> writeAnchor(const std::filesystem::path& db, const AuditAnchor& a) 
 }
 
 // The seq and hash of the newest record (0 and zeros when the log is empty).
-Result<std::pair<std::int64_t, std::string>> lastRecord(engine::Database& db) {
+Result<std::pair<std::int64_t, std::string>> lastRecord(base::Database& db) {
     auto last = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (!last) return unexpected(last.error());
     auto row = last->step();
@@ -184,7 +184,7 @@ Result<std::pair<std::int64_t, std::string>> lastRecord(engine::Database& db) {
 }
 
 // The hash of record `seq` ("" when there is none; zeros for seq 0).
-Result<std::string> hashAt(engine::Database& db, std::int64_t seq) {
+Result<std::string> hashAt(base::Database& db, std::int64_t seq) {
     if (seq == 0) return kZeroHash;
     auto st = db.prepare("SELECT hash FROM audit_log WHERE seq = ?1");
     if (!st) return unexpected(st.error());
@@ -266,13 +266,13 @@ Result<AuditLog> AuditLog::open(const std::filesystem::path& file) {
     int before = 0;
     std::error_code ec;
     if (!inMemory(file) && std::filesystem::file_size(file, ec) > 0 && !ec) {
-        auto peek = engine::Database::open(file, {.mode = engine::OpenMode::ReadOnly, .wal = false});
+        auto peek = base::Database::open(file, {.mode = base::OpenMode::ReadOnly, .wal = false});
         if (!peek) return unexpected(peek.error());
-        auto version = engine::schemaVersion(*peek, kSchema);
+        auto version = base::schemaVersion(*peek, kSchema);
         if (!version) return unexpected(version.error());
         before = *version;
     }
-    auto db = engine::openMigrated(file, kSchema, {}, {.targetVersion = std::nullopt, .backup = false});
+    auto db = base::openMigrated(file, kSchema, {}, {.targetVersion = std::nullopt, .backup = false});
     if (!db) return unexpected(db.error());
     if (!inMemory(file) && before < 2) {
         auto lock = AnchorLock::take(file);
@@ -295,7 +295,7 @@ Result<AuditLog> AuditLog::open(const std::filesystem::path& file) {
 Result<AuditRecord> AuditLog::append(AuditKind kind, const std::string& actor, nlohmann::json payload) {
     auto lock = AnchorLock::take(m_db.path());
     if (!lock) return unexpected(lock.error());
-    auto tx = engine::Transaction::begin(m_db);
+    auto tx = base::Transaction::begin(m_db);
     if (!tx) return unexpected(tx.error());
     auto last = lastRecord(m_db);
     if (!last) return unexpected(last.error());

@@ -7,7 +7,7 @@
 #include <git2.h>
 
 #include "atelier/agents/document_service.h"
-#include "pdf_document.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::agents {
 namespace fs = std::filesystem;
@@ -31,7 +31,7 @@ struct GitLibrary {
     GitLibrary& operator=(const GitLibrary&) = delete;
 };
 
-std::string text(const char* s) { return pdf::validUtf8(s ? s : ""); }
+std::string text(const char* s) { return base::validUtf8(s ? s : ""); }
 
 Error gitError(const std::string& what) {
     const git_error* e = git_error_last();
@@ -103,9 +103,9 @@ Result<PatchSink> patchText(git_repository* repo, git_commit* commit) {
 
 Result<CommitDetails> commitDetails(const fs::path& repository, const std::string& revision) {
     GitLibrary library;
-    const std::string repo = pdf::validUtf8(repository.string());
+    const std::string repo = base::validUtf8(repository.string());
     const std::string rev = revision.empty() ? "HEAD" : revision;
-    const std::string where = "revision '" + pdf::validUtf8(rev) + "' in '" + repo + "'";
+    const std::string where = "revision '" + base::validUtf8(rev) + "' in '" + repo + "'";
     git_repository* rawRepo = nullptr;
     if (git_repository_open_ext(&rawRepo, repository.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
         return unexpected(gitError("opening repository '" + repo + "'"));
@@ -132,7 +132,7 @@ Result<CommitDetails> commitDetails(const fs::path& repository, const std::strin
         e.message = where + ": " + e.message;
         return unexpected(std::move(e));
     }
-    d.patch = pdf::validUtf8(patch->bytes);
+    d.patch = base::validUtf8(patch->bytes);
     d.truncated = patch->truncated;
     return d;
 }

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "atelier/agents/document_service.h"
+#include "atelier/base/utf8.h"
 #include "pdf_document.h"
 
 namespace atelier::agents {
@@ -15,7 +16,7 @@ namespace {
 constexpr std::size_t kTextSniffBytes = 4096;  // a NUL in these makes a file binary
 constexpr int kMaxFolderDepth = 64;            // deeper folders are not read
 
-std::string shown(const fs::path& p) { return pdf::validUtf8(p.string()); }
+std::string shown(const fs::path& p) { return base::validUtf8(p.string()); }
 
 bool isPdf(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -65,8 +66,8 @@ Result<FileText> fileText(const fs::path& file, std::size_t budget) {
     if (in.bad()) return unexpected(Error::io(shown(file) + ": cannot read"));
     FileText out;
     out.cut = in.peek() != std::char_traits<char>::eof();
-    // A cut may split a character; validUtf8 marks its remains.
-    out.text = pdf::validUtf8(bytes);
+    // A cut leaves out the character it splits; invalid bytes in the file are marked.
+    out.text = base::validUtf8(out.cut ? base::truncateUtf8(bytes, bytes.size()) : bytes);
     return out;
 }
 

@@ -14,6 +14,7 @@
 #include <poppler-page.h>
 
 #include "atelier/agents/document_service.h"
+#include "atelier/base/utf8.h"
 #include "pdf_document.h"
 #include "pdf_passage.h"
 
@@ -24,7 +25,7 @@ namespace {
 // Poppler reports recoverable damage on stderr by default; errors come back as values here.
 void quiet(const std::string&, void*) {}
 
-std::string shown(const fs::path& p) { return pdf::validUtf8(p.string()); }
+std::string shown(const fs::path& p) { return base::validUtf8(p.string()); }
 
 // The document in `file`, checked as the PDF tools check it (size cap, header, structure,
 // password, pages), with messages that say it is a PDF that cannot be shown.

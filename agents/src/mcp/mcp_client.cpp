@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "atelier/agents/tool_schema.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::agents {
 namespace fs = std::filesystem;

@@ -6,7 +6,8 @@
 #include <cctype>
 
 #include "atelier/agents/tool_schema.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::agents {
 using nlohmann::json;
@@ -31,13 +32,6 @@ std::string schemaProblem(const json& schema) {
     auto probe = ToolRegistry::validateArguments(schema, json::object());
     if (!probe && probe.error().code == ErrorCode::Internal) return probe.error().message;
     return {};
-}
-
-void cutUtf8(std::string& text, std::size_t limit) {
-    if (text.size() <= limit) return;
-    std::size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text.resize(cut);
 }
 
 std::string stringField(const json& obj, const char* key) {
@@ -65,7 +59,7 @@ std::string itemText(const json& item) {
 McpTool::McpTool(std::shared_ptr<McpClient> client, McpToolInfo info)
     : m_client(std::move(client)), m_info(std::move(info)) {
     m_name = m_client->serverName() + kMcpNameSeparator + m_info.name;
-    cutUtf8(m_info.description, kMaxDescriptionBytes);
+    m_info.description = base::truncateUtf8(m_info.description, kMaxDescriptionBytes);
     if (m_info.description.empty()) m_info.description = "MCP tool " + m_info.name;
     m_info.description += " (MCP server " + m_client->serverName() + ")";
 }
@@ -81,7 +75,7 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
     // The server sees exactly its sandbox's grants: each must be allowed to this caller.
     for (const auto& g : m_client->grants()) {
         if (auto allowed = ctx.resolve(g.root.string(), g.access); !allowed)
-            return unexpected(ErrorCode::PolicyDenied,
+            return unexpected(ErrorCode::Denied,
                               m_name + ": the MCP server can reach " + g.root.string() +
                                   ", which this agent may not: " + allowed.error().message);
     }
@@ -101,7 +95,7 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
         // A result is cut and marked by ToolRegistry::call (cutting it here too garbled the
         // mark when the cut fell inside a character); an error's text is cut here.
         if (result.text.size() > kMaxResultBytes) {
-            cutUtf8(result.text, kMaxResultBytes);
+            result.text = base::truncateUtf8(result.text, kMaxResultBytes);
             result.text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
         }
         return unexpected(Error::badInput(m_name + " failed: " + result.text));

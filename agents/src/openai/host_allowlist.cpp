@@ -30,7 +30,7 @@ bool HostAllowlist::allows(const std::string& host) const {
 
 Result<void> HostAllowlist::check(const std::string& host) const {
     if (allows(host)) return {};
-    return Error{ErrorCode::PolicyDenied,
+    return Error{ErrorCode::Denied,
                  "host \"" + host + "\" is not in the allowlist" +
                      (m_hosts.empty() ? std::string(" (empty; add it with --allow-host)") : "")};
 }

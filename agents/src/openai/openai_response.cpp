@@ -48,7 +48,7 @@ ApiError apiErrorFor(const Error& error) {
         return {400, error.message, "invalid_request_error", "context_length_exceeded"};
     case ErrorCode::NotFound:
         return {404, error.message, "invalid_request_error", "not_found"};
-    case ErrorCode::PolicyDenied:
+    case ErrorCode::Denied:
         return {403, error.message, "permission_error", "policy_denied"};
     default:
         return {500, error.message, "server_error", "internal_error"};

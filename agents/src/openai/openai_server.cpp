@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::agents {
 namespace {
@@ -109,7 +109,7 @@ int OpenAiServer::port() const { return m_impl->port; }
 Result<int> OpenAiServer::start() {
     Impl& s = *m_impl;
     if (!isLoopbackHost(s.options.host) && s.options.apiKey.empty())
-        return unexpected(Error{ErrorCode::PolicyDenied,
+        return unexpected(Error{ErrorCode::Denied,
                                 "refusing to serve on " + s.options.host +
                                     " (not only loopback addresses) without --api-key"});
     // A client that hangs up mid-write must not kill the process.
@@ -156,7 +156,7 @@ Result<int> OpenAiServer::start() {
     const std::string bound = s.http.boundAddress();
     if (!isLoopbackHost(bound) && s.options.apiKey.empty()) {
         s.http.unbind();
-        return unexpected(Error{ErrorCode::PolicyDenied,
+        return unexpected(Error{ErrorCode::Denied,
                                 "refusing to serve on the non-loopback address " + bound + " (" +
                                     s.options.host + ") without --api-key"});
     }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/openai_sse.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::agents {
 namespace {
@@ -124,10 +125,10 @@ struct Assembler {
 
 Error statusError(int status, const std::string& body) {
     const Json j = Json::parse(body, nullptr, false);
-    std::string message = body.substr(0, 300);
+    std::string message = base::validUtf8(base::truncateUtf8(body, 300));
     if (j.is_object() && j.contains("error") && j["error"].is_object())
         message = stringField(j["error"], "message");
-    const ErrorCode code = status == 401 || status == 403 ? ErrorCode::PolicyDenied
+    const ErrorCode code = status == 401 || status == 403 ? ErrorCode::Denied
                            : status == 404               ? ErrorCode::NotFound
                            : status == 400 || status == 413 ? ErrorCode::BadInput
                                                             : ErrorCode::Io;

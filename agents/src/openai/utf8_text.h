@@ -1,26 +1,15 @@
 #pragma once
-// Utf8Text: makes a stream of generated text pieces valid UTF-8. A random-weight model (or a
-// cut at max_tokens) can produce bytes that are no UTF-8 at all; every ChatBackend hands out
-// valid UTF-8 so that local and remote turns agree byte for byte (JSON carries nothing else).
-// Each invalid byte becomes U+FFFD; an incomplete character at the end of a piece is held back
-// until the next piece completes it, or until flush(). One instance per text stream.
+// Temporary forwarding header: Utf8Text and the whole-text form (base::validUtf8) moved to
+// "atelier/base/utf8.h". Kept only until local_chat_backend.cpp includes that header directly.
 
 #include <string>
 #include <string_view>
 
+#include "atelier/base/utf8.h"
+
 namespace atelier::agents {
 
-class Utf8Text {
-public:
-    // The valid text of `held + piece`, keeping back an incomplete trailing character.
-    std::string push(std::string_view piece);
-    // The held-back bytes (as U+FFFD each), at the end of the stream.
-    std::string flush();
-
-private:
-    std::string m_held;
-};
-
-// The whole of a text made valid (nothing held back) is toValidUtf8() in agent_model.h.
+using base::Utf8Text;
+inline std::string toValidUtf8(std::string_view text) { return base::validUtf8(text); }
 
 }  // namespace atelier::agents

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "atelier/agents/tool_schema.h"
+#include "atelier/base/utf8.h"
 #include "runtime_state.h"
 #include "tool_gate.h"
 
@@ -251,7 +252,7 @@ AgentLoop::CallResult AgentLoop::resultOf(const std::string& tool, const std::fu
         return {ok, stored->value(ok ? "result" : "error", "")};
     }
     ToolOutcome out = live();
-    out.text = toValidUtf8(out.text);
+    out.text = base::validUtf8(out.text);
     nlohmann::json j = {{"event", "tool_result"}, {"agent", m_spec.name}, {"tool", tool}, {"ok", out.ok}};
     j[out.ok ? "result" : "error"] = out.text;
     if (out.truncated) j["truncated"] = true;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/dsml_constraint.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::agents {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "run_journal.h"
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::agents {
 

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
+#include "atelier/base/utf8.h"
 #include "runtime_state.h"
 
 namespace atelier::agents {
@@ -84,7 +85,7 @@ Result<std::pair<std::int64_t, std::string>> runRow(SessionStore& store, std::in
 Result<RunOutcome> TeamRuntime::run(const std::string& task) {
     Impl& rt = *m_impl;
     Session s;
-    s.title = rt.team.name + ": " + task.substr(0, 80);
+    s.title = rt.team.name + ": " + base::truncateUtf8(task, 80);
     s.kind = SessionKind::Team;
     s.folder = rt.options.workspace.string();
     auto sessionId = rt.store.createSession(s);

@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "atelier/agents/sandbox.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::agents::sandbox {
 namespace fs = std::filesystem;
@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kMaxScannedEntries = 200000;
 
 Error refused(const std::string& why) {
-    return Error{ErrorCode::PolicyDenied,
+    return Error{ErrorCode::Denied,
                  "subprocess tools are refused: " + why +
                      " (install the Debian package 'bubblewrap' on a system that allows "
                      "unprivileged user namespaces)"};
@@ -56,7 +56,7 @@ Result<void> maskDenied(const fs::path& root, Access access, const Policy& polic
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) return unexpected(Error::io("cannot scan grant " + root.string() + ": " + ec.message()));
         if (++seen > kMaxScannedEntries)
-            return unexpected(ErrorCode::PolicyDenied,
+            return unexpected(ErrorCode::Denied,
                               "grant " + root.string() + " holds over " +
                                   std::to_string(kMaxScannedEntries) +
                                   " entries, too many to mask its denied files for a subprocess tool");
@@ -179,7 +179,7 @@ constexpr const char* kPrlimit = "/usr/bin/prlimit";  // util-linux, essential o
 Result<void> resourceLimits(const SandboxSpec& spec, std::vector<std::string>& a) {
     if (spec.maxProcesses == 0 && spec.maxAddressSpaceBytes == 0) return {};
     if (::access(kPrlimit, X_OK) != 0)
-        return unexpected(ErrorCode::PolicyDenied,
+        return unexpected(ErrorCode::Denied,
                           std::string("subprocess tools are refused: ") + kPrlimit +
                               " (util-linux) is missing, so their process and memory limits cannot be set");
     if (spec.maxProcesses > 0 && ::geteuid() == 0) {

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "atelier/agents/sandbox.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 namespace atelier::agents {
 namespace store {
 
-Run readRun(const engine::Statement& s) {
+Run readRun(const base::Statement& s) {
     Run r;
     r.id = s.columnInt(0);
     r.sessionId = s.columnInt(1);
@@ -18,7 +18,7 @@ Run readRun(const engine::Statement& s) {
     return r;
 }
 
-AgentStep readStep(const engine::Statement& s) {
+AgentStep readStep(const base::Statement& s) {
     AgentStep r;
     r.id = s.columnInt(0);
     r.runId = s.columnInt(1);
@@ -31,7 +31,7 @@ AgentStep readStep(const engine::Statement& s) {
     return r;
 }
 
-Approval readApproval(const engine::Statement& s) {
+Approval readApproval(const base::Statement& s) {
     Approval r;
     r.id = s.columnInt(0);
     r.runId = s.columnInt(1);

@@ -103,7 +103,7 @@ ALTER TABLE runs ADD COLUMN audit_records INTEGER CHECK (audit_records IS NULL O
 ALTER TABLE runs ADD COLUMN audit_head TEXT CHECK ((audit_head IS NULL) = (audit_records IS NULL));
 )sql";
 
-const engine::Migration kMigrations[] = {
+const base::Migration kMigrations[] = {
     {1, "sessions and messages", kSessionsAndMessages},
     {2, "runs, agent steps and approvals", kRunsStepsApprovals},
     {3, "full-text search over messages", kMessageSearch},
@@ -112,9 +112,9 @@ const engine::Migration kMigrations[] = {
 
 }  // namespace
 
-const engine::Schema& SessionStore::schema() {
+const base::Schema& SessionStore::schema() {
     // "ATLS": the sessions database. Never reuse an application_id for another kind.
-    static const engine::Schema kSchema{"sessions", 0x41544C53, kMigrations};
+    static const base::Schema kSchema{"sessions", 0x41544C53, kMigrations};
     return kSchema;
 }
 

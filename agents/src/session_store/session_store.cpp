@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "store_write.h"
 
 namespace atelier::agents {
@@ -22,7 +22,7 @@ std::int64_t nowMs() {
 
 namespace store {
 
-Session readSession(const engine::Statement& s) {
+Session readSession(const base::Statement& s) {
     Session r;
     r.id = s.columnInt(0);
     r.title = s.columnText(1);
@@ -35,7 +35,7 @@ Session readSession(const engine::Statement& s) {
     return r;
 }
 
-Message readMessage(const engine::Statement& s) {
+Message readMessage(const base::Statement& s) {
     Message m;
     m.id = s.columnInt(0);
     m.sessionId = s.columnInt(1);
@@ -53,8 +53,8 @@ Message readMessage(const engine::Statement& s) {
 }  // namespace store
 
 Result<SessionStore> SessionStore::open(const std::filesystem::path& file,
-                                        const engine::OpenOptions& options) {
-    auto db = engine::openMigrated(file, schema(), options);
+                                        const base::OpenOptions& options) {
+    auto db = base::openMigrated(file, schema(), options);
     if (!db) return unexpected(std::move(db.error()));
     return SessionStore(std::move(*db));
 }

@@ -11,7 +11,7 @@ namespace atelier::agents {
 template <typename Fn>
 auto SessionStore::write(Fn&& fn) -> decltype(fn()) {
     if (m_db.inTransaction()) return fn();
-    auto tx = engine::Transaction::begin(m_db);
+    auto tx = base::Transaction::begin(m_db);
     if (!tx) return unexpected(std::move(tx.error()));
     auto result = fn();
     if (!result) return result;  // tx rolls back
@@ -34,15 +34,15 @@ inline constexpr std::string_view kStepColumns =
 inline constexpr std::string_view kApprovalColumns =
     "id, run_id, agent, tool, arguments, decision, decided_by, decided_ms";
 
-Session readSession(const engine::Statement& s);
-Message readMessage(const engine::Statement& s);
-Run readRun(const engine::Statement& s);
-AgentStep readStep(const engine::Statement& s);
-Approval readApproval(const engine::Statement& s);
+Session readSession(const base::Statement& s);
+Message readMessage(const base::Statement& s);
+Run readRun(const base::Statement& s);
+AgentStep readStep(const base::Statement& s);
+Approval readApproval(const base::Statement& s);
 
 // Runs `sql` (with `id` bound to ?1) and reads every row with `read`.
 template <typename T, typename Read>
-Result<std::vector<T>> readAll(engine::Database& db, const std::string& sql, std::int64_t id,
+Result<std::vector<T>> readAll(base::Database& db, const std::string& sql, std::int64_t id,
                                Read read) {
     auto stmt = db.prepare(sql);
     if (!stmt) return unexpected(std::move(stmt.error()));

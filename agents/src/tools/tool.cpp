@@ -25,7 +25,7 @@ nlohmann::json ToolResult::toJson() const {
 
 Result<std::filesystem::path> PolicyToolContext::resolve(const std::string& path, Access access) const {
     const PolicyDecision d = m_policy.checkPath(path, access, m_workspace);
-    if (!d.allowed) return unexpected(ErrorCode::PolicyDenied, "policy: " + d.reason);
+    if (!d.allowed) return unexpected(ErrorCode::Denied, "policy: " + d.reason);
     return d.resolved;
 }
 

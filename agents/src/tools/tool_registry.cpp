@@ -12,7 +12,8 @@
 #include <valijson/validator.hpp>
 
 #include "atelier/agents/tool_schema.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::agents {
 namespace fs = std::filesystem;
@@ -181,10 +182,8 @@ Result<ToolResult> ToolRegistry::call(const std::string& name, const nlohmann::j
     if (!r) return r;
     if (r->text.size() > kMaxResultBytes) {
         // Cut on a UTF-8 boundary and say so; the tool's own paging should make this rare.
-        std::size_t cut = kMaxResultBytes;
-        while (cut > 0 && (static_cast<unsigned char>(r->text[cut]) & 0xC0) == 0x80) --cut;
-        r->text.resize(cut);
-        r->text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
+        r->text = base::truncateUtf8(r->text, kMaxResultBytes) + "\n[... result truncated at " +
+                  std::to_string(kMaxResultBytes) + " bytes]";
         r->truncated = true;
     }
     return r;

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/base/utf8.h"
 #include "chat/dsv4_tokens.h"
 #include "chat/python_json.h"
 
@@ -56,17 +57,6 @@ constexpr std::array<Marker, 1> kValueMarkers = {{{kParamEnd, true}}};
 
 constexpr std::size_t npos = std::string::npos;
 
-// End of the longest prefix of s[0, limit) that does not stop inside a UTF-8 character.
-std::size_t utf8SafeEnd(std::string_view s, std::size_t limit) {
-    for (std::size_t back = 1; back <= 3 && back <= limit; ++back) {
-        const auto c = static_cast<unsigned char>(s[limit - back]);
-        if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-        std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        return need > back ? limit - back : limit;
-    }
-    return limit;
-}
-
 struct ScanResult {
     std::size_t textEnd = 0;           // free text s[0, textEnd) is certain
     const Marker* marker = nullptr;    // set when a marker is committed at textEnd
@@ -94,7 +84,8 @@ ScanResult scanFreeText(std::string_view s, const std::array<Marker, N>& markers
     }
     if (found && partial >= best) return {best, found};
     std::size_t end = std::min(partial, s.size());
-    return {final ? end : utf8SafeEnd(s, end), nullptr};
+    // Not final: text stops before a character that the next piece may complete.
+    return {final ? end : base::truncateUtf8(s, end).size(), nullptr};
 }
 
 enum class Match { Wait, No, Yes };

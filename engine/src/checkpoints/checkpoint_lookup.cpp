@@ -4,7 +4,7 @@
 
 #include "atelier/engine/blob_chunks.h"
 #include "atelier/engine/checkpoint_store.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "checkpoints/checkpoint_schema.h"
 #include "checkpoints/kv_parts.h"
 
@@ -15,7 +15,7 @@ constexpr const char* kInfoColumns =
     "SELECT id, COALESCE(name, ''), fingerprint, model_description, strategy, token_count, bytes,"
     " window_states, created_at_ms, last_used_ms, damaged FROM checkpoints";
 
-CheckpointInfo infoFromRow(const Statement& s) {
+CheckpointInfo infoFromRow(const base::Statement& s) {
     CheckpointInfo i;
     i.id = s.columnInt(0);
     i.name = s.columnText(1);
@@ -39,7 +39,7 @@ std::int64_t commonPrefix(std::span<const std::int32_t> a, std::span<const std::
 // The first column of every row of `sql` (ids), read to the end before the caller touches
 // other rows.
 template <typename... Args>
-Result<std::vector<std::int64_t>> selectIds(Database& db, std::string_view sql, const Args&... args) {
+Result<std::vector<std::int64_t>> selectIds(base::Database& db, std::string_view sql, const Args&... args) {
     auto stmt = db.prepare(sql);
     if (!stmt) return unexpected(std::move(stmt.error()));
     ATELIER_TRY_VOID(stmt->bindAll(args...));
@@ -104,7 +104,7 @@ Result<CheckpointHit> CheckpointStore::restoreNamed(const std::string& name, con
         return unexpected(Error::badInput("KV checkpoint '" + name + "' was made by another model (" +
                                           stmt->columnText(2) + "), not this one (" +
                                           model.description + ")"));
-    stmt = Statement();
+    stmt = base::Statement();
     auto tokens = tokensOf(id);
     if (!tokens) return unexpected(std::move(tokens.error()));
     return restoreRow(id, shape, *tokens, std::int64_t(tokens->size()));
@@ -118,7 +118,7 @@ Result<std::vector<std::int32_t>> CheckpointStore::tokensNamed(const std::string
     if (!row) return unexpected(std::move(row.error()));
     if (!*row) return unexpected(Error::notFound("no KV checkpoint named '" + name + "'"));
     const std::int64_t id = stmt->columnInt(0);
-    stmt = Statement();
+    stmt = base::Statement();
     return tokensOf(id);
 }
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::engine {
 namespace {

@@ -36,13 +36,13 @@ const std::string& v2Sql() {
 
 }  // namespace
 
-const Schema& checkpointSchema() {
-    static const Migration kMigrations[] = {
+const base::Schema& checkpointSchema() {
+    static const base::Migration kMigrations[] = {
         {1, "checkpoints table", kV1},
         {2, "checkpoint chunks", v2Sql()},
     };
     // "ATLK": the KV checkpoints database. Never reuse an application_id for another kind.
-    static const Schema kSchema{"kv checkpoints", 0x41544C4B, kMigrations};
+    static const base::Schema kSchema{"kv checkpoints", 0x41544C4B, kMigrations};
     return kSchema;
 }
 

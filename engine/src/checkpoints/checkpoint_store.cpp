@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "atelier/engine/blob_chunks.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "checkpoints/checkpoint_schema.h"
 #include "checkpoints/kv_parts.h"
 
@@ -54,10 +54,10 @@ std::optional<WindowStrategy> parseWindowStrategy(std::string_view name) {
     return std::nullopt;
 }
 
-const Schema& CheckpointStore::schema() { return ckpt::checkpointSchema(); }
+const base::Schema& CheckpointStore::schema() { return ckpt::checkpointSchema(); }
 
 Result<CheckpointStore> CheckpointStore::open(const std::filesystem::path& path, CheckpointPolicy policy) {
-    auto db = openMigrated(path, ckpt::checkpointSchema());
+    auto db = base::openMigrated(path, ckpt::checkpointSchema());
     if (!db) return unexpected(std::move(db.error()));
     return CheckpointStore(std::move(*db), policy);
 }
@@ -69,7 +69,7 @@ Result<std::int64_t> CheckpointStore::save(const ModelFingerprint& model, const 
     const auto blob = ckpt::encodeParts(sequence, keep);
     const auto tokens = tokenBytes(sequence.tokens());
     {
-        auto tx = Transaction::begin(m_db);
+        auto tx = base::Transaction::begin(m_db);
         if (!tx) return unexpected(std::move(tx.error()));
         if (!name.empty()) {
             auto old = m_db.prepare("SELECT id FROM checkpoints WHERE name = ?");
@@ -111,7 +111,7 @@ Result<std::int64_t> CheckpointStore::save(const ModelFingerprint& model, const 
 }
 
 Result<void> CheckpointStore::evict() {
-    auto tx = Transaction::begin(m_db);
+    auto tx = base::Transaction::begin(m_db);
     if (!tx) return unexpected(std::move(tx.error()));
     auto total = totalBytes();
     if (!total) return unexpected(std::move(total.error()));
@@ -125,7 +125,7 @@ Result<void> CheckpointStore::evict() {
         if (!*row) break;  // only named checkpoints left: they are never evicted
         const std::int64_t id = stmt->columnInt(0);
         bytes -= stmt->columnInt(1);
-        stmt = Statement();
+        stmt = base::Statement();
         ATELIER_TRY_VOID(remove(id));
         logger("engine")->debug("evicted KV checkpoint {} (budget {} bytes)", id, m_policy.budgetBytes);
     }
@@ -139,7 +139,7 @@ Result<std::int64_t> CheckpointStore::totalBytes() {
 Result<void> CheckpointStore::remove(std::int64_t id) {
     // The row and its chunks go together: inside the caller's transaction, or our own.
     if (!m_db.inTransaction()) {
-        auto tx = Transaction::begin(m_db);
+        auto tx = base::Transaction::begin(m_db);
         if (!tx) return unexpected(std::move(tx.error()));
         ATELIER_TRY_VOID(remove(id));
         return tx->commit();
@@ -215,7 +215,7 @@ Result<std::vector<std::int32_t>> CheckpointStore::tokensOf(std::int64_t id) {
     const auto blob = stmt->columnBlob(0);
     if (std::int64_t(crc32(blob)) != stmt->columnInt(1) ||
         std::int64_t(blob.size()) != 4 * stmt->columnInt(2)) {
-        stmt = Statement();
+        stmt = base::Statement();
         const Error e = Error::badInput("KV checkpoint " + std::to_string(id) + " in " +
                                         m_db.path().string() + ": token prefix fails its checksum");
         ATELIER_TRY_VOID(markDamaged(id, e));

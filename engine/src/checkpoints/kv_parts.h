@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "atelier/engine/kv_cache.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine::ckpt {
 

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "constraint/dsml_machine.h"
 #include "constraint/token_mask.h"
 #include "constraint/token_trie.h"

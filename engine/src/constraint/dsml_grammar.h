@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "atelier/engine/dsml_constraint.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine::constraint {
 

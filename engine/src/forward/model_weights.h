@@ -1,7 +1,7 @@
 #pragma once
 // Binding of the forward pass's weights (internal). Thread-safe: pure function.
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/weight_source.h"
 #include "forward/forward_internal.h"
 

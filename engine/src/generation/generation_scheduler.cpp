@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "generation/generation_internal.h"
 
 namespace atelier::engine {

@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "atelier/engine/model_files.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/vocabulary.h"
 #include "atelier/engine/weight_source.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "gguf_reader.h"
 
 namespace atelier::engine::gguf {

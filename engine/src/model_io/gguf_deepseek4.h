@@ -12,7 +12,7 @@
 
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/model_files.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tensor_schema.h"
 #include "atelier/engine/vocabulary.h"
 #include "gguf_builder.h"

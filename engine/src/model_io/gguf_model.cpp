@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "gguf.h"
 #include "gguf_deepseek4.h"
 #include "gguf_reader.h"

@@ -337,7 +337,7 @@ Result<GgufFile> parse(std::span<const std::byte> bytes, std::string fileName) {
 }
 
 Result<std::shared_ptr<const MappedGguf>> MappedGguf::open(const std::filesystem::path& path) {
-    auto mapped = MappedFile::open(path);
+    auto mapped = base::MappedFile::open(path);
     if (!mapped) return mapped.error();
     std::shared_ptr<MappedGguf> m(new MappedGguf());
     m->m_map = std::move(*mapped);

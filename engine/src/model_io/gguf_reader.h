@@ -16,9 +16,9 @@
 #include <variant>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/mapped_file.h"
+#include "atelier/base/result.h"
 #include "gguf_types.h"
-#include "mapped_file.h"
 
 namespace atelier::engine::gguf {
 
@@ -79,7 +79,7 @@ public:
 
 private:
     MappedGguf() = default;
-    MappedFile m_map;
+    base::MappedFile m_map;
     GgufFile m_file;  // its spans point into m_map
 };
 

@@ -7,7 +7,7 @@
 
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/dtype.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "atelier/kernels/gemm_quant.h"
 #include "gguf.h"
 #include "gguf_builder.h"

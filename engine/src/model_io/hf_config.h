@@ -7,7 +7,7 @@
 #include <string>
 
 #include "atelier/engine/model_config.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tensor_schema.h"
 
 namespace atelier::engine {

@@ -77,8 +77,8 @@ std::vector<std::string> HfWeightSource::names() const {
     return out;
 }
 
-Result<void> HfWeightSource::addShard(MappedFile file) {
-    auto owned = std::make_unique<MappedFile>(std::move(file));
+Result<void> HfWeightSource::addShard(base::MappedFile file) {
+    auto owned = std::make_unique<base::MappedFile>(std::move(file));
     auto header = parseSafetensors(owned->bytes(), owned->path());
     if (!header) return unexpected(std::move(header.error()));
     for (auto& e : header->tensors) {
@@ -109,7 +109,7 @@ Result<std::unique_ptr<HfWeightSource>> HfWeightSource::open(const fs::path& fol
     auto shards = listShards(folder);
     if (!shards) return unexpected(std::move(shards.error()));
     for (const auto& path : *shards) {
-        auto mapped = MappedFile::open(path);
+        auto mapped = base::MappedFile::open(path);
         if (!mapped) return unexpected(std::move(mapped.error()));
         ATELIER_TRY_VOID(src->addShard(std::move(*mapped)));
     }

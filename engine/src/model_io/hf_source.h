@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "atelier/base/mapped_file.h"
 #include "atelier/engine/weight_source.h"
-#include "model_io/mapped_file.h"
 
 namespace atelier::engine {
 
@@ -27,13 +27,13 @@ public:
     static Result<std::unique_ptr<HfWeightSource>> open(const std::filesystem::path& folder);
 
     // Adds the tensors of one mapped shard; fails on a malformed header or a duplicate name.
-    Result<void> addShard(MappedFile file);
+    Result<void> addShard(base::MappedFile file);
 
 private:
     ModelConfig m_config;
     std::string m_folder;
-    std::vector<std::unique_ptr<MappedFile>> m_files;            // [shards]
-    std::map<std::string, TensorView, std::less<>> m_tensors;   // by HF name
+    std::vector<std::unique_ptr<base::MappedFile>> m_files;    // [shards]
+    std::map<std::string, TensorView, std::less<>> m_tensors;  // by HF name
 };
 
 // The shard files of `folder`, in order: from the index's weight_map when present, else every

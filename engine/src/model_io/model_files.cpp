@@ -5,7 +5,7 @@
 #include <set>
 #include <unistd.h>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "atelier/engine/weight_decode.h"
 #include "model_io/gguf.h"
 #include "model_io/hf_source.h"

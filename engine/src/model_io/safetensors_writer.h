@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "atelier/engine/dtype.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/vocabulary.h"
 
 namespace atelier::engine {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/weight_source.h"
 #include "reference_math.h"
 

@@ -39,7 +39,7 @@ std::string chunkTableSql(std::string_view table) {
            " crc32 INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (owner, seq))";
 }
 
-BlobChunkWriter::BlobChunkWriter(Database& db, std::string table, std::int64_t owner,
+BlobChunkWriter::BlobChunkWriter(base::Database& db, std::string table, std::int64_t owner,
                                  std::size_t chunkBytes)
     : m_db(db), m_table(std::move(table)), m_owner(owner), m_chunkBytes(chunkBytes ? chunkBytes : 1) {
     m_buffer.reserve(m_chunkBytes);
@@ -77,7 +77,7 @@ Result<void> BlobChunkWriter::flush() {
     return {};
 }
 
-Result<std::int64_t> readBlobChunks(Database& db, std::string_view table, std::int64_t owner,
+Result<std::int64_t> readBlobChunks(base::Database& db, std::string_view table, std::int64_t owner,
                                     const std::function<Result<void>(std::span<const std::byte>)>& sink) {
     ATELIER_TRY_VOID(checkTableName(table));
     auto stmt = db.prepare("SELECT seq, crc32, data FROM " + std::string(table) +
@@ -106,7 +106,7 @@ Result<std::int64_t> readBlobChunks(Database& db, std::string_view table, std::i
     return total;
 }
 
-Result<std::int64_t> deleteBlobChunks(Database& db, std::string_view table, std::int64_t owner) {
+Result<std::int64_t> deleteBlobChunks(base::Database& db, std::string_view table, std::int64_t owner) {
     ATELIER_TRY_VOID(checkTableName(table));
     auto stmt = db.prepare("DELETE FROM " + std::string(table) + " WHERE owner = ?1");
     if (!stmt) return unexpected(std::move(stmt.error()));

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tokenizer.h"
 #include "atelier/engine/vocabulary.h"
 

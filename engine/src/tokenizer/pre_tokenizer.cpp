@@ -3,7 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 namespace atelier::engine {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/vocabulary.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe_model.h"

@@ -19,7 +19,7 @@
 
 #include "atelier/agents/chat_backend.h"
 #include "atelier/engine/chat_format.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/token_constraint.h"
 #include "atelier/engine/tokenizer.h"
 
@@ -89,10 +89,6 @@ public:
     // One assistant turn. Errors: the conversation does not fit, the engine failed.
     virtual Result<AgentTurn> generate(const TurnRequest& request) = 0;
 };
-
-// `text` with every byte that is not part of a well-formed UTF-8 character replaced by U+FFFD
-// (an untrained model or a binary file can produce any bytes; events are JSON).
-std::string toValidUtf8(std::string_view text);
 
 // The `function` objects of `tools` serialised as the chat format renders them on a system
 // message (ChatMessage::toolSchemas).

@@ -42,8 +42,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atelier/engine/result.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/result.h"
+#include "atelier/base/sqlite.h"
 
 namespace atelier::agents {
 
@@ -152,11 +152,11 @@ public:
     // Calls `fn` with every record in seq order (as stored, without checking).
     Result<void> forEach(const std::function<void(const AuditRecord&)>& fn);
 
-    engine::Database& database() { return m_db; }
+    base::Database& database() { return m_db; }
 
 private:
-    explicit AuditLog(engine::Database db) : m_db(std::move(db)) {}
-    engine::Database m_db;
+    explicit AuditLog(base::Database db) : m_db(std::move(db)) {}
+    base::Database m_db;
     bool m_warnedStaleAnchor = false;  // an append found the anchor not matching: warned once
 };
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

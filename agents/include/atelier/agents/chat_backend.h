@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "atelier/engine/chat_format.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/token_constraint.h"
 #include "atelier/engine/tokenizer.h"
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

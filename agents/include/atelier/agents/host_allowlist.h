@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 
@@ -17,7 +17,7 @@ public:
     explicit HostAllowlist(std::vector<std::string> hosts);
 
     bool allows(const std::string& host) const;
-    // Ok, or a PolicyDenied error naming the host.
+    // Ok, or a Denied error naming the host.
     Result<void> check(const std::string& host) const;
     const std::vector<std::string>& hosts() const { return m_hosts; }
 

@@ -23,7 +23,7 @@
 #include "atelier/agents/mcp_config.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/sandbox.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "atelier/agents/chat_backend.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

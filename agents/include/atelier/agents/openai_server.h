@@ -22,7 +22,7 @@
 #include "atelier/agents/local_chat_backend.h"
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/generation_service.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tokenizer.h"
 
 namespace atelier::agents {
@@ -58,7 +58,7 @@ public:
     OpenAiServer(const OpenAiServer&) = delete;
     OpenAiServer& operator=(const OpenAiServer&) = delete;
 
-    // Binds (refusing a non-loopback host without an API key: PolicyDenied) and serves on a
+    // Binds (refusing a non-loopback host without an API key: Denied) and serves on a
     // thread of its own. Returns the bound port.
     Result<int> start();
     // Stops accepting, ends open streams (their generations are cancelled) and joins.

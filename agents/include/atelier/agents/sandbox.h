@@ -4,7 +4,7 @@
 // dynamic loader needs), a private /tmp, a minimal /proc and /dev, and only the policy's grants
 // bound (read-only or read-write as granted, after resolving symlinks); anything inside a grant
 // that the policy denies (keys, .env, the data folder, other mounts) is masked. When `bwrap` is
-// missing or cannot create namespaces, every sandboxed run is refused with a PolicyDenied error
+// missing or cannot create namespaces, every sandboxed run is refused with a Denied error
 // that says so: nothing ever runs unsandboxed.
 //
 // Resource limits: inside the sandbox the command runs under util-linux `prlimit` with
@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "atelier/agents/policy.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 
@@ -62,7 +62,7 @@ class SandboxProcess;
 
 namespace sandbox {
 
-// The `bwrap` executable on PATH, or a PolicyDenied error saying subprocess tools are refused.
+// The `bwrap` executable on PATH, or a Denied error saying subprocess tools are refused.
 Result<std::filesystem::path> findBwrap();
 
 // Whether sandboxed runs can work here: bwrap is on PATH and can create its namespaces (checked

@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "atelier/agents/session_store.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "atelier/agents/audit_log.h"
-#include "atelier/engine/result.h"
-#include "atelier/engine/schema_migrations.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/result.h"
+#include "atelier/base/schema_migrations.h"
+#include "atelier/base/sqlite.h"
 
 namespace atelier::agents {
 
@@ -118,12 +118,12 @@ std::int64_t nowMs();
 class SessionStore {
 public:
     // The sessions database schema: its migrations, newest last.
-    static const engine::Schema& schema();
+    static const base::Schema& schema();
 
     // Opens (creating if needed) and migrates `file`. Errors: not an Atelier database, a
     // newer schema, an unreadable file.
     static Result<SessionStore> open(const std::filesystem::path& file,
-                                     const engine::OpenOptions& options = {});
+                                     const base::OpenOptions& options = {});
 
     Result<std::int64_t> createSession(const Session& session);
     Result<void> updateSession(const Session& session);  // title, kind, folder, favourite, model
@@ -163,14 +163,14 @@ public:
     Result<SessionRecord> load(std::int64_t sessionId);
     Result<std::int64_t> insert(const SessionRecord& record);
 
-    engine::Database& database() { return m_db; }
+    base::Database& database() { return m_db; }
 
 private:
-    explicit SessionStore(engine::Database db) : m_db(std::move(db)) {}
+    explicit SessionStore(base::Database db) : m_db(std::move(db)) {}
     template <typename Fn>
     auto write(Fn&& fn) -> decltype(fn());
 
-    engine::Database m_db;
+    base::Database m_db;
 };
 
 }  // namespace atelier::agents

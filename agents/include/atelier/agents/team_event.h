@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/session_store.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/policy.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 
@@ -59,7 +59,7 @@ class ToolContext {
 public:
     using Clock = std::chrono::steady_clock;
     virtual ~ToolContext() = default;
-    // The canonical path for `path` if the policy allows `access`, else a PolicyDenied error
+    // The canonical path for `path` if the policy allows `access`, else a Denied error
     // naming the path and the rule.
     virtual Result<std::filesystem::path> resolve(const std::string& path, Access access) const = 0;
     virtual const std::filesystem::path& workspace() const = 0;

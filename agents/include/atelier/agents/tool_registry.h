@@ -59,7 +59,7 @@ public:
 
     // Validates `args` (a JSON object) against the tool's schema, then runs it. Errors: an
     // unknown tool (BadInput), invalid arguments (BadInput, naming the field), a policy refusal
-    // (PolicyDenied), the tool's own failure.
+    // (Denied), the tool's own failure.
     Result<ToolResult> call(const std::string& name, const nlohmann::json& args,
                             const ToolContext& ctx) const;
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "atelier/engine/result.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/result.h"
+#include "atelier/base/sqlite.h"
 
 namespace atelier::engine {
 
@@ -36,7 +36,7 @@ std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0);
 // shorter chunk. The owner's previous chunks, if any, must have been deleted first.
 class BlobChunkWriter {
 public:
-    BlobChunkWriter(Database& db, std::string table, std::int64_t owner,
+    BlobChunkWriter(base::Database& db, std::string table, std::int64_t owner,
                     std::size_t chunkBytes = std::size_t{1} << 20);
 
     Result<void> append(std::span<const std::byte> data);
@@ -46,23 +46,23 @@ public:
 private:
     Result<void> flush();
 
-    Database& m_db;
+    base::Database& m_db;
     std::string m_table;
     std::int64_t m_owner;
     std::size_t m_chunkBytes;
     std::vector<std::byte> m_buffer;  // [< m_chunkBytes] the chunk being filled
     std::int64_t m_seq = 0;
     std::int64_t m_total = 0;
-    Statement m_insert;  // prepared on first flush
+    base::Statement m_insert;  // prepared on first flush
 };
 
 // Streams `owner`'s chunks to `sink` in order, checking that they are numbered 0, 1, 2, ...
 // and that each matches its checksum. A gap or a mismatch is a BadInput error naming the
 // table, owner and chunk; `sink` may have seen the chunks before it. Returns the total length.
-Result<std::int64_t> readBlobChunks(Database& db, std::string_view table, std::int64_t owner,
+Result<std::int64_t> readBlobChunks(base::Database& db, std::string_view table, std::int64_t owner,
                                     const std::function<Result<void>(std::span<const std::byte>)>& sink);
 
 // Deletes `owner`'s chunks. Returns how many there were.
-Result<std::int64_t> deleteBlobChunks(Database& db, std::string_view table, std::int64_t owner);
+Result<std::int64_t> deleteBlobChunks(base::Database& db, std::string_view table, std::int64_t owner);
 
 }  // namespace atelier::engine

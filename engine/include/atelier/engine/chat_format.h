@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tokenizer.h"
 
 namespace atelier::engine {

@@ -25,9 +25,9 @@
 
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/model_fingerprint.h"
-#include "atelier/engine/result.h"
-#include "atelier/engine/schema_migrations.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/result.h"
+#include "atelier/base/schema_migrations.h"
+#include "atelier/base/sqlite.h"
 
 namespace atelier::engine {
 
@@ -87,10 +87,10 @@ public:
     static Result<CheckpointStore> open(const std::filesystem::path& path, CheckpointPolicy policy = {});
 
     // The database's schema (application_id "ATLK" and numbered migrations).
-    static const Schema& schema();
+    static const base::Schema& schema();
 
     const CheckpointPolicy& policy() const { return m_policy; }
-    Database& database() { return m_db; }
+    base::Database& database() { return m_db; }
 
     // Stores `sequence` (its tokens and compressed entries) with the window states the
     // strategy keeps, taken from `windowStates` (forks of it at shorter lengths, see
@@ -131,7 +131,7 @@ public:
     Result<std::int64_t> totalBytes();
 
 private:
-    CheckpointStore(Database db, CheckpointPolicy policy) : m_db(std::move(db)), m_policy(policy) {}
+    CheckpointStore(base::Database db, CheckpointPolicy policy) : m_db(std::move(db)), m_policy(policy) {}
     Result<std::vector<std::byte>> readBlob(std::int64_t id);
     Result<void> markDamaged(std::int64_t id, const Error& why);
     Result<void> touch(std::int64_t id);
@@ -139,7 +139,7 @@ private:
     Result<CheckpointHit> restoreRow(std::int64_t id, const KvCache& shape,
                                      std::span<const std::int32_t> tokens, std::int64_t hit);
 
-    Database m_db;
+    base::Database m_db;
     CheckpointPolicy m_policy;
 };
 

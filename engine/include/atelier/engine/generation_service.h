@@ -32,7 +32,7 @@
 
 #include "atelier/engine/model.h"
 #include "atelier/engine/prefix_cache.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/sampler.h"
 #include "atelier/engine/token_constraint.h"
 #include "atelier/engine/tokenizer.h"

@@ -21,7 +21,7 @@
 #include "atelier/engine/kv_entry.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 

@@ -14,7 +14,7 @@
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/weight_source.h"
 
 namespace atelier::engine {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 

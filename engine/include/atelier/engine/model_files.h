@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "atelier/engine/model_config.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/tensor_schema.h"
 #include "atelier/engine/weight_source.h"
 

@@ -13,7 +13,7 @@
 
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 

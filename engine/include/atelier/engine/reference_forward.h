@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "atelier/engine/numerics.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/weight_source.h"
 
 namespace atelier::engine {

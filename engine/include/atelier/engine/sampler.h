@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 

@@ -9,7 +9,7 @@
 #include <QString>
 
 #include "atelier/engine/model.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::ui {
 

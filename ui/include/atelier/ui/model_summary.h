@@ -8,7 +8,7 @@
 #include <QString>
 #include <QtGlobal>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 class WeightSource;

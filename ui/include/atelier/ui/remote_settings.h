@@ -10,7 +10,7 @@
 #include <QStringList>
 
 #include "atelier/agents/remote_chat_backend.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::ui {
 

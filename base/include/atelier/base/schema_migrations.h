@@ -26,10 +26,10 @@
 #include <string>
 #include <string_view>
 
-#include "atelier/engine/result.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/result.h"
+#include "atelier/base/sqlite.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 
 struct Migration {
     int version = 0;        // 1, 2, 3, ... in order, never reused or renumbered
@@ -67,4 +67,4 @@ Result<Database> openMigrated(const std::filesystem::path& path, const Schema& s
 // The backup file written before migrating `db` from `version`: "<db>.bak-v<version>".
 std::filesystem::path migrationBackupPath(const std::filesystem::path& db, int version);
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

@@ -4,9 +4,9 @@
 
 #include <sqlite3.h>
 
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/sqlite.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 
 Statement::Statement(Statement&& other) noexcept
     : m_stmt(std::exchange(other.m_stmt, nullptr)), m_sql(std::move(other.m_sql)) {}
@@ -159,4 +159,4 @@ Result<void> BlobStream::write(std::int64_t offset, std::span<const std::byte> d
     return {};
 }
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

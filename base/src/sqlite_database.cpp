@@ -9,10 +9,10 @@
 
 #include <sqlite3.h>
 
-#include "atelier/engine/log.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/log.h"
+#include "atelier/base/sqlite.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 namespace {
 
 constexpr std::size_t kHeaderBytes = 100;  // SQLite's database header (fileformat2 §1.3)
@@ -255,4 +255,4 @@ Result<BlobStream> Database::openBlob(std::string_view table, std::string_view c
     return BlobStream(blob, std::move(what));
 }
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

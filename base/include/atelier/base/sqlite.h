@@ -20,13 +20,13 @@
 #include <string_view>
 #include <type_traits>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 struct sqlite3_blob;
 
-namespace atelier::engine {
+namespace atelier::base {
 
 enum class OpenMode {
     ReadWriteCreate,  // create the file when it does not exist
@@ -227,4 +227,4 @@ private:
     std::string m_what;  // "table.column rowid N in FILE", for errors
 };
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

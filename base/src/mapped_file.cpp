@@ -1,4 +1,4 @@
-#include "model_io/mapped_file.h"
+#include "atelier/base/mapped_file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace atelier::engine {
+namespace atelier::base {
 
 MappedFile::~MappedFile() { release(); }
 
@@ -65,4 +65,4 @@ Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
     return f;
 }
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

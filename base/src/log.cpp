@@ -1,4 +1,4 @@
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
 #include <mutex>
 

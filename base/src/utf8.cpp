@@ -1,13 +1,13 @@
-// Utf8Text (utf8_text.h): RFC 3629 validation (no overlong forms, no surrogates, ≤ U+10FFFF).
+// UTF-8 helpers (utf8.h): RFC 3629 validation (no overlong forms, no surrogates, ≤ U+10FFFF).
 
-#include "utf8_text.h"
+#include "atelier/base/utf8.h"
 
-#include "atelier/agents/agent_model.h"
+#include <algorithm>
 
-namespace atelier::agents {
+namespace atelier::base {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // The length of the character starting at `s[i]` if valid; 0 if invalid; -1 if the bytes end
 // before it is complete but it could still become valid.
@@ -49,6 +49,26 @@ std::size_t clean(std::string_view s, bool hold, std::string& out) {
 
 }  // namespace
 
+std::string validUtf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    clean(text, false, out);
+    return out;
+}
+
+std::string truncateUtf8(std::string_view text, std::size_t maxBytes) {
+    std::string_view head = text.substr(0, std::min(maxBytes, text.size()));
+    // The last character starts at most 3 bytes before the end (an incomplete one has at most 3
+    // of its bytes here).
+    for (std::size_t back = 1; back <= 3 && back <= head.size(); ++back) {
+        const auto b = static_cast<unsigned char>(head[head.size() - back]);
+        if ((b & 0xC0) == 0x80) continue;  // a continuation byte: keep looking for the lead
+        if (charLength(head, head.size() - back) < 0) head.remove_suffix(back);
+        break;
+    }
+    return std::string(head);
+}
+
 std::string Utf8Text::push(std::string_view piece) {
     m_held.append(piece);
     std::string out;
@@ -64,11 +84,4 @@ std::string Utf8Text::flush() {
     return out;
 }
 
-// Declared in agent_model.h: the one whole-text form for the runtime and the OpenAI backends.
-std::string toValidUtf8(std::string_view text) {
-    std::string out;
-    clean(text, false, out);
-    return out;
-}
-
-}  // namespace atelier::agents
+}  // namespace atelier::base

@@ -12,11 +12,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "atelier/engine/schema_migrations.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/schema_migrations.h"
+#include "atelier/base/sqlite.h"
 
 using namespace atelier;
-using namespace atelier::engine;
+using namespace atelier::base;
 
 namespace {
 

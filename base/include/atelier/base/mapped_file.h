@@ -1,16 +1,17 @@
 #pragma once
-// MappedFile: a read-only mmap of a whole file, unmapped on destruction. Model sources keep
-// one per shard so that TensorViews can point straight into the page cache (zero-copy).
-// Thread-safe after construction: the mapping is never written.
+// MappedFile: a read-only mmap of a whole file, unmapped on destruction; the one mmap wrapper of
+// the code base. The engine's model sources keep one per shard so that tensor views point
+// straight into the page cache (zero-copy). A FIFO, socket or device is refused, never waited
+// on. Thread-safe after construction: the mapping is never written.
 
 #include <cstddef>
 #include <filesystem>
 #include <span>
 #include <string>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 
 class MappedFile {
 public:
@@ -35,4 +36,4 @@ private:
     std::string m_path;
 };
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

@@ -5,10 +5,10 @@
 
 #include <sqlite3.h>
 
-#include "atelier/engine/log.h"
-#include "atelier/engine/sqlite.h"
+#include "atelier/base/log.h"
+#include "atelier/base/sqlite.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 
 Result<Transaction> Transaction::begin(Database& db, std::chrono::milliseconds budget) {
     // busy_timeout already waits inside each attempt; the retry covers the cases where SQLite
@@ -53,4 +53,4 @@ void Transaction::rollback() {
     m_db = nullptr;
 }
 
-}  // namespace atelier::engine
+}  // namespace atelier::base

@@ -1,14 +1,14 @@
 // Numbered schema migrations: version bookkeeping, backup before migrating, refusal of newer
 // schemas. See schema_migrations.h for the design.
 
-#include "atelier/engine/schema_migrations.h"
+#include "atelier/base/schema_migrations.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 
-namespace atelier::engine {
+namespace atelier::base {
 namespace {
 
 // Every Atelier database kind has an application_id starting with these three bytes ("ATL").
@@ -188,4 +188,4 @@ Result<Database> openMigrated(const std::filesystem::path& path, const Schema& s
     return std::move(*db);
 }
 
-}  // namespace atelier::engine
+}  // namespace atelier::base
