@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "atelier/kernels/gemm_quant.h"
+#include "atelier/kernels/kernel_table.h"
 
 namespace atelier::engine {
 
@@ -25,7 +26,36 @@ constexpr QuantPair kQuantPairs[] = {
     {DType::IQ1_M, QuantType::IQ1_M},     {DType::IQ1_S, QuantType::IQ1_S},
 };
 
+using kernels::MatmulFormat;
+
+struct MatmulPair {
+    DType dtype;
+    MatmulFormat format;
+};
+// The formats outside gemm_quant.h's table (those follow from dtypeQuantType).
+constexpr MatmulPair kMatmulPairs[] = {
+    {DType::F32, MatmulFormat::F32},         {DType::BF16, MatmulFormat::BF16},
+    {DType::F16, MatmulFormat::F16},         {DType::F8_E4M3, MatmulFormat::E4M3},
+    {DType::E2M1x2, MatmulFormat::E2M1},     {DType::Q8_0, MatmulFormat::Q8_0},
+    {DType::MXFP4, MatmulFormat::MXFP4},     {DType::Q4_K, MatmulFormat::Q4_K},
+    {DType::Q5_K, MatmulFormat::Q5_K},       {DType::Q6_K, MatmulFormat::Q6_K},
+    {DType::Q2_K, MatmulFormat::Q2_K},
+};
+
 }  // namespace
+
+bool dtypeMatmulFormat(DType t, kernels::MatmulFormat& out) {
+    for (const MatmulPair& p : kMatmulPairs)
+        if (p.dtype == t) {
+            out = p.format;
+            return true;
+        }
+    if (QuantType q; dtypeQuantType(t, q)) {
+        out = kernels::matmulFormat(q);
+        return true;
+    }
+    return false;
+}
 
 bool dtypeQuantType(DType t, kernels::QuantType& out) {
     for (const QuantPair& p : kQuantPairs)
@@ -50,7 +80,7 @@ std::string_view dtypeName(DType t) {
     case DType::BF16: return "BF16";
     case DType::F8_E4M3: return "F8_E4M3";
     case DType::F8_E8M0: return "F8_E8M0";
-    case DType::I8: return "I8";
+    case DType::E2M1x2: return "E2M1x2";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
     case DType::Q8_0: return "Q8_0";
@@ -93,7 +123,7 @@ std::size_t dtypeRowBytes(DType t, std::int64_t n) {
     case DType::BF16: return un * 2;
     case DType::F8_E4M3:
     case DType::F8_E8M0:
-    case DType::I8:
+    case DType::E2M1x2:
     case DType::U8: return un;
     case DType::Q8_0: return un / 32 * 34;
     case DType::MXFP4: return un / 32 * 17;

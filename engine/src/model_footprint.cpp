@@ -29,9 +29,9 @@ ModelFootprint modelFootprint(const WeightSource& source) {
         type.bytes += t->nbytes;
         type.elements += elementCount(t->shape);
         f.weightsBytes += t->nbytes;
-        // FP4 pairs (I8) hold two weights a byte; scale tensors count as overhead, not weights.
+        // FP4 pairs (E2M1x2) hold two weights a byte; scale tensors count as overhead, not weights.
         if (t->dtype == DType::F8_E8M0) continue;
-        f.weightsElements += t->dtype == DType::I8 ? 2 * elementCount(t->shape) : elementCount(t->shape);
+        f.weightsElements += t->dtype == DType::E2M1x2 ? 2 * elementCount(t->shape) : elementCount(t->shape);
     }
     if (f.weightsElements > 0) f.bitsPerWeight = 8.0 * double(f.weightsBytes) / double(f.weightsElements);
     if (f.weightsBytes == 0) {

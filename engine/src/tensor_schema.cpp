@@ -139,7 +139,7 @@ DType storedDType(TensorRole role, WeightScheme scheme) {
     case TensorRole::ExpertFp4:
         return scheme == WeightScheme::F32    ? DType::F32
                : scheme == WeightScheme::BF16 ? DType::BF16
-                                              : DType::I8;
+                                              : DType::E2M1x2;
     }
     return DType::F32;
 }

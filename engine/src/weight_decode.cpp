@@ -47,7 +47,7 @@ Result<StoredMatrix> bindMatrix(const WeightSource& source, const std::string& n
         return unexpected(Error::badInput(where() + " has shape " + shapeText(w.shape) +
                                           ", expected a matrix"));
     std::int64_t storedCols = cols;
-    if (w.dtype == DType::I8) storedCols = cols / 2;
+    if (w.dtype == DType::E2M1x2) storedCols = cols / 2;
     if (w.shape[0] != rows || w.shape[1] != storedCols)
         return unexpected(Error::badInput(where() + " has shape " + shapeText(w.shape) +
                                           ", expected " + shapeText({rows, storedCols})));
@@ -58,7 +58,7 @@ Result<StoredMatrix> bindMatrix(const WeightSource& source, const std::string& n
     if (w.nbytes < std::size_t(rows) * dtypeRowBytes(w.dtype, storedCols))
         return unexpected(Error::badInput(where() + " holds " + std::to_string(w.nbytes) +
                                           " bytes, fewer than its shape needs"));
-    if (w.dtype == DType::F8_E4M3 || w.dtype == DType::I8) {
+    if (w.dtype == DType::F8_E4M3 || w.dtype == DType::E2M1x2) {
         std::string scaleName = name;
         const std::string suffix = ".weight";
         if (scaleName.size() > suffix.size() &&
@@ -71,7 +71,7 @@ Result<StoredMatrix> bindMatrix(const WeightSource& source, const std::string& n
             return unexpected(Error::badInput(where() + " is " + std::string(dtypeName(w.dtype)) +
                                               " but its scale tensor '" + scaleName + "' is missing"));
         const std::vector<std::int64_t> want =
-            w.dtype == DType::I8 ? std::vector<std::int64_t>{rows, cols / 32}
+            w.dtype == DType::E2M1x2 ? std::vector<std::int64_t>{rows, cols / 32}
                                  : std::vector<std::int64_t>{(rows + 127) / 128, (cols + 127) / 128};
         if (m.scale->shape != want || m.scale->dtype != DType::F8_E8M0 ||
             m.scale->nbytes < std::size_t(elementCount(want)))
@@ -113,7 +113,7 @@ void decodeRow(const StoredMatrix& m, std::int64_t row, float* out) {
             out[i] = e4m3ToF32(p[i]) * e8m0ToF32(s[(row / 128) * scaleCols + i / 128]);
         break;
     }
-    case DType::I8: {  // HF FP4 pairs: element 2i low nibble, 2i+1 high nibble
+    case DType::E2M1x2: {  // HF FP4 pairs: element 2i low nibble, 2i+1 high nibble
         const auto* p = reinterpret_cast<const std::uint8_t*>(w.data) + row * (cols / 2);
         const auto* s = reinterpret_cast<const std::uint8_t*>(m.scale->data) + row * (cols / 32);
         for (std::int64_t i = 0; i < cols / 2; ++i) {

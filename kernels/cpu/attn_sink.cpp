@@ -1,5 +1,6 @@
 // attn_sink_f32 at every level: one body over the level's dot and axpy primitives (vec_ops.h),
-// so the SIMD levels differ from the reference only in the order of the sums.
+// so the SIMD levels differ from the reference only in the order of the sums. The SIMD
+// instances run only from the CPU tables of their level (kernel_table_cpu.cpp).
 
 #include "atelier/kernels/attn_sink.h"
 
@@ -7,14 +8,11 @@
 #include <cmath>
 
 #include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/kernel_table.h"
 #include "atelier/kernels/vec_ops.h"
 
 namespace atelier::kernels {
 namespace {
-
-void axpyRef(float alpha, const float* x, float* y, std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
-}
 
 template <float (*Dot)(const float*, const float*, std::int64_t),
           void (*Axpy)(float, const float*, float*, std::int64_t)>
@@ -44,25 +42,29 @@ void attnSink(const float* q, int H, int C, const float* const* entries, std::in
 
 void attn_sink_f32_ref(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                        const float* sinks, float scale, float* z, float* o) {
-    attnSink<dot_f32_ref, axpyRef>(q, H, C, entries, n, sinks, scale, z, o);
+    attnSink<dot_f32_ref, axpy_f32_ref>(q, H, C, entries, n, sinks, scale, z, o);
 }
+
+#if defined(__x86_64__)
+void attn_sink_f32_avx2(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                        const float* sinks, float scale, float* z, float* o) {
+    attnSink<dot_f32_avx2, axpy_f32_avx2>(q, H, C, entries, n, sinks, scale, z, o);
+}
+
+void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries,
+                          std::int64_t n, const float* sinks, float scale, float* z, float* o) {
+    attnSink<dot_f32_avx512, axpy_f32_avx512>(q, H, C, entries, n, sinks, scale, z, o);
+}
+#endif
 
 void attn_sink_f32_at(IsaLevel level, const float* q, int H, int C, const float* const* entries,
                       std::int64_t n, const float* sinks, float scale, float* z, float* o) {
-#if defined(__x86_64__)
-    if (level == IsaLevel::Avx512)
-        return attnSink<dot_f32_avx512, axpy_f32_avx512>(q, H, C, entries, n, sinks, scale, z, o);
-    if (level == IsaLevel::Avx2)
-        return attnSink<dot_f32_avx2, axpy_f32_avx2>(q, H, C, entries, n, sinks, scale, z, o);
-#else
-    (void)level;
-#endif
-    attn_sink_f32_ref(q, H, C, entries, n, sinks, scale, z, o);
+    cpuKernels(level).attnSink(q, H, C, entries, n, sinks, scale, z, o);
 }
 
 void attn_sink_f32(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                    const float* sinks, float scale, float* z, float* o) {
-    attn_sink_f32_at(activeIsaLevel(), q, H, C, entries, n, sinks, scale, z, o);
+    cpuKernels().attnSink(q, H, C, entries, n, sinks, scale, z, o);
 }
 
 }  // namespace atelier::kernels

@@ -2,6 +2,7 @@
 
 #include "atelier/kernels/gemv_ref.h"
 #include "atelier/kernels/gemv_ref_ggml.h"
+#include "atelier/kernels/kernel_table.h"
 #include "cpu/decode_scalar.h"
 
 namespace atelier::kernels {
@@ -57,18 +58,12 @@ void gemm_scalar(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowE
 
 void gemmAt(IsaLevel level, const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
             const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
-#if defined(__x86_64__)
-    if (level == IsaLevel::Avx512) return gemm_avx512(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
-    if (level == IsaLevel::Avx2) return gemm_avx2(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
-#else
-    (void)level;
-#endif
-    gemm_scalar(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+    cpuKernels(level).gemm(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
 }
 
 void gemm(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd, const float* x,
           std::int64_t T, float* y, std::int64_t ldy, float* scratch) {
-    gemmAt(activeIsaLevel(), w, rowBegin, rowEnd, x, T, y, ldy, scratch);
+    cpuKernels().gemm(w, rowBegin, rowEnd, x, T, y, ldy, scratch);
 }
 
 }  // namespace atelier::kernels

@@ -1,10 +1,12 @@
 // Scalar reference K-quant kernels: Q8_K activation rounding, row dequantization and integer
-// dot products (layouts in gemm_kquant.h), plus the level dispatch of the matrix product.
+// dot products (layouts in gemm_kquant.h), and the entry points that take a level (the slots
+// of that level's kernel table).
 
 #include <algorithm>
 #include <cmath>
 
 #include "atelier/kernels/gemm_kquant.h"
+#include "atelier/kernels/kernel_table.h"
 #include "cpu/kquant_blocks.h"
 
 namespace atelier::kernels {
@@ -177,65 +179,25 @@ float dot_q2_k_q8_k_ref(const std::uint8_t* w, const BlockQ8K* a, std::int64_t n
 
 // ---- the matrix product --------------------------------------------------------------------
 
-namespace {
-
-using DotFn = float (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t);
-
-DotFn dotFor(IsaLevel level, KQuant type) {
-    // Q5_K has no AVX-512 body: AVX-512 CPUs run the AVX2 one.
-    static constexpr DotFn table[3][4] = {
-        {dot_q4_k_q8_k_ref, dot_q6_k_q8_k_ref, dot_q2_k_q8_k_ref, dot_q5_k_q8_k_ref},
-        {dot_q4_k_q8_k_avx2, dot_q6_k_q8_k_avx2, dot_q2_k_q8_k_avx2, dot_q5_k_q8_k_avx2},
-        {dot_q4_k_q8_k_avx512, dot_q6_k_q8_k_avx512, dot_q2_k_q8_k_avx512, dot_q5_k_q8_k_avx2},
-    };
-    const int isa = level == IsaLevel::Avx2 ? 1 : level == IsaLevel::Avx512 ? 2 : 0;
-    return table[isa][int(type)];
-}
-
-}  // namespace
-
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
                       std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
                       std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
-    using DotsFn = void (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t, std::int64_t, float*, std::int64_t);
-    static constexpr DotsFn kVnni[4] = {dots_q4_k_q8_k_avx512vnni, dots_q6_k_q8_k_avx512vnni,
-                                        dots_q2_k_q8_k_avx512vnni, dots_q5_k_q8_k_avx512vnni};
-    const bool vnni = level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni;
-    const DotFn dot = dotFor(level, type);
-    const std::int64_t nb = cols / kQK_K;
-    const std::size_t rowBytes = std::size_t(nb) * kquantBlockBytes(type);
-    // Token-inner: each weight row is read from memory once and reused from cache for every
-    // token of the batch.
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
-        const std::uint8_t* row = w + std::size_t(r) * rowBytes;
-        if (vnni) {  // every K-quant, several tokens per unpack
-            kVnni[int(type)](row, xq, nb, T, y + (r - rowBegin), ldy);
-            continue;
-        }
-        if (level == IsaLevel::Avx2 && type == KQuant::Q4_K) {  // several tokens per unpack
-            dots_q4_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
-            continue;
-        }
-        if (level != IsaLevel::Scalar && level != IsaLevel::Neon && type == KQuant::Q5_K) {
-            dots_q5_k_q8_k_avx2(row, xq, nb, T, y + (r - rowBegin), ldy);
-            continue;
-        }
-        for (std::int64_t t = 0; t < T; ++t) y[t * ldy + (r - rowBegin)] = dot(row, xq + t * nb, nb);
-    }
+    cpuKernels(level, allowVnni).matmul[int(matmulFormat(type))].run(w, nullptr, cols, rowBegin,
+                                                                      rowEnd, xq, T, y, ldy, nullptr);
 }
 
 void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out) {
-    const IsaLevel level = activeIsaLevel();
-    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512) return quantize_row_q8_k_avx2(x, n, out);
-    quantize_row_q8_k_ref(x, n, out);
+    cpuKernels().quantizeQ8K(x, n, out);
 }
 
 void gemm_kquant(KQuant type, const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                  std::int64_t rowEnd, const float* x, std::int64_t T, float* y, std::int64_t ldy,
                  BlockQ8K* scratch) {
+    const KernelTable& k = cpuKernels();
     const std::int64_t nb = cols / kQK_K;
-    for (std::int64_t t = 0; t < T; ++t) quantize_row_q8_k(x + t * cols, cols, scratch + t * nb);
-    gemm_kquant_q8_k(activeIsaLevel(), type, w, cols, rowBegin, rowEnd, scratch, T, y, ldy);
+    for (std::int64_t t = 0; t < T; ++t) k.quantizeQ8K(x + t * cols, cols, scratch + t * nb);
+    k.matmul[int(matmulFormat(type))].run(w, nullptr, cols, rowBegin, rowEnd, scratch, T, y, ldy,
+                                          nullptr);
 }
 
 }  // namespace atelier::kernels

@@ -1,9 +1,11 @@
-// Scalar Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h) and their level dispatch.
+// Scalar Q8_0 and MXFP4 × int8-activation kernels (gemm_q8.h), and the entry points that take a
+// level (the slots of that level's kernel table).
 
 #include <algorithm>
 #include <cmath>
 
 #include "atelier/kernels/gemm_q8.h"
+#include "atelier/kernels/kernel_table.h"
 #include "cpu/decode_scalar.h"
 
 namespace atelier::kernels {
@@ -86,27 +88,19 @@ void gemm_mxfp4_q8a_ref(const std::uint8_t* w, std::int64_t cols, std::int64_t r
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                     std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
                     std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
-    if (level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni)
-        return gemm_mxfp4_q8a_avx512vnni(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
-    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
-        return gemm_mxfp4_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
-    gemm_mxfp4_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+    cpuKernels(level, allowVnni).matmul[int(MatmulFormat::MXFP4)].run(w, nullptr, cols, rowBegin,
+                                                                       rowEnd, xq, T, y, ldy, nullptr);
 }
 
 void quantize_row_q8a(const float* x, std::int64_t n, BlockQ8A* out) {
-    const IsaLevel level = activeIsaLevel();
-    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512) return quantize_row_q8a_avx2(x, n, out);
-    quantize_row_q8a_ref(x, n, out);
+    cpuKernels().quantizeQ8A(x, n, out);
 }
 
 void gemm_q8_0_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                    std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
                    std::int64_t T, float* y, std::int64_t ldy, bool allowVnni) {
-    if (level == IsaLevel::Avx512 && allowVnni && cpuFeatures().avx512vnni)
-        return gemm_q8_0_q8a_avx512vnni(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
-    if (level == IsaLevel::Avx2 || level == IsaLevel::Avx512)
-        return gemm_q8_0_q8a_avx2(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
-    gemm_q8_0_q8a_ref(w, cols, rowBegin, rowEnd, xq, T, y, ldy);
+    cpuKernels(level, allowVnni).matmul[int(MatmulFormat::Q8_0)].run(w, nullptr, cols, rowBegin,
+                                                                      rowEnd, xq, T, y, ldy, nullptr);
 }
 
 }  // namespace atelier::kernels

@@ -1,8 +1,12 @@
-// The table of the formats in gemm_quant.h and the dispatch of their matrix products.
+// The table of the formats in gemm_quant.h and the kernel-table slots of their matrix products.
 
 #include "atelier/kernels/gemm_quant.h"
 
+#include <array>
 #include <cctype>
+#include <utility>
+
+#include "cpu/gemm_quant_slot.h"
 
 namespace atelier::kernels {
 namespace {
@@ -49,6 +53,47 @@ const QuantEntry& entry(QuantType type) { return kEntries[int(type)]; }
 // Table column of a level (Neon has no bodies here: it runs the reference).
 int column(IsaLevel level) { return level == IsaLevel::Avx2 ? 1 : level == IsaLevel::Avx512 ? 2 : 0; }
 
+// The column whose body runs at `level`: the VNNI one where asked for and present, else the
+// level's own or the highest lower level's.
+int bodyColumn(const QuantEntry& e, IsaLevel level, bool vnni) {
+    if (vnni && column(level) == 2 && (e.q8a[3] || e.q8k[3])) return 3;
+    int c = column(level);
+    while (c > 0 && !e.q8a[c] && !e.q8k[c]) --c;
+    return c;
+}
+
+// Rows [rowBegin, rowEnd) × every token by the dot in column kColumn of format kType.
+// Token-inner: each weight row is read from memory once and reused from cache for every token
+// of the batch; each (row, token) runs the same dot whatever T.
+template <int kType, int kColumn>
+void quantRows(const std::uint8_t* w, const std::uint8_t*, std::int64_t cols,
+               std::int64_t rowBegin, std::int64_t rowEnd, const void* xq, std::int64_t T,
+               float* y, std::int64_t ldy, float*) {
+    const QuantEntry& e = kEntries[kType];
+    const std::int64_t nb = cols / e.format.blockElems;
+    const std::size_t rowBytes = std::size_t(nb) * std::size_t(e.format.blockBytes);
+    const DotQ8AFn q8a = e.q8a[kColumn];
+    const DotQ8KFn q8k = e.q8k[kColumn];
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+        const std::uint8_t* row = w + std::size_t(r) * rowBytes;
+        float* out = y + (r - rowBegin);
+        if (q8a) {
+            const auto* a = static_cast<const BlockQ8A*>(xq);
+            for (std::int64_t t = 0; t < T; ++t) out[t * ldy] = q8a(row, a + t * nb, nb);
+        } else {
+            const auto* a = static_cast<const BlockQ8K*>(xq);
+            for (std::int64_t t = 0; t < T; ++t) out[t * ldy] = q8k(row, a + t * nb, nb);
+        }
+    }
+}
+
+// [type · 4 + column]
+template <std::size_t... I>
+constexpr std::array<MatmulFn, sizeof...(I)> makeSlots(std::index_sequence<I...>) {
+    return {{&quantRows<int(I / 4), int(I % 4)>...}};
+}
+constexpr auto kSlots = makeSlots(std::make_index_sequence<std::size_t(kQuantTypeCount) * 4>{});
+
 }  // namespace
 
 const QuantFormat& quantFormat(QuantType type) { return entry(type).format; }
@@ -68,20 +113,12 @@ bool quantTypeFromName(const char* name, QuantType& out) {
 
 QuantDot quantDot(QuantType type, IsaLevel level, bool allowVnni) {
     const QuantEntry& e = entry(type);
+    const int c = bodyColumn(e, level, allowVnni && cpuFeatures().avx512vnni);
     QuantDot d;
-    if (column(level) == 2 && allowVnni && cpuFeatures().avx512vnni && (e.q8a[3] || e.q8k[3])) {
-        d.q8a = e.q8a[3];
-        d.q8k = e.q8k[3];
-        d.level = IsaLevel::Avx512;
-        d.vnni = true;
-        return d;
-    }
-    // A level without a body of its own runs the next lower one.
-    int c = column(level);
-    while (c > 0 && !e.q8a[c] && !e.q8k[c]) --c;
     d.q8a = e.q8a[c];
     d.q8k = e.q8k[c];
-    d.level = c == 2 ? IsaLevel::Avx512 : c == 1 ? IsaLevel::Avx2 : IsaLevel::Scalar;
+    d.level = c >= 2 ? IsaLevel::Avx512 : c == 1 ? IsaLevel::Avx2 : IsaLevel::Scalar;
+    d.vnni = c == 3;
     return d;
 }
 
@@ -91,26 +128,15 @@ bool quantHasLevel(QuantType type, IsaLevel level, bool vnni) {
     return e.q8a[c] != nullptr || e.q8k[c] != nullptr;
 }
 
+MatmulFn gemm_quant_slot(QuantType type, IsaLevel level, bool vnni) {
+    return kSlots[std::size_t(int(type) * 4 + bodyColumn(entry(type), level, vnni))];
+}
+
 void gemm_quant(IsaLevel level, QuantType type, const std::uint8_t* w, std::int64_t cols,
                 std::int64_t rowBegin, std::int64_t rowEnd, const void* xq, std::int64_t T,
                 float* y, std::int64_t ldy) {
-    const QuantFormat& f = quantFormat(type);
-    const QuantDot dot = quantDot(type, level);
-    const std::int64_t nb = cols / f.blockElems;
-    const std::size_t rowBytes = std::size_t(nb) * std::size_t(f.blockBytes);
-    // Token-inner: each weight row is read from memory once and reused from cache for every
-    // token of the batch.
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
-        const std::uint8_t* row = w + std::size_t(r) * rowBytes;
-        float* out = y + (r - rowBegin);
-        if (dot.q8a) {
-            const auto* a = static_cast<const BlockQ8A*>(xq);
-            for (std::int64_t t = 0; t < T; ++t) out[t * ldy] = dot.q8a(row, a + t * nb, nb);
-        } else {
-            const auto* a = static_cast<const BlockQ8K*>(xq);
-            for (std::int64_t t = 0; t < T; ++t) out[t * ldy] = dot.q8k(row, a + t * nb, nb);
-        }
-    }
+    cpuKernels(level).matmul[int(matmulFormat(type))].run(w, nullptr, cols, rowBegin, rowEnd, xq,
+                                                          T, y, ldy, nullptr);
 }
 
 }  // namespace atelier::kernels

@@ -1,5 +1,6 @@
-// indexer_score_f32 at every level: one body over the level's dot primitive (vec_ops.h); the
-// top-k selection is one partial sort on indices.
+// indexer_score_f32 at every level: one body over the level's dot primitive (vec_ops.h), run
+// from the CPU tables of each level (kernel_table_cpu.cpp); the top-k selection is one partial
+// sort on indices.
 
 #include "atelier/kernels/indexer_score.h"
 
@@ -7,6 +8,7 @@
 #include <numeric>
 
 #include "atelier/kernels/gemv_ref.h"
+#include "atelier/kernels/kernel_table.h"
 #include "atelier/kernels/vec_ops.h"
 
 namespace atelier::kernels {
@@ -30,20 +32,21 @@ void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const
     score<dot_f32_ref>(q, w, nI, cI, keys, n, scores);
 }
 
+#if defined(__x86_64__)
+void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, const float* keys,
+                              std::int64_t n, float* scores) {
+    score<dot_f32_avx512>(q, w, nI, cI, keys, n, scores);
+}
+#endif
+
 void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI, int cI,
                           const float* keys, std::int64_t n, float* scores) {
-#if defined(__x86_64__)
-    if (level == IsaLevel::Avx512) return score<dot_f32_avx512>(q, w, nI, cI, keys, n, scores);
-    if (level == IsaLevel::Avx2) return indexer_score_f32_avx2(q, w, nI, cI, keys, n, scores);
-#else
-    (void)level;
-#endif
-    indexer_score_f32_ref(q, w, nI, cI, keys, n, scores);
+    cpuKernels(level).indexerScore(q, w, nI, cI, keys, n, scores);
 }
 
 void indexer_score_f32(const float* q, const float* w, int nI, int cI, const float* keys,
                        std::int64_t n, float* scores) {
-    indexer_score_f32_at(activeIsaLevel(), q, w, nI, cI, keys, n, scores);
+    cpuKernels().indexerScore(q, w, nI, cI, keys, n, scores);
 }
 
 std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,

@@ -67,7 +67,7 @@ inline void addFp4(OwnedWeights& out, const TensorSpec& s, const float* v) {
                     std::uint8_t(f32ToE2m1(x[i] / s4) | (f32ToE2m1(x[i + 1] / s4) << 4));
         }
     std::string scaleName = s.name.substr(0, s.name.size() - 7) + ".scale";
-    out.add(s.name, DType::I8, {rows, cols / 2}, asBytes(q.data(), q.size()));
+    out.add(s.name, DType::E2M1x2, {rows, cols / 2}, asBytes(q.data(), q.size()));
     out.add(scaleName, DType::F8_E8M0, {rows, cols / 32}, asBytes(scales.data(), scales.size()));
 }
 

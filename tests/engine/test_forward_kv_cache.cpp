@@ -13,6 +13,7 @@
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/kv_entry.h"
 #include "atelier/engine/model.h"
+#include "atelier/kernels/kernel_table.h"
 #include "forward_test_models.h"
 
 using namespace atelier::engine;
@@ -156,7 +157,8 @@ private slots:
         std::vector<float> e(512);
         for (int i = 0; i < 512; ++i) e[std::size_t(i)] = std::sin(0.37f * float(i)) * float(1 + i % 64) * (i < 64 ? 1e-6f : 1.0f);
         std::vector<std::uint8_t> data(std::size_t(f.dataBytes())), footer(8, 0xee);
-        packEntry(e.data(), f, data.data(), footer.data());
+        const atelier::kernels::KernelTable& k = atelier::kernels::cpuKernels();
+        packEntry(k, e.data(), f, data.data(), footer.data());
         QCOMPARE(footer[7], std::uint8_t(0));  // the pad byte
         for (int b = 0; b < 7; ++b) {
             float amax = 0;
@@ -172,9 +174,9 @@ private slots:
             QCOMPARE(h, f32ToBf16(e[std::size_t(448 + i)]));
         }
         std::vector<float> back(512);
-        unpackEntry(data.data(), footer.data(), f, back.data());
+        unpackEntry(k, data.data(), footer.data(), f, back.data());
         std::vector<std::uint8_t> data2(data.size()), footer2(8);
-        packEntry(back.data(), f, data2.data(), footer2.data());
+        packEntry(k, back.data(), f, data2.data(), footer2.data());
         QCOMPARE(data2, data);  // the decoded entry is a fixed point
         QCOMPARE(footer2, footer);
     }
@@ -198,7 +200,7 @@ private slots:
         QCOMPARE(int(packed[64]), 127);      // scale 1
         QCOMPARE(int(packed[65]), 126);      // scale 0.5
         std::vector<float> back(128);
-        unpackIndexerKey(packed.data(), 128, back.data());
+        unpackIndexerKey(atelier::kernels::cpuKernels(), packed.data(), 128, back.data());
         QCOMPARE(back[0], 1.0f);
         QCOMPARE(back[1], -2.0f);
         QCOMPARE(back[3], 0.0f);

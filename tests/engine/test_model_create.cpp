@@ -43,7 +43,7 @@ double bound(DType dt, float v, float scale) {
     case DType::F32: return 0.0;
     case DType::BF16: return a * std::ldexp(1.0, -8);
     case DType::F8_E4M3: return std::max(a * std::ldexp(1.0, -4), scale * std::ldexp(1.0, -10));
-    case DType::I8: return 0.25 * std::max(a, double(scale));
+    case DType::E2M1x2: return 0.25 * std::max(a, double(scale));
     default: return 0.0;
     }
 }
@@ -104,7 +104,7 @@ class TestModelCreate : public QObject {
                 for (std::int64_t col = 0; col < cols; ++col) {
                     const std::size_t i = std::size_t(r * cols + col);
                     float scale = 1.0f;
-                    if (t->dtype == DType::F8_E4M3 || t->dtype == DType::I8) {
+                    if (t->dtype == DType::F8_E4M3 || t->dtype == DType::E2M1x2) {
                         // amax over the element's block: 128x128 for FP8, 1x32 for FP4.
                         const bool fp8 = t->dtype == DType::F8_E4M3;
                         const std::int64_t r0 = fp8 ? r / 128 * 128 : r, r1 = fp8 ? std::min(rows, r0 + 128) : r + 1;

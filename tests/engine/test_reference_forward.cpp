@@ -126,7 +126,7 @@ ReleaseCopy releaseSchemeCopy(const OwnedWeights& src) {
             for (auto b : codes) payload.push_back(std::byte(b));
         }
         std::string scaleName = spec.name.substr(0, spec.name.size() - 7) + ".scale";
-        out.packed->add(spec.name, fp4 ? DType::I8 : DType::F8_E4M3,
+        out.packed->add(spec.name, fp4 ? DType::E2M1x2 : DType::F8_E4M3,
                         {rows, fp4 ? cols / 2 : cols}, std::move(payload));
         const auto* scaleBytes = reinterpret_cast<const std::byte*>(scales.data());
         const auto* deqBytes = reinterpret_cast<const std::byte*>(deq.data());
@@ -263,7 +263,7 @@ private slots:
         // FP8 block-scaled and FP4-packed tensors are decoded (weight_decode.h) to exactly the
         // floats an F32 file of the dequantized values holds, so the logits are identical.
         const auto copy = releaseSchemeCopy(tinyWeights());
-        QCOMPARE(copy.packed->find("layers.0.ffn.experts.3.w2.weight")->dtype, DType::I8);
+        QCOMPARE(copy.packed->find("layers.0.ffn.experts.3.w2.weight")->dtype, DType::E2M1x2);
         QCOMPARE(copy.packed->find("layers.1.attn.wq_b.weight")->dtype, DType::F8_E4M3);
         const auto t = prompt(6, 17);
         const Logits packed = run(*copy.packed, t), plain = run(*copy.plain, t);

@@ -9,8 +9,6 @@
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/gemv_ref.h"
-#include "atelier/kernels/attn_sink.h"
 #include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
 #include "forward/thread_pool.h"
@@ -30,16 +28,17 @@ std::pair<std::uint8_t*, std::uint8_t*> ringSlot(const KvCache& cache, LayerCach
 // as the kv_norm-ed product of all rows (attention()).
 void kvRope(const Chunk& ch, float* kv) {
     const ModelConfig& cfg = ch.cfg;
+    const kernels::KernelTable& k = *ch.ws.kernels;
     const int c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
     std::vector<std::uint8_t>& bytes = ch.ws.entryBytes;
     bytes.resize(std::size_t(ch.cache.entryFormat().bytes()));
     const EntryFormat& f = ch.cache.entryFormat();
     for (std::int64_t t = 0; t < ch.T; ++t) {
         float* e = kv + t * c;
-        applyRope(e + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r, false);
+        k.rope(e + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r, false);
         if (ch.cache.packed()) {  // FP8 NoPE, BF16 RoPE: exactly what the cache will hold
-            packEntry(e, f, bytes.data(), bytes.data() + f.dataBytes());
-            unpackEntry(bytes.data(), bytes.data() + f.dataBytes(), f, e);
+            packEntry(k, e, f, bytes.data(), bytes.data() + f.dataBytes());
+            unpackEntry(k, bytes.data(), bytes.data() + f.dataBytes(), f, e);
         }
     }
 }
@@ -48,15 +47,15 @@ void kvRope(const Chunk& ch, float* kv) {
 // low-rank product of all rows, attention()).
 void qHeads(const Chunk& ch, float* q) {
     const ModelConfig& cfg = ch.cfg;
+    const kernels::KernelTable& k = *ch.ws.kernels;
     const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
     for (std::int64_t t = 0; t < ch.T; ++t)
         for (int h = 0; h < H; ++h) {
             float* qh = q + (t * H + h) * c;
             kernels::rmsnorm_f32_ref(qh, nullptr, c, cfg.normEps, qh);
-            if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // normed in the bf16 q
-            applyRope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r,
-                      false);
-            if (ch.numerics == Numerics::Release) roundToBf16(qh, c);  // the kernel reads bf16
+            if (ch.numerics == Numerics::Release) roundToBf16(k, qh, c);  // normed in the bf16 q
+            k.rope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r, false);
+            if (ch.numerics == Numerics::Release) roundToBf16(k, qh, c);  // the kernel reads bf16
         }
 }
 
@@ -72,7 +71,7 @@ void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o
             std::memcpy(og + t * gs, o + t * g * gs + k * gs, std::size_t(gs) * 4);
         matmul(w.woA, og, ch.T, u + k * dg, ch.numerics, ch.ws, k * dg, (k + 1) * dg, g * dg);
     }
-    if (ch.numerics == Numerics::Release) roundToBf16(u, ch.T * g * dg);  // the BF16 einsum
+    if (ch.numerics == Numerics::Release) roundToBf16(*ch.ws.kernels, u, ch.T * g * dg);  // BF16 einsum
     matmul(w.woB, u, ch.T, out, ch.numerics, ch.ws);
 }
 
@@ -80,13 +79,14 @@ void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o
 // entries before the chunk, then the chunk's own kv (from kvRows [T, C]); then the chunk's last W entries go to the
 // ring (after it was read). Returns prev.
 std::int64_t windowRows(const Chunk& ch, LayerCache& lc, const float* kvRows) {
+    const kernels::KernelTable& k = *ch.ws.kernels;
     const int c = ch.cfg.headDim;
     const std::int64_t W = ch.cfg.windowSize, T = ch.T, start = ch.start;
     const std::int64_t prev = std::min(start, W - 1);
     float* win = grow(ch.ws.window, std::size_t((prev + T) * c));
     for (std::int64_t i = 0; i < prev; ++i) {
         auto [data, footer] = ringSlot(ch.cache, lc, (start - prev + i) % W);
-        if (ch.cache.packed()) unpackEntry(data, footer, ch.cache.entryFormat(), win + i * c);
+        if (ch.cache.packed()) unpackEntry(k, data, footer, ch.cache.entryFormat(), win + i * c);
         else std::memcpy(win + i * c, data, std::size_t(c) * 4);
     }
     float* kv = win + prev * c;
@@ -94,7 +94,7 @@ std::int64_t windowRows(const Chunk& ch, LayerCache& lc, const float* kvRows) {
     kvRope(ch, kv);
     for (std::int64_t t = std::max<std::int64_t>(0, T - W); t < T; ++t) {
         auto [data, footer] = ringSlot(ch.cache, lc, (start + t) % W);
-        if (ch.cache.packed()) packEntry(kv + t * c, ch.cache.entryFormat(), data, footer);
+        if (ch.cache.packed()) packEntry(k, kv + t * c, ch.cache.entryFormat(), data, footer);
         else std::memcpy(data, kv + t * c, std::size_t(c) * 4);
     }
     return prev;
@@ -107,6 +107,7 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
                std::int64_t prev, const float* comp, float* o) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
+    const kernels::KernelTable& k = *ws.kernels;
     const int H = cfg.nHeads, c = cfg.headDim, r = cfg.ropeHeadDim, half = r / 2;
     const std::int64_t W = cfg.windowSize, start = ch.start;
     const bool release = ch.numerics == Numerics::Release;
@@ -128,13 +129,13 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
         auto headRange = [&](int part) {
             const int h0 = H * part / parts, h1 = H * (part + 1) / parts;
             float* ot = o + (t * H + h0) * c;
-            kernels::attn_sink_f32(q + (t * H + h0) * c, h1 - h0, c, ws.entries.data(), n,
-                                   w.sink.data() + h0, tau, z + part * n, ot);
-            if (release) roundToBf16(ot, std::int64_t(h1 - h0) * c);  // the kernel writes bf16
+            k.attnSink(q + (t * H + h0) * c, h1 - h0, c, ws.entries.data(), n, w.sink.data() + h0,
+                       tau, z + part * n, ot);
+            if (release) roundToBf16(k, ot, std::int64_t(h1 - h0) * c);  // the kernel writes bf16
             for (int h = h0; h < h1; ++h) {
                 float* oh = o + (t * H + h) * c;
-                applyRope(oh + (c - r), ws.cosT.data() + t * half, ws.sinT.data() + t * half, r, true);
-                if (release) roundToBf16(oh + (c - r), r);
+                k.rope(oh + (c - r), ws.cosT.data() + t * half, ws.sinT.data() + t * half, r, true);
+                if (release) roundToBf16(k, oh + (c - r), r);
             }
         };
         if (parts > 1) ws.pool->run(parts, headRange);
@@ -186,8 +187,8 @@ RowProducts rowProducts(const Chunk& all, const AttentionWeights& w, int ratio, 
         jobs[n++] = {&w.indexer.weightsProj, x, T, r.indexW, nI};
     }
     matmulMany(jobs, n, all.numerics, ws);
-    rmsnormRows(r.cQ, T, dc, w.qNorm.data(), cfg.normEps, all.numerics);
-    rmsnormRows(r.kv, T, c, w.kvNorm.data(), cfg.normEps, all.numerics);
+    rmsnormRows(*ws.kernels, r.cQ, T, dc, w.qNorm.data(), cfg.normEps, all.numerics);
+    rmsnormRows(*ws.kernels, r.kv, T, c, w.kvNorm.data(), cfg.normEps, all.numerics);
     r.q = grow(ws.q, std::size_t(T * cfg.nHeads * c));
     jobs[0] = {&w.wqB, r.cQ, T, r.q, cfg.nHeads * c};
     n = 1;
@@ -238,9 +239,9 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
                 need[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = 1;
         for (std::int64_t i = 0; i < nComp; ++i)
-            if (need[std::size_t(i)]) readEntry(ch.cache, lc.entries, i, comp + i * c);
+            if (need[std::size_t(i)]) readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
     } else {
-        for (std::int64_t i = 0; i < nComp; ++i) readEntry(ch.cache, lc.entries, i, comp + i * c);
+        for (std::int64_t i = 0; i < nComp; ++i) readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
     }
     attendAll(ch, w, lc, q, prev, comp, o);
 }

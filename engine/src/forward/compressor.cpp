@@ -8,40 +8,41 @@
 #include <cstring>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
 namespace {
 
 // E [c] = Σ_rows softmax_rows(Z[·, ch]) · K[·, ch], independently per channel.
-void pool(const CompressorWeights& w, const float* K, const float* Z, float* E) {
+void pool(const kernels::KernelTable& k, const CompressorWeights& w, const float* K,
+          const float* Z, float* E) {
     const int c = w.width;
-    kernels::compress_pool_f32(K, Z, c, w.overlap ? 2 * c : c, w.overlap ? 8 : w.ratio, w.overlap, E);
+    k.compressPool(K, Z, c, w.overlap ? 2 * c : c, w.overlap ? 8 : w.ratio, w.overlap, E);
 }
 
 // Norm, RoPE at the block's first position, then the cache format (spec §5.1 post-processing).
 void finishEntry(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope,
                  bool indexer, std::int64_t blockStart, float* E, PagedStore& store) {
+    const kernels::KernelTable& k = *ch.ws.kernels;
     const int c = w.width, r = ch.cfg.ropeHeadDim;
     const bool release = ch.numerics == Numerics::Release;
-    if (release) roundToBf16(E, c);
-    rmsnormRows(E, 1, c, w.norm.data(), ch.cfg.normEps, ch.numerics);
+    if (release) roundToBf16(k, E, c);
+    rmsnormRows(k, E, 1, c, w.norm.data(), ch.cfg.normEps, ch.numerics);
     float cs[64], sn[64];
     ropeAngles(rope, blockStart, cs, sn);
-    applyRope(E + (c - r), cs, sn, r, false);
+    k.rope(E + (c - r), cs, sn, r, false);
     auto [data, footer] = store.append();
     if (indexer) {
-        if (release) roundToBf16(E + (c - r), r);
+        if (release) roundToBf16(k, E + (c - r), r);
         hadamardTransform(E, c);
         if (release) {
-            roundToBf16(E, c);  // the rotation reads and writes bf16
+            roundToBf16(k, E, c);  // the rotation reads and writes bf16
             packIndexerKey(E, c, data);
         } else {
             std::memcpy(data, E, std::size_t(c) * 4);
         }
     } else if (release) {
-        packEntry(E, ch.cache.entryFormat(), data, footer);
+        packEntry(k, E, ch.cache.entryFormat(), data, footer);
     } else {
         std::memcpy(data, E, std::size_t(c) * 4);
     }
@@ -65,7 +66,7 @@ void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope
             Z[std::size_t(row * kc + i)] = zT[t * kc + i] + w.ape[std::size_t(slot * kc + i)];
         }
         if ((p + 1) % ratio != 0) continue;
-        pool(w, K.data(), Z.data(), E);
+        pool(*ws.kernels, w, K.data(), Z.data(), E);
         finishEntry(ch, w, rope, indexer, p + 1 - ratio, E, store);
         if (w.overlap) {  // the closed block becomes the previous block
             std::memcpy(K.data(), K.data() + 4 * kc, std::size_t(4 * kc) * 4);
@@ -74,16 +75,18 @@ void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope
     }
 }
 
-void readEntry(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out) {
+void readEntry(const kernels::KernelTable& k, const KvCache& cache, const PagedStore& s,
+               std::int64_t i, float* out) {
     auto [data, footer] = s.at(i);
-    if (cache.packed()) unpackEntry(data, footer, cache.entryFormat(), out);
+    if (cache.packed()) unpackEntry(k, data, footer, cache.entryFormat(), out);
     else std::memcpy(out, data, std::size_t(cache.config().headDim) * 4);
 }
 
-void readIndexKey(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out) {
+void readIndexKey(const kernels::KernelTable& k, const KvCache& cache, const PagedStore& s,
+                  std::int64_t i, float* out) {
     const int dim = cache.config().indexHeadDim;
     auto [data, footer] = s.at(i);
-    if (cache.packed()) unpackIndexerKey(data, dim, out);
+    if (cache.packed()) unpackIndexerKey(k, data, dim, out);
     else std::memcpy(out, data, std::size_t(dim) * 4);
 }
 

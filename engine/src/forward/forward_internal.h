@@ -2,6 +2,8 @@
 // Internal to the forward pass: the bound weights of each mechanism, the scratch buffers and
 // the per-mechanism functions (one .cpp each). Shapes: T tokens of the chunk, D hidden, H heads,
 // C head dim, R rope dims, V vocab. Threads: the caller's (Model::forward) only.
+// Compute goes through one kernel table (kernels/kernel_table.h), picked when the model is
+// loaded and carried in the Workspace: the forward calls its slots and never names a level.
 
 #include <cstdint>
 #include <vector>
@@ -10,14 +12,15 @@
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
 #include "atelier/engine/weight_decode.h"
-#include "atelier/kernels/gemm_kquant.h"
-#include "atelier/kernels/gemm_q8.h"
+#include "atelier/kernels/kernel_table.h"
 
 namespace atelier::engine::fwd {
 
-// A stored matrix and whether its input is FP8-quantized under Release (LinearFp8/ExpertFp4).
+// A stored matrix, the kernel tables' product slot of its dtype (found once, when it is bound)
+// and whether its input is FP8-quantized under Release (LinearFp8/ExpertFp4).
 struct Linear {
     StoredMatrix m;
+    kernels::MatmulFormat format = kernels::MatmulFormat::F32;
     bool fp8Input = false;
 };
 
@@ -84,8 +87,6 @@ struct RopeTable {
 RopeTable makeRopeTable(const ModelConfig& c, bool yarn);
 // cos/sin [R/2] of angle pos · f'_i.
 void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin);
-// Rotates interleaved pairs (2i, 2i+1) of x [R] by the angles (or their negation).
-void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse);
 
 // One product of a matmulMany() call: y[t * ldy + r] = W[r] · x[t] over all rows of W.
 struct MatmulJob {
@@ -98,18 +99,14 @@ struct MatmulJob {
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
 class ThreadPool;
 
-// Activations rounded to an integer kernel's blocks, once per product (roundActivations).
-struct RoundedActivations {
-    const kernels::BlockQ8K* q8k = nullptr;  // K-quant weights: [T, cols/256] Q8_K
-    const kernels::BlockQ8A* q8a = nullptr;  // Q8_0 weights: [T, cols/32]
-};
-// The storage behind one RoundedActivations (grown on demand).
+// The storage of activations rounded for an integer product (roundActivations; grown on demand).
 struct ActivationBlocks {
     std::vector<kernels::BlockQ8K> q8k;
     std::vector<kernels::BlockQ8A> q8a;
 };
 
 struct Workspace {
+    const kernels::KernelTable* kernels = nullptr; // the backend's table, picked at Model::load
     ThreadPool* pool = nullptr;                    // matmul rows are split across it
     std::vector<std::vector<float>> rowScratch;    // matmul: [threads][gemmScratchFloats(cols)]
     std::vector<float> actQ;                       // matmul: [T, cols]
@@ -130,8 +127,8 @@ struct Workspace {
     std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
     std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
     std::vector<const float*> jobInputPtrs;        //   the input each job reads
-    std::vector<ActivationBlocks> jobRounded;       //   integer kernels' activations per job
-    std::vector<RoundedActivations> jobRoundedPtrs; //   (shared by jobs on the same input)
+    std::vector<ActivationBlocks> jobRounded;      //   integer kernels' activations per job
+    std::vector<const void*> jobRoundedPtrs;       //   (shared by jobs on the same input)
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
@@ -141,27 +138,26 @@ float* grow(std::vector<float>& v, std::size_t n);
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
             Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
             std::int64_t ldy = -1);
-// The bare product of matmul() on one thread, on the stored format; rowScratch
-// [kernels::gemmScratchFloats(cols)]. For weights read by an integer kernel (K-quants, Q8_0, MXFP4)
-// `xr` may hold x already rounded (roundActivations) so that row chunks do not round it again.
-void multiply(const StoredMatrix& m, const float* x, std::int64_t T, float* y, float* rowScratch,
-              std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy,
-              RoundedActivations xr = {});
-// Which blocks `m`'s integer kernel reads its activations in: K-quants Q8_K, Q8_0 and MXFP4
-// blocks of 32 (gemm_q8.h), as llama.cpp does, at every token count so that results do not
-// depend on the batch; None for the formats multiplied in f32.
-enum class ActivationRounding { None, Q8K, Q8A };
-ActivationRounding activationRounding(const StoredMatrix& m);
-// x [T, cols] rounded for `m`'s kernel into `store`; both pointers null when m has none.
-RoundedActivations roundActivations(const StoredMatrix& m, const float* x, std::int64_t T,
-                                    ActivationBlocks& store);
+// The bare product of matmul() on one thread: the table's slot of w's format; rowScratch
+// [kernels::gemmScratchFloats(cols)]. For a slot that reads rounded activations (the integer
+// products: Q8_K blocks for K- and i-quants, blocks of 32 for Q8_0, MXFP4 and the legacy
+// formats, as llama.cpp does, at every token count so that results do not depend on the batch)
+// `rounded` may hold x already rounded (roundActivations) so that row chunks do not round it
+// again; null: rounded here.
+void multiply(const kernels::KernelTable& k, const Linear& w, const float* x, std::int64_t T,
+              float* y, float* rowScratch, std::int64_t rowBegin, std::int64_t rowEnd,
+              std::int64_t ldy, const void* rounded = nullptr);
+// x [T, cols] rounded for w's slot into `store` ([T, cols/32] BlockQ8A or [T, cols/256]
+// BlockQ8K); null when the slot reads f32.
+const void* roundActivations(const kernels::KernelTable& k, const Linear& w, const float* x,
+                             std::int64_t T, ActivationBlocks& store);
 // Independent products in one pool run (each split into row chunks so that every thread has
 // work and there is one hand-off for all): the same bits as calling matmul() on each.
 void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws);
 
 // RMSNorm of each row of x [T, n] in place with weight w; rounded to BF16 under Release.
-void rmsnormRows(float* x, std::int64_t T, std::int64_t n, const float* w, float eps,
-                 Numerics numerics);
+void rmsnormRows(const kernels::KernelTable& k, float* x, std::int64_t T, std::int64_t n,
+                 const float* w, float eps, Numerics numerics);
 
 // Everything a mechanism needs about the chunk.
 struct Chunk {
@@ -179,13 +175,14 @@ struct HcMix {
     float pre[4], post[4], comb[16];  // comb[j * 4 + k]
 };
 // Mixes of X [4, D] and the sub-layer input y [D] (spec §3).
-void hcPre(const HcParams& p, const ModelConfig& cfg, const float* X, HcMix& mix, float* y,
-           Numerics numerics);
+void hcPre(const kernels::KernelTable& k, const HcParams& p, const ModelConfig& cfg,
+           const float* X, HcMix& mix, float* y, Numerics numerics);
 // X [4, D] ← post ⊗ F + combᵀ X.
-void hcPost(const HcMix& mix, const float* F, float* X, std::int64_t dim);
+void hcPost(const kernels::KernelTable& k, const HcMix& mix, const float* F, float* X,
+            std::int64_t dim);
 // Collapses X [4, D] into h [D] (spec §2 step 4).
-void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
-            Numerics numerics);
+void hcHead(const kernels::KernelTable& k, const HcParams& p, const ModelConfig& cfg,
+            const float* X, float* h, Numerics numerics);
 // The Sinkhorn projection of logits b [16] into comb [16], in the kernel's order.
 void sinkhorn(const float* b, int iters, float eps, float* comb);
 
@@ -201,8 +198,10 @@ void compress(const Chunk& ch, const CompressorWeights& w, const RopeTable& rope
               std::vector<float>& stateK, std::vector<float>& stateZ, PagedStore& store,
               const float* kT, const float* zT);
 // Reads compressed entry / indexer key i of a store as floats.
-void readEntry(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
-void readIndexKey(const KvCache& cache, const PagedStore& s, std::int64_t i, float* out);
+void readEntry(const kernels::KernelTable& k, const KvCache& cache, const PagedStore& s,
+               std::int64_t i, float* out);
+void readIndexKey(const kernels::KernelTable& k, const KvCache& cache, const PagedStore& s,
+                  std::int64_t i, float* out);
 // indexer.cpp: for each query, the selected compressed entries (ties to the lower index).
 // q [T, nI, cI] = W_qB·c_Q and wts [T, nI] = W_w·x are the chunk's rows of the products
 // (attention() runs them over all rows), changed in place. sel [T, topk] with counts [T].

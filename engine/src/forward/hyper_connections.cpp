@@ -4,8 +4,6 @@
 #include <cmath>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/stream_ops.h"
-#include "atelier/kernels/vec_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -14,12 +12,13 @@ namespace {
 float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 
 // μ = (fn · x̂) · ρ with ρ = 1/sqrt(mean(x̂²) + eps); x̂ = vec(X) [4D].
-void mixes(const HcParams& p, const float* X, std::int64_t n, int count, float eps, float* mu) {
+void mixes(const kernels::KernelTable& k, const HcParams& p, const float* X, std::int64_t n,
+           int count, float eps, float* mu) {
     double ss = 0;
     for (std::int64_t i = 0; i < n; ++i) ss += double(X[i]) * double(X[i]);
     const float rho = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
     for (int j = 0; j < count; ++j)
-        mu[j] = kernels::dot_f32(p.fn.data() + std::int64_t(j) * n, X, n) * rho;
+        mu[j] = k.dot(p.fn.data() + std::int64_t(j) * n, X, n) * rho;
 }
 
 }  // namespace
@@ -48,11 +47,11 @@ void sinkhorn(const float* b, int iters, float eps, float* M) {
     }
 }
 
-void hcPre(const HcParams& p, const ModelConfig& cfg, const float* X, HcMix& mix, float* y,
-           Numerics numerics) {
+void hcPre(const kernels::KernelTable& k, const HcParams& p, const ModelConfig& cfg,
+           const float* X, HcMix& mix, float* y, Numerics numerics) {
     const std::int64_t d = cfg.dim;
     float mu[24];
-    mixes(p, X, 4 * d, 24, cfg.normEps, mu);
+    mixes(k, p, X, 4 * d, 24, cfg.normEps, mu);
     const float* s = p.scale.data();
     const float* base = p.base.data();
     float b[16];
@@ -62,22 +61,23 @@ void hcPre(const HcParams& p, const ModelConfig& cfg, const float* X, HcMix& mix
     }
     for (int i = 0; i < 16; ++i) b[i] = mu[8 + i] * s[2] + base[8 + i];
     sinkhorn(b, cfg.hcSinkhornIters, cfg.hcEps, mix.comb);
-    kernels::hc_collapse_f32(X, d, mix.pre, y);
-    if (numerics == Numerics::Release) roundToBf16(y, d);
+    k.hcCollapse(X, d, mix.pre, y);
+    if (numerics == Numerics::Release) roundToBf16(k, y, d);
 }
 
-void hcPost(const HcMix& mix, const float* F, float* X, std::int64_t d) {
-    kernels::hc_expand_f32(mix.post, mix.comb, F, X, d);
+void hcPost(const kernels::KernelTable& k, const HcMix& mix, const float* F, float* X,
+            std::int64_t d) {
+    k.hcExpand(mix.post, mix.comb, F, X, d);
 }
 
-void hcHead(const HcParams& p, const ModelConfig& cfg, const float* X, float* h,
-            Numerics numerics) {
+void hcHead(const kernels::KernelTable& k, const HcParams& p, const ModelConfig& cfg,
+            const float* X, float* h, Numerics numerics) {
     const std::int64_t d = cfg.dim;
     float a[4], w[4];
-    mixes(p, X, 4 * d, 4, cfg.normEps, a);
+    mixes(k, p, X, 4 * d, 4, cfg.normEps, a);
     for (int j = 0; j < 4; ++j) w[j] = sigmoid(a[j] * p.scale[0] + p.base[j]) + cfg.hcEps;
-    kernels::hc_collapse_f32(X, d, w, h);
-    if (numerics == Numerics::Release) roundToBf16(h, d);
+    k.hcCollapse(X, d, w, h);
+    if (numerics == Numerics::Release) roundToBf16(k, h, d);
 }
 
 }  // namespace atelier::engine::fwd

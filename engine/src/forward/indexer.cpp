@@ -6,7 +6,6 @@
 
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/indexer_score.h"
 #include "forward/forward_internal.h"
 #include "forward/thread_pool.h"
 
@@ -15,6 +14,7 @@ namespace atelier::engine::fwd {
 void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc, float* q,
                    float* wts, std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts) {
     Workspace& ws = ch.ws;
+    const kernels::KernelTable& k = *ws.kernels;
     const ModelConfig& cfg = ch.cfg;
     const int nI = cfg.indexNHeads, cI = cfg.indexHeadDim, r = cfg.ropeHeadDim;
     const int topk = cfg.indexTopk;
@@ -26,11 +26,11 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         ropeAngles(rope, ch.start + t, cs, sn);
         for (int h = 0; h < nI; ++h) {
             float* qh = q + (t * nI + h) * cI;
-            applyRope(qh + (cI - r), cs, sn, r, false);
-            if (release) roundToBf16(qh, cI);
+            k.rope(qh + (cI - r), cs, sn, r, false);
+            if (release) roundToBf16(k, qh, cI);
             hadamardTransform(qh, cI);
             if (release) {
-                roundToBf16(qh, cI);  // the rotation reads and writes bf16
+                roundToBf16(k, qh, cI);  // the rotation reads and writes bf16
                 simulateFp4(qh, cI);
             }
             if (release) wts[t * nI + h] = bf16ToF32(f32ToBf16(wts[t * nI + h]));  // a bf16 Linear
@@ -54,17 +54,17 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         else fn(0);
     };
     auto decode = [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t s = b; s < e; ++s) readIndexKey(ch.cache, lc.indexKeys, s, keys + s * cI);
+        for (std::int64_t s = b; s < e; ++s) readIndexKey(k, ch.cache, lc.indexKeys, s, keys + s * cI);
     };
     const int decodeParts = partsFor(nKeys);
     if (T == 1) {  // a decode step: each part decodes its keys, then scores them
         auto part = [&](int p) {
             const std::int64_t b = nKeys * p / decodeParts, e = nKeys * (p + 1) / decodeParts;
             decode(b, e);
-            kernels::indexer_score_f32(q, wts, nI, cI, keys + b * cI, e - b, scores + b);
+            k.indexerScore(q, wts, nI, cI, keys + b * cI, e - b, scores + b);
         };
         run(decodeParts, part);
-        counts[0] = std::int32_t(kernels::topk_f32_ref(scores, nKeys, topk, sel.data(), ws.order.data()));
+        counts[0] = std::int32_t(k.topk(scores, nKeys, topk, sel.data(), ws.order.data()));
         return;
     }
     auto decodePart = [&](int p) { decode(nKeys * p / decodeParts, nKeys * (p + 1) / decodeParts); };
@@ -74,11 +74,11 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         const int parts = partsFor(visible);
         auto scorePart = [&](int p) {
             const std::int64_t b = visible * p / parts, e = visible * (p + 1) / parts;
-            kernels::indexer_score_f32(q + t * nI * cI, wts + t * nI, nI, cI, keys + b * cI, e - b, scores + b);
+            k.indexerScore(q + t * nI * cI, wts + t * nI, nI, cI, keys + b * cI, e - b, scores + b);
         };
         run(parts, scorePart);
-        counts[std::size_t(t)] = std::int32_t(kernels::topk_f32_ref(
-            scores, visible, topk, sel.data() + t * topk, ws.order.data()));
+        counts[std::size_t(t)] =
+            std::int32_t(k.topk(scores, visible, topk, sel.data() + t * topk, ws.order.data()));
     }
 }
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "atelier/engine/dtype.h"
-#include "atelier/kernels/fp8_cast.h"
+#include "atelier/kernels/kernel_table.h"
 
 namespace atelier::engine {
 namespace {
@@ -29,18 +29,19 @@ std::uint8_t toE2m1(float v, float s) { return f32ToE2m1(std::clamp(v / s, -6.0f
 
 }  // namespace
 
-void packEntry(const float* e, const EntryFormat& f, std::uint8_t* data, std::uint8_t* footer) {
+void packEntry(const kernels::KernelTable& k, const float* e, const EntryFormat& f,
+               std::uint8_t* data, std::uint8_t* footer) {
     std::memset(footer, 0, std::size_t(f.footerBytes()));
-    kernels::fp8_quant_e4m3_f32(e, f.nope, 64, data, footer);
+    k.fp8Quant(e, f.nope, 64, data, footer);
     for (int i = 0; i < f.rope; ++i) {
         const std::uint16_t h = f32ToBf16(e[f.nope + i]);
         std::memcpy(data + f.nope + 2 * i, &h, 2);
     }
 }
 
-void unpackEntry(const std::uint8_t* data, const std::uint8_t* footer, const EntryFormat& f,
-                 float* e) {
-    kernels::fp8_dequant_e4m3_f32(data, footer, f.nope, 64, e);
+void unpackEntry(const kernels::KernelTable& k, const std::uint8_t* data,
+                 const std::uint8_t* footer, const EntryFormat& f, float* e) {
+    k.fp8Dequant(data, footer, f.nope, 64, e);
     for (int i = 0; i < f.rope; ++i) {
         std::uint16_t h;
         std::memcpy(&h, data + f.nope + 2 * i, 2);
@@ -60,13 +61,13 @@ void packIndexerKey(const float* k, int dim, std::uint8_t* out) {
     }
 }
 
-void unpackIndexerKey(const std::uint8_t* in, int dim, float* k) {
+void unpackIndexerKey(const kernels::KernelTable& k, const std::uint8_t* in, int dim, float* key) {
     // One scale per 32-block after the dim/2 code bytes (read for every key, every decode step).
-    kernels::fp4_dequant_e2m1_f32(in, in + dim / 2, dim, k);
+    k.fp4Dequant(in, in + dim / 2, dim, key);
 }
 
-void simulateFp8Activations(float* x, std::int64_t n) {
-    kernels::fp8_simulate_e4m3_f32(x, n, 128);
+void simulateFp8Activations(const kernels::KernelTable& k, float* x, std::int64_t n) {
+    k.fp8Simulate(x, n, 128);
 }
 
 void simulateFp4(float* x, std::int64_t n) {
@@ -77,7 +78,7 @@ void simulateFp4(float* x, std::int64_t n) {
     }
 }
 
-void roundToBf16(float* x, std::int64_t n) { kernels::round_bf16_f32(x, n); }
+void roundToBf16(const kernels::KernelTable& k, float* x, std::int64_t n) { k.roundBf16(x, n); }
 
 void hadamardTransform(float* x, int n) {
     for (int h = 1; h < n; h *= 2)

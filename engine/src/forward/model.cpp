@@ -62,6 +62,9 @@ Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights
     impl->options = options;
     impl->pool = std::make_unique<fwd::ThreadPool>(std::max(1, options.threads), options.pinThreads);
     impl->ws.pool = impl->pool.get();
+    // The one place the forward's kernels are chosen: the CPU table of the active level (a
+    // device backend hands its own table here).
+    impl->ws.kernels = &kernels::cpuKernels();
     impl->hash = configHash(impl->cfg);
     impl->plainRope = fwd::makeRopeTable(impl->cfg, false);
     impl->yarnRope = fwd::makeRopeTable(impl->cfg, true);
@@ -76,7 +79,7 @@ void Model::Impl::embed(std::span<const std::int32_t> tokens, float* X) {
     for (std::size_t t = 0; t < tokens.size(); ++t) {
         float* x = X + std::int64_t(t) * 4 * d;
         decodeRow(w.embed, tokens[t], x);
-        if (options.numerics == Numerics::Release) roundToBf16(x, d);
+        if (options.numerics == Numerics::Release) roundToBf16(*ws.kernels, x, d);
         for (int j = 1; j < 4; ++j) std::memcpy(x + j * d, x, std::size_t(d) * 4);
     }
 }
@@ -84,6 +87,7 @@ void Model::Impl::embed(std::span<const std::int32_t> tokens, float* X) {
 void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk& all,
                         int layer) {
     const fwd::BlockWeights& b = w.blocks[std::size_t(layer)];
+    const kernels::KernelTable& k = *ws.kernels;
     const std::int64_t d = cfg.dim, T = all.T;
     float* X = ws.X.data();
     float* y = fwd::grow(ws.y, std::size_t(T * d));  // [T, D] sub-layer input
@@ -92,23 +96,24 @@ void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk&
     const fwd::RopeTable& rope = cfg.compressRatio(layer) == 0 ? plainRope : yarnRope;
 
     for (std::int64_t t = 0; t < T; ++t)
-        fwd::hcPre(b.hcAttn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
-    fwd::rmsnormRows(y, T, d, b.attnNorm.data(), cfg.normEps, all.numerics);
+        fwd::hcPre(k, b.hcAttn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
+    fwd::rmsnormRows(k, y, T, d, b.attnNorm.data(), cfg.normEps, all.numerics);
     fwd::attention(chunks, all, layer, b.attn, rope, y, F);  // each sequence reads its own cache
     post(F, X, T);
 
     for (std::int64_t t = 0; t < T; ++t)
-        fwd::hcPre(b.hcFfn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
-    fwd::rmsnormRows(y, T, d, b.ffnNorm.data(), cfg.normEps, all.numerics);
+        fwd::hcPre(k, b.hcFfn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
+    fwd::rmsnormRows(k, y, T, d, b.ffnNorm.data(), cfg.normEps, all.numerics);
     fwd::moe(all, b.moe, y, F);
     post(F, X, T);
 }
 
 // X [T, 4, D] ← HC_post(F [T, D], X); the residual streams are bf16 tensors under Release.
 void Model::Impl::post(const float* F, float* X, std::int64_t T) {
+    const kernels::KernelTable& k = *ws.kernels;
     const std::int64_t d = cfg.dim;
-    for (std::int64_t t = 0; t < T; ++t) fwd::hcPost(mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
-    if (options.numerics == Numerics::Release) roundToBf16(X, T * 4 * d);
+    for (std::int64_t t = 0; t < T; ++t) fwd::hcPost(k, mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
+    if (options.numerics == Numerics::Release) roundToBf16(k, X, T * 4 * d);
 }
 
 // Each item's logits rows (its last row, or all of them) from X [T, 4, D], through one head
@@ -124,10 +129,10 @@ void Model::Impl::head(std::span<const BatchItem> items, std::vector<float>& scr
         const std::int64_t n = std::int64_t(it.tokens.size());
         const std::int64_t k = it.request == LogitsRequest::All ? n : 1;
         for (std::int64_t t = first + n - k; t < first + n; ++t, ++r)
-            fwd::hcHead(w.hcHead, cfg, ws.X.data() + t * 4 * d, h + r * d, options.numerics);
+            fwd::hcHead(*ws.kernels, w.hcHead, cfg, ws.X.data() + t * 4 * d, h + r * d, options.numerics);
         first += n;
     }
-    fwd::rmsnormRows(h, rows, d, w.norm.data(), cfg.normEps, options.numerics);
+    fwd::rmsnormRows(*ws.kernels, h, rows, d, w.norm.data(), cfg.normEps, options.numerics);
     float* out = fwd::grow(scratch, std::size_t(rows * V));
     fwd::matmul(w.head, h, rows, out, options.numerics, ws);
     r = 0;

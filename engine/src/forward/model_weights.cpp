@@ -21,7 +21,14 @@ struct Binder {
             error = m.error();
             return {};
         }
-        return Linear{*m, fp8Input};
+        kernels::MatmulFormat format;
+        if (!dtypeMatmulFormat(m->weight->dtype, format)) {  // bindMatrix admits no other dtype
+            error = Error::badInput(src.origin() + ": tensor '" + name + "' is " +
+                                    std::string(dtypeName(m->weight->dtype)) +
+                                    ", which no kernel multiplies");
+            return {};
+        }
+        return Linear{*m, format, fp8Input};
     }
     std::vector<float> vec(const std::string& name, std::int64_t n) {
         if (error) return {};

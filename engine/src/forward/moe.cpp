@@ -118,7 +118,7 @@ void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out) {
     }
     matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
     swiglu(cfg, g, u, T + A, ew);
-    if (ch.numerics == Numerics::Release) roundToBf16(g, (T + A) * f);  // W2's input is bf16
+    if (ch.numerics == Numerics::Release) roundToBf16(*ws.kernels, g, (T + A) * f);  // W2 reads bf16
 
     ws.jobs.clear();
     ws.jobs.push_back({&w.shared.w2, g, T, out, d});  // the shared expert writes out first
@@ -131,7 +131,7 @@ void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out) {
         float* row = out + std::int64_t(ws.expertRows[std::size_t(a)]) * d;
         for (std::int64_t c = 0; c < d; ++c) row[c] += ys[a * d + c];
     }
-    if (ch.numerics == Numerics::Release) roundToBf16(out, T * d);
+    if (ch.numerics == Numerics::Release) roundToBf16(*ws.kernels, out, T * d);
 }
 
 }  // namespace atelier::engine::fwd

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <numbers>
 
-#include "atelier/kernels/stream_ops.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -39,10 +38,6 @@ void ropeAngles(const RopeTable& t, std::int64_t pos, float* cos, float* sin) {
         cos[i] = float(std::cos(a));
         sin[i] = float(std::sin(a));
     }
-}
-
-void applyRope(float* x, const float* cos, const float* sin, int rope, bool inverse) {
-    kernels::rope_f32(x, cos, sin, rope, inverse);
 }
 
 }  // namespace atelier::engine::fwd

@@ -156,7 +156,7 @@ bool ggmlToDType(GgmlType t, DType& out) {
     case GgmlType::Q4_K: out = DType::Q4_K; return true;
     case GgmlType::Q5_K: out = DType::Q5_K; return true;
     case GgmlType::Q6_K: out = DType::Q6_K; return true;
-    case GgmlType::I8: out = DType::I8; return true;
+    case GgmlType::I8: out = DType::E2M1x2; return true;
     case GgmlType::I32: out = DType::I32; return true;
     case GgmlType::I64: out = DType::I64; return true;
     case GgmlType::I16: return false;

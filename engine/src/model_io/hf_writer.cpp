@@ -75,7 +75,7 @@ std::vector<std::byte> encodeSpec(const ModelConfig& c, const TensorSpec& s, Wei
         scale.resize(std::size_t(elementCount(scaleShape(s))));
         encodeFp8Blocks(values, s.shape[0], s.shape[1], out, scale);
         break;
-    case DType::I8:
+    case DType::E2M1x2:
         out.resize(std::size_t(n / 2));
         scale.resize(std::size_t(elementCount(scaleShape(s))));
         encodeFp4Rows(values, s.shape[0], s.shape[1], out, scale);

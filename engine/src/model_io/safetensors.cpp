@@ -22,7 +22,7 @@ constexpr std::array<DTypeName, 10> kDTypes{{
     {"BF16", DType::BF16, 2},
     {"F8_E4M3", DType::F8_E4M3, 1},
     {"F8_E8M0", DType::F8_E8M0, 1},
-    {"I8", DType::I8, 1},
+    {"I8", DType::E2M1x2, 1},
     {"I32", DType::I32, 4},
     {"I64", DType::I64, 8},
     {"U8", DType::U8, 1},

@@ -47,7 +47,7 @@ struct Loader {
             fail("tensor '" + name + "' is missing");
             return {};
         }
-        if (t->elements() != n || dtypeBlockSize(t->dtype) != 1 || t->dtype == DType::I8) {
+        if (t->elements() != n || dtypeBlockSize(t->dtype) != 1 || t->dtype == DType::E2M1x2) {
             fail("tensor '" + name + "' (" + t->file + " at byte " +
                  std::to_string(t->fileOffset) + ") has " + std::to_string(t->elements()) + " " +
                  std::string(dtypeName(t->dtype)) + " elements, expected " + std::to_string(n) +

@@ -8,7 +8,8 @@
 #include <string_view>
 
 namespace atelier::kernels {
-enum class QuantType : std::uint8_t;  // gemm_quant.h
+enum class QuantType : std::uint8_t;     // gemm_quant.h
+enum class MatmulFormat : std::uint8_t;  // kernel_table.h
 }
 
 namespace atelier::engine {
@@ -20,7 +21,8 @@ enum class DType : std::uint8_t {
     BF16 = 2,
     F8_E4M3 = 3,   // FP8 e4m3fn (no inf; 0x7f/0xff are NaN), weights and cache NoPE dims
     F8_E8M0 = 4,   // UE8M0 power-of-two scale: value = 2^(byte - 127)
-    I8 = 5,        // in HF releases: two packed FP4 E2M1 values per byte (routed experts)
+    E2M1x2 = 5,    // two FP4 E2M1 values per byte, element 2i in the low nibble (HF release
+                   // routed experts; their safetensors say "I8")
     I32 = 6,
     I64 = 7,
     Q8_0 = 8,      // ggml: blocks of 32 = f16 scale + 32 x int8 (34 bytes)
@@ -61,6 +63,9 @@ int dtypeBlockSize(DType t);
 // IQ4_NL, Q3_K and the i-quants); false for every other dtype.
 bool dtypeQuantType(DType t, kernels::QuantType& out);
 DType dtypeOf(kernels::QuantType t);
+// The kernel tables' product slot for a matrix stored as `t` (every dtype bindMatrix accepts);
+// false for the rest.
+bool dtypeMatmulFormat(DType t, kernels::MatmulFormat& out);
 
 // ---- scalar conversions -------------------------------------------------------------------
 

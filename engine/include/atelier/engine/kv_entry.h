@@ -7,9 +7,15 @@
 // and the B scale footers after them, so an entry is addressed by two pointers.
 // Indexer key (CSA): MXFP4, c_I/2 bytes of E2M1 nibbles (element 2i low, 2i+1 high) then c_I/32
 // UE8M0 scales; 68 bytes for c_I = 128.
+// The casts that have kernels take the kernel table to run them on (kernel_table.h; the
+// forward's own, or kernels::cpuKernels()).
 // Thread-safe: pure functions.
 
 #include <cstdint>
+
+namespace atelier::kernels {
+struct KernelTable;  // kernel_table.h
+}
 
 namespace atelier::engine {
 
@@ -23,20 +29,22 @@ struct EntryFormat {
 
 // Quantizes e [nope + rope] f32: each 64-block of NoPE dims gets s = 2^ceil(log2(max(amax,
 // 1e-4)/448)) and e4m3(clamp(v/s, ±448)); RoPE dims round to BF16.
-void packEntry(const float* e, const EntryFormat& f, std::uint8_t* data, std::uint8_t* footer);
+void packEntry(const kernels::KernelTable& k, const float* e, const EntryFormat& f,
+               std::uint8_t* data, std::uint8_t* footer);
 // The values a packed entry stands for: e [nope + rope] f32.
-void unpackEntry(const std::uint8_t* data, const std::uint8_t* footer, const EntryFormat& f,
-                 float* e);
+void unpackEntry(const kernels::KernelTable& k, const std::uint8_t* data,
+                 const std::uint8_t* footer, const EntryFormat& f, float* e);
 
 inline int indexerKeyBytes(int dim) { return dim / 2 + dim / 32; }
 // FP4 per 32-block: s = 2^ceil(log2(max(amax, 6·2^−126)/6)), e2m1(clamp(v/s, ±6)).
 void packIndexerKey(const float* k, int dim, std::uint8_t* out);
-void unpackIndexerKey(const std::uint8_t* in, int dim, float* k);
+void unpackIndexerKey(const kernels::KernelTable& k, const std::uint8_t* in, int dim, float* key);
 
-// The simulated casts on floats, in place (what pack-then-unpack gives, without the bytes).
-void simulateFp8Activations(float* x, std::int64_t n);  // 1×128 blocks, UE8M0 (§8.3)
-void simulateFp4(float* x, std::int64_t n);             // 32-blocks, UE8M0 (§8.3)
-void roundToBf16(float* x, std::int64_t n);
+// The simulated casts on floats, in place (what pack-then-unpack gives, without the bytes):
+// FP8 activations in 1×128 blocks and FP4 in 32-blocks, UE8M0 scales (§8.3); BF16.
+void simulateFp8Activations(const kernels::KernelTable& k, float* x, std::int64_t n);
+void simulateFp4(float* x, std::int64_t n);
+void roundToBf16(const kernels::KernelTable& k, float* x, std::int64_t n);
 // Normalised Walsh–Hadamard transform in Sylvester order (scale 1/sqrt(n)); n a power of two.
 void hadamardTransform(float* x, int n);
 

@@ -1,8 +1,9 @@
 #pragma once
 // Decoding stored weights into floats, row by row, for every dtype a model file may hold:
 // F32, F16, BF16, F8_E4M3 with a [ceil(out/128), ceil(in/128)] UE8M0 block-scale companion,
-// I8-packed FP4 E2M1 (HF release experts: element 2i in the low nibble) with an [out, in/32]
-// UE8M0 companion, ggml Q8_0 and ggml MXFP4 (byte j holds element j low, j+16 high).
+// E2M1x2 packed FP4 (HF release experts, "I8" in their safetensors: element 2i in the low
+// nibble) with an [out, in/32] UE8M0 companion, ggml Q8_0 and ggml MXFP4 (byte j holds element
+// j low, j+16 high).
 // The reference forward and the tests use it; fast kernels read the formats directly.
 // Thread-safe: pure functions.
 
@@ -17,7 +18,7 @@ namespace atelier::engine {
 // A matrix as stored: the weight view, plus its `.scale` companion when the format needs one.
 struct StoredMatrix {
     const TensorView* weight = nullptr;
-    const TensorView* scale = nullptr;  // F8_E4M3 and I8-packed FP4 only
+    const TensorView* scale = nullptr;  // F8_E4M3 and E2M1x2 only
     std::int64_t rows = 0;              // out
     std::int64_t cols = 0;              // in (logical elements, not bytes)
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Shared-KV (MQA) attention of one query's H heads over n gathered entries (the sliding window
-// ∪ the compressed entries) with a learnable per-head sink (model spec §4.3), runtime ISA
-// dispatch:
+// ∪ the compressed entries) with a learnable per-head sink (model spec §4.3), one body per
+// level (the kernel table's attnSink slot, kernel_table.h):
 //   o_h [C] = Σ_j exp(z_j − m) e_j / (Σ_j exp(z_j − m) + exp(sink_h − m)),
 //   z_j = scale · q_h · e_j,  m = max(sink_h, max_j z_j).
 // The scalar level is the `_ref`; SIMD levels sum the dot products in another order, so they
@@ -14,6 +14,7 @@
 namespace atelier::kernels {
 
 // q [H, C] f32; entries [n] pointers to [C] f32; sinks [H]; z scratch [n]; o [H, C] f32.
+// At activeIsaLevel() (cpuKernels().attnSink).
 void attn_sink_f32(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                    const float* sinks, float scale, float* z, float* o);
 // At an explicit level (tests; the level must be supported by this CPU).
@@ -21,5 +22,10 @@ void attn_sink_f32_at(IsaLevel level, const float* q, int H, int C, const float*
                       std::int64_t n, const float* sinks, float scale, float* z, float* o);
 void attn_sink_f32_ref(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                        const float* sinks, float scale, float* z, float* o);
+// The body over dot_f32_avx2/axpy_f32_avx2 and over their AVX-512 versions (x86 builds).
+void attn_sink_f32_avx2(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                        const float* sinks, float scale, float* z, float* o);
+void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries,
+                          std::int64_t n, const float* sinks, float scale, float* z, float* o);
 
 }  // namespace atelier::kernels

@@ -1,6 +1,7 @@
 #pragma once
 // Runtime CPU feature detection for kernel dispatch. Release builds stay portable (no
-// -march=native); each kernel picks the best level this CPU supports. Thread-safe.
+// -march=native); the level chosen here picks the CPU kernel table (kernel_table.h:
+// cpuKernels()), so every op runs the best body this CPU supports. Thread-safe.
 
 #include <string>
 

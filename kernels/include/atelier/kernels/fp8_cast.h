@@ -1,7 +1,7 @@
 #pragma once
 // FP8 E4M3 (e4m3fn) block casts of activation and KV vectors, BF16 rounding of vectors and
 // the FP4 E2M1 decode of the indexer keys,
-// with runtime ISA dispatch. A block of `block` floats (the last may be shorter) gets the
+// at activeIsaLevel() through the slots of cpuKernels() (kernel_table.h). A block of `block` floats (the last may be shorter) gets the
 // scale s = 2^ceil(log2(max(amax, 1e-4) / 448)) stored as a UE8M0 byte, and each element the
 // code e4m3(clamp(v / s, ±448)), rounded to nearest even (model spec §8.3, §10.2).
 // Every level is bit-identical to the `_ref` scalar versions (they agree with the engine's

@@ -1,5 +1,6 @@
 #pragma once
-// Matrix products over stored weight formats with runtime ISA dispatch:
+// Matrix products over stored weight formats, in f32, one body per ISA level (the kernel
+// table's `gemm` slot and its F32 … E2M1 matmul slots, kernel_table.h):
 // y[t * ldy + (r − rowBegin)] = W[r] · x[t] for r in [rowBegin, rowEnd), x [T, cols] f32.
 // The kernels read the stored bytes directly, a few rows at a time (never the whole tensor),
 // and block over several tokens per weight row so that prefill is bound by arithmetic.
@@ -35,14 +36,14 @@ struct WeightMatrix {
 // Floats of scratch one gemm() call needs for `cols` columns.
 std::size_t gemmScratchFloats(std::int64_t cols);
 
-// The product at the active dispatch level (activeIsaLevel()).
+// The product at the active dispatch level (activeIsaLevel(): cpuKernels().gemm).
 void gemm(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd, const float* x,
           std::int64_t T, float* y, std::int64_t ldy, float* scratch);
 // The product at an explicit level (tests; the level must be supported by this CPU).
 void gemmAt(IsaLevel level, const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
             const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch);
 
-// Per-level entry points (one file each); callers use gemm()/gemmAt().
+// Per-level bodies (one file each): the `gemm` slot of each level's table.
 void gemm_scalar(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,
                  const float* x, std::int64_t T, float* y, std::int64_t ldy, float* scratch);
 void gemm_avx2(const WeightMatrix& w, std::int64_t rowBegin, std::int64_t rowEnd,

@@ -47,7 +47,7 @@ struct BlockQ8K {
 void quantize_row_q8_k_ref(const float* x, std::int64_t n, BlockQ8K* out);
 // The same bits (for finite x) with AVX2.
 void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out);
-// At activeIsaLevel().
+// At activeIsaLevel() (cpuKernels().quantizeQ8K).
 void quantize_row_q8_k(const float* x, std::int64_t n, BlockQ8K* out);
 
 // One stored row of n elements -> [n] f32 (the exact values the format represents).
@@ -88,9 +88,10 @@ void dots_q2_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::in
 void dots_q5_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                                std::int64_t T, float* y, std::int64_t ldy);
 
-// W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs at `level` (which must be
-// supported by this CPU; Neon falls back to scalar); at the AVX-512 level the VNNI bodies when the
-// CPU has VNNI and `allowVnni` (tests and benchmarks clear it to reach the plain AVX-512 bodies).
+// W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs the matmul slot of `level`'s
+// kernel table (kernel_table.h; the level must be supported by this CPU; Neon falls back to
+// scalar); at the AVX-512 level the VNNI bodies when the CPU has VNNI and `allowVnni` (tests
+// and benchmarks clear it to reach the plain AVX-512 bodies).
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
                       std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
                       std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);

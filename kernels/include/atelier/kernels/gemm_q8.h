@@ -32,7 +32,7 @@ struct BlockQ8A {
 void quantize_row_q8a_ref(const float* x, std::int64_t n, BlockQ8A* out);
 // The same bits with AVX2 (x86 builds; only called when the CPU has it).
 void quantize_row_q8a_avx2(const float* x, std::int64_t n, BlockQ8A* out);
-// At activeIsaLevel().
+// At activeIsaLevel() (cpuKernels().quantizeQ8A).
 void quantize_row_q8a(const float* x, std::int64_t n, BlockQ8A* out);
 
 // One Q8_0 row of nb blocks against nb activation blocks.
@@ -67,8 +67,9 @@ void gemm_mxfp4_q8a_avx512vnni(const std::uint8_t* w, std::int64_t cols, std::in
                                std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                                std::int64_t ldy);
 
-// At `level` (which this CPU must support); at the AVX-512 level the VNNI kernel when the CPU
-// has VNNI and `allowVnni` (tests and benchmarks clear it to reach the plain AVX-512 level).
+// The matmul slot of `level`'s kernel table (kernel_table.h; the level must be supported by
+// this CPU); at the AVX-512 level the VNNI kernel when the CPU has VNNI and `allowVnni` (tests
+// and benchmarks clear it to reach the plain AVX-512 level).
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                     std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
                     std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);

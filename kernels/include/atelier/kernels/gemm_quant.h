@@ -7,7 +7,8 @@
 //
 // One table describes every format here: block size and bytes, the activation blocks it reads,
 // the reference decode and quantizer, and one integer dot product per ISA level. A level without
-// its own body runs the next lower one; quantDot() says which level actually runs.
+// its own body runs the next lower one; quantDot() says which level actually runs. Each level's
+// kernel table (kernel_table.h) holds the matrix product of every format here as a slot.
 //
 // Byte layouts (little-endian; f16 = IEEE half; "code" = the stored integer):
 //   Q4_0 (18): f16 d, qs[16]. Element j < 16 is the low nibble of qs[j], j + 16 the high one.
@@ -114,6 +115,7 @@ bool quantHasLevel(QuantType type, IsaLevel level, bool vnni = false);
 // y[t * ldy + (r - rowBegin)] = W[r] · x[t] for rows [rowBegin, rowEnd) of W [rows, cols] in
 // `type` and xq [T, cols / blockElems] activation blocks of the format's kind (BlockQ8A or
 // BlockQ8K). Each (row, token) runs the same dot whatever T, so results are batch invariant.
+// The matmul slot of `level`'s kernel table.
 void gemm_quant(IsaLevel level, QuantType type, const std::uint8_t* w, std::int64_t cols,
                 std::int64_t rowBegin, std::int64_t rowEnd, const void* xq, std::int64_t T,
                 float* y, std::int64_t ldy);

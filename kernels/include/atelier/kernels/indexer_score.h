@@ -1,5 +1,6 @@
 #pragma once
-// The lightning indexer's scoring and selection (model spec §5.2), runtime ISA dispatch:
+// The lightning indexer's scoring and selection (model spec §5.2), one body per level (the
+// kernel table's indexerScore and topk slots, kernel_table.h):
 //   I_s = Σ_h w_h · max(q_h · k_s, 0) over the keys s < n,
 // then the k highest scores, ties to the lower index. The scalar level is the `_ref`; SIMD
 // levels sum the dot products in another order (agreeing to rounding). Thread-safe: pure
@@ -11,7 +12,7 @@
 
 namespace atelier::kernels {
 
-// q [nI, cI], w [nI], keys [n, cI] → scores [n].
+// q [nI, cI], w [nI], keys [n, cI] → scores [n]. At activeIsaLevel() (cpuKernels()).
 void indexer_score_f32(const float* q, const float* w, int nI, int cI, const float* keys,
                        std::int64_t n, float* scores);
 void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI, int cI,
@@ -22,6 +23,9 @@ void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const
 // over dot_f32_avx2 (indexer_score_avx2.cpp).
 void indexer_score_f32_avx2(const float* q, const float* w, int nI, int cI, const float* keys,
                             std::int64_t n, float* scores);
+// The AVX-512 level: the key-by-key loop over dot_f32_avx512.
+void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, const float* keys,
+                              std::int64_t n, float* scores);
 
 // idx [min(k, n)]: the indices of the highest scores [n], highest first, ties to the lower
 // index; order scratch [n]. Returns min(k, n). Exact at every level (no arithmetic).

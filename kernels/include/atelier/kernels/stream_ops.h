@@ -1,9 +1,9 @@
 #pragma once
-// The per-token vector ops of a DeepSeek V4 block with runtime ISA dispatch (cpu_features.h):
-// RMSNorm, rotary embedding, the hyper-connection mixes and the compressor's softmax pooling.
-// Each op has a `_ref` scalar body (the spec written out; `<op>_ref.cpp`), an AVX2 body
-// (`<op>_avx2.cpp`, which AVX-512 machines also run: these ops are a few thousand floats per
-// token) and a dispatching entry point. The scalar level is the `_ref` body exactly; AVX2
+// The per-token vector ops of a DeepSeek V4 block: RMSNorm, rotary embedding, the
+// hyper-connection mixes and the compressor's softmax pooling. Each op has a `_ref` scalar body
+// (the spec written out; `<op>_ref.cpp`), an AVX2 body (`<op>_avx2.cpp`, which the AVX-512
+// table holds too: these ops are a few thousand floats per token) and an entry point at
+// activeIsaLevel() that calls the slot of cpuKernels() (kernel_table.h). The scalar level is the `_ref` body exactly; AVX2
 // fuses multiply-adds, sums in another order and uses a polynomial exp: it agrees to rounding.
 // Thread-safe: pure functions.
 
