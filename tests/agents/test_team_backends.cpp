@@ -2,7 +2,7 @@
 // ctest-libs: PkgConfig::CPP_HTTPLIB
 // Per-agent backends in a team file (issue #18): `backend: local` or a server `{url, model,
 // api_key_env}` parse; unknown keys and a key written in the file are refused, naming the file,
-// the agent and the field; a server whose host the user did not allow is refused (PolicyDenied,
+// the agent and the field; a server whose host the user did not allow is refused (Denied,
 // naming the agent and the host) by checkTeam and by routeTeamBackends; and in a run, a
 // worker's turns go to its own server (an OpenAiServer on loopback that requires a key, read
 // from the worker's api_key_env) while the manager's stay on the run's default model.
@@ -101,7 +101,7 @@ private slots:
         for (const HostAllowlist& hosts : {HostAllowlist(), HostAllowlist({"other-box", "127.0.0.1"})}) {
             auto ok = checkTeam(*t, {}, hosts);
             QVERIFY(!ok.has_value());
-            QCOMPARE(ok.error().code, atelier::ErrorCode::PolicyDenied);
+            QCOMPARE(ok.error().code, atelier::ErrorCode::Denied);
             QVERIFY2(contains(ok.error().message, "agent 'reader'"), ok.error().message.c_str());
             QVERIFY2(contains(ok.error().message, "'GPU-box'"), ok.error().message.c_str());
             QVERIFY2(contains(ok.error().message, "--allow-host"), ok.error().message.c_str());
@@ -114,7 +114,7 @@ private slots:
         o.defaultModel = std::make_shared<ScriptedTestModel>();
         auto routed = routeTeamBackends(*t, o);
         QVERIFY(!routed.has_value());
-        QCOMPARE(routed.error().code, atelier::ErrorCode::PolicyDenied);
+        QCOMPARE(routed.error().code, atelier::ErrorCode::Denied);
         QVERIFY2(contains(routed.error().message, "agent 'reader'") && contains(routed.error().message, "'GPU-box'"),
                  routed.error().message.c_str());
     }

@@ -60,7 +60,7 @@ Result<std::shared_ptr<RoutedAgentModel>> routeTeamBackends(const Team& team,
             auto url = parseHttpUrl(a->backend.url);
             if (!url) return unexpected(Error::badInput(at + ": backend url: " + url.error().message));
             if (!options.allowedHosts.allows(url->host))
-                return unexpected(ErrorCode::PolicyDenied,
+                return unexpected(ErrorCode::Denied,
                                   at + " runs on " + a->backend.url + ", but host '" + url->host +
                                       "' is not allowed (a team file never grants network access)");
             std::string key;

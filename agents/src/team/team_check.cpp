@@ -45,10 +45,10 @@ Result<void> checkAgent(const AgentSpec& a, const std::vector<std::string>& know
         const std::string wat = "agent '" + w.name + "' (a worker of '" + a.name + "')";
         std::string why;
         if (!Policy(w.grants).isWithin(parentPolicy, &why))
-            return unexpected(ErrorCode::PolicyDenied, wat + " asks for more than its parent: " + why);
+            return unexpected(ErrorCode::Denied, wat + " asks for more than its parent: " + why);
         auto over = [&](std::int64_t child, std::int64_t parent, const char* what) -> Result<void> {
             if (parent > 0 && (child == 0 || child > parent))
-                return unexpected(ErrorCode::PolicyDenied,
+                return unexpected(ErrorCode::Denied,
                                   wat + ": " + what + " budget " + (child == 0 ? "unlimited" : std::to_string(child)) +
                                       " exceeds its parent's " + std::to_string(parent));
             return {};
@@ -57,12 +57,12 @@ Result<void> checkAgent(const AgentSpec& a, const std::vector<std::string>& know
         ATELIER_TRY_VOID(over(w.budgets.steps, a.budgets.steps, "step"));
         ATELIER_TRY_VOID(over(w.budgets.wallSeconds, a.budgets.wallSeconds, "wall-time"));
         if (w.budgets.delegationDepth >= a.budgets.delegationDepth)
-            return unexpected(ErrorCode::PolicyDenied, wat + ": delegation depth " +
+            return unexpected(ErrorCode::Denied, wat + ": delegation depth " +
                                                            std::to_string(w.budgets.delegationDepth) +
                                                            " must be below its parent's " +
                                                            std::to_string(a.budgets.delegationDepth));
         if (int(w.approval) < int(a.approval))
-            return unexpected(ErrorCode::PolicyDenied, wat + ": approval '" + approvalModeName(w.approval) +
+            return unexpected(ErrorCode::Denied, wat + ": approval '" + approvalModeName(w.approval) +
                                                            "' is more permissive than its parent's '" +
                                                            approvalModeName(a.approval) + "'");
         ATELIER_TRY_VOID(checkAgent(w, knownTools));
@@ -78,7 +78,7 @@ Result<void> checkBackend(const AgentSpec& a, const HostAllowlist& allowedHosts)
     auto url = parseHttpUrl(a.backend.url);
     if (!url) return unexpected(Error::badInput(at + ": backend url: " + url.error().message));
     if (allowedHosts.allows(url->host)) return {};
-    return unexpected(ErrorCode::PolicyDenied,
+    return unexpected(ErrorCode::Denied,
                       at + " runs on " + a.backend.url + ", but host '" + url->host +
                           "' is not allowed (a team file never grants network access; allow the host "
                           "with --allow-host " + url->host + " or in the remote settings)");

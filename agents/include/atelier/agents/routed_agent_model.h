@@ -56,7 +56,7 @@ struct TeamBackendOptions {
 
 // The routed model of `team`: one BackendAgentModel per agent that names a backend (agents that
 // name the same server with the same model and key share it). Errors: an agent's server host is
-// not allowed (PolicyDenied, naming the agent and the host), an agent asks for the local model
+// not allowed (Denied, naming the agent and the host), an agent asks for the local model
 // and none is loaded or names no backend and there is no default (Usage), an `api_key_env`
 // variable is not set (BadInput, naming the agent and the variable).
 Result<std::shared_ptr<RoutedAgentModel>> routeTeamBackends(const Team& team,

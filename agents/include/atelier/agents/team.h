@@ -15,7 +15,7 @@
 
 #include "atelier/agents/host_allowlist.h"
 #include "atelier/agents/policy.h"
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 
 namespace atelier::agents {
 
@@ -76,7 +76,7 @@ Result<Team> loadTeam(const std::filesystem::path& file, const std::filesystem::
 // `--allow-host`, or the window's remote settings; empty by default, so a team that names a
 // server is refused until the user allows its host). The error names the offending agent and
 // what it asks for (for a backend, the host); callers prefix the file. Backend errors are
-// PolicyDenied.
+// Denied.
 Result<void> checkTeam(const Team& team, const std::vector<std::string>& knownTools,
                        const HostAllowlist& allowedHosts = {});
 
