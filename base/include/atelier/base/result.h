@@ -22,8 +22,6 @@ enum class ErrorCode {
     Cancelled,     // the caller cancelled
     Overflow,      // a request exceeds a limit (context length, budget)
     Internal,      // a bug: an invariant did not hold
-    // Temporary: the former name of Denied, until the last files that use it are updated.
-    PolicyDenied = Denied,
 };
 
 struct Error {
