@@ -9,7 +9,7 @@
 #include <string>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/engine/log.h"
+#include "atelier/base/log.h"
 #include "forward/forward_internal.h"
 #include "forward/model_weights.h"
 #include "forward/thread_pool.h"

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <span>
 
-#include "atelier/engine/result.h"
+#include "atelier/base/result.h"
 #include "atelier/engine/weight_source.h"
 
 namespace atelier::engine {
