@@ -142,7 +142,7 @@ private slots:
         chat->regenerate();
         QVERIFY(finished.wait(20000));
         QCOMPARE(chat->turns().size(), 2);
-        QCOMPARE(chat->turns().last().role, QStringLiteral("assistant"));
+        QCOMPARE(chat->turns().last().role, atelier::engine::ChatRole::Assistant);
     }
 
     void switchingSessionsAbandonsTheAnswerInFlight() {

@@ -83,7 +83,7 @@ private slots:
 
     void conversationColoursFencedBlocksByLanguage() {
         ChatTurn t;
-        t.role = "assistant";
+        t.role = atelier::engine::ChatRole::Assistant;
         t.content = "Code:\n\n```python\ndef answer():\n    return 42\n```\n\nand\n\n```\ndef plain\n```\n";
         ConversationView view;
         view.setTurns({t}, true);

@@ -18,9 +18,9 @@ using namespace atelier::ui;
 
 namespace {
 QList<ChatTurn> sampleTurns() {
-    ChatTurn user{QStringLiteral("user"), QStringLiteral("How do I exit?"), {}, {}, {}, 1, false};
+    ChatTurn user{atelier::engine::ChatRole::User, QStringLiteral("How do I exit?"), {}, {}, {}, 1, false};
     ChatTurn answer;
-    answer.role = QStringLiteral("assistant");
+    answer.role = atelier::engine::ChatRole::Assistant;
     answer.reasoning = QStringLiteral("The user wants a C program that exits");
     answer.content = QStringLiteral("Use this:\n\n```c\nint main() { return 0; }\n```\n\nDone.");
     answer.toolCalls.append({QStringLiteral("file_read"), QStringLiteral("{\"path\": \"a.c\"}"),

@@ -274,7 +274,7 @@ void TestDocumentViewer::citeLinkInConversationOpensTheViewer() {
     viewer.setBaseFolder(m_tmp.path());
     connect(&view, &ConversationView::sourceActivated, &viewer, &DocumentViewer::open);
     ChatTurn turn;
-    turn.role = "assistant";
+    turn.role = atelier::engine::ChatRole::Assistant;
     turn.content = "See the notes.";
     turn.toolCalls.append({"files_read", R"({"path":"notes.txt","start_line":7,"end_line":9})", {}, {}});
     turn.toolCalls.append({"git_show", R"({"repo":"repo","rev":"abc123"})", {}, {}});

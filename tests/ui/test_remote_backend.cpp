@@ -137,8 +137,8 @@ private slots:
         QVERIFY(loaded.wait(10000));
         QVERIFY(remote.isRemote());
         QVERIFY(remote.model().name.contains(QStringLiteral("remote")));
-        QVERIFY(!remote.loadedEngine().service);  // nothing runs locally
-        QVERIFY(remote.loadedEngine().backend);    // but turns have their door
+        QVERIFY(!remote.loadedModel().service);  // nothing runs locally
+        QVERIFY(remote.loadedModel().backend);    // but turns have their door
 
         ChatController chat(&remote);
         chat.setMaxTokens(12);
@@ -173,7 +173,7 @@ private slots:
         QVERIFY(localLoaded.wait(20000));
         LocalServer server;
         QSignalSpy started(&server, &LocalServer::started);
-        QVERIFY(server.start(local.loadedEngine(), QStringLiteral("tiny"), {QStringLiteral("127.0.0.1"), 0, {}}));
+        QVERIFY(server.start(local.loadedModel(), QStringLiteral("tiny"), {QStringLiteral("127.0.0.1"), 0, {}}));
         QVERIFY(started.wait(10000));
         const QString url = started.first().at(0).toString() + QStringLiteral("/v1");
 
@@ -183,7 +183,7 @@ private slots:
         settings.remote = {true, url, QStringLiteral("tiny"), {}, {QStringLiteral("127.0.0.1")}};
         remote.load(m_model, settings);
         QVERIFY(loaded.wait(10000));
-        QVERIFY(!remote.loadedEngine().service);
+        QVERIFY(!remote.loadedModel().service);
         QVERIFY(engineTeamModel(remote).has_value());
 
         QTemporaryDir work;

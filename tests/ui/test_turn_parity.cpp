@@ -176,7 +176,7 @@ private slots:
         QVERIFY(!m_model.isEmpty());
         m_bridge.emplace();
         QVERIFY(tiny_model::load(*m_bridge, m_model));
-        QVERIFY(m_bridge->loadedEngine().backend);
+        QVERIFY(m_bridge->loadedModel().backend);
         // The copy: the same files loaded again, as tiny_model::load loads them.
         const std::string path = m_model.toStdString();
         auto tokenizer = engine::Tokenizer::forModel(path);

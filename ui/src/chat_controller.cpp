@@ -1,17 +1,6 @@
 #include "atelier/ui/chat_controller.h"
 
 namespace atelier::ui {
-namespace {
-
-engine::ChatRole roleOf(const QString& role) {
-    if (role == QLatin1String("system")) return engine::ChatRole::System;
-    if (role == QLatin1String("assistant")) return engine::ChatRole::Assistant;
-    if (role == QLatin1String("tool")) return engine::ChatRole::Tool;
-    if (role == QLatin1String("developer")) return engine::ChatRole::Developer;
-    return engine::ChatRole::User;
-}
-
-}  // namespace
 
 ChatController::ChatController(EngineBridge* bridge, QObject* parent)
     : QObject(parent), m_bridge(bridge) {
@@ -64,7 +53,7 @@ void ChatController::showSession(qint64 sessionId, const QList<ChatTurn>& turns)
 void ChatController::send(const QString& text) {
     if (isBusy() || text.trimmed().isEmpty()) return;
     ChatTurn user;
-    user.role = QStringLiteral("user");
+    user.role = engine::ChatRole::User;
     user.content = text;
     m_turns.append(user);
     persist(int(m_turns.size()) - 1);
@@ -78,7 +67,7 @@ void ChatController::stop() {
 void ChatController::editLastUserMessage(const QString& text) {
     if (isBusy() || text.trimmed().isEmpty()) return;
     for (int i = int(m_turns.size()) - 1; i >= 0; --i) {
-        if (m_turns[i].role != QLatin1String("user")) continue;
+        if (m_turns[i].role != engine::ChatRole::User) continue;
         dropTurnsFrom(i);
         send(text);
         return;
@@ -89,7 +78,7 @@ void ChatController::editLastUserMessage(const QString& text) {
 void ChatController::regenerate() {
     if (isBusy()) return;
     int i = int(m_turns.size()) - 1;
-    while (i >= 0 && m_turns[i].role != QLatin1String("user")) --i;
+    while (i >= 0 && m_turns[i].role != engine::ChatRole::User) --i;
     if (i < 0) return;
     dropTurnsFrom(i + 1);
     startGeneration();
@@ -117,7 +106,7 @@ std::vector<engine::ChatMessage> ChatController::chatMessages() const {
     for (const ChatTurn& t : m_turns) {
         if (t.streaming) continue;
         engine::ChatMessage m;
-        m.role = roleOf(t.role);
+        m.role = t.role;
         m.content = t.content.toStdString();
         if (m.role == engine::ChatRole::Assistant && !t.reasoning.isEmpty())
             m.reasoningContent = t.reasoning.toStdString();
@@ -134,7 +123,7 @@ void ChatController::startGeneration() {
     submission.mode = m_mode;
     submission.maxTokens = m_maxTokens;
     ChatTurn answer;
-    answer.role = QStringLiteral("assistant");
+    answer.role = engine::ChatRole::Assistant;
     answer.streaming = true;
     m_turns.append(answer);
     m_requestId = m_bridge->submitChat(submission);

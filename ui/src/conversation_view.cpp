@@ -14,10 +14,15 @@ namespace atelier::ui {
 namespace {
 
 QString roleHeading(const ChatTurn& t, const QString& modelLabel) {
-    if (t.role == QLatin1String("user")) return QObject::tr("You");
-    if (t.role == QLatin1String("assistant"))
+    switch (t.role) {
+    case engine::ChatRole::User: return QObject::tr("You");
+    case engine::ChatRole::Assistant:
         return t.agent.isEmpty() ? (modelLabel.isEmpty() ? QObject::tr("Assistant") : modelLabel) : t.agent;
-    if (t.role == QLatin1String("tool")) return QObject::tr("Tool result");
+    case engine::ChatRole::Tool: return QObject::tr("Tool result");
+    case engine::ChatRole::System:
+    case engine::ChatRole::Developer:
+    case engine::ChatRole::LatestReminder: break;
+    }
     return QObject::tr("System");
 }
 

@@ -21,7 +21,7 @@ namespace {
 QString message(const Error& e) { return QString::fromStdString(e.message); }
 }  // namespace
 
-EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_engine(std::make_shared<Engine>()) {
+EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_workerState(std::make_shared<WorkerState>()) {
     qRegisterMetaType<ModelSummary>();
     qRegisterMetaType<GenerationStats>();
     m_thread = new QThread(this);
@@ -40,8 +40,8 @@ EngineBridge::~EngineBridge() {
     for (auto& s : m_streams) s->end();
     m_streams.clear();
     // The service (unless a team run or the local server still holds it) joins here.
-    m_engineHandle = {};
-    m_engine.reset();
+    m_loadedModel = {};
+    m_workerState.reset();
 }
 
 void EngineBridge::runOnWorker(std::function<void()> job) {
@@ -61,7 +61,7 @@ void EngineBridge::inspect(const QString& path) {
 void EngineBridge::load(const QString& path, const LoadSettings& settings) {
     for (auto& s : m_streams) s->cancel();
     m_loaded = false;
-    m_engineHandle = {};
+    m_loadedModel = {};
     m_remote.reset();
     if (settings.remote.enabled) return loadRemote(path, settings.remote);
     // An unusable backend is refused before any file is read (as the CLI refuses it).
@@ -72,8 +72,8 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
                                   Qt::QueuedConnection);
         return;
     }
-    auto engineState = m_engine;
-    runOnWorker([this, engineState, path, settings, modelOptions = *options] {
+    auto workerState = m_workerState;
+    runOnWorker([this, workerState, path, settings, modelOptions = *options] {
         auto progress = [this](int percent, const QString& stage) {
             QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
                                       Qt::QueuedConnection);
@@ -82,8 +82,8 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
             QMetaObject::invokeMethod(this, [this, why] { emit loadFailed(why); }, Qt::QueuedConnection);
         };
         progress(5, tr("Releasing the previous model"));
-        engineState->service.reset();
-        engineState->tokenizer.reset();
+        workerState->service.reset();
+        workerState->tokenizer.reset();
         progress(15, tr("Reading the tokenizer"));
         auto tokenizer = engine::Tokenizer::forModel(path.toStdString());
         if (!tokenizer) return fail(message(tokenizer.error()));
@@ -97,19 +97,19 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         progress(90, tr("Starting the scheduler"));
         engine::GenerationOptions options;
         options.maxContext = settings.contextTokens;
-        engineState->service = std::make_shared<engine::GenerationService>(std::move(*model), options,
+        workerState->service = std::make_shared<engine::GenerationService>(std::move(*model), options,
                                                                            *tokenizer);
-        engineState->tokenizer = *tokenizer;
-        const qint64 limit = engineState->service->contextLimit();
+        workerState->tokenizer = *tokenizer;
+        const qint64 limit = workerState->service->contextLimit();
         atelier::logger("ui")->info("model loaded: {} (context {})", path.toStdString(), limit);
         // The window's chat and team runs take their turns through this backend, which shares
         // the service: a run that outlasts the next load keeps its model.
-        auto backend = std::make_shared<agents::LocalChatBackend>(engineState->service, *tokenizer,
+        auto backend = std::make_shared<agents::LocalChatBackend>(workerState->service, *tokenizer,
                                                                   s.name.toStdString());
-        LoadedEngine handle{std::move(backend), engineState->service,
+        LoadedModel handle{std::move(backend), workerState->service,
                             std::make_shared<const engine::Tokenizer>(*tokenizer)};
         QMetaObject::invokeMethod(this, [this, s, limit, handle] {
-            m_engineHandle = handle;
+            m_loadedModel = handle;
             m_model = s;
             m_contextLimit = limit;
             m_loaded = true;
@@ -141,7 +141,7 @@ void EngineBridge::createDemo(const QString& preset, const QString& outDir) {
     });
 }
 
-qint64 EngineBridge::tokenCount(Engine& e, const QString& text) {
+qint64 EngineBridge::tokenCount(WorkerState& e, const QString& text) {
     if (!e.tokenizer && !e.fallback) {
         auto t = engine::Tokenizer::fromVocabulary(engine::builtinVocabulary(4096));
         if (t) e.fallback = *t;
@@ -151,17 +151,17 @@ qint64 EngineBridge::tokenCount(Engine& e, const QString& text) {
 }
 
 void EngineBridge::countTokens(const QString& key, const QString& text) {
-    auto engineState = m_engine;
-    runOnWorker([this, engineState, key, text] {
-        const qint64 n = tokenCount(*engineState, text);
+    auto workerState = m_workerState;
+    runOnWorker([this, workerState, key, text] {
+        const qint64 n = tokenCount(*workerState, text);
         QMetaObject::invokeMethod(this, [this, key, n] { emit tokensCounted(key, n); },
                                   Qt::QueuedConnection);
     });
 }
 
 void EngineBridge::readDocument(const QString& path) {
-    auto engineState = m_engine;
-    runOnWorker([this, engineState, path] {
+    auto workerState = m_workerState;
+    runOnWorker([this, workerState, path] {
         auto doc = documentText(path);
         if (!doc) {
             const QString why = message(doc.error());
@@ -169,7 +169,7 @@ void EngineBridge::readDocument(const QString& path) {
                                       Qt::QueuedConnection);
             return;
         }
-        const qint64 n = tokenCount(*engineState, doc->text);
+        const qint64 n = tokenCount(*workerState, doc->text);
         QMetaObject::invokeMethod(this, [this, path, d = *doc, n] {
             emit documentRead(path, d.text, n, d.files, d.truncated);
         }, Qt::QueuedConnection);

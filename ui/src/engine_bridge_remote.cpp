@@ -16,12 +16,12 @@ void EngineBridge::loadRemote(const QString& path, const RemoteSettings& remote)
         QMetaObject::invokeMethod(this, [this, why] { emit loadFailed(why); }, Qt::QueuedConnection);
         return;
     }
-    auto engineState = m_engine;
-    runOnWorker([this, engineState, path, remote] {
+    auto workerState = m_workerState;
+    runOnWorker([this, workerState, path, remote] {
         QMetaObject::invokeMethod(this, [this] { emit loadProgress(20, tr("Releasing the local model")); },
                                   Qt::QueuedConnection);
-        engineState->service.reset();
-        engineState->tokenizer.reset();
+        workerState->service.reset();
+        workerState->tokenizer.reset();
         ModelSummary s = inspectModel(path).value_or(ModelSummary{});
         s.path = path;
         s.demo = false;  // the weights that answer are the endpoint's
@@ -30,7 +30,7 @@ void EngineBridge::loadRemote(const QString& path, const RemoteSettings& remote)
         atelier::logger("ui")->info("chat goes to the remote endpoint {}", remote.url.toStdString());
         auto backend = std::make_shared<agents::RemoteChatBackend>(remote.endpoint(), remote.allowlist());
         QMetaObject::invokeMethod(this, [this, s, remote, backend] {
-            m_engineHandle = LoadedEngine{backend, nullptr, nullptr};
+            m_loadedModel = LoadedModel{backend, nullptr, nullptr};
             m_remote = remote;
             m_model = s;
             m_contextLimit = s.maxContext;

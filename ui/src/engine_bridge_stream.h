@@ -1,5 +1,5 @@
 #pragma once
-// EngineBridge's private parts: the worker's Engine, and a request's Stream — its running turn
+// EngineBridge's private parts: the worker's WorkerState, and a request's Stream — its running turn
 // and the coalescing buffer shared between the GUI thread and the thread that delivers the
 // turn's events (the engine's scheduler, or a remote turn's reader thread).
 
@@ -21,7 +21,7 @@ namespace atelier::ui {
 
 using Clock = std::chrono::steady_clock;
 
-struct EngineBridge::Engine {
+struct EngineBridge::WorkerState {
     std::shared_ptr<engine::GenerationService> service;  // the loaded model's (shared with its backend)
     std::optional<engine::Tokenizer> tokenizer;  // the loaded model's
     std::optional<engine::Tokenizer> fallback;   // built-in byte-level, for counting without a model
@@ -40,7 +40,7 @@ struct EngineBridge::Stream {
     // Keeps the backend (a local model's service) alive while its turn runs; declared before
     // `turn`, so the turn is destroyed (cancelled and joined) first.
     std::shared_ptr<agents::ChatBackend> backend;  // guarded by mutex
-    std::shared_ptr<agents::ChatTurn> turn;        // guarded by mutex: null until started
+    std::shared_ptr<agents::TurnHandle> turn;        // guarded by mutex: null until started
     bool cancelRequested = false;  // guarded by mutex: cancel() before the turn had started
     bool finished = false;         // guarded by mutex: the GUI thread has seen its last event
     std::string reasoning;         // guarded by mutex: text not yet handed to the GUI thread
@@ -54,7 +54,7 @@ struct EngineBridge::Stream {
 
     // Worker thread: holds the started turn (cancelling it at once when cancel() came first),
     // or drops it when the GUI thread has already seen its last event.
-    void adopt(std::shared_ptr<agents::ChatBackend> b, std::shared_ptr<agents::ChatTurn> t) {
+    void adopt(std::shared_ptr<agents::ChatBackend> b, std::shared_ptr<agents::TurnHandle> t) {
         bool cancelNow = false;
         {
             std::lock_guard lock(mutex);
@@ -69,7 +69,7 @@ struct EngineBridge::Stream {
     }
     // Any thread: cancels the turn, or marks it to be cancelled once started.
     void cancel() {
-        std::shared_ptr<agents::ChatTurn> t;
+        std::shared_ptr<agents::TurnHandle> t;
         {
             std::lock_guard lock(mutex);
             cancelRequested = true;
@@ -81,7 +81,7 @@ struct EngineBridge::Stream {
     // event, at once when that came already), then releases the backend.
     void end() {
         std::shared_ptr<agents::ChatBackend> b;
-        std::shared_ptr<agents::ChatTurn> t;
+        std::shared_ptr<agents::TurnHandle> t;
         {
             std::lock_guard lock(mutex);
             finished = true;

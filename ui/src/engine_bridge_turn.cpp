@@ -42,7 +42,7 @@ quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
             emit generationFailed(id, why);
         }, Qt::QueuedConnection);
     };
-    std::shared_ptr<agents::ChatBackend> backend = m_engineHandle.backend;
+    std::shared_ptr<agents::ChatBackend> backend = m_loadedModel.backend;
     if (!backend) {
         fail(tr("No model is loaded"));
         return id;
@@ -60,7 +60,7 @@ quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
             atelier::logger("ui")->warn("chat turn not started: {}", turn.error().message);
             return fail(qtText(turn.error().message));
         }
-        stream->adopt(std::move(backend), std::shared_ptr<agents::ChatTurn>(std::move(*turn)));
+        stream->adopt(std::move(backend), std::shared_ptr<agents::TurnHandle>(std::move(*turn)));
     });
     return id;
 }

@@ -10,7 +10,7 @@
 namespace atelier::ui {
 
 struct LocalServer::Serving {
-    LoadedEngine engine;  // keeps the service alive while the server uses it
+    LoadedModel engine;  // keeps the service alive while the server uses it
     std::unique_ptr<agents::OpenAiServer> server;
 };
 
@@ -51,7 +51,7 @@ void LocalServer::setState(ServerState state) {
     emit stateChanged();
 }
 
-bool LocalServer::start(const LoadedEngine& engine, const QString& modelName, const ServerSettings& settings) {
+bool LocalServer::start(const LoadedModel& engine, const QString& modelName, const ServerSettings& settings) {
     auto refuse = [this](const QString& why) {
         emit failed(why);
         return false;

@@ -157,7 +157,7 @@ void MainWindow::sendInput() {
 void MainWindow::editLastMessage() {
     const auto& turns = m_chat->turns();
     for (auto it = turns.rbegin(); it != turns.rend(); ++it) {
-        if (it->role != QLatin1String("user")) continue;
+        if (it->role != engine::ChatRole::User) continue;
         m_input->setPlainText(it->content);
         m_input->setFocus();
         m_editing = true;

@@ -105,7 +105,7 @@ QString ServerPanel::statusText() const { return m_status->text(); }
 bool ServerPanel::startServer() {
     const ServerSettings s = settings();
     s.save();
-    const bool ok = m_server->start(m_bridge->loadedEngine(), servedModelName(m_bridge->model().path), s);
+    const bool ok = m_server->start(m_bridge->loadedModel(), servedModelName(m_bridge->model().path), s);
     if (ok) showStatus(tr("Starting on %1…").arg(s.host), QString());
     return ok;
 }

@@ -65,7 +65,7 @@ void StoreWorker::addMessage(quint64 ticket, qint64 sessionId, const ChatTurn& t
     if (!m_store) return;
     agents::Message m;
     m.sessionId = sessionId;
-    m.role = utf8(turn.role);
+    m.role = engine::chatRoleName(turn.role);
     m.content = utf8(turn.content);
     m.reasoning = utf8(turn.reasoning);
     m.toolCalls = toolCallsToJson(turn.toolCalls);
@@ -88,7 +88,8 @@ void StoreWorker::loadSession(qint64 sessionId) {
     QList<ChatTurn> turns;
     for (const auto& m : *messages) {
         ChatTurn t;
-        t.role = qs(m.role);
+        // A role this version does not know is shown as a system note, never dropped.
+        t.role = engine::chatRoleFromName(m.role).value_or(engine::ChatRole::System);
         t.content = qs(m.role == "tool" ? m.toolResults : m.content);
         t.reasoning = qs(m.reasoning);
         t.toolCalls = toolCallsFromJson(m.toolCalls);

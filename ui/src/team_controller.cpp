@@ -51,7 +51,7 @@ Result<void> loadPlugins(agents::ToolRegistry& registry) {
 }  // namespace
 
 std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge) {
-    std::shared_ptr<agents::ChatBackend> backend = bridge.loadedEngine().backend;
+    std::shared_ptr<agents::ChatBackend> backend = bridge.loadedModel().backend;
     if (!backend) return std::nullopt;
     TeamModel m;
     // The model shares the backend, so a run keeps its model even when another one is loaded.

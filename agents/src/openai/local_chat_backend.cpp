@@ -184,7 +184,7 @@ struct TurnParser {
     }
 };
 
-class LocalTurn : public ChatTurn {
+class LocalTurn : public TurnHandle {
 public:
     explicit LocalTurn(engine::GenerationHandle handle) : m_handle(std::move(handle)) {}
     ~LocalTurn() override {
@@ -226,7 +226,7 @@ LocalChatBackend::LocalChatBackend(std::shared_ptr<engine::GenerationService> se
     : m_owned(std::move(service)), m_service(*m_owned), m_tokenizer(std::move(tokenizer)),
       m_modelName(std::move(modelName)) {}
 
-Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest request,
+Result<std::unique_ptr<TurnHandle>> LocalChatBackend::start(ChatBackendRequest request,
                                                           ChatEventSink sink) {
     if (request.messages.empty()) return unexpected(Error::badInput("messages: empty"));
     if (request.toolChoice == ToolChoice::None)
@@ -258,7 +258,7 @@ Result<std::unique_ptr<ChatTurn>> LocalChatBackend::start(ChatBackendRequest req
     };
     auto handle = m_service.submit(std::move(gen));
     if (!handle) return unexpected(handle.error());
-    return std::unique_ptr<ChatTurn>(std::make_unique<LocalTurn>(std::move(*handle)));
+    return std::unique_ptr<TurnHandle>(std::make_unique<LocalTurn>(std::move(*handle)));
 }
 
 }  // namespace atelier::agents

@@ -22,7 +22,7 @@ constexpr std::string_view kKeepAliveText = ": keep-alive\n\n";
 
 // Whatever must be cancelled when the client goes away: a chat turn or a generation.
 struct StreamJob {
-    std::unique_ptr<ChatTurn> turn;
+    std::unique_ptr<TurnHandle> turn;
     engine::GenerationHandle handle;
     bool hasHandle = false;
 
@@ -145,7 +145,7 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
         }
     });
     if (!turn) return sendError(res, apiErrorFor(turn.error()));
-    ChatTurn& running = **turn;
+    TurnHandle& running = **turn;
     waitCancellable([&running] { running.cancel(); }, [&running] { running.wait(); });
     if (*error) return sendError(res, apiErrorFor(**error));
     res.set_content(chatCompletionJson(id, model, when, *result), "application/json");

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -160,7 +161,15 @@ Result<int> OpenAiServer::start() {
                                 "refusing to serve on the non-loopback address " + bound + " (" +
                                     s.options.host + ") without --api-key"});
     }
-    s.thread = std::thread([&s] { s.http.listen_after_bind(); });
+    s.listenEnded = false;
+    s.thread = std::thread([&s] {
+        s.http.listen_after_bind();
+        s.listenEnded = true;
+    });
+    // httplib's stop() does nothing until the listening loop runs: a stop() right after start()
+    // would leave the thread listening forever. Return only once it runs (or failed to).
+    while (!s.http.is_running() && !s.listenEnded)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     logger("agents")->info("serving {} on {}:{}", s.options.modelName, s.options.host, s.port);
     return s.port;
 }

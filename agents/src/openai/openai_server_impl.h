@@ -33,6 +33,7 @@ struct OpenAiServer::Impl {
     RequestGate gate;
     BoundedHttpServer http;
     std::thread thread;  // runs http.listen_after_bind()
+    std::atomic<bool> listenEnded{false};  // set by `thread` when listening has returned
     int port = 0;
     std::int64_t created = 0;  // the /v1/models timestamp: server start
     std::atomic<std::uint64_t> counter{0};

@@ -135,7 +135,7 @@ Error statusError(int status, const std::string& body) {
     return {code, "remote: HTTP " + std::to_string(status) + ": " + message};
 }
 
-class RemoteTurn : public ChatTurn {
+class RemoteTurn : public TurnHandle {
 public:
     RemoteTurn(const RemoteEndpoint& endpoint, const ParsedUrl& url, std::string body,
                ChatEventSink sink)
@@ -252,14 +252,14 @@ void RemoteTurn::run() {
 RemoteChatBackend::RemoteChatBackend(RemoteEndpoint endpoint, HostAllowlist allowlist)
     : m_endpoint(std::move(endpoint)), m_allowlist(std::move(allowlist)) {}
 
-Result<std::unique_ptr<ChatTurn>> RemoteChatBackend::start(ChatBackendRequest request,
+Result<std::unique_ptr<TurnHandle>> RemoteChatBackend::start(ChatBackendRequest request,
                                                            ChatEventSink sink) {
     auto url = parseHttpUrl(m_endpoint.url);
     if (!url) return unexpected(url.error());
     // Policy first: nothing outside the allowlist is resolved or contacted.
     if (auto allowed = m_allowlist.check(url->host); !allowed) return unexpected(allowed.error());
     std::string body = requestJson(request, m_endpoint.model, m_endpoint.stream);
-    return std::unique_ptr<ChatTurn>(
+    return std::unique_ptr<TurnHandle>(
         std::make_unique<RemoteTurn>(m_endpoint, *url, std::move(body), std::move(sink)));
 }
 

@@ -82,7 +82,7 @@ Result<AgentTurn> BackendAgentModel::generate(const TurnRequest& req) {
     };
     auto started = m_backend->start(std::move(*request), sink);
     if (!started) return unexpected(started.error());
-    ChatTurn& running = **started;
+    TurnHandle& running = **started;
     {
         std::stop_callback cancel(req.stop, [&running] { running.cancel(); });
         running.wait();

@@ -21,16 +21,6 @@ Error fieldError(std::size_t index, const std::string& what) {
     return Error::badInput("message " + std::to_string(index) + ": " + what);
 }
 
-std::optional<ChatRole> roleFromName(std::string_view name) {
-    if (name == "system") return ChatRole::System;
-    if (name == "developer") return ChatRole::Developer;
-    if (name == "user") return ChatRole::User;
-    if (name == "assistant") return ChatRole::Assistant;
-    if (name == "tool") return ChatRole::Tool;
-    if (name == "latest_reminder") return ChatRole::LatestReminder;
-    return std::nullopt;
-}
-
 // A string field that may be absent or null.
 Result<std::optional<std::string>> optionalString(const Json& msg, const char* key,
                                                   std::size_t index) {
@@ -89,7 +79,7 @@ Result<ChatMessage> readMessage(const Json& msg, std::size_t index) {
     auto roleIt = msg.find("role");
     if (roleIt == msg.end() || !roleIt->is_string())
         return unexpected(fieldError(index, "role is missing or not a string"));
-    auto role = roleFromName(roleIt->get<std::string>());
+    auto role = chatRoleFromName(roleIt->get<std::string>());
     if (!role)
         return unexpected(fieldError(index, "unknown role \"" + roleIt->get<std::string>() + "\""));
     ChatMessage out;
@@ -216,6 +206,25 @@ Result<std::vector<ChatMessage>> parseChatMessages(std::string_view jsonText) {
     } catch (const nlohmann::json::exception& e) {
         return unexpected(Error::badInput(std::string("input is not valid JSON: ") + e.what()));
     }
+}
+
+const char* chatRoleName(ChatRole role) {
+    switch (role) {
+    case ChatRole::System: return "system";
+    case ChatRole::Developer: return "developer";
+    case ChatRole::User: return "user";
+    case ChatRole::Assistant: return "assistant";
+    case ChatRole::Tool: return "tool";
+    case ChatRole::LatestReminder: return "latest_reminder";
+    }
+    return "user";
+}
+
+std::optional<ChatRole> chatRoleFromName(std::string_view name) {
+    for (auto r : {ChatRole::System, ChatRole::Developer, ChatRole::User, ChatRole::Assistant,
+                   ChatRole::Tool, ChatRole::LatestReminder})
+        if (name == chatRoleName(r)) return r;
+    return std::nullopt;
 }
 
 }  // namespace atelier::engine

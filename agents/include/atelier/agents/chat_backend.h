@@ -8,7 +8,7 @@
 // (remote_chat_backend.h) talks to an OpenAI-compatible server (vLLM, SGLang, llama.cpp's
 // server, another Atelier). Both report one event type, ChatEvent.
 // Events arrive on a thread of the backend (the scheduler thread, or the remote reader thread),
-// in order; the last one is exactly one Done or Error. start() and ChatTurn's methods may be
+// in order; the last one is exactly one Done or Error. start() and TurnHandle's methods may be
 // called from any thread; the sink must not call back into the turn's wait().
 
 #include <cstdint>
@@ -120,9 +120,9 @@ struct ChatEvent {
 using ChatEventSink = std::function<void(const ChatEvent&)>;
 
 // A running turn. Destroying it cancels the turn and waits for its last event.
-class ChatTurn {
+class TurnHandle {
 public:
-    virtual ~ChatTurn() = default;
+    virtual ~TurnHandle() = default;
     // Stops the turn soon: it ends with Done(Cancelled) (or Error if it had failed already).
     virtual void cancel() = 0;
     // Blocks until the last event (Done or Error) has been delivered.
@@ -133,7 +133,7 @@ class ChatBackend {
 public:
     virtual ~ChatBackend() = default;
     // Starts a turn; an error here (bad request, policy refusal) means no event will come.
-    virtual Result<std::unique_ptr<ChatTurn>> start(ChatBackendRequest request,
+    virtual Result<std::unique_ptr<TurnHandle>> start(ChatBackendRequest request,
                                                     ChatEventSink sink) = 0;
     // The model's name as the backend reports it.
     virtual std::string modelName() const = 0;

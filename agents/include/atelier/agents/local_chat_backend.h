@@ -40,7 +40,7 @@ public:
     LocalChatBackend(std::shared_ptr<engine::GenerationService> service,
                      engine::Tokenizer tokenizer, std::string modelName);
 
-    Result<std::unique_ptr<ChatTurn>> start(ChatBackendRequest request,
+    Result<std::unique_ptr<TurnHandle>> start(ChatBackendRequest request,
                                             ChatEventSink sink) override;
     std::string modelName() const override { return m_modelName; }
 

@@ -35,7 +35,7 @@ class RemoteChatBackend : public ChatBackend {
 public:
     RemoteChatBackend(RemoteEndpoint endpoint, HostAllowlist allowlist);
 
-    Result<std::unique_ptr<ChatTurn>> start(ChatBackendRequest request,
+    Result<std::unique_ptr<TurnHandle>> start(ChatBackendRequest request,
                                             ChatEventSink sink) override;
     std::string modelName() const override { return m_endpoint.model; }
 

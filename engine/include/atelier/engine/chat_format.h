@@ -27,6 +27,9 @@ std::optional<ChatMode> chatModeFromName(std::string_view name);  // "chat" | "t
 std::string_view deepseekV4ChatTemplate();
 
 enum class ChatRole { System, Developer, User, Assistant, Tool, LatestReminder };
+// OpenAI's names: "system", "developer", "user", "assistant", "tool", "latest_reminder".
+const char* chatRoleName(ChatRole role);
+std::optional<ChatRole> chatRoleFromName(std::string_view name);
 
 struct ChatToolCall {
     std::string id;         // OpenAI `id` (may be empty); orders the tool results

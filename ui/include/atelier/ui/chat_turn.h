@@ -5,6 +5,7 @@
 #include <QMetaType>
 #include <QString>
 
+#include "atelier/engine/chat_format.h"
 #include "atelier/ui/source_link.h"
 
 namespace atelier::ui {
@@ -19,7 +20,7 @@ struct ToolCallView {
 };
 
 struct ChatTurn {
-    QString role;        // "system", "user", "assistant", "tool"
+    engine::ChatRole role = engine::ChatRole::User;
     QString content;
     QString reasoning;   // thinking text, "" when none
     QList<ToolCallView> toolCalls;

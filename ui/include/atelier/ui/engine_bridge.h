@@ -74,7 +74,7 @@ struct GenerationStats {
 // backend (and a local model's service, its scheduler running) alive even when another model
 // is loaded meanwhile. Thread-safe: ChatBackend::start and GenerationService::submit may be
 // called from any thread; the tokenizer is immutable.
-struct LoadedEngine {
+struct LoadedModel {
     std::shared_ptr<agents::ChatBackend> backend;  // null: no model loaded
     // A local model's service and tokenizer (the backend shares the service); null when the
     // model runs on a remote endpoint.
@@ -96,14 +96,14 @@ public:
     qint64 contextLimit() const { return m_contextLimit; }
     // The loaded model's backend (empty until loaded(), and again once a new load starts); a
     // remote model has a backend but no local service or tokenizer.
-    LoadedEngine loadedEngine() const { return m_engineHandle; }
+    LoadedModel loadedModel() const { return m_loadedModel; }
 
     // Describes a model without loading it: inspected() or inspectFailed().
     void inspect(const QString& path);
     // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed(). With
     // settings.remote enabled, the local model is released and chat goes to the endpoint through
     // RemoteChatBackend; a URL whose host is not in its allowlist fails here, before any
-    // connection. A remote model's loadedEngine() is its RemoteChatBackend: chat and team runs
+    // connection. A remote model's loadedModel() is its RemoteChatBackend: chat and team runs
     // go to the endpoint; the local server has nothing to serve.
     void load(const QString& path, const LoadSettings& settings);
     // Writes a demo model (random weights, preset "tiny" or "small") into `outDir`, marked as a
@@ -148,7 +148,7 @@ signals:
     void generationFailed(quint64 requestId, const QString& message);
 
 private:
-    struct Engine;   // the worker thread's state
+    struct WorkerState;   // the worker thread's state
     struct Stream;   // one request's turn and coalescing buffer (engine_bridge_stream.h)
     void runOnWorker(std::function<void()> job);
     void loadRemote(const QString& path, const RemoteSettings& remote);  // engine_bridge_remote.cpp
@@ -157,18 +157,18 @@ private:
     agents::ChatEventSink sinkFor(quint64 id, std::shared_ptr<Stream> stream);
     void flush(quint64 requestId);
     void finishRequest(quint64 requestId);
-    static qint64 tokenCount(Engine& engine, const QString& text);  // worker thread
+    static qint64 tokenCount(WorkerState& engine, const QString& text);  // worker thread
 
     QThread* m_thread = nullptr;
     QObject* m_worker = nullptr;            // lives on m_thread; jobs run in its context
-    std::shared_ptr<Engine> m_engine;       // touched only by jobs on m_thread (and ~EngineBridge)
+    std::shared_ptr<WorkerState> m_workerState;       // touched only by jobs on m_thread (and ~EngineBridge)
     // GUI thread: the running requests, each holding its ChatTurn once the worker started it.
     QHash<quint64, std::shared_ptr<Stream>> m_streams;
     quint64 m_nextId = 1;
     bool m_loaded = false;
     ModelSummary m_model;
     qint64 m_contextLimit = 0;
-    LoadedEngine m_engineHandle;  // GUI thread: the loaded backend (also the worker's, Engine)
+    LoadedModel m_loadedModel;  // GUI thread: the loaded backend (also the worker state's)
     std::optional<RemoteSettings> m_remote;  // GUI thread: set while a remote model is "loaded"
 };
 

@@ -2,7 +2,7 @@
 // LocalServer: the OpenAI-compatible server (agents::OpenAiServer, as `atelier-cli serve` runs
 // it) on the model loaded in the GUI. Binding, serving and stopping happen on a thread of its
 // own, so the GUI never waits for a socket; the server keeps the model's service alive (a
-// LoadedEngine) for as long as it serves. A non-loopback host needs an API key, as in the CLI.
+// LoadedModel) for as long as it serves. A non-loopback host needs an API key, as in the CLI.
 // ServerSettings are remembered in QSettings ("server/host", "server/port"); the API key is
 // not written to disk.
 // Threads: every public method on the GUI thread, returning at once; signals arrive there.
@@ -41,7 +41,7 @@ public:
 
     // Starts serving `engine` as `modelName`. False (with failed()) when not stopped, no model is
     // loaded, or a non-loopback host has no API key; binding errors come as failed() later.
-    bool start(const LoadedEngine& engine, const QString& modelName, const ServerSettings& settings);
+    bool start(const LoadedModel& engine, const QString& modelName, const ServerSettings& settings);
     // Stops serving (open streams end, their generations are cancelled): stopped().
     void stop();
 
