@@ -6,9 +6,9 @@
 #include <atomic>
 
 #include "atelier/agents/agent_model.h"
+#include "atelier/base/log.h"
+#include "atelier/base/utf8.h"
 #include "atelier/engine/chat_stream_parser.h"
-#include "atelier/engine/log.h"
-#include "utf8_text.h"
 
 namespace atelier::agents {
 namespace {
@@ -32,11 +32,11 @@ struct TurnParser {
     // Per tool index: the name, and the arguments made valid UTF-8 piece by piece.
     struct Call {
         std::string name;
-        Utf8Text argsText;
+        base::Utf8Text argsText;
         std::string sent;  // the argument text handed out in ToolCallDelta pieces so far
     };
     std::vector<Call> calls;
-    Utf8Text reasoningText, contentText;
+    base::Utf8Text reasoningText, contentText;
 
     void emitText(ChatEventKind kind, std::string_view raw) {
         auto& stream = kind == ChatEventKind::ReasoningDelta ? reasoningText : contentText;
@@ -67,7 +67,7 @@ struct TurnParser {
                 callArguments(e.toolIndex, calls[e.toolIndex].argsText.push(e.text));
                 break;
             case ChatStreamEventKind::ToolCallEnd:
-                callEnd(e.toolIndex, toValidUtf8(e.text));
+                callEnd(e.toolIndex, base::validUtf8(e.text));
                 break;
             case ChatStreamEventKind::Error:
                 logger("agents")->debug("reply left the chat format ({}); passing it on as text",
@@ -85,7 +85,7 @@ struct TurnParser {
     // The first piece of a call names it, so a client can show the call before its arguments.
     void callStart(std::size_t index, const std::string& name) {
         if (calls.size() <= index) calls.resize(index + 1);
-        calls[index].name = toValidUtf8(name);
+        calls[index].name = base::validUtf8(name);
         ChatEvent e;
         e.kind = ChatEventKind::ToolCallDelta;
         e.toolIndex = index;
@@ -157,7 +157,7 @@ struct TurnParser {
             case engine::ChatStreamPlace::ToolCalls: end.cut = TurnCut::ToolCall; break;
             case engine::ChatStreamPlace::Ended: break;
             }
-            end.cutTool = toValidUtf8(parser.openToolCall());
+            end.cutTool = base::validUtf8(parser.openToolCall());
         }
         if (!fallback) dispatch(parser.finish());
         send(ChatEventKind::ReasoningDelta, reasoningText.flush());
@@ -178,7 +178,7 @@ struct TurnParser {
             end.finish = toolCalls > 0 ? TurnFinish::ToolCalls : TurnFinish::Stop;
             break;
         }
-        if (parser.failed()) end.formatError = toValidUtf8(parser.errorMessage());
+        if (parser.failed()) end.formatError = base::validUtf8(parser.errorMessage());
         end.text = r.text;
         sink(end);
     }
