@@ -28,7 +28,7 @@ fi
 python3 - "$tmp/with" <<'PY' && echo "ok   a turn cut by --max-tokens reports length, no tool call" \
     || { echo "FAIL done line of a cut turn"; tail -n 1 "$tmp/with"; fail=1; }
 import json, sys
-done = json.loads(open(sys.argv[1], encoding="utf-8").read().splitlines()[-1])
+done = json.loads(open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")[-1])
 assert done["done"] and done["finish_reason"] == "length", done
 assert done["tool_calls"] == [], done
 PY

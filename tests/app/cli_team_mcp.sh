@@ -51,7 +51,7 @@ rc=$?
 [ "$rc" = 0 ] || { echo "FAIL team run: exit $rc"; cat "$tmp/err"; fail=1; }
 python3 - "$tmp/events" <<'PY' || { echo "FAIL events"; cat "$tmp/events"; fail=1; }
 import json, sys
-events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")]
 calls = [e for e in events if e["event"] == "tool_call"]
 results = [e for e in events if e["event"] == "tool_result"]
 assert calls and calls[0]["tool"] == "test__add", calls

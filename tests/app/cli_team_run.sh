@@ -30,7 +30,7 @@ run >"$tmp/events" 2>"$tmp/err"; rc=$?
 [ "$rc" = 0 ] || { echo "FAIL team run: exit $rc"; cat "$tmp/err"; fail=1; }
 python3 - "$tmp/events" <<'PY' || { echo "FAIL events"; cat "$tmp/events"; fail=1; }
 import json, sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+lines = open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")
 assert lines, "no events"
 events = [json.loads(l) for l in lines]
 kinds = {"step", "tool_call", "tool_result", "delegate", "done"}
@@ -55,7 +55,7 @@ PY
     >"$tmp/cut" 2>"$tmp/err" || { echo "FAIL truncated run: exit $?"; cat "$tmp/err"; fail=1; }
 python3 - "$tmp/cut" <<'PY' || { echo "FAIL truncated run events"; cut -c1-400 "$tmp/cut"; fail=1; }
 import json, sys
-events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")]
 done = events[-1]
 assert done["event"] == "done" and done["status"] == "truncated", done
 assert "ran out of tokens (16 per turn) inside a tool call" in done["report"], done["report"]
@@ -65,7 +65,7 @@ assert first["event"] == "step" and first["truncated_in"] == "tool_call", first
 assert not any(e["event"] == "tool_call" for e in events), "a half call ran"
 print("ok   a call cut by --max-tokens ends the run truncated:", done["report"][:90])
 PY
-run_id=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["run_id"])' "$tmp/events")
+run_id=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().rstrip("\n").split("\n")[-1])["run_id"])' "$tmp/events")
 "$cli" --data-dir "$tmp/data" team replay "$run_id" --json >"$tmp/replay" 2>"$tmp/err" || { echo "FAIL replay"; cat "$tmp/err"; fail=1; }
 cmp -s "$tmp/events" "$tmp/replay" && echo "ok   replay equals the run" || { echo "FAIL replay differs"; diff "$tmp/events" "$tmp/replay"; fail=1; }
 "$cli" --data-dir "$tmp/data" team run --resume "$run_id" --model "$tmp/tiny" >/dev/null 2>"$tmp/err"

@@ -33,7 +33,8 @@ for pid in "${pids[@]}"; do wait "$pid" || fail=1; done
 for team in document-analyst review-team repo-historian; do
     python3 - "$tmp/$team.jsonl" "$team" <<'PY' || { echo "FAIL $team"; cut -c1-300 "$tmp/$team.jsonl"; fail=1; }
 import json, sys
-events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+# JSON Lines end at "\n" only: a string may hold U+2028 or U+0085, which splitlines() splits on.
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")]
 team = sys.argv[2]
 assert events and events[-1]["event"] == "done", "the run did not end with done"
 # truncated: a turn ran out of --max-tokens (random weights rarely end a turn by themselves).
