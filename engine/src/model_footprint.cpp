@@ -1,6 +1,8 @@
 #include "atelier/engine/model_footprint.h"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "atelier/engine/dtype.h"
@@ -22,6 +24,22 @@ ModelFootprint modelFootprint(const WeightSource& source) {
     f.stateBytesPerSequence = sizes.stateBytesPerSequence;
     f.parts = source.parts();
     f.skippedTensors = source.skipped();
+    f.routedExperts = c.nRoutedExperts;
+    f.activatedExperts = c.nActivatedExperts;
+    f.layers = c.nLayers;
+    // Routed experts of the main layers (MTP blocks never run), weights and scale companions.
+    std::map<std::pair<int, int>, std::uint64_t> perExpert;  // (layer, expert) → bytes
+    for (const auto& spec : expectedTensors(c)) {
+        if (spec.expert < 0 || spec.mtp) continue;
+        std::string scale = spec.name;  // "….weight" → "….scale" (weight_decode.h)
+        if (scale.ends_with(".weight")) scale.replace(scale.size() - 7, 7, ".scale");
+        for (const std::string& name : {spec.name, scale})
+            if (const TensorView* t = source.find(name)) perExpert[{spec.layer, spec.expert}] += t->nbytes;
+    }
+    for (const auto& [key, bytes] : perExpert) {
+        f.routedExpertBytes += bytes;
+        f.expertBytes = std::max(f.expertBytes, bytes);
+    }
     for (const auto& name : source.names()) {
         const TensorView* t = source.find(name);
         TypeFootprint& type = f.types[std::string(dtypeName(t->dtype))];
@@ -47,6 +65,19 @@ ModelFootprint modelFootprint(const WeightSource& source) {
         }
     }
     return f;
+}
+
+std::uint64_t autoExpertCacheBytes(const ModelFootprint& f, std::int64_t contextTokens,
+                                   std::uint64_t availableBytes) {
+    if (f.routedExpertBytes == 0) return 0;
+    const std::uint64_t resident = f.weightsBytes - f.routedExpertBytes;
+    const std::uint64_t kv = std::uint64_t(f.kvBytesPerToken * double(std::max<std::int64_t>(contextTokens, 0))) +
+                             std::uint64_t(f.stateBytesPerSequence);
+    const std::uint64_t reserve = std::max<std::uint64_t>(1ull << 30, availableBytes / 10);
+    const std::uint64_t used = resident + kv + reserve;
+    const std::uint64_t left = availableBytes > used ? availableBytes - used : 0;
+    if (left >= f.routedExpertBytes) return 0;
+    return std::max<std::uint64_t>(left, f.expertBytes * std::uint64_t(std::max(1, f.activatedExperts)));
 }
 
 std::uint64_t availableMemoryBytes() {

@@ -19,10 +19,36 @@
 
 namespace atelier::engine {
 
+// Which routed experts an expert cache keeps when it must make room.
+enum class ExpertPolicy {
+    Frequency,  // the least routed so far (counts halve as they age), ties to the least recent
+    Lru,        // the least recently routed
+};
+
 struct ModelOptions {
     Numerics numerics = Numerics::Release;
     int threads = 1;  // matrix-product rows are split across this many threads (started once)
     bool pinThreads = false;  // bind each thread to its own core (see ThreadPool)
+    // Expert streaming (bigger-than-memory models): when > 0 and smaller than the routed
+    // experts' bytes, routed experts are read from the weight files with explicit reads into a
+    // cache of this many bytes, and everything else stays mapped; 0 maps every weight. Logits
+    // are bit-identical whatever the budget. Needs file-backed weights (HF or GGUF).
+    std::uint64_t expertCacheBytes = 0;
+    ExpertPolicy expertPolicy = ExpertPolicy::Frequency;
+    int ioThreads = 8;  // reads in flight at once
+};
+
+// What the expert cache did since the model was loaded (all zero without streaming).
+struct ExpertCacheStats {
+    bool streaming = false;
+    std::uint64_t capacityBytes = 0;   // the cache's buffers
+    std::int64_t slots = 0;            // experts it holds at once
+    std::int64_t hits = 0;             // expert uses served from the cache
+    std::int64_t misses = 0;           // expert uses that needed a read
+    std::uint64_t bytesRead = 0;
+    double readSeconds = 0;            // summed over the reads (they overlap)
+    double waitSeconds = 0;            // the forward waited on reads
+    double hitRate() const { return hits + misses > 0 ? double(hits) / double(hits + misses) : 0; }
 };
 
 using Sequence = KvCache;
@@ -59,6 +85,9 @@ public:
     // its batch mates. Every item is checked first; on error no sequence changes. A sequence
     // may appear once.
     Result<void> forwardBatch(std::span<const BatchItem> items);
+
+    // Counters of the expert cache (streaming only).
+    ExpertCacheStats expertCacheStats() const;
 
     struct Impl;
 

@@ -31,6 +31,13 @@ struct ModelFootprint {
     std::int64_t stateBytesPerSequence = 0;
     int parts = 1;                               // files the weights are split over
     std::vector<std::string> skippedTensors;     // in the file, read by no part of the model
+    // Expert streaming: the routed experts' bytes (all layers), one routed expert's bytes (its
+    // three matrices and their scales, the largest layer's), and the routed experts per layer.
+    std::uint64_t routedExpertBytes = 0;
+    std::uint64_t expertBytes = 0;
+    int routedExperts = 0;
+    int activatedExperts = 0;
+    int layers = 0;
 
     // The weights a load maps (the estimate when they are missing).
     std::uint64_t weightBytesForLoad() const { return weightsMissing ? weightsBytesEstimated : weightsBytes; }
@@ -39,6 +46,14 @@ struct ModelFootprint {
 };
 
 ModelFootprint modelFootprint(const WeightSource& source);
+
+// The expert cache `--memory-budget auto` gives a model on a machine with `availableBytes` free:
+// what is left after the resident weights (everything but routed experts), the KV cache for
+// `contextTokens`, one sequence's state and a reserve for the OS (1 GiB or 10 %, the larger).
+// 0 when every routed expert fits (no streaming needed); otherwise at least one layer's
+// activated experts (the least that can run), even if that overcommits.
+std::uint64_t autoExpertCacheBytes(const ModelFootprint& f, std::int64_t contextTokens,
+                                   std::uint64_t availableBytes);
 
 // MemAvailable from /proc/meminfo in bytes; 0 when unknown.
 std::uint64_t availableMemoryBytes();
