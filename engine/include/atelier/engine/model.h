@@ -42,7 +42,7 @@ struct ModelOptions {
 struct ExpertCacheStats {
     bool streaming = false;
     std::uint64_t capacityBytes = 0;   // the cache's buffers
-    std::int64_t slots = 0;            // experts it holds at once
+    std::int64_t slotCount = 0;        // experts it holds at once (not `slots`: a Qt keyword)
     std::int64_t hits = 0;             // expert uses served from the cache
     std::int64_t misses = 0;           // expert uses that needed a read
     std::uint64_t bytesRead = 0;
