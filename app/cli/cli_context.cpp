@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include <unistd.h>
 
+#include "atelier/engine/compute_backends.h"
+#include "atelier/engine/model.h"
 #include "common/data_dir.h"
 
 namespace atelier::cli {
@@ -25,6 +28,18 @@ std::filesystem::path CliContext::dataDir() {
             fail(ErrorCode::Io, "cannot create the data folder '" + options.dataDir + "'");
     }
     return m_dataDir;
+}
+
+Result<engine::ModelOptions> CliContext::modelOptions() const {
+    auto backend = engine::chooseComputeBackend(options.backend);
+    if (!backend) return unexpected(Error{backend.error().code, "--backend: " + backend.error().message});
+    const auto numerics = engine::parseNumerics(options.numerics);
+    if (!numerics) return unexpected(Error::usage("--numerics must be release or plain"));
+    engine::ModelOptions o;
+    o.numerics = *numerics;
+    o.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    o.pinThreads = options.pinThreads;
+    return o;
 }
 
 int CliContext::exitCodeFor(ErrorCode code) {

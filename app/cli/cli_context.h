@@ -12,6 +12,10 @@
 
 #include "atelier/base/result.h"
 
+namespace atelier::engine {
+struct ModelOptions;  // atelier/engine/model.h, included where modelOptions() is called
+}
+
 namespace atelier::cli {
 
 // Exit codes (CLI.md): 0 success, 1 runtime failure, 2 usage, 3 bad input or policy refusal.
@@ -42,6 +46,13 @@ public:
     // NotFound and Denied (a refusal by the policy, a permission or an allowlist) exit 3;
     // everything else (Io, Cancelled, Overflow, Internal) exits 1. Only app/ knows exit codes.
     static int exitCodeFor(ErrorCode code);
+
+    // The global options as a model load takes them: --backend chosen by the engine
+    // (engine::chooseComputeBackend: "auto" picks, a named backend that cannot run a model here
+    // is a Usage error with the engine's reason, never a silent fallback), --numerics, --threads
+    // (0: every core) and --pin-threads. Every subcommand that loads a model calls this before
+    // reading any file.
+    Result<engine::ModelOptions> modelOptions() const;
 
     // Whether stderr is a terminal (progress bars only then).
     static bool stderrIsTerminal();

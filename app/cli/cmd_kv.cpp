@@ -130,19 +130,20 @@ Result<std::vector<std::int32_t>> promptTokens(const KvArgs& a) {
 }
 
 int runSave(CliContext& ctx, const KvArgs& a) {
-    const auto numerics = engine::parseNumerics(ctx.options.numerics);
+    auto modelOptions = ctx.modelOptions();
+    if (!modelOptions) return ctx.fail(modelOptions.error());
     const auto strategy = engine::parseWindowStrategy(a.strategy);
-    if (!numerics || !strategy || a.period < 1)
-        return ctx.fail(ErrorCode::Usage, "kv save: bad --numerics, --strategy or --period");
+    if (!strategy || a.period < 1)
+        return ctx.fail(ErrorCode::Usage, "kv save: bad --strategy or --period");
     auto ids = promptTokens(a);
     if (!ids) return ctx.fail(ids.error());
     if (ids->empty()) return ctx.fail(ErrorCode::BadInput, "kv save: the prompt has no tokens");
     auto weights = engine::openModel(a.model);
     if (!weights) return ctx.fail(weights.error());
     const engine::ModelConfig config = (*weights)->config();
-    auto fp = engine::modelPathFingerprint(a.model, config, *numerics);
+    auto fp = engine::modelPathFingerprint(a.model, config, modelOptions->numerics);
     if (!fp) return ctx.fail(fp.error());
-    auto model = engine::Model::load(std::move(*weights), {*numerics, std::max(1, ctx.options.threads)});
+    auto model = engine::Model::load(std::move(*weights), *modelOptions);
     if (!model) return ctx.fail(model.error());
     engine::CheckpointPolicy policy{*strategy, a.period, engine::CheckpointPolicy{}.budgetBytes};
     auto store = openCheckpointStore(ctx, policy);

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <numeric>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,21 +47,18 @@ Result<std::vector<std::int32_t>> parseIds(const std::string& text) {
 }
 
 // Logits [T', V] of the requested positions (the last, or all) with the chosen engine.
-Result<std::vector<float>> computeLogits(const CliContext& ctx, const LogitsArgs& a,
-                                         std::unique_ptr<engine::WeightSource> weights,
+Result<std::vector<float>> computeLogits(const LogitsArgs& a, std::unique_ptr<engine::WeightSource> weights,
                                          const std::vector<std::int32_t>& ids,
-                                         engine::Numerics numerics) {
+                                         const engine::ModelOptions& options) {
     std::vector<float> logits;
     if (a.engine == "reference") {
-        auto ref = engine::referenceForward(*weights, ids, engine::ReferenceOptions{numerics});
+        auto ref = engine::referenceForward(*weights, ids, engine::ReferenceOptions{options.numerics});
         if (!ref) return unexpected(ref.error());
         for (std::size_t p = a.allPositions ? 0 : ids.size() - 1; p < ids.size(); ++p)
             logits.insert(logits.end(), (*ref)[p].begin(), (*ref)[p].end());
         return logits;
     }
-    const int threads = ctx.options.threads > 0 ? ctx.options.threads
-                                                : int(std::max(1u, std::thread::hardware_concurrency()));
-    auto model = engine::Model::load(std::move(weights), engine::ModelOptions{numerics, threads, ctx.options.pinThreads});
+    auto model = engine::Model::load(std::move(weights), options);
     if (!model) return unexpected(model.error());
     engine::KvCache seq = (*model)->newSequence();
     const auto req = a.allPositions ? engine::LogitsRequest::All : engine::LogitsRequest::Last;
@@ -75,15 +71,15 @@ int run(CliContext& ctx, const LogitsArgs& a) {
         return ctx.fail(ErrorCode::Usage, "logits: give exactly one of --ids and --prompt");
     if (!a.prompt.empty())
         return ctx.fail(ErrorCode::Usage, "logits: --prompt needs the tokenizer; pass --ids");
-    const auto numerics = engine::parseNumerics(ctx.options.numerics);
-    if (!numerics)
-        return ctx.fail(ErrorCode::Usage, "--numerics must be release or plain");
+    // Both engines compute here on the CPU: a backend that cannot run a model is refused.
+    auto modelOptions = ctx.modelOptions();
+    if (!modelOptions) return ctx.fail(modelOptions.error());
     auto ids = parseIds(a.ids);
     if (!ids) return ctx.fail(ids.error());
     auto weights = engine::openModel(a.model);
     if (!weights) return ctx.fail(weights.error());
     const std::size_t V = std::size_t((*weights)->config().vocabSize);
-    auto logits = computeLogits(ctx, a, std::move(*weights), *ids, *numerics);
+    auto logits = computeLogits(a, std::move(*weights), *ids, *modelOptions);
     if (!logits) return ctx.fail(logits.error());
 
     const std::size_t rows = logits->size() / V;

@@ -70,16 +70,15 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) 
     if (a.model.empty()) return unexpected(Error::usage("--model is required (or --remote URL)"));
     const auto mode = engine::chatModeFromName(a.mode);
     if (!mode) return unexpected(Error::usage("--mode must be chat, thinking or max"));
-    const auto numerics = engine::parseNumerics(ctx.options.numerics);
-    if (!numerics) return unexpected(Error::usage("--numerics must be release or plain"));
+    auto modelOptions = ctx.modelOptions();
+    if (!modelOptions) return unexpected(modelOptions.error());
     auto tokenizer = tokenizerBeside(a.model);
     if (!tokenizer) return unexpected(tokenizer.error());
     auto weights = engine::openModel(a.model);
     if (!weights) return unexpected(weights.error());
-    auto fingerprint = engine::modelPathFingerprint(a.model, (*weights)->config(), *numerics);
+    auto fingerprint = engine::modelPathFingerprint(a.model, (*weights)->config(), modelOptions->numerics);
     if (!fingerprint) return unexpected(fingerprint.error());
-    const int threads = std::max(1, ctx.options.threads);
-    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads, ctx.options.pinThreads});
+    auto model = engine::Model::load(std::move(*weights), *modelOptions);
     if (!model) return unexpected(model.error());
     if (tokenizer->vocabSize() > (*model)->config().vocabSize)
         return unexpected(Error::badInput(a.model + ": the tokenizer has " +

@@ -46,4 +46,23 @@ ComputeBackend computeBackend(ComputeBackendKind kind) {
     return kind == ComputeBackendKind::Cuda ? cudaBackend() : cpuBackend();
 }
 
+Result<ComputeBackend> chooseComputeBackend(std::string_view name) {
+    // In computeBackends() order, looked at one by one: "auto" settles on the CPU without
+    // starting a GPU driver.
+    constexpr ComputeBackendKind kOrder[] = {ComputeBackendKind::Cpu, ComputeBackendKind::Cuda};
+    const bool automatic = name.empty() || name == "auto";
+    if (!automatic && name != "cpu" && name != "cuda")
+        return unexpected(Error::usage("unknown backend '" + std::string(name) +
+                                       "' (expected auto, cpu or cuda)"));
+    for (ComputeBackendKind kind : kOrder) {
+        if (!automatic && name != (kind == ComputeBackendKind::Cuda ? "cuda" : "cpu")) continue;
+        ComputeBackend b = computeBackend(kind);
+        if (b.runsModels) return b;
+        if (!automatic)
+            return unexpected(Error::usage("backend '" + b.name + "' cannot run a model here: " +
+                                           b.unavailableReason));
+    }
+    return unexpected(Error::internal("no compute backend can run a model on this machine"));
+}
+
 }  // namespace atelier::engine

@@ -3,6 +3,9 @@
 // running models; CUDA with exactly what kernels/ discovers (built in or not, the same devices),
 // never running models yet, and a reason that says why — no CUDA in this build, no device, or no
 // CUDA model path — so that the window and the CLI refuse it with the same words.
+// chooseComputeBackend, which every model load asks: "auto" settles on a backend that runs
+// models, a named one that cannot is refused with its reason (never replaced), and an unknown
+// name is refused by name.
 
 #include <QtTest>
 
@@ -52,6 +55,48 @@ private slots:
         if (!b.compiledIn) QVERIFY2(why.contains("build"), qPrintable(why));
         else if (b.devices.empty()) QVERIFY2(why.contains("device"), qPrintable(why));
         else QVERIFY2(why.contains("model"), qPrintable(why));
+    }
+
+    void autoChoosesABackendThatRunsModels() {
+        for (const char* name : {"auto", ""}) {
+            auto b = chooseComputeBackend(name);
+            QVERIFY2(b, name);
+            QVERIFY(b->runsModels);
+            // The first such backend in computeBackends() order.
+            for (const ComputeBackend& each : computeBackends()) {
+                if (!each.runsModels) continue;
+                QCOMPARE(b->name, each.name);
+                break;
+            }
+        }
+        auto cpu = chooseComputeBackend("cpu");
+        QVERIFY(cpu);
+        QVERIFY(cpu->kind == ComputeBackendKind::Cpu);
+    }
+
+    void aNamedBackendThatCannotRunModelsIsRefusedNotReplaced() {
+        const ComputeBackend cuda = computeBackend(ComputeBackendKind::Cuda);
+        auto chosen = chooseComputeBackend("cuda");
+        if (cuda.runsModels) {
+            QVERIFY(chosen);
+            QVERIFY(chosen->kind == ComputeBackendKind::Cuda);
+            return;
+        }
+        QVERIFY(!chosen);
+        QVERIFY(chosen.error().code == atelier::ErrorCode::Usage);
+        QVERIFY2(chosen.error().message.find(cuda.unavailableReason) != std::string::npos,
+                 chosen.error().message.c_str());
+        QVERIFY2(chosen.error().message.find("cuda") != std::string::npos, chosen.error().message.c_str());
+    }
+
+    void anUnknownNameIsRefusedByName() {
+        for (const char* name : {"tpu", "CPU", "cuda:0"}) {
+            auto chosen = chooseComputeBackend(name);
+            QVERIFY2(!chosen, name);
+            QVERIFY(chosen.error().code == atelier::ErrorCode::Usage);
+            QVERIFY2(chosen.error().message.find(std::string("'") + name + "'") != std::string::npos,
+                     chosen.error().message.c_str());
+        }
     }
 };
 

@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "atelier/base/result.h"
 
 namespace atelier::engine {
 
@@ -39,5 +42,13 @@ ComputeBackend computeBackend(ComputeBackendKind kind);
 
 // Whether this binary was built with `kind`, without looking for devices.
 bool backendCompiledIn(ComputeBackendKind kind);
+
+// The backend a model load runs on for a front end's choice: `name` is "cpu", "cuda" or
+// "auto" (the first backend, in computeBackends() order, that runsModels; "" counts as "auto").
+// A named backend that cannot run a model here is refused with its unavailableReason, never
+// replaced by another; only "auto" chooses. Every door that loads a model (atelier-cli's
+// --backend, the window's Settings) asks here before reading any file. Errors: Usage for an
+// unknown name or a backend that cannot run models on this machine.
+Result<ComputeBackend> chooseComputeBackend(std::string_view name);
 
 }  // namespace atelier::engine
