@@ -98,6 +98,13 @@ Result<TeamBackends> openTeamBackends(CliContext& ctx, const RunArgs& a, const a
         usesDefault |= spec->backend.kind == agents::BackendKind::Default;
     }
     const bool defaultIsRemote = !a.remote.url.empty();
+    // --remote serves only the agents without a backend key: when there are none it would be
+    // silently unused, so the run is refused instead (docs/cli.md "Per-agent backends").
+    if (defaultIsRemote && !usesDefault)
+        return unexpected(Error::usage("--remote " + a.remote.url + " would not be used: every agent of team '" +
+                                       team.name + "' names its own backend in the team file; "
+                                       "drop --remote, or remove the backend key of the agents that "
+                                       "should run on it"));
     TeamBackends out;
     agents::TeamBackendOptions routing;
     routing.allowedHosts = agents::HostAllowlist(a.remote.allowHosts);

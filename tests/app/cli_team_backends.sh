@@ -3,7 +3,8 @@
 # and `team run` refuse a server whose host is not on --allow-host (exit 3, naming the file, the
 # agent and the host, before any model is loaded), and a key written in the file; `team check
 # --json` reports each agent's backend; and a team whose one agent names a local `serve` (which
-# demands a key, read from the agent's api_key_env) runs there with no --model and no --remote.
+# demands a key, read from the agent's api_key_env) runs there with no --model and no --remote;
+# --remote when every agent names its own backend is refused rather than ignored.
 set -u
 cli="$1"
 fail=0
@@ -42,6 +43,12 @@ check "team check --allow-host accepts it and reports the backend" \
 "$cli" --data-dir "$tmp/data" team run "$tmp/gpu.md" --model "$tmp/none" --workspace "$tmp/ws" --task t >/dev/null 2>"$tmp/err"; rc=$?
 check "team run refuses it before loading a model (exit 3)" \
     '[ $rc = 3 ] && grep -q "$tmp/gpu.md: agent .analyst.*host .gpu-box." "$tmp/err" && ! grep -q "$tmp/none" "$tmp/err"'
+# --remote serves only the agents without a backend key: with none, it is refused (exit 2),
+# not silently left unused, before anything is contacted.
+"$cli" --data-dir "$tmp/data" team run "$tmp/gpu.md" --remote http://other-box:9000 --allow-host gpu-box \
+    --allow-host other-box --workspace "$tmp/ws" --task t >/dev/null 2>"$tmp/err"; rc=$?
+check "team run refuses an unused --remote (exit 2, naming it)" \
+    '[ $rc = 2 ] && grep -q "^atelier-cli: error: --remote http://other-box:9000 would not be used: every agent" "$tmp/err"'
 team keyed '{url: "http://gpu-box:8000/v1", api_key: sk-secret}'
 "$cli" team check "$tmp/keyed.md" --workspace "$tmp/ws" --allow-host gpu-box >/dev/null 2>"$tmp/err"; rc=$?
 check "a key in the team file is refused (exit 3)" \
