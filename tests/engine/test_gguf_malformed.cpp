@@ -2,7 +2,7 @@
 // Malformed GGUF files give a clear error naming the file, the key or tensor and the byte offset,
 // never a crash: truncation at every byte, lying lengths and counts, bad offsets and sizes,
 // unknown types, and deepseek4-level faults (wrong key type, missing key, missing or misshapen
-// tensor, a type llama.cpp would not accept).
+// tensor, a type llama.cpp would not accept, an I8 (plain int8) weight).
 
 #include <cstring>
 #include <fstream>
@@ -305,6 +305,16 @@ private slots:
         poke<std::uint32_t>(b, tensorInfo(b, "blk.0.ffn_gate_tid2eid.weight").type, 0);  // F32 ids
         e = openPatched(b);
         QVERIFY(failsWith(e, {"blk.0.ffn_gate_tid2eid.weight", "does not accept"}, fileOf().c_str()));
+
+        // GGUF's I8 is plain int8: an expert matrix that claims it is refused, never read as the
+        // packed FP4 that the HF release's safetensors call "I8". BF16 -> I8 only shrinks it.
+        DType none;
+        QVERIFY(!gguf::ggmlToDType(gguf::GgmlType::I8, none));
+        b = good;
+        poke<std::uint32_t>(b, tensorInfo(b, "blk.0.ffn_gate_exps.weight").type, 24);  // I8
+        e = openPatched(b);
+        QVERIFY(failsWith(e, {"blk.0.ffn_gate_exps.weight", "type I8", "int8"}, fileOf().c_str()));
+        QCOMPARE(int(e.code), int(atelier::ErrorCode::BadInput));
 
         b = good;
         b.resize(b.size() - 1);

@@ -70,6 +70,10 @@ Result<gguf::GgufSet::Located> GgufWeightSource::check(const TensorPlan& p) cons
                             t->ne[0] == p.ne[0] && t->elements() == elementCount(p.ne);
     if (t->ne != p.ne && !reshapable)
         return Error::badInput(where + " has ne " + neText(t->ne) + ", expected " + neText(p.ne));
+    if (DType dtype; !gguf::ggmlToDType(t->type, dtype))
+        return Error::badInput(where + " has type " + std::string(gguf::ggmlTypeName(t->type)) +
+                               ", a plain integer type (I8 is int8, not packed FP4) that no weight of "
+                               "this model is stored as");
     if (!gguf::ggufTypeAllowed(p.role, t->type))
         return Error::badInput(where + " has type " + std::string(gguf::ggmlTypeName(t->type)) +
                                ", which llama.cpp does not accept for this tensor");
@@ -98,7 +102,7 @@ Result<void> GgufWeightSource::bind(const std::vector<TensorPlan>& plan) {
         const TensorInfo& ti = *t->info;
         planned.insert(p.ggufName);
         DType dtype = DType::F32;
-        gguf::ggmlToDType(ti.type, dtype);  // every type ggufTypeAllowed accepts has a DType
+        gguf::ggmlToDType(ti.type, dtype);  // check() refused the types without one
         switch (p.layout) {
         case gguf::PlanLayout::Single:
             add(f, p.parts[0].name, p.parts[0].shape, dtype, ti.dataOffset, ti.nbytes);

@@ -156,9 +156,11 @@ bool ggmlToDType(GgmlType t, DType& out) {
     case GgmlType::Q4_K: out = DType::Q4_K; return true;
     case GgmlType::Q5_K: out = DType::Q5_K; return true;
     case GgmlType::Q6_K: out = DType::Q6_K; return true;
-    case GgmlType::I8: out = DType::E2M1x2; return true;
     case GgmlType::I32: out = DType::I32; return true;
     case GgmlType::I64: out = DType::I64; return true;
+    // GGUF's I8 is plain int8 (not the packed FP4 that the HF release's safetensors label "I8")
+    // and I16 plain int16: the engine has no such dtype.
+    case GgmlType::I8:
     case GgmlType::I16: return false;
     }
     return false;

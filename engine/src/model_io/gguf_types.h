@@ -40,7 +40,7 @@ std::string_view ggmlTypeName(GgmlType t);
 std::string_view refusedGgmlTypeName(std::uint32_t t);
 int ggmlBlockSize(GgmlType t);             // elements per block (1 for plain types)
 std::size_t ggmlBlockBytes(GgmlType t);    // bytes per block
-// The engine's DType for a ggml type; I16 has none (returns false).
+// The engine's DType for a ggml type; I8 (plain int8) and I16 have none (returns false).
 bool ggmlToDType(GgmlType t, DType& out);
 
 }  // namespace atelier::engine::gguf
