@@ -6,8 +6,10 @@
 // loaded and carried in the Workspace: the forward calls its slots and never names a level.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "atelier/base/result.h"
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/numerics.h"
@@ -98,6 +100,7 @@ struct MatmulJob {
 };
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
 class ThreadPool;
+class ExpertCache;
 
 // The storage of activations rounded for an integer product (roundActivations; grown on demand).
 struct ActivationBlocks {
@@ -108,6 +111,8 @@ struct ActivationBlocks {
 struct Workspace {
     const kernels::KernelTable* kernels = nullptr; // the backend's table, picked at Model::load
     ThreadPool* pool = nullptr;                    // matmul rows are split across it
+    ExpertCache* experts = nullptr;                // routed experts streamed (null: mapped)
+    std::optional<Error> failure;                  // a read failed: the forward stops
     std::vector<std::vector<float>> rowScratch;    // matmul: [threads][gemmScratchFloats(cols)]
     std::vector<float> actQ;                       // matmul: [T, cols]
     std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
@@ -122,7 +127,7 @@ struct Workspace {
     std::vector<std::uint8_t> needed;              // attention: [nComp] CSA entries selected
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
-    std::vector<std::int32_t> expertIdx, expertRows, expertCount;
+    std::vector<std::int32_t> expertIdx, expertRows, expertCount, expertWant;
     std::vector<MatmulJob> jobs;                   // matmulMany: the jobs, their row chunks,
     std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
     std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
@@ -207,7 +212,8 @@ void readIndexKey(const kernels::KernelTable& k, const KvCache& cache, const Pag
 // (attention() runs them over all rows), changed in place. sel [T, topk] with counts [T].
 void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc, float* q,
                    float* wts, std::vector<std::int32_t>& sel, std::vector<std::int32_t>& counts);
-// moe.cpp: x [T, D] ffn-normed input → out [T, D].
-void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out);
+// moe.cpp: x [T, D] ffn-normed input → out [T, D]. With an expert cache (ws.experts) the
+// routed experts of `layer` come from it; a failed read sets ws.failure and leaves out unset.
+void moe(const Chunk& ch, const MoeWeights& w, int layer, const float* x, float* out);
 
 }  // namespace atelier::engine::fwd

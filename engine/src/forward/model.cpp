@@ -10,6 +10,7 @@
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/base/log.h"
+#include "forward/expert_cache.h"
 #include "forward/forward_internal.h"
 #include "forward/model_weights.h"
 #include "forward/thread_pool.h"
@@ -24,6 +25,8 @@ struct Model::Impl {
     fwd::ModelWeights w;
     fwd::RopeTable plainRope, yarnRope;
     std::unique_ptr<fwd::ThreadPool> pool;
+    std::unique_ptr<fwd::ExpertCache> experts;  // streaming only
+    std::vector<KvCache> saved;             // streaming: the batch's sequences before the call
     fwd::Workspace ws;
     std::vector<fwd::HcMix> mixes;  // [T]
     std::vector<std::int32_t> batchTokens;  // [T] every item's tokens, concatenated
@@ -62,6 +65,22 @@ Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights
     impl->options = options;
     impl->pool = std::make_unique<fwd::ThreadPool>(std::max(1, options.threads), options.pinThreads);
     impl->ws.pool = impl->pool.get();
+    if (options.expertCacheBytes > 0) {
+        const std::uint64_t routed = fwd::ExpertCache::routedBytes(impl->w.blocks);
+        if (options.expertCacheBytes < routed) {
+            if (impl->source->format() == ModelFormat::Memory)
+                return unexpected(Error::usage("expert streaming needs weights read from files (an HF folder or a "
+                                               "GGUF file); these are held in memory"));
+            auto cache = fwd::ExpertCache::create(impl->w.blocks, impl->cfg, options);
+            if (!cache) return unexpected(cache.error());
+            impl->experts = std::move(*cache);
+            impl->ws.experts = impl->experts.get();
+        } else {
+            logger("engine")->info("expert streaming not needed: the budget of {:.2f} GiB holds every routed "
+                                   "expert ({:.2f} GiB)",
+                                   double(options.expertCacheBytes) / (1 << 30), double(routed) / (1 << 30));
+        }
+    }
     // The one place the forward's kernels are chosen: the CPU table of the active level (a
     // device backend hands its own table here).
     impl->ws.kernels = &kernels::cpuKernels();
@@ -104,7 +123,8 @@ void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk&
     for (std::int64_t t = 0; t < T; ++t)
         fwd::hcPre(k, b.hcFfn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
     fwd::rmsnormRows(k, y, T, d, b.ffnNorm.data(), cfg.normEps, all.numerics);
-    fwd::moe(all, b.moe, y, F);
+    fwd::moe(all, b.moe, layer, y, F);
+    if (ws.failure) return;
     post(F, X, T);
 }
 
@@ -164,6 +184,10 @@ Result<void> Model::Impl::check(const BatchItem& item) const {
     return {};
 }
 
+ExpertCacheStats Model::expertCacheStats() const {
+    return m_impl->experts ? m_impl->experts->stats() : ExpertCacheStats{};
+}
+
 Result<void> Model::forward(KvCache& seq, std::span<const std::int32_t> tokens,
                             LogitsRequest request, std::vector<float>& logits) {
     const BatchItem item{&seq, tokens, request, &logits};
@@ -198,7 +222,22 @@ Result<void> Model::forwardBatch(std::span<const BatchItem> items) {
     // The MoE reads only the rows and their token ids, never a cache.
     const fwd::Chunk all{cfg, I.options.numerics, *items[0].sequence, I.ws, 0, T,
                          I.batchTokens.data()};
-    for (int l = 0; l < cfg.nLayers; ++l) I.block(chunks, all, l);
+    // A streamed expert's read can fail mid-call: then every sequence goes back to where it was.
+    if (I.experts) {
+        I.saved.clear();
+        for (const BatchItem& it : items) I.saved.push_back(it.sequence->fork());
+    }
+    I.ws.failure.reset();
+    for (int l = 0; l < cfg.nLayers && !I.ws.failure; ++l) I.block(chunks, all, l);
+    if (I.ws.failure) {
+        for (std::size_t i = 0; i < items.size(); ++i) *items[i].sequence = std::move(I.saved[i]);
+        I.saved.clear();
+        Error e = std::move(*I.ws.failure);
+        I.ws.failure.reset();
+        logger("engine")->error("forward: {}", e.message);
+        return unexpected(std::move(e));
+    }
+    I.saved.clear();
     I.head(items, I.batchLogits);
     for (const BatchItem& it : items) it.sequence->appendTokens(it.tokens);
     return {};

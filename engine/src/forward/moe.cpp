@@ -3,7 +3,8 @@
 // the selection and scaled; SwiGLU with the clamp; the routing weight multiplies the
 // activation before W2 (whose input is FP8 under Release); plus the shared expert (weight 1).
 // Tokens are grouped per expert so that each expert's weights are read once per chunk, and
-// all experts' products of a step run in one thread-pool hand-off (matmulMany).
+// all experts' products of a step run in one thread-pool hand-off (matmulMany). Streamed
+// experts (expert_cache.h) come in rounds that overlap their reads with the resident ones.
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <numeric>
 
 #include "atelier/engine/kv_entry.h"
+#include "forward/expert_cache.h"
 #include "forward/forward_internal.h"
 
 namespace atelier::engine::fwd {
@@ -83,12 +85,74 @@ void groupByExpert(const Chunk& ch, const float* x, const float* wt, float* xs, 
         }
 }
 
+// SwiGLU rows [r, r + n) of g/u, rounded for W2 under Release.
+void activate(const Chunk& ch, float* g, const float* u, const float* ew, std::int64_t r, std::int64_t n) {
+    const std::int64_t f = ch.cfg.moeInterDim;
+    swiglu(ch.cfg, g + r * f, u + r * f, n, ew + r);
+    if (ch.numerics == Numerics::Release) roundToBf16(*ch.ws.kernels, g + r * f, n * f);  // W2 reads bf16
+}
+
+// The routed experts' outputs (ys, [A, D]) added to out, expert by expert in token order
+// within each (the same sums as one expert at a time).
+void addRouted(const Chunk& ch, const float* ys, float* out) {
+    const std::int64_t d = ch.cfg.dim, A = ch.T * ch.cfg.nActivatedExperts;
+    for (std::int64_t a = 0; a < A; ++a) {
+        float* row = out + std::int64_t(ch.ws.expertRows[std::size_t(a)]) * d;
+        for (std::int64_t c = 0; c < d; ++c) row[c] += ys[a * d + c];
+    }
+    if (ch.numerics == Numerics::Release) roundToBf16(*ch.ws.kernels, out, ch.T * d);
+}
+
+// Buffers of one MoE call: xs [A, D] grouped inputs, ys [A, D] routed outputs, ew [T + A]
+// row weights, g/u [T + A, F] (the shared expert's T rows first).
+struct MoeBuffers {
+    float *xs, *ys, *ew, *g, *u;
+};
+
+// One group of experts from start to finish: W1 and W3 of all in one pool run, SwiGLU, W2 of
+// all in another; with `shared`, the shared expert too (it writes out's rows). `weights(e)`
+// gives expert e's matrices. Products are independent, so any grouping gives the same bits.
+template <typename Weights>
+void runExperts(const Chunk& ch, const MoeWeights& w, const float* x, float* out, const MoeBuffers& b,
+                bool shared, const std::vector<std::int32_t>& experts, Weights&& weights) {
+    Workspace& ws = ch.ws;
+    const std::int64_t d = ch.cfg.dim, T = ch.T, f = ch.cfg.moeInterDim;
+    const std::vector<std::int32_t>& at = ws.expertCount;
+    ws.jobs.clear();
+    if (shared) {
+        ws.jobs.push_back({&w.shared.w1, x, T, b.g, f});
+        ws.jobs.push_back({&w.shared.w3, x, T, b.u, f});
+    }
+    for (std::int32_t e : experts) {
+        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
+        const ExpertWeights& ex = weights(e);
+        ws.jobs.push_back({&ex.w1, b.xs + o * d, n, b.g + (T + o) * f, f});
+        ws.jobs.push_back({&ex.w3, b.xs + o * d, n, b.u + (T + o) * f, f});
+    }
+    if (ws.jobs.empty()) return;
+    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
+    if (shared) activate(ch, b.g, b.u, b.ew, 0, T);
+    for (std::int32_t e : experts) {
+        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
+        activate(ch, b.g, b.u, b.ew, T + o, n);
+    }
+    ws.jobs.clear();
+    if (shared) ws.jobs.push_back({&w.shared.w2, b.g, T, out, d});  // the shared expert writes out first
+    for (std::int32_t e : experts) {
+        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
+        ws.jobs.push_back({&weights(e).w2, b.g + (T + o) * f, n, b.ys + o * d, d});
+    }
+    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
+}
+
 }  // namespace
 
 // The shared expert and every routed expert run together: all W1 and W3 products in one
 // pool run, SwiGLU, all W2 products in another, then the routed outputs are added to the
-// shared one expert by expert in token order (the same sums as one expert at a time).
-void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out) {
+// shared one. With an expert cache, in rounds: the shared expert and the resident experts
+// run while the missing ones are read, then those; a cache smaller than the step takes
+// several rounds.
+void moe(const Chunk& ch, const MoeWeights& w, int layer, const float* x, float* out) {
     const ModelConfig& cfg = ch.cfg;
     Workspace& ws = ch.ws;
     const std::int64_t d = cfg.dim, T = ch.T, f = cfg.moeInterDim;
@@ -98,40 +162,38 @@ void moe(const Chunk& ch, const MoeWeights& w, const float* x, float* out) {
     float* wt = grow(ws.expertWeight, std::size_t(A));
     route(ch, w, x, ws.expertIdx.data(), wt);
 
-    float* xs = grow(ws.expertIn, std::size_t(A * d));             // [A, D]
-    float* ys = grow(ws.expertOut, std::size_t(A * d));            // [A, D]
-    float* ew = grow(ws.expertRowWeight, std::size_t(T + A));      // [T + A]
-    float* g = grow(ws.expertGate, std::size_t((T + A) * f));      // [T + A, F]: shared rows first
-    float* u = grow(ws.expertUp, std::size_t((T + A) * f));
-    groupByExpert(ch, x, wt, xs, ew);
-    const std::vector<std::int32_t>& at = ws.expertCount;
+    const MoeBuffers b{grow(ws.expertIn, std::size_t(A * d)), grow(ws.expertOut, std::size_t(A * d)),
+                       grow(ws.expertRowWeight, std::size_t(T + A)), grow(ws.expertGate, std::size_t((T + A) * f)),
+                       grow(ws.expertUp, std::size_t((T + A) * f))};
+    groupByExpert(ch, x, wt, b.xs, b.ew);
+    std::vector<std::int32_t>& want = ws.expertWant;  // the experts routed to, ascending
+    want.clear();
+    for (int e = 0; e < E; ++e)
+        if (ws.expertCount[std::size_t(e + 1)] > ws.expertCount[std::size_t(e)]) want.push_back(e);
 
-    ws.jobs.clear();
-    ws.jobs.push_back({&w.shared.w1, x, T, g, f});
-    ws.jobs.push_back({&w.shared.w3, x, T, u, f});
-    for (int e = 0; e < E; ++e) {
-        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
-        if (n == 0) continue;
-        const ExpertWeights& ex = w.experts[std::size_t(e)];
-        ws.jobs.push_back({&ex.w1, xs + o * d, n, g + (T + o) * f, f});
-        ws.jobs.push_back({&ex.w3, xs + o * d, n, u + (T + o) * f, f});
+    if (!ws.experts) {
+        runExperts(ch, w, x, out, b, true, want,
+                   [&w](std::int32_t e) -> const ExpertWeights& { return w.experts[std::size_t(e)]; });
+        addRouted(ch, b.ys, out);
+        return;
     }
-    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
-    swiglu(cfg, g, u, T + A, ew);
-    if (ch.numerics == Numerics::Release) roundToBf16(*ws.kernels, g, (T + A) * f);  // W2 reads bf16
-
-    ws.jobs.clear();
-    ws.jobs.push_back({&w.shared.w2, g, T, out, d});  // the shared expert writes out first
-    for (int e = 0; e < E; ++e) {
-        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
-        if (n > 0) ws.jobs.push_back({&w.experts[std::size_t(e)].w2, g + (T + o) * f, n, ys + o * d, d});
+    ExpertCache& cache = *ws.experts;
+    auto cached = [&cache, layer](std::int32_t e) -> const ExpertWeights& { return cache.weights(layer, e); };
+    ExpertCache::Round round;
+    bool shared = true;
+    while (shared || !want.empty()) {
+        cache.begin(layer, want, round);
+        runExperts(ch, w, x, out, b, shared, round.ready, cached);
+        auto read = cache.wait(round);
+        if (read) runExperts(ch, w, x, out, b, false, round.loading, cached);
+        cache.end(layer, round);
+        if (!read) {
+            ws.failure = read.error();
+            return;
+        }
+        shared = false;
     }
-    matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
-    for (std::int64_t a = 0; a < A; ++a) {  // expert by expert, token order within each
-        float* row = out + std::int64_t(ws.expertRows[std::size_t(a)]) * d;
-        for (std::int64_t c = 0; c < d; ++c) row[c] += ys[a * d + c];
-    }
-    if (ch.numerics == Numerics::Release) roundToBf16(*ws.kernels, out, T * d);
+    addRouted(ch, b.ys, out);
 }
 
 }  // namespace atelier::engine::fwd
