@@ -12,11 +12,6 @@
 
 namespace atelier::agents::git {
 
-Error gitError(const std::string& what) {
-    const git_error* e = git_error_last();
-    return Error::badInput(what + (e && e->message ? std::string(": ") + e->message : std::string()));
-}
-
 Result<OpenedRepo> openRepo(const nlohmann::json& args, const ToolContext& ctx) {
     const std::string requested = args.value("repo", std::string("."));
     auto path = ctx.resolve(requested, Access::Read);
@@ -79,17 +74,6 @@ std::string oidHex(const git_oid* oid) {
 }
 
 std::string shortId(const git_oid* oid) { return oidHex(oid).substr(0, 12); }
-
-std::string isoDate(std::int64_t t, int offset) {
-    const std::time_t local = std::time_t(t + std::int64_t(offset) * 60);  // offset: minutes east of UTC
-    std::tm tm{};
-    gmtime_r(&local, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  offset < 0 ? '-' : '+', (std::abs(offset) / 60) % 100, std::abs(offset) % 60);
-    return buf;
-}
 
 std::string commitDate(const git_commit* commit) {
     return isoDate(git_commit_time(commit), git_commit_time_offset(commit));

@@ -1,6 +1,7 @@
 #pragma once
-// libgit2 plumbing shared by the git tools: owning handles, opening the repository the policy
-// allows, resolving revisions to commits, and errors that say what failed.
+// libgit2 plumbing shared by the git tools: opening the repository the policy allows, resolving
+// revisions to commits, commits as JSON. The owning handles, GitLibrary, gitError and isoDate
+// come from libgit2_handles.h (agents/src/libgit2), shared with the document service.
 // Threads: any; libgit2 is initialised per call (reference-counted) and handles are not shared.
 
 #include <cstdint>
@@ -12,34 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/tool.h"
+#include "libgit2_handles.h"  // owning handles, GitLibrary, gitError, isoDate
 
 namespace atelier::agents::git {
-
-template <typename T, void (*Free)(T*)>
-struct GitDeleter {
-    void operator()(T* p) const { Free(p); }
-};
-using RepoPtr = std::unique_ptr<git_repository, GitDeleter<git_repository, git_repository_free>>;
-using CommitPtr = std::unique_ptr<git_commit, GitDeleter<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
-using ObjectPtr = std::unique_ptr<git_object, GitDeleter<git_object, git_object_free>>;
-using BlobPtr = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
-using DiffPtr = std::unique_ptr<git_diff, GitDeleter<git_diff, git_diff_free>>;
-using PatchPtr = std::unique_ptr<git_patch, GitDeleter<git_patch, git_patch_free>>;
-using WalkPtr = std::unique_ptr<git_revwalk, GitDeleter<git_revwalk, git_revwalk_free>>;
-using EntryPtr = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
-
-// git_libgit2_init for the lifetime of one tool call.
-class GitLibrary {
-public:
-    GitLibrary() { git_libgit2_init(); }
-    ~GitLibrary() { git_libgit2_shutdown(); }
-    GitLibrary(const GitLibrary&) = delete;
-    GitLibrary& operator=(const GitLibrary&) = delete;
-};
-
-// The last libgit2 error, prefixed with `what`.
-Error gitError(const std::string& what);
 
 struct OpenedRepo {
     RepoPtr repo;
@@ -71,8 +47,6 @@ std::string shortId(const git_oid* oid);  // 12 hex digits
 // of a commit, text made valid UTF-8. "date" is the author date, as `git log` and `git blame`
 // print it.
 nlohmann::json commitJson(const git_commit* commit);
-// Seconds since the epoch with an offset (minutes east of UTC) as ISO 8601: 2024-03-10T12:00:00+02:00.
-std::string isoDate(std::int64_t time, int offset);
 // The committer date (what orders history) and the author date, as ISO 8601.
 std::string commitDate(const git_commit* commit);
 std::string authorDate(const git_commit* commit);

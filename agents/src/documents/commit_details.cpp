@@ -1,61 +1,30 @@
 // commitDetails (document_service.h) over libgit2.
 
-#include <cstdio>
-#include <ctime>
-#include <memory>
-
 #include <git2.h>
 
 #include "atelier/agents/document_service.h"
 #include "atelier/base/utf8.h"
+#include "libgit2_handles.h"
 
 namespace atelier::agents {
 namespace fs = std::filesystem;
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct GitFree {
-    void operator()(T* p) const { Free(p); }
-};
-using RepoPtr = std::unique_ptr<git_repository, GitFree<git_repository, git_repository_free>>;
-using ObjectPtr = std::unique_ptr<git_object, GitFree<git_object, git_object_free>>;
-using CommitPtr = std::unique_ptr<git_commit, GitFree<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, GitFree<git_tree, git_tree_free>>;
-using DiffPtr = std::unique_ptr<git_diff, GitFree<git_diff, git_diff_free>>;
-
-// libgit2 is reference-counted: initialised for the length of one read.
-struct GitLibrary {
-    GitLibrary() { git_libgit2_init(); }
-    ~GitLibrary() { git_libgit2_shutdown(); }
-    GitLibrary(const GitLibrary&) = delete;
-    GitLibrary& operator=(const GitLibrary&) = delete;
-};
+using git::CommitPtr;
+using git::DiffPtr;
+using git::GitLibrary;
+using git::gitError;
+using git::ObjectPtr;
+using git::RepoPtr;
+using git::TreePtr;
 
 std::string text(const char* s) { return base::validUtf8(s ? s : ""); }
-
-Error gitError(const std::string& what) {
-    const git_error* e = git_error_last();
-    return Error::badInput(what + ": " + text(e && e->message ? e->message : "unknown libgit2 error"));
-}
 
 std::string trimmed(const std::string& s) {
     const char* space = " \t\n\r\f\v";
     const auto first = s.find_first_not_of(space);
     if (first == std::string::npos) return {};
     return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
-
-// "2024-01-10T12:00:00+01:00": the signature's time in its own offset.
-std::string isoDate(const git_time& when) {
-    const std::time_t local = std::time_t(when.time) + std::time_t(when.offset) * 60;
-    std::tm tm{};
-    gmtime_r(&local, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    const int offset = when.offset < 0 ? -when.offset : when.offset;
-    char zone[32];
-    std::snprintf(zone, sizeof zone, "%c%02d:%02d", when.offset < 0 ? '-' : '+', offset / 60, offset % 60);
-    return std::string(stamp) + zone;
 }
 
 struct PatchSink {
@@ -124,7 +93,7 @@ Result<CommitDetails> commitDetails(const fs::path& repository, const std::strin
     d.id = hex;
     const git_signature* author = git_commit_author(commit.get());
     d.author = text(author->name) + " <" + text(author->email) + ">";
-    d.date = isoDate(author->when);
+    d.date = git::isoDate(author->when.time, author->when.offset);
     d.message = trimmed(text(git_commit_message(commit.get())));
     auto patch = patchText(repoPtr.get(), commit.get());
     if (!patch) {
