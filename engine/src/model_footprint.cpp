@@ -1,9 +1,11 @@
 #include "atelier/engine/model_footprint.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/model_config.h"
@@ -80,7 +82,62 @@ std::uint64_t autoExpertCacheBytes(const ModelFootprint& f, std::int64_t context
     return std::max<std::uint64_t>(left, f.expertBytes * std::uint64_t(std::max(1, f.activatedExperts)));
 }
 
+namespace {
+
+// The first number in `path` (0 when absent or "max").
+std::uint64_t readNumber(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::uint64_t v = 0;
+    in >> v;
+    return in ? v : 0;
+}
+
+// `key`'s value in a memory.stat file (0 when absent).
+std::uint64_t statValue(const std::filesystem::path& path, std::string_view key) {
+    std::ifstream in(path);
+    std::string name;
+    std::uint64_t v = 0;
+    while (in >> name >> v)
+        if (name == key) return v;
+    return 0;
+}
+
+}  // namespace
+
+std::uint64_t cgroupAvailableBytes(const std::filesystem::path& procCgroup,
+                                   const std::filesystem::path& cgroupRoot) {
+    namespace fs = std::filesystem;
+    std::ifstream groups(procCgroup);
+    std::string line;
+    while (std::getline(groups, line)) {
+        // v2: "0::/path"; v1: "N:memory:/path" (or a list of controllers holding "memory").
+        const auto first = line.find(':'), second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        const std::string controllers = line.substr(first + 1, second - first - 1);
+        const std::string path = line.substr(second + 1);
+        std::uint64_t limit = 0, usage = 0, inactive = 0;
+        if (controllers.empty()) {
+            const fs::path dir = cgroupRoot / fs::path(path).relative_path();
+            limit = readNumber(dir / "memory.max");
+            usage = readNumber(dir / "memory.current");
+            inactive = statValue(dir / "memory.stat", "inactive_file");
+        } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+            const fs::path dir = cgroupRoot / "memory" / fs::path(path).relative_path();
+            limit = readNumber(dir / "memory.limit_in_bytes");
+            usage = readNumber(dir / "memory.usage_in_bytes");
+            inactive = statValue(dir / "memory.stat", "total_inactive_file");
+        } else {
+            continue;
+        }
+        if (limit == 0 || limit >= (1ull << 60)) continue;  // "max" or the v1 "unlimited" value
+        const std::uint64_t used = usage > inactive ? usage - inactive : 0;
+        return limit > used ? limit - used : 1;
+    }
+    return 0;
+}
+
 std::uint64_t availableMemoryBytes() {
+    std::uint64_t available = 0;
     std::ifstream meminfo("/proc/meminfo");
     std::string line;
     while (std::getline(meminfo, line)) {
@@ -88,9 +145,13 @@ std::uint64_t availableMemoryBytes() {
         std::istringstream fields(line.substr(13));
         std::uint64_t kib = 0;
         fields >> kib;
-        return kib * 1024;  // the file counts KiB
+        available = kib * 1024;  // the file counts KiB
+        break;
     }
-    return 0;
+    // In a container (or a systemd slice) with a memory limit, the limit is what counts.
+    if (const std::uint64_t group = cgroupAvailableBytes("/proc/self/cgroup", "/sys/fs/cgroup"); group > 0)
+        available = available > 0 ? std::min(available, group) : group;
+    return available;
 }
 
 }  // namespace atelier::engine

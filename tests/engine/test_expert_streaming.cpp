@@ -177,6 +177,33 @@ private slots:
         QVERIFY(tight < fp.routedExpertBytes);
     }
 
+    // `--memory-budget auto` inside a container: the cgroup's limit, not the host's free memory.
+    void cgroupLimitsCountAsAvailableMemory() {
+        const fs::path root = fs::path(m_dir.path().toStdString()) / "cgroup";
+        auto write = [](const fs::path& p, const std::string& text) {
+            fs::create_directories(p.parent_path());
+            std::ofstream(p) << text;
+        };
+        const std::uint64_t gib = 1ull << 30;
+        // v2: limit 8 GiB, 5 GiB used of which 1 GiB inactive file cache → 4 GiB left.
+        write(root / "v2.cgroup", "0::/box/inner\n");
+        write(root / "sys/box/inner/memory.max", std::to_string(8 * gib) + "\n");
+        write(root / "sys/box/inner/memory.current", std::to_string(5 * gib) + "\n");
+        write(root / "sys/box/inner/memory.stat", "anon 1\ninactive_file " + std::to_string(gib) + "\nactive_file 7\n");
+        QCOMPARE(cgroupAvailableBytes(root / "v2.cgroup", root / "sys"), 4 * gib);
+        // v2 without a limit ("max"): nothing to say.
+        write(root / "sys/box/inner/memory.max", "max\n");
+        QCOMPARE(cgroupAvailableBytes(root / "v2.cgroup", root / "sys"), std::uint64_t(0));
+        // v1: the memory controller's own line among others.
+        write(root / "v1.cgroup", "4:cpu,cpuacct:/x\n3:memory:/jobs/7\n0::/\n");
+        write(root / "sys/memory/jobs/7/memory.limit_in_bytes", std::to_string(6 * gib) + "\n");
+        write(root / "sys/memory/jobs/7/memory.usage_in_bytes", std::to_string(3 * gib) + "\n");
+        write(root / "sys/memory/jobs/7/memory.stat", "cache 5\ntotal_inactive_file " + std::to_string(gib) + "\n");
+        QCOMPARE(cgroupAvailableBytes(root / "v1.cgroup", root / "sys"), 4 * gib);
+        QCOMPARE(cgroupAvailableBytes(root / "missing", root / "sys"), std::uint64_t(0));
+        QVERIFY(availableMemoryBytes() > 0);
+    }
+
     void weightsInMemoryAreRefused() {
         ModelOptions o;
         o.expertCacheBytes = 1;

@@ -6,6 +6,7 @@
 // Thread-safe: pure functions (availableMemoryBytes reads /proc).
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -55,7 +56,15 @@ ModelFootprint modelFootprint(const WeightSource& source);
 std::uint64_t autoExpertCacheBytes(const ModelFootprint& f, std::int64_t contextTokens,
                                    std::uint64_t availableBytes);
 
-// MemAvailable from /proc/meminfo in bytes; 0 when unknown.
+// MemAvailable from /proc/meminfo in bytes, or what the process's memory cgroup (v1 or v2)
+// still allows when that is less (a container's limit); 0 when unknown.
 std::uint64_t availableMemoryBytes();
+
+// What the memory cgroup named in `procCgroup` (a /proc/<pid>/cgroup file) still allows under
+// `cgroupRoot` (/sys/fs/cgroup; v1's controller folder is `memory/` below it): its limit minus
+// its usage, counting the inactive file cache as free (the kernel reclaims it first). 0 when
+// the group has no limit or cannot be read.
+std::uint64_t cgroupAvailableBytes(const std::filesystem::path& procCgroup,
+                                   const std::filesystem::path& cgroupRoot);
 
 }  // namespace atelier::engine
