@@ -1,5 +1,6 @@
 #include "atelier/engine/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "atelier/engine/tensor_schema.h"
@@ -227,16 +228,46 @@ ModelConfig benchConfig() {
     return c;
 }
 
+ModelConfig flashSliceConfig() {
+    // DeepSeek V4-Flash at its real widths (spec §1.1: every field's default is Flash's) with
+    // the first 4 of its 43 blocks; setLayerCount gives it as many as asked, in the release's
+    // pattern (SWA, SWA, then CSA/HCA alternating) with its 3 hash-routed layers.
+    ModelConfig c;
+    c.name = "atelier-flash-slice";
+    c.nLayers = 4;
+    c.compressRatios = {0, 0, 4, 128, 0};
+    return c;
+}
+
 }  // namespace
 
-std::vector<std::string> presetNames() { return {"tiny", "small", "bench"}; }
+std::vector<std::string> presetNames() { return {"tiny", "small", "bench", "flash-slice"}; }
 
 Result<ModelConfig> presetConfig(std::string_view name) {
     if (name == "tiny") return tinyConfig();
     if (name == "small") return smallConfig();
     if (name == "bench") return benchConfig();
+    if (name == "flash-slice") return flashSliceConfig();
     return unexpected(Error::usage("unknown preset '" + std::string(name) +
-                                   "' (expected tiny, small or bench)"));
+                                   "' (expected tiny, small, bench or flash-slice)"));
+}
+
+Result<void> setLayerCount(ModelConfig& c, int layers) {
+    if (layers < 1 || layers > 512)
+        return unexpected(Error::usage("layers: " + std::to_string(layers) + " is not between 1 and 512"));
+    std::vector<int> main(c.compressRatios.begin(), c.compressRatios.begin() + c.nLayers);
+    const std::vector<int> mtp(c.compressRatios.begin() + c.nLayers, c.compressRatios.end());
+    // Past the end the compressed layers keep alternating CSA and HCA, as every release does.
+    while (int(main.size()) < layers) {
+        const int last = main.empty() ? 0 : main.back();
+        main.push_back(last == 4 ? 128 : 4);
+    }
+    main.resize(std::size_t(layers));
+    main.insert(main.end(), mtp.begin(), mtp.end());
+    c.compressRatios = std::move(main);
+    c.nLayers = layers;
+    c.nHashLayers = std::min(c.nHashLayers, layers);
+    return {};
 }
 
 ModelSizes computeSizes(const ModelConfig& c) {

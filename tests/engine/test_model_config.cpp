@@ -8,11 +8,15 @@
 #include <limits>
 
 #include "atelier/engine/dtype.h"
+#include <filesystem>
+
 #include "atelier/engine/model_config.h"
+#include "atelier/engine/model_files.h"
 #include "atelier/engine/tensor_schema.h"
 #include "atelier/engine/weight_source.h"
 
 using namespace atelier::engine;
+namespace fs = std::filesystem;
 
 class TestModelConfig : public QObject {
     Q_OBJECT
@@ -51,6 +55,63 @@ private slots:
         const auto bench = computeSizes(*presetConfig("bench"));
         QVERIFY2(bench.paramsTotal > 800'000'000 && bench.paramsTotal < 1'300'000'000,
                  qPrintable(QString::number(bench.paramsTotal)));
+    }
+
+    // Issue 17: flash-slice is V4-Flash at its real widths. With the release's 43 blocks it is
+    // the shipped config.json field for field (spec §1.1), and with fewer it keeps the first
+    // blocks' pattern (SWA, SWA, CSA, HCA, ...) and Flash's 3 hash-routed layers.
+    void flashSliceHasTheReleaseWidths() {
+        auto c = *presetConfig("flash-slice");
+        QVERIFY(c.validate());
+        // Spec §1.1's table, typed in from the design document.
+        QCOMPARE(c.dim, std::int64_t(4096));
+        QCOMPARE(c.vocabSize, std::int64_t(129280));
+        QCOMPARE(c.nHeads, 64);
+        QCOMPARE(c.headDim, 512);
+        QCOMPARE(c.ropeHeadDim, 64);
+        QCOMPARE(c.qLoraRank, 1024);
+        QCOMPARE(c.oGroups, 8);
+        QCOMPARE(c.oLoraRank, 1024);
+        QCOMPARE(c.windowSize, 128);
+        QCOMPARE(c.indexNHeads, 64);
+        QCOMPARE(c.indexHeadDim, 128);
+        QCOMPARE(c.indexTopk, 512);
+        QCOMPARE(c.nRoutedExperts, 256);
+        QCOMPARE(c.nActivatedExperts, 6);
+        QCOMPARE(c.nSharedExperts, 1);
+        QCOMPARE(c.moeInterDim, 2048);
+        QCOMPARE(c.nMtpLayers, 1);
+        QCOMPARE(c.nLayers, 4);
+        QCOMPARE(c.compressRatios, (std::vector<int>{0, 0, 4, 128, 0}));
+        QCOMPARE(c.nHashLayers, 3);
+
+        QVERIFY(setLayerCount(c, 43));
+        std::vector<int> release = {0, 0};  // [0,0] + [4,128]×20 + [4] + [0] (spec §1.1)
+        for (int i = 0; i < 20; ++i) release.insert(release.end(), {4, 128});
+        release.insert(release.end(), {4, 0});
+        QCOMPARE(c.compressRatios, release);
+        QVERIFY(c.validate());
+        const fs::path shipped = fs::path(ATELIER_SHARED_DIR) / "conformance/dsv4-release/flash/config.json";
+        if (fs::exists(shipped)) {
+            auto flash = readHfConfig(shipped);
+            QVERIFY2(flash.has_value(), flash ? "" : flash.error().message.c_str());
+            flash->name = c.name;
+            QVERIFY(*flash == c);
+        }
+    }
+
+    void setLayerCountKeepsThePatternAndMtp() {
+        auto c = *presetConfig("flash-slice");
+        QVERIFY(setLayerCount(c, 1));
+        QCOMPARE(c.compressRatios, (std::vector<int>{0, 0}));
+        QCOMPARE(c.nHashLayers, 1);
+        QVERIFY(c.validate());
+        auto tiny = *presetConfig("tiny");  // {0, 4, 128, 4 | 0}
+        QVERIFY(setLayerCount(tiny, 6));
+        QCOMPARE(tiny.compressRatios, (std::vector<int>{0, 4, 128, 4, 128, 4, 0}));
+        QVERIFY(tiny.validate());
+        QVERIFY(!setLayerCount(tiny, 0));
+        QVERIFY(!setLayerCount(tiny, 513));
     }
 
     void tinyHasTheSpecShapes() {

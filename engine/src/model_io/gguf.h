@@ -31,5 +31,7 @@ Result<Vocabulary> readGgufVocabulary(const std::filesystem::path& path);
 // a separate file, so block_count = L while compress_ratios keeps all L + MTP entries. With
 // options.tokenizerJson the vocabulary (and V, BOS, EOS) come from that tokenizer.json.
 Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out);
+// The bytes writeGgufModel writes to `out`, without producing a weight.
+Result<std::uint64_t> ggufModelBytes(const CreateModelOptions& options, const std::filesystem::path& out);
 
 }  // namespace atelier::engine

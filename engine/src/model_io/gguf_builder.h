@@ -40,6 +40,8 @@ public:
     std::size_t tensorCount() const { return m_tensors.size(); }
     // Header, metadata and tensor infos, padded to the alignment: the bytes before the data.
     std::vector<std::byte> header() const;
+    // The bytes writeFile writes: the header and the aligned data section.
+    std::uint64_t fileBytes() const { return header().size() + m_dataSize; }
     // The whole file in memory (tests and small models).
     std::vector<std::byte> toBytes() const;
     // Writes `path` through a temporary beside it, renamed at the end.

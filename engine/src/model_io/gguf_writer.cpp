@@ -150,9 +150,8 @@ void encodeTensor(const ModelConfig& c, const TensorPlan& p, GgmlType type, Weig
     }
 }
 
-}  // namespace
-
-Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out) {
+// The file's builder: metadata and tensor infos, each tensor's bytes produced when written.
+Result<gguf::GgufBuilder> ggufModelBuilder(const CreateModelOptions& options, const std::filesystem::path& out) {
     ModelConfig full = options.config;
     Vocabulary vocab;
     if (!options.tokenizerJson.empty()) {
@@ -196,9 +195,23 @@ Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesy
                         encodeTensor(trunk, p, type, scheme, seed, o, n);
                     });
     }
-    ATELIER_TRY_VOID(b.writeFile(out));
-    logger("engine")->info("wrote GGUF {} ({} tensors)", out.string(), b.tensorCount());
+    return b;
+}
+
+}  // namespace
+
+Result<void> writeGgufModel(const CreateModelOptions& options, const std::filesystem::path& out) {
+    auto b = ggufModelBuilder(options, out);
+    if (!b) return b.error();
+    ATELIER_TRY_VOID(b->writeFile(out));
+    logger("engine")->info("wrote GGUF {} ({} tensors)", out.string(), b->tensorCount());
     return {};
+}
+
+Result<std::uint64_t> ggufModelBytes(const CreateModelOptions& options, const std::filesystem::path& out) {
+    auto b = ggufModelBuilder(options, out);
+    if (!b) return b.error();
+    return b->fileBytes();
 }
 
 }  // namespace atelier::engine

@@ -109,37 +109,63 @@ std::string shardName(std::size_t i, std::size_t count) {
     return buf;
 }
 
+// The shards' plans and model.safetensors.index.json's text.
+struct ShardPlan {
+    std::vector<std::vector<StoredEntry>> shards;
+    std::string indexText;
+};
+
+ShardPlan planShards(const CreateModelOptions& o, const std::vector<TensorSpec>& specs, std::uint64_t shardBytes) {
+    ShardPlan p;
+    p.shards = shard(planEntries(specs, o.scheme), shardBytes);
+    nlohmann::ordered_json weightMap = nlohmann::ordered_json::object();
+    std::uint64_t total = 0;
+    for (std::size_t si = 0; si < p.shards.size(); ++si)
+        for (const auto& e : p.shards[si]) {
+            weightMap[e.planned.name] = shardName(si, p.shards.size());
+            total += e.planned.nbytes();
+        }
+    nlohmann::ordered_json index;
+    index["metadata"] = {{"total_size", total}};
+    index["weight_map"] = std::move(weightMap);
+    p.indexText = index.dump(2) + "\n";
+    return p;
+}
+
+std::vector<PlannedTensor> plannedTensors(const std::vector<StoredEntry>& entries) {
+    std::vector<PlannedTensor> plan;
+    for (const auto& e : entries) plan.push_back(e.planned);
+    return plan;
+}
+
 Result<void> writeWeights(const CreateModelOptions& o, const ModelConfig& c, const fs::path& folder,
                           std::uint64_t shardBytes) {
     const auto specs = expectedTensors(c);
-    const auto shards = shard(planEntries(specs, o.scheme), shardBytes);
-    nlohmann::ordered_json weightMap = nlohmann::ordered_json::object();
-    std::uint64_t total = 0;
-    for (std::size_t si = 0; si < shards.size(); ++si) {
-        const std::string name = shardName(si, shards.size());
-        std::vector<PlannedTensor> plan;
-        for (const auto& e : shards[si]) {
-            plan.push_back(e.planned);
-            weightMap[e.planned.name] = name;
-            total += e.planned.nbytes();
-        }
+    const ShardPlan p = planShards(o, specs, shardBytes);
+    for (std::size_t si = 0; si < p.shards.size(); ++si) {
+        const auto& entries = p.shards[si];
         std::vector<std::byte> pendingScale;  // the scale of the weight just written
         auto produce = [&](std::size_t i) -> Result<std::vector<std::byte>> {
-            const StoredEntry& e = shards[si][i];
+            const StoredEntry& e = entries[i];
             if (e.isScale) return std::move(pendingScale);
             pendingScale.clear();
             return encodeSpec(c, specs[e.spec], o.scheme, o.seed, pendingScale);
         };
-        ATELIER_TRY_VOID(writeSafetensorsFile(folder / name, plan, produce));
+        ATELIER_TRY_VOID(writeSafetensorsFile(folder / shardName(si, p.shards.size()), plannedTensors(entries), produce));
     }
-    nlohmann::ordered_json index;
-    index["metadata"] = {{"total_size", total}};
-    index["weight_map"] = std::move(weightMap);
-    return writeText(folder / "model.safetensors.index.json", index.dump(2) + "\n");
+    return writeText(folder / "model.safetensors.index.json", p.indexText);
 }
 
+// The tokenizer files: tokenizer.json's text (or the file to copy) and tokenizer_config.json's.
+struct TokenizerFiles {
+    std::string tokenizerText;
+    fs::path copyFrom;
+    std::string configText;
+};
+
 // The tokenizer files; with a given tokenizer.json the config's vocabulary and BOS/EOS follow it.
-Result<void> writeTokenizer(const CreateModelOptions& o, ModelConfig& c, const fs::path& folder) {
+Result<TokenizerFiles> tokenizerFiles(const CreateModelOptions& o, ModelConfig& c) {
+    TokenizerFiles f;
     std::string bos = "<｜begin▁of▁sentence｜>", eos = "<｜end▁of▁sentence｜>";
     if (o.tokenizerJson.empty()) {
         if (c.vocabSize < 512)
@@ -147,24 +173,30 @@ Result<void> writeTokenizer(const CreateModelOptions& o, ModelConfig& c, const f
         const Vocabulary v = builtinVocabulary(c.vocabSize);
         c.bosTokenId = v.bosId;
         c.eosTokenId = v.eosId;
-        ATELIER_TRY_VOID(writeText(folder / "tokenizer.json", toTokenizerJson(v)));
-        ATELIER_TRY_VOID(writeText(folder / "tokenizer_config.json",
-                                   hfTokenizerConfigJson(v.tokens[std::size_t(v.bosId)],
-                                                         v.tokens[std::size_t(v.eosId)],
-                                                         v.tokens[std::size_t(v.eosId)],
-                                                         c.maxPositionEmbeddings)));
-        return {};
+        f.tokenizerText = toTokenizerJson(v);
+        f.configText = hfTokenizerConfigJson(v.tokens[std::size_t(v.bosId)], v.tokens[std::size_t(v.eosId)],
+                                             v.tokens[std::size_t(v.eosId)], c.maxPositionEmbeddings);
+        return f;
     }
     auto facts = inspectTokenizerJson(o.tokenizerJson);
     if (!facts) return unexpected(std::move(facts.error()));
     c.vocabSize = facts->vocabSize;
     if (facts->bosId >= 0) c.bosTokenId = facts->bosId;
     if (facts->eosId >= 0) c.eosTokenId = facts->eosId;
-    std::error_code ec;
-    fs::copy_file(o.tokenizerJson, folder / "tokenizer.json", ec);
-    if (ec) return unexpected(Error::io(o.tokenizerJson.string() + ": cannot copy: " + ec.message()));
-    return writeText(folder / "tokenizer_config.json",
-                     hfTokenizerConfigJson(bos, eos, eos, c.maxPositionEmbeddings));
+    f.copyFrom = o.tokenizerJson;
+    f.configText = hfTokenizerConfigJson(bos, eos, eos, c.maxPositionEmbeddings);
+    return f;
+}
+
+Result<void> writeTokenizer(const TokenizerFiles& f, const fs::path& folder) {
+    if (f.copyFrom.empty()) {
+        ATELIER_TRY_VOID(writeText(folder / "tokenizer.json", f.tokenizerText));
+    } else {
+        std::error_code ec;
+        fs::copy_file(f.copyFrom, folder / "tokenizer.json", ec);
+        if (ec) return unexpected(Error::io(f.copyFrom.string() + ": cannot copy: " + ec.message()));
+    }
+    return writeText(folder / "tokenizer_config.json", f.configText);
 }
 
 }  // namespace
@@ -180,11 +212,33 @@ std::string scaleName(const std::string& weightName) {
 Result<void> writeHfModel(const CreateModelOptions& o, const fs::path& folder,
                           std::uint64_t shardBytes) {
     ModelConfig c = o.config;
-    ATELIER_TRY_VOID(writeTokenizer(o, c, folder));
+    auto tokenizer = tokenizerFiles(o, c);
+    if (!tokenizer) return unexpected(std::move(tokenizer.error()));
+    ATELIER_TRY_VOID(writeTokenizer(*tokenizer, folder));
     ATELIER_TRY_VOID(c.validate());
     ATELIER_TRY_VOID(writeText(folder / "config.json", hfConfigJson(c, o.scheme)));
     ATELIER_TRY_VOID(writeText(folder / "generation_config.json", hfGenerationConfigJson(c)));
     return writeWeights(o, c, folder, shardBytes);
+}
+
+Result<std::uint64_t> hfModelBytes(const CreateModelOptions& o, std::uint64_t shardBytes) {
+    ModelConfig c = o.config;
+    auto tokenizer = tokenizerFiles(o, c);
+    if (!tokenizer) return unexpected(std::move(tokenizer.error()));
+    ATELIER_TRY_VOID(c.validate());
+    std::uint64_t bytes = tokenizer->configText.size() + hfConfigJson(c, o.scheme).size() +
+                          hfGenerationConfigJson(c).size();
+    if (tokenizer->copyFrom.empty()) {
+        bytes += tokenizer->tokenizerText.size();
+    } else {
+        std::error_code ec;
+        const auto size = fs::file_size(tokenizer->copyFrom, ec);
+        if (ec) return unexpected(Error::io(tokenizer->copyFrom.string() + ": " + ec.message()));
+        bytes += size;
+    }
+    const ShardPlan p = planShards(o, expectedTensors(c), shardBytes);
+    for (const auto& entries : p.shards) bytes += safetensorsFileBytes(plannedTensors(entries));
+    return bytes + p.indexText.size();
 }
 
 }  // namespace atelier::engine

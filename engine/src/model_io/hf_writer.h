@@ -18,6 +18,9 @@ inline constexpr std::uint64_t kHfShardBytes = 2'000'000'000ull;
 Result<void> writeHfModel(const CreateModelOptions& options, const std::filesystem::path& folder,
                           std::uint64_t shardBytes = kHfShardBytes);
 
+// The bytes writeHfModel writes (every file), from the same plan, without producing a weight.
+Result<std::uint64_t> hfModelBytes(const CreateModelOptions& options, std::uint64_t shardBytes = kHfShardBytes);
+
 // The `.scale` companion's name: "x.weight" -> "x.scale" (as weight_decode's bindMatrix looks
 // it up).
 std::string scaleName(const std::string& weightName);

@@ -106,6 +106,12 @@ Result<void> createModel(const CreateModelOptions& options, const fs::path& out)
     return r;
 }
 
+Result<std::uint64_t> estimateModelBytes(const CreateModelOptions& options, const fs::path& out) {
+    ATELIER_TRY_VOID(options.config.validate());
+    if (options.format == FileFormat::Gguf) return ggufModelBytes(options, out);
+    return hfModelBytes(options);
+}
+
 Result<std::unique_ptr<WeightSource>> openModel(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec))

@@ -14,9 +14,10 @@ std::uint64_t PlannedTensor::nbytes() const {
     return std::uint64_t(elementCount(shape)) * safetensorsElementBytes(dtype);
 }
 
-Result<void> writeSafetensorsFile(const std::filesystem::path& path,
-                                  const std::vector<PlannedTensor>& tensors,
-                                  const TensorProducer& produce) {
+namespace {
+
+// The JSON header, padded with spaces to a multiple of 8 bytes.
+std::string headerText(const std::vector<PlannedTensor>& tensors) {
     nlohmann::ordered_json header;
     header["__metadata__"] = {{"format", "pt"}};
     std::uint64_t offset = 0;
@@ -28,6 +29,21 @@ Result<void> writeSafetensorsFile(const std::filesystem::path& path,
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
+    return text;
+}
+
+}  // namespace
+
+std::uint64_t safetensorsFileBytes(const std::vector<PlannedTensor>& tensors) {
+    std::uint64_t bytes = 8 + headerText(tensors).size();
+    for (const auto& t : tensors) bytes += t.nbytes();
+    return bytes;
+}
+
+Result<void> writeSafetensorsFile(const std::filesystem::path& path,
+                                  const std::vector<PlannedTensor>& tensors,
+                                  const TensorProducer& produce) {
+    const std::string text = headerText(tensors);
     const std::string file = path.string();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) return unexpected(Error::io(file + ": cannot create"));

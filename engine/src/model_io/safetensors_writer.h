@@ -27,6 +27,9 @@ struct PlannedTensor {
 // Returns the bytes of tensor `index` of the plan (exactly its nbytes()).
 using TensorProducer = std::function<Result<std::vector<std::byte>>(std::size_t index)>;
 
+// The bytes writeSafetensorsFile writes for `tensors`: the length word, the header, the data.
+std::uint64_t safetensorsFileBytes(const std::vector<PlannedTensor>& tensors);
+
 Result<void> writeSafetensorsFile(const std::filesystem::path& path,
                                   const std::vector<PlannedTensor>& tensors,
                                   const TensorProducer& produce);

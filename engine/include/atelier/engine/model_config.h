@@ -66,9 +66,15 @@ struct ModelConfig {
     bool operator==(const ModelConfig&) const = default;
 };
 
-// Presets of `atelier-cli model create`: "tiny", "small", "bench".
+// Presets of `atelier-cli model create`: "tiny", "small", "bench", and "flash-slice"
+// (V4-Flash's real widths, 4 of its blocks; setLayerCount for more).
 Result<ModelConfig> presetConfig(std::string_view name);
 std::vector<std::string> presetNames();
+
+// Gives `c` `layers` main blocks: fewer keep the first ones; more continue the pattern (CSA and
+// HCA alternating after the last block). MTP blocks stay; hash layers are cut to the count.
+// A usage error outside 1..512.
+Result<void> setLayerCount(ModelConfig& c, int layers);
 
 // Derived sizes (spec §1.2, §10.3). Counts exclude MTP unless the name says so.
 struct ModelSizes {

@@ -62,6 +62,10 @@ struct CreateModelOptions {
 // a temporary beside `out` and renames, so a failure leaves nothing half-written.
 Result<void> createModel(const CreateModelOptions& options, const std::filesystem::path& out);
 
+// The bytes createModel(options, out) writes (weights, headers, tokenizer and config files),
+// from the writers' own plans without producing a weight; `out` only names errors.
+Result<std::uint64_t> estimateModelBytes(const CreateModelOptions& options, const std::filesystem::path& out);
+
 // `atelier-cli model split`: writes the GGUF file `in` as `parts` files named
 // `<outPrefix>-00001-of-0000N.gguf` (llama.cpp's gguf-split layout); returns their paths.
 Result<std::vector<std::filesystem::path>> splitGgufFile(const std::filesystem::path& in,
