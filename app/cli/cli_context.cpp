@@ -8,6 +8,7 @@
 
 #include "atelier/engine/compute_backends.h"
 #include "atelier/engine/model.h"
+#include "cli/memory_budget.h"
 #include "common/data_dir.h"
 
 namespace atelier::cli {
@@ -80,6 +81,20 @@ void addGlobalOptions(CLI::App& app, GlobalOptions& o) {
         ->group("Global options");
     app.add_option("--backend", o.backend, "Compute backend")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+        ->group("Global options");
+    app.add_option("--memory-budget", o.memoryBudget,
+                   "Bytes for the routed-expert cache (e.g. 8G, 8GiB) or auto; smaller than the experts "
+                   "streams them from disk (default: map every weight)")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                if (text.empty()) return std::string("--memory-budget: empty (expected BYTES or auto)");
+                auto budget = parseMemoryBudget(text);
+                return budget ? std::string() : budget.error().message;
+            },
+            "BYTES|auto"))
+        ->group("Global options");
+    app.add_option("--expert-policy", o.expertPolicy, "Which experts the cache keeps: frequency or lru")
+        ->check(CLI::IsMember({"frequency", "lru"}))
         ->group("Global options");
     app.add_option("--log-level", o.logLevel, "Log level on stderr")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

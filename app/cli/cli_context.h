@@ -29,6 +29,8 @@ struct GlobalOptions {
     std::string logLevel = "warn";
     std::string numerics = "release";
     bool json = false;
+    std::string memoryBudget;  // --memory-budget: empty (no expert cache), "auto" or a size
+    std::string expertPolicy = "frequency";
 };
 
 class CliContext {

@@ -21,9 +21,13 @@
 
 #include "atelier/engine/model.h"
 #include "atelier/engine/model_files.h"
+#include "atelier/engine/model_footprint.h"
 #include "atelier/kernels/cpu_features.h"
 #include "cli/bench_measure.h"
 #include "cli/cli_context.h"
+#include "cli/machine_probe.h"
+#include "cli/memory_budget.h"
+#include "cli/speed_prediction.h"
 
 namespace atelier::cli {
 namespace {
@@ -164,7 +168,19 @@ int run(CliContext& ctx, const BenchArgs& a) {
     if (!weights) return ctx.fail(weights.error());
     const engine::ModelConfig cfg = (*weights)->config();
     const ModelCosts costs = modelCosts(**weights);
-    auto model = engine::Model::load(std::move(*weights), engine::ModelOptions{*numerics, threads, ctx.options.pinThreads});
+    const engine::ModelFootprint footprint = engine::modelFootprint(**weights);
+    engine::ModelOptions options{*numerics, threads, ctx.options.pinThreads};
+    const std::int64_t longest = *std::max_element(contexts->begin(), contexts->end()) + a.decodeTokens + 1;
+    if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, longest, options); !r)
+        return ctx.fail(r.error());
+    // Streaming: the disk's read rate for the prediction (model plan's probe and cache).
+    DiskProbe disk;
+    if (options.expertCacheBytes > 0) {
+        auto probe = diskReadRate(ctx.dataDir(), largestWeightFile(**weights), false);
+        if (!probe) return ctx.fail(probe.error());
+        disk = probe->disk;
+    }
+    auto model = engine::Model::load(std::move(*weights), options);
     if (!model) return ctx.fail(model.error());
     for (std::int64_t c : *contexts)
         if (c + a.decodeTokens + 1 > cfg.maxPositionEmbeddings)
@@ -185,8 +201,10 @@ int run(CliContext& ctx, const BenchArgs& a) {
         const double prefillTokS = double(prefilled) / *pre;
         const double prefillGflops = 2.0 * costs.activeMatmulParams * prefillTokS / 1e9;
         for (std::int64_t batch : *batches) {
+            const engine::ExpertCacheStats before = (*model)->expertCacheStats();
             auto dec = decode(**model, base, int(batch), a.decodeTokens);
             if (!dec) return ctx.fail(dec.error());
+            const engine::ExpertCacheStats after = (*model)->expertCacheStats();
             const double steps = a.decodeTokens;
             const double stepBytes = decodeWeightBytes(costs, cfg, int(batch)) +
                                      double(batch) * decodeCacheBytes(cfg, context);
@@ -196,6 +214,24 @@ int run(CliContext& ctx, const BenchArgs& a) {
             // tokens are read once; cache bytes are per sequence).
             const double oneBytes = decodeWeightBytes(costs, cfg, 1) + decodeCacheBytes(cfg, context);
             const double boundRatio = oneBytes / (stepBytes / double(batch));
+            // model plan's prediction for this row, and the same with the hit rate measured.
+            SpeedInputs in{streamGbs, disk.gbs, peakGflops, options.expertCacheBytes, context, a.prefillChunk,
+                           int(batch), -1};
+            const SpeedPrediction predicted = predictSpeed(costs, cfg, footprint, in);
+            nlohmann::json cache = nullptr;
+            if (after.streaming) {
+                const std::int64_t hits = after.hits - before.hits, misses = after.misses - before.misses;
+                const std::uint64_t bytesRead = after.bytesRead - before.bytesRead;
+                in.hitRate = hits + misses > 0 ? double(hits) / double(hits + misses) : 1;
+                cache = {{"capacity_bytes", after.capacityBytes},
+                         {"hits", hits},
+                         {"misses", misses},
+                         {"hit_rate", in.hitRate},
+                         {"bytes_read", bytesRead},
+                         {"read_gbs", double(bytesRead) / *dec / 1e9},
+                         {"wait_seconds", after.waitSeconds - before.waitSeconds},
+                         {"bound_tok_s", predictSpeed(costs, cfg, footprint, in).decodeTokS}};
+            }
             results.push_back({{"context", context},
                                {"prefilled", prefilled},
                                {"tiled", tiled},
@@ -208,7 +244,10 @@ int run(CliContext& ctx, const BenchArgs& a) {
                                {"achieved_gbs", achieved},
                                {"achieved_fraction_of_stream", achieved / streamGbs},
                                {"prefill_gflops", prefillGflops},
-                               {"prefill_fraction_of_peak", prefillGflops / peakGflops}});
+                               {"prefill_fraction_of_peak", prefillGflops / peakGflops},
+                               {"predicted_decode_tok_s", predicted.decodeTokS},
+                               {"predicted_prefill_tok_s", predicted.prefillTokS},
+                               {"expert_cache", cache}});
         }
     }
     // Throughput against one sequence at the same context, measured in this run.
@@ -218,8 +257,12 @@ int run(CliContext& ctx, const BenchArgs& a) {
             if (one["batch"] == 1 && one["context"] == r["context"])
                 r["ratio_to_batch1"] = r["decode_tok_s"].get<double>() / one["decode_tok_s"].get<double>();
     }
+    const engine::ExpertCacheStats stats = (*model)->expertCacheStats();
     const nlohmann::json doc = {{"backend", "cpu"},
                                 {"threads", threads},
+                                {"streaming", stats.streaming},
+                                {"expert_cache_bytes", stats.capacityBytes},
+                                {"disk_read_gbs", disk.gbs},
                                 {"isa", kernels::isaName(kernels::activeIsaLevel())},
                                 {"stream_gbs", streamGbs},
                                 {"peak_fma_gflops", peakGflops},
@@ -230,21 +273,36 @@ int run(CliContext& ctx, const BenchArgs& a) {
     }
     std::printf("backend cpu (%s), %d threads, stream %.2f GB/s, peak FMA %.1f GFLOP/s\n",
                 kernels::isaName(kernels::activeIsaLevel()).c_str(), threads, streamGbs, peakGflops);
-    std::printf("%8s  %5s %12s %11s %10s %12s %13s %9s %10s\n", "context", "batch", "prefill t/s",
-                "decode t/s", "vs batch 1", "bytes bound", "achieved GB/s", "of stream", "of peak");
+    if (stats.streaming)
+        std::printf("streaming experts: cache %.2f GB (%lld experts), disk %.2f GB/s\n",
+                    double(stats.capacityBytes) / 1e9, static_cast<long long>(stats.slotCount), disk.gbs);
+    std::printf("%8s  %5s %12s %11s %11s %10s %12s %13s %9s %10s\n", "context", "batch", "prefill t/s",
+                "decode t/s", "predicted", "vs batch 1", "bytes bound", "achieved GB/s", "of stream", "of peak");
     for (const auto& r : results) {
         const std::string ratio = r["ratio_to_batch1"].is_null()
                                       ? std::string("-")
                                       : fmt::format("{:.2f}x", r["ratio_to_batch1"].get<double>());
-        std::printf("%8lld%s %5lld %12.1f %11.2f %10s %11.2fx %13.2f %8.0f%% %9.0f%%\n",
+        std::printf("%8lld%s %5lld %12.1f %11.2f %11.2f %10s %11.2fx %13.2f %8.0f%% %9.0f%%\n",
                     static_cast<long long>(r["context"].get<std::int64_t>()),
                     r["tiled"].get<bool>() ? "*" : " ",
                     static_cast<long long>(r["batch"].get<std::int64_t>()),
-                    r["prefill_tok_s"].get<double>(), r["decode_tok_s"].get<double>(), ratio.c_str(),
+                    r["prefill_tok_s"].get<double>(), r["decode_tok_s"].get<double>(),
+                    r["predicted_decode_tok_s"].get<double>(), ratio.c_str(),
                     r["memory_bound_ratio"].get<double>(), r["achieved_gbs"].get<double>(),
                     100 * r["achieved_fraction_of_stream"].get<double>(),
                     100 * r["prefill_fraction_of_peak"].get<double>());
     }
+    for (const auto& r : results) {
+        const auto& c = r["expert_cache"];
+        if (c.is_null()) continue;
+        std::printf("context %lld batch %lld: expert cache hit rate %.1f%%, read %.2f GB at %.2f GB/s, "
+                    "waited %.2f s; the disk and this hit rate allow %.2f tok/s\n",
+                    static_cast<long long>(r["context"].get<std::int64_t>()),
+                    static_cast<long long>(r["batch"].get<std::int64_t>()), 100 * c["hit_rate"].get<double>(),
+                    double(c["bytes_read"].get<std::uint64_t>()) / 1e9, c["read_gbs"].get<double>(),
+                    c["wait_seconds"].get<double>(), c["bound_tok_s"].get<double>());
+    }
+    std::printf("predicted: model plan's decode tok/s for this row (docs/cli.md, model plan)\n");
     std::printf("vs batch 1: decode tokens/s over one sequence's; bytes bound: the same ratio if decode "
                 "ran at the speed of the bytes it reads (experts shared by the batch read once)\n");
     if (a.prefillLimit > 0)

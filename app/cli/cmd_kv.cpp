@@ -14,6 +14,7 @@
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/tokenizer.h"
 #include "cli/cli_context.h"
+#include "cli/memory_budget.h"
 #include "cli/generation_cli.h"
 #include "cli/input_text.h"
 
@@ -143,6 +144,10 @@ int runSave(CliContext& ctx, const KvArgs& a) {
     const engine::ModelConfig config = (*weights)->config();
     auto fp = engine::modelPathFingerprint(a.model, config, modelOptions->numerics);
     if (!fp) return ctx.fail(fp.error());
+    if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, kBudgetContext,
+                                   *modelOptions);
+        !r)
+        return ctx.fail(r.error());
     auto model = engine::Model::load(std::move(*weights), *modelOptions);
     if (!model) return ctx.fail(model.error());
     engine::CheckpointPolicy policy{*strategy, a.period, engine::CheckpointPolicy{}.budgetBytes};

@@ -15,6 +15,7 @@
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/reference_forward.h"
 #include "cli/cli_context.h"
+#include "cli/memory_budget.h"
 
 namespace atelier::cli {
 namespace {
@@ -79,6 +80,10 @@ int run(CliContext& ctx, const LogitsArgs& a) {
     auto weights = engine::openModel(a.model);
     if (!weights) return ctx.fail(weights.error());
     const std::size_t V = std::size_t((*weights)->config().vocabSize);
+    if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, kBudgetContext,
+                                   *modelOptions);
+        !r)
+        return ctx.fail(r.error());
     auto logits = computeLogits(a, std::move(*weights), *ids, *modelOptions);
     if (!logits) return ctx.fail(logits.error());
 

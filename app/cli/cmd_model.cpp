@@ -6,11 +6,18 @@
 #include <set>
 #include <sstream>
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/model_footprint.h"
 #include "cli/cli_context.h"
+#include "cli/model_plan.h"
 
 namespace atelier::cli {
 namespace {
@@ -24,11 +31,29 @@ struct CreateArgs {
     std::uint64_t seed = 0;
     std::string weights = "bf16";
     std::string tokenizer;
+    int layers = 0;  // 0: the preset's
 };
+
+std::string gigabytes(std::uint64_t bytes) { return fmt::format("{:.2f} GB", double(bytes) / 1e9); }
+
+// Refuses before writing when the folder `out` goes to has less free space than the model.
+Result<void> checkFreeSpace(const std::filesystem::path& out, std::uint64_t bytes) {
+    std::filesystem::path dir = std::filesystem::absolute(out).parent_path();
+    struct statvfs fs {};
+    if (::statvfs(dir.c_str(), &fs) != 0)
+        return unexpected(Error::io(dir.string() + ": cannot read the free space: " + std::strerror(errno)));
+    const std::uint64_t free = std::uint64_t(fs.f_bavail) * std::uint64_t(fs.f_frsize);
+    if (bytes > free)
+        return unexpected(Error::io("not enough disk space for " + out.string() + ": it needs " + gigabytes(bytes) +
+                                    " and " + dir.string() + " has " + gigabytes(free) + " free"));
+    return {};
+}
 
 int runCreate(CliContext& ctx, const CreateArgs& a) {
     auto config = engine::presetConfig(a.preset);
     if (!config) return ctx.fail(config.error());
+    if (a.layers > 0)
+        if (auto r = engine::setLayerCount(*config, a.layers); !r) return ctx.fail(r.error());
     engine::CreateModelOptions o;
     o.config = *config;
     o.format = a.format == "gguf" ? engine::FileFormat::Gguf : engine::FileFormat::HuggingFace;
@@ -42,6 +67,13 @@ int runCreate(CliContext& ctx, const CreateArgs& a) {
     }
     o.seed = a.seed;
     o.tokenizerJson = a.tokenizer;
+    if (std::error_code ec; std::filesystem::exists(a.out, ec) &&
+                            !(std::filesystem::is_directory(a.out, ec) && std::filesystem::is_empty(a.out, ec)))
+        return ctx.fail(Error::usage(a.out + " already exists; choose a new --out path"));
+    auto bytes = engine::estimateModelBytes(o, a.out);
+    if (!bytes) return ctx.fail(bytes.error());
+    if (auto r = checkFreeSpace(a.out, *bytes); !r) return ctx.fail(r.error());
+    std::cerr << "writing " << a.out << ": " << *bytes << " bytes (" << gigabytes(*bytes) << ")\n";
     if (auto r = engine::createModel(o, a.out); !r) return ctx.fail(r.error());
     std::cerr << "wrote " << a.out << "\n";
     return kExitOk;
@@ -188,9 +220,11 @@ void setup(CLI::App& root, CliContext& ctx) {
     static CreateArgs create;
     auto* c = model->add_subcommand("create", "Write a model with seeded random weights");
     c->fallthrough();
-    c->add_option("--preset", create.preset, "tiny, small or bench")
+    c->add_option("--preset", create.preset, "tiny, small, bench or flash-slice (V4-Flash's real widths)")
         ->required()
-        ->check(CLI::IsMember({"tiny", "small", "bench"}));
+        ->check(CLI::IsMember(engine::presetNames()));
+    c->add_option("--layers", create.layers, "Main blocks (default: the preset's; flash-slice: 4)")
+        ->check(CLI::Range(1, 512));
     c->add_option("--out", create.out, "Folder (hf) or file (gguf) to write")->required();
     c->add_option("--format", create.format, "hf (default) or gguf")
         ->check(CLI::IsMember({"hf", "gguf"}));
@@ -220,6 +254,8 @@ void setup(CLI::App& root, CliContext& ctx) {
         ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 24));
     addJsonFlag(info, ctx);
     onRun(info, ctx, [&ctx] { return runInfo(ctx, infoPath, infoContext); });
+
+    addModelPlan(model, ctx);
 
     static SplitArgs split;
     auto* sp = model->add_subcommand("split", "Write a GGUF file as NAME-00001-of-0000N.gguf parts");

@@ -1,6 +1,7 @@
 // Helpers of the generate and chat subcommands (see generation_cli.h).
 
 #include "cli/generation_cli.h"
+#include "cli/memory_budget.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -78,6 +79,10 @@ Result<LoadedGenerator> loadGenerator(CliContext& ctx, const GenerationArgs& a) 
     if (!weights) return unexpected(weights.error());
     auto fingerprint = engine::modelPathFingerprint(a.model, (*weights)->config(), modelOptions->numerics);
     if (!fingerprint) return unexpected(fingerprint.error());
+    if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, kBudgetContext,
+                                   *modelOptions);
+        !r)
+        return unexpected(r.error());
     auto model = engine::Model::load(std::move(*weights), *modelOptions);
     if (!model) return unexpected(model.error());
     if (tokenizer->vocabSize() > (*model)->config().vocabSize)

@@ -70,4 +70,24 @@ assert [(r["context"], r["prefilled"], r["tiled"]) for r in rs] == [(128, 128, F
 assert all(r["decode_tok_s"] > 0 for r in rs), rs
 print("ok   tiled-bench json")
 PY
+# Issue 17: every row carries model plan's prediction; with no budget nothing streams, and with
+# a budget below the routed experts each row reports what the expert cache did.
+rs_plain=$(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])))' "$out")
+routed=$("$cli" --data-dir "$tmp/data" model plan "$tmp/tiny" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["routed_expert_bytes"])')
+check streaming-bench 0 "$cli" --data-dir "$tmp/data" --threads 2 --memory-budget $((routed / 3)) bench \
+    --model "$tmp/tiny" --contexts 40 --batch 1,2 --decode-tokens 3 --json
+python3 - "$rs_plain" "$out" "$((routed / 3))" <<'PY' || fail=1
+import json, sys
+plain, d, budget = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+assert not plain["streaming"] and all(r["expert_cache"] is None for r in plain["results"]), plain
+assert all(r["predicted_decode_tok_s"] > 0 and r["predicted_prefill_tok_s"] > 0 for r in plain["results"]), plain
+assert d["streaming"] and 0 < d["expert_cache_bytes"] <= budget and d["disk_read_gbs"] > 0, d
+for r in d["results"]:
+    c = r["expert_cache"]
+    assert c is not None and c["hits"] + c["misses"] > 0, r
+    assert abs(c["hit_rate"] - c["hits"] / (c["hits"] + c["misses"])) < 1e-12, c
+    assert (c["bytes_read"] > 0) == (c["misses"] > 0), c
+    assert r["predicted_decode_tok_s"] > 0 and c["bound_tok_s"] > 0, r
+print("ok   streaming-bench json")
+PY
 exit $fail
