@@ -1,9 +1,10 @@
 #pragma once
 // The Settings' compute backend ("auto", "cpu", "cuda") and thread count turned into the
-// engine's ModelOptions for a load, the way atelier-cli's --backend and --threads are: the
-// engine runs a model on the CPU, so "auto" means the CPU and "cuda" is refused with the reason
-// (no CUDA in this build, no device, no CUDA model path in the engine), as
-// `atelier-cli bench --backend cuda` refuses it, instead of silently running on the CPU.
+// engine's ModelOptions for a load, the way atelier-cli's --backend and --threads are: the engine
+// chooses (engine::chooseComputeBackend), so "auto" means a backend that runs models and a named
+// one that cannot ("cuda" without CUDA in this build, without a device, or without a CUDA model
+// path) is refused with the engine's reason, as `atelier-cli --backend cuda` refuses it, instead
+// of silently running on the CPU.
 // Pure functions: any thread.
 
 #include <QString>
