@@ -41,4 +41,10 @@ void EngineBridge::loadRemote(const QString& path, const RemoteSettings& remote)
     });
 }
 
+agents::HostAllowlist EngineBridge::allowedHosts() const {
+    if (m_remote) return m_remote->allowlist();
+    if (!m_loaded || m_model.path.isEmpty()) return {};
+    return RemoteSettings::loadFor(m_model.path).allowlist();
+}
+
 }  // namespace atelier::ui

@@ -9,6 +9,7 @@
 #include "atelier/agents/backend_agent_model.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/dsml_constraints.h"
+#include "atelier/agents/routed_agent_model.h"
 #include "atelier/agents/team_runtime.h"
 #include "atelier/base/log.h"
 #include "atelier/ui/agent_tree_model.h"
@@ -54,6 +55,8 @@ std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge) {
     std::shared_ptr<agents::ChatBackend> backend = bridge.loadedModel().backend;
     if (!backend) return std::nullopt;
     TeamModel m;
+    if (!bridge.isRemote()) m.local = backend;
+    m.allowedHosts = bridge.allowedHosts();
     // The model shares the backend, so a run keeps its model even when another one is loaded.
     m.model = std::make_shared<agents::BackendAgentModel>(std::move(backend), agents::BackendAgentModelOptions{});
     // A local backend makes it for its tokenizer; a remote one never asks for it.
@@ -172,8 +175,16 @@ void TeamController::work(std::shared_ptr<Job> job) {
     if (auto r = loadPlugins(registry); !r) return fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
-    if (auto ok = agents::checkTeam(*team, known); !ok)
+    // A server named in the team file must be on the user's allowlist: the file grants no
+    // network access.
+    if (auto ok = agents::checkTeam(*team, known, job->model.allowedHosts); !ok)
         return fail(Error::badInput(file->string() + ": " + ok.error().message));
+    agents::TeamBackendOptions routing;
+    routing.defaultModel = job->model.model;
+    routing.local = job->model.local;
+    routing.allowedHosts = job->model.allowedHosts;
+    auto routed = agents::routeTeamBackends(*team, routing);
+    if (!routed) return fail(Error{routed.error().code, file->string() + ": " + routed.error().message});
     auto store = agents::SessionStore::open(agents::DataPaths{job->dataDir}.sessionsDb());
     if (!store) return fail(store.error());
     auto audit = agents::AuditLog::open(agents::DataPaths{job->dataDir}.auditDb());
@@ -210,7 +221,7 @@ void TeamController::work(std::shared_ptr<Job> job) {
     o.onTurnEvent = [this, stream](const std::string& agent, const agents::TurnEvent& e) {
         if (stream->add(agent, e)) post([this, stream] { drainStream(*stream); });
     };
-    agents::TeamRuntime runtime(*team, *job->model.model, registry, *store, &*audit, o);
+    agents::TeamRuntime runtime(*team, **routed, registry, *store, &*audit, o);
     auto outcome = runtime.run(job->request.task.toStdString());
     if (!outcome) return fail(outcome.error());
     post([this, status = QString::fromStdString(agents::runStatusName(outcome->status)),

@@ -97,6 +97,11 @@ public:
     // The loaded model's backend (empty until loaded(), and again once a new load starts); a
     // remote model has a backend but no local service or tokenizer.
     LoadedModel loadedModel() const { return m_loadedModel; }
+    // The hosts the user allowed for the loaded model: the allowlist of the remote settings it
+    // was loaded with, or for a local model the remote settings remembered for its path (the
+    // model dialog's allowed hosts); empty when nothing is loaded. Servers that a team file
+    // names are checked against it. Reads QSettings.
+    agents::HostAllowlist allowedHosts() const;
 
     // Describes a model without loading it: inspected() or inspectFailed().
     void inspect(const QString& path);

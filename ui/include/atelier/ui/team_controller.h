@@ -4,7 +4,8 @@
 // file), checks it against the tool plugins, opens the session store and audit log of the data
 // folder and runs TeamRuntime over the model given by the model provider (the loaded model's
 // turn backend, local or remote, through a BackendAgentModel with the DSML constraint, or a
-// test double).
+// test double); an agent that names its own backend in the team file runs on it, a server only
+// when its host is on the provider's allowlist (the window's remote settings).
 // Every TeamEvent comes back as a queued call into AgentTreeModel::applyEvent, and the tokens of
 // the turns being generated stream into AgentTreeModel::appendStreamed (coalesced: at most one
 // queued drain at a time, see turn_stream_buffer.h); "ask" decisions
@@ -29,6 +30,8 @@
 #include <thread>
 
 #include "atelier/agents/agent_model.h"
+#include "atelier/agents/chat_backend.h"
+#include "atelier/agents/host_allowlist.h"
 
 namespace atelier::agents {
 struct Team;
@@ -48,16 +51,21 @@ struct TeamRunRequest {
     QString task;
 };
 
-// What the agents run on. `model` is shared with the worker thread for the run's duration.
+// What the agents run on. `model` is shared with the worker thread for the run's duration; it
+// runs every agent that names no backend in the team file. An agent that names one runs on it
+// (agents::routeTeamBackends): `backend: local` on `local`, a server only when its host is in
+// `allowedHosts` (the team is refused otherwise, before anything runs).
 struct TeamModel {
     std::shared_ptr<agents::AgentModel> model;
     agents::ConstraintFactory constraint;  // empty: unconstrained
+    std::shared_ptr<agents::ChatBackend> local;  // the local model's backend; null: none loaded
+    agents::HostAllowlist allowedHosts;           // the user's allowlist (the remote settings')
 };
 using TeamModelProvider = std::function<std::optional<TeamModel>()>;  // GUI thread; nullopt: none
 
 // The loaded model of `bridge` as a TeamModel (BackendAgentModel over its ChatBackend, local or
-// remote, + the DSML constraint, which only a local backend applies), or nullopt when no model
-// is loaded.
+// remote, + the DSML constraint, which only a local backend applies, + the bridge's
+// allowedHosts()), or nullopt when no model is loaded. GUI thread.
 std::optional<TeamModel> engineTeamModel(const EngineBridge& bridge);
 
 // Applies the Settings' approval mode and grants to `team` (see above).
