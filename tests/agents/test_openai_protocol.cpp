@@ -44,7 +44,7 @@ R"("seed":42,"stop":["x","y"],"chat_template_kwargs":{"thinking":true}})";
         QCOMPARE(r->chat.sampling.temperature, 0.5f);
         QCOMPARE(r->chat.sampling.topP, 0.9f);
         QCOMPARE(r->chat.sampling.topK, 3);
-        QCOMPARE(r->chat.sampling.seed, std::uint64_t(42));
+        QCOMPARE(r->chat.sampling.seed.value_or(0), std::uint64_t(42));
         QCOMPARE(r->chat.sampling.stop, (std::vector<std::string>{"x", "y"}));
     }
 
@@ -123,6 +123,130 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         QVERIFY(!parseCompletionRequest(R"({"prompt":{"a":1}})").has_value());
     }
 
+    // Array-form content on every role: text parts joined with "\n", the same messages as the
+    // string form; any other part is refused naming its message, index and type.
+    void contentPartsAreText() {
+        auto parts = parseChatCompletionRequest(
+            R"({"messages":[{"role":"system","content":[{"type":"text","text":"be"},{"type":"text","text":"brief"}]},)"
+            R"({"role":"user","content":[{"type":"text","text":"hi"}]}]})", engine::ChatMode::Chat);
+        QVERIFY2(parts.has_value(), parts ? "" : parts.error().message.c_str());
+        QCOMPARE(parts->chat.messages[0].content.value_or(""), std::string("be\nbrief"));
+        QCOMPARE(parts->chat.messages[1].content.value_or(""), std::string("hi"));
+        auto image = parseChatCompletionRequest(
+            R"({"messages":[{"role":"user","content":[{"type":"text","text":"see"},)"
+            R"({"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}]})", engine::ChatMode::Chat);
+        QVERIFY(!image);
+        QCOMPARE(apiErrorFor(image.error()).status, 400);
+        const std::string m = image.error().message;
+        QVERIFY2(m.find("message 0") != std::string::npos && m.find("content[1]") != std::string::npos &&
+                     m.find("image_url") != std::string::npos, m.c_str());
+    }
+
+    // Absent fields take OpenAI's defaults: no seed (a random one per turn), max_tokens to the
+    // context's end, no logprobs, parallel tool calls, no usage chunk.
+    void openAiDefaults() {
+        auto d = parseChatCompletionRequest(R"({"messages":[{"role":"user","content":"u"}]})",
+                                            engine::ChatMode::Chat);
+        QVERIFY(d.has_value());
+        QVERIFY(!d->chat.sampling.seed.has_value());
+        QCOMPARE(d->chat.sampling.maxTokens, 0);
+        QCOMPARE(d->chat.sampling.logprobs, -1);
+        QVERIFY(d->chat.parallelToolCalls);
+        QVERIFY(!d->includeUsage);
+        QVERIFY(!d->chat.responseSchema);
+        auto c = parseCompletionRequest(R"({"prompt":"p"})");
+        QVERIFY(c.has_value() && !c->sampling.seed && c->sampling.maxTokens == 0);
+        // The remote backend sends no seed unless one was given.
+        ChatBackendRequest req = d->chat;
+        QVERIFY(!nlohmann::json::parse(RemoteChatBackend::requestJson(req, "m", false)).contains("seed"));
+        req.sampling.seed = 7;
+        QCOMPARE(nlohmann::json::parse(RemoteChatBackend::requestJson(req, "m", false))["seed"].get<int>(), 7);
+    }
+
+    void extensionsAreRead() {
+        auto r = parseChatCompletionRequest(
+            R"({"messages":[{"role":"user","content":"u"}],"logprobs":true,"top_logprobs":3,)"
+            R"("parallel_tool_calls":false,"stream":true,"stream_options":{"include_usage":true},)"
+            R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":)"
+            R"({"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}}}})",
+            engine::ChatMode::Chat);
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->chat.sampling.logprobs, 3);
+        QVERIFY(!r->chat.parallelToolCalls);
+        QVERIFY(r->includeUsage);
+        QVERIFY(r->chat.responseSchema.has_value());
+        QCOMPARE(nlohmann::json::parse(*r->chat.responseSchema)["required"][0].get<std::string>(), std::string("a"));
+        // The schema reaches the model on the system message, as the chat format renders it.
+        QCOMPARE(r->chat.messages.front().role, engine::ChatRole::System);
+        QVERIFY(r->chat.messages.front().responseFormat.has_value());
+        auto o = parseChatCompletionRequest(
+            R"({"messages":[{"role":"user","content":"u"}],"response_format":{"type":"json_object"}})",
+            engine::ChatMode::Chat);
+        QVERIFY(o.has_value() && o->chat.responseSchema);
+        QCOMPARE(nlohmann::json::parse(*o->chat.responseSchema)["type"].get<std::string>(), std::string("object"));
+        auto t = parseChatCompletionRequest(
+            R"({"messages":[{"role":"user","content":"u"}],"response_format":{"type":"text"}})",
+            engine::ChatMode::Chat);
+        QVERIFY(t.has_value() && !t->chat.responseSchema);
+    }
+
+    void extensionErrorsAreNamed_data() {
+        QTest::addColumn<QString>("body");
+        QTest::addColumn<QString>("field");
+        const QString u = R"({"messages":[{"role":"user","content":"u"}],)";
+        QTest::newRow("top_logprobs alone") << u + R"("top_logprobs":2})" << "top_logprobs";
+        QTest::newRow("top_logprobs range") << u + R"("logprobs":true,"top_logprobs":21})" << "top_logprobs";
+        QTest::newRow("n") << u + R"("n":3})" << "n is 3";
+        QTest::newRow("format type") << u + R"("response_format":{"type":"yaml"}})" << "response_format.type";
+        QTest::newRow("format schema") << u + R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"nothing"}}}})"
+                                       << "response_format.json_schema.schema";
+        QTest::newRow("stream_options") << u + R"("stream_options":{"include_usage":1}})" << "include_usage";
+        QTest::newRow("parallel") << u + R"("parallel_tool_calls":"no"})" << "parallel_tool_calls";
+        QTest::newRow("empty parts") << R"({"messages":[{"role":"user","content":[]}]})" << "empty list";
+        QTest::newRow("part without text") << R"({"messages":[{"role":"tool","content":[{"type":"text"}]}]})" << "content[0].text";
+    }
+    void extensionErrorsAreNamed() {
+        QFETCH(QString, body);
+        QFETCH(QString, field);
+        auto r = parseChatCompletionRequest(body.toStdString(), engine::ChatMode::Chat);
+        QVERIFY(!r.has_value());
+        QCOMPARE(apiErrorFor(r.error()).status, 400);
+        QVERIFY2(QString::fromStdString(r.error().message).contains(field), r.error().message.c_str());
+    }
+
+    // LangChain's OpenAI class sends `prompt` as a list: one prompt is served, several are
+    // refused naming the count; n, best_of, echo and logprobs are refused by name.
+    void completionPromptLists() {
+        auto one = parseCompletionRequest(R"({"prompt":["abc"]})");
+        QVERIFY(one.has_value() && one->promptText && *one->promptText == "abc");
+        auto ids = parseCompletionRequest(R"({"prompt":[[5,6]]})");
+        QVERIFY(ids.has_value() && !ids->promptText);
+        QCOMPARE(ids->promptIds, (std::vector<std::int32_t>{5, 6}));
+        for (const char* bad : {R"({"prompt":["a","b"]})", R"({"prompt":"a","n":2})", R"({"prompt":"a","best_of":2})",
+                                R"({"prompt":"a","echo":true})", R"({"prompt":"a","logprobs":2})"}) {
+            auto r = parseCompletionRequest(bad);
+            QVERIFY2(!r.has_value(), bad);
+            QCOMPARE(apiErrorFor(r.error()).status, 400);
+        }
+        QVERIFY(parseCompletionRequest(R"({"prompt":["a","b"]})").error().message.find("2 prompts") != std::string::npos);
+        auto usage = parseCompletionRequest(R"({"prompt":"a","stream":true,"stream_options":{"include_usage":true}})");
+        QVERIFY(usage.has_value() && usage->includeUsage);
+    }
+
+    void usageChunkAndModelEntry() {
+        ChatUsage u{3, 1, 4};
+        const auto c = nlohmann::json::parse(usageChunkJson("id", "chat.completion.chunk", "m", 5, u));
+        QVERIFY(c["choices"].is_array() && c["choices"].empty());
+        QCOMPARE(c["usage"]["total_tokens"].get<int>(), 7);
+        const auto m = nlohmann::json::parse(modelJson("tiny", 9));
+        QCOMPARE(m["id"].get<std::string>(), std::string("tiny"));
+        QCOMPARE(m["object"].get<std::string>(), std::string("model"));
+        ChatEvent done;
+        done.kind = ChatEventKind::Done;
+        QVERIFY(!nlohmann::json::parse(chatChunkJson("c", "m", 0, done, 0, nullptr)).contains("usage"));
+        QVERIFY(nlohmann::json::parse(chatChunkJson("c", "m", 0, done, 0, &u)).contains("usage"));
+    }
+
     void errorJsonHasOpenAiShape() {
         const auto j = nlohmann::json::parse(apiErrorJson({413, "too big", "invalid_request_error", "body_too_large"}));
         QCOMPARE(j["error"]["message"].get<std::string>(), std::string("too big"));
@@ -137,7 +261,7 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         first.toolIndex = 1;
         first.toolCall.id = "call_1";
         first.toolCall.name = "get_weather";
-        auto a = nlohmann::json::parse(chatChunkJson("c", "m", 0, first, 0, usage));
+        auto a = nlohmann::json::parse(chatChunkJson("c", "m", 0, first, 0, &usage));
         const auto& call = a["choices"][0]["delta"]["tool_calls"][0];
         QCOMPARE(call["index"].get<int>(), 1);
         QCOMPARE(call["id"].get<std::string>(), std::string("call_1"));
@@ -150,7 +274,7 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         more.kind = ChatEventKind::ToolCallDelta;
         more.toolIndex = 1;
         more.text = "{\"city\":";
-        auto b = nlohmann::json::parse(chatChunkJson("c", "m", 0, more, 0, usage));
+        auto b = nlohmann::json::parse(chatChunkJson("c", "m", 0, more, 0, &usage));
         const auto& piece = b["choices"][0]["delta"]["tool_calls"][0];
         QCOMPARE(piece["index"].get<int>(), 1);
         QVERIFY(!piece.contains("id") && !piece["function"].contains("name"));

@@ -3,7 +3,13 @@
 
 #include "atelier/agents/local_chat_backend.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <random>
 
 #include "atelier/agents/agent_model.h"
 #include "atelier/base/log.h"
@@ -14,6 +20,50 @@ namespace atelier::agents {
 namespace {
 
 using engine::ChatStreamEventKind;
+
+std::uint64_t randomSeed() {
+    static std::mutex mutex;
+    static std::mt19937_64 engine{std::random_device{}()};
+    std::lock_guard lock(mutex);
+    return engine();
+}
+
+// The log-probabilities of the distribution the sampler draws from: the (masked) logits over
+// the temperature (greedy and temperature 0: the logits as they are), normalized.
+struct LogprobTable {
+    int top = 0;
+    float temperature = 1.0f;
+    std::vector<float> logprobs;  // of the position just sampled
+
+    void set(std::span<const float> logits) {
+        const float t = temperature > 0.0f ? temperature : 1.0f;
+        logprobs.assign(logits.begin(), logits.end());
+        float peak = -std::numeric_limits<float>::infinity();
+        for (float& x : logprobs) x /= t, peak = std::max(peak, x);
+        double sum = 0;
+        for (float x : logprobs)
+            if (std::isfinite(x)) sum += std::exp(double(x - peak));
+        const float norm = peak + float(std::log(sum));
+        for (float& x : logprobs) x -= norm;
+    }
+
+    void fill(ChatEvent& e) const {
+        if (e.token < 0 || std::size_t(e.token) >= logprobs.size()) return;
+        e.logprob = logprobs[std::size_t(e.token)];
+        std::vector<std::int32_t> ids(logprobs.size());
+        std::iota(ids.begin(), ids.end(), 0);
+        const std::size_t k = std::min(std::size_t(top), ids.size());
+        std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(),
+                          [this](std::int32_t a, std::int32_t b) {
+                              return logprobs[std::size_t(a)] > logprobs[std::size_t(b)] ||
+                                     (logprobs[std::size_t(a)] == logprobs[std::size_t(b)] && a < b);
+                          });
+        for (std::size_t i = 0; i < k; ++i)
+            if (std::isfinite(logprobs[std::size_t(ids[i])]))
+                e.topLogprobs.push_back({ids[i], logprobs[std::size_t(ids[i])]});
+    }
+};
+
 
 // Turns the generated text of one turn into ChatEvents. Lives as long as the request's
 // callbacks; used on the scheduler thread only.
@@ -37,6 +87,7 @@ struct TurnParser {
     };
     std::vector<Call> calls;
     base::Utf8Text reasoningText, contentText;
+    std::optional<LogprobTable> logprobs;  // when the request asked for them
 
     void emitText(ChatEventKind kind, std::string_view raw) {
         auto& stream = kind == ChatEventKind::ReasoningDelta ? reasoningText : contentText;
@@ -129,6 +180,7 @@ struct TurnParser {
         e.kind = ChatEventKind::Token;
         e.token = id;
         e.text = std::string(text);
+        if (logprobs) logprobs->fill(e);
         sink(e);
         if (fallback) emitText(ChatEventKind::ContentDelta, text);
         else dispatch(parser.feed(text));
@@ -210,7 +262,7 @@ engine::GenerationRequest generationRequest(std::vector<engine::TokenId> prompt,
     gen.sampling.temperature = s.temperature;
     gen.sampling.topP = s.topP;
     gen.sampling.topK = s.topK;
-    gen.sampling.seed = s.seed;
+    gen.sampling.seed = s.seed ? *s.seed : randomSeed();
     gen.stop.maxTokens = s.maxTokens;
     gen.stop.stopTokens = {tokenizer.eosId()};
     gen.stop.stopStrings = s.stop;
@@ -243,6 +295,14 @@ Result<std::unique_ptr<TurnHandle>> LocalChatBackend::start(ChatBackendRequest r
         request.mode, offeredToolNames(request.messages), std::move(sink),
         std::string(m_tokenizer.tokenBytes(m_tokenizer.eosId())),
         "call_" + std::to_string(++g_turnCounter));
+    if (request.sampling.logprobs >= 0) {
+        parser->logprobs.emplace();
+        parser->logprobs->top = request.sampling.logprobs;
+        parser->logprobs->temperature = request.sampling.temperature;
+        gen.callbacks.onLogits = [parser](std::span<const float> logits) {
+            parser->logprobs->set(logits);
+        };
+    }
     gen.callbacks.onToken = [parser](std::int32_t id, std::string_view piece) {
         parser->token(id, piece);
     };

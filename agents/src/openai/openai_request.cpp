@@ -1,11 +1,13 @@
 // Reading OpenAI request bodies (openai_protocol.h). nlohmann throws; every call that can throw
 // stays inside this adapter. Errors name the field.
 
+#include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/openai_protocol.h"
+#include "atelier/engine/json_constraint.h"
 
 namespace atelier::agents {
 namespace {
@@ -101,6 +103,8 @@ Result<void> readModel(const Json& root, std::string& out) {
 // The sampling fields shared by both endpoints.
 Result<ChatSampling> readSampling(const Json& root) {
     ChatSampling s;
+    s.maxTokens = 0;  // as OpenAI's: what the context has left
+    s.seed.reset();   // as OpenAI's: a random seed
     if (auto r = readNumber(root, "temperature", 0.0, 2.0, s.temperature); !r) return r.error();
     if (auto r = readNumber(root, "top_p", 0.0, 1.0, s.topP); !r) return r.error();
     if (s.topP <= 0.0f) return unexpected(fieldError("top_p", "must be above 0"));
@@ -115,11 +119,14 @@ Result<ChatSampling> readSampling(const Json& root) {
                          std::numeric_limits<std::int64_t>::max(), seed);
         !r)
         return r.error();
-    if (auto r = readInt(root, "n", 1, 1, n); !r)
-        return unexpected(fieldError("n", "must be 1 (one choice per request)"));
+    if (auto r = readInt(root, "n", 1, kIntMax, n); !r) return r.error();
+    if (n != 1)
+        return unexpected(fieldError("n", "is " + std::to_string(n) +
+                                              ": only one choice per request is served; send "
+                                              "the request once per choice"));
     s.topK = int(topK);
     s.maxTokens = int(maxTokens);
-    s.seed = static_cast<std::uint64_t>(seed);
+    if (field(root, "seed")) s.seed = static_cast<std::uint64_t>(seed);
     if (const Json* stop = field(root, "stop")) {
         if (stop->is_string()) {
             s.stop.push_back(stop->get<std::string>());
@@ -154,6 +161,57 @@ Result<void> readToolChoice(const Json& root, ChatBackendRequest& chat) {
         return fieldError("tool_choice", "is not {\"type\":\"function\",\"function\":{\"name\":..}}");
     chat.toolChoice = ToolChoice::Function;
     chat.toolChoiceName = name->get<std::string>();
+    return {};
+}
+
+// logprobs (bool) and top_logprobs (0..20, only with logprobs: true), as OpenAI's.
+Result<void> readLogprobs(const Json& root, ChatSampling& s) {
+    bool logprobs = false;
+    if (auto r = readBool(root, "logprobs", logprobs); !r) return r;
+    std::int64_t top = -1;
+    if (auto r = readInt(root, "top_logprobs", 0, 20, top); !r)
+        return fieldError("top_logprobs", "must be an integer from 0 to 20");
+    if (top >= 0 && !logprobs) return fieldError("top_logprobs", "needs \"logprobs\": true");
+    if (logprobs) s.logprobs = int(std::max<std::int64_t>(top, 0));
+    return {};
+}
+
+Result<void> readStreamOptions(const Json& root, bool& includeUsage) {
+    const Json* o = field(root, "stream_options");
+    if (!o) return {};
+    if (!o->is_object()) return fieldError("stream_options", "is not an object");
+    if (auto r = readBool(*o, "include_usage", includeUsage); !r)
+        return fieldError("stream_options.include_usage", "is not a boolean");
+    return {};
+}
+
+// response_format: {"type": "text"}, {"type": "json_object"} or {"type": "json_schema",
+// "json_schema": {"name": .., "schema": {..}, "strict": ..}}. The JSON types set the schema the
+// reply is held to (checked here, so a schema the constraint cannot compile is a 400).
+Result<void> readResponseFormat(const Json& root, ChatBackendRequest& chat) {
+    const Json* f = field(root, "response_format");
+    if (!f) return {};
+    const Json* type = f->is_object() ? field(*f, "type") : nullptr;
+    if (!type || !type->is_string())
+        return fieldError("response_format", "is not {\"type\": \"text\"|\"json_object\"|\"json_schema\", ..}");
+    const std::string t = type->get<std::string>();
+    if (t == "text") return {};
+    if (t == "json_object") {
+        chat.responseSchema = R"({"type": "object"})";
+    } else if (t == "json_schema") {
+        const Json* js = field(*f, "json_schema");
+        if (!js || !js->is_object())
+            return fieldError("response_format.json_schema", "is missing or not an object");
+        const Json* schema = field(*js, "schema");
+        if (schema && !schema->is_object() && !schema->is_boolean())
+            return fieldError("response_format.json_schema.schema", "is not a JSON schema object");
+        chat.responseSchema = schema ? schema->dump() : std::string("{}");
+        if (auto ok = engine::checkJsonSchema(*chat.responseSchema); !ok)
+            return fieldError("response_format.json_schema.schema:", ok.error().message);
+    } else {
+        return fieldError("response_format.type", "\"" + t + "\" is not text, json_object or json_schema");
+    }
+    chat.responseFormat = f->dump();
     return {};
 }
 
@@ -192,6 +250,16 @@ Result<ChatCompletionRequest> readChat(Json& root, engine::ChatMode defaultMode)
             list.insert(list.begin(), Json{{"role", "system"}, {"content", ""}});
         conversation["tools"] = std::move(root["tools"]);
     }
+    // A JSON response_format is told to the model the official way: on the system message,
+    // which the template renders as a "## Response Format" section.
+    if (const Json* rf = field(root, "response_format");
+        rf && rf->is_object() && rf->value("type", std::string()) != "text") {
+        Json& list = conversation["messages"];
+        const Json& first = list.front();
+        if (!first.is_object() || first.value("role", std::string()) != "system")
+            list.insert(list.begin(), Json{{"role", "system"}, {"content", ""}});
+        if (!list.front().contains("response_format")) list.front()["response_format"] = *rf;
+    }
     auto parsed = engine::parseChatMessages(conversation.dump());
     if (!parsed) return unexpected(parsed.error());
     out.chat.messages = std::move(*parsed);
@@ -201,6 +269,11 @@ Result<ChatCompletionRequest> readChat(Json& root, engine::ChatMode defaultMode)
     if (auto r = readToolChoice(root, out.chat); !r) return r.error();
     if (auto r = readMode(root, out.chat); !r) return r.error();
     if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
+    if (auto r = readStreamOptions(root, out.includeUsage); !r) return r.error();
+    if (auto r = readLogprobs(root, out.chat.sampling); !r) return r.error();
+    if (auto r = readBool(root, "parallel_tool_calls", out.chat.parallelToolCalls); !r)
+        return r.error();
+    if (auto r = readResponseFormat(root, out.chat); !r) return r.error();
     if (out.chat.toolChoice == ToolChoice::Function) {
         const auto names = offeredToolNames(out.chat.messages);
         if (std::find(names.begin(), names.end(), out.chat.toolChoiceName) == names.end())
@@ -215,6 +288,17 @@ Result<CompletionRequest> readCompletion(const Json& root) {
     if (auto r = readModel(root, out.model); !r) return r.error();
     const Json* prompt = field(root, "prompt");
     if (!prompt) return unexpected(fieldError("prompt", "is missing"));
+    // A list of prompts (what LangChain's OpenAI class always sends): one is served as that
+    // prompt; several would be several choices, which this server does not make.
+    if (prompt->is_array() && !prompt->empty() && (prompt->front().is_string() || prompt->front().is_array())) {
+        if (prompt->size() > 1)
+            return unexpected(fieldError("prompt", "is a list of " + std::to_string(prompt->size()) +
+                                                       " prompts: only one prompt per request is "
+                                                       "served; send one request per prompt"));
+        prompt = &prompt->front();
+        if (!prompt->is_string() && !(prompt->is_array() && !prompt->empty()))
+            return unexpected(fieldError("prompt[0]", "is not a string or a non-empty list of ids"));
+    }
     if (prompt->is_string()) {
         out.promptText = prompt->get<std::string>();
         if (out.promptText->empty()) return unexpected(fieldError("prompt", "is empty"));
@@ -232,6 +316,17 @@ Result<CompletionRequest> readCompletion(const Json& root) {
     if (!sampling) return unexpected(sampling.error());
     out.sampling = std::move(*sampling);
     if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
+    if (auto r = readStreamOptions(root, out.includeUsage); !r) return r.error();
+    std::int64_t bestOf = 1;
+    if (auto r = readInt(root, "best_of", 1, std::numeric_limits<int>::max(), bestOf); !r) return r.error();
+    if (bestOf != 1)
+        return unexpected(fieldError("best_of", "is " + std::to_string(bestOf) + ": only 1 is served"));
+    bool echo = false;
+    if (auto r = readBool(root, "echo", echo); !r) return r.error();
+    if (echo) return unexpected(fieldError("echo", "is not served (the prompt is not echoed)"));
+    if (field(root, "logprobs"))
+        return unexpected(fieldError("logprobs", "is not served on /v1/completions; "
+                                                 "/v1/chat/completions has logprobs"));
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/openai_protocol.h"
+#include "atelier/base/utf8.h"
 
 namespace atelier::agents {
 namespace {
@@ -55,9 +56,46 @@ ApiError apiErrorFor(const Error& error) {
     }
 }
 
+namespace {
+Json modelObject(const std::string& model, std::int64_t created) {
+    return {{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "atelier"}};
+}
+
+Json tokenEntry(std::int32_t id, float logprob, const engine::Tokenizer& tokenizer) {
+    const std::string_view raw = id >= 0 && id < tokenizer.vocabSize() ? tokenizer.tokenBytes(id)
+                                                                       : std::string_view();
+    Json bytes = Json::array();
+    for (char c : raw) bytes.push_back(int(std::uint8_t(c)));
+    // A token may hold part of a UTF-8 character: `token` is its text with U+FFFD for such
+    // bytes, `bytes` the exact ones (as OpenAI's).
+    return {{"token", base::validUtf8(raw)}, {"logprob", logprob}, {"bytes", bytes}};
+}
+}  // namespace
+
 std::string modelsJson(const std::string& model, std::int64_t created) {
-    Json entry{{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "atelier"}};
-    return dump(Json{{"object", "list"}, {"data", Json::array({entry})}});
+    return dump(Json{{"object", "list"}, {"data", Json::array({modelObject(model, created)})}});
+}
+
+std::string modelJson(const std::string& model, std::int64_t created) {
+    return dump(modelObject(model, created));
+}
+
+std::string logprobsJson(const std::vector<LoggedToken>& tokens, const engine::Tokenizer& tokenizer) {
+    Json content = Json::array();
+    for (const auto& t : tokens) {
+        Json entry = tokenEntry(t.token, t.logprob, tokenizer);
+        Json top = Json::array();
+        for (const auto& alt : t.top) top.push_back(tokenEntry(alt.token, alt.logprob, tokenizer));
+        entry["top_logprobs"] = std::move(top);
+        content.push_back(std::move(entry));
+    }
+    return dump(Json{{"content", content}, {"refusal", nullptr}});
+}
+
+std::string usageChunkJson(const std::string& id, const std::string& object,
+                           const std::string& model, std::int64_t created, const ChatUsage& usage) {
+    return dump(Json{{"id", id}, {"object", object}, {"created", created}, {"model", model},
+                     {"choices", Json::array()}, {"usage", usageObject(usage)}});
 }
 
 std::string usageJson(const ChatUsage& usage) { return dump(usageObject(usage)); }
@@ -72,6 +110,7 @@ std::string chatCompletionJson(const std::string& id, const std::string& model,
         message["tool_calls"] = calls;
     }
     Json choice{{"index", 0}, {"message", message}, {"finish_reason", openAiFinishReason(r.finish)}};
+    choice["logprobs"] = r.logprobs ? Json::parse(*r.logprobs) : Json(nullptr);
     return dump(Json{{"id", id},
                      {"object", "chat.completion"},
                      {"created", created},
@@ -81,7 +120,8 @@ std::string chatCompletionJson(const std::string& id, const std::string& model,
 }
 
 std::string chatChunkJson(const std::string& id, const std::string& model, std::int64_t created,
-                          const ChatEvent& event, std::size_t toolIndex, const ChatUsage& usage) {
+                          const ChatEvent& event, std::size_t toolIndex, const ChatUsage* usage,
+                          const std::string& logprobs) {
     Json delta = Json::object();
     Json finish = nullptr;
     switch (event.kind) {
@@ -114,8 +154,10 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
     default: return {};
     }
     Json chunk = chunkHead(id, model, created);
-    chunk["choices"] = Json::array({Json{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}});
-    if (event.kind == ChatEventKind::Done) chunk["usage"] = usageObject(usage);
+    Json choice{{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
+    if (!logprobs.empty()) choice["logprobs"] = Json::parse(logprobs);
+    chunk["choices"] = Json::array({choice});
+    if (event.kind == ChatEventKind::Done && usage) chunk["usage"] = usageObject(*usage);
     return dump(chunk);
 }
 

@@ -83,6 +83,14 @@ void OpenAiServer::Impl::routes() {
     http.get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(modelsJson(options.modelName, created), "application/json");
     });
+    http.get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1];
+        if (id != options.modelName)
+            return sendError(res, {404, "model \"" + id + "\" does not exist; this server serves \"" +
+                                            options.modelName + "\"",
+                                   "invalid_request_error", "model_not_found"});
+        res.set_content(modelJson(options.modelName, created), "application/json");
+    });
     http.post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
         chatCompletions(req, res);
     });
@@ -99,16 +107,22 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
     const std::string& model = options.modelName;
     const std::int64_t when = created;
 
+    const bool logprobs = parsed->chat.sampling.logprobs >= 0;
     if (parsed->stream) {
         auto channel = std::make_shared<SseChannel>();
         auto job = std::make_shared<StreamJob>();
         std::size_t toolIndex = 0;
         bool callsStreamed = false;  // the backend sent ToolCallDelta pieces: no whole calls
         ChatUsage usage;
+        const bool includeUsage = parsed->includeUsage;
+        // The logprobs of the tokens not yet sent: they go with the next chunk.
+        std::vector<LoggedToken> pending;
+        const engine::Tokenizer* tok = &tokenizer;
+        const std::int32_t eos = tokenizer.eosId();  // the end of the turn is not a reply token
         // The first chunk names the role, as OpenAI's does.
         ChatEvent role;
         role.kind = ChatEventKind::ContentDelta;
-        channel->push(sseData(chatChunkJson(id, model, when, role, 0, usage)));
+        channel->push(sseData(chatChunkJson(id, model, when, role, 0, nullptr)));
         auto turn = backend.start(std::move(parsed->chat), [=](const ChatEvent& e) mutable {
             if (e.kind == ChatEventKind::Usage) usage = e.usage;
             if (e.kind == ChatEventKind::Error) {
@@ -116,13 +130,23 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
                 channel->close();
                 return;
             }
+            if (e.kind == ChatEventKind::Token && logprobs && e.logprob && e.token != eos)
+                pending.push_back({e.token, *e.logprob, e.topLogprobs});
             if (e.kind == ChatEventKind::ToolCallDelta) callsStreamed = true;
             const bool repeat = e.kind == ChatEventKind::ToolCall && callsStreamed;
+            const std::string lp = logprobs && !pending.empty() ? logprobsJson(pending, *tok) : std::string();
             const std::string chunk =
-                repeat ? std::string() : chatChunkJson(id, model, when, e, toolIndex, usage);
+                repeat ? std::string()
+                       : chatChunkJson(id, model, when, e, toolIndex, includeUsage ? nullptr : &usage, lp);
             if (e.kind == ChatEventKind::ToolCall) ++toolIndex;
-            if (!chunk.empty()) channel->push(sseData(chunk));
-            if (e.kind == ChatEventKind::Done) channel->close();
+            if (!chunk.empty()) {
+                channel->push(sseData(chunk));
+                if (!lp.empty()) pending.clear();
+            }
+            if (e.kind == ChatEventKind::Done) {
+                if (includeUsage) channel->push(sseData(usageChunkJson(id, "chat.completion.chunk", model, when, usage)));
+                channel->close();
+            }
         });
         if (!turn) return sendError(res, apiErrorFor(turn.error()));
         job->turn = std::move(*turn);
@@ -131,7 +155,10 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
 
     auto result = std::make_shared<ChatCompletionResult>();
     auto error = std::make_shared<std::optional<Error>>();
-    auto turn = backend.start(std::move(parsed->chat), [result, error](const ChatEvent& e) {
+    auto logged = std::make_shared<std::vector<LoggedToken>>();
+    const std::int32_t eos = tokenizer.eosId();
+    auto turn = backend.start(std::move(parsed->chat), [result, error, logged, eos](const ChatEvent& e) {
+        if (e.kind == ChatEventKind::Token && e.logprob && e.token != eos) logged->push_back({e.token, *e.logprob, e.topLogprobs});
         switch (e.kind) {
         case ChatEventKind::ReasoningDelta: result->reasoning += e.text; break;
         case ChatEventKind::ContentDelta: result->content += e.text; break;
@@ -148,6 +175,7 @@ void OpenAiServer::Impl::chatCompletions(const httplib::Request& req, httplib::R
     TurnHandle& running = **turn;
     waitCancellable([&running] { running.cancel(); }, [&running] { running.wait(); });
     if (*error) return sendError(res, apiErrorFor(**error));
+    if (logprobs) result->logprobs = logprobsJson(*logged, tokenizer);
     res.set_content(chatCompletionJson(id, model, when, *result), "application/json");
 }
 
@@ -167,6 +195,7 @@ void OpenAiServer::Impl::completions(const httplib::Request& req, httplib::Respo
     auto done = std::make_shared<std::optional<engine::GenerationResult>>();
     auto error = std::make_shared<std::optional<Error>>();
     const bool stream = parsed->stream;
+    const bool includeUsage = parsed->includeUsage;
     if (stream)
         gen.callbacks.onToken = [=](std::int32_t, std::string_view text) {
             channel->push(sseData(completionChunkJson(id, model, when, std::string(text), "",
@@ -176,7 +205,9 @@ void OpenAiServer::Impl::completions(const httplib::Request& req, httplib::Respo
         const ChatUsage usage = usageOf(r);
         if (stream)
             channel->push(sseData(completionChunkJson(id, model, when, "", finishName(r.reason),
-                                                      &usage)));
+                                                      includeUsage ? nullptr : &usage)));
+        if (stream && includeUsage)
+            channel->push(sseData(usageChunkJson(id, "text_completion", model, when, usage)));
         *done = r;
         channel->close();
     };

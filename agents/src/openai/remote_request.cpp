@@ -112,13 +112,18 @@ std::string RemoteChatBackend::requestJson(const ChatBackendRequest& r, const st
     if (!tools.empty()) {
         body["tools"] = tools;
         body["tool_choice"] = toolChoiceJson(r);
+        if (!r.parallelToolCalls) body["parallel_tool_calls"] = false;
+    }
+    if (!r.responseFormat.empty()) {
+        Json format = Json::parse(r.responseFormat, nullptr, false);
+        if (!format.is_discarded()) body["response_format"] = std::move(format);
     }
     const auto& s = r.sampling;
     if (s.maxTokens > 0) body["max_tokens"] = s.maxTokens;
     body["temperature"] = s.temperature;
     body["top_p"] = s.topP;
     if (s.topK > 0) body["top_k"] = s.topK;
-    body["seed"] = static_cast<std::int64_t>(s.seed);
+    if (s.seed) body["seed"] = static_cast<std::int64_t>(*s.seed);
     if (!s.stop.empty()) body["stop"] = s.stop;
     body["chat_template_kwargs"] = {{"thinking", r.mode != engine::ChatMode::Chat}};
     if (r.mode == engine::ChatMode::Max) body["reasoning_effort"] = "max";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/engine/dsml_constraint.h"
+#include "atelier/engine/json_constraint.h"
 #include "atelier/base/log.h"
 
 namespace atelier::agents {
@@ -45,6 +46,18 @@ ConstraintFactory dsmlConstraintFactory(engine::ChatMode mode, bool requireCall,
 ChatConstraintFactory dsmlChatConstraintFactory() {
     return [](const ChatBackendRequest& request, const engine::Tokenizer& tokenizer)
                -> std::shared_ptr<engine::TokenConstraint> {
+        if (request.responseSchema) {
+            // response_format: the reply is JSON of the schema (tools are not called then).
+            engine::JsonConstraintOptions options;
+            options.mode = request.mode;
+            options.schemaJson = *request.responseSchema;
+            auto constraint = engine::makeJsonConstraint(tokenizer, options);
+            if (!constraint) {
+                logger("agents")->warn("response_format runs unconstrained: {}", constraint.error().message);
+                return nullptr;
+            }
+            return std::move(*constraint);
+        }
         if (request.toolChoice == ToolChoice::None || request.messages.empty()) return nullptr;
         std::vector<engine::ToolSchemaSpec> specs;
         for (const std::string& schema : request.messages.front().toolSchemas) {
@@ -59,6 +72,7 @@ ChatConstraintFactory dsmlChatConstraintFactory() {
         }
         engine::DsmlConstraintOptions options;
         options.mode = request.mode;
+        if (!request.parallelToolCalls) options.maxCalls = 1;
         if (request.toolChoice == ToolChoice::Required || request.toolChoice == ToolChoice::Function)
             options.choice = engine::ToolChoice::Required;
         return build(tokenizer, std::move(specs), options);

@@ -31,6 +31,32 @@ Result<std::optional<std::string>> optionalString(const Json& msg, const char* k
     return std::optional<std::string>{it->get<std::string>()};
 }
 
+// `content`: absent, null, a string, or OpenAI's list of parts, of which only text parts
+// (`{"type": "text", "text": ...}`) are read; their texts are joined with "\n". Any other
+// part (an image, audio, a file) is refused, naming its index and type.
+Result<std::optional<std::string>> readContent(const Json& msg, std::size_t index) {
+    auto it = msg.find("content");
+    if (it == msg.end() || !it->is_array()) return optionalString(msg, "content", index);
+    if (it->empty()) return unexpected(fieldError(index, "content is an empty list of parts"));
+    std::string text;
+    for (std::size_t k = 0; k < it->size(); ++k) {
+        const Json& part = (*it)[k];
+        const std::string where = "content[" + std::to_string(k) + "]";
+        auto type = part.is_object() ? part.find("type") : part.end();
+        if (!part.is_object() || type == part.end() || !type->is_string())
+            return unexpected(fieldError(index, where + " is not a {\"type\": ..} part"));
+        if (*type != "text")
+            return unexpected(fieldError(index, where + " is a \"" + type->get<std::string>() +
+                                                    "\" part; only text parts are supported"));
+        auto t = part.find("text");
+        if (t == part.end() || !t->is_string())
+            return unexpected(fieldError(index, where + ".text is missing or not a string"));
+        if (k > 0) text += '\n';
+        text += t->get<std::string>();
+    }
+    return std::optional<std::string>{std::move(text)};
+}
+
 Result<std::vector<std::string>> readTools(const Json& tools, const std::string& where) {
     if (!tools.is_array()) return unexpected(Error::badInput(where + " is not a list"));
     std::vector<std::string> schemas;
@@ -84,7 +110,7 @@ Result<ChatMessage> readMessage(const Json& msg, std::size_t index) {
         return unexpected(fieldError(index, "unknown role \"" + roleIt->get<std::string>() + "\""));
     ChatMessage out;
     out.role = *role;
-    auto content = optionalString(msg, "content", index);
+    auto content = readContent(msg, index);
     if (!content) return unexpected(content.error());
     out.content = *content;
     auto reasoning = optionalString(msg, "reasoning_content", index);

@@ -18,6 +18,10 @@ std::optional<std::string> DsmlMachine::closingText(const MachineState& start) c
             if (s.top().flags & kAfterBlock) return out;
             return std::nullopt;
         }
+        if (s.top().kind == FrameKind::TopValue && (s.top().flags & kJsonDocument)) {
+            if (s.top().sub == 1) return out;
+            return std::nullopt;
+        }
         auto chunk = closingChunk(s);
         if (!chunk) return std::nullopt;
         for (char c : *chunk)

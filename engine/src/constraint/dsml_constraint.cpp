@@ -5,6 +5,7 @@
 // and vocabulary shares (the last few are kept), so a team's workers warm it for each other.
 
 #include "atelier/engine/dsml_constraint.h"
+#include "atelier/engine/json_constraint.h"
 
 #include <algorithm>
 #include <bit>
@@ -273,20 +274,23 @@ Result<std::vector<ToolSchemaSpec>> parseToolSchemas(std::string_view jsonText) 
     }
 }
 
-Result<std::shared_ptr<TokenConstraint>> makeDsmlConstraint(const Tokenizer& tokenizer,
-                                                            std::vector<ToolSchemaSpec> tools,
-                                                            DsmlConstraintOptions options) {
-    options.maxCalls = std::max<std::size_t>(options.maxCalls, 1);
-    options.maxArrayItems = std::max<std::size_t>(options.maxArrayItems, 1);
-    // The few most recent compiled grammars, newest first (a live trie keeps its vocabulary
-    // alive, so the address in the key is not reused while the entry exists).
+namespace {
+
+// A constraint over `grammarKey`'s grammar (compiled by `compile` unless one of the few most
+// recent is the same), newest first (a live trie keeps its vocabulary alive, so the address
+// in the key is not reused while the entry exists).
+template <class Compile>
+Result<std::shared_ptr<TokenConstraint>> cachedConstraint(const Tokenizer& tokenizer,
+                                                          const DsmlConstraintOptions& options,
+                                                          const std::string& grammarKey,
+                                                          Compile compile) {
     static std::mutex mutex;
     static std::list<std::pair<std::string, std::shared_ptr<CompiledDsml>>> recent;  // guarded by mutex
     std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(&tokenizer.vocabulary()));
     for (std::size_t v : {std::size_t(options.mode), std::size_t(options.choice), options.maxStringChars,
                           options.maxArrayItems, options.maxCalls, std::size_t(options.referenceMasks)})
         key += "," + std::to_string(v);
-    for (const auto& t : tools) key += '\0' + t.name + '\0' + t.parametersJson;
+    key += grammarKey;
     {
         std::lock_guard lock(mutex);
         for (auto it = recent.begin(); it != recent.end(); ++it) {
@@ -295,7 +299,7 @@ Result<std::shared_ptr<TokenConstraint>> makeDsmlConstraint(const Tokenizer& tok
             return std::shared_ptr<TokenConstraint>(std::make_shared<DsmlConstraint>(it->second));
         }
     }
-    auto grammar = compileDsmlGrammar(tools, options);
+    auto grammar = compile();
     if (!grammar) return unexpected(grammar.error());
     auto compiled = std::make_shared<CompiledDsml>(TokenTrie::forTokenizer(tokenizer), std::move(*grammar));
     {
@@ -304,6 +308,42 @@ Result<std::shared_ptr<TokenConstraint>> makeDsmlConstraint(const Tokenizer& tok
         if (recent.size() > kRecentGrammars) recent.pop_back();
     }
     return std::shared_ptr<TokenConstraint>(std::make_shared<DsmlConstraint>(std::move(compiled)));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<TokenConstraint>> makeDsmlConstraint(const Tokenizer& tokenizer,
+                                                            std::vector<ToolSchemaSpec> tools,
+                                                            DsmlConstraintOptions options) {
+    options.maxCalls = std::max<std::size_t>(options.maxCalls, 1);
+    options.maxArrayItems = std::max<std::size_t>(options.maxArrayItems, 1);
+    std::string key = ",tools";
+    for (const auto& t : tools) key += '\0' + t.name + '\0' + t.parametersJson;
+    return cachedConstraint(tokenizer, options, key, [&] { return compileDsmlGrammar(tools, options); });
+}
+
+namespace {
+DsmlConstraintOptions jsonGrammarOptions(const JsonConstraintOptions& o) {
+    DsmlConstraintOptions options;
+    options.mode = o.mode;
+    options.maxStringChars = o.maxStringChars;
+    options.maxArrayItems = std::max<std::size_t>(o.maxArrayItems, 1);
+    options.referenceMasks = o.referenceMasks;
+    return options;
+}
+}  // namespace
+
+Result<void> checkJsonSchema(std::string_view schemaJson) {
+    auto g = compileJsonGrammar(schemaJson, jsonGrammarOptions({}));
+    if (!g) return unexpected(g.error());
+    return {};
+}
+
+Result<std::shared_ptr<TokenConstraint>> makeJsonConstraint(const Tokenizer& tokenizer,
+                                                            JsonConstraintOptions o) {
+    const DsmlConstraintOptions options = jsonGrammarOptions(o);
+    return cachedConstraint(tokenizer, options, ",json\0" + o.schemaJson,
+                            [&] { return compileJsonGrammar(o.schemaJson, options); });
 }
 
 }  // namespace atelier::engine

@@ -290,4 +290,20 @@ Result<DsmlGrammar> compileDsmlGrammar(const std::vector<ToolSchemaSpec>& tools,
     return g;
 }
 
+Result<DsmlGrammar> compileJsonGrammar(std::string_view schemaJson, const DsmlConstraintOptions& options) {
+    json schema;
+    try {
+        schema = json::parse(schemaJson);
+    } catch (const json::exception& e) {
+        return unexpected(Error::badInput(std::string("schema: not valid JSON: ") + e.what()));
+    }
+    auto g = compileDsmlGrammar({}, options);
+    if (!g) return unexpected(g.error());
+    Compiler c(*g);
+    auto root = c.node(schema, 0, "schema");
+    if (!root) return unexpected(root.error());
+    g->jsonRoot = *root;
+    return g;
+}
+
 }  // namespace atelier::engine::constraint

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "atelier/engine/dsml_constraint.h"
@@ -83,6 +84,8 @@ struct DsmlGrammar {
     std::vector<CompiledTool> tools;
     int openFull = -1, openTail = -1, item = -1, toolNames = -1, paramOrEnd = -1, kind = -1;
     int newline = -1, valueEnd = -1, words = -1;
+    // A JSON reply grammar (json_constraint.h): the schema node of the reply; -1 for DSML.
+    int jsonRoot = -1;
 };
 
 // Entry order of the fixed lists (their `args`).
@@ -96,5 +99,8 @@ inline constexpr int kMaxSchemaDepth = 10;
 
 Result<DsmlGrammar> compileDsmlGrammar(const std::vector<ToolSchemaSpec>& tools,
                                        const DsmlConstraintOptions& options);
+// The grammar of a reply that is one JSON value of `schemaJson` (no tools). Errors name
+// what in the schema is malformed.
+Result<DsmlGrammar> compileJsonGrammar(std::string_view schemaJson, const DsmlConstraintOptions& options);
 
 }  // namespace atelier::engine::constraint

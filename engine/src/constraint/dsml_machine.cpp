@@ -27,7 +27,7 @@ DsmlMachine::DsmlMachine(DsmlGrammar grammar)
 
 MachineState DsmlMachine::initial() const {
     MachineState s;
-    if (m_g.tools.empty()) {
+    if (m_g.tools.empty() && m_g.jsonRoot < 0) {
         push(s, Frame{});  // no tools: nothing to constrain
     } else if (m_g.options.mode == ChatMode::Chat) {
         enterContent(s);
@@ -54,6 +54,13 @@ void DsmlMachine::pushLit(MachineState& s, int list, std::uint32_t context) cons
 void DsmlMachine::enterContent(MachineState& s) const {
     s.depth = 0;
     Frame f;
+    if (m_g.jsonRoot >= 0) {
+        f.kind = FrameKind::TopValue;
+        f.flags = kJsonDocument;
+        push(s, f);
+        pushValue(s, m_g.jsonRoot);
+        return;
+    }
     if (m_g.options.choice == ToolChoice::Required) {
         f.kind = FrameKind::Dsml;
         push(s, f);
@@ -82,6 +89,11 @@ bool DsmlMachine::mayEnd(const MachineState& s) const {
     case FrameKind::Done: return true;
     case FrameKind::Content: return m_content.mayEnd(f.a);
     case FrameKind::Dsml: return f.flags & kAfterBlock;
+    case FrameKind::TopValue: return (f.flags & kJsonDocument) && f.sub == 1;
+    case FrameKind::Number:
+        // A whole reply that is a number ends with it.
+        return s.depth == 2 && (s.frames[0].flags & kJsonDocument) &&
+               (f.sub == kNumZero || f.sub == kNumInt || f.sub == kNumFrac || f.sub == kNumExp);
     default: return false;
     }
 }
@@ -91,7 +103,10 @@ int DsmlMachine::nextTagByte(const Frame& f) {
 }
 
 bool DsmlMachine::free(const MachineState& s) const { return s.top().kind == FrameKind::Done; }
-bool DsmlMachine::inBlock(const MachineState& s) const { return s.frames[0].kind == FrameKind::Dsml; }
+bool DsmlMachine::inBlock(const MachineState& s) const {
+    const Frame& f = s.frames[0];
+    return f.kind == FrameKind::Dsml || (f.kind == FrameKind::TopValue && (f.flags & kJsonDocument));
+}
 
 DsmlMachine::Fed DsmlMachine::feedTop(MachineState& s, std::uint8_t byte, bool special) const {
     Frame& f = s.top();

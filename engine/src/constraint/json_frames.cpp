@@ -26,7 +26,7 @@ void DsmlMachine::valueDone(MachineState& s) const {
 DsmlMachine::Fed DsmlMachine::feedTopValue(MachineState& s, std::uint8_t byte) const {
     Frame& f = s.top();
     if (isJsonWs(byte)) return spendWs(f) ? Fed::Consumed : Fed::Reject;
-    if (byte != '<') return Fed::Reject;
+    if (byte != '<' || (f.flags & kJsonDocument)) return Fed::Reject;
     pushLit(s, m_g.valueEnd);
     return Fed::Refeed;
 }

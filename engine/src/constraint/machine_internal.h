@@ -10,6 +10,9 @@ namespace atelier::engine::constraint {
 // Dsml frame flags.
 inline constexpr std::uint8_t kAfterInvokeTag = 1;  // the optional blank line may come
 inline constexpr std::uint8_t kAfterBlock = 2;      // </｜DSML｜tool_calls> was written
+// TopValue frame flag: the frame is a whole JSON reply (json_constraint.h), not a parameter
+// value; after the value only whitespace, then the end-of-sentence token.
+inline constexpr std::uint8_t kJsonDocument = 4;
 
 // Object frame subs.
 inline constexpr std::uint8_t kObjOpen = 0, kObjExpectKey = 1, kObjAfterKey = 2, kObjAfterValue = 3;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,18 @@ struct ChatSampling {
     float topP = 1.0f;         // 1: off
     int topK = 0;              // 0: off (not in OpenAI's API; sent as an extension field)
     int maxTokens = 256;       // 0: to the context's end
-    std::uint64_t seed = 0;
+    // None: a fresh random seed per turn on a local backend; not sent to a remote one.
+    std::optional<std::uint64_t> seed = 0;
     std::vector<std::string> stop;  // stop strings
+    // OpenAI's logprobs: -1 off; 0..20: each generated token's log-probability and this many
+    // most likely alternatives (Token events carry them; local backends only).
+    int logprobs = -1;
+};
+
+// One token's log-probability under the distribution it was sampled from.
+struct TokenLogprob {
+    std::int32_t token = -1;
+    float logprob = 0;
 };
 
 // OpenAI's tool_choice: "auto", "none" (tools are not offered), "required" or one function.
@@ -53,6 +64,14 @@ struct ChatBackendRequest {
     // Local backends: replaces the backend's own constraint factory for this turn. A remote
     // backend cannot constrain decoding and ignores it (tool_choice still reaches the server).
     TurnConstraint constraint;
+    // OpenAI's parallel_tool_calls: false allows at most one call per turn (the local
+    // constraint factory enforces it; a remote backend forwards it).
+    bool parallelToolCalls = true;
+    // OpenAI's response_format as the client sent it (JSON text, "" none; a remote backend
+    // forwards it), and the JSON schema the local constraint factory holds the reply to
+    // (json_object: {"type": "object"}; none: free text).
+    std::string responseFormat;
+    std::optional<std::string> responseSchema;
 };
 
 struct ChatUsage {
@@ -104,6 +123,10 @@ struct ChatEvent {
     engine::ChatToolCall toolCall;
     std::size_t toolIndex = 0;  // ToolCall and ToolCallDelta: the call's index in the turn
     std::int32_t token = -1;    // Token
+    // Token, when sampling.logprobs >= 0: the token's log-probability and the most likely
+    // alternatives, most likely first.
+    std::optional<float> logprob;
+    std::vector<TokenLogprob> topLogprobs;
     std::int64_t progressDone = 0, progressTotal = 0;  // Progress
     ChatUsage usage;            // Usage and Done
     TurnFinish finish = TurnFinish::Stop;  // Done

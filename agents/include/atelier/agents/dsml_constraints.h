@@ -24,7 +24,9 @@ ConstraintFactory dsmlConstraintFactory(engine::ChatMode mode, bool requireCall 
                                         std::size_t maxValueChars = 1024, std::size_t maxCalls = 16);
 
 // For LocalChatBackend: tool_choice "required" (or a named function) forces one tool-calls
-// block; "none" and requests without tools are left unconstrained.
+// block; "none" and requests without tools are left unconstrained; parallelToolCalls false
+// allows one invoke. A request with a responseSchema gets the JSON reply constraint
+// (json_constraint.h) instead.
 ChatConstraintFactory dsmlChatConstraintFactory();
 
 }  // namespace atelier::agents

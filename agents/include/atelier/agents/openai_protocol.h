@@ -32,13 +32,16 @@ struct ChatCompletionRequest {
     std::string model;  // empty: not given
     ChatBackendRequest chat;
     bool stream = false;
+    bool includeUsage = false;  // stream_options.include_usage
 };
 
 // Reads a /v1/chat/completions body: messages (system, developer, user, assistant with
-// tool_calls, tool with tool_call_id), tools, tool_choice, stream, max_tokens or
-// max_completion_tokens, temperature, top_p, top_k, seed, stop, n (1 only) and the thinking
-// switches `chat_template_kwargs.thinking` (bool) and `reasoning_effort` ("max" is Think Max).
-// Errors name the field.
+// tool_calls, tool with tool_call_id; content a string or a list of text parts), tools,
+// tool_choice, parallel_tool_calls, response_format (text, json_object, json_schema), stream,
+// stream_options.include_usage, max_tokens or max_completion_tokens (default: what the context
+// has left), temperature, top_p, top_k, seed (default: random), stop, n (1 only), logprobs and
+// top_logprobs (0..20), and the thinking switches `chat_template_kwargs.thinking` (bool) and
+// `reasoning_effort` ("max" is Think Max). Errors name the field.
 Result<ChatCompletionRequest> parseChatCompletionRequest(std::string_view body,
                                                          engine::ChatMode defaultMode);
 
@@ -48,14 +51,29 @@ struct CompletionRequest {
     std::vector<std::int32_t> promptIds;       // or as token ids
     ChatSampling sampling;
     bool stream = false;
+    bool includeUsage = false;  // stream_options.include_usage
 };
 
-// Reads a /v1/completions body: prompt (a string or a list of token ids), max_tokens,
-// temperature, top_p, top_k, seed, stop, stream.
+// Reads a /v1/completions body: prompt (a string, a list of token ids, or a list of one string
+// or one id list; more prompts are refused), max_tokens (default: what the context has left),
+// temperature, top_p, top_k, seed (default: random), stop, stream, stream_options. n > 1,
+// best_of > 1, echo and logprobs are refused naming the field.
 Result<CompletionRequest> parseCompletionRequest(std::string_view body);
 
 // {"object":"list","data":[{"id":model,"object":"model","created":..,"owned_by":"atelier"}]}
 std::string modelsJson(const std::string& model, std::int64_t created);
+// One entry of that list (GET /v1/models/{id}).
+std::string modelJson(const std::string& model, std::int64_t created);
+
+// OpenAI's choice `logprobs` object: {"content": [{"token", "logprob", "bytes",
+// "top_logprobs": [...]}], "refusal": null}, one entry per Token event (token text from
+// `tokenizer`).
+struct LoggedToken {
+    std::int32_t token = -1;
+    float logprob = 0;
+    std::vector<TokenLogprob> top;
+};
+std::string logprobsJson(const std::vector<LoggedToken>& tokens, const engine::Tokenizer& tokenizer);
 
 // A chat.completion (non-streaming) from the collected turn.
 struct ChatCompletionResult {
@@ -64,16 +82,22 @@ struct ChatCompletionResult {
     std::vector<engine::ChatToolCall> toolCalls;
     ChatUsage usage;
     TurnFinish finish = TurnFinish::Stop;
+    std::optional<std::string> logprobs;  // logprobsJson(), when asked
 };
 std::string chatCompletionJson(const std::string& id, const std::string& model,
                                std::int64_t created, const ChatCompletionResult& result);
 
 // One `data:` payload of a chat.completion.chunk stream for one event (Done carries
-// finish_reason and usage). Empty for events that make no chunk (Usage, Error). An empty
-// ContentDelta makes the opening chunk, whose delta names the role. ToolCallDelta uses the
-// event's own index; a whole ToolCall (from a backend that does not stream calls) `toolIndex`.
+// finish_reason, and usage unless `usage` is null). Empty for events that make no chunk
+// (Usage, Error, Token). An empty ContentDelta makes the opening chunk, whose delta names the
+// role. ToolCallDelta uses the event's own index; a whole ToolCall (from a backend that does
+// not stream calls) `toolIndex`. `logprobs` (logprobsJson text): the choice's logprobs.
 std::string chatChunkJson(const std::string& id, const std::string& model, std::int64_t created,
-                          const ChatEvent& event, std::size_t toolIndex, const ChatUsage& usage);
+                          const ChatEvent& event, std::size_t toolIndex, const ChatUsage* usage,
+                          const std::string& logprobs = {});
+// The last chunk of a stream with stream_options.include_usage: `choices: []` and the usage.
+std::string usageChunkJson(const std::string& id, const std::string& object,
+                           const std::string& model, std::int64_t created, const ChatUsage& usage);
 
 // A text_completion (non-streaming) and one of its stream chunks (`finishReason` empty: null;
 // `usage` only on the last chunk).
