@@ -91,7 +91,7 @@ int run(CliContext& ctx, const ChatArgs& a) {
         agents::ChatBackendRequest request;
         request.messages = messages;
         request.mode = backend->mode;
-        request.sampling = chatSampling(a);
+        request.sampling = chatSampling(a, !a.remote.url.empty());
         TurnPrinter printer;
         auto done = runTurn(*backend->backend, std::move(request),
                             [&printer](const agents::ChatEvent& e) { printer(e); });

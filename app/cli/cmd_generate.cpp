@@ -134,7 +134,7 @@ int runChatTurn(CliContext& ctx, const GenerateArgs& a, TurnBackend& backend,
     agents::ChatBackendRequest request;
     request.messages = std::move(*messages);
     request.mode = backend.mode;
-    request.sampling = chatSampling(a);
+    request.sampling = chatSampling(a, !a.remote.url.empty());
     if (tools && backend.local) {
         // Compiled once here, so that a schema the grammar cannot take is an error, not a
         // silently unconstrained turn.

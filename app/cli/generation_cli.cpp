@@ -39,7 +39,9 @@ void addGenerationOptions(CLI::App* sub, GenerationArgs& a, bool withRaw) {
     sub->add_option("--top-p", a.topP, "Nucleus sampling mass (default 1: off)")->check(CLI::Range(0.0, 1.0));
     sub->add_option("--top-k", a.topK, "Keep the K most likely tokens (default 0: off)")
         ->check(CLI::NonNegativeNumber);
-    sub->add_option("--seed", a.seed, "Random seed (default 0)");
+    sub->add_option_function<std::uint64_t>(
+        "--seed", [&a](const std::uint64_t& v) { a.seed = v, a.seedGiven = true; },
+        "Random seed (default 0; with --remote none is sent unless given)");
     sub->add_flag("--no-disk-cache", a.noDiskCache,
                   "Neither reuse nor store KV checkpoints of prompt prefixes in <data-dir>/kvcache");
 }
@@ -123,13 +125,14 @@ Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGene
     return tokens;
 }
 
-agents::ChatSampling chatSampling(const GenerationArgs& a) {
+agents::ChatSampling chatSampling(const GenerationArgs& a, bool remote) {
     agents::ChatSampling s;
     s.temperature = a.temperature;
     s.topP = a.topP;
     s.topK = a.topK;
     s.maxTokens = a.maxTokens;
-    s.seed = a.seed;
+    if (a.seedGiven || !remote) s.seed = a.seed;
+    else s.seed.reset();
     return s;
 }
 

@@ -29,6 +29,7 @@ struct GenerationArgs {
     float topP = 1.0f;
     int topK = 0;
     std::uint64_t seed = 0;
+    bool seedGiven = false;  // --seed was on the command line
     bool noDiskCache = false;
 };
 
@@ -62,7 +63,9 @@ Result<std::vector<std::int32_t>> pinNamedCheckpoint(CliContext& ctx, LoadedGene
                                                      const std::string& name);
 
 // The sampling options as the turn API takes them.
-agents::ChatSampling chatSampling(const GenerationArgs& args);
+// `remote`: the turns go to a remote server, which gets no seed unless --seed was given (it
+// picks one, as OpenAI's servers do); locally the default seed is 0.
+agents::ChatSampling chatSampling(const GenerationArgs& args, bool remote = false);
 
 // The request for `prompt` ids under the sampling options; stops at the tokenizer's EOS.
 engine::GenerationRequest makeRequest(const GenerationArgs& args, const engine::Tokenizer& tok,

@@ -109,7 +109,7 @@ Result<TeamBackends> openTeamBackends(CliContext& ctx, const RunArgs& a, const a
     agents::TeamBackendOptions routing;
     routing.allowedHosts = agents::HostAllowlist(a.remote.allowHosts);
     routing.turnOptions.mode = engine::chatModeFromName(a.gen.mode).value_or(engine::ChatMode::Chat);
-    routing.turnOptions.sampling = chatSampling(a.gen);
+    routing.turnOptions.sampling = chatSampling(a.gen, !a.remote.url.empty());
     routing.turnOptions.maxTokensPerTurn = a.gen.maxTokens;
     if (wantsLocal || (usesDefault && !defaultIsRemote)) {
         if (wantsLocal && a.gen.model.empty())
