@@ -38,6 +38,7 @@ Result<engine::ModelOptions> CliContext::modelOptions() const {
     if (!numerics) return unexpected(Error::usage("--numerics must be release or plain"));
     engine::ModelOptions o;
     o.numerics = *numerics;
+    o.backend = backend->kind;
     o.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     o.pinThreads = options.pinThreads;
     return o;

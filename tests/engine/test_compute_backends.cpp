@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include "atelier/engine/compute_backends.h"
+#include "atelier/engine/model.h"
 #include "atelier/kernels/cuda_device.h"
 
 using namespace atelier::engine;
@@ -87,6 +88,20 @@ private slots:
         QVERIFY2(chosen.error().message.find(cuda.unavailableReason) != std::string::npos,
                  chosen.error().message.c_str());
         QVERIFY2(chosen.error().message.find("cuda") != std::string::npos, chosen.error().message.c_str());
+    }
+
+    // Model::load honours ModelOptions::backend: a backend that cannot run a model is refused
+    // with its reason, never run on the CPU instead.
+    void modelLoadRefusesABackendThatCannotRunModels() {
+        const ComputeBackend cuda = computeBackend(ComputeBackendKind::Cuda);
+        if (cuda.runsModels) QSKIP("this machine runs models on CUDA");
+        ModelOptions o;
+        o.backend = ComputeBackendKind::Cuda;
+        auto m = Model::load(randomWeights(*presetConfig("tiny"), 1), o);
+        QVERIFY(!m);
+        QVERIFY2(m.error().message.find(cuda.unavailableReason) != std::string::npos, m.error().message.c_str());
+        o.backend = ComputeBackendKind::Cpu;
+        QVERIFY(Model::load(randomWeights(*presetConfig("tiny"), 1), o));
     }
 
     void anUnknownNameIsRefusedByName() {

@@ -17,6 +17,7 @@ Result<engine::ModelOptions> modelOptionsFor(const QString& backend, int threads
                                     " Choose CPU or Automatic under Tools → Settings → Backend."});
     engine::ModelOptions options;
     options.numerics = engine::Numerics::Release;
+    options.backend = chosen->kind;
     options.threads = threads > 0 ? threads : std::max(1, QThread::idealThreadCount());
     return options;
 }

@@ -50,6 +50,12 @@ KvCache Model::newSequence() const { return KvCache(m_impl->cfg, m_impl->options
 Result<std::unique_ptr<Model>> Model::load(std::unique_ptr<WeightSource> weights,
                                            const ModelOptions& options) {
     if (!weights) return unexpected(Error::usage("Model::load: no weights"));
+    if (options.backend != ComputeBackendKind::Cpu) {
+        const ComputeBackend b = computeBackend(options.backend);
+        if (!b.runsModels)
+            return unexpected(Error::usage("Model::load: backend '" + b.name + "' cannot run a model: " +
+                                           b.unavailableReason));
+    }
     auto impl = std::make_unique<Impl>();
     impl->cfg = weights->config();
     ATELIER_TRY_VOID(impl->cfg.validate());

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "atelier/engine/compute_backends.h"
 #include "atelier/engine/forward.h"
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/model_config.h"
@@ -27,6 +28,9 @@ enum class ExpertPolicy {
 
 struct ModelOptions {
     Numerics numerics = Numerics::Release;
+    // Where the forward runs (chooseComputeBackend picks it for a front end's --backend); a
+    // backend that cannot run a whole model is refused by load(), never replaced.
+    ComputeBackendKind backend = ComputeBackendKind::Cpu;
     int threads = 1;  // matrix-product rows are split across this many threads (started once)
     bool pinThreads = false;  // bind each thread to its own core (see ThreadPool)
     // Expert streaming (bigger-than-memory models): when > 0 and smaller than the routed
