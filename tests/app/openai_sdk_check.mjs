@@ -239,4 +239,14 @@ await check('completions: a list of one prompt is served; more prompts, n > 1 ar
     await rejects(client.chat.completions.create({ model: modelId, n: 2, max_tokens: 1, messages: [user('x')] }), 400, 'n is 2');
 });
 
+await check('an assistant prefix message (prefix / wo_eos) is continued: no end-of-sentence token after it', async () => {
+    const conv = (extra) => [user('Hi'), { role: 'assistant', content: 'Hel', ...extra }];
+    const closed = await client.chat.completions.create({ model: modelId, max_tokens: 1, temperature: 0, messages: conv({}) });
+    for (const extra of [{ prefix: true }, { wo_eos: true }]) {
+        const open = await client.chat.completions.create({ model: modelId, max_tokens: 1, temperature: 0, messages: conv(extra) });
+        assert(open.usage.prompt_tokens === closed.usage.prompt_tokens - 1,
+            `${JSON.stringify(extra)}: ${open.usage.prompt_tokens} prompt tokens, closed ${closed.usage.prompt_tokens}`);
+    }
+});
+
 process.exit(failed);

@@ -191,6 +191,24 @@ private slots:
         QCOMPARE(encodeJson(input, ChatMode::Chat, false, false), std::string("<｜User｜>Hi<｜Assistant｜></think>"));
     }
 
+    // An assistant message with wo_eos (or prefix: true) is a reply to continue: the prompt
+    // is the closed conversation up to it, then its text without the end-of-sentence token.
+    void assistantPrefixGetsNoEos() {
+        const std::string closed = "[{\"role\":\"user\",\"content\":\"Hi\"},"
+                                   "{\"role\":\"assistant\",\"content\":\"Hel\"}]";
+        const std::string full = encodeJson(closed, ChatMode::Chat);
+        QCOMPARE(full, kBos + "<｜User｜>Hi<｜Assistant｜></think>Hel" + kEos);
+        for (const char* flag : {"\"wo_eos\":true", "\"prefix\":true"}) {
+            const std::string open = "[{\"role\":\"user\",\"content\":\"Hi\"},"
+                                     "{\"role\":\"assistant\",\"content\":\"Hel\"," + std::string(flag) + "}]";
+            QCOMPARE(encodeJson(open, ChatMode::Chat), full.substr(0, full.size() - kEos.size()));
+        }
+        QVERIFY(encodeError("[{\"role\":\"user\",\"content\":\"Hi\",\"wo_eos\":true}]").find("message 0") !=
+                std::string::npos);
+        QVERIFY(encodeError("[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"x\","
+                            "\"wo_eos\":1}]").find("wo_eos is not a boolean") != std::string::npos);
+    }
+
     void maxModePrependsTheReasoningEffortPrefix() {
         const std::string input = readFile(vectorPath("input_1.json"));
         const std::string thinking = encodeJson(input, ChatMode::Thinking, false, false);

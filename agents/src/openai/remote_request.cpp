@@ -35,6 +35,7 @@ Json messageJson(const engine::ChatMessage& m) {
     }
     if (m.role == engine::ChatRole::Tool) j["tool_call_id"] = m.toolCallId;
     if (m.task) j["task"] = *m.task;
+    if (m.withoutEos) j["prefix"] = true;  // DeepSeek's name; Atelier also reads wo_eos
     return j;
 }
 

@@ -263,7 +263,7 @@ void renderBody(const RenderState& st, std::size_t i, PromptOut& out) {
         }
         out.text(m.content.value_or(""));
         if (!m.toolCalls.empty()) out.text(renderToolCalls(m.toolCalls));
-        out.marker(kEos);
+        if (!m.withoutEos) out.marker(kEos);
         return;
     }
     case ChatRole::Tool:

@@ -126,6 +126,14 @@ Result<ChatMessage> readMessage(const Json& msg, std::size_t index) {
                                                 "\" (action, query, authority, domain, title, "
                                                 "read_url)"));
     out.task = *task;
+    for (const char* key : {"wo_eos", "prefix"}) {
+        auto flag = msg.find(key);
+        if (flag == msg.end() || flag->is_null()) continue;
+        if (!flag->is_boolean()) return unexpected(fieldError(index, std::string(key) + " is not a boolean"));
+        out.withoutEos = out.withoutEos || flag->get<bool>();
+    }
+    if (out.withoutEos && out.role != ChatRole::Assistant)
+        return unexpected(fieldError(index, "wo_eos/prefix is only for assistant messages"));
     if (auto calls = msg.find("tool_calls"); calls != msg.end() && !calls->is_null()) {
         if (!calls->is_array()) return unexpected(fieldError(index, "tool_calls is not a list"));
         for (std::size_t k = 0; k < calls->size(); ++k) {

@@ -48,6 +48,9 @@ struct ChatMessage {
     std::vector<std::string> toolSchemas;
     std::optional<std::string> responseFormat;  // serialised like toolSchemas
     std::optional<std::string> task;            // quick instruction: action, query, ...
+    // Assistant only: a reply to be continued (the official encoder's `wo_eos`; `prefix`, as
+    // DeepSeek's API names it, is read the same): rendered without its end-of-sentence token.
+    bool withoutEos = false;
 };
 
 // The quick-instruction task names and their tokens (`action` -> `<｜action｜>`).
