@@ -169,7 +169,10 @@ int run(CliContext& ctx, const BenchArgs& a) {
     const engine::ModelConfig cfg = (*weights)->config();
     const ModelCosts costs = modelCosts(**weights);
     const engine::ModelFootprint footprint = engine::modelFootprint(**weights);
-    engine::ModelOptions options{*numerics, threads, ctx.options.pinThreads};
+    engine::ModelOptions options;
+    options.numerics = *numerics;
+    options.threads = threads;
+    options.pinThreads = ctx.options.pinThreads;
     const std::int64_t longest = *std::max_element(contexts->begin(), contexts->end()) + a.decodeTokens + 1;
     if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, longest, options); !r)
         return ctx.fail(r.error());
@@ -182,6 +185,9 @@ int run(CliContext& ctx, const BenchArgs& a) {
     }
     auto model = engine::Model::load(std::move(*weights), options);
     if (!model) return ctx.fail(model.error());
+    // The kernels' efficiency an earlier bench of this weight type measured (model plan's).
+    const std::string weightType = dominantType(footprint);
+    const KernelEfficiency efficiency = kernelEfficiency(ctx.dataDir(), threads, weightType);
     for (std::int64_t c : *contexts)
         if (c + a.decodeTokens + 1 > cfg.maxPositionEmbeddings)
             return ctx.fail(ErrorCode::Usage, "--contexts: " + std::to_string(c) + " exceeds the model's context");
@@ -216,7 +222,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
             const double boundRatio = oneBytes / (stepBytes / double(batch));
             // model plan's prediction for this row, and the same with the hit rate measured.
             SpeedInputs in{streamGbs, disk.gbs, peakGflops, options.expertCacheBytes, context, a.prefillChunk,
-                           int(batch), -1};
+                           int(batch), -1, efficiency.decodeOfStream, efficiency.prefillOfPeak};
             const SpeedPrediction predicted = predictSpeed(costs, cfg, footprint, in);
             nlohmann::json cache = nullptr;
             if (after.streaming) {
@@ -258,8 +264,21 @@ int run(CliContext& ctx, const BenchArgs& a) {
                 r["ratio_to_batch1"] = r["decode_tok_s"].get<double>() / one["decode_tok_s"].get<double>();
     }
     const engine::ExpertCacheStats stats = (*model)->expertCacheStats();
+    // A resident run measures the kernels for model plan: its first one-sequence row prefilled
+    // in full (the shortest context).
+    recordMemoryRates(ctx.dataDir(), threads, streamGbs, peakGflops);
+    if (!stats.streaming)
+        for (const auto& r : results)
+            if (r["batch"] == 1 && !r["tiled"].get<bool>()) {
+                recordKernelEfficiency(ctx.dataDir(), threads, weightType,
+                                       {r["achieved_fraction_of_stream"].get<double>(),
+                                        r["prefill_fraction_of_peak"].get<double>(), true});
+                break;
+            }
     const nlohmann::json doc = {{"backend", "cpu"},
                                 {"threads", threads},
+                                {"weight_type", weightType},
+                                {"efficiency_measured", efficiency.measured},
                                 {"streaming", stats.streaming},
                                 {"expert_cache_bytes", stats.capacityBytes},
                                 {"disk_read_gbs", disk.gbs},

@@ -211,4 +211,39 @@ Result<MachineRates> machineRates(const fs::path& dataDir, const fs::path& model
     return r;
 }
 
+void recordMemoryRates(const fs::path& dataDir, int threads, double streamGbs, double peakGflops) {
+    if (dataDir.empty() || !(streamGbs > 0) || !(peakGflops > 0)) return;
+    const fs::path path = dataDir / "machine_probe.json";
+    nlohmann::json cache = readCache(path);
+    cache["memory"][std::to_string(threads)] = {{"stream_gbs", streamGbs}, {"peak_fma_gflops", peakGflops}};
+    writeCache(path, cache);
+}
+
+KernelEfficiency kernelEfficiency(const fs::path& dataDir, int threads, const std::string& dtype) {
+    KernelEfficiency e;
+    if (dataDir.empty()) return e;
+    const nlohmann::json cache = readCache(dataDir / "machine_probe.json");
+    const std::string key = std::to_string(threads) + "/" + dtype;
+    try {
+        if (cache.contains("efficiency") && cache["efficiency"].contains(key)) {
+            const auto& j = cache["efficiency"][key];
+            e.decodeOfStream = j.at("decode_of_stream").get<double>();
+            e.prefillOfPeak = j.at("prefill_of_peak").get<double>();
+            e.measured = e.decodeOfStream > 0 && e.prefillOfPeak > 0;
+        }
+    } catch (const nlohmann::json::exception&) {
+        e.measured = false;
+    }
+    return e.measured ? e : KernelEfficiency{};
+}
+
+void recordKernelEfficiency(const fs::path& dataDir, int threads, const std::string& dtype, const KernelEfficiency& e) {
+    if (dataDir.empty() || !(e.decodeOfStream > 0) || !(e.prefillOfPeak > 0)) return;
+    const fs::path path = dataDir / "machine_probe.json";
+    nlohmann::json cache = readCache(path);
+    cache["efficiency"][std::to_string(threads) + "/" + dtype] = {{"decode_of_stream", e.decodeOfStream},
+                                                                   {"prefill_of_peak", e.prefillOfPeak}};
+    writeCache(path, cache);
+}
+
 }  // namespace atelier::cli

@@ -55,4 +55,20 @@ struct MachineRates {
 Result<MachineRates> machineRates(const std::filesystem::path& dataDir, const std::filesystem::path& modelFile,
                                   int threads, bool reprobe);
 
+// What the engine's kernels reach on this machine for a weight type, as `bench` measured it
+// on a resident model: decode's bytes per second over STREAM's, prefill's FLOP/s over the
+// FMA peak. Stored per thread count and per the type that holds most of a model's bytes.
+struct KernelEfficiency {
+    double decodeOfStream = 1;
+    double prefillOfPeak = 1;
+    bool measured = false;  // false: no bench has run such a model here (the bounds are used)
+};
+// Replaces the cached memory rates for `threads` (bench measures them in every run; a plan
+// then predicts from the same numbers its efficiencies are relative to).
+void recordMemoryRates(const std::filesystem::path& dataDir, int threads, double streamGbs, double peakGflops);
+
+KernelEfficiency kernelEfficiency(const std::filesystem::path& dataDir, int threads, const std::string& dtype);
+void recordKernelEfficiency(const std::filesystem::path& dataDir, int threads, const std::string& dtype,
+                            const KernelEfficiency& e);
+
 }  // namespace atelier::cli

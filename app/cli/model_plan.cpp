@@ -61,6 +61,13 @@ void printText(const nlohmann::ordered_json& j) {
                 j["peak_fma_gflops"].get<double>(), j["disk_read_gbs"].get<double>(),
                 j["disk_direct"].get<bool>() ? "O_DIRECT" : "page cache dropped",
                 j["disk_cached"].get<bool>() ? ", cached" : "");
+    if (j["efficiency_measured"].get<bool>())
+        std::printf("%s kernels here (measured by bench): decode at %.0f%% of STREAM, prefill at %.0f%% of peak\n",
+                    j["weight_type"].get<std::string>().c_str(), 100 * j["decode_of_stream"].get<double>(),
+                    100 * j["prefill_of_peak"].get<double>());
+    else
+        std::printf("no bench of a %s model here yet: decode at STREAM speed and prefill at the FMA peak (upper bounds)\n",
+                    j["weight_type"].get<std::string>().c_str());
     std::printf("per token: %s resident, %s experts, %s from disk\n",
                 gb(j["resident_bytes_per_token"].get<double>()).c_str(),
                 gb(j["expert_bytes_per_token"].get<double>()).c_str(),
@@ -92,6 +99,10 @@ int run(CliContext& ctx, const PlanArgs& a) {
     in.peakGflops = rates->peakGflops;
     in.cacheBytes = cache;
     in.context = a.context;
+    const std::string weightType = dominantType(fp);
+    const KernelEfficiency eff = kernelEfficiency(dataDir, threads, weightType);
+    in.decodeOfStream = eff.decodeOfStream;
+    in.prefillOfPeak = eff.prefillOfPeak;
     const SpeedPrediction p = predictSpeed(modelCosts(**src), cfg, fp, in);
     const std::uint64_t resident = fp.weightsBytes - fp.routedExpertBytes;
     const std::uint64_t kv = std::uint64_t(fp.kvBytesPerToken * double(a.context)) + std::uint64_t(fp.stateBytesPerSequence);
@@ -121,6 +132,10 @@ int run(CliContext& ctx, const PlanArgs& a) {
     j["disk_direct"] = rates->disk.direct;
     j["disk_cached"] = rates->diskCached;
     j["disk_device"] = rates->diskKey;
+    j["weight_type"] = weightType;
+    j["efficiency_measured"] = eff.measured;
+    j["decode_of_stream"] = eff.decodeOfStream;
+    j["prefill_of_peak"] = eff.prefillOfPeak;
     j["resident_bytes_per_token"] = p.residentBytesPerToken;
     j["expert_bytes_per_token"] = p.expertBytesPerToken;
     j["miss_bytes_per_token"] = p.missBytesPerToken;

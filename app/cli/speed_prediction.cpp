@@ -5,6 +5,14 @@
 
 namespace atelier::cli {
 
+std::string dominantType(const engine::ModelFootprint& footprint) {
+    std::string best;
+    std::uint64_t bytes = 0;
+    for (const auto& [name, t] : footprint.types)
+        if (t.bytes > bytes) best = name, bytes = t.bytes;
+    return best;
+}
+
 SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig& config,
                              const engine::ModelFootprint& footprint, const SpeedInputs& in) {
     SpeedPrediction p;
@@ -29,7 +37,8 @@ SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig&
     // Decode is bound by the bytes it reads: resident weights, the KV cache and the cached
     // experts from memory, the missed experts from disk (then from memory once more as the
     // product reads them).
-    const double memorySeconds = (p.residentBytesPerToken + p.expertBytesPerToken) / (in.memoryGbs * 1e9);
+    const double memorySeconds =
+        (p.residentBytesPerToken + p.expertBytesPerToken) / (in.memoryGbs * in.decodeOfStream * 1e9);
     const double diskSeconds = in.diskGbs > 0 ? p.missBytesPerToken / (in.diskGbs * 1e9) : 0;
     p.decodeSeconds = memorySeconds + diskSeconds;
     p.decodeTokS = p.decodeSeconds > 0 ? B / p.decodeSeconds : 0;
@@ -39,7 +48,7 @@ SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig&
     // touches E·(1 − (1 − k/E)^T) experts of each layer.
     p.prefillFlopsPerToken = 2 * costs.activeMatmulParams;
     const double T = std::max(1, in.prefillChunk);
-    double chunkSeconds = T * p.prefillFlopsPerToken / (in.peakGflops * 1e9);
+    double chunkSeconds = T * p.prefillFlopsPerToken / (in.peakGflops * in.prefillOfPeak * 1e9);
     if (p.streaming && in.diskGbs > 0) {
         const double touched = E * (1 - std::pow(1 - k / E, T));
         chunkSeconds += (1 - p.hitRate) * touched * costs.expertBytes * costs.moeLayers / (in.diskGbs * 1e9);

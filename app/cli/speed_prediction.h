@@ -5,6 +5,7 @@
 // states the formulas. Thread-safe: pure functions.
 
 #include <cstdint>
+#include <string>
 
 #include "atelier/engine/model_config.h"
 #include "atelier/engine/model_footprint.h"
@@ -21,7 +22,13 @@ struct SpeedInputs {
     int prefillChunk = 512;        // tokens per prefill forward call
     int batch = 1;                 // sequences decoded together (one forward call a step)
     double hitRate = -1;           // a measured hit rate to use instead of the model's (< 0: none)
+    double decodeOfStream = 1;     // the kernels' share of STREAM (machine_probe's KernelEfficiency)
+    double prefillOfPeak = 1;      // the kernels' share of the FMA peak
 };
+
+// The stored type that holds most of the footprint's bytes ("BF16", "Q4_K"): the key of the
+// kernel efficiencies `bench` records.
+std::string dominantType(const engine::ModelFootprint& footprint);
 
 struct SpeedPrediction {
     bool streaming = false;

@@ -90,4 +90,21 @@ for r in d["results"]:
     assert r["predicted_decode_tok_s"] > 0 and c["bound_tok_s"] > 0, r
 print("ok   streaming-bench json")
 PY
+# A resident bench records its kernels' efficiency and rates; model plan then predicts with them.
+check record-bench 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" --contexts 40 --batch 1 \
+    --decode-tokens 3 --json
+bench=$out
+plan=$("$cli" --data-dir "$tmp/data" --threads 2 model plan "$tmp/tiny" --context 40 --json)
+python3 - "$bench" "$plan" <<'PY' || fail=1
+import json, sys
+b, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+r = b["results"][0]
+assert p["efficiency_measured"] and p["weight_type"] == b["weight_type"], p
+assert abs(p["decode_of_stream"] - r["achieved_fraction_of_stream"]) < 1e-9, (p, r)
+assert abs(p["prefill_of_peak"] - r["prefill_fraction_of_peak"]) < 1e-9, (p, r)
+assert p["memory_gbs"] == b["stream_gbs"] and p["peak_fma_gflops"] == b["peak_fma_gflops"], (p, b)
+# Same rates, same efficiency, same context: the plan predicts the rates bench measured.
+assert abs(p["decode_tok_s"] / r["decode_tok_s"] - 1) < 1e-6, (p["decode_tok_s"], r["decode_tok_s"])
+print("ok   plan uses bench's efficiency")
+PY
 exit $fail
