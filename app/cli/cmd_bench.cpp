@@ -157,22 +157,19 @@ int run(CliContext& ctx, const BenchArgs& a) {
     if (a.decodeTokens < 1) return ctx.fail(ErrorCode::Usage, "--decode-tokens must be at least 1");
     if (a.prefillLimit % engine::KvCache::kPageTokens != 0)
         return ctx.fail(ErrorCode::Usage, "--prefill-limit must be a multiple of 128");
-    if (ctx.options.backend == "cuda")
-        return ctx.fail(ErrorCode::Usage, "bench: --backend cuda is not available in this build");
-    const auto numerics = engine::parseNumerics(ctx.options.numerics);
-    if (!numerics) return ctx.fail(ErrorCode::Usage, "--numerics must be release or plain");
-    const int threads = ctx.options.threads > 0
-                            ? ctx.options.threads
-                            : int(std::max(1u, std::thread::hardware_concurrency()));
+    // The same options every other command loads with (--backend, --numerics, --threads).
+    auto chosen = ctx.modelOptions();
+    if (!chosen) return ctx.fail(chosen.error());
+    engine::ModelOptions options = *chosen;
+    const int threads = options.threads;
     auto weights = engine::openModel(a.model);
     if (!weights) return ctx.fail(weights.error());
     const engine::ModelConfig cfg = (*weights)->config();
     const ModelCosts costs = modelCosts(**weights);
     const engine::ModelFootprint footprint = engine::modelFootprint(**weights);
-    engine::ModelOptions options;
-    options.numerics = *numerics;
-    options.threads = threads;
-    options.pinThreads = ctx.options.pinThreads;
+    // A model larger than the memory free now pages while it runs: its speed says nothing of
+    // the kernels', so such a run is not recorded for model plan.
+    const bool fitsInMemory = footprint.weightsBytes < engine::availableMemoryBytes();
     const std::int64_t longest = *std::max_element(contexts->begin(), contexts->end()) + a.decodeTokens + 1;
     if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, longest, options); !r)
         return ctx.fail(r.error());
@@ -267,7 +264,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
     // A resident run measures the kernels for model plan: its first one-sequence row prefilled
     // in full (the shortest context).
     recordMemoryRates(ctx.dataDir(), threads, streamGbs, peakGflops);
-    if (!stats.streaming)
+    if (!stats.streaming && fitsInMemory)
         for (const auto& r : results)
             if (r["batch"] == 1 && !r["tiled"].get<bool>()) {
                 recordKernelEfficiency(ctx.dataDir(), threads, weightType,
