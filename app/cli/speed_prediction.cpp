@@ -35,9 +35,10 @@ SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig&
                               B * decodeCacheBytes(config, in.context);
     p.missBytesPerToken = (1 - p.hitRate) * p.expertBytesPerToken;
     // Decode is bound by the bytes it reads: every weight byte and the KV cache from memory,
-    // and the missed experts from disk first. The engine reads a layer's missing experts while
-    // it computes that layer's attention and its resident experts, so the disk's time overlaps
-    // the memory's and the slower of the two sets the pace (measured on a flash-slice Q4_K
+    // and the missed experts from disk first. The engine reads a layer's missing experts as
+    // soon as its router has chosen them, while it computes the shared and resident experts,
+    // so the disk's time overlaps the memory's and the slower of the two sets the pace (an
+    // optimistic bound: attention does not overlap; measured on a flash-slice Q4_K
     // block with a 28 % cache: 84 % of this bound; the sum of the two would predict 61 %).
     const double memorySeconds =
         (p.residentBytesPerToken + p.expertBytesPerToken) / (in.memoryGbs * in.decodeOfStream * 1e9);
