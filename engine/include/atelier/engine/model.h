@@ -28,9 +28,6 @@ enum class ExpertPolicy {
 
 struct ModelOptions {
     Numerics numerics = Numerics::Release;
-    // Where the forward runs (chooseComputeBackend picks it for a front end's --backend); a
-    // backend that cannot run a whole model is refused by load(), never replaced.
-    ComputeBackendKind backend = ComputeBackendKind::Cpu;
     int threads = 1;  // matrix-product rows are split across this many threads (started once)
     bool pinThreads = false;  // bind each thread to its own core (see ThreadPool)
     // Expert streaming (bigger-than-memory models): when > 0 and smaller than the routed
@@ -40,6 +37,9 @@ struct ModelOptions {
     std::uint64_t expertCacheBytes = 0;
     ExpertPolicy expertPolicy = ExpertPolicy::Frequency;
     int ioThreads = 8;  // reads in flight at once
+    // Where the forward runs (chooseComputeBackend picks it for a front end's --backend); a
+    // backend that cannot run a whole model is refused by load(), never replaced.
+    ComputeBackendKind backend = ComputeBackendKind::Cpu;
 };
 
 // What the expert cache did since the model was loaded (all zero without streaming).
