@@ -169,7 +169,8 @@ int run(CliContext& ctx, const BenchArgs& a) {
     const engine::ModelFootprint footprint = engine::modelFootprint(**weights);
     // A model larger than the memory free now pages while it runs: its speed says nothing of
     // the kernels', so such a run is not recorded for model plan.
-    const bool fitsInMemory = footprint.weightsBytes < engine::availableMemoryBytes();
+    const std::uint64_t availableAtLoad = engine::availableMemoryBytes();
+    const bool fitsInMemory = footprint.weightsBytes < availableAtLoad;
     const std::int64_t longest = *std::max_element(contexts->begin(), contexts->end()) + a.decodeTokens + 1;
     if (auto r = applyMemoryBudget(ctx.options.memoryBudget, ctx.options.expertPolicy, **weights, longest, options); !r)
         return ctx.fail(r.error());
@@ -219,7 +220,8 @@ int run(CliContext& ctx, const BenchArgs& a) {
             const double boundRatio = oneBytes / (stepBytes / double(batch));
             // model plan's prediction for this row, and the same with the hit rate measured.
             SpeedInputs in{streamGbs, disk.gbs, peakGflops, options.expertCacheBytes, context, a.prefillChunk,
-                           int(batch), -1, efficiency.decodeOfStream, efficiency.prefillOfPeak};
+                           int(batch), -1, efficiency.decodeOfStream, efficiency.prefillOfPeak,
+                           availableAtLoad};
             const SpeedPrediction predicted = predictSpeed(costs, cfg, footprint, in);
             nlohmann::json cache = nullptr;
             if (after.streaming) {
@@ -261,6 +263,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
                 r["ratio_to_batch1"] = r["decode_tok_s"].get<double>() / one["decode_tok_s"].get<double>();
     }
     const engine::ExpertCacheStats stats = (*model)->expertCacheStats();
+    const bool paging = !stats.streaming && !fitsInMemory;
     // A resident run measures the kernels for model plan: its first one-sequence row prefilled
     // in full (the shortest context).
     recordMemoryRates(ctx.dataDir(), threads, streamGbs, peakGflops);
@@ -282,6 +285,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
                                 {"isa", kernels::isaName(kernels::activeIsaLevel())},
                                 {"stream_gbs", streamGbs},
                                 {"peak_fma_gflops", peakGflops},
+                                {"paging", paging},
                                 {"results", results}};
     if (ctx.options.json) {
         std::cout << doc.dump() << std::endl;
@@ -289,6 +293,9 @@ int run(CliContext& ctx, const BenchArgs& a) {
     }
     std::printf("backend cpu (%s), %d threads, stream %.2f GB/s, peak FMA %.1f GFLOP/s\n",
                 kernels::isaName(kernels::activeIsaLevel()).c_str(), threads, streamGbs, peakGflops);
+    if (paging)
+        std::printf("warning: the weights exceed the memory free at load, so they paged: the predicted column "
+                    "assumes them resident; --memory-budget auto streams the experts instead\n");
     if (stats.streaming)
         std::printf("streaming experts: cache %.2f GB (%lld experts), disk %.2f GB/s\n",
                     double(stats.capacityBytes) / 1e9, static_cast<long long>(stats.slotCount), disk.gbs);

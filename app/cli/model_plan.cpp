@@ -55,6 +55,9 @@ void printText(const nlohmann::ordered_json& j) {
                     100 * j["cached_fraction"].get<double>(), 100 * j["hit_rate"].get<double>());
     else
         std::printf("no streaming: every weight stays mapped (budget %s)\n", j["budget"].get<std::string>().c_str());
+    if (j["paging"].get<bool>())
+        std::printf("warning: the weights exceed the memory free, so mapped they page at every step and decode "
+                    "runs far below the prediction; --memory-budget auto streams the experts instead\n");
     std::printf("memory needed: %s\n", gb(u("memory_needed_bytes")).c_str());
     std::printf("memory bandwidth %.2f GB/s%s, peak FMA %.1f GFLOP/s, disk read %.2f GB/s (%s%s)\n",
                 j["memory_gbs"].get<double>(), j["memory_cached"].get<bool>() ? " (cached)" : "",
@@ -103,6 +106,7 @@ int run(CliContext& ctx, const PlanArgs& a) {
     const KernelEfficiency eff = kernelEfficiency(dataDir, threads, weightType);
     in.decodeOfStream = eff.decodeOfStream;
     in.prefillOfPeak = eff.prefillOfPeak;
+    in.availableBytes = engine::availableMemoryBytes();
     const SpeedPrediction p = predictSpeed(modelCosts(**src), cfg, fp, in);
     const std::uint64_t resident = fp.weightsBytes - fp.routedExpertBytes;
     const std::uint64_t kv = std::uint64_t(fp.kvBytesPerToken * double(a.context)) + std::uint64_t(fp.stateBytesPerSequence);
@@ -121,6 +125,7 @@ int run(CliContext& ctx, const PlanArgs& a) {
     j["budget"] = budget->automatic ? "auto" : std::to_string(budget->bytes);
     j["expert_cache_bytes"] = p.streaming ? cache : 0;
     j["streaming"] = p.streaming;
+    j["paging"] = p.paging;
     j["memory_needed_bytes"] = (p.streaming ? resident + cache : fp.weightsBytes) + kv;
     j["cached_fraction"] = p.cachedFraction;
     j["hit_rate"] = p.hitRate;

@@ -25,6 +25,7 @@ SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig&
     // raises a frequency policy's rate, so c is the conservative estimate.
     p.cachedFraction = p.streaming ? double(in.cacheBytes) / routed : 1.0;
     p.hitRate = in.hitRate >= 0 ? in.hitRate : p.cachedFraction;
+    p.paging = !p.streaming && in.availableBytes > 0 && footprint.weightsBytes > in.availableBytes;
 
     // A step of B sequences touches E·(1 − (1 − k/E)^B) experts per layer (uniform routing),
     // each read once for the whole batch.

@@ -24,6 +24,7 @@ struct SpeedInputs {
     double hitRate = -1;           // a measured hit rate to use instead of the model's (< 0: none)
     double decodeOfStream = 1;     // the kernels' share of STREAM (machine_probe's KernelEfficiency)
     double prefillOfPeak = 1;      // the kernels' share of the FMA peak
+    std::uint64_t availableBytes = 0;  // memory free for the weights (0: unknown, assumed enough)
 };
 
 // The stored type that holds most of the footprint's bytes ("BF16", "Q4_K"): the key of the
@@ -32,6 +33,10 @@ std::string dominantType(const engine::ModelFootprint& footprint);
 
 struct SpeedPrediction {
     bool streaming = false;
+    // Mapped weights larger than the free memory: the page cache cannot hold them and decode
+    // pages them in at every step, far below the prediction (which assumes them resident);
+    // `--memory-budget auto` would stream the experts instead.
+    bool paging = false;
     double cachedFraction = 1;          // of the routed experts the cache holds
     double hitRate = 1;                 // expected expert uses served from the cache
     // Per decode step of `batch` sequences (per token at batch 1):
