@@ -7,6 +7,9 @@
 # GET /v1/models/{id}; and, with Atelier as the client, `generate --remote` sending no seed
 # unless --seed is given (a capturing stand-in server). The `openai` package is installed with npm into the test's own folder
 # under the build directory; without node, npm or the registry the test is skipped (77).
+# It installs packages and drives the server for minutes under AddressSanitizer, which tests no
+# more than the protocol unit tests already do there:
+# ctest-labels: slow
 set -u
 cli="$1"
 here=$(cd "$(dirname "$0")" && pwd)
