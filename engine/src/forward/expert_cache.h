@@ -67,7 +67,6 @@ public:
     void end(int layer, const Round& round);
 
     ExpertCacheStats stats() const;
-    bool directIo() const { return m_direct; }
 
 private:
     struct File {
