@@ -69,6 +69,7 @@ std::int64_t populate(SessionStore& store) {
     s.model = "tiny";
     s.favourite = true;
     s.createdMs = 1764300000000;
+    s.sampling = R"({"temperature":0.7,"seed":null,"system_prompt":"Be brief."})";
     const auto sid = store.createSession(s).value_or(0);
     Message user{0, sid, "user", "Summarise the report, please.", "", "", "", "", {}, 1764300001000};
     const auto u = store.addMessage(user).value_or(0);
@@ -76,6 +77,7 @@ std::int64_t populate(SessionStore& store) {
                       "[{\"type\":\"function\",\"function\":{\"name\":\"files_read\","
                           "\"arguments\":\"{\\\"path\\\":\\\"a.md\\\"}\"}}]",
                       "", "manager", u, 1764300002000};
+    assistant.sampling = R"({"model":"tiny","temperature":0.7,"seed":12345})";
     const auto a = store.addMessage(assistant).value_or(0);
     Message tool{0, sid, "tool", "", "", "", "line 1\n```code```\n", "manager", a, 1764300003000};
     store.addMessage(tool).value_or(0);
@@ -150,6 +152,44 @@ private slots:
         QCOMPARE(count(db, "SELECT count(*) FROM runs"), 0);
         QCOMPARE(count(db, "SELECT count(*) FROM agent_steps"), 0);
         QCOMPARE(count(db, "SELECT count(*) FROM approvals"), 0);
+    }
+
+    // Issue 19: a session's sampling settings and each reply's record of them are stored,
+    // updated, exported and imported; files and databases from before them read as "".
+    void samplingSettingsRoundTrip() {
+        auto store = SessionStore::open(freshFile());
+        REQUIRE_OK(store);
+        const auto sid = populate(*store);
+        auto s = store->session(sid);
+        REQUIRE_OK(s);
+        QCOMPARE(s->sampling, std::string(R"({"temperature":0.7,"seed":null,"system_prompt":"Be brief."})"));
+        QCOMPARE(store->messages(sid)->at(1).sampling, std::string(R"({"model":"tiny","temperature":0.7,"seed":12345})"));
+        QCOMPARE(store->messages(sid)->at(0).sampling, std::string());
+        s->sampling = R"({"temperature":1.2})";
+        REQUIRE_OK(store->updateSession(*s));
+        QCOMPARE(store->session(sid)->sampling, std::string(R"({"temperature":1.2})"));
+        QCOMPARE(store->listSessions()->back().session.sampling, std::string(R"({"temperature":1.2})"));
+        QCOMPARE(store->listSessions()->back().messageCount, 3);
+        Session bad = *s;
+        bad.sampling = "{not json";
+        QVERIFY(!store->updateSession(bad).has_value());
+        QCOMPARE(store->session(sid)->sampling, std::string(R"({"temperature":1.2})"));
+
+        // An export written before the field existed imports with the defaults.
+        auto doc = nlohmann::json::parse(sessionToJson(*store->load(sid)));
+        QVERIFY(doc["session"].contains("sampling"));
+        QVERIFY(doc["messages"][1].contains("sampling"));
+        doc["session"].erase("sampling");
+        for (auto& m : doc["messages"]) m.erase("sampling");
+        auto old = sessionFromJson(doc.dump());
+        REQUIRE_OK(old);
+        QCOMPARE(old->session.sampling, std::string());
+        QCOMPARE(old->messages[1].sampling, std::string());
+        doc["session"]["sampling"] = "{broken";
+        auto broken = sessionFromJson(doc.dump());
+        QVERIFY(!broken.has_value());
+        QVERIFY2(broken.error().message.find("session.sampling") != std::string::npos,
+                 broken.error().message.c_str());
     }
 
     void invalidWritesChangeNothing() {

@@ -22,7 +22,8 @@ Json messageJson(const Message& m) {
                 {"tool_results", m.toolResults},
                 {"agent", m.agent},
                 {"parent_id", optionalInt(m.parentId)},
-                {"created_ms", m.createdMs}};
+                {"created_ms", m.createdMs},
+                {"sampling", m.sampling}};
 }
 
 Json runJson(const RunRecord& rr) {
@@ -81,6 +82,10 @@ public:
         if (!v.is_number_integer()) fail(key, "expected an integer");
         return v.get<std::int64_t>();
     }
+    // A field added after version 1 of the format: "" when absent.
+    std::string laterJsonText(const char* key) const {
+        return m_object.contains(key) ? jsonText(key, true) : std::string();
+    }
     std::optional<std::int64_t> optionalInteger(const char* key) const {
         if (field(key).is_null()) return std::nullopt;
         return integer(key);
@@ -114,6 +119,7 @@ Session readSessionJson(const FieldReader& f) {
     s.folder = f.text("folder");
     s.favourite = f.boolean("favourite");
     s.model = f.text("model");
+    s.sampling = f.laterJsonText("sampling");
     return s;
 }
 
@@ -132,6 +138,7 @@ Message readMessageJson(const FieldReader& f, const std::set<std::int64_t>& earl
     if (m.parentId && !earlier.count(*m.parentId))
         f.fail("parent_id", "refers to no earlier message in this file");
     m.createdMs = f.integer("created_ms");
+    m.sampling = f.laterJsonText("sampling");
     return m;
 }
 
@@ -199,7 +206,8 @@ std::string sessionToJson(const SessionRecord& record) {
              {"version", kSessionFormatVersion},
              {"session", Json{{"id", s.id}, {"title", s.title}, {"kind", toString(s.kind)},
                               {"created_ms", s.createdMs}, {"updated_ms", s.updatedMs},
-                              {"folder", s.folder}, {"favourite", s.favourite}, {"model", s.model}}},
+                              {"folder", s.folder}, {"favourite", s.favourite}, {"model", s.model},
+                              {"sampling", s.sampling}}},
              {"messages", messages},
              {"runs", runs}};
     // Invalid UTF-8 in stored text is replaced rather than failing the whole export.

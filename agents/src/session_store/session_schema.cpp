@@ -103,11 +103,18 @@ ALTER TABLE runs ADD COLUMN audit_records INTEGER CHECK (audit_records IS NULL O
 ALTER TABLE runs ADD COLUMN audit_head TEXT CHECK ((audit_head IS NULL) = (audit_records IS NULL));
 )sql";
 
+// Generation settings: a session's (the sampling panel) and the ones each reply was made with.
+constexpr std::string_view kSamplingSettings = R"sql(
+ALTER TABLE sessions ADD COLUMN sampling TEXT NOT NULL DEFAULT '' CHECK (sampling = '' OR json_valid(sampling));
+ALTER TABLE messages ADD COLUMN sampling TEXT NOT NULL DEFAULT '' CHECK (sampling = '' OR json_valid(sampling));
+)sql";
+
 const base::Migration kMigrations[] = {
     {1, "sessions and messages", kSessionsAndMessages},
     {2, "runs, agent steps and approvals", kRunsStepsApprovals},
     {3, "full-text search over messages", kMessageSearch},
     {4, "audit heads of runs", kRunAuditHeads},
+    {5, "sampling settings of sessions and replies", kSamplingSettings},
 };
 
 }  // namespace

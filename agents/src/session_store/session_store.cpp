@@ -32,6 +32,7 @@ Session readSession(const base::Statement& s) {
     r.folder = s.columnText(5);
     r.favourite = s.columnInt(6) != 0;
     r.model = s.columnText(7);
+    r.sampling = s.columnText(8);
     return r;
 }
 
@@ -47,6 +48,7 @@ Message readMessage(const base::Statement& s) {
     m.agent = s.columnText(7);
     if (!s.columnIsNull(8)) m.parentId = s.columnInt(8);
     m.createdMs = s.columnInt(9);
+    m.sampling = s.columnText(10);
     return m;
 }
 
@@ -62,13 +64,13 @@ Result<SessionStore> SessionStore::open(const std::filesystem::path& file,
 Result<std::int64_t> SessionStore::createSession(const Session& s) {
     return write([&]() -> Result<std::int64_t> {
         auto stmt = m_db.prepare(
-            "INSERT INTO sessions (title, kind, created_ms, updated_ms, folder, favourite, model) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            "INSERT INTO sessions (title, kind, created_ms, updated_ms, folder, favourite, model, "
+            "sampling) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         if (!stmt) return unexpected(std::move(stmt.error()));
         const std::int64_t created = s.createdMs ? s.createdMs : nowMs();
         ATELIER_TRY_VOID(stmt->bindAll(s.title, toString(s.kind), created,
                                        s.updatedMs ? s.updatedMs : created, s.folder, s.favourite,
-                                       s.model));
+                                       s.model, s.sampling));
         ATELIER_TRY_VOID(stmt->run());
         return m_db.lastInsertRowId();
     });
@@ -78,10 +80,10 @@ Result<void> SessionStore::updateSession(const Session& s) {
     return write([&]() -> Result<void> {
         auto stmt = m_db.prepare(
             "UPDATE sessions SET title = ?2, kind = ?3, folder = ?4, favourite = ?5, model = ?6, "
-            "updated_ms = max(updated_ms, ?7) WHERE id = ?1");
+            "updated_ms = max(updated_ms, ?7), sampling = ?8 WHERE id = ?1");
         if (!stmt) return unexpected(std::move(stmt.error()));
         ATELIER_TRY_VOID(stmt->bindAll(s.id, s.title, toString(s.kind), s.folder, s.favourite,
-                                       s.model, nowMs()));
+                                       s.model, nowMs(), s.sampling));
         ATELIER_TRY_VOID(stmt->run());
         if (m_db.changes() == 0) return unexpected(Error::notFound("no session " + std::to_string(s.id)));
         return {};
@@ -119,7 +121,7 @@ Result<std::vector<SessionSummary>> SessionStore::listSessions() {
         auto row = stmt->step();
         if (!row) return unexpected(std::move(row.error()));
         if (!*row) break;
-        out.push_back({store::readSession(*stmt), stmt->columnInt(8)});
+        out.push_back({store::readSession(*stmt), stmt->columnInt(9)});
     }
     return out;
 }
@@ -135,10 +137,10 @@ Result<std::int64_t> SessionStore::addMessage(const Message& m) {
             return unexpected(Error::notFound("no session " + std::to_string(m.sessionId)));
         auto stmt = m_db.prepare(
             "INSERT INTO messages (session_id, role, content, reasoning, tool_calls, tool_results, "
-            "agent, parent_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+            "agent, parent_id, created_ms, sampling) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
         if (!stmt) return unexpected(std::move(stmt.error()));
         ATELIER_TRY_VOID(stmt->bindAll(m.sessionId, m.role, m.content, m.reasoning, m.toolCalls,
-                                       m.toolResults, m.agent, m.parentId, created));
+                                       m.toolResults, m.agent, m.parentId, created, m.sampling));
         ATELIER_TRY_VOID(stmt->run());
         return m_db.lastInsertRowId();
     });

@@ -23,10 +23,10 @@ auto SessionStore::write(Fn&& fn) -> decltype(fn()) {
 namespace store {
 
 inline constexpr std::string_view kSessionColumns =
-    "id, title, kind, created_ms, updated_ms, folder, favourite, model";
+    "id, title, kind, created_ms, updated_ms, folder, favourite, model, sampling";
 inline constexpr std::string_view kMessageColumns =
     "id, session_id, role, content, reasoning, tool_calls, tool_results, agent, parent_id, "
-    "created_ms";
+    "created_ms, sampling";
 inline constexpr std::string_view kRunColumns =
     "id, session_id, team, task, status, started_ms, finished_ms, audit_records, audit_head";
 inline constexpr std::string_view kStepColumns =

@@ -36,6 +36,9 @@ struct Session {
     std::string folder;          // the attached folder or workspace, "" for none
     bool favourite = false;
     std::string model;           // the model path or name the session used
+    // The session's generation settings (the window's sampling panel) as JSON text, "" for the
+    // defaults. Opaque to the store.
+    std::string sampling;
 };
 
 struct SessionSummary {
@@ -55,6 +58,9 @@ struct Message {
     std::string agent;                    // the agent that wrote it, "" for the user or a chat
     std::optional<std::int64_t> parentId; // the message it answers, if any
     std::int64_t createdMs = 0;           // 0 on add: now
+    // What a reply was generated with (model, temperature, seed, ...) as JSON text, "" when
+    // not recorded. Opaque to the store.
+    std::string sampling;
 };
 
 struct Run {
@@ -126,7 +132,7 @@ public:
                                      const base::OpenOptions& options = {});
 
     Result<std::int64_t> createSession(const Session& session);
-    Result<void> updateSession(const Session& session);  // title, kind, folder, favourite, model
+    Result<void> updateSession(const Session& session);  // title, kind, folder, favourite, model, sampling
     Result<void> deleteSession(std::int64_t id);         // with its messages, runs, steps, approvals
     Result<Session> session(std::int64_t id);
     Result<std::vector<SessionSummary>> listSessions();  // most recently updated first
