@@ -59,10 +59,8 @@ void EngineBridge::inspect(const QString& path) {
 }
 
 void EngineBridge::load(const QString& path, const LoadSettings& settings) {
-    for (auto& s : m_streams) s->cancel();
-    m_loaded = false;
-    m_loadedModel = {};
-    m_remote.reset();
+    // The loaded model stays loaded (and answers) until the new one is ready: a load that fails
+    // leaves it as it was (commitLoad replaces it).
     if (settings.remote.enabled) return loadRemote(path, settings.remote);
     // An unusable backend is refused before any file is read (as the CLI refuses it).
     auto options = modelOptionsFor(settings.backend, settings.threads);
@@ -78,19 +76,35 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
             QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
                                       Qt::QueuedConnection);
         };
-        auto fail = [this](const QString& why) {
-            QMetaObject::invokeMethod(this, [this, why] { emit loadFailed(why); }, Qt::QueuedConnection);
+        bool released = false;  // the previous model was let go to make room for this one
+        auto fail = [this, &released](const QString& why) {
+            QMetaObject::invokeMethod(this, [this, why, released] {
+                if (released) dropLoaded();
+                emit loadFailed(why);
+            }, Qt::QueuedConnection);
         };
-        progress(5, tr("Releasing the previous model"));
-        workerState->service.reset();
-        workerState->tokenizer.reset();
-        progress(15, tr("Reading the tokenizer"));
+        // Everything that can be checked without reading the weights is checked while the
+        // previous model still runs.
+        progress(10, tr("Reading the tokenizer"));
         auto tokenizer = engine::Tokenizer::forModel(path.toStdString());
         if (!tokenizer) return fail(message(tokenizer.error()));
-        progress(30, tr("Mapping and checking the weights"));
+        progress(25, tr("Mapping and checking the weights"));
         auto weights = engine::openModel(path.toStdString());
         if (!weights) return fail(message(weights.error()));
         const ModelSummary s = describeModel(path, **weights);
+        if (s.weightsMissing)
+            return fail(tr("%1: the weights are missing (about %2 expected beside config.json)")
+                            .arg(path, humanBytes(double(s.weightBytes))));
+        // Both models at once only where the memory free allows it; otherwise the previous one
+        // goes first (and a failure below leaves no model loaded, which loadFailed reports).
+        const qint64 free = availableMemoryBytes();
+        if (workerState->service && free > 0 && s.neededBytes(settings.contextTokens) > free) {
+            progress(40, tr("Releasing the previous model to make room"));
+            workerState->service.reset();
+            workerState->tokenizer.reset();
+            released = true;
+            QMetaObject::invokeMethod(this, [this] { dropLoaded(); }, Qt::QueuedConnection);
+        }
         progress(55, tr("Preparing the layers"));
         auto model = engine::Model::load(std::move(*weights), modelOptions);
         if (!model) return fail(message(model.error()));
@@ -109,14 +123,28 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         LoadedModel handle{std::move(backend), workerState->service,
                             std::make_shared<const engine::Tokenizer>(*tokenizer)};
         QMetaObject::invokeMethod(this, [this, s, limit, handle] {
-            m_loadedModel = handle;
-            m_model = s;
-            m_contextLimit = limit;
-            m_loaded = true;
-            emit loadProgress(100, tr("Ready"));
-            emit loaded(s);
+            commitLoad(handle, s, limit, std::nullopt);
         }, Qt::QueuedConnection);
     });
+}
+
+void EngineBridge::dropLoaded() {
+    for (auto& s : m_streams) s->cancel();
+    m_loaded = false;
+    m_loadedModel = {};
+    m_remote.reset();
+}
+
+void EngineBridge::commitLoad(const LoadedModel& handle, const ModelSummary& summary, qint64 contextLimit,
+                              std::optional<RemoteSettings> remote) {
+    dropLoaded();  // the previous model's turns end (cancelled); team runs holding it keep it
+    m_loadedModel = handle;
+    m_remote = std::move(remote);
+    m_model = summary;
+    m_contextLimit = contextLimit;
+    m_loaded = true;
+    emit loadProgress(100, tr("Ready"));
+    emit loaded(summary);
 }
 
 void EngineBridge::createDemo(const QString& preset, const QString& outDir) {

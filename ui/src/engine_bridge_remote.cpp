@@ -30,13 +30,7 @@ void EngineBridge::loadRemote(const QString& path, const RemoteSettings& remote)
         atelier::logger("ui")->info("chat goes to the remote endpoint {}", remote.url.toStdString());
         auto backend = std::make_shared<agents::RemoteChatBackend>(remote.endpoint(), remote.allowlist());
         QMetaObject::invokeMethod(this, [this, s, remote, backend] {
-            m_loadedModel = LoadedModel{backend, nullptr, nullptr};
-            m_remote = remote;
-            m_model = s;
-            m_contextLimit = s.maxContext;
-            m_loaded = true;
-            emit loadProgress(100, tr("Ready"));
-            emit loaded(s);
+            commitLoad(LoadedModel{backend, nullptr, nullptr}, s, s.maxContext, remote);
         }, Qt::QueuedConnection);
     });
 }

@@ -49,8 +49,11 @@ void MainWindow::wireEngine() {
         m_loadProgress->hide();
         m_welcome->setBusy(false);
         m_welcome->setStatus(tr("Loading failed: %1").arg(why));
-        m_modelStatus->setText(tr("No model loaded"));
-        statusBar()->showMessage(tr("Loading failed: %1").arg(why));
+        // A failed load keeps the model that was loaded (EngineBridge::load).
+        if (!m_bridge->isLoaded()) m_modelStatus->setText(tr("No model loaded"));
+        statusBar()->showMessage(m_bridge->isLoaded()
+                                     ? tr("Loading failed: %1 — still using %2").arg(why, m_bridge->model().displayName())
+                                     : tr("Loading failed: %1").arg(why));
         updateButtons();
     });
     connect(m_bridge, &EngineBridge::demoCreated, this, [this](const QString& path) {
@@ -60,7 +63,6 @@ void MainWindow::wireEngine() {
         settings.threads = AppSettings::load().threads;
         settings.backend = AppSettings::load().backend;
         m_bridge->load(path, settings);
-        rememberModel(path);
     });
     connect(m_bridge, &EngineBridge::demoFailed, this, [this](const QString& why) {
         m_welcome->setBusy(false);
@@ -102,7 +104,6 @@ void MainWindow::onInspected(const ModelSummary& summary) {
     connect(m_modelDialog, &QDialog::accepted, this, [this, d = m_modelDialog] {
         m_welcome->setBusy(true);
         m_bridge->load(d->summary().path, d->settings());
-        rememberModel(d->summary().path);
         updateButtons();
     });
     connect(m_modelDialog, &QDialog::finished, this, [this, d = m_modelDialog] {
@@ -127,6 +128,7 @@ void MainWindow::createDemoModel(const QString& preset) {
 }
 
 void MainWindow::onLoaded(const ModelSummary& summary) {
+    rememberModel(summary.path);  // only a load that succeeded enters Recent Models
     m_loadProgress->hide();
     m_welcome->setBusy(false);
     m_modelStatus->setText(summary.displayName());

@@ -94,7 +94,7 @@ public:
     bool isRemote() const { return m_remote.has_value(); }
     const ModelSummary& model() const { return m_model; }
     qint64 contextLimit() const { return m_contextLimit; }
-    // The loaded model's backend (empty until loaded(), and again once a new load starts); a
+    // The loaded model's backend (empty until loaded(); replaced when the next load succeeds); a
     // remote model has a backend but no local service or tokenizer.
     LoadedModel loadedModel() const { return m_loadedModel; }
     // The hosts the user allowed for the loaded model: the allowlist of the remote settings it
@@ -105,7 +105,10 @@ public:
 
     // Describes a model without loading it: inspected() or inspectFailed().
     void inspect(const QString& path);
-    // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed(). With
+    // Loads (replacing any loaded model): loadProgress()… then loaded() or loadFailed(). The
+    // loaded model stays loaded and usable until the new one is ready, so a load that fails
+    // keeps it (unless the memory free could not hold both and it was released to make room:
+    // then isLoaded() is false when loadFailed() comes). With
     // settings.remote enabled, the local model is released and chat goes to the endpoint through
     // RemoteChatBackend; a URL whose host is not in its allowlist fails here, before any
     // connection. A remote model's loadedModel() is its RemoteChatBackend: chat and team runs
@@ -157,6 +160,11 @@ private:
     struct Stream;   // one request's turn and coalescing buffer (engine_bridge_stream.h)
     void runOnWorker(std::function<void()> job);
     void loadRemote(const QString& path, const RemoteSettings& remote);  // engine_bridge_remote.cpp
+    // GUI thread: the loaded model is let go (its turns cancelled); then, for commitLoad, the
+    // new one takes its place and loaded() is emitted.
+    void dropLoaded();
+    void commitLoad(const LoadedModel& handle, const ModelSummary& summary, qint64 contextLimit,
+                    std::optional<RemoteSettings> remote);
     // engine_bridge_turn.cpp: the sink of a request's events (the backend's thread), and the
     // GUI thread's side of them.
     agents::ChatEventSink sinkFor(quint64 id, std::shared_ptr<Stream> stream);

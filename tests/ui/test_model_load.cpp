@@ -1,0 +1,204 @@
+// ctest-labels: unit gui
+// Opening and loading models in the window (#19 item 2): a folder with only V4-Flash's
+// config.json is never reported as fitting (its weights are missing, and the dialog says about
+// how many bytes are expected), and a load that fails — a folder without tokenizer.json, or
+// without weights — keeps the model that was loaded answering and stays out of Recent Models;
+// only a load that succeeds enters it.
+
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "atelier/engine/model_config.h"
+#include "atelier/ui/chat_controller.h"
+#include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/main_window.h"
+#include "atelier/ui/model_dialog.h"
+#include "atelier/ui/model_summary.h"
+#include "loaded_tiny_model.h"
+
+using namespace atelier::ui;
+
+namespace {
+
+// V4-Flash's config.json as released (shared/design/deepseek-v4-architecture.md §1.1): 43
+// blocks at hidden 4096, 256 routed experts of width 2048, 6 active + 1 shared, FP4 experts.
+QByteArray flashConfigJson() {
+    QByteArray ratios = "[0, 0";
+    for (int i = 0; i < 20; ++i) ratios += ", 4, 128";
+    ratios += ", 4, 0]";
+    return R"({
+  "architectures": ["DeepseekV4ForCausalLM"],
+  "model_type": "deepseek_v4",
+  "num_hidden_layers": 43,
+  "hidden_size": 4096,
+  "num_attention_heads": 64,
+  "num_key_value_heads": 1,
+  "head_dim": 512,
+  "qk_rope_head_dim": 64,
+  "q_lora_rank": 1024,
+  "o_groups": 8,
+  "o_lora_rank": 1024,
+  "sliding_window": 128,
+  "compress_ratios": )" + ratios + R"(,
+  "index_n_heads": 64,
+  "index_head_dim": 128,
+  "index_topk": 512,
+  "vocab_size": 129280,
+  "max_position_embeddings": 1048576,
+  "rms_norm_eps": 1e-6,
+  "rope_theta": 10000,
+  "compress_rope_theta": 160000,
+  "rope_scaling": {"type": "yarn", "factor": 16, "original_max_position_embeddings": 65536,
+                   "beta_fast": 32, "beta_slow": 1},
+  "hc_mult": 4,
+  "hc_sinkhorn_iters": 20,
+  "hc_eps": 1e-6,
+  "n_routed_experts": 256,
+  "n_shared_experts": 1,
+  "num_experts_per_tok": 6,
+  "moe_intermediate_size": 2048,
+  "num_hash_layers": 3,
+  "scoring_func": "sqrtsoftplus",
+  "topk_method": "noaux_tc",
+  "norm_topk_prob": true,
+  "routed_scaling_factor": 1.5,
+  "swiglu_limit": 10.0,
+  "num_nextn_predict_layers": 1,
+  "expert_dtype": "fp4",
+  "quantization_config": {"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8",
+                          "scale_fmt": "ue8m0", "weight_block_size": [128, 128]},
+  "tie_word_embeddings": false,
+  "bos_token_id": 0,
+  "eos_token_id": 1,
+  "hidden_act": "silu",
+  "attention_bias": false
+}
+)";
+}
+
+bool writeFile(const QString& path, const QByteArray& bytes) {
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+// A copy of the model folder `from` without the file named `drop`.
+bool copyWithout(const QString& from, const QString& to, const QString& drop) {
+    if (!QDir().mkpath(to)) return false;
+    for (const QFileInfo& f : QDir(from).entryInfoList(QDir::Files))
+        if (f.fileName() != drop && !QFile::copy(f.filePath(), QDir(to).filePath(f.fileName()))) return false;
+    return true;
+}
+
+}  // namespace
+
+class TestModelLoad : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+    QString flashFolder() {
+        const QString dir = m_dir.filePath(QStringLiteral("v4-flash-config-only"));
+        QDir().mkpath(dir);
+        if (!QFileInfo::exists(dir + QStringLiteral("/config.json")))
+            writeFile(dir + QStringLiteral("/config.json"), flashConfigJson());
+        return dir;
+    }
+
+    // Opens `path` in the window's model dialog, presses Load, and waits for the outcome.
+    static bool pressLoad(MainWindow& window, const QString& path, QString* failure) {
+        QSignalSpy loaded(window.engineBridge(), &EngineBridge::loaded);
+        QSignalSpy failed(window.engineBridge(), &EngineBridge::loadFailed);
+        window.openModelPath(path);
+        if (!QTest::qWaitFor([&] { return window.pendingModelDialog() != nullptr; }, 10000)) return false;
+        ModelDialog* dialog = window.pendingModelDialog();
+        dialog->setThreads(1);
+        dialog->setContextTokens(1024);
+        dialog->accept();
+        if (!QTest::qWaitFor([&] { return !loaded.isEmpty() || !failed.isEmpty(); }, 30000)) return false;
+        if (!failed.isEmpty() && failure) *failure = failed.first().first().toString();
+        return !loaded.isEmpty();
+    }
+
+    // The loaded model still answers: a short turn finishes with tokens.
+    static void checkAnswers(MainWindow& window) {
+        ChatController* chat = window.chat();
+        chat->setMaxTokens(4);
+        QSignalSpy finished(chat, &ChatController::finished);
+        QSignalSpy failed(chat, &ChatController::failed);
+        chat->send(QStringLiteral("still there?"));
+        QVERIFY2(finished.wait(20000), failed.isEmpty() ? "no answer" : qPrintable(failed.first().first().toString()));
+        QVERIFY(!chat->turns().isEmpty());
+        QVERIFY(!chat->turns().last().content.isEmpty());
+    }
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("AtelierTestModelLoad"));
+        QVERIFY(m_dir.isValid());
+    }
+
+    void init() { QSettings().remove(QStringLiteral("models/recent")); }
+
+    void configOnlyFlashFolderIsNeverReportedAsFitting() {
+        auto summary = inspectModel(flashFolder());
+        QVERIFY2(summary.has_value(), summary ? "" : summary.error().message.c_str());
+        QVERIFY(summary->weightsMissing);
+        // 284B parameters (spec §1.2: 284.3B without MTP), each stored in at least 4 bits
+        // (FP4 experts, FP8 elsewhere): far more than nothing.
+        QVERIFY2(summary->paramsTotal > 280'000'000'000 && summary->paramsTotal < 290'000'000'000,
+                 qPrintable(QString::number(summary->paramsTotal)));
+        QVERIFY2(summary->weightBytes >= summary->paramsTotal / 2,
+                 qPrintable(QString::number(summary->weightBytes)));
+        QVERIFY(summary->neededBytes(4096) > summary->weightBytes);
+        for (const qint64 free : {qint64(24) << 30, qint64(1) << 50}) {
+            ModelDialog dialog(*summary, free);
+            dialog.setContextTokens(4096);
+            QVERIFY(!dialog.fits());
+            const QString verdict = dialog.verdictText();
+            QVERIFY2(!verdict.contains(QStringLiteral("Fits")), qPrintable(verdict));
+            QVERIFY2(verdict.contains(QStringLiteral("eights missing")), qPrintable(verdict));
+            QVERIFY2(verdict.contains(humanBytes(double(summary->weightBytes))), qPrintable(verdict));
+        }
+    }
+
+    void failedLoadKeepsTheLoadedModelAndStaysOutOfRecent() {
+        MainWindow window(m_dir.path());
+        const QString tiny = tiny_model::write(m_dir);
+        QVERIFY(!tiny.isEmpty());
+        QString why;
+        QVERIFY2(pressLoad(window, tiny, &why), qPrintable(why));
+        QCOMPARE(MainWindow::recentModels(), QStringList{tiny});
+        const QString status = window.findChild<QLabel*>(QStringLiteral("modelStatus"))->text();
+
+        const QString noTokenizer = m_dir.filePath(QStringLiteral("no-tokenizer"));
+        QVERIFY(copyWithout(tiny, noTokenizer, QStringLiteral("tokenizer.json")));
+        for (const QString& broken : {noTokenizer, flashFolder()}) {
+            why.clear();
+            QVERIFY2(!pressLoad(window, broken, &why), qPrintable(broken));
+            QVERIFY2(!why.isEmpty(), qPrintable(broken));
+            QVERIFY2(window.engineBridge()->isLoaded(), qPrintable(why));
+            QCOMPARE(window.engineBridge()->model().path, tiny);
+            QVERIFY(window.engineBridge()->loadedModel().backend != nullptr);
+            QCOMPARE(MainWindow::recentModels(), QStringList{tiny});
+            QCOMPARE(window.findChild<QLabel*>(QStringLiteral("modelStatus"))->text(), status);
+            checkAnswers(window);
+        }
+
+        // A load that succeeds enters Recent Models, at the top.
+        const QString second = m_dir.filePath(QStringLiteral("tiny-copy"));
+        QVERIFY(copyWithout(tiny, second, QString()));
+        QVERIFY2(pressLoad(window, second, &why), qPrintable(why));
+        QCOMPARE(window.engineBridge()->model().path, second);
+        QCOMPARE(MainWindow::recentModels(), (QStringList{second, tiny}));
+        checkAnswers(window);
+    }
+};
+
+QTEST_MAIN(TestModelLoad)
+#include "test_model_load.moc"
