@@ -3,13 +3,21 @@
 // clicked, tool calls as cards that expand to their arguments and result, code blocks with a
 // Copy link that copies exactly the block. The sessions search keeps sessions whose title or
 // messages (full-text hits) match, and passes Qt's model checks.
+// What is shown is what was stored (#19): hostile strings (raw HTML, entities, backslashes,
+// unclosed tags, chat-template markers, invalid UTF-8) in user and assistant text, reasoning,
+// tool calls and tool results show character for character, as the Markdown export keeps them,
+// while replies keep their Markdown formatting; each reply is labelled with its own model.
 
 #include <QAbstractItemModelTester>
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QSignalSpy>
+#include <QTextBlock>
+#include <QTextDocument>
 #include <QtTest>
 
+#include "atelier/agents/session_export.h"
+#include "atelier/ui/chat_markdown.h"
 #include "atelier/ui/conversation_view.h"
 #include "atelier/ui/session_list_model.h"
 #include "atelier/ui/session_filter_proxy.h"
@@ -26,6 +34,43 @@ QList<ChatTurn> sampleTurns() {
     answer.toolCalls.append({QStringLiteral("file_read"), QStringLiteral("{\"path\": \"a.c\"}"),
                              QStringLiteral("int x;")});
     return {user, answer};
+}
+
+// Strings that Markdown with HTML (or a careless escape) would hide, change or let swallow the
+// text after them.
+QStringList hostileStrings() {
+    return {QStringLiteral("<"),
+            QStringLiteral("&"),
+            QStringLiteral("&amp;"),
+            QStringLiteral("5 &lt; 6 &#60; 7 &#x3C; 8"),
+            QStringLiteral("<script>alert(1)</script>"),
+            QStringLiteral("<img src=file:///etc/passwd>"),
+            QStringLiteral("<intbytes then text"),
+            QStringLiteral("std::vector<int> v;"),
+            QStringLiteral("</think>"),
+            QStringLiteral("<div>x</div>"),
+            QStringLiteral("<!-- hidden? -->"),
+            QStringLiteral("<｜end▁of▁sentence｜>"),
+            QStringLiteral("<｜DSML｜invoke name=\"x\">"),
+            QStringLiteral("<https://example.com/a?b=1&c=2>"),
+            QStringLiteral("C:\\dir\\* and \\(x\\) and \\<b> and a\\"),
+            QString::fromUtf8("bad \xff\xfe bytes \xc3 end")};
+}
+
+// Lines of the document that equal `s` exactly.
+qsizetype linesEqual(const QString& plain, const QString& s) {
+    qsizetype n = 0;
+    for (const QString& line : plain.split(QLatin1Char('\n')))
+        if (line == s) ++n;
+    return n;
+}
+
+ChatTurn turn(atelier::engine::ChatRole role, const QString& content, const QString& model = {}) {
+    ChatTurn t;
+    t.role = role;
+    t.content = content;
+    t.model = model;
+    return t;
 }
 }  // namespace
 
@@ -73,6 +118,134 @@ private slots:
         }
         QVERIFY(view.renderCount() - before <= 1);
         QTRY_VERIFY(view.toPlainText().contains(QStringLiteral("xxxxxxxxxx")));
+    }
+
+    // Every place stored text appears shows it as stored, and the next message is still there.
+    void hostileTextShowsAsStoredEverywhere() {
+        using atelier::engine::ChatRole;
+        for (const QString& s : hostileStrings()) {
+            ChatTurn answer = turn(ChatRole::Assistant, s);
+            answer.reasoning = s;
+            answer.toolCalls.append({s, s, s, {}});
+            const QList<ChatTurn> turns{turn(ChatRole::User, s), answer, turn(ChatRole::Tool, s),
+                                        turn(ChatRole::User, QStringLiteral("NEXT QUESTION"))};
+            ConversationView view;
+            view.setTurns(turns, true);
+            emit view.anchorClicked(QUrl(QStringLiteral("reasoning:1")));
+            emit view.anchorClicked(QUrl(QStringLiteral("tool:1.0")));
+            const QString plain = view.toPlainText();
+            // User text, reply, reasoning, tool arguments, tool result, tool turn.
+            QVERIFY2(linesEqual(plain, s) >= 6, qPrintable(s + QStringLiteral(" shown as:\n") + plain));
+            QVERIFY2(plain.contains(QStringLiteral("Tool call: ") + s), qPrintable(plain));
+            QCOMPARE(linesEqual(plain, QStringLiteral("NEXT QUESTION")), 1);
+            QCOMPARE(linesEqual(plain, QStringLiteral("You")), 2);
+        }
+    }
+
+    // The case: a reply with an unclosed tag, a question after it holding a '>'.
+    void unclosedTagDoesNotSwallowTheNextQuestion() {
+        using atelier::engine::ChatRole;
+        const QString reply = QStringLiteral("Use <intbytes as the size, then std::vector<int>.");
+        const QString next = QStringLiteral("Why is a > b here?");
+        ConversationView view;
+        view.setTurns({turn(ChatRole::User, QStringLiteral("size?")), turn(ChatRole::Assistant, reply),
+                       turn(ChatRole::User, next)},
+                      true);
+        QCOMPARE(linesEqual(view.toPlainText(), reply), 1);
+        QCOMPARE(linesEqual(view.toPlainText(), next), 1);
+    }
+
+    // Qt's own reader (this build's Qt) with kChatMarkdownFeatures takes raw HTML as text: the
+    // escaping is a second line of defence for HTML, the only one for entities and backslashes.
+    void qtMarkdownReaderWithoutHtmlKeepsTags() {
+        for (const QString& s : hostileStrings()) {
+            if (s.contains(QLatin1Char('&')) || s.contains(QLatin1Char('\\')) || s.startsWith(QLatin1String("<http")))
+                continue;  // entities, escapes and autolinks are Markdown, not HTML
+            QTextDocument doc;
+            doc.setMarkdown(s, kChatMarkdownFeatures);
+            QCOMPARE(doc.toPlainText(), s);
+        }
+    }
+
+    // Replies are Markdown: emphasis, lists and code blocks keep working, and code keeps its
+    // characters (no escapes show inside it).
+    void markdownFormattingStillWorks() {
+        using atelier::engine::ChatRole;
+        const QString reply = QStringLiteral(
+            "**bold** and `vector<int>` and `a\\b`\n\n- item <a>\n- item &amp;\n\n"
+            "```cpp\nstd::vector<int> v; // &amp; \\n\n```\n\n    indented <code> &amp;\n\nafter");
+        ConversationView view;
+        view.setTurns({turn(ChatRole::Assistant, reply)}, true);
+        const QString plain = view.toPlainText();
+        QVERIFY2(!plain.contains(QStringLiteral("**")), qPrintable(plain));
+        QVERIFY(plain.contains(QStringLiteral("bold and vector<int> and a\\b")));
+        QCOMPARE(linesEqual(plain, QStringLiteral("item <a>")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("item &amp;")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("std::vector<int> v; // &amp; \\n")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("indented <code> &amp;")), 1);
+        QVERIFY(!plain.contains(QStringLiteral("```")));
+        const auto r = renderConversation({turn(ChatRole::Assistant, reply)}, {}, {}, {});
+        QCOMPARE(r.codeBlocks, QStringList{QStringLiteral("std::vector<int> v; // &amp; \\n")});
+        bool bold = false;
+        for (QTextBlock b = view.document()->begin(); b.isValid(); b = b.next())
+            for (auto it = b.begin(); !it.atEnd(); ++it)
+                bold |= it.fragment().text() == QStringLiteral("bold") && it.fragment().charFormat().fontWeight() >= QFont::Bold;
+        QVERIFY(bold);
+    }
+
+    // A fence left open (a reply cut short) ends with its turn: the next message is no code.
+    void openFenceEndsWithItsTurn() {
+        using atelier::engine::ChatRole;
+        ConversationView view;
+        view.setTurns({turn(ChatRole::Assistant, QStringLiteral("```python\nprint('<x>')")),
+                       turn(ChatRole::User, QStringLiteral("NEXT QUESTION"))},
+                      true);
+        bool found = false;
+        for (QTextBlock b = view.document()->begin(); b.isValid(); b = b.next()) {
+            if (b.text() == QStringLiteral("print('<x>')")) QVERIFY(b.blockFormat().hasProperty(QTextFormat::BlockCodeFence));
+            if (b.text() != QStringLiteral("NEXT QUESTION")) continue;
+            found = true;
+            QVERIFY(!b.blockFormat().hasProperty(QTextFormat::BlockCodeFence));
+        }
+        QVERIFY(found);
+    }
+
+    // The Markdown export keeps the same stored characters the screen shows.
+    void exportKeepsTheSameCharacters() {
+        atelier::agents::SessionRecord record;
+        for (const QString& s : hostileStrings()) {
+            atelier::agents::Message m;
+            m.role = "assistant";
+            m.content = s.toStdString();
+            m.reasoning = s.toStdString();
+            record.messages.push_back(m);
+        }
+        const QString exported = QString::fromStdString(atelier::agents::sessionToMarkdown(record));
+        for (const QString& s : hostileStrings()) QVERIFY2(linesEqual(exported, s) >= 2, qPrintable(s));
+    }
+
+    // Each reply is headed by the model that wrote it; only a reply with no recorded model (an
+    // older session) takes the model loaded now.
+    void repliesAreLabelledWithTheirOwnModel() {
+        using atelier::engine::ChatRole;
+        ConversationView view;
+        view.setModelLabel(QStringLiteral("Model Now"));
+        view.setTurns({turn(ChatRole::User, QStringLiteral("q1")),
+                       turn(ChatRole::Assistant, QStringLiteral("a1"), QStringLiteral("Model <A>_1")),
+                       turn(ChatRole::User, QStringLiteral("q2")),
+                       turn(ChatRole::Assistant, QStringLiteral("a2"), QStringLiteral("Model B")),
+                       turn(ChatRole::Assistant, QStringLiteral("a3"))},
+                      true);
+        const QStringList lines = view.toPlainText().split(QLatin1Char('\n'));
+        const QStringList expected{QStringLiteral("Model <A>_1"), QStringLiteral("a1"), QStringLiteral("Model B"),
+                                   QStringLiteral("a2"), QStringLiteral("Model Now"), QStringLiteral("a3")};
+        qsizetype at = -1;
+        for (const QString& e : expected) {
+            const qsizetype next = lines.indexOf(e, at + 1);
+            QVERIFY2(next > at, qPrintable(e + QStringLiteral(" missing or out of order in:\n") + lines.join(u'\n')));
+            at = next;
+        }
+        QCOMPARE(lines.count(QStringLiteral("Model Now")), 1);
     }
 
     void searchKeepsTitleAndFullTextMatches() {

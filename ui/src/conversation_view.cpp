@@ -3,11 +3,11 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QFontDatabase>
-#include <QRegularExpression>
 #include <QScrollBar>
 #include <QTextBlock>
 #include <QTimer>
 
+#include "atelier/ui/chat_markdown.h"
 #include "atelier/ui/code_highlighter.h"
 
 namespace atelier::ui {
@@ -17,7 +17,10 @@ QString roleHeading(const ChatTurn& t, const QString& modelLabel) {
     switch (t.role) {
     case engine::ChatRole::User: return QObject::tr("You");
     case engine::ChatRole::Assistant:
-        return t.agent.isEmpty() ? (modelLabel.isEmpty() ? QObject::tr("Assistant") : modelLabel) : t.agent;
+        // Its own model when recorded; the one loaded now only for turns stored without one.
+        if (!t.agent.isEmpty()) return t.agent;
+        if (!t.model.isEmpty()) return t.model;
+        return modelLabel.isEmpty() ? QObject::tr("Assistant") : modelLabel;
     case engine::ChatRole::Tool: return QObject::tr("Tool result");
     case engine::ChatRole::System:
     case engine::ChatRole::Developer:
@@ -26,39 +29,25 @@ QString roleHeading(const ChatTurn& t, const QString& modelLabel) {
     return QObject::tr("System");
 }
 
-// Adds a "Copy" link before every fenced code block of `text` and records the block.
-QString withCopyLinks(const QString& text, QStringList& codeBlocks) {
-    static const QRegularExpression fence(QStringLiteral("(^|\\n)```[^\\n]*\\n([\\s\\S]*?)\\n```"));
-    QString out;
-    qsizetype last = 0;
-    for (auto it = fence.globalMatch(text); it.hasNext();) {
-        const auto m = it.next();
-        out += text.mid(last, m.capturedStart() - last);
-        out += QStringLiteral("%1[⧉ Copy](copy:%2)\n").arg(m.captured(1)).arg(codeBlocks.size());
-        codeBlocks << m.captured(2);
-        out += m.captured(0).mid(m.captured(1).size());
-        last = m.capturedEnd();
-    }
-    out += text.mid(last);
-    // A block still streaming (odd number of fences) renders as code so far.
-    return out;
-}
-
-QString fenced(const QString& text, const QString& lang = {}) {
-    return QStringLiteral("```%1\n%2\n```\n").arg(lang, text);
-}
-
 // "Sources: [a.pdf, p. 3](cite:0) · [main.cpp:10–20](cite:1)" for one tool call.
 QString sourceLinks(const ToolCallView& call, QList<SourceLink>& citations) {
     const QList<SourceLink> sources = call.sources.isEmpty() ? sourceLinksFromCall(call.name, call.arguments) : call.sources;
     if (sources.isEmpty()) return {};
-    static const QRegularExpression special(QStringLiteral("([\\\\\\[\\]`*_<>])"));
     QStringList links;
     for (const SourceLink& s : sources) {
-        links << QStringLiteral("[%1](cite:%2)").arg(sourceLabel(s).replace(special, QStringLiteral("\\\\\\1"))).arg(citations.size());
+        links << QLatin1Char('[') + literalMarkdown(sourceLabel(s)) + QStringLiteral("](cite:") +
+                     QString::number(citations.size()) + QLatin1Char(')');
         citations << s;
     }
     return QObject::tr("Sources: %1\n\n").arg(links.join(QStringLiteral(" · ")));
+}
+
+// The reasoning as a block quote: every line of its Markdown behind "> ".
+QString quoted(const QString& markdown) {
+    QString out;
+    for (const QString& line : markdown.split(QLatin1Char('\n')))
+        out += (line.isEmpty() ? QStringLiteral(">") : QStringLiteral("> ") + line) + QLatin1Char('\n');
+    return out;
 }
 
 }  // namespace
@@ -68,31 +57,33 @@ ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<i
     ConversationRender r;
     for (int i = 0; i < turns.size(); ++i) {
         const ChatTurn& t = turns[i];
-        r.markdown += QStringLiteral("#### %1%2\n\n")
-                          .arg(roleHeading(t, modelLabel), t.streaming ? QStringLiteral(" …") : QString());
+        // Stored text never goes in as HTML: chat_markdown.h escapes what Markdown would hide.
+        r.markdown += QStringLiteral("#### ") + literalMarkdown(roleHeading(t, modelLabel)) +
+                      (t.streaming ? QStringLiteral(" …") : QString()) + QStringLiteral("\n\n");
         if (!t.reasoning.isEmpty()) {
             const qsizetype words = t.reasoning.split(QLatin1Char(' '), Qt::SkipEmptyParts).size();
             if (openReasoning.contains(i)) {
                 r.markdown += QObject::tr("[▾ Reasoning (%1 words)](reasoning:%2)\n\n").arg(words).arg(i);
-                for (const QString& line : t.reasoning.split(QLatin1Char('\n')))
-                    r.markdown += QStringLiteral("> %1\n").arg(line);
-                r.markdown += QLatin1Char('\n');
+                r.markdown += quoted(chatTextMarkdown(t.reasoning, r.codeBlocks)) + QLatin1Char('\n');
             } else {
                 r.markdown += QObject::tr("[▸ Reasoning (%1 words)](reasoning:%2)\n\n").arg(words).arg(i);
             }
         }
-        if (!t.content.isEmpty()) r.markdown += withCopyLinks(t.content, r.codeBlocks) + QStringLiteral("\n\n");
+        if (t.role == engine::ChatRole::Tool && !t.content.isEmpty())  // a tool's output is no Markdown
+            r.markdown += fencedMarkdown(t.content) + QLatin1Char('\n');
+        else if (!t.content.isEmpty())
+            r.markdown += chatTextMarkdown(t.content, r.codeBlocks) + QStringLiteral("\n\n");
         for (int j = 0; j < t.toolCalls.size(); ++j) {
             const ToolCallView& c = t.toolCalls[j];
             const QString key = QStringLiteral("%1.%2").arg(i).arg(j);
             const bool open = openTools.contains(key);
-            r.markdown += QObject::tr("%1 **Tool call: `%2`** [%3](tool:%4)\n\n")
-                              .arg(open ? QStringLiteral("▾") : QStringLiteral("▸"), c.name,
+            r.markdown += QObject::tr("%1 **Tool call: %2** [%3](tool:%4)\n\n")
+                              .arg(open ? QStringLiteral("▾") : QStringLiteral("▸"), codeSpanMarkdown(c.name),
                                    open ? QObject::tr("hide") : QObject::tr("show"), key);
             r.markdown += sourceLinks(c, r.citations);
             if (open) {
-                r.markdown += QObject::tr("Arguments:\n\n") + fenced(c.arguments, QStringLiteral("json"));
-                if (!c.result.isEmpty()) r.markdown += QObject::tr("\nResult:\n\n") + fenced(c.result);
+                r.markdown += QObject::tr("Arguments:\n\n") + fencedMarkdown(c.arguments, QStringLiteral("json"));
+                if (!c.result.isEmpty()) r.markdown += QObject::tr("\nResult:\n\n") + fencedMarkdown(c.result);
                 r.markdown += QLatin1Char('\n');
             }
         }
@@ -138,7 +129,7 @@ void ConversationView::render() {
     const ConversationRender r = renderConversation(m_turns, m_openReasoning, m_openTools, m_modelLabel);
     m_codeBlocks = r.codeBlocks;
     m_citations = r.citations;
-    document()->setMarkdown(r.markdown);
+    document()->setMarkdown(r.markdown, kChatMarkdownFeatures);
     styleCodeBlocks();
     bar->setValue(atEnd ? bar->maximum() : keep);
 }

@@ -27,6 +27,11 @@ struct ChatTurn {
     QString agent;       // the agent that wrote it ("" in a chat)
     qint64 storeId = 0;  // its row in the session store, 0 until stored
     bool streaming = false;
+    // A reply's generation settings as stored (samplingRecord() JSON text), "" when unknown.
+    QString sampling;
+    // The display name of the model that wrote an assistant turn, taken when it was produced and
+    // stored in its sampling record ("model_name"); "" when not known (older turns).
+    QString model;
 };
 
 }  // namespace atelier::ui

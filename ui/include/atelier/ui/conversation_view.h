@@ -1,5 +1,5 @@
 #pragma once
-// ConversationView: the conversation as Markdown (QTextDocument's CommonMark/GitHub dialect):
+// ConversationView: the conversation as Markdown (QTextDocument's GitHub dialect, no HTML):
 // one section per turn, reasoning collapsed behind a link until expanded, tool calls as cards
 // (name, its sources as links that open the document viewer; arguments and result when
 // expanded), code blocks in a monospace, syntax-coloured block with a "Copy" link above each. Re-rendering is throttled so a fast stream costs at most ~15 renders/s.
@@ -23,7 +23,9 @@ struct ConversationRender {
 };
 
 // The Markdown for `turns`. Links: "reasoning:I" and "tool:I.J" toggle turn I's reasoning and
-// its J-th tool card; "copy:N" copies code block N; "cite:N" opens a tool call's source N. `modelLabel` heads assistant turns.
+// its J-th tool card; "copy:N" copies code block N; "cite:N" opens a tool call's source N.
+// An assistant turn is headed by its agent, else the model recorded with it (ChatTurn::model),
+// else `modelLabel` (the model loaded now). Stored text shows as stored (chat_markdown.h).
 ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<int>& openReasoning,
                                       const QSet<QString>& openTools, const QString& modelLabel);
 
