@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "atelier/agents/model_plan.h"
+
 namespace atelier::cli {
 
 Result<std::uint64_t> parseByteSize(std::string_view text, std::string_view flag) {
@@ -58,10 +60,8 @@ Result<engine::ExpertPolicy> parseExpertPolicy(std::string_view text) {
 
 std::uint64_t expertCacheBytesFor(const MemoryBudget& budget, const engine::ModelFootprint& f,
                                   std::int64_t contextTokens) {
-    if (!budget.given || f.routedExpertBytes == 0) return 0;
-    const std::uint64_t bytes =
-        budget.automatic ? engine::autoExpertCacheBytes(f, contextTokens, engine::availableMemoryBytes()) : budget.bytes;
-    return bytes >= f.routedExpertBytes ? 0 : bytes;
+    if (!budget.given) return 0;
+    return agents::expertCacheBytes(budget.automatic, budget.bytes, f, contextTokens);  // as model plan
 }
 
 Result<void> applyMemoryBudget(const std::string& budgetText, const std::string& policyText,

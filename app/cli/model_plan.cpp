@@ -1,20 +1,14 @@
 #include "cli/model_plan.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <thread>
-
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/agents/model_plan.h"
 #include "atelier/engine/model_files.h"
 #include "atelier/engine/model_footprint.h"
-#include "cli/bench_measure.h"
-#include "cli/machine_probe.h"
 #include "cli/memory_budget.h"
-#include "cli/speed_prediction.h"
 
 namespace atelier::cli {
 namespace {
@@ -26,11 +20,6 @@ struct PlanArgs {
     std::int64_t context = 32768;
     bool reprobe = false;
 };
-
-std::uint64_t totalMemoryBytes() {
-    const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? std::uint64_t(pages) * std::uint64_t(size) : 0;
-}
 
 // Bytes in GB, or MB below a GB.
 std::string gb(double bytes) {
@@ -84,63 +73,51 @@ int run(CliContext& ctx, const PlanArgs& a) {
     if (!budget) return ctx.fail(budget.error());
     auto src = engine::openModel(a.path);
     if (!src) return ctx.fail(src.error());
-    const engine::ModelFootprint fp = engine::modelFootprint(**src);
-    if (fp.weightsMissing)
+    if (engine::modelFootprint(**src).weightsMissing)
         return ctx.fail(ErrorCode::BadInput, a.path + ": the weights are missing; a plan needs the files it would read");
-    const int threads = ctx.options.threads > 0 ? ctx.options.threads
-                                                : int(std::max(1u, std::thread::hardware_concurrency()));
     const fs::path dataDir = ctx.dataDir();
     if (dataDir.empty()) return kExitFailure;
-    auto rates = machineRates(dataDir, largestWeightFile(**src), threads, a.reprobe);
-    if (!rates) return ctx.fail(rates.error());
-
-    const engine::ModelConfig& cfg = (*src)->config();
-    const std::uint64_t cache = expertCacheBytesFor(*budget, fp, a.context);
-    SpeedInputs in;
-    in.memoryGbs = rates->memoryGbs;
-    in.diskGbs = rates->disk.gbs;
-    in.peakGflops = rates->peakGflops;
-    in.cacheBytes = cache;
-    in.context = a.context;
-    const std::string weightType = dominantType(fp);
-    const KernelEfficiency eff = kernelEfficiency(dataDir, threads, weightType);
-    in.decodeOfStream = eff.decodeOfStream;
-    in.prefillOfPeak = eff.prefillOfPeak;
-    in.availableBytes = engine::availableMemoryBytes();
-    const SpeedPrediction p = predictSpeed(modelCosts(**src), cfg, fp, in);
-    const std::uint64_t resident = fp.weightsBytes - fp.routedExpertBytes;
-    const std::uint64_t kv = std::uint64_t(fp.kvBytesPerToken * double(a.context)) + std::uint64_t(fp.stateBytesPerSequence);
+    agents::PlanRequest request;
+    request.context = a.context;
+    request.threads = ctx.options.threads;
+    request.budgetAuto = budget->automatic;
+    request.budgetBytes = budget->bytes;
+    request.dataDir = dataDir;
+    request.reprobe = a.reprobe;
+    auto plan = agents::planModel(**src, request);
+    if (!plan) return ctx.fail(plan.error());
+    const agents::ModelPlan& p = *plan;
 
     nlohmann::ordered_json j;
-    j["path"] = (*src)->origin();
-    j["context"] = a.context;
-    j["threads"] = threads;
-    j["memory_total_bytes"] = totalMemoryBytes();
-    j["memory_available_bytes"] = engine::availableMemoryBytes();
-    j["weights_bytes"] = fp.weightsBytes;
-    j["routed_expert_bytes"] = fp.routedExpertBytes;
-    j["resident_bytes"] = resident;
-    j["expert_bytes"] = fp.expertBytes;
-    j["kv_bytes"] = kv;
-    j["budget"] = budget->automatic ? "auto" : std::to_string(budget->bytes);
-    j["expert_cache_bytes"] = p.streaming ? cache : 0;
+    j["path"] = p.path;
+    j["context"] = p.context;
+    j["threads"] = p.threads;
+    j["memory_total_bytes"] = p.memoryTotalBytes;
+    j["memory_available_bytes"] = p.memoryAvailableBytes;
+    j["weights_bytes"] = p.weightsBytes;
+    j["routed_expert_bytes"] = p.routedExpertBytes;
+    j["resident_bytes"] = p.residentBytes;
+    j["expert_bytes"] = p.expertBytes;
+    j["kv_bytes"] = p.kvBytes;
+    j["budget"] = p.budget;
+    j["expert_cache_bytes"] = p.expertCacheBytes;
     j["streaming"] = p.streaming;
     j["paging"] = p.paging;
-    j["memory_needed_bytes"] = (p.streaming ? resident + cache : fp.weightsBytes) + kv;
+    j["memory_needed_bytes"] = p.memoryNeededBytes;
     j["cached_fraction"] = p.cachedFraction;
     j["hit_rate"] = p.hitRate;
-    j["memory_gbs"] = rates->memoryGbs;
-    j["peak_fma_gflops"] = rates->peakGflops;
-    j["memory_cached"] = rates->memoryCached;
-    j["disk_read_gbs"] = rates->disk.gbs;
-    j["disk_probe_bytes"] = rates->disk.bytes;
-    j["disk_direct"] = rates->disk.direct;
-    j["disk_cached"] = rates->diskCached;
-    j["disk_device"] = rates->diskKey;
-    j["weight_type"] = weightType;
-    j["efficiency_measured"] = eff.measured;
-    j["decode_of_stream"] = eff.decodeOfStream;
-    j["prefill_of_peak"] = eff.prefillOfPeak;
+    j["memory_gbs"] = p.memoryGbs;
+    j["peak_fma_gflops"] = p.peakFmaGflops;
+    j["memory_cached"] = p.memoryCached;
+    j["disk_read_gbs"] = p.diskReadGbs;
+    j["disk_probe_bytes"] = p.diskProbeBytes;
+    j["disk_direct"] = p.diskDirect;
+    j["disk_cached"] = p.diskCached;
+    j["disk_device"] = p.diskDevice;
+    j["weight_type"] = p.weightType;
+    j["efficiency_measured"] = p.efficiencyMeasured;
+    j["decode_of_stream"] = p.decodeOfStream;
+    j["prefill_of_peak"] = p.prefillOfPeak;
     j["resident_bytes_per_token"] = p.residentBytesPerToken;
     j["expert_bytes_per_token"] = p.expertBytesPerToken;
     j["miss_bytes_per_token"] = p.missBytesPerToken;

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     atelier::ui::MainWindow window(QString::fromStdString(logging.dataDir.string()));
     if (parser.isSet(dark)) window.setDarkTheme(true);
     window.show();
+    // A scripted run (demo, screenshots) starts from a known state, not the last model.
+    if (!scriptOptions.demo && scriptOptions.screenshot.isEmpty()) window.reloadLastModel();
     atelier::ui::WindowScript script(window, scriptOptions);
     QObject::connect(&script, &atelier::ui::WindowScript::finished, &app, [&scriptOptions](int code) {
         if (code == 0)

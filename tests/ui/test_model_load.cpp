@@ -3,7 +3,8 @@
 // config.json is never reported as fitting (its weights are missing, and the dialog says about
 // how many bytes are expected), and a load that fails — a folder without tokenizer.json, or
 // without weights — keeps the model that was loaded answering and stays out of Recent Models;
-// only a load that succeeds enters it.
+// only a load that succeeds enters it. The dialog shows the plan `atelier-cli model plan`
+// computes (#17), from the same implementation (agents/model_plan.h).
 
 #include <QDir>
 #include <QFile>
@@ -14,12 +15,15 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "atelier/agents/model_plan.h"
 #include "atelier/engine/model_config.h"
+#include "atelier/engine/model_files.h"
 #include "atelier/ui/chat_controller.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_dialog.h"
 #include "atelier/ui/model_summary.h"
+#include "atelier/ui/settings_dialog.h"
 #include "loaded_tiny_model.h"
 
 using namespace atelier::ui;
@@ -109,6 +113,13 @@ class TestModelLoad : public QObject {
         return dir;
     }
 
+    QString m_tiny;
+    // The tiny random-weight model, written once.
+    QString tinyModel() {
+        if (m_tiny.isEmpty()) m_tiny = tiny_model::write(m_dir);
+        return m_tiny;
+    }
+
     // Opens `path` in the window's model dialog, presses Load, and waits for the outcome.
     static bool pressLoad(MainWindow& window, const QString& path, QString* failure) {
         QSignalSpy loaded(window.engineBridge(), &EngineBridge::loaded);
@@ -167,9 +178,101 @@ private slots:
         }
     }
 
+    void modelCreateOutputIsLabelledAsDemo() {
+        // `model create` writes a preset's name into the file: random weights, labelled so.
+        auto tiny = inspectModel(tinyModel());
+        QVERIFY(tiny.has_value());
+        QVERIFY(tiny->demo);
+        QVERIFY(tiny->displayName().contains(QStringLiteral("random weights")));
+        // The same weights under a name of its own are not taken for a demo.
+        atelier::engine::CreateModelOptions options;
+        options.config = *atelier::engine::presetConfig("tiny");
+        options.config.name = "someones-model";
+        options.seed = 3;
+        const QString named = m_dir.filePath(QStringLiteral("named"));
+        QVERIFY(atelier::engine::createModel(options, named.toStdString()).has_value());
+        auto other = inspectModel(named);
+        QVERIFY(other.has_value());
+        QVERIFY(!other->demo);
+        QVERIFY(!other->displayName().contains(QStringLiteral("random weights")));
+    }
+
+    void dialogShowsThePlanOfModelPlan() {
+        const QString data = m_dir.filePath(QStringLiteral("plan-data"));
+        QVERIFY(QDir().mkpath(data));
+        MainWindow window(data);
+        const QString tiny = tinyModel();
+        QVERIFY(!tiny.isEmpty());
+        window.openModelPath(tiny);
+        QTRY_VERIFY_WITH_TIMEOUT(window.pendingModelDialog() != nullptr, 10000);
+        ModelDialog* dialog = window.pendingModelDialog();
+        dialog->setContextTokens(2048);
+        // The first plan measures the machine (a few seconds), on the planner thread.
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->planText().contains(QStringLiteral("Predicted")), 120000);
+        // The same plan, computed here from the rates the window's plan cached in the data
+        // folder: the dialog shows its numbers.
+        auto source = atelier::engine::openModel(tiny.toStdString());
+        QVERIFY(source.has_value());
+        atelier::agents::PlanRequest request;
+        request.context = 2048;
+        request.dataDir = data.toStdString();
+        auto plan = atelier::agents::planModel(**source, request);
+        QVERIFY2(plan.has_value(), plan ? "" : plan.error().message.c_str());
+        QVERIFY(plan->memoryCached && plan->diskCached);
+        QVERIFY(!plan->streaming);
+        QVERIFY(plan->decodeTokS > 0 && plan->prefillTokS > 0);
+        const QString text = dialog->planText();
+        for (const QString& number : {QString::number(plan->decodeTokS, 'f', 2), QString::number(plan->prefillTokS, 'f', 1),
+                                      humanBytes(double(plan->weightsBytes)), humanBytes(double(plan->kvBytes)),
+                                      QString::number(plan->memoryGbs, 'f', 2)})
+            QVERIFY2(text.contains(number), qPrintable(number + QStringLiteral(" not in: ") + text));
+        QVERIFY(!text.contains(QStringLiteral("page in")));  // a few MB do not page
+        dialog->reject();
+        // A folder without weights gets no plan (nor a measurement).
+        window.openModelPath(flashFolder());
+        QVERIFY(window.pendingModelDialog() == nullptr);  // the rejected one is gone
+        QTRY_VERIFY_WITH_TIMEOUT(window.pendingModelDialog() != nullptr, 10000);
+        QVERIFY(window.pendingModelDialog()->planText().contains(QStringLiteral("weights are missing")));
+        window.pendingModelDialog()->reject();
+    }
+
+    void lastModelIsLoadedAgainAtStart() {
+        AppSettings app = AppSettings::load();
+        QVERIFY(app.reloadLastModel);  // on by default
+        app.threads = 1;
+        app.backend = QStringLiteral("cpu");
+        app.save();
+        const QString tiny = tinyModel();
+        QVERIFY(!tiny.isEmpty());
+        qint64 context = 0;
+        {
+            MainWindow window(m_dir.path());
+            QString why;
+            QVERIFY2(pressLoad(window, tiny, &why), qPrintable(why));
+            context = window.engineBridge()->contextLimit();
+        }
+        {
+            MainWindow window(m_dir.path());  // the next start
+            QSignalSpy loaded(window.engineBridge(), &EngineBridge::loaded);
+            window.reloadLastModel();
+            QVERIFY(loaded.wait(30000));
+            QCOMPARE(window.engineBridge()->model().path, tiny);
+            QCOMPARE(window.engineBridge()->contextLimit(), context);
+            checkAnswers(window);
+        }
+        app.reloadLastModel = false;
+        app.save();
+        QVERIFY(!AppSettings::load().reloadLastModel);
+        MainWindow window(m_dir.path());
+        window.reloadLastModel();
+        QVERIFY(!window.engineBridge()->isLoaded());
+        app.reloadLastModel = true;
+        app.save();
+    }
+
     void failedLoadKeepsTheLoadedModelAndStaysOutOfRecent() {
         MainWindow window(m_dir.path());
-        const QString tiny = tiny_model::write(m_dir);
+        const QString tiny = tinyModel();
         QVERIFY(!tiny.isEmpty());
         QString why;
         QVERIFY2(pressLoad(window, tiny, &why), qPrintable(why));

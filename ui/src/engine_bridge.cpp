@@ -5,6 +5,7 @@
 #include <QThread>
 
 #include "atelier/agents/local_chat_backend.h"
+#include "atelier/agents/model_plan.h"
 #include "atelier/engine/generation_service.h"
 #include "atelier/base/log.h"
 #include "atelier/engine/model.h"
@@ -24,14 +25,23 @@ QString message(const Error& e) { return QString::fromStdString(e.message); }
 EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_workerState(std::make_shared<WorkerState>()) {
     qRegisterMetaType<ModelSummary>();
     qRegisterMetaType<GenerationStats>();
+    qRegisterMetaType<agents::ModelPlan>();
     m_thread = new QThread(this);
     m_thread->setObjectName(QStringLiteral("engine-worker"));
     m_worker = new QObject;
     m_worker->moveToThread(m_thread);
     m_thread->start();
+    m_planThread = new QThread(this);
+    m_planThread->setObjectName(QStringLiteral("model-planner"));
+    m_planner = new QObject;
+    m_planner->moveToThread(m_planThread);
+    m_planThread->start();
 }
 
 EngineBridge::~EngineBridge() {
+    m_planThread->quit();
+    m_planThread->wait();  // a probe under way finishes first (seconds at most)
+    delete m_planner;
     m_thread->quit();
     m_thread->wait();  // a turn being started is held by its stream once this returns
     delete m_worker;   // drops the jobs still queued (and their references to the engine)
@@ -56,6 +66,26 @@ void EngineBridge::inspect(const QString& path) {
             else emit inspectFailed(path, message(summary.error()));
         }, Qt::QueuedConnection);
     });
+}
+
+void EngineBridge::plan(const QString& path, qint64 contextTokens, const QString& dataDir) {
+    QMetaObject::invokeMethod(m_planner, [this, path, contextTokens, dataDir] {
+        auto fail = [&](const QString& why) {
+            QMetaObject::invokeMethod(this, [this, path, contextTokens, why] {
+                emit planFailed(path, contextTokens, why);
+            }, Qt::QueuedConnection);
+        };
+        auto source = engine::openModel(path.toStdString());
+        if (!source) return fail(message(source.error()));
+        agents::PlanRequest request;
+        request.context = contextTokens;
+        request.dataDir = dataDir.toStdString();
+        auto plan = agents::planModel(**source, request);
+        if (!plan) return fail(message(plan.error()));
+        QMetaObject::invokeMethod(this, [this, path, contextTokens, p = *plan] {
+            emit planned(path, contextTokens, p);
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
 }
 
 void EngineBridge::load(const QString& path, const LoadSettings& settings) {

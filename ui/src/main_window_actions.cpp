@@ -29,6 +29,7 @@ namespace atelier::ui {
 
 namespace {
 const QString kRecentKey = QStringLiteral("models/recent");
+const QString kLastContextKey = QStringLiteral("models/lastContext");  // of the last model that loaded
 constexpr int kMaxRecent = 8;
 }  // namespace
 
@@ -101,6 +102,7 @@ void MainWindow::onInspected(const ModelSummary& summary) {
     if (m_modelDialog) m_modelDialog->deleteLater();
     m_modelDialog = new ModelDialog(summary, availableMemoryBytes(), this);
     if (const int threads = AppSettings::load().threads; threads > 0) m_modelDialog->setThreads(threads);
+    m_modelDialog->requestPlan(m_bridge, m_dataDir);  // model plan's numbers, off the GUI thread
     connect(m_modelDialog, &QDialog::accepted, this, [this, d = m_modelDialog] {
         m_welcome->setBusy(true);
         m_bridge->load(d->summary().path, d->settings());
@@ -127,8 +129,23 @@ void MainWindow::createDemoModel(const QString& preset) {
     m_bridge->createDemo(preset, dir);
 }
 
+void MainWindow::reloadLastModel() {
+    const AppSettings app = AppSettings::load();
+    if (!app.reloadLastModel || m_bridge->isLoaded()) return;
+    const QString path = recentModels().value(0);
+    if (path.isEmpty() || !QFileInfo::exists(path) || RemoteSettings::loadFor(path).enabled) return;
+    LoadSettings settings;
+    settings.contextTokens = QSettings().value(kLastContextKey, 8192).toLongLong();
+    settings.threads = app.threads;
+    settings.backend = app.backend;
+    m_welcome->setBusy(true);
+    m_welcome->setStatus(tr("Loading the last model, %1…").arg(path));
+    m_bridge->load(path, settings);
+}
+
 void MainWindow::onLoaded(const ModelSummary& summary) {
     rememberModel(summary.path);  // only a load that succeeded enters Recent Models
+    QSettings().setValue(kLastContextKey, m_bridge->contextLimit());
     m_loadProgress->hide();
     m_welcome->setBusy(false);
     m_modelStatus->setText(summary.displayName());

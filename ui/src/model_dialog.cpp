@@ -8,6 +8,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "atelier/ui/settings_dialog.h"
@@ -20,6 +21,7 @@ ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* paren
     setWindowTitle(tr("Open model"));
     auto* layout = new QVBoxLayout(this);
     auto* form = new QFormLayout;
+    m_form = form;
     auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(s.displayName().toHtmlEscaped()), this);
     name->setObjectName(QStringLiteral("modelName"));
     form->addRow(tr("Model"), name);
@@ -61,6 +63,16 @@ ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* paren
     m_verdict = new QLabel(this);
     m_verdict->setObjectName(QStringLiteral("memoryVerdict"));
     form->addRow(QString(), m_verdict);
+    m_plan = new QLabel(this);
+    m_plan->setObjectName(QStringLiteral("modelPlan"));
+    m_plan->setWordWrap(true);
+    m_plan->setTextFormat(Qt::PlainText);
+    m_plan->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("On this machine"), m_plan);
+    m_planTimer = new QTimer(this);
+    m_planTimer->setSingleShot(true);
+    m_planTimer->setInterval(300);
+    connect(m_planTimer, &QTimer::timeout, this, &ModelDialog::askPlan);
     m_runOn = new QComboBox(this);
     m_runOn->setObjectName(QStringLiteral("runOn"));
     m_runOn->addItem(tr("This computer"));
@@ -77,10 +89,67 @@ ModelDialog::ModelDialog(const ModelSummary& s, qint64 freeBytes, QWidget* paren
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
     connect(m_context, &QSpinBox::valueChanged, this, &ModelDialog::update);
+    connect(m_context, &QSpinBox::valueChanged, this, [this] {
+        if (m_bridge) m_planTimer->start();
+    });
     connect(m_runOn, &QComboBox::currentIndexChanged, this, &ModelDialog::update);
     setRemote(RemoteSettings::loadFor(s.path));
     update();
 }
+
+void ModelDialog::requestPlan(EngineBridge* bridge, const QString& dataDir) {
+    m_bridge = bridge;
+    m_dataDir = dataDir;
+    if (m_summary.weightsMissing) {
+        m_plan->setText(tr("No plan: the weights are missing"));
+        return;
+    }
+    connect(bridge, &EngineBridge::planned, this,
+            [this](const QString& path, qint64 context, const agents::ModelPlan& plan) {
+                if (path == m_summary.path && context == m_context->value()) setPlan(plan);
+            });
+    connect(bridge, &EngineBridge::planFailed, this, [this](const QString& path, qint64 context, const QString& why) {
+        if (path == m_summary.path && context == m_context->value()) m_plan->setText(tr("No plan: %1").arg(why));
+    });
+    askPlan();
+}
+
+void ModelDialog::askPlan() {
+    if (!m_bridge || m_summary.weightsMissing) return;
+    m_plan->setText(tr("Measuring this machine and predicting the speed…"));
+    m_bridge->plan(m_summary.path, m_context->value(), m_dataDir);
+}
+
+void ModelDialog::setPlan(const agents::ModelPlan& p) {
+    QStringList lines;
+    const QString kv = humanBytes(double(p.kvBytes));
+    if (p.streaming)
+        lines << tr("Resident %1 + expert cache %2 + KV cache %3 = %4 of %5 free; the other experts stream "
+                    "from disk (%6% cached, expected hit rate %7%)")
+                     .arg(humanBytes(double(p.residentBytes)), humanBytes(double(p.expertCacheBytes)), kv,
+                          humanBytes(double(p.memoryNeededBytes)), humanBytes(double(p.memoryAvailableBytes)))
+                     .arg(100 * p.cachedFraction, 0, 'f', 0)
+                     .arg(100 * p.hitRate, 0, 'f', 0);
+    else
+        lines << tr("Weights %1 stay mapped + KV cache %2 = %3 of %4 free")
+                     .arg(humanBytes(double(p.weightsBytes)), kv, humanBytes(double(p.memoryNeededBytes)),
+                          humanBytes(double(p.memoryAvailableBytes)));
+    lines << tr("Predicted: decode %1 tok/s, prefill %2 tok/s")
+                 .arg(p.decodeTokS, 0, 'f', 2)
+                 .arg(p.prefillTokS, 0, 'f', 1);
+    lines << (p.efficiencyMeasured
+                  ? tr("from memory %1 GB/s and disk %2 GB/s, with the %3 kernels' speed measured by bench")
+                  : tr("from memory %1 GB/s and disk %2 GB/s; no bench of a %3 model here yet, so these are upper bounds"))
+                 .arg(p.memoryGbs, 0, 'f', 2)
+                 .arg(p.diskReadGbs, 0, 'f', 2)
+                 .arg(QString::fromStdString(p.weightType));
+    if (p.paging)
+        lines << tr("⚠ The weights exceed the memory free: mapped, they page in at every step and decode runs far "
+                    "below this prediction (atelier-cli --memory-budget auto streams the experts instead)");
+    m_plan->setText(lines.join(QLatin1Char('\n')));
+}
+
+QString ModelDialog::planText() const { return m_plan->text(); }
 
 QWidget* ModelDialog::buildRemoteGroup() {
     m_remoteGroup = new QWidget(this);
@@ -171,6 +240,7 @@ QString ModelDialog::verdictText() const { return m_verdict->text(); }
 
 void ModelDialog::update() {
     m_remoteGroup->setVisible(isRemote());
+    m_form->setRowVisible(m_plan, !isRemote());
     m_context->setEnabled(!isRemote());
     m_threads->setEnabled(!isRemote());
     const qint64 ctx = m_context->value();

@@ -35,6 +35,10 @@ ModelSummary describeModel(const QString& path, const engine::WeightSource& sour
     const QDir folder = info.isDir() ? QDir(path) : info.dir();
     s.demo = folder.exists(QString::fromLatin1(kDemoMarkerFile)) ||
              QFileInfo::exists(path + QStringLiteral(".") + QString::fromLatin1(kDemoMarkerFile));
+    // `atelier-cli model create` writes its presets' names into the file (config.json's
+    // _name_or_path, GGUF's general.name), and only it writes them: random weights too.
+    for (const std::string& preset : engine::presetNames())
+        if (auto pc = engine::presetConfig(preset); pc && pc->name == c.name) s.demo = true;
     s.paramsTotal = sizes.paramsTotal;
     s.paramsActive = sizes.paramsActive;
     s.layers = c.nLayers;

@@ -1,5 +1,6 @@
 #include "atelier/ui/settings_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -38,6 +39,7 @@ AppSettings AppSettings::load() {
         if (colon > 0) a.grants.append({g.mid(colon + 1), g.left(colon) == QLatin1String("write")});
     }
     a.approvalMode = s.value(QStringLiteral("policy/approvalMode"), a.approvalMode).toString();
+    a.reloadLastModel = s.value(QStringLiteral("models/reloadLast"), a.reloadLastModel).toBool();
     return a;
 }
 
@@ -52,6 +54,7 @@ void AppSettings::save() const {
         grantList << (g.write ? QStringLiteral("write:") : QStringLiteral("read:")) + g.path;
     s.setValue(QStringLiteral("policy/grants"), grantList);
     s.setValue(QStringLiteral("policy/approvalMode"), approvalMode);
+    s.setValue(QStringLiteral("models/reloadLast"), reloadLastModel);
 }
 
 SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(parent) {
@@ -95,6 +98,10 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
     m_approval->addItem(tr("Never ask (within the grants)"), QStringLiteral("auto"));
     selectData(m_approval, a.approvalMode);
     form->addRow(tr("Tool approvals"), m_approval);
+    m_reloadLast = new QCheckBox(tr("Load the last model again at start"), this);
+    m_reloadLast->setObjectName(QStringLiteral("settingsReloadLast"));
+    m_reloadLast->setChecked(a.reloadLastModel);
+    form->addRow(tr("Models"), m_reloadLast);
     layout->addLayout(form);
 
     m_grants = new QListWidget(this);
@@ -140,6 +147,7 @@ AppSettings SettingsDialog::settings() const {
     a.kvBudgetGiB = m_budget->value();
     a.kvStrategy = m_strategy->currentData().toString();
     a.approvalMode = m_approval->currentData().toString();
+    a.reloadLastModel = m_reloadLast->isChecked();
     for (int i = 0; i < m_grants->count(); ++i)
         a.grants.append({m_grants->item(i)->data(Qt::UserRole).toString(),
                          m_grants->item(i)->data(Qt::UserRole + 1).toBool()});

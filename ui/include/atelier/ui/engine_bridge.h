@@ -114,6 +114,11 @@ public:
     // connection. A remote model's loadedModel() is its RemoteChatBackend: chat and team runs
     // go to the endpoint; the local server has nothing to serve.
     void load(const QString& path, const LoadSettings& settings);
+    // The plan `atelier-cli model plan` prints for `path` at `contextTokens` (memory resident,
+    // expert cache, predicted tok/s), on a thread of its own: the first plan on a machine
+    // measures the memory and disk (a few seconds), later ones read machine_probe.json in
+    // `dataDir` (empty: measure, cache nothing). planned() or planFailed().
+    void plan(const QString& path, qint64 contextTokens, const QString& dataDir);
     // Writes a demo model (random weights, preset "tiny" or "small") into `outDir`, marked as a
     // demo: demoCreated(path) or demoFailed().
     void createDemo(const QString& preset, const QString& outDir);
@@ -137,6 +142,8 @@ signals:
     void loadProgress(int percent, const QString& stage);
     void loaded(const atelier::ui::ModelSummary& summary);
     void loadFailed(const QString& message);
+    void planned(const QString& path, qint64 contextTokens, const atelier::agents::ModelPlan& plan);
+    void planFailed(const QString& path, qint64 contextTokens, const QString& message);
     void demoCreated(const QString& path);
     void demoFailed(const QString& message);
     void tokensCounted(const QString& key, qint64 count);
@@ -174,6 +181,8 @@ private:
 
     QThread* m_thread = nullptr;
     QObject* m_worker = nullptr;            // lives on m_thread; jobs run in its context
+    QThread* m_planThread = nullptr;        // plans (machine probes), apart from loads and turns
+    QObject* m_planner = nullptr;           // lives on m_planThread
     std::shared_ptr<WorkerState> m_workerState;       // touched only by jobs on m_thread (and ~EngineBridge)
     // GUI thread: the running requests, each holding its ChatTurn once the worker started it.
     QHash<quint64, std::shared_ptr<Stream>> m_streams;

@@ -72,6 +72,11 @@ public:
     void openModelPath(const QString& path);
     // Writes a demo model (preset "tiny" or "small") under the data folder and loads it.
     void createDemoModel(const QString& preset);
+    // At start: loads the model that loaded last (the top of Recent Models, at its context) on
+    // the engine worker, unless Settings ▸ "Load the last model again at start" is off, a
+    // model is loaded, the file is gone, or the model ran on a remote endpoint (its key is
+    // not saved).
+    void reloadLastModel();
     // Applies the light or dark palette (also remembered in QSettings).
     void setDarkTheme(bool dark);
     // The recently opened models, newest first (QSettings "models/recent").

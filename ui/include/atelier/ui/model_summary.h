@@ -8,6 +8,7 @@
 #include <QString>
 #include <QtGlobal>
 
+#include "atelier/agents/model_plan.h"
 #include "atelier/base/result.h"
 
 namespace atelier::engine {
@@ -20,7 +21,7 @@ struct ModelSummary {
     QString path;
     QString name;             // config name ("atelier-tiny", "deepseek-v4", ...)
     QString format;           // "hf" or "gguf"
-    bool demo = false;        // written by "Create demo model": random weights
+    bool demo = false;        // random weights: "Create demo model", or `model create` (a preset's name)
     qint64 paramsTotal = 0;
     qint64 paramsActive = 0;  // per token
     int layers = 0;
@@ -59,3 +60,4 @@ QString humanCount(double count);
 }  // namespace atelier::ui
 
 Q_DECLARE_METATYPE(atelier::ui::ModelSummary)
+Q_DECLARE_METATYPE(atelier::agents::ModelPlan)

@@ -6,6 +6,7 @@
 #include <QDialog>
 #include <QStringList>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QListWidget;
@@ -25,6 +26,7 @@ struct AppSettings {
     QString kvStrategy = QStringLiteral("full");    // "full", "periodic", "none"
     QList<PathGrantSetting> grants;
     QString approvalMode = QStringLiteral("ask-writes");  // "auto", "ask-writes", "ask-all"
+    bool reloadLastModel = true;         // at start, load the last model that loaded (off-thread)
 
     static AppSettings load();   // from QSettings (defaults where unset)
     void save() const;
@@ -45,6 +47,7 @@ private:
     QComboBox* m_strategy = nullptr;
     QListWidget* m_grants = nullptr;
     QComboBox* m_approval = nullptr;
+    QCheckBox* m_reloadLast = nullptr;
 };
 
 }  // namespace atelier::ui

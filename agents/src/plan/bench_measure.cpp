@@ -1,4 +1,4 @@
-#include "cli/bench_measure.h"
+#include "atelier/agents/bench_measure.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include "atelier/kernels/cpu_features.h"
 #include "atelier/kernels/peak_fma.h"
 
-namespace atelier::cli {
+namespace atelier::agents {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -138,4 +138,4 @@ double decodeCacheBytes(const engine::ModelConfig& c, std::int64_t context) {
     return bytes;
 }
 
-}  // namespace atelier::cli
+}  // namespace atelier::agents

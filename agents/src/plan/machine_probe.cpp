@@ -1,4 +1,4 @@
-#include "cli/machine_probe.h"
+#include "atelier/agents/machine_probe.h"
 
 #include <algorithm>
 #include <atomic>
@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/bench_measure.h"
+#include "atelier/agents/bench_measure.h"
 
-namespace atelier::cli {
+namespace atelier::agents {
 namespace fs = std::filesystem;
 namespace {
 
@@ -246,4 +246,4 @@ void recordKernelEfficiency(const fs::path& dataDir, int threads, const std::str
     writeCache(path, cache);
 }
 
-}  // namespace atelier::cli
+}  // namespace atelier::agents

@@ -1,9 +1,9 @@
-#include "cli/speed_prediction.h"
+#include "atelier/agents/speed_prediction.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace atelier::cli {
+namespace atelier::agents {
 
 std::string dominantType(const engine::ModelFootprint& footprint) {
     std::string best;
@@ -66,4 +66,4 @@ SpeedPrediction predictSpeed(const ModelCosts& costs, const engine::ModelConfig&
     return p;
 }
 
-}  // namespace atelier::cli
+}  // namespace atelier::agents
