@@ -14,27 +14,43 @@
 namespace atelier::kernels {
 namespace {
 
+// Heads go in groups whose queries and outputs stay in L1 (8 heads of 512: 16 KB each) while
+// the entries stream past: each entry is read twice per group instead of twice per head (at
+// 128K an HCA layer gathers 1152 entries, 2.3 MB, more than L2). Per head the operations and
+// their order are those of the one-head loop (z_j in j order, the max, denom and o summed in
+// j order), so the grouping changes no bit.
+constexpr int kHeadGroup = 8;
+
 template <float (*Dot)(const float*, const float*, std::int64_t),
           void (*Axpy)(float, const float*, float*, std::int64_t)>
 void attnSink(const float* q, int H, int C, const float* const* entries, std::int64_t n,
               const float* sinks, float scale, float* z, float* o) {
-    for (int h = 0; h < H; ++h) {
-        const float* qh = q + std::int64_t(h) * C;
-        float* oh = o + std::int64_t(h) * C;
-        float m = sinks[h];
-        for (std::int64_t j = 0; j < n; ++j) {
-            z[j] = Dot(qh, entries[j], C) * scale;
-            m = std::max(m, z[j]);
+    for (int g0 = 0; g0 < H; g0 += kHeadGroup) {
+        const int g1 = std::min(H, g0 + kHeadGroup);
+        float m[kHeadGroup], denom[kHeadGroup];
+        for (int h = g0; h < g1; ++h) m[h - g0] = sinks[h];
+        for (std::int64_t j = 0; j < n; ++j)
+            for (int h = g0; h < g1; ++h) {
+                float& zj = z[std::int64_t(h) * n + j];
+                zj = Dot(q + std::int64_t(h) * C, entries[j], C) * scale;
+                m[h - g0] = std::max(m[h - g0], zj);
+            }
+        for (int h = g0; h < g1; ++h) {
+            denom[h - g0] = std::exp(sinks[h] - m[h - g0]);
+            float* oh = o + std::int64_t(h) * C;
+            std::fill(oh, oh + C, 0.0f);
         }
-        float denom = std::exp(sinks[h] - m);
-        std::fill(oh, oh + C, 0.0f);
-        for (std::int64_t j = 0; j < n; ++j) {
-            const float p = std::exp(z[j] - m);
-            denom += p;
-            Axpy(p, entries[j], oh, C);
+        for (std::int64_t j = 0; j < n; ++j)
+            for (int h = g0; h < g1; ++h) {
+                const float p = std::exp(z[std::int64_t(h) * n + j] - m[h - g0]);
+                denom[h - g0] += p;
+                Axpy(p, entries[j], o + std::int64_t(h) * C, C);
+            }
+        for (int h = g0; h < g1; ++h) {
+            const float inv = 1.0f / denom[h - g0];
+            float* oh = o + std::int64_t(h) * C;
+            for (int i = 0; i < C; ++i) oh[i] *= inv;
         }
-        const float inv = 1.0f / denom;
-        for (int i = 0; i < C; ++i) oh[i] *= inv;
     }
 }
 

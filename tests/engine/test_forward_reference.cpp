@@ -1,7 +1,8 @@
 // ctest-labels: unit
 // ctest-timeout: 900
 // The fast forward agrees with the double-precision reference forward (reference_forward.h)
-// on the spec §13 prompt lengths 1 … 300, on F32 and FP8 weights, in both numerics.
+// on the spec §13 prompt lengths 1 … 300, on F32 and FP8 weights, in both numerics, and in
+// decode steps past 512 tokens.
 //
 // Tolerances:
 // * Plain: float against double, nothing discrete but the top-k choices; measured differences
@@ -145,6 +146,30 @@ private slots:
             QVERIFY2(d <= 2e-2f * scale, qPrintable(QString("pos %1: %2").arg(p).arg(d)));
         }
         QVERIFY2(close >= 285, qPrintable(QString("%1 of 300 positions within 1e-4").arg(close)));
+    }
+
+    void decodeStepsAtDepthMatchTheReference() {
+        // The decode path at a depth where its context-growing work is split: past 512 tokens
+        // a CSA layer of the tiny config holds over 128 indexer keys (decoded and scored in
+        // tiles across the pool, top-4 of them selected), an HCA layer four compressed entries,
+        // and attention's heads run on two threads. Decode steps from 520 to 531 must give the
+        // reference's logits at those positions (Plain: float against double, as above).
+        const ModelConfig cfg = tinyConfig();
+        const auto V = std::size_t(cfg.vocabSize);
+        const auto ids = tokens(532, 5);
+        auto weights = weightsIn(cfg, 11, WeightScheme::F32);
+        const Logits ref = reference(*weights, ids, Numerics::Plain);
+        auto m = Model::load(std::move(weights), ModelOptions{Numerics::Plain, 2});
+        QVERIFY(m);
+        const float tol = 2e-5f * scaleOf(ref);
+        KvCache seq = (*m)->newSequence();
+        std::vector<float> logits;
+        QVERIFY((*m)->forward(seq, std::span(ids).first(520), LogitsRequest::Last, logits));
+        for (std::size_t p = 520; p < ids.size(); ++p) {
+            QVERIFY((*m)->forward(seq, std::span(ids).subspan(p, 1), LogitsRequest::Last, logits));
+            const float d = maxAbsDiff(logits.data(), ref[p].data(), V);
+            if (d > tol) QFAIL(qPrintable(QString("pos %1: diff %2 > %3").arg(p).arg(d).arg(tol)));
+        }
     }
 };
 

@@ -69,7 +69,7 @@ private slots:
                             for (int i = 0; i < C; ++i)
                                 want[std::size_t(h * C + i)] += std::exp(z[std::size_t(j)] - m) / denom * entries[std::size_t(j)][i];
                     }
-                    std::vector<float> ref(std::size_t(H * C)), z(std::size_t(n + 1));
+                    std::vector<float> ref(std::size_t(H * C)), z(std::size_t(H * n));
                     attn_sink_f32_ref(q.data(), H, C, entries.data(), n, sinks.data(), scale, z.data(), ref.data());
                     for (IsaLevel level : kLevels) {
                         if (!missing.runs(level)) continue;

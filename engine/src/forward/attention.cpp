@@ -125,12 +125,12 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
                 ws.entries.push_back(comp + std::int64_t(ws.selected[std::size_t(t * cfg.indexTopk + j)]) * c);
         const std::int64_t n = std::int64_t(ws.entries.size());
-        float* z = grow(ws.probs, std::size_t(parts * n));  // [parts, n]
+        float* z = grow(ws.probs, std::size_t(H * n));  // [H, n]
         auto headRange = [&](int part) {
             const int h0 = H * part / parts, h1 = H * (part + 1) / parts;
             float* ot = o + (t * H + h0) * c;
             k.attnSink(q + (t * H + h0) * c, h1 - h0, c, ws.entries.data(), n, w.sink.data() + h0,
-                       tau, z + part * n, ot);
+                       tau, z + h0 * n, ot);
             if (release) roundToBf16(k, ot, std::int64_t(h1 - h0) * c);  // the kernel writes bf16
             for (int h = h0; h < h1; ++h) {
                 float* oh = o + (t * H + h) * c;

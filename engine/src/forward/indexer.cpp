@@ -38,7 +38,6 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         }
     }
     const std::int64_t nKeys = (ch.start + T) / 4;  // keys visible to the chunk's last query
-    float* keys = grow(ws.keys, std::size_t(nKeys * cI));  // [nKeys, cI]
     float* scores = grow(ws.scores, std::size_t(nKeys));
     sel.resize(std::size_t(T * topk));
     counts.resize(std::size_t(T));
@@ -53,20 +52,31 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         if (parts > 1) ws.pool->run(parts, fn);
         else fn(0);
     };
-    auto decode = [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t s = b; s < e; ++s) readIndexKey(k, ch.cache, lc.indexKeys, s, keys + s * cI);
-    };
     const int decodeParts = partsFor(nKeys);
-    if (T == 1) {  // a decode step: each part decodes its keys, then scores them
+    if (T == 1) {
+        // A decode step: each part decodes its keys a tile at a time into its own L1-sized
+        // buffer and scores the tile there (decoding all keys first wrote and re-read 4 MB per
+        // 8K keys through memory).
+        constexpr std::int64_t kTile = 32;  // 16 KB of keys at cI = 128
+        float* tiles = grow(ws.keys, std::size_t(decodeParts * kTile * cI));
         auto part = [&](int p) {
             const std::int64_t b = nKeys * p / decodeParts, e = nKeys * (p + 1) / decodeParts;
-            decode(b, e);
-            k.indexerScore(q, wts, nI, cI, keys + b * cI, e - b, scores + b);
+            float* tile = tiles + p * kTile * cI;
+            for (std::int64_t s0 = b; s0 < e; s0 += kTile) {
+                const std::int64_t s1 = std::min(e, s0 + kTile);
+                for (std::int64_t s = s0; s < s1; ++s)
+                    readIndexKey(k, ch.cache, lc.indexKeys, s, tile + (s - s0) * cI);
+                k.indexerScore(q, wts, nI, cI, tile, s1 - s0, scores + s0);
+            }
         };
         run(decodeParts, part);
         counts[0] = std::int32_t(k.topk(scores, nKeys, topk, sel.data(), ws.order.data()));
         return;
     }
+    float* keys = grow(ws.keys, std::size_t(nKeys * cI));  // [nKeys, cI]
+    auto decode = [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t s = b; s < e; ++s) readIndexKey(k, ch.cache, lc.indexKeys, s, keys + s * cI);
+    };
     auto decodePart = [&](int p) { decode(nKeys * p / decodeParts, nKeys * (p + 1) / decodeParts); };
     run(decodeParts, decodePart);
     for (std::int64_t t = 0; t < T; ++t) {

@@ -13,7 +13,7 @@
 
 namespace atelier::kernels {
 
-// q [H, C] f32; entries [n] pointers to [C] f32; sinks [H]; z scratch [n]; o [H, C] f32.
+// q [H, C] f32; entries [n] pointers to [C] f32; sinks [H]; z scratch [H, n]; o [H, C] f32.
 // At activeIsaLevel() (cpuKernels().attnSink).
 void attn_sink_f32(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                    const float* sinks, float scale, float* z, float* o);

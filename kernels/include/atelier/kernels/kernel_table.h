@@ -96,7 +96,7 @@ struct KernelTable {
                          float* E) = nullptr;
 
     // ---- attention (attn_sink.h, indexer_score.h) ---------------------------------------------
-    // q [H, C]; entries [n] pointers to [C]; sinks [H]; z scratch [n]; o [H, C].
+    // q [H, C]; entries [n] pointers to [C]; sinks [H]; z scratch [H, n]; o [H, C].
     void (*attnSink)(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                      const float* sinks, float scale, float* z, float* o) = nullptr;
     // q [nI, cI], w [nI], keys [n, cI] → scores [n].
