@@ -16,6 +16,11 @@ void addRemoteOptions(CLI::App* sub, RemoteArgs& a) {
     sub->add_option("--api-key", a.apiKey, "Bearer key for the remote server");
     sub->add_option("--allow-host", a.allowHosts,
                     "A host the remote backend may contact (repeatable; default: none)");
+    sub->add_flag("--no-stream", a.noStream,
+                  "Ask the remote server for one whole response per turn instead of a stream");
+    sub->add_option("--remote-timeout", a.timeoutSeconds,
+                    "Seconds of silence from the remote server before the turn fails (default 300)")
+        ->check(CLI::Range(1, 86400));
 }
 
 Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
@@ -31,6 +36,8 @@ Result<TurnBackend> openTurnBackend(CliContext& ctx, const GenerationArgs& gen,
         const agents::HostAllowlist allowlist(remote.allowHosts);
         if (auto ok = allowlist.check(url->host); !ok) return unexpected(ok.error());
         agents::RemoteEndpoint endpoint{remote.url, remote.model, remote.apiKey};
+        endpoint.stream = !remote.noStream;
+        endpoint.readTimeoutSeconds = remote.timeoutSeconds;
         out.backend = std::make_shared<agents::RemoteChatBackend>(
             endpoint, allowlist);
         return out;

@@ -22,6 +22,8 @@ struct RemoteArgs {
     std::string model;
     std::string apiKey;
     std::vector<std::string> allowHosts;  // the policy allowlist; empty: nothing is contacted
+    bool noStream = false;                // ask for one whole JSON response per turn
+    int timeoutSeconds = 300;             // the longest silence tolerated from the server
 };
 
 void addRemoteOptions(CLI::App* sub, RemoteArgs& args);

@@ -4,13 +4,15 @@
 // tiny random-weight model: streamed, non-streamed and in-process turns give the same reply
 // and honest usage; a tool call (forced by a scripted constraint) arrives in OpenAI's shape;
 // cancelling stops the server's generation; a server that dies mid-stream gives a clean error;
-// a host outside the allowlist is refused before any connection is made.
+// a host outside the allowlist is refused before any connection is made; every failure on the
+// wire or from the server is one line naming where and what.
 
 #include <QtTest>
 
 #include <arpa/inet.h>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -113,6 +115,32 @@ int listeningSocket(int& port) {
 bool connectionPending(int fd, int ms) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, ms) > 0;
+}
+
+// One turn against http://127.0.0.1:port with the given read timeout; returns its error message.
+std::string failingTurn(int port, int readTimeoutSeconds = 30) {
+    RemoteEndpoint e;
+    e.url = "http://127.0.0.1:" + std::to_string(port);
+    e.readTimeoutSeconds = readTimeoutSeconds;
+    RemoteChatBackend backend(e, HostAllowlist({"127.0.0.1"}));
+    Collected c;
+    auto turn = backend.start(question(4), c.sink());
+    if (!turn) return "start failed: " + turn.error().message;
+    (*turn)->wait();
+    return c.error ? c.error->message : "no error";
+}
+
+// A peer on `fd` that accepts one connection, reads the request and then does `then` with it.
+std::thread onePeer(int fd, std::function<void(int)> then) {
+    return std::thread([fd, then = std::move(then)] {
+        const int conn = ::accept(fd, nullptr, nullptr);
+        char buffer[65536];
+        pollfd p{conn, POLLIN, 0};
+        while (::poll(&p, 1, 500) > 0 && ::recv(conn, buffer, sizeof buffer, 0) > 0) {
+        }
+        then(conn);
+        ::close(conn);
+    });
 }
 
 }  // namespace
@@ -283,6 +311,51 @@ private slots:
         ::close(::accept(fd, nullptr, nullptr));
         (*turn)->wait();
         QVERIFY(c.error.has_value());
+        ::close(fd);
+    }
+
+    void transportAndServerErrorsAreOneLineNamingWhereAndWhat() {
+        // Nothing listens on the port: refused.
+        int port = 0;
+        ::close(listeningSocket(port));
+        std::string m = failingTurn(port);
+        const std::string where = "http://127.0.0.1:" + std::to_string(port);
+        QVERIFY2(m == "remote: cannot connect to " + where +
+                          " (connection refused, or the host is unreachable)",
+                 m.c_str());
+
+        // A peer that hangs up without answering, and one that says nothing past the timeout.
+        int fd = listeningSocket(port);
+        std::thread peer = onePeer(fd, [](int) {});
+        m = failingTurn(port);
+        peer.join();
+        QVERIFY2(m == "remote: http://127.0.0.1:" + std::to_string(port) +
+                          " closed the connection before the response was complete",
+                 m.c_str());
+        peer = onePeer(fd, [](int) { std::this_thread::sleep_for(std::chrono::milliseconds(2500)); });
+        m = failingTurn(port, 1);
+        peer.join();
+        QVERIFY2(m == "remote: http://127.0.0.1:" + std::to_string(port) +
+                          " sent nothing for 1 s (the read timeout)",
+                 m.c_str());
+
+        // An error page over several lines, and an OpenAI error object with a multi-line message.
+        for (const std::string& body :
+             {std::string("<html>\n<h1>Bad gateway</h1>\n\n  upstream down\n</html>\n"),
+              std::string(R"({"error":{"message":"model overloaded\nretry later","type":"x"}})")}) {
+            peer = onePeer(fd, [&body](int conn) {
+                const std::string response = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: " +
+                                             std::to_string(body.size()) +
+                                             "\r\nConnection: close\r\n\r\n" + body;
+                (void)::send(conn, response.data(), response.size(), MSG_NOSIGNAL);
+            });
+            m = failingTurn(port);
+            peer.join();
+            QVERIFY2(m.find('\n') == std::string::npos, m.c_str());
+            QVERIFY2(m == "remote: HTTP 502: <html> <h1>Bad gateway</h1> upstream down </html>" ||
+                         m == "remote: HTTP 502: model overloaded retry later",
+                     m.c_str());
+        }
         ::close(fd);
     }
 };

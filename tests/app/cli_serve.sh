@@ -88,6 +88,13 @@ curl -s "$url/v1/chat/completions" -H 'Content-Type: application/json' \
     -d '{"messages":[{"role":"user","content":"Say one thing."}],"max_tokens":6,"temperature":0}' |
     python3 -c 'import sys, json; print(json.load(sys.stdin)["choices"][0]["message"]["content"] or "")' >"$tmp/same.serve"
 check "generate, generate --remote and serve give the same text" 'cmp -s "$tmp/same.local" "$tmp/same.remote" && cmp -s "$tmp/same.local" "$tmp/same.serve"'
+"$cli" generate --remote "$url" --allow-host 127.0.0.1 --no-stream --prompt "Say one thing." --max-tokens 6 --temperature 0 --json 2>/dev/null | texts >"$tmp/same.whole"
+check "generate --remote --no-stream gives the same text as the stream" 'cmp -s "$tmp/same.local" "$tmp/same.whole"'
+# A server that is not there: one line saying where and what, exit 1 (an I/O error).
+deadport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+"$cli" generate --remote "http://127.0.0.1:$deadport" --allow-host 127.0.0.1 --prompt Hi --max-tokens 3 >/dev/null 2>"$tmp/dead"
+code=$?
+check "an unreachable server is one line naming it" '[ $code != 0 ] && [ "$(wc -l <"$tmp/dead")" = 1 ] && grep -q "cannot connect to http://127.0.0.1:$deadport" "$tmp/dead"'
 
 # A team on a remote backend: the agents' turns go to the server, the tools run here.
 mkdir -p "$tmp/ws"; echo "the answer is 42" >"$tmp/ws/a.txt"

@@ -1,5 +1,7 @@
 #include "atelier/ui/chat_controller.h"
 
+#include <QRandomGenerator>
+
 namespace atelier::ui {
 
 ChatController::ChatController(EngineBridge* bridge, QObject* parent)
@@ -30,6 +32,8 @@ void ChatController::abandonRequest() {
     emit busyChanged(false);
 }
 
+// A new session keeps the sampling settings of the one before (like a preset); a stored one
+// comes with its own.
 void ChatController::newSession() {
     abandonRequest();
     m_turns.clear();
@@ -37,7 +41,9 @@ void ChatController::newSession() {
     m_sessionTicket = 0;
     m_unsaved.clear();
     m_pendingIds.clear();
+    m_unstoredUser = -1;
     emit turnsChanged();
+    emit sessionChanged();
 }
 
 void ChatController::showSession(qint64 sessionId, const QList<ChatTurn>& turns) {
@@ -47,7 +53,31 @@ void ChatController::showSession(qint64 sessionId, const QList<ChatTurn>& turns)
     m_sessionTicket = 0;
     m_unsaved.clear();
     m_pendingIds.clear();
+    m_unstoredUser = -1;
+    m_sampling = m_loadedSamplingSession == sessionId ? m_loadedSampling : SamplingSettings{};
+    m_loadedSamplingSession = 0;
+    emit samplingChanged(m_sampling);
     emit turnsChanged();
+    emit sessionChanged();
+}
+
+void ChatController::onSessionSamplingLoaded(qint64 sessionId, const QString& json) {
+    m_loadedSamplingSession = sessionId;
+    m_loadedSampling = SamplingSettings::fromJson(json);
+}
+
+void ChatController::setSampling(const SamplingSettings& settings) {
+    if (settings == m_sampling) return;
+    m_sampling = settings;
+    if (m_sessionId != 0) emit sessionSamplingRequested(m_sessionId, m_sampling.toJson());
+    emit samplingChanged(m_sampling);
+}
+
+bool ChatController::canRegenerate() const {
+    if (isBusy()) return false;
+    for (const ChatTurn& t : m_turns)
+        if (t.role == engine::ChatRole::User) return true;
+    return false;
 }
 
 void ChatController::send(const QString& text) {
@@ -56,7 +86,7 @@ void ChatController::send(const QString& text) {
     user.role = engine::ChatRole::User;
     user.content = text;
     m_turns.append(user);
-    persist(int(m_turns.size()) - 1);
+    m_unstoredUser = int(m_turns.size()) - 1;  // stored with its answer (onFinished)
     startGeneration();
 }
 
@@ -90,17 +120,28 @@ void ChatController::dropTurnsFrom(int index) {
         if (t.storeId != 0) emit deleteMessageRequested(t.storeId);
     }
     // Writes still waiting for an id would land on turns that are gone.
-    for (auto it = m_pendingIds.begin(); it != m_pendingIds.end();)
-        it = it.value() >= index ? m_pendingIds.erase(it) : std::next(it);
+    // Those already on their way to the store are deleted once it names them.
+    for (auto it = m_pendingIds.begin(); it != m_pendingIds.end();) {
+        if (it.value() < index) {
+            ++it;
+            continue;
+        }
+        m_dropWhenStored.insert(it.key());
+        it = m_pendingIds.erase(it);
+    }
     emit turnsChanged();
 }
 
 std::vector<engine::ChatMessage> ChatController::chatMessages() const {
     std::vector<engine::ChatMessage> out;
-    if (!m_contextText.isEmpty()) {
+    // One system message: the session's system prompt, then the attached documents.
+    QString systemText = m_sampling.systemPrompt.trimmed();
+    if (!m_contextText.isEmpty())
+        systemText += (systemText.isEmpty() ? QString() : QStringLiteral("\n\n")) + m_contextText;
+    if (!systemText.isEmpty()) {
         engine::ChatMessage system;
         system.role = engine::ChatRole::System;
-        system.content = m_contextText.toStdString();
+        system.content = systemText.toStdString();
         out.push_back(std::move(system));
     }
     for (const ChatTurn& t : m_turns) {
@@ -121,10 +162,17 @@ void ChatController::startGeneration() {
     ChatSubmission submission;
     submission.messages = chatMessages();
     submission.mode = m_mode;
-    submission.maxTokens = m_maxTokens;
+    submission.maxTokens = m_sampling.maxTokens;
+    submission.temperature = float(m_sampling.temperature);
+    submission.topP = float(m_sampling.topP);
+    submission.minP = float(m_sampling.minP);
+    // The seed is drawn here, not by the backend, so that the reply records the one it used.
+    submission.seed = m_sampling.randomSeed ? QRandomGenerator::global()->generate64() : m_sampling.seed;
     ChatTurn answer;
     answer.role = engine::ChatRole::Assistant;
     answer.streaming = true;
+    answer.model = m_bridge->model().displayName();  // its own label, whatever is loaded later
+    answer.sampling = samplingRecord(m_sampling, submission.seed, m_bridge->model().path);
     m_turns.append(answer);
     m_requestId = m_bridge->submitChat(submission);
     emit turnsChanged();
@@ -165,6 +213,8 @@ void ChatController::onFinished(quint64 requestId, const GenerationStats& stats)
                            stats.finish == agents::TurnFinish::ToolCalls;
         if (ended && !stats.formatError.isEmpty()) turn.toolCalls.clear();
         turn.streaming = false;
+        if (m_unstoredUser >= 0 && m_unstoredUser < m_turns.size() - 1) persist(m_unstoredUser);
+        m_unstoredUser = -1;
         persist(int(m_turns.size()) - 1);
     }
     emit turnsChanged();
@@ -176,9 +226,14 @@ void ChatController::onFailed(quint64 requestId, const QString& message) {
     if (requestId != m_requestId) return;
     m_requestId = 0;
     if (!m_turns.isEmpty() && m_turns.last().streaming) m_turns.removeLast();
+    // The question that got no answer is not kept: it goes back to the message box.
+    QString unsent;
+    if (m_unstoredUser >= 0 && m_unstoredUser == m_turns.size() - 1) unsent = m_turns.takeLast().content;
+    m_unstoredUser = -1;
     emit turnsChanged();
     emit busyChanged(false);
     emit failed(message);
+    if (!unsent.isNull()) emit sendFailed(unsent, message);
 }
 
 void ChatController::persist(int turnIndex) {
@@ -200,6 +255,7 @@ void ChatController::onSessionCreated(quint64 ticket, qint64 sessionId) {
     if (ticket != m_sessionTicket) return;
     m_sessionTicket = 0;
     m_sessionId = sessionId;
+    emit sessionSamplingRequested(sessionId, m_sampling.toJson());
     for (const auto& [messageTicket, index] : m_unsaved)
         if (m_pendingIds.contains(messageTicket) && index < m_turns.size())
             emit addMessageRequested(messageTicket, sessionId, m_turns[index]);
@@ -207,6 +263,7 @@ void ChatController::onSessionCreated(quint64 ticket, qint64 sessionId) {
 }
 
 void ChatController::onMessageAdded(quint64 ticket, qint64 messageId) {
+    if (m_dropWhenStored.remove(ticket)) return emit deleteMessageRequested(messageId);
     const auto it = m_pendingIds.find(ticket);
     if (it == m_pendingIds.end()) return;
     if (it.value() < m_turns.size()) m_turns[it.value()].storeId = messageId;

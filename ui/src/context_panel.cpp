@@ -12,6 +12,7 @@
 
 #include "atelier/ui/attachment_model.h"
 #include "atelier/ui/engine_bridge.h"
+#include "atelier/engine/tokenizer.h"
 
 namespace atelier::ui {
 
@@ -77,6 +78,11 @@ ContextPanel::ContextPanel(EngineBridge* bridge, QWidget* parent) : QWidget(pare
                 emit contextTextChanged(m_model->text());
                 updateGauge();
             });
+    connect(bridge, &EngineBridge::tokensCounted, this, [this](const QString& key, qint64 count) {
+        if (key != m_countKey) return;  // an older conversation's count
+        m_countKey.clear();
+        setConversationTokens(std::max<qint64>(0, count));
+    });
     connect(bridge, &EngineBridge::documentFailed, this, [this](const QString& path, const QString& why) {
         m_model->setFailed(path, why);
     });
@@ -85,6 +91,12 @@ ContextPanel::ContextPanel(EngineBridge* bridge, QWidget* parent) : QWidget(pare
 
 void ContextPanel::addPath(const QString& path) {
     if (m_model->add(path)) m_bridge->readDocument(path);
+}
+
+void ContextPanel::removeAllAttachments() {
+    while (m_model->rowCount() > 0) m_model->remove(0);
+    emit contextTextChanged(m_model->text());
+    updateGauge();
 }
 
 void ContextPanel::attachFiles() {
@@ -168,5 +180,24 @@ void ContextPanel::onFinished(const GenerationStats& stats) {
 }
 
 QString ContextPanel::prefillAvoidedText() const { return m_avoided->text(); }
+
+QString ContextPanel::checkpointText() const { return m_checkpoint->text(); }
+
+qint64 ContextPanel::estimateTokens(const QString& text) const {
+    if (const auto tokenizer = m_bridge->loadedModel().tokenizer)
+        return qint64(tokenizer->encodeContent(text.toStdString()).size());
+    return (qint64(text.size()) + 2) / 3;
+}
+
+void ContextPanel::resetConversation(const QString& text) {
+    m_checkpoint->setText(tr("Runs from: no checkpoint yet"));
+    m_avoided->clear();
+    onBusy(false);
+    m_countKey.clear();
+    setConversationTokens(0);
+    if (text.isEmpty()) return;
+    m_countKey = QStringLiteral("conversation:%1").arg(++m_counts);
+    m_bridge->countTokens(m_countKey, text);
+}
 
 }  // namespace atelier::ui

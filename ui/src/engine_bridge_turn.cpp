@@ -53,6 +53,8 @@ quint64 EngineBridge::submitChat(const ChatSubmission& submission) {
     request.sampling.temperature = submission.temperature;
     request.sampling.maxTokens = submission.maxTokens;
     request.sampling.seed = submission.seed;
+    request.sampling.topP = submission.topP;
+    request.sampling.minP = submission.minP;
     runOnWorker([this, id, stream, backend, fail, request = std::move(request)]() mutable {
         stream->submitted = Clock::now();  // before start(): the sink reads it
         auto turn = backend->start(std::move(request), sinkFor(id, stream));

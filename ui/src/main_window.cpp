@@ -68,6 +68,7 @@ MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(pa
     buildStatusBar();
     buildServer();
     wireEngine();
+    buildChatPanels();
     resize(1280, 800);
     if (QSettings().value(QStringLiteral("ui/dark"), false).toBool()) setDarkTheme(true);
     if (!dataDir.isEmpty()) startStore(dataDir);
@@ -97,6 +98,8 @@ void MainWindow::startStore(const QString& dataDir) {
     connect(m_chat, &ChatController::createSessionRequested, worker, &StoreWorker::createSession);
     connect(m_chat, &ChatController::addMessageRequested, worker, &StoreWorker::addMessage);
     connect(m_chat, &ChatController::deleteMessageRequested, worker, &StoreWorker::deleteMessage);
+    connect(m_chat, &ChatController::sessionSamplingRequested, worker, &StoreWorker::setSessionSampling);
+    connect(worker, &StoreWorker::sessionSamplingLoaded, m_chat, &ChatController::onSessionSamplingLoaded);
     connect(worker, &StoreWorker::sessionCreated, m_chat, &ChatController::onSessionCreated);
     connect(worker, &StoreWorker::messageAdded, m_chat, &ChatController::onMessageAdded);
     connect(worker, &StoreWorker::sessionLoaded, m_chat, &ChatController::showSession);

@@ -75,9 +75,7 @@ void MainWindow::wireEngine() {
     connect(m_chat, &ChatController::prefillProgress, m_context, &ContextPanel::onPrefill);
     connect(m_chat, &ChatController::finished, this, &MainWindow::onFinished);
     connect(m_chat, &ChatController::finished, m_context, &ContextPanel::onFinished);
-    connect(m_chat, &ChatController::failed, this, [this](const QString& why) {
-        statusBar()->showMessage(tr("Generation failed: %1").arg(why));
-    });
+    // Failures go to the message area (buildChatPanels), not the status bar.
     connect(m_context, &ContextPanel::cancelRequested, m_chat, &ChatController::stop);
     connect(m_context, &ContextPanel::contextTextChanged, m_chat, &ChatController::setContextText);
     connect(m_conversation, &ConversationView::codeCopied, this,
@@ -167,6 +165,7 @@ void MainWindow::onFinished(const GenerationStats& s) {
 void MainWindow::sendInput() {
     const QString text = m_input->toPlainText();
     if (text.trimmed().isEmpty() || !m_bridge->isLoaded() || m_chat->isBusy()) return;
+    if (!sendFits(text, m_editing)) return;  // asks first (main_window_chat.cpp)
     m_input->clear();
     if (m_editing) m_chat->editLastUserMessage(text);
     else m_chat->send(text);
@@ -201,8 +200,9 @@ void MainWindow::updateButtons() {
     m_send->setEnabled(ready && !busy);
     m_send->setToolTip(ready ? tr("Send (Ctrl+Enter)") : tr("Open a model first"));
     m_stop->setEnabled(busy);
-    m_regenerate->setEnabled(ready && !busy && !m_chat->turns().isEmpty());
-    m_edit->setEnabled(ready && !busy && !m_chat->turns().isEmpty());
+    // Both need a user message of this session (not just any turn, nor a stale one).
+    m_regenerate->setEnabled(ready && m_chat->canRegenerate());
+    m_edit->setEnabled(ready && m_chat->canRegenerate());
 }
 
 QStringList MainWindow::recentModels() { return QSettings().value(kRecentKey).toStringList(); }

@@ -70,6 +70,7 @@ void StoreWorker::addMessage(quint64 ticket, qint64 sessionId, const ChatTurn& t
     m.reasoning = utf8(turn.reasoning);
     m.toolCalls = toolCallsToJson(turn.toolCalls);
     m.agent = utf8(turn.agent);
+    m.sampling = utf8(turn.sampling);
     auto id = m_store->addMessage(m);
     if (!id) return emit failed(qs(id.error().message));
     emit messageAdded(ticket, *id);
@@ -95,8 +96,10 @@ void StoreWorker::loadSession(qint64 sessionId) {
         t.toolCalls = toolCallsFromJson(m.toolCalls);
         t.agent = qs(m.agent);
         t.storeId = m.id;
+        t.sampling = qs(m.sampling);
         turns.append(t);
     }
+    if (auto session = m_store->session(sessionId)) emit sessionSamplingLoaded(sessionId, qs(session->sampling));
     emit sessionLoaded(sessionId, turns);
     loadLatestRun(sessionId);
 }
@@ -110,6 +113,14 @@ void StoreWorker::loadLatestRun(qint64 sessionId) {
     QStringList events;
     for (const auto& step : *steps) events << qs(step.payload);
     emit runLoaded(sessionId, qs(run.team), events);
+}
+
+void StoreWorker::setSessionSampling(qint64 sessionId, const QString& json) {
+    if (!m_store) return;
+    auto s = m_store->session(sessionId);
+    if (!s) return emit failed(qs(s.error().message));
+    s->sampling = utf8(json);
+    if (auto r = m_store->updateSession(*s); !r) return emit failed(qs(r.error().message));
 }
 
 void StoreWorker::setFavourite(qint64 sessionId, bool favourite) {

@@ -32,6 +32,8 @@ public slots:
     void deleteMessage(qint64 messageId);
     void loadSession(qint64 sessionId);
     void setFavourite(qint64 sessionId, bool favourite);
+    // The session's sampling settings (SamplingSettings JSON text).
+    void setSessionSampling(qint64 sessionId, const QString& json);
     void search(const QString& query);
     // Writes the session as Markdown (`.md`) or JSON (anything else) to `path`.
     void exportSession(qint64 sessionId, const QString& path);
@@ -40,6 +42,8 @@ signals:
     void sessionsLoaded(const QList<atelier::ui::SessionRow>& rows);
     void sessionCreated(quint64 ticket, qint64 sessionId);
     void messageAdded(quint64 ticket, qint64 messageId);
+    // Before sessionLoaded: the session's stored sampling settings ("" for the defaults).
+    void sessionSamplingLoaded(qint64 sessionId, const QString& json);
     void sessionLoaded(qint64 sessionId, const QList<atelier::ui::ChatTurn>& turns);
     // A team session's latest run: its team and every persisted event (JSON text), in order.
     void runLoaded(qint64 sessionId, const QString& team, const QStringList& events);

@@ -262,6 +262,7 @@ engine::GenerationRequest generationRequest(std::vector<engine::TokenId> prompt,
     gen.sampling.temperature = s.temperature;
     gen.sampling.topP = s.topP;
     gen.sampling.topK = s.topK;
+    gen.sampling.minP = s.minP;
     gen.sampling.seed = s.seed ? *s.seed : randomSeed();
     gen.stop.maxTokens = s.maxTokens;
     gen.stop.stopTokens = {tokenizer.eosId()};

@@ -4,6 +4,7 @@
 #include "atelier/agents/remote_chat_backend.h"
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -30,6 +31,23 @@ std::string stringField(const Json& j, const char* key) {
 std::int64_t intField(const Json& j, const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+// A server's text on one line of at most 300 bytes: runs of whitespace (newlines in an HTML error
+// page or a stack trace) become one space.
+std::string oneLine(const std::string& text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += c;
+    }
+    return base::validUtf8(base::truncateUtf8(out, 300));
 }
 
 // Collects one turn's chunks (or its one response) and emits ChatEvents. Reader thread only.
@@ -79,8 +97,8 @@ struct Assembler {
     Result<void> take(const Json& j, const char* part) {
         if (!j.is_object()) return Error::badInput("remote: a response that is not an object");
         if (auto err = j.find("error"); err != j.end())
-            return Error::io("remote: " + (err->is_object() ? stringField(*err, "message")
-                                                             : err->dump()));
+            return Error::io("remote: " + oneLine(err->is_object() ? stringField(*err, "message")
+                                                                    : err->dump()));
         if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
             usage.promptTokens = intField(*u, "prompt_tokens");
             usage.completionTokens = intField(*u, "completion_tokens");
@@ -125,14 +143,48 @@ struct Assembler {
 
 Error statusError(int status, const std::string& body) {
     const Json j = Json::parse(body, nullptr, false);
-    std::string message = base::validUtf8(base::truncateUtf8(body, 300));
+    std::string message = body;
     if (j.is_object() && j.contains("error") && j["error"].is_object())
         message = stringField(j["error"], "message");
+    message = oneLine(message);
+    if (message.empty()) message = "(no message)";
     const ErrorCode code = status == 401 || status == 403 ? ErrorCode::Denied
                            : status == 404               ? ErrorCode::NotFound
                            : status == 400 || status == 413 ? ErrorCode::BadInput
                                                             : ErrorCode::Io;
     return {code, "remote: HTTP " + std::to_string(status) + ": " + message};
+}
+
+// One line saying what went wrong on the wire, in words a user can act on (httplib's own names,
+// "Connection" or "Read", say neither where nor what).
+Error transportError(httplib::Error err, const std::string& where, const RemoteEndpoint& endpoint,
+                     double seconds) {
+    using E = httplib::Error;
+    std::string what;
+    switch (err) {
+    case E::Connection:
+        what = "cannot connect to " + where + " (connection refused, or the host is unreachable)";
+        break;
+    case E::ConnectionTimeout:
+        what = "no connection to " + where + " within " +
+               std::to_string(endpoint.connectTimeoutSeconds) + " s";
+        break;
+    case E::Read:
+        what = seconds + 0.5 >= endpoint.readTimeoutSeconds
+                   ? where + " sent nothing for " + std::to_string(endpoint.readTimeoutSeconds) +
+                         " s (the read timeout)"
+                   : where + " closed the connection before the response was complete";
+        break;
+    case E::Write: what = "could not send the request to " + where + " (the connection closed)"; break;
+    case E::SSLConnection: what = "the TLS handshake with " + where + " failed"; break;
+    case E::SSLServerVerification:
+        what = where + "'s TLS certificate could not be verified";
+        break;
+    case E::SSLLoadingCerts: what = "the system's CA certificates could not be loaded"; break;
+    case E::ExceedRedirectCount: what = where + " redirected too often"; break;
+    default: what = httplib::to_string(err) + " error talking to " + where; break;
+    }
+    return Error::io("remote: " + what);
 }
 
 class RemoteTurn : public TurnHandle {
@@ -143,9 +195,9 @@ public:
                                              ? "[" + url.host + "]"
                                              : url.host) +
                    ":" + std::to_string(url.port)),
-          m_where(url.host + ":" + std::to_string(url.port)),
+          m_where(url.scheme + "://" + url.host + ":" + std::to_string(url.port)),
           m_path(url.basePath + "/chat/completions"), m_body(std::move(body)),
-          m_stream(endpoint.stream) {
+          m_stream(endpoint.stream), m_endpoint(endpoint) {
         m_assembler.sink = std::move(sink);
         m_client.set_connection_timeout(endpoint.connectTimeoutSeconds, 0);
         m_client.set_read_timeout(endpoint.readTimeoutSeconds, 0);
@@ -171,10 +223,11 @@ private:
     bool receive(const char* data, std::size_t size);
 
     httplib::Client m_client;
-    std::string m_where;  // host:port, for messages
+    std::string m_where;  // scheme://host:port, for messages
     std::string m_path;
     std::string m_body;
     bool m_stream;
+    RemoteEndpoint m_endpoint;  // its timeouts, for messages
     std::atomic<bool> m_cancelled{false};
     std::mutex m_joinMutex;
     std::thread m_thread;
@@ -226,11 +279,14 @@ void RemoteTurn::run() {
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;
     if (m_cancelled) return m_assembler.finishTurn(true);
+    const auto started = std::chrono::steady_clock::now();
     const bool sent = m_client.send(req, res, err);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (m_cancelled) return m_assembler.finishTurn(true);
     if (!m_error && m_status != 0 && m_status != 200) m_error = statusError(m_status, m_raw);
     if (!m_error && !sent)
-        m_error = Error::io("remote: " + httplib::to_string(err) + " (" + m_where + ")");
+        m_error = transportError(err, m_where, m_endpoint, seconds);
     if (!m_error && !m_stream) {
         auto r = m_assembler.take(Json::parse(m_raw, nullptr, false), "message");
         if (!r) m_error = r.error();

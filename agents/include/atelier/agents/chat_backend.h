@@ -37,6 +37,7 @@ struct ChatSampling {
     // OpenAI's logprobs: -1 off; 0..20: each generated token's log-probability and this many
     // most likely alternatives (Token events carry them; local backends only).
     int logprobs = -1;
+    float minP = 0.0f;  // 0: off; keeps tokens with p >= minP * p_max (local backends only)
 };
 
 // One token's log-probability under the distribution it was sampled from.

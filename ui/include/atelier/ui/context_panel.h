@@ -26,10 +26,17 @@ public:
 
     AttachmentModel* attachments() const { return m_model; }
     void addPath(const QString& path);
+    // Takes every attached document out of the context.
+    void removeAllAttachments();
     void setContextLimit(qint64 tokens);
+    qint64 contextLimit() const { return m_limit; }
     // Tokens of the conversation so far (the last prompt plus its answer).
     void setConversationTokens(qint64 tokens);
     qint64 usedTokens() const;
+    // About how many tokens `text` adds to the prompt: the loaded local model's tokenizer
+    // count, or a third of its characters (a remote model, or none loaded).
+    qint64 estimateTokens(const QString& text) const;
+    QString checkpointText() const;
     QProgressBar* gauge() const { return m_gauge; }
     QString prefillAvoidedText() const;
 
@@ -37,6 +44,9 @@ public slots:
     void onPrefill(qint64 done, qint64 total);
     void onFinished(const atelier::ui::GenerationStats& stats);
     void onBusy(bool busy);
+    // Another conversation is shown: its tokens are counted anew from `text` (the turns'
+    // text; "" for an empty one) and the last answer's "Runs from" and prefill lines go.
+    void resetConversation(const QString& text = {});
 
 signals:
     // The attachments' text changed (to put before the conversation).
@@ -65,6 +75,8 @@ private:
     qint64 m_prefillStart = -1;
     qint64 m_limit = 0;
     qint64 m_conversation = 0;
+    QString m_countKey;  // the pending conversation count's key; later answers win
+    int m_counts = 0;
 };
 
 }  // namespace atelier::ui

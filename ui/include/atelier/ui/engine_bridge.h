@@ -50,6 +50,8 @@ struct ChatSubmission {
     int maxTokens = 256;
     float temperature = 0.8f;
     quint64 seed = 0;
+    float topP = 1.0f;  // 1: off
+    float minP = 0.0f;  // 0: off
 };
 
 // How a turn ended (the Done event of the turn API).

@@ -30,6 +30,8 @@ class RecordsWorker;
 class TeamPanel;
 class ContextPanel;
 class DocumentViewer;
+class MessageArea;
+class SamplingPanel;
 struct SourceLink;
 class ConversationView;
 class EngineBridge;
@@ -67,6 +69,12 @@ public:
     class TeamController* teamController() const { return m_teamController; }
     CheckpointsDialog* checkpointsDialog() const { return m_checkpoints; }
     class ServerPanel* serverPanel() const { return m_serverPanel; }
+
+    // Errors and warnings of the conversation, above the message box (main_window_chat.cpp).
+    MessageArea* messageArea() const { return m_messages; }
+    // The Generation dock: the session's sampling settings.
+    SamplingPanel* samplingPanel() const { return m_samplingPanel; }
+    QDockWidget* samplingDock() const { return m_samplingDock; }
 
     // Describes `path` on the engine worker, then opens the model dialog.
     void openModelPath(const QString& path);
@@ -117,6 +125,11 @@ private:
     void rememberModel(const QString& path);
     void refreshRecentMenu();
     void updateButtons();
+    // main_window_chat.cpp: the message area, the Generation dock and their wiring; the
+    // context check before a send (false: the user is asked first, or it was refused).
+    void buildChatPanels();
+    bool sendFits(const QString& text, bool editing);
+    void onSessionChanged();
 
     QString m_dataDir;
     QDockWidget* m_sessionsDock = nullptr;
@@ -156,6 +169,9 @@ private:
     class ServerPanel* m_serverPanel = nullptr;
     QDialog* m_serverDialog = nullptr;  // the window holding m_serverPanel
     QLabel* m_serverStatus = nullptr;
+    MessageArea* m_messages = nullptr;
+    SamplingPanel* m_samplingPanel = nullptr;
+    QDockWidget* m_samplingDock = nullptr;
 };
 
 }  // namespace atelier::ui
