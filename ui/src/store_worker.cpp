@@ -1,6 +1,8 @@
 #include "store_worker.h"
 
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
 
 #include "atelier/agents/session_export.h"
@@ -12,6 +14,20 @@ namespace {
 
 std::string utf8(const QString& s) { return s.toStdString(); }
 QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+// A reply's sampling record (JSON text) with the display name of the model that wrote it
+// ("model_name"), so that a reopened session labels each reply with its own model (#19).
+QString withModelName(const QString& sampling, const QString& model) {
+    if (model.isEmpty()) return sampling;
+    QJsonObject o = QJsonDocument::fromJson(sampling.toUtf8()).object();
+    o[QStringLiteral("model_name")] = model;
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QString modelNameOf(const QString& sampling) {
+    if (sampling.isEmpty()) return {};
+    return QJsonDocument::fromJson(sampling.toUtf8()).object().value(QStringLiteral("model_name")).toString();
+}
 
 }  // namespace
 
@@ -70,7 +86,7 @@ void StoreWorker::addMessage(quint64 ticket, qint64 sessionId, const ChatTurn& t
     m.reasoning = utf8(turn.reasoning);
     m.toolCalls = toolCallsToJson(turn.toolCalls);
     m.agent = utf8(turn.agent);
-    m.sampling = utf8(turn.sampling);
+    m.sampling = utf8(withModelName(turn.sampling, turn.model));
     auto id = m_store->addMessage(m);
     if (!id) return emit failed(qs(id.error().message));
     emit messageAdded(ticket, *id);
@@ -97,6 +113,7 @@ void StoreWorker::loadSession(qint64 sessionId) {
         t.agent = qs(m.agent);
         t.storeId = m.id;
         t.sampling = qs(m.sampling);
+        t.model = modelNameOf(t.sampling);
         turns.append(t);
     }
     if (auto session = m_store->session(sessionId)) emit sessionSamplingLoaded(sessionId, qs(session->sampling));
