@@ -17,12 +17,23 @@
 namespace atelier::cli {
 namespace {
 
-int runList(CliContext& ctx, const std::string& mcpConfig) {
+int runList(CliContext& ctx, const std::string& mcpConfig, const std::string& workspace) {
     agents::ToolRegistry registry;
     if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
-    // Listing grants the servers nothing: they see only the sandbox's system folders.
-    const agents::Policy nothing({});
-    if (auto r = addMcpServers(registry, mcpConfig, nothing); !r) return ctx.fail(r.error());
+    // Listing grants the servers no folder unless --workspace is given (read-only, as `tool
+    // run`): they see the sandbox's system folders, their own install trees and state folders.
+    std::error_code ec;
+    if (!workspace.empty() && !std::filesystem::is_directory(workspace, ec))
+        return ctx.fail(ErrorCode::BadInput, "workspace '" + workspace + "' is not a folder");
+    std::filesystem::path dataDir;
+    if (!mcpConfig.empty()) {
+        dataDir = ctx.dataDir();
+        if (dataDir.empty()) return kExitFailure;
+    }
+    std::vector<agents::PathGrant> grants;
+    if (!workspace.empty()) grants.push_back({workspace, agents::Access::Read});
+    const agents::Policy policy(grants, dataDir);
+    if (auto r = addMcpServers(registry, mcpConfig, policy, dataDir); !r) return ctx.fail(r.error());
     if (ctx.options.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto* t : registry.tools())
@@ -56,7 +67,7 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
     agents::ToolRegistry registry;
     if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
-    if (auto r = addMcpServers(registry, mcpConfig, policy); !r) return ctx.fail(r.error());
+    if (auto r = addMcpServers(registry, mcpConfig, policy, dataDir, &*audit); !r) return ctx.fail(r.error());
     // The call's deadline, as a team run's toolTimeout gives each call: tools that honour it
     // (searches, MCP calls) stop there with an error saying so.
     const auto deadline = agents::ToolContext::Clock::now() +
@@ -81,8 +92,11 @@ void setup(CLI::App& root, CliContext& ctx) {
     auto* list = tool->add_subcommand("list", "List the registered tools and their argument schemas");
     auto listMcp = std::make_shared<std::string>();
     list->add_option("--mcp-config", *listMcp, "Also list the tools of these MCP servers (mcpServers JSON)");
+    auto listWorkspace = std::make_shared<std::string>();
+    list->add_option("--workspace", *listWorkspace,
+                     "The folder the MCP servers may read while listing (e.g. a filesystem server's root)");
     addJsonFlag(list, ctx);
-    onRun(list, ctx, [&ctx, listMcp] { return runList(ctx, *listMcp); });
+    onRun(list, ctx, [&ctx, listMcp, listWorkspace] { return runList(ctx, *listMcp, *listWorkspace); });
 
     auto* run = tool->add_subcommand("run", "Run one tool once with read access to the workspace only");
     auto name = std::make_shared<std::string>();

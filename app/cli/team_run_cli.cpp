@@ -171,15 +171,15 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     // MCP servers see the workspace read-only, as with `tool run`; each call is checked again
     // against the calling agent's own grants.
     const agents::Policy mcpPolicy({{workspace, agents::Access::Read}}, dataDir);
-    if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy); !r) return ctx.fail(r.error());
+    auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
+    if (!audit) return ctx.fail(audit.error());
+    if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy, dataDir, &*audit); !r) return ctx.fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
     // A server named in the team file must be on --allow-host: the file grants no network access.
     const agents::HostAllowlist allowedHosts(a.remote.allowHosts);
     if (auto ok = agents::checkTeam(*team, known, allowedHosts); !ok)
         return ctx.fail(ErrorCode::BadInput, file->string() + ": " + ok.error().message);
-    auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
-    if (!audit) return ctx.fail(audit.error());
     auto backends = openTeamBackends(ctx, a, *team, *audit);
     if (!backends) return ctx.fail(backends.error());
     agents::AgentModel& model = *backends->model;

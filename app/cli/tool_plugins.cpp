@@ -1,9 +1,21 @@
 #include "cli/tool_plugins.h"
 
+#include <iostream>
+#include <sstream>
+
 #include "atelier/agents/mcp_config.h"
 #include "atelier/agents/mcp_tool.h"
 
 namespace atelier::cli {
+
+void printMcpProgress(const agents::McpProgress& p) {
+    std::ostringstream line;
+    line << "progress: " << p.server << agents::kMcpNameSeparator << p.tool << " " << p.progress;
+    if (p.total) line << "/" << *p.total;
+    if (!p.message.empty()) line << ": " << p.message;
+    line << "\n";
+    std::cerr << line.str() << std::flush;
+}
 
 Result<void> loadToolPlugins(agents::ToolRegistry& registry) {
     for (const auto& dir : agents::ToolRegistry::defaultPluginDirs()) {
@@ -15,11 +27,25 @@ Result<void> loadToolPlugins(agents::ToolRegistry& registry) {
 }
 
 Result<void> addMcpServers(agents::ToolRegistry& registry, const std::string& mcpConfig,
-                           const agents::Policy& policy) {
+                           const agents::Policy& policy, const std::filesystem::path& dataDir,
+                           agents::AuditLog* audit) {
     if (mcpConfig.empty()) return {};
     auto servers = agents::readMcpConfig(mcpConfig);
     if (!servers) return unexpected(servers.error());
-    auto added = agents::addMcpTools(registry, *servers, policy);
+    if (audit) {
+        for (const auto& s : *servers) {
+            if (!s.network && !s.state) continue;
+            nlohmann::json decision = {{"mcp_server", s.name}, {"allowed", true}, {"network", s.network},
+                                       {"reason", "granted by the MCP configuration " + mcpConfig}};
+            if (s.state) decision["state"] = s.statePath.empty() ? (dataDir / "mcp" / s.name).string() : s.statePath.string();
+            if (auto r = audit->append(agents::AuditKind::PolicyDecision, "cli", std::move(decision)); !r)
+                return unexpected(r.error());
+        }
+    }
+    agents::McpOptions options;
+    options.onProgress = printMcpProgress;
+    if (!dataDir.empty()) options.stateRoot = dataDir / "mcp";
+    auto added = agents::addMcpTools(registry, *servers, policy, options);
     if (!added) return unexpected(added.error());
     return {};
 }

@@ -1,8 +1,11 @@
 #pragma once
 // The tool plugins `tool` and `team run` offer. Main thread only.
 
+#include <filesystem>
 #include <string>
 
+#include "atelier/agents/audit_log.h"
+#include "atelier/agents/mcp_client.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
 #include "atelier/base/result.h"
@@ -13,8 +16,14 @@ namespace atelier::cli {
 Result<void> loadToolPlugins(agents::ToolRegistry& registry);
 
 // Adds the tools of every server in the mcpServers JSON file `mcpConfig` (nothing when empty),
-// each server started in the sandbox under `policy`.
+// each server started in the sandbox under `policy`, with its "state" folders under
+// <dataDir>/mcp/. With `audit`, what each server is given beyond the policy (network, state
+// folder) is recorded as a policy decision before it starts.
 Result<void> addMcpServers(agents::ToolRegistry& registry, const std::string& mcpConfig,
-                           const agents::Policy& policy);
+                           const agents::Policy& policy, const std::filesystem::path& dataDir,
+                           agents::AuditLog* audit = nullptr);
+
+// A line on stderr for one MCP progress notification ("progress: SERVER__TOOL 2/5: message").
+void printMcpProgress(const agents::McpProgress& progress);
 
 }  // namespace atelier::cli

@@ -111,7 +111,7 @@ private slots:
         const McpServerConfig& cfg = parsed->at(0);
         QCOMPARE(cfg.limits.processes.value_or(0), std::uint64_t(17));
         QCOMPARE(cfg.limits.addressSpaceBytes.value_or(0), std::uint64_t(300) << 20);
-        const SandboxSpec spec = mcpSandboxSpec(cfg, grantPolicy());
+        const SandboxSpec spec = mcpSandboxSpec(cfg, grantPolicy()).value();
         QCOMPARE(spec.maxProcesses, std::uint64_t(17));
         QCOMPARE(spec.maxAddressSpaceBytes, std::uint64_t(300) << 20);
         if (sandbox::findBwrap()) {  // the command line starts with bwrap's path
@@ -128,11 +128,11 @@ private slots:
         auto onlyProcs = parseMcpConfig(servers({{"processes", 5}}), "cfg.json");
         QVERIFY(onlyProcs.has_value());
         QVERIFY(!onlyProcs->at(0).limits.addressSpaceBytes);
-        QCOMPARE(mcpSandboxSpec(onlyProcs->at(0), grantPolicy()).maxAddressSpaceBytes,
+        QCOMPARE(mcpSandboxSpec(onlyProcs->at(0), grantPolicy()).value().maxAddressSpaceBytes,
                  SandboxSpec{}.maxAddressSpaceBytes);
         auto none = parseMcpConfig(json{{"mcpServers", {{"fs", {{"command", "x"}}}}}}.dump(), "cfg.json");
         QVERIFY(none.has_value());
-        QCOMPARE(mcpSandboxSpec(none->at(0), grantPolicy()).maxProcesses, SandboxSpec{}.maxProcesses);
+        QCOMPARE(mcpSandboxSpec(none->at(0), grantPolicy()).value().maxProcesses, SandboxSpec{}.maxProcesses);
 
         const std::pair<json, std::string> bad[] = {
             {json::array({1}), "cfg.json: mcpServers.fs.limits must be an object"},

@@ -3,6 +3,7 @@
 #include "atelier/agents/mcp_client.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "atelier/agents/tool_schema.h"
 #include "atelier/base/log.h"
@@ -28,37 +29,54 @@ std::string excerpt(const std::string& line) {
     return e + (line.size() > 80 ? "..." : "");
 }
 
-}  // namespace
-
-SandboxSpec mcpSandboxSpec(const McpServerConfig& config, const Policy& policy) {
-    SandboxSpec spec;
-    spec.argv.push_back(config.command);
-    spec.argv.insert(spec.argv.end(), config.args.begin(), config.args.end());
-    spec.env = config.env;
-    if (config.limits.processes) spec.maxProcesses = *config.limits.processes;
-    if (config.limits.addressSpaceBytes) spec.maxAddressSpaceBytes = *config.limits.addressSpaceBytes;
-    // The configured program is trusted by whoever wrote the configuration: it is visible
-    // read-only even outside the grants (an interpreter's script must be in a grant).
-    if (fs::path(config.command).is_absolute()) spec.extraReadOnly.push_back(config.command);
-    for (const auto& g : policy.grants()) {
-        std::error_code ec;
-        if (fs::is_directory(g.root, ec)) {
-            spec.workdir = fs::canonical(g.root, ec);
-            break;
-        }
-    }
-    return spec;
+// A server that failed while starting: what the sandbox hid from it, first, then the reason.
+std::string startHint(const McpClient& client, const std::string& reason) {
+    std::string hidden;
+    const auto mentions = [&reason](std::initializer_list<const char*> words) {
+        return std::any_of(words.begin(), words.end(), [&](const char* w) { return reason.find(w) != std::string::npos; });
+    };
+    if (!client.network() && mentions({"EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "ECONNREFUSED", "getaddrinfo",
+                                       "Network is unreachable", "Temporary failure in name resolution"}))
+        hidden = "it tried to reach the network, which the sandbox hides (allow it with \"network\": true)";
+    else if (mentions({"EROFS", "Read-only file system"}))
+        hidden = "it tried to write to a read-only folder (give it a writable folder with \"state\": true)";
+    else if (mentions({"Cannot find module", "ENOENT", "No such file", "not found", "Cannot access",
+                       "not accessible", "EACCES", "Permission denied"}))
+        hidden = "a file or folder it needs is not visible in the sandbox";
+    else if (mentions({"did not answer initialize"}))
+        hidden = "it did not start in time (raise \"timeouts\": {\"start_s\": N} if it is slow to start)";
+    std::string sees = "the system folders";
+    for (const auto& p : client.readOnlyTrees()) sees += ", " + p.string();
+    for (const auto& g : client.grants()) sees += ", " + g.root.string();
+    if (!client.statePath().empty()) sees += ", " + client.statePath().string() + " (writable)";
+    std::string head = "MCP server '" + client.serverName() + "' failed to start in the sandbox";
+    if (!hidden.empty()) head += ": " + hidden;
+    head += " (" + std::string(client.network() ? "with network" : "no network") + "; it sees " + sees + ")";
+    std::string rest = reason;
+    const std::string prefix = "MCP server '" + client.serverName() + "' ";
+    if (rest.rfind(prefix, 0) == 0) rest = rest.substr(prefix.size());
+    return head + ": " + rest;
 }
+
+}  // namespace
 
 Result<std::shared_ptr<McpClient>> McpClient::start(const McpServerConfig& config, const Policy& policy,
                                                     const McpOptions& options) {
-    auto process = SandboxProcess::start(mcpSandboxSpec(config, policy), policy);
+    auto spec = mcpSandboxSpec(config, policy, options);
+    if (!spec) return unexpected(spec.error());
+    auto process = SandboxProcess::start(*spec, policy);
     if (!process)
         return unexpected(process.error().code,
                           "MCP server '" + config.name + "': " + process.error().message);
-    std::shared_ptr<McpClient> client(new McpClient(config.name, policy.grants(), options));
+    McpOptions own = options;
+    if (config.startTimeout) own.startTimeout = *config.startTimeout;
+    if (config.callTimeout) own.callTimeout = *config.callTimeout;
+    std::shared_ptr<McpClient> client(new McpClient(config.name, policy.grants(), own));
     client->m_process = std::move(*process);
-    if (auto ok = client->initialize(); !ok) return unexpected(ok.error());
+    client->m_network = config.network;
+    client->m_readOnly = spec->extraReadOnly;
+    client->m_statePath = spec->extraWritable.empty() ? fs::path() : spec->extraWritable.front();
+    if (auto ok = client->initialize(); !ok) return unexpected(ok.error().code, startHint(*client, ok.error().message));
     logger("agents")->info("MCP server '{}' started ({})", config.name,
                            client->serverInfo().value("name", std::string("unnamed")));
     return client;
@@ -104,6 +122,14 @@ Result<std::vector<McpToolInfo>> McpClient::listTools() {
             if (static_cast<int>(tools.size()) >= m_options.maxTools)
                 return unexpected(Error::badInput("MCP server '" + m_name + "' offers more than " +
                                                   std::to_string(m_options.maxTools) + " tools"));
+            // A tool that must run as a task (execution.taskSupport "required") cannot be
+            // called with a plain tools/call, which is all this client makes: not listed.
+            if (t.contains("execution") && t["execution"].is_object() &&
+                t["execution"].value("taskSupport", json()) == "required") {
+                logger("agents")->warn("MCP server '{}': skipping tool '{}': it must run as a task, which "
+                                       "this client does not support", m_name, t["name"].get<std::string>());
+                continue;
+            }
             McpToolInfo info;
             info.name = t["name"].get<std::string>();
             if (t.contains("description") && t["description"].is_string())
@@ -125,7 +151,13 @@ Result<json> McpClient::callTool(const std::string& tool, const json& arguments,
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
     }
-    auto result = request("tools/call", {{"name", tool}, {"arguments", arguments}}, timeout);
+    // The request's id (request() takes the next one) doubles as its progress token.
+    m_progressToken = m_nextId;
+    m_progressTool = tool;
+    auto result = request("tools/call",
+                          {{"name", tool}, {"arguments", arguments}, {"_meta", {{"progressToken", m_progressToken}}}},
+                          timeout);
+    m_progressToken = 0;
     if (!result) return result;
     if (!result->is_object()) return unexpected(broken("answered tools/call with a non-object result"));
     return result;
@@ -143,8 +175,11 @@ Result<json> McpClient::request(const std::string& method, json params, std::chr
         (void)send({{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"},
                     {"params", {{"requestId", id}, {"reason", "timed out"}}}},
                    Clock::now() + std::chrono::seconds(1));
+        const bool call = method == "tools/call";
         return unexpected(ErrorCode::Overflow,
-                          "MCP server '" + m_name + "' did not answer " + method + " within " + msText(timeout));
+                          "MCP server '" + m_name + "' did not answer " + method + " within " + msText(timeout) +
+                              (call ? " (its call timeout, \"timeouts\": {\"call_s\": N})"
+                                    : " (its start-up timeout, \"timeouts\": {\"start_s\": N})"));
     }
     return answer;
 }
@@ -179,6 +214,8 @@ Result<json> McpClient::awaitResponse(std::int64_t id, const std::string& method
                 if (msg["method"] == "ping") reply["result"] = json::object();
                 else reply["error"] = {{"code", -32601}, {"message", "not supported by this client"}};
                 if (auto ok = send(reply, deadline); !ok) return unexpected(ok.error());
+            } else if (msg["method"] == "notifications/progress") {
+                progress(msg.value("params", json::object()));
             }
             continue;
         }
@@ -192,6 +229,22 @@ Result<json> McpClient::awaitResponse(std::int64_t id, const std::string& method
         if (!msg.contains("result")) return unexpected(broken("answered " + method + " with neither result nor error"));
         return msg["result"];
     }
+}
+
+void McpClient::progress(const json& params) {
+    if (m_progressToken == 0 || !params.is_object() || params.value("progressToken", json()) != json(m_progressToken))
+        return;
+    const json& p = params.value("progress", json());
+    if (!p.is_number()) return;
+    McpProgress update;
+    update.server = m_name;
+    update.tool = m_progressTool;
+    update.progress = p.get<double>();
+    if (params.contains("total") && params["total"].is_number()) update.total = params["total"].get<double>();
+    if (params.contains("message") && params["message"].is_string())
+        update.message = excerpt(params["message"].get<std::string>());
+    logger("agents")->debug("MCP server '{}' progress on {}: {}", m_name, m_progressTool, update.progress);
+    if (m_options.onProgress) m_options.onProgress(update);
 }
 
 Error McpClient::broken(const std::string& what) {

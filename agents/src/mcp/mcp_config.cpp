@@ -61,6 +61,23 @@ Result<McpServerLimits> parseLimits(const json& entry, const std::string& at) {
     return limits;
 }
 
+// "timeouts": {"start_s": N, "call_s": N}, seconds from 0.001 to 86400.
+Result<void> parseTimeouts(const json& entry, const std::string& at, McpServerConfig& server) {
+    if (!entry.contains("timeouts")) return {};
+    const json& t = entry["timeouts"];
+    if (!t.is_object())
+        return unexpected(Error::badInput(at + ".timeouts must be an object: {\"start_s\": N, \"call_s\": N}"));
+    for (const auto& [key, value] : t.items()) {
+        if (key != "start_s" && key != "call_s")
+            return unexpected(Error::badInput(at + ".timeouts." + key + " is not a timeout (known: start_s, call_s)"));
+        if (!value.is_number() || value.get<double>() < 0.001 || value.get<double>() > 86400.0)
+            return unexpected(Error::badInput(at + ".timeouts." + key + " must be a number of seconds from 0.001 to 86400"));
+        const auto ms = std::chrono::milliseconds(std::max<std::int64_t>(1, std::int64_t(value.get<double>() * 1000.0 + 0.5)));
+        (key == "start_s" ? server.startTimeout : server.callTimeout) = ms;
+    }
+    return {};
+}
+
 Result<McpServerConfig> parseServer(const std::string& name, const json& entry, const std::string& at,
                                     const fs::path& baseDir) {
     if (!validServerName(name))
@@ -98,6 +115,26 @@ Result<McpServerConfig> parseServer(const std::string& name, const json& entry, 
     auto limits = parseLimits(entry, at);
     if (!limits) return unexpected(limits.error());
     server.limits = *limits;
+    if (entry.contains("network")) {
+        if (!entry["network"].is_boolean()) return unexpected(Error::badInput(at + ".network must be true or false"));
+        server.network = entry["network"].get<bool>();
+    }
+    if (entry.contains("state")) {
+        const json& st = entry["state"];
+        if (st.is_boolean()) {
+            server.state = st.get<bool>();
+        } else if (st.is_string() && !st.get<std::string>().empty()) {
+            server.state = true;
+            server.statePath = st.get<std::string>();
+            if (server.statePath.is_relative() && !baseDir.empty())
+                server.statePath = (baseDir / server.statePath).lexically_normal();
+            if (server.statePath.is_relative())
+                return unexpected(Error::badInput(at + ".state must be an absolute folder (or true)"));
+        } else {
+            return unexpected(Error::badInput(at + ".state must be true, false or a folder"));
+        }
+    }
+    if (auto t = parseTimeouts(entry, at, server); !t) return unexpected(t.error());
     return server;
 }
 

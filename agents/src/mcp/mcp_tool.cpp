@@ -61,7 +61,8 @@ McpTool::McpTool(std::shared_ptr<McpClient> client, McpToolInfo info)
     m_name = m_client->serverName() + kMcpNameSeparator + m_info.name;
     m_info.description = base::truncateUtf8(m_info.description, kMaxDescriptionBytes);
     if (m_info.description.empty()) m_info.description = "MCP tool " + m_info.name;
-    m_info.description += " (MCP server " + m_client->serverName() + ")";
+    m_info.description += " (MCP server " + m_client->serverName() +
+                          (m_client->network() ? ", with network access" : "") + ")";
 }
 
 std::uint32_t McpTool::capabilities() const {

@@ -208,16 +208,27 @@ Result<std::vector<std::string>> commandLine(const SandboxSpec& spec, const Poli
         return unexpected(Error::usage("sandbox: no command to run"));
     auto bwrap = findBwrap();
     if (!bwrap) return unexpected(bwrap.error());
-    std::vector<std::string> a = {bwrap->string(), "--unshare-all", "--unshare-net",
+    std::vector<std::string> a = {bwrap->string(), "--unshare-all", spec.network ? "--share-net" : "--unshare-net",
                                   "--die-with-parent", "--new-session", "--cap-drop", "ALL"};
     systemMounts(a);
-    if (auto g = grantMounts(policy, a); !g) return unexpected(g.error());
-    for (const auto& extra : spec.extraReadOnly) {
-        std::error_code ec;
-        const fs::path p = fs::canonical(extra, ec);
-        if (ec) return unexpected(Error::notFound("sandbox: " + extra.string() + " does not exist"));
-        a.insert(a.end(), {"--ro-bind", p.string(), p.string()});
+    if (spec.network) {
+        // Name resolution and TLS roots; nothing else of /etc.
+        for (const char* etc : {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
+                                "/etc/ssl", "/etc/ca-certificates", "/etc/pki"})
+            a.insert(a.end(), {"--ro-bind-try", etc, etc});
     }
+    const auto extras = [&a](const std::vector<fs::path>& paths, const char* bind) -> Result<void> {
+        for (const auto& extra : paths) {
+            std::error_code ec;
+            const fs::path p = fs::canonical(extra, ec);
+            if (ec) return unexpected(Error::notFound("sandbox: " + extra.string() + " does not exist"));
+            a.insert(a.end(), {bind, p.string(), p.string()});
+        }
+        return {};
+    };
+    if (auto e = extras(spec.extraReadOnly, "--ro-bind"); !e) return unexpected(e.error());
+    if (auto g = grantMounts(policy, a); !g) return unexpected(g.error());
+    if (auto e = extras(spec.extraWritable, "--bind"); !e) return unexpected(e.error());
     a.insert(a.end(), {"--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
                        "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"});
     for (const auto& [key, value] : spec.env) a.insert(a.end(), {"--setenv", key, value});

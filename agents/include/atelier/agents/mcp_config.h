@@ -7,8 +7,17 @@
 // set its sandbox's limits,
 //   "limits": {"processes": 64, "address_space_mb": 4096}
 // (RLIMIT_NPROC and RLIMIT_AS, see SandboxSpec); a limit left out keeps SandboxSpec's default,
-// and none can be switched off. Thread-safe: pure functions.
+// and none can be switched off. Further extension fields (issue 20):
+//   "network": true        the server may use the network (default: none, as every tool)
+//   "state": true | "DIR"  a writable folder that persists across calls and runs: true gives
+//                          <data dir>/mcp/<name>/, a string names the folder (relative: to the
+//                          configuration's folder). HOME and ATELIER_MCP_STATE point at it, and
+//                          "${ATELIER_MCP_STATE}" in args and env values is replaced by its path.
+//   "timeouts": {"start_s": 15, "call_s": 60}   start-up (spawn + initialize, each tools/list
+//                          page) and per-call limits in seconds, 0.001 to 86400.
+// Thread-safe: pure functions.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -37,6 +46,11 @@ struct McpServerConfig {
     std::vector<std::string> args;
     std::vector<std::pair<std::string, std::string>> env;  // set inside the sandbox
     McpServerLimits limits;
+    bool network = false;                   // "network": true
+    bool state = false;                     // "state": true or a folder
+    std::filesystem::path statePath;        // "state": "DIR" (absolute); empty: the default
+    std::optional<std::chrono::milliseconds> startTimeout;  // "timeouts.start_s"
+    std::optional<std::chrono::milliseconds> callTimeout;   // "timeouts.call_s"
 };
 
 // Parses the JSON text of a configuration; `origin` names it in errors, and relative commands

@@ -41,6 +41,8 @@ public:
     bool isWithin(const Policy& parent, std::string* why = nullptr) const;
 
     const std::vector<PathGrant>& grants() const { return m_grants; }
+    // Atelier's own data folder (canonical), denied everywhere; empty: none.
+    const std::filesystem::path& dataDir() const { return m_dataDir; }
 
     // Globs denied whatever the grants say: private keys, .env files, ~/.ssh, kernel and device
     // file systems. Matched against the canonical path ("**" spans folders).

@@ -38,7 +38,8 @@ struct SandboxSpec {
     std::vector<std::pair<std::string, std::string>> env;  // the only environment inside
     std::filesystem::path workdir = "/tmp";               // inside the sandbox
     // Executables or data outside the grants that must be visible read-only (an MCP server's
-    // program). Resolved like grants.
+    // program and install tree). Resolved like grants, and bound before them (so a grant's
+    // masks are never covered by them).
     std::vector<std::filesystem::path> extraReadOnly;
     std::chrono::milliseconds timeLimit{30000};  // wall time for Sandbox::run
     std::size_t maxOutputBytes = 64 * 1024;      // per stream for Sandbox::run
@@ -48,6 +49,12 @@ struct SandboxSpec {
     // RLIMIT_AS for each process inside (virtual address space, bytes; runtimes such as V8
     // reserve far more than they touch). 0: no limit.
     std::uint64_t maxAddressSpaceBytes = std::uint64_t(16) << 30;
+    // Folders outside the grants bound read-write (an MCP server's state folder), after the
+    // grants. They must exist.
+    std::vector<std::filesystem::path> extraWritable;
+    // Keep the host's network (and the /etc files name resolution and TLS read). Only for MCP
+    // servers whose configuration asks for it; every other run has no network.
+    bool network = false;
 };
 
 struct SandboxOutput {
