@@ -5,21 +5,27 @@
 // scrolled into view and syntax-coloured; a commit of a repository made with the git command
 // (message, author, coloured diff). A damaged PDF, a missing file and an unknown revision show
 // a message. Clicking a cite link in a rendered conversation opens the right place, and the
-// main window's Viewer dock follows the conversation's citations.
+// main window's Viewer dock follows the conversation's citations. The title names the page on
+// screen, and documents in the Context dock's list open in the Viewer (double click, or at a
+// page or line).
 
 #include <QDockWidget>
 #include <QFile>
+#include <QListView>
 #include <QPainter>
 #include <QPdfWriter>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextBrowser>
 #include <QtTest>
 
+#include "atelier/ui/attachment_model.h"
 #include "atelier/ui/code_highlighter.h"
+#include "atelier/ui/context_panel.h"
 #include "atelier/ui/conversation_view.h"
 #include "atelier/ui/document_viewer.h"
 #include "atelier/ui/main_window.h"
@@ -114,6 +120,8 @@ private slots:
     void commitShowsMessageAuthorAndColouredDiff();
     void citeLinkInConversationOpensTheViewer();
     void mainWindowViewerDockFollowsCitations();
+    void titleFollowsThePageShown();
+    void attachedDocumentsOpenInTheViewer();
 };
 
 void TestDocumentViewer::pdfOpensAtCitedPageWithPassageHighlighted() {
@@ -309,6 +317,69 @@ void TestDocumentViewer::mainWindowViewerDockFollowsCitations() {
     QVERIFY(shown.wait(15000));
     QVERIFY(window.viewerDock()->isVisible());
     QCOMPARE(window.documentViewer()->textView()->extraSelections().first().cursor.block().text(), QStringLiteral("beta"));
+}
+
+void TestDocumentViewer::titleFollowsThePageShown() {
+    const QString pdf = m_tmp.filePath("titled.pdf");
+    writePdf(pdf);
+    DocumentViewer v;
+    QVERIFY(openAndWait(v, {"pdf", pdf, 0, 0, 3, {}, {}}));
+    QCOMPARE(v.page(), 3);
+    QCOMPARE(v.title(), QStringLiteral("titled.pdf, p. 3"));
+    // Each page shown renames the title with the spin box's (1-based) number, not the cited one.
+    QSignalSpy shown(&v, &DocumentViewer::shown);
+    for (int page : {2, 1, 3}) {
+        v.showPage(page);
+        QVERIFY(shown.wait(15000));
+        QCOMPARE(v.page(), page);
+        QCOMPARE(v.title(), QStringLiteral("titled.pdf, p. %1").arg(page));
+        QCOMPARE(v.findChild<QSpinBox*>()->value(), page);
+    }
+    QVERIFY(openAndWait(v, {"pdf", pdf, 0, 0, 0, {}, {}}));  // no page: the first
+    QCOMPARE(v.title(), QStringLiteral("titled.pdf, p. 1"));
+}
+
+void TestDocumentViewer::attachedDocumentsOpenInTheViewer() {
+    const QString pdf = m_tmp.filePath("attached.pdf");
+    writePdf(pdf);
+    const QString notes = m_tmp.filePath("attached.txt");
+    write(notes, "alpha\nbeta\ngamma\n");
+    QCOMPARE(attachmentSource(pdf).kind, QStringLiteral("pdf"));
+    QCOMPARE(attachmentSource(pdf, 2).page, 2);
+    QCOMPARE(attachmentSource(notes, 3).firstLine, 3);
+    QCOMPARE(attachmentSource(notes).kind, QStringLiteral("file"));
+
+    MainWindow window;
+    window.show();
+    AttachmentModel* attachments = window.contextPanel()->attachments();
+    QVERIFY(attachments->add(pdf));
+    QVERIFY(attachments->add(notes));
+    auto* list = window.findChild<QListView*>(QStringLiteral("contextDocuments"));
+    QVERIFY(list);
+    QTRY_VERIFY(list->isVisible());
+    // A double click on the PDF's row opens it at its first page.
+    QSignalSpy shown(window.documentViewer(), &DocumentViewer::shown);
+    const QRect row = list->visualRect(attachments->index(0));
+    QVERIFY(!row.isEmpty());
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, row.center());  // the press a double click starts with
+    QTest::mouseDClick(list->viewport(), Qt::LeftButton, {}, row.center());
+    QVERIFY(shown.wait(15000));
+    QVERIFY(window.viewerDock()->isVisible());
+    QCOMPARE(window.documentViewer()->mode(), DocumentViewer::Mode::Pdf);
+    QCOMPARE(window.documentViewer()->current().path, pdf);
+    QCOMPARE(window.documentViewer()->page(), 1);
+    QCOMPARE(window.documentViewer()->title(), QStringLiteral("attached.pdf, p. 1"));
+    // "Open at Page…" / "Open at Line…" of the context menu.
+    window.openAttachment(pdf, 3);
+    QVERIFY(shown.wait(15000));
+    QCOMPARE(window.documentViewer()->page(), 3);
+    QCOMPARE(window.documentViewer()->title(), QStringLiteral("attached.pdf, p. 3"));
+    window.openAttachment(notes, 2);
+    QVERIFY(shown.wait(15000));
+    QCOMPARE(window.documentViewer()->mode(), DocumentViewer::Mode::Text);
+    QCOMPARE(window.documentViewer()->textView()->extraSelections().first().cursor.block().text(), QStringLiteral("beta"));
+    // The context menu is offered on the list.
+    QCOMPARE(list->contextMenuPolicy(), Qt::CustomContextMenu);
 }
 
 QTEST_MAIN(TestDocumentViewer)

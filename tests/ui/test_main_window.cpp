@@ -1,8 +1,13 @@
 // ctest-labels: unit gui
 // The main window opens with the skeleton of the final layout: sessions sidebar, conversation
-// area, and the context, team and activity docks, plus a menu bar with an About action.
+// area, and the context, team and activity docks, plus a menu bar with an About action. The
+// layout fits a 1024×700 screen (#19 item 9): nothing forces a larger minimum, the sessions
+// dock is not clipped, the agent tree shows several rows and its columns their whole titles.
 
 #include <QDockWidget>
+#include <QHeaderView>
+#include <QLayout>
+#include <QTreeView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QTextBrowser>
@@ -40,6 +45,55 @@ private slots:
         for (auto* m : menus) titles << m->title();
         QVERIFY2(titles.contains(QStringLiteral("&Help")), qPrintable(titles.join(',')));
         QVERIFY(window.findChild<QAction*>(QStringLiteral("aboutAction")) != nullptr);
+    }
+
+    void fitsIn1024x700() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window) || qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
+        // What the layout needs at least, whatever the docks hold.
+        const QSize minimum = window.minimumSizeHint().expandedTo(window.layout()->minimumSize());
+        QString culprits;
+        for (QDockWidget* dock : window.findChildren<QDockWidget*>())
+            if (dock->isVisible())
+                culprits += QStringLiteral(" %1=%2x%3").arg(dock->objectName()).arg(dock->minimumSizeHint().width())
+                                .arg(dock->minimumSizeHint().height());
+        QVERIFY2(minimum.width() <= 1024 && minimum.height() <= 700,
+                 qPrintable(QStringLiteral("minimum %1x%2;%3").arg(minimum.width()).arg(minimum.height()).arg(culprits)));
+        window.resize(1024, 700);
+        QTRY_COMPARE(window.size(), QSize(1024, 700));
+        QCoreApplication::processEvents();
+
+        // Every visible dock gets at least the room its content asks for.
+        for (QDockWidget* dock : window.findChildren<QDockWidget*>()) {
+            if (!dock->isVisible() || !dock->widget()) continue;
+            const QSize need = dock->widget()->minimumSizeHint();
+            QVERIFY2(dock->widget()->width() >= need.width() && dock->widget()->height() >= need.height(),
+                     qPrintable(QStringLiteral("%1 %2x%3 < %4x%5").arg(dock->objectName()).arg(dock->widget()->width())
+                                    .arg(dock->widget()->height()).arg(need.width()).arg(need.height())));
+        }
+        // The agent tree shows at least three rows below its header, and the Budget column
+        // (the last) its title whole.
+        auto* tree = window.findChild<QTreeView*>(QStringLiteral("agentTree"));
+        QVERIFY(tree);
+        const int row = tree->fontMetrics().height() + 4;
+        QVERIFY2(tree->viewport()->height() >= 3 * row,
+                 qPrintable(QStringLiteral("%1 px for rows of %2").arg(tree->viewport()->height()).arg(row)));
+        QHeaderView* header = tree->header();
+        const int last = header->count() - 1;
+        QVERIFY2(header->sectionSize(last) >= header->sectionSizeHint(last),
+                 qPrintable(QStringLiteral("%1 < %2").arg(header->sectionSize(last)).arg(header->sectionSizeHint(last))));
+        QVERIFY(header->sectionViewportPosition(last) + header->sectionSize(last) <= header->viewport()->width());
+
+        // Enlarged, the sessions dock still shows its whole content (nothing stays clipped).
+        window.resize(1600, 1000);
+        QTRY_COMPARE(window.size(), QSize(1600, 1000));
+        QCoreApplication::processEvents();
+        QWidget* sessions = window.sessionsDock()->widget();
+        QVERIFY(sessions->width() >= sessions->minimumSizeHint().width());
+        QVERIFY(sessions->height() >= sessions->minimumSizeHint().height());
+        window.resize(1024, 700);
+        QTRY_COMPARE(window.size(), QSize(1024, 700));
     }
 
     void aboutShowsVersionAndLicences() {

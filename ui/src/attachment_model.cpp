@@ -1,8 +1,27 @@
 #include "atelier/ui/attachment_model.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 namespace atelier::ui {
+
+SourceLink attachmentSource(const QString& path, int at) {
+    SourceLink link;
+    link.path = path;
+    const QFileInfo info(path);
+    if (info.isDir() && QFileInfo::exists(QDir(path).filePath(QStringLiteral(".git")))) {
+        link.kind = QStringLiteral("git");
+        link.commit = QStringLiteral("HEAD");
+    } else if (info.suffix().compare(QLatin1String("pdf"), Qt::CaseInsensitive) == 0) {
+        link.kind = QStringLiteral("pdf");
+        link.page = qMax(1, at);
+    } else {
+        link.kind = QStringLiteral("file");
+        link.firstLine = qMax(0, at);
+        link.lastLine = link.firstLine;
+    }
+    return link;
+}
 
 int AttachmentModel::find(const QString& path) const {
     for (int i = 0; i < m_rows.size(); ++i)

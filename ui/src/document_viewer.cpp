@@ -157,18 +157,29 @@ QString DocumentViewer::resolved(const QString& path) const {
 void DocumentViewer::open(const SourceLink& link) {
     m_link = link;
     m_link.path = resolved(link.path.isEmpty() ? QStringLiteral(".") : link.path);
-    m_title->setText(sourceLabel(link));
     m_title->setToolTip(m_link.path);
     if (link.kind == QLatin1String("pdf")) {
         m_page = qMax(1, link.page);
         m_pageCount = 0;
+        updateTitle();
         requestPage();
     } else if (link.kind == QLatin1String("git")) {
         openCommit(m_link.path, link.commit);
     } else {
         openText(m_link.path);
     }
+    if (link.kind != QLatin1String("pdf")) updateTitle();
 }
+
+// The label names the page on screen (m_page, 1-based like SourceLink::page), not the cited one.
+void DocumentViewer::updateTitle() {
+    SourceLink shown = m_link;
+    shown.path = QFileInfo(m_link.path).fileName().isEmpty() ? m_link.path : QFileInfo(m_link.path).fileName();
+    if (m_link.kind == QLatin1String("pdf") && m_page > 0) shown.page = m_page;
+    m_title->setText(sourceLabel(shown));
+}
+
+QString DocumentViewer::title() const { return m_title->text(); }
 
 void DocumentViewer::showPage(int page) {
     if (m_link.kind != QLatin1String("pdf") || m_pageCount <= 0) return;
@@ -223,6 +234,7 @@ void DocumentViewer::showRender(const PdfPageRender& r) {
         m_pageBox->setValue(r.page);
     }
     m_pageTotal->setText(tr("of %1").arg(r.pageCount));
+    updateTitle();
     m_zoomLabel->setText(QStringLiteral("%1 %").arg(qRound(m_zoom * 100)));
     setMode(Mode::Pdf);
     if (!r.highlights.isEmpty()) {

@@ -13,6 +13,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -51,6 +52,18 @@ QDockWidget* makeDock(QMainWindow* window, const QString& title, const QString& 
     return dock;
 }
 
+// A panel that scrolls when its dock is smaller than the panel's minimum, so that the panel's
+// controls never set the window's minimum size (1024×700 must fit).
+QWidget* scrollable(QWidget* panel) {
+    auto* area = new QScrollArea;
+    area->setObjectName(panel->objectName() + QStringLiteral("Scroll"));
+    area->setFrameShape(QFrame::NoFrame);
+    area->setWidgetResizable(true);
+    area->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    area->setWidget(panel);
+    return area;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(parent), m_dataDir(dataDir) {
@@ -76,6 +89,11 @@ MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(pa
 }
 
 MainWindow::~MainWindow() {
+    if (m_pendingDelete != 0 && m_storeWorker) {
+        commitDeleteSession();
+        // The queued delete runs before the store thread stops (same sender: in order).
+        QMetaObject::invokeMethod(m_storeWorker, [] {}, Qt::BlockingQueuedConnection);
+    }
     if (m_storeThread) {
         m_storeThread->quit();
         m_storeThread->wait();
@@ -87,6 +105,7 @@ void MainWindow::startStore(const QString& dataDir) {
     m_storeThread = new QThread(this);
     m_storeThread->setObjectName(QStringLiteral("store"));
     auto* worker = new StoreWorker;
+    m_storeWorker = worker;
     worker->moveToThread(m_storeThread);
     connect(m_storeThread, &QThread::finished, worker, &QObject::deleteLater);
     connect(this, &MainWindow::openStoreRequested, worker, &StoreWorker::open);
@@ -95,6 +114,9 @@ void MainWindow::startStore(const QString& dataDir) {
     connect(this, &MainWindow::searchRequested, worker, &StoreWorker::search);
     connect(this, &MainWindow::favouriteRequested, worker, &StoreWorker::setFavourite);
     connect(this, &MainWindow::exportRequested, worker, &StoreWorker::exportSession);
+    connect(this, &MainWindow::renameSessionRequested, worker, &StoreWorker::renameSession);
+    connect(this, &MainWindow::deleteSessionRequested, worker, &StoreWorker::deleteSession);
+    connect(this, &MainWindow::refreshSessionsRequested, worker, &StoreWorker::reloadIfChanged);
     connect(m_chat, &ChatController::createSessionRequested, worker, &StoreWorker::createSession);
     connect(m_chat, &ChatController::addMessageRequested, worker, &StoreWorker::addMessage);
     connect(m_chat, &ChatController::deleteMessageRequested, worker, &StoreWorker::deleteMessage);
@@ -139,6 +161,7 @@ void MainWindow::startRecords() {
     });
     openRecords();
     QMetaObject::invokeMethod(m_records, &RecordsWorker::loadAudit, Qt::QueuedConnection);
+    buildRecordActions();
 }
 
 // (Re)opens the checkpoint store with the settings' strategy and budget.
@@ -233,6 +256,7 @@ void MainWindow::buildDocks() {
     m_sessionModel = new SessionListModel(this);
     m_sessionModel->setSessions({});
     m_sessionProxy = new SessionFilterProxy(this);
+    m_sessionProxy->setObjectName(QStringLiteral("sessionProxy"));
     m_sessionProxy->setSourceModel(m_sessionModel);
     m_sessionProxy->setRecursiveFilteringEnabled(true);
     auto* debounce = new QTimer(this);
@@ -244,27 +268,12 @@ void MainWindow::buildDocks() {
         debounce->start();
     });
     connect(debounce, &QTimer::timeout, this, [this] { emit searchRequested(m_sessionSearch->text()); });
-    connect(m_sessionProxy, &QAbstractItemModel::layoutChanged, this, [this] { m_sessionTree->expandAll(); });
     m_sessionTree = new QTreeView(sessions);
     m_sessionTree->setObjectName(QStringLiteral("sessionTree"));
     m_sessionTree->setModel(m_sessionProxy);
     m_sessionTree->header()->hide();
     m_sessionTree->setContextMenuPolicy(Qt::CustomContextMenu);
     sessionsLayout->addWidget(m_sessionTree, 1);
-    connect(m_sessionTree, &QTreeView::activated, this, [this](const QModelIndex& i) {
-        if (!i.data(SessionListModel::IsGroupRole).toBool())
-            emit loadSessionRequested(i.data(SessionListModel::SessionIdRole).toLongLong());
-    });
-    connect(m_sessionTree, &QTreeView::customContextMenuRequested, this, [this](const QPoint& pos) {
-        const QModelIndex i = m_sessionTree->indexAt(pos);
-        if (!i.isValid() || i.data(SessionListModel::IsGroupRole).toBool()) return;
-        const qint64 id = i.data(SessionListModel::SessionIdRole).toLongLong();
-        const bool fav = i.data(SessionListModel::FavouriteRole).toBool();
-        QMenu menu;
-        menu.addAction(fav ? tr("Remove from favourites") : tr("Add to favourites"), this,
-                       [this, id, fav] { emit favouriteRequested(id, !fav); });
-        menu.exec(m_sessionTree->viewport()->mapToGlobal(pos));
-    });
     auto* newSession = new QPushButton(tr("New session"), sessions);
     newSession->setObjectName(QStringLiteral("newSessionButton"));
     connect(newSession, &QPushButton::clicked, m_chat, &ChatController::newSession);
@@ -273,7 +282,7 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::LeftDockWidgetArea, m_sessionsDock);
 
     m_context = new ContextPanel(m_bridge, this);
-    m_contextDock = makeDock(this, tr("Context"), QStringLiteral("contextDock"), m_context);
+    m_contextDock = makeDock(this, tr("Context"), QStringLiteral("contextDock"), scrollable(m_context));
     addDockWidget(Qt::RightDockWidgetArea, m_contextDock);
 
     // Team: template picker, the live agent tree, the selected agent's transcript.
@@ -283,7 +292,7 @@ void MainWindow::buildDocks() {
     m_teamController->setDataDir(m_dataDir);
     m_teamController->setModelProvider([this] { return engineTeamModel(*m_bridge); });
     m_team->setController(m_teamController);
-    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), m_team);
+    m_teamDock = makeDock(this, tr("Team"), QStringLiteral("teamDock"), scrollable(m_team));
     addDockWidget(Qt::RightDockWidgetArea, m_teamDock);
 
     // Activity: tool calls, policy decisions, the audit trail.
@@ -301,6 +310,8 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_teamDock, m_viewerDock);  // a tab beside Team once opened
     m_viewerDock->hide();
     connect(m_conversation, &ConversationView::sourceActivated, this, &MainWindow::openSource);
+    buildSessionActions();
+    buildAttachmentActions();
 }
 
 void MainWindow::openSource(const SourceLink& source) {
@@ -348,6 +359,8 @@ void MainWindow::buildMenus() {
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     auto* checkpoints = tools->addAction(tr("&Checkpoints…"), this, &MainWindow::showCheckpoints);
     checkpoints->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    tools->addAction(tr("Save Context as Check&point…"), this, &MainWindow::promptSaveCheckpoint)
+        ->setObjectName(QStringLiteral("saveCheckpointAction"));
     tools->addAction(tr("&Verify Audit Trail"), m_audit, &AuditPanel::verifyRequested);
     tools->addAction(tr("Local &Server…"), this, &MainWindow::showServer)->setObjectName(QStringLiteral("serverAction"));
     auto* settings = tools->addAction(tr("&Settings…"), this, &MainWindow::showSettings);

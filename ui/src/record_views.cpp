@@ -33,6 +33,10 @@ CheckpointsDialog::CheckpointsDialog(QWidget* parent) : QDialog(parent) {
     auto* rename = new QPushButton(tr("Rename…"), this);
     auto* remove = new QPushButton(tr("Delete"), this);
     auto* refresh = new QPushButton(tr("Refresh"), this);
+    auto* save = new QPushButton(tr("Save Current Context…"), this);
+    save->setObjectName(QStringLiteral("saveCheckpointButton"));
+    save->setToolTip(tr("Prefill the attachments and the conversation and keep them as a named checkpoint"));
+    row->addWidget(save);
     row->addWidget(rename);
     row->addWidget(remove);
     row->addStretch(1);
@@ -42,6 +46,7 @@ CheckpointsDialog::CheckpointsDialog(QWidget* parent) : QDialog(parent) {
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
     connect(refresh, &QPushButton::clicked, this, &CheckpointsDialog::refreshRequested);
+    connect(save, &QPushButton::clicked, this, &CheckpointsDialog::saveCurrentRequested);
     connect(remove, &QPushButton::clicked, this, [this] {
         if (const qint64 id = selectedId()) emit deleteRequested(id);
     });

@@ -1,15 +1,72 @@
 #include "records_worker.h"
 
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <filesystem>
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/session_store.h"
-#include "atelier/engine/checkpoint_store.h"
+#include "atelier/engine/chat_format.h"
+#include "atelier/engine/model.h"
+#include "atelier/engine/model_fingerprint.h"
+#include "atelier/engine/tokenizer.h"
+#include "atelier/engine/model_files.h"
+#include "atelier/ui/backend_choice.h"
 
 namespace atelier::ui {
 namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+struct SavedCheckpoint {
+    QString name;
+    qint64 tokens = 0;
+    QString error;
+};
+
+// Pool thread: what `atelier-cli kv save` does, with the chat's own prompt.
+SavedCheckpoint prefillAndSave(const std::string& kvDb, engine::CheckpointPolicy policy, const QString& modelPath,
+                               const QString& name, const QString& contextText, const QList<ChatTurn>& turns,
+                               int threads) {
+    const auto fail = [&name](const std::string& why) { return SavedCheckpoint{name, 0, qs(why)}; };
+    const std::string path = modelPath.toStdString();
+    auto tokenizer = engine::Tokenizer::forModel(path);
+    if (!tokenizer) return fail(tokenizer.error().message);
+    std::vector<engine::ChatMessage> messages;
+    if (!contextText.isEmpty()) {
+        engine::ChatMessage system;
+        system.role = engine::ChatRole::System;
+        system.content = contextText.toStdString();
+        messages.push_back(std::move(system));
+    }
+    for (const ChatTurn& t : turns) {
+        if (t.role != engine::ChatRole::User && t.role != engine::ChatRole::Assistant) continue;
+        engine::ChatMessage m;
+        m.role = t.role;
+        m.content = t.content.toStdString();
+        messages.push_back(std::move(m));
+    }
+    if (messages.empty()) return fail("the context is empty: attach a document or chat first");
+    auto ids = engine::encodeChatTokens(*tokenizer, messages, engine::ChatEncodeOptions{});
+    if (!ids) return fail(ids.error().message);
+    auto options = modelOptionsFor(QStringLiteral("cpu"), threads);
+    if (!options) return fail(options.error().message);
+    auto weights = engine::openModel(path);
+    if (!weights) return fail(weights.error().message);
+    auto fp = engine::modelPathFingerprint(path, (*weights)->config(), options->numerics);
+    if (!fp) return fail(fp.error().message);
+    auto model = engine::Model::load(std::move(*weights), *options);
+    if (!model) return fail(model.error().message);
+    auto store = engine::CheckpointStore::open(kvDb, policy);
+    if (!store) return fail(store.error().message);
+    engine::KvCache seq = (*model)->newSequence();
+    std::vector<float> logits;
+    auto states = engine::prefillForCheckpoint(**model, seq, *ids, policy, logits);
+    if (!states) return fail(states.error().message);
+    auto id = store->save(*fp, seq, *states, name.toStdString());
+    if (!id) return fail(id.error().message);
+    return {name, qint64(ids->size()), {}};
+}
 }  // namespace
 
 RecordsWorker::RecordsWorker() {
@@ -29,6 +86,7 @@ void RecordsWorker::open(const QString& dataDir, const QString& strategy, qint64
     engine::CheckpointPolicy policy;
     if (auto s = engine::parseWindowStrategy(strategy.toStdString())) policy.strategy = *s;
     if (budgetBytes > 0) policy.budgetBytes = budgetBytes;
+    m_policy = policy;
     auto checkpoints = engine::CheckpointStore::open(paths.kvCacheDb(), policy);
     if (checkpoints) m_checkpoints = std::make_unique<engine::CheckpointStore>(std::move(*checkpoints));
     else emit failed(qs(checkpoints.error().message));
@@ -59,6 +117,33 @@ void RecordsWorker::renameCheckpoint(qint64 id, const QString& name) {
     auto r = m_checkpoints->rename(id, name.trimmed().toStdString());
     if (!r) emit failed(tr("Cannot rename the checkpoint: %1").arg(qs(r.error().message)));
     listCheckpoints();
+}
+
+void RecordsWorker::saveCheckpoint(const QString& modelPath, const QString& name, const QString& contextText,
+                                   const QList<ChatTurn>& turns, int threads) {
+    if (m_dataDir.empty()) return emit failed(tr("No data folder for checkpoints"));
+    if (name.trimmed().isEmpty()) return emit failed(tr("A checkpoint needs a name"));
+    const std::string kvDb = agents::DataPaths{m_dataDir}.kvCacheDb().string();
+    auto* watcher = new QFutureWatcher<SavedCheckpoint>(this);
+    connect(watcher, &QFutureWatcher<SavedCheckpoint>::finished, this, [this, watcher] {
+        const SavedCheckpoint r = watcher->result();
+        watcher->deleteLater();
+        if (!r.error.isEmpty()) return emit failed(tr("Cannot save checkpoint “%1”: %2").arg(r.name, r.error));
+        emit checkpointSaved(r.name, r.tokens);
+        listCheckpoints();
+    });
+    watcher->setFuture(QtConcurrent::run(prefillAndSave, kvDb, m_policy, modelPath, name.trimmed(), contextText,
+                                         turns, qMax(1, threads)));
+}
+
+void RecordsWorker::record(const QString& kind, const QString& actor, const QString& payloadJson) {
+    if (!m_audit) return;
+    const auto k = agents::auditKindFromName(kind.toStdString());
+    if (!k) return emit failed(tr("Unknown activity kind %1").arg(kind));
+    const auto payload = nlohmann::json::parse(payloadJson.toStdString(), nullptr, false);
+    if (payload.is_discarded()) return emit failed(tr("Activity %1: the details are not JSON").arg(kind));
+    if (auto r = m_audit->append(*k, actor.toStdString(), payload); !r) return emit failed(qs(r.error().message));
+    loadAudit();
 }
 
 void RecordsWorker::loadAudit() {

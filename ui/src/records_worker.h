@@ -9,11 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "atelier/engine/checkpoint_store.h"
+#include "atelier/ui/chat_turn.h"
 #include "atelier/ui/record_models.h"
 
-namespace atelier::engine {
-class CheckpointStore;
-}
 namespace atelier::agents {
 class AuditLog;
 }
@@ -32,6 +31,15 @@ public slots:
     void listCheckpoints();
     void deleteCheckpoint(qint64 id);
     void renameCheckpoint(qint64 id, const QString& name);
+    // "Save as checkpoint": prefills the chat's prompt (the attachments' text as the system
+    // message, then `turns`) with the model at `modelPath` and stores it under `name`, as
+    // `atelier-cli kv save` does. Runs on a pool thread with its own store connection (the
+    // sessions on this thread never wait for it); checkpointSaved or failed follow.
+    void saveCheckpoint(const QString& modelPath, const QString& name, const QString& contextText,
+                        const QList<atelier::ui::ChatTurn>& turns, int threads);
+    // Appends a GUI event to the audit trail (kind: auditKindName, payload: a JSON object's
+    // text), then reloads the rows.
+    void record(const QString& kind, const QString& actor, const QString& payloadJson);
     void loadAudit();
     void verifyAudit();
 
@@ -40,11 +48,13 @@ signals:
     void auditLoaded(const QList<atelier::ui::AuditRow>& rows);
     void auditVerified(bool ok, qint64 records, const QString& reason);
     void failed(const QString& message);
+    void checkpointSaved(const QString& name, qint64 tokens);
 
 private:
     std::unique_ptr<engine::CheckpointStore> m_checkpoints;  // worker thread only
     std::unique_ptr<agents::AuditLog> m_audit;               // worker thread only
     std::string m_dataDir;                                   // worker thread only
+    engine::CheckpointPolicy m_policy;                       // worker thread only
 };
 
 }  // namespace atelier::ui

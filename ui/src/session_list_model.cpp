@@ -71,6 +71,7 @@ QVariant SessionListModel::data(const QModelIndex& index, int role) const {
     const auto& r = m_groups[int(index.internalId() - 1)].rows[index.row()];
     switch (role) {
     case Qt::DisplayRole: return r.title.isEmpty() ? tr("Untitled session") : r.title;
+    case Qt::EditRole: return r.title;
     case Qt::ToolTipRole:
         return tr("%1 · %2 messages · updated %3")
             .arg(r.kind, QString::number(r.messageCount),
@@ -80,6 +81,29 @@ QVariant SessionListModel::data(const QModelIndex& index, int role) const {
     case FavouriteRole: return r.favourite;
     default: return {};
     }
+}
+
+Qt::ItemFlags SessionListModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractItemModel::flags(index);
+    if (index.isValid() && index.internalId() != kGroupId) f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool SessionListModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (role != Qt::EditRole || !index.isValid() || index.internalId() == kGroupId) return false;
+    const QString title = value.toString().trimmed();
+    if (title.isEmpty()) return false;
+    const qint64 id = m_groups[int(index.internalId() - 1)].rows[index.row()].id;
+    // A favourite in a folder is listed twice: rename every copy.
+    for (int g = 0; g < m_groups.size(); ++g)
+        for (int row = 0; row < m_groups[g].rows.size(); ++row)
+            if (m_groups[g].rows[row].id == id && m_groups[g].rows[row].title != title) {
+                m_groups[g].rows[row].title = title;
+                const QModelIndex changed = createIndex(row, 0, quintptr(g) + 1);
+                emit dataChanged(changed, changed);
+            }
+    emit renameRequested(id, title);
+    return true;
 }
 
 }  // namespace atelier::ui

@@ -41,6 +41,7 @@ void StoreWorker::open(const QString& databasePath) {
         return;
     }
     m_store = std::make_unique<agents::SessionStore>(std::move(*store));
+    if (auto version = m_store->database().queryInt("PRAGMA data_version")) m_dataVersion = *version;
     reload();
 }
 
@@ -146,6 +147,29 @@ void StoreWorker::setFavourite(qint64 sessionId, bool favourite) {
     if (!s) return emit failed(qs(s.error().message));
     s->favourite = favourite;
     if (auto r = m_store->updateSession(*s); !r) return emit failed(qs(r.error().message));
+    reload();
+}
+
+void StoreWorker::renameSession(qint64 sessionId, const QString& title) {
+    if (!m_store) return;
+    auto s = m_store->session(sessionId);
+    if (!s) return emit failed(qs(s.error().message));
+    s->title = utf8(title.trimmed());
+    if (auto r = m_store->updateSession(*s); !r) return emit failed(qs(r.error().message));
+    reload();
+}
+
+void StoreWorker::deleteSession(qint64 sessionId) {
+    if (!m_store) return;
+    if (auto r = m_store->deleteSession(sessionId); !r) return emit failed(qs(r.error().message));
+    reload();
+}
+
+void StoreWorker::reloadIfChanged() {
+    if (!m_store) return;
+    auto version = m_store->database().queryInt("PRAGMA data_version");
+    if (!version || *version == m_dataVersion) return;
+    m_dataVersion = *version;
     reload();
 }
 

@@ -34,6 +34,12 @@ public slots:
     void setFavourite(qint64 sessionId, bool favourite);
     // The session's sampling settings (SamplingSettings JSON text).
     void setSessionSampling(qint64 sessionId, const QString& json);
+    void renameSession(qint64 sessionId, const QString& title);
+    // Deletes the session with its messages, runs, steps and approvals.
+    void deleteSession(qint64 sessionId);
+    // Reloads the list when another connection (a team run, the CLI) changed the database
+    // since the last look (SQLite's data_version); cheap when nothing changed.
+    void reloadIfChanged();
     void search(const QString& query);
     // Writes the session as Markdown (`.md`) or JSON (anything else) to `path`.
     void exportSession(qint64 sessionId, const QString& path);
@@ -55,6 +61,7 @@ signals:
 private:
     void loadLatestRun(qint64 sessionId);
     std::unique_ptr<agents::SessionStore> m_store;  // touched only on the worker thread
+    qint64 m_dataVersion = -1;                       // PRAGMA data_version at the last look
 };
 
 }  // namespace atelier::ui

@@ -75,10 +75,19 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
     m_tree = new QTreeView(split);
     m_tree->setObjectName(QStringLiteral("agentTree"));
     m_tree->setModel(m_model);
+    // The name takes the room left; state, tokens and budget keep their text whole.
     m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_tree->header()->setSectionResizeMode(AgentTreeModel::Name, QHeaderView::Stretch);
+    // At least four agent rows (and the header) stay visible beside the transcript.
+    m_tree->setMinimumHeight(m_tree->header()->sizeHint().height() + 4 * (fontMetrics().height() + 6) + 4);
     m_transcript = new QTextBrowser(split);
     m_transcript->setObjectName(QStringLiteral("agentTranscript"));
     m_transcript->setPlaceholderText(tr("Select an agent to see its own transcript"));
+    m_transcript->setMinimumHeight(fontMetrics().height() * 3);
+    split->setChildrenCollapsible(false);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &TeamPanel::showTranscript);
     // Streaming changes the model for every few tokens: the transcript is rendered at most

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include "atelier/ui/source_link.h"
+
 namespace atelier::ui {
 
 struct Attachment {
@@ -41,5 +43,9 @@ private:
     int find(const QString& path) const;
     QList<Attachment> m_rows;
 };
+
+// Where the Viewer opens attached `path`: a PDF at page `at` (1-based; 0 = the first), a
+// repository folder at its HEAD commit, anything else as text with line `at` marked (0 = none).
+SourceLink attachmentSource(const QString& path, int at = 0);
 
 }  // namespace atelier::ui

@@ -49,6 +49,8 @@ public:
     Mode mode() const { return m_mode; }
     const SourceLink& current() const { return m_link; }
     QString message() const;            // the error shown, "" in the other modes
+    // The toolbar's label: the file and, for a PDF, the page on screen ("paper.pdf, p. 4").
+    QString title() const;
     int page() const { return m_page; }  // 1-based, 0 when no PDF is shown
     int pageCount() const { return m_pageCount; }
     double zoom() const { return m_zoom; }
@@ -75,6 +77,7 @@ private:
     void openCommit(const QString& repository, const QString& revision);
     void showMessage(const QString& text);
     void setMode(Mode mode);
+    void updateTitle();
     bool isDark() const;
     double fitZoom() const;
 

@@ -20,6 +20,8 @@ class QProgressBar;
 class QComboBox;
 class QMenu;
 class QSortFilterProxyModel;
+class QModelIndex;
+class QTimer;
 
 namespace atelier::ui {
 
@@ -90,6 +92,22 @@ public:
     // The recently opened models, newest first (QSettings "models/recent").
     static QStringList recentModels();
 
+    // Opens attached `path` in the Viewer at page or line `at` (attachmentSource; 0 = the top).
+    void openAttachment(const QString& path, int at = 0);
+    // Sessions dock (main_window_sessions.cpp). Rename asks the store at once; delete hides the
+    // row and offers Undo in the status bar, and asks the store when the offer ends (after a
+    // delay, when another session is deleted, or when the window closes).
+    void renameSession(qint64 sessionId, const QString& title);
+    void deleteSession(qint64 sessionId);
+    void undoDeleteSession();
+    void commitDeleteSession();
+    qint64 pendingDeleteSession() const { return m_pendingDelete; }
+    // Prefills the current context (attachments and conversation) with the loaded model and
+    // stores it as the named KV checkpoint, shown in the Checkpoints dialog
+    // (main_window_records.cpp).
+    void saveCheckpointAs(const QString& name);
+    void promptSaveCheckpoint();  // asks for the name, then saveCheckpointAs
+
 signals:
     // Asks the store worker (on its thread) to open the database / reload the sessions.
     void openStoreRequested(const QString& databasePath);
@@ -98,6 +116,10 @@ signals:
     void searchRequested(const QString& query);
     void favouriteRequested(qint64 sessionId, bool favourite);
     void exportRequested(qint64 sessionId, const QString& path);
+    void renameSessionRequested(qint64 sessionId, const QString& title);
+    void deleteSessionRequested(qint64 sessionId);
+    // Reload the list if another connection (a team run, the CLI) changed the store.
+    void refreshSessionsRequested();
 
 public slots:
     void showAbout();
@@ -130,6 +152,11 @@ private:
     void buildChatPanels();
     bool sendFits(const QString& text, bool editing);
     void onSessionChanged();
+    void buildSessionActions();  // main_window_sessions.cpp: open, rename, delete, live list
+    void buildAttachmentActions();
+    void openSessionAt(const QModelIndex& index);
+    void buildRecordActions();  // main_window_records.cpp: checkpoints, live activity
+    void recordActivity(const QString& kind, const QString& payloadJson);
 
     QString m_dataDir;
     QDockWidget* m_sessionsDock = nullptr;
@@ -172,6 +199,12 @@ private:
     MessageArea* m_messages = nullptr;
     SamplingPanel* m_samplingPanel = nullptr;
     QDockWidget* m_samplingDock = nullptr;
+    class StoreWorker* m_storeWorker = nullptr;  // on m_storeThread: queued calls only
+    qint64 m_pendingDelete = 0;                  // the session whose delete can still be undone
+    QTimer* m_deleteTimer = nullptr;
+    QWidget* m_undoBox = nullptr;                // status bar: "Deleted “…”" and Undo
+    QLabel* m_undoLabel = nullptr;
+    QTimer* m_auditRefresh = nullptr;  // coalesces team events into one audit reload
 };
 
 }  // namespace atelier::ui

@@ -46,6 +46,14 @@ private:
     QList<CheckpointRow> m_rows;
 };
 
+// A readable line for an audit record (the Activity panel's Details; the raw JSON stays in the
+// tooltip): "Loaded tiny (/models/tiny)", "files_read path=notes.txt → ok", "Approved
+// file_write for writer (by user)". Unknown kinds and payloads that are not objects show as
+// compact JSON.
+QString auditSummary(const QString& kind, const QString& payloadJson);
+// "Model load", "Prompt", "Tool call", "File read", "Policy", "Approval" (the kind otherwise).
+QString auditKindLabel(const QString& kind);
+
 class AuditRecordModel : public QAbstractTableModel {
     Q_OBJECT
 public:

@@ -27,6 +27,8 @@ signals:
     void refreshRequested();
     void deleteRequested(qint64 id);
     void renameRequested(qint64 id, const QString& name);
+    // "Save current context…": the window asks for a name and saves the chat's context.
+    void saveCurrentRequested();
 
 private:
     qint64 selectedId() const;

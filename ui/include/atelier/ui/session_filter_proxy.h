@@ -1,7 +1,8 @@
 #pragma once
 // SessionFilterProxy: filters the sessions sidebar by the search text — a session stays when
 // its title contains the text or the store's full-text index found the text in its messages
-// (setMatches, from the StoreWorker). Groups stay while one of their sessions does. GUI thread.
+// (setMatches, from the StoreWorker). Groups stay while one of their sessions does. Sessions
+// waiting to be deleted (setHidden, while their Undo is offered) are left out. GUI thread.
 
 #include <QSet>
 #include <QSortFilterProxyModel>
@@ -27,11 +28,20 @@ public:
         invalidateFilter();
     }
 
+    void setHidden(qint64 sessionId, bool hidden) {
+        if (hidden) m_hidden.insert(sessionId);
+        else m_hidden.remove(sessionId);
+        invalidateFilter();
+    }
+    bool isFiltering() const { return !m_query.isEmpty(); }
+
 protected:
     bool filterAcceptsRow(int row, const QModelIndex& parent) const override {
-        if (m_query.isEmpty()) return true;
         const QModelIndex i = sourceModel()->index(row, 0, parent);
-        if (i.data(SessionListModel::IsGroupRole).toBool()) return false;  // kept via its children
+        const bool group = i.data(SessionListModel::IsGroupRole).toBool();
+        if (!group && m_hidden.contains(i.data(SessionListModel::SessionIdRole).toLongLong())) return false;
+        if (m_query.isEmpty()) return true;
+        if (group) return false;  // kept via its children
         return i.data().toString().contains(m_query, Qt::CaseInsensitive) ||
                m_matches.contains(i.data(SessionListModel::SessionIdRole).toLongLong());
     }
@@ -39,6 +49,7 @@ protected:
 private:
     QString m_query;
     QSet<qint64> m_matches;
+    QSet<qint64> m_hidden;
 };
 
 }  // namespace atelier::ui

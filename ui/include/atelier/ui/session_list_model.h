@@ -36,6 +36,13 @@ public:
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    // Sessions are editable in place (F2, or Rename in the context menu): a new non-empty title
+    // is shown at once and asked of the store with renameRequested.
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+
+signals:
+    void renameRequested(qint64 sessionId, const QString& title);
 
 private:
     struct Group {
