@@ -12,6 +12,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QVBoxLayout>
 
 #include "atelier/ui/attachment_model.h"
@@ -47,7 +48,13 @@ void MainWindow::buildChatPanels() {
     m_samplingPanel->setSettings(m_chat->sampling());
     m_samplingDock = new QDockWidget(tr("Generation"), this);
     m_samplingDock->setObjectName(QStringLiteral("samplingDock"));
-    m_samplingDock->setWidget(m_samplingPanel);
+    // Scrolls when the dock is small, so that the panel never sets the window's minimum size.
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("samplingPanelScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(m_samplingPanel);
+    m_samplingDock->setWidget(scroll);
     m_samplingDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable |
                                 QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::RightDockWidgetArea, m_samplingDock);
