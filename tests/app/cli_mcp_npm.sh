@@ -85,6 +85,14 @@ expect mem-create 0 "$cli" --data-dir "$data" tool run mem__create_entities \
 [ -s "$data/mcp/mem/memory.jsonl" ] || { echo "FAIL mem-state: no $data/mcp/mem/memory.jsonl"; fail=1; }
 expect mem-read 0 "$cli" --data-dir "$data" tool run mem__read_graph --workspace "$ws" --mcp-config "$tmp/mcp.json"
 has mem-read "$tmp/out" 'written in C++20'
+# Without "state" the same write fails on the read-only install tree, and the error says how to fix it.
+cat >"$tmp/nostate.json" <<JSON
+{"mcpServers": {"mem": {"command": "$bin/mcp-server-memory"}}}
+JSON
+expect mem-no-state 3 "$cli" --data-dir "$data" tool run mem__create_entities \
+    --args '{"entities":[{"name":"X","entityType":"t","observations":["o"]}]}' --workspace "$ws" \
+    --mcp-config "$tmp/nostate.json"
+has mem-no-state "$tmp/err" 'mem__create_entities failed (the sandbox gives this server no writable folder: set "state": true'
 # npx without network: refused at once, saying why (it used to hang for 15 s).
 cat >"$tmp/npx.json" <<JSON
 {"mcpServers": {"mem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]}}}

@@ -99,7 +99,15 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
             result.text = base::truncateUtf8(result.text, kMaxResultBytes);
             result.text += "\n[... result truncated at " + std::to_string(kMaxResultBytes) + " bytes]";
         }
-        return unexpected(Error::badInput(m_name + " failed: " + result.text));
+        // A write refused by the read-only sandbox: say what would make it writable, first.
+        const bool readOnly = result.text.find("EROFS") != std::string::npos ||
+                              result.text.find("ead-only file system") != std::string::npos;
+        const std::string hint =
+            readOnly && m_client->statePath().empty()
+                ? " (the sandbox gives this server no writable folder: set \"state\": true in its MCP "
+                  "configuration and point its data files at ${ATELIER_MCP_STATE})"
+                : std::string();
+        return unexpected(Error::badInput(m_name + " failed" + hint + ": " + result.text));
     }
     result.data = {{"server", m_client->serverName()}, {"tool", m_info.name}};
     if (answer->contains("structuredContent") &&
