@@ -62,8 +62,10 @@ private slots:
                  qPrintable(QStringLiteral("minimum %1x%2;%3").arg(minimum.width()).arg(minimum.height()).arg(culprits)));
         window.resize(1024, 700);
         QTRY_COMPARE(window.size(), QSize(1024, 700));
-        QCoreApplication::processEvents();
 
+        // The side docks keep a useful width (not their bare minimum) beside the conversation.
+        QTRY_VERIFY2(window.sessionsDock()->width() >= 150, qPrintable(QString::number(window.sessionsDock()->width())));
+        QTRY_VERIFY2(window.contextDock()->width() >= 200, qPrintable(QString::number(window.contextDock()->width())));
         // Every visible dock gets at least the room its content asks for.
         for (QDockWidget* dock : window.findChildren<QDockWidget*>()) {
             if (!dock->isVisible() || !dock->widget()) continue;
@@ -88,7 +90,9 @@ private slots:
         // Enlarged, the sessions dock still shows its whole content (nothing stays clipped).
         window.resize(1600, 1000);
         QTRY_COMPARE(window.size(), QSize(1600, 1000));
-        QCoreApplication::processEvents();
+        // ... and they grow back with the window instead of staying squeezed.
+        QTRY_VERIFY2(window.sessionsDock()->width() >= 240, qPrintable(QString::number(window.sessionsDock()->width())));
+        QTRY_VERIFY2(window.contextDock()->width() >= 360, qPrintable(QString::number(window.contextDock()->width())));
         QWidget* sessions = window.sessionsDock()->widget();
         QVERIFY(sessions->width() >= sessions->minimumSizeHint().width());
         QVERIFY(sessions->height() >= sessions->minimumSizeHint().height());
