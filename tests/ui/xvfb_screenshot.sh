@@ -2,7 +2,7 @@
 # Starts the real application on a virtual X server, lets it show its main window, and checks
 # the screenshots it saves: PNGs of the window's size with more than a blank screen in it —
 # the first start, a demo session with an attached document and the context gauge (light and
-# dark), the model dialog, a finished team run in the Team dock, and the Viewer dock at cited
+# dark, and on a 1024×700 screen), the model dialog, a finished team run in the Team dock, and the Viewer dock at cited
 # lines of a source file. docs/screenshots/ holds copies of these.
 set -euo pipefail
 app="$1"; out_dir="$2"
@@ -51,6 +51,13 @@ eval "$xvfb" "$app" --data-dir "$data" --demo --screenshot "$out_dir/session.png
 check_png "$out_dir/session.png" 800 500 20000
 eval "$xvfb" "$app" --data-dir "$data" --demo --model-dialog --screenshot "$out_dir/model-dialog.png"
 check_png "$out_dir/model-dialog.png" 300 200 8000
+# The same session on a 1024×700 screen: the window fits it, nothing forces it wider or taller.
+xvfb_small="xvfb-run -a -s \"-screen 0 1024x700x24\""
+eval "$xvfb_small" "$app" --data-dir "$data" --demo --screenshot "$out_dir/small-screen.png"
+check_png "$out_dir/small-screen.png" 1000 650 20000
+small_w=$(od -An -tu1 -j16 -N4 "$out_dir/small-screen.png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+small_h=$(od -An -tu1 -j20 -N4 "$out_dir/small-screen.png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+[ "$small_w" -le 1024 ] && [ "$small_h" -le 700 ] || { echo "the window does not fit a 1024x700 screen"; exit 1; }
 # A finished team run in the Team dock: document-analyst on the demo model's folder.
 eval "$xvfb" "$app" --data-dir "$data" --demo --team-run --screenshot "$out_dir/team-run.png"
 check_png "$out_dir/team-run.png" 800 500 20000

@@ -14,6 +14,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScreen>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -82,7 +83,9 @@ MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(pa
     buildServer();
     wireEngine();
     buildChatPanels();
-    resize(1280, 800);
+    // 1280×800, or the screen's free area where that is smaller (a 1024×700 laptop screen).
+    const QScreen* where = screen();
+    resize(where ? QSize(1280, 800).boundedTo(where->availableGeometry().size()) : QSize(1280, 800));
     if (QSettings().value(QStringLiteral("ui/dark"), false).toBool()) setDarkTheme(true);
     if (!dataDir.isEmpty()) startStore(dataDir);
     updateButtons();
