@@ -228,17 +228,22 @@ private slots:
         if (QTest::currentTestFailed()) return;
 
         // The conversation view's turn, built by ChatController from the bridge's signals (at
-        // its own sampling: ChatSubmission's temperature and seed), is the direct turn's.
+        // the session's sampling: its temperature, and a fixed seed instead of the random
+        // default), is the direct turn's at the same settings.
         ChatController chat(&*m_bridge);
         chat.setMode(chatMode);
-        chat.setMaxTokens(kMaxTokens);
+        SamplingSettings fixed;
+        fixed.randomSeed = false;
+        fixed.seed = 4242;
+        fixed.maxTokens = kMaxTokens;
+        chat.setSampling(fixed);
         chat.setContextText(QString::fromUtf8(kSystem));
         QSignalSpy finished(&chat, &ChatController::finished);
         chat.send(QString::fromUtf8(kUser));
         QVERIFY(finished.wait(30000));
         agents::ChatSampling sampling;
-        sampling.temperature = ChatSubmission{}.temperature;
-        sampling.seed = ChatSubmission{}.seed;
+        sampling.temperature = float(fixed.temperature);
+        sampling.seed = fixed.seed;
         sampling.maxTokens = kMaxTokens;
         auto sampled = directTurn(*m_copy, chatMode, sampling);
         QVERIFY(sampled.has_value());
