@@ -12,6 +12,7 @@
 #include "atelier/agents/openai_protocol.h"
 #include "atelier/agents/openai_sse.h"
 #include "atelier/agents/remote_chat_backend.h"
+#include "atelier/engine/chat_format.h"
 
 using namespace atelier;
 using namespace atelier::agents;
@@ -140,6 +141,37 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         const std::string m = image.error().message;
         QVERIFY2(m.find("message 0") != std::string::npos && m.find("content[1]") != std::string::npos &&
                      m.find("image_url") != std::string::npos, m.c_str());
+    }
+
+    // Tool-call arguments that are not JSON (a client replaying a truncated call) are taken, as
+    // DeepSeek V4's official encoder takes them: rendered as one string parameter named
+    // "arguments" (encode_arguments_to_dsml's json.loads fallback; test_chat_format checks the
+    // bytes). JSON that is not an object, on which that encoder fails, is a 400 naming it.
+    void toolCallArgumentsThatAreNotJsonAreAccepted() {
+        const std::string raw = "{\"cmd\": \"ls";  // a call cut short
+        const nlohmann::json call = {{"id", "c1"}, {"type", "function"},
+                                     {"function", {{"name", "sh"}, {"arguments", raw}}}};
+        const nlohmann::json body = {
+            {"messages",
+             {{{"role", "user"}, {"content", "u"}},
+              {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", nlohmann::json::array({call})}},
+              {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", "x"}}}}};
+        auto r = parseChatCompletionRequest(body.dump(), engine::ChatMode::Chat);
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+        QCOMPARE(r->chat.messages[1].toolCalls[0].arguments, raw);
+        auto prompt = engine::encodeChat(r->chat.messages, {engine::ChatMode::Chat, false, false});
+        QVERIFY2(prompt.has_value(), prompt ? "" : prompt.error().message.c_str());
+        const std::string invoke = "<｜DSML｜invoke name=\"sh\">\n<｜DSML｜parameter name=\"arguments\" "
+                                   "string=\"true\">" + raw + "</｜DSML｜parameter>\n</｜DSML｜invoke>";
+        QVERIFY2(prompt->find(invoke) != std::string::npos, prompt->c_str());
+        auto list = parseChatCompletionRequest(
+            R"({"messages":[{"role":"assistant","content":null,)"
+            R"("tool_calls":[{"type":"function","function":{"name":"sh","arguments":"[1]"}}]}]})",
+            engine::ChatMode::Chat);
+        QVERIFY(!list);
+        QCOMPARE(apiErrorFor(list.error()).status, 400);
+        QVERIFY2(list.error().message.find("arguments is JSON but not a JSON object") != std::string::npos,
+                 list.error().message.c_str());
     }
 
     // Absent fields take OpenAI's defaults: no seed (a random one per turn), max_tokens to the

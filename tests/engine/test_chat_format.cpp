@@ -255,6 +255,55 @@ private slots:
         QCOMPARE(parsed->toolCalls[0].arguments, std::string("{}"));
     }
 
+    // Arguments that are not JSON pass through (issue #20, item 6b). The official encoder's
+    // encode_arguments_to_dsml (encoding_dsv4.py in the DeepSeek V4 release) does
+    //     try: arguments = json.loads(tool_call["arguments"])
+    //     except Exception as err: arguments = {"arguments": tool_call["arguments"]}
+    // and renders each item with p_dsml_template, string="true" for a str value, so the raw
+    // text becomes one parameter named "arguments" holding the text unchanged (no escaping).
+    // JSON that is not an object makes that encoder raise (it calls .items()), so it stays a
+    // clear refusal (the rejections table).
+    void argumentsThatAreNotJsonPassThroughAsTheOfficialEncoderDoes_data() {
+        QTest::addColumn<QString>("arguments");
+        QTest::newRow("truncated object") << "{\"path\": \"a.txt\"";
+        QTest::newRow("plain text") << "ls -la <dir> & \"quotes\"";
+        QTest::newRow("empty") << "";
+        QTest::newRow("single quotes") << "{'a': 1}";
+    }
+    void argumentsThatAreNotJsonPassThroughAsTheOfficialEncoderDoes() {
+        QFETCH(QString, arguments);
+        const std::string raw = arguments.toStdString();
+        nlohmann::json call = {{"type", "function"}, {"function", {{"name", "sh"}, {"arguments", raw}}}};
+        nlohmann::json msgs = nlohmann::json::array(
+            {{{"role", "user"}, {"content", "q"}},
+             {{"role", "assistant"}, {"content", "c"}, {"tool_calls", nlohmann::json::array({call})}}});
+        // p_dsml_template.format(key="arguments", is_str="true", value=raw), inside
+        // tool_call_template and tool_calls_template, after "\n\n" (assistant_msg_template).
+        const std::string expected =
+            kBos + "<｜User｜>q<｜Assistant｜></think>c\n\n<｜DSML｜tool_calls>\n"
+                   "<｜DSML｜invoke name=\"sh\">\n"
+                   "<｜DSML｜parameter name=\"arguments\" string=\"true\">" + raw +
+            "</｜DSML｜parameter>\n</｜DSML｜invoke>\n</｜DSML｜tool_calls>" + kEos;
+        QCOMPARE(encodeJson(msgs.dump(), ChatMode::Chat), expected);
+        // The same call with its arguments as the JSON object {"arguments": raw} renders the
+        // same bytes: that is the dict the official encoder falls back to.
+        call["function"]["arguments"] = nlohmann::json{{"arguments", raw}}.dump();
+        msgs[1]["tool_calls"] = nlohmann::json::array({call});
+        QCOMPARE(encodeJson(msgs.dump(), ChatMode::Chat), expected);
+    }
+    void messagesBuiltInCodeWithNonObjectJsonArgumentsAreRefused() {
+        ChatMessage user;
+        user.content = "q";
+        ChatMessage reply;
+        reply.role = ChatRole::Assistant;
+        reply.toolCalls.push_back({"", "f", "[1, 2]"});
+        auto prompt = encodeChat({user, reply}, {ChatMode::Chat, false, true});
+        QVERIFY(!prompt);
+        QVERIFY2(prompt.error().message.find("message 1: tool_calls[0].function.arguments is JSON but "
+                                             "not a JSON object") != std::string::npos,
+                 prompt.error().message.c_str());
+    }
+
     void toolResultsFoldInCallOrder() {
         const std::string input = "[{\"role\":\"user\",\"content\":\"q\"},\n          {\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[\n            {\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}},\n            {\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]},\n          {\"role\":\"tool\",\"tool_call_id\":\"b\",\"content\":\"B\"},\n          {\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":\"A\"},\n          {\"role\":\"user\",\"content\":\"thanks\"}]";
         const std::string out = encodeJson(input, ChatMode::Chat);
@@ -297,12 +346,12 @@ private slots:
             << "message 2: tool_call_id \"z\" matches no call";
         QTest::newRow("unknown role") << "[{\"role\":\"wizard\",\"content\":\"x\"}]" << "message 0: unknown role \"wizard\"";
         QTest::newRow("missing role") << "[{\"content\":\"x\"}]" << "message 0: role is missing";
-        QTest::newRow("arguments not JSON")
-            << "[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"user\",\"content\":\"q\"},\n                  {\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{nope\"}}]}]"
-            << "message 3: tool_calls[0].function.arguments is not valid JSON";
-        QTest::newRow("arguments not object")
-            << "[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"[1]\"}}]}]"
-            << "message 0: tool_calls[0].function.arguments is not a JSON object";
+        QTest::newRow("arguments JSON list")
+            << "[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"user\",\"content\":\"q\"},\n                  {\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"[1]\"}}]}]"
+            << "message 3: tool_calls[0].function.arguments is JSON but not a JSON object";
+        QTest::newRow("arguments JSON string")
+            << "[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"\\\"x\\\"\"}}]}]"
+            << "message 0: tool_calls[0].function.arguments is JSON but not a JSON object";
         QTest::newRow("arguments not string")
             << "[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":{}}}]}]"
             << "message 0: tool_calls[0].function.arguments is missing or not a JSON string";

@@ -183,8 +183,8 @@ std::string renderToolCalls(const std::vector<ChatToolCall>& calls) {
     for (std::size_t k = 0; k < calls.size(); ++k) {
         if (k) s += '\n';
         s += "<｜DSML｜invoke name=\"" + calls[k].name + "\">\n";
-        // Checked to be an object when the messages were read.
-        auto args = nlohmann::ordered_json::parse(calls[k].arguments, nullptr, false);
+        // Checked by renderChat(): an object, or text that is not JSON (one "arguments" string).
+        const auto args = toolCallParameters(calls[k].arguments).value_or(nlohmann::ordered_json::object());
         bool first = true;
         for (const auto& [key, value] : args.items()) {
             if (!first) s += '\n';
@@ -307,6 +307,12 @@ Result<ChatPrompt> renderChat(const std::vector<ChatMessage>& messages,
         if (m.role == ChatRole::LatestReminder && !m.content)
             return unexpected(Error::badInput("message " + std::to_string(i) +
                                               ": a latest_reminder message needs content"));
+        for (std::size_t k = 0; k < m.toolCalls.size(); ++k)
+            if (!toolCallParameters(m.toolCalls[k].arguments))
+                return unexpected(Error::badInput("message " + std::to_string(i) + ": tool_calls[" +
+                                                  std::to_string(k) +
+                                                  "].function.arguments is JSON but not a JSON "
+                                                  "object"));
     }
     ATELIER_TRY_VOID(checkToolMessages(messages));
 

@@ -91,12 +91,13 @@ Result<ChatToolCall> readToolCall(const Json& call, std::size_t index, std::size
         return unexpected(
             fieldError(index, where + ".function.arguments is missing or not a JSON string"));
     out.arguments = args->get<std::string>();
-    // The encoder renders each argument as one DSML parameter, so it needs a JSON object.
-    Json parsed = Json::parse(out.arguments, nullptr, false);
-    if (parsed.is_discarded())
-        return unexpected(fieldError(index, where + ".function.arguments is not valid JSON"));
-    if (!parsed.is_object())
-        return unexpected(fieldError(index, where + ".function.arguments is not a JSON object"));
+    // The encoder renders each argument as one DSML parameter. Text that is not JSON passes
+    // through as one string parameter named "arguments", as encoding_dsv4.py does (its
+    // json.loads fallback); JSON that is not an object makes that encoder fail (it calls
+    // .items() on it), so it is refused here with a reason.
+    if (!chat::toolCallParameters(out.arguments))
+        return unexpected(fieldError(index, where + ".function.arguments is JSON but not a JSON "
+                                                    "object"));
     return out;
 }
 

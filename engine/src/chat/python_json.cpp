@@ -82,4 +82,11 @@ std::string pythonJsonDump(const nlohmann::ordered_json& value) {
     return out;
 }
 
+std::optional<nlohmann::ordered_json> toolCallParameters(const std::string& arguments) {
+    auto parsed = nlohmann::ordered_json::parse(arguments, nullptr, false);
+    if (parsed.is_discarded()) return nlohmann::ordered_json{{"arguments", arguments}};
+    if (!parsed.is_object()) return std::nullopt;
+    return parsed;
+}
+
 }  // namespace atelier::engine::chat
