@@ -5,12 +5,18 @@
 // and the approval dialog answers Allow once / Always allow (this run) / Deny.
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QComboBox>
+#include <QDialog>
+#include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <functional>
 
 #include "atelier/agents/session_store.h"
 #include "atelier/ui/agent_tree_model.h"
@@ -90,6 +96,27 @@ private slots:
             run.team = "review-team";
             auto rid = store->createRun(run);
             QVERIFY(rid.has_value());
+            // The runtime's start record comes first: it is no agent's event (#19: it showed as
+            // a nameless agent row).
+            atelier::agents::AgentStep start;
+            start.runId = *rid;
+            start.agent = "(run)";
+            start.kind = "run";
+            start.payload = QJsonDocument(QJsonObject{
+                                              {QStringLiteral("team"), QStringLiteral("review-team")},
+                                              {QStringLiteral("team_file"), QStringLiteral(ATELIER_SOURCE_DIR "/resources/teams/review-team.md")},
+                                              {QStringLiteral("workspace"), QStringLiteral("/tmp")},
+                                              {QStringLiteral("task"), QStringLiteral("dates")}})
+                                .toJson(QJsonDocument::Compact)
+                                .toStdString();
+            QVERIFY(store->addStep(start).has_value());
+            // An event whose payload lacks its agent takes the name from the step's agent.
+            atelier::agents::AgentStep unnamed;
+            unnamed.runId = *rid;
+            unnamed.agent = "critic";
+            unnamed.kind = "step";
+            unnamed.payload = R"({"event":"step","step":0,"content":"Looks fine.","usage":{}})";
+            QVERIFY(store->addStep(unnamed).has_value());
             int i = 0;
             for (const char* e : kRun) {
                 atelier::agents::AgentStep step;
@@ -107,6 +134,64 @@ private slots:
         AgentTreeModel* model = window.teamPanel()->model();
         QTRY_VERIFY_WITH_TIMEOUT(model->state(QStringLiteral("reader")).contains(QStringLiteral("approval")), 5000);
         QCOMPARE(window.teamPanel()->shownTeam(), QStringLiteral("review-team"));
+        // Every agent row has its name back from the store, and nothing else was added.
+        QStringList names;
+        std::function<void(const QModelIndex&)> walk = [&](const QModelIndex& parent) {
+            for (int r = 0; r < model->rowCount(parent); ++r) {
+                const QModelIndex i = model->index(r, 0, parent);
+                names << i.data(AgentTreeModel::AgentNameRole).toString();
+                walk(i);
+            }
+        };
+        walk({});
+        names.sort();
+        QCOMPARE(names, (QStringList{QStringLiteral("critic"), QStringLiteral("manager"), QStringLiteral("reader")}));
+        QVERIFY(model->transcript(QStringLiteral("critic")).contains(QStringLiteral("Looks fine.")));
+    }
+
+    // #19: cancelling the team-file dialog keeps the loaded team in the picker (it read
+    // "Team file…"), and a team loaded from a file shows under its own name.
+    void pickerKeepsTheLoadedTeamAfterACancelledFileDialog() {
+        TeamPanel panel;
+        auto* picker = panel.findChild<QComboBox*>(QStringLiteral("teamTemplates"));
+        QVERIFY(picker);
+        QSignalSpy loaded(&panel, &TeamPanel::teamLoaded);
+        panel.loadTeam(QStringLiteral("review-team"));
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(picker->currentText(), QStringLiteral("review-team"));
+        auto chooseTeamFileAndCancel = [picker] {
+            int cancelled = 0;
+            QTimer closer;
+            QObject::connect(&closer, &QTimer::timeout, [&cancelled] {
+                if (auto* d = qobject_cast<QDialog*>(QApplication::activeModalWidget())) {
+                    d->reject();
+                    ++cancelled;
+                }
+            });
+            closer.start(20);
+            const int file = picker->findData(QStringLiteral("?file"));
+            QVERIFY(file >= 0);
+            picker->setCurrentIndex(file);  // what a click on the entry does, then activated()
+            emit picker->activated(file);
+            QCOMPARE(cancelled, 1);
+        };
+        chooseTeamFileAndCancel();
+        QCOMPARE(picker->currentText(), QStringLiteral("review-team"));
+        QCOMPARE(panel.shownTeam(), QStringLiteral("review-team"));
+
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("my-team.md"));
+        QVERIFY(QFile::copy(QStringLiteral(ATELIER_SOURCE_DIR "/resources/teams/review-team.md"), file));
+        panel.loadTeam(file);
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(picker->currentData().toString(), file);
+        QCOMPARE(picker->currentText(), panel.shownTeam());
+        chooseTeamFileAndCancel();
+        QCOMPARE(picker->currentData().toString(), file);
+        // A file that fails to load leaves the team shown (and Run's team) as it was.
+        panel.loadTeam(dir.filePath(QStringLiteral("missing.md")));
+        QTRY_VERIFY_WITH_TIMEOUT(panel.statusText().contains(QStringLiteral("missing")), 5000);
+        QCOMPARE(picker->currentData().toString(), file);
     }
 
     void approvalDialogAnswersAndRemembersForTheRun() {

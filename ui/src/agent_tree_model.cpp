@@ -116,7 +116,9 @@ void AgentTreeModel::applyEvent(const QJsonObject& e) {
         finish(m_root);
         return;
     }
-    Node* agent = ensure(e.value(QStringLiteral("agent")).toString(), nullptr);
+    const QString name = e.value(QStringLiteral("agent")).toString();
+    if (name.isEmpty()) return;  // no agent's event: no nameless row for it
+    Node* agent = ensure(name, nullptr);
     if (kind == QLatin1String("step")) {
         agent->liveReasoning.clear();  // the finished turn replaces its streamed text
         agent->liveContent.clear();

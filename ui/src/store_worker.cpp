@@ -129,8 +129,28 @@ void StoreWorker::loadLatestRun(qint64 sessionId) {
     auto steps = m_store->steps(run.id);
     if (!steps) return emit failed(qs(steps.error().message));
     QStringList events;
-    for (const auto& step : *steps) events << qs(step.payload);
-    emit runLoaded(sessionId, qs(run.team), events);
+    QString team = qs(run.team);
+    for (const auto& step : *steps) {
+        QJsonObject e = QJsonDocument::fromJson(QByteArray::fromStdString(step.payload)).object();
+        if (!e.contains(QStringLiteral("event"))) {
+            // The start record is no event: it names the team file the run was read from, which
+            // a team that is no template needs to be shown again.
+            const QString file = e.value(QStringLiteral("team_file")).toString();
+            if (!file.isEmpty() && QFile::exists(file)) team = file;
+            continue;
+        }
+        // An agent's event names its agent; where an older payload does not, the step's own
+        // agent column does (#19: a replayed run showed a nameless agent row).
+        const QString kind = e.value(QStringLiteral("event")).toString();
+        const bool agentEvent = kind != QLatin1String("delegate") && kind != QLatin1String("done");
+        if (agentEvent && e.value(QStringLiteral("agent")).toString().isEmpty() && !step.agent.empty()) {
+            e[QStringLiteral("agent")] = qs(step.agent);
+            events << QString::fromUtf8(QJsonDocument(e).toJson(QJsonDocument::Compact));
+            continue;
+        }
+        events << qs(step.payload);
+    }
+    emit runLoaded(sessionId, team, events);
 }
 
 void StoreWorker::setSessionSampling(qint64 sessionId, const QString& json) {

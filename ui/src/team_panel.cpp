@@ -104,7 +104,18 @@ TeamPanel::TeamPanel(QWidget* parent) : QWidget(parent) {
         if (choice == QLatin1String("?file"))
             choice = QFileDialog::getOpenFileName(this, tr("Open a team file"), QDir::homePath(), tr("Team files (*.md)"));
         if (!choice.isEmpty()) loadTeam(choice);
+        else showLoadedSource();  // a cancelled dialog (or "Choose a team…") keeps the team shown
     });
+}
+
+void TeamPanel::showLoadedSource() {
+    int i = m_loadedSource.isEmpty() ? 0 : m_templates->findData(m_loadedSource);
+    if (i < 0) {  // a team file: its own entry, named after its team, before "Team file…"
+        i = m_templates->count() - 1;
+        m_templates->insertItem(i, m_team.isEmpty() ? QFileInfo(m_loadedSource).fileName() : m_team, m_loadedSource);
+        m_templates->setItemData(i, m_loadedSource, Qt::ToolTipRole);
+    }
+    m_templates->setCurrentIndex(i);
 }
 
 void TeamPanel::loadTeam(const QString& nameOrPath) {
@@ -117,19 +128,22 @@ void TeamPanel::loadTeam(const QString& nameOrPath) {
         Result<agents::Team> team = file ? agents::loadTeam(*file, QDir::homePath().toStdString())
                                          : Result<agents::Team>(unexpected(file.error()));
         auto shared = std::make_shared<Result<agents::Team>>(std::move(team));
-        QMetaObject::invokeMethod(qApp, [self, shared] {
+        QMetaObject::invokeMethod(qApp, [self, shared, nameOrPath] {
             if (!self) return;
             if (!*shared) {
                 const QString why = QString::fromStdString(shared->error().message);
                 self->m_status->setText(why);
+                self->m_source = self->m_loadedSource;  // Run keeps the team still shown
+                self->showLoadedSource();
                 emit self->teamFailed(why);
                 self->applyEvents(std::exchange(self->m_pendingEvents, {}));
                 return;
             }
             const agents::Team& t = **shared;
             self->m_team = QString::fromStdString(t.name);
+            self->m_loadedSource = nameOrPath;
             self->m_model->setTeam(t.root);
-            if (const int i = self->m_templates->findData(self->m_team); i >= 0) self->m_templates->setCurrentIndex(i);
+            self->showLoadedSource();
             self->m_tree->expandAll();
             self->m_tree->resizeColumnToContents(0);
             self->m_status->setText(tr("%1: %2").arg(self->m_team, QString::fromStdString(t.description)));

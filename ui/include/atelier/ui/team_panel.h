@@ -50,6 +50,8 @@ private:
     void showTranscript();
     void applyEvents(const QStringList& events);
     void updateButtons();
+    // The picker shows the team on screen: its template, its file's entry, or "Choose a team…".
+    void showLoadedSource();
     void onFinished(const QString& status, const QString& report);
 
     AgentTreeModel* m_model = nullptr;
@@ -64,6 +66,7 @@ private:
     TeamController* m_controller = nullptr;
     QString m_team;
     QString m_source;  // the template name or file the shown team was loaded from
+    QString m_loadedSource;  // the same, once it has loaded ("" while none has)
     QStringList m_pendingEvents;  // events of a run whose team is still being parsed
     QTimer* m_renderThrottle = nullptr;
     int m_renders = 0;
