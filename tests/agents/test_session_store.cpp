@@ -386,7 +386,7 @@ private slots:
         QVERIFY(md.starts_with("# Review of Grüße.pdf\n"));
         QVERIFY(md.find("## User\n\nSummarise the report, please.") != std::string::npos);
         QVERIFY(md.find("## Assistant · manager\n\n<details>\n<summary>Reasoning</summary>\n\n"
-                        "The user wants a summary.\nI should read it.\n\n</details>") != std::string::npos);
+                        "The user wants a summary.\\\nI should read it.\n\n</details>") != std::string::npos);  // a hard break
         QVERIFY(md.find("**Tool calls**\n\n```json\n[\n  {\n    \"type\": \"function\"") != std::string::npos);
         // The result contains ``` itself, so its fence must be longer.
         QVERIFY(md.find("````\nline 1\n```code```\n````") != std::string::npos);

@@ -1,16 +1,13 @@
 #include "atelier/ui/chat_markdown.h"
 
+#include "atelier/agents/markdown_literal.h"
+
 #include <QRegularExpression>
 
 #include <algorithm>
 
 namespace atelier::ui {
 namespace {
-
-bool isAsciiPunctuation(QChar c) {
-    const char16_t u = c.unicode();
-    return (u >= '!' && u <= '/') || (u >= ':' && u <= '@') || (u >= '[' && u <= '`') || (u >= '{' && u <= '~');
-}
 
 qsizetype longestRun(const QString& s, QChar c) {
     qsizetype longest = 0, run = 0;
@@ -187,15 +184,10 @@ QString chatTextMarkdown(const QString& text, QStringList& codeBlocks) {
     return out;
 }
 
+// The same escaping as the session export's (agents/markdown_literal.h), so a label reads the
+// same in the window and in an exported transcript.
 QString literalMarkdown(const QString& text) {
-    QString out;
-    out.reserve(text.size() + text.size() / 4);
-    for (QChar c : text) {
-        if (c == QLatin1Char('\n') || c == QLatin1Char('\r')) out += QLatin1Char(' ');
-        else if (isAsciiPunctuation(c)) out += QLatin1Char('\\') + c;
-        else out += c;
-    }
-    return out;
+    return QString::fromStdString(agents::markdownLiteralInline(text.toStdString()));
 }
 
 QString fencedMarkdown(const QString& text, const QString& info) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "atelier/agents/markdown_literal.h"
 #include "atelier/agents/session_export.h"
 
 namespace atelier::agents {
@@ -31,6 +32,8 @@ std::string fenced(std::string_view body, std::string_view info) {
     return out + fence + "\n\n";
 }
 
+// What a person or a model said is shown as stored (markdownLiteral): a reply holding `*x*`,
+// `# h` or `<script>` renders as those characters, not as emphasis, a heading or HTML.
 // Tool calls are stored as JSON text; pretty-printed when it parses (it always should).
 std::string prettyJson(const std::string& text) {
     auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
@@ -41,21 +44,17 @@ std::string prettyJson(const std::string& text) {
 std::string roleHeading(const Message& m) {
     std::string role = m.role;
     if (!role.empty()) role[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(role[0])));
-    if (!m.agent.empty()) role += " · " + m.agent;
+    if (!m.agent.empty()) role += " · " + markdownLiteralInline(m.agent);
     return "## " + role + "\n\n";
 }
 
 std::string messageMarkdown(const Message& m) {
     std::string out = roleHeading(m);
     if (!m.reasoning.empty()) {
-        out += "<details>\n<summary>Reasoning</summary>\n\n" + m.reasoning;
-        if (m.reasoning.back() != '\n') out += '\n';
-        out += "\n</details>\n\n";
+        out += "<details>\n<summary>Reasoning</summary>\n\n" + markdownLiteral(m.reasoning) +
+               "\n\n</details>\n\n";
     }
-    if (!m.content.empty()) {
-        out += m.content;
-        out += m.content.back() == '\n' ? "\n" : "\n\n";
-    }
+    if (!m.content.empty()) out += markdownLiteral(m.content) + "\n\n";
     if (!m.toolCalls.empty()) out += "**Tool calls**\n\n" + fenced(prettyJson(m.toolCalls), "json");
     if (!m.toolResults.empty()) out += "**Tool result**\n\n" + fenced(m.toolResults, "");
     return out;
@@ -65,7 +64,7 @@ std::string runMarkdown(const RunRecord& rr) {
     const Run& r = rr.run;
     std::string out = "### Run " + std::to_string(r.id) + (r.team.empty() ? "" : ": " + r.team) +
                       " — " + r.status + "\n\n";
-    if (!r.task.empty()) out += "Task: " + r.task + "\n\n";
+    if (!r.task.empty()) out += "Task: " + markdownLiteral(r.task) + "\n\n";
     out += "Started " + utcTime(r.startedMs);
     if (r.finishedMs) out += ", finished " + utcTime(*r.finishedMs);
     out += ".\n\n";
@@ -74,7 +73,8 @@ std::string runMarkdown(const RunRecord& rr) {
                (s.status.empty() ? "" : " · " + s.status) + "\n";
     if (!rr.steps.empty()) out += "\n";
     for (const auto& a : rr.approvals)
-        out += "- approval: " + a.agent + " → `" + a.tool + "` " + a.arguments + ": **" +
+        out += "- approval: " + markdownLiteralInline(a.agent) + " → `" + a.tool + "` " +
+               markdownLiteralInline(a.arguments) + ": **" +
                a.decision + "** by " + (a.decidedBy.empty() ? "unknown" : a.decidedBy) + ", " +
                utcTime(a.decidedMs) + "\n";
     if (!rr.approvals.empty()) out += "\n";
@@ -85,7 +85,8 @@ std::string runMarkdown(const RunRecord& rr) {
 
 std::string sessionToMarkdown(const SessionRecord& record) {
     const Session& s = record.session;
-    std::string out = "# " + (s.title.empty() ? std::string("Untitled session") : s.title) + "\n\n";
+    std::string out =
+        "# " + (s.title.empty() ? std::string("Untitled session") : markdownLiteralInline(s.title)) + "\n\n";
     std::string facts = s.kind == SessionKind::Team ? "Team run" : "Chat";
     if (!s.model.empty()) facts += " · model `" + s.model + "`";
     if (!s.folder.empty()) facts += " · folder `" + s.folder + "`";

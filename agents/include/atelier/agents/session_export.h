@@ -27,7 +27,9 @@ inline constexpr std::string_view kSessionFormatName = "atelier-session";
 inline constexpr int kSessionFormatVersion = 1;
 
 // A readable transcript: title and facts, each turn under a role heading, reasoning in a
-// collapsible <details>, tool calls as fenced JSON, tool results fenced, then the runs.
+// collapsible <details>, tool calls as fenced JSON, tool results fenced, then the runs. What
+// was said (messages, reasoning, title, task) is escaped with markdownLiteral(), so a Markdown
+// renderer shows the stored characters (no emphasis, headings or HTML taken from them).
 std::string sessionToMarkdown(const SessionRecord& record);
 
 // The complete session as JSON text (pretty-printed, ending with a newline).
