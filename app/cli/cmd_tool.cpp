@@ -11,7 +11,10 @@
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/tool_registry.h"
+#include "atelier/agents/mcp_sampling.h"
 #include "cli/cli_context.h"
+#include "cli/generation_cli.h"
+#include "cli/remote_cli.h"
 #include "cli/tool_plugins.h"
 
 namespace atelier::cli {
@@ -48,7 +51,8 @@ int runList(CliContext& ctx, const std::string& mcpConfig, const std::string& wo
 }
 
 int runTool(CliContext& ctx, const std::string& name, const std::string& argsText,
-            const std::string& workspace, const std::string& mcpConfig, double timeoutSeconds) {
+            const std::string& workspace, const std::string& mcpConfig, double timeoutSeconds,
+            const GenerationArgs& gen) {
     nlohmann::json args;
     try {
         args = nlohmann::json::parse(argsText);
@@ -65,9 +69,23 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
     if (!audit) return ctx.fail(audit.error());
     const agents::Policy policy({{workspace, agents::Access::Read}}, dataDir);
-    agents::ToolRegistry registry;
+    // --model: the model that answers the MCP servers' sampling requests (those allowed to
+    // make them), as `generate` would answer the same conversation.
+    TurnBackend model;
+    agents::McpSampler sampler;
+    if (!gen.model.empty()) {
+        auto opened = openTurnBackend(ctx, gen, RemoteArgs{});
+        if (!opened) return ctx.fail(opened.error());
+        model = std::move(*opened);
+        if (auto r = audit->append(agents::AuditKind::ModelLoad, "cli", {{"model", gen.model}}); !r)
+            return ctx.fail(r.error());
+        sampler = agents::backendSampler(model.backend, chatSampling(gen), model.mode,
+                                         model.local->tokenizer.eosId());
+    }
+    agents::ToolRegistry registry;  // after the model: its MCP servers' samplers use it
     if (auto r = loadToolPlugins(registry); !r) return ctx.fail(r.error());
-    if (auto r = addMcpServers(registry, mcpConfig, policy, dataDir, &*audit); !r) return ctx.fail(r.error());
+    if (auto r = addMcpServers(registry, mcpConfig, policy, dataDir, &*audit, std::move(sampler)); !r)
+        return ctx.fail(r.error());
     // The call's deadline, as a team run's toolTimeout gives each call: tools that honour it
     // (searches, MCP calls) stop there with an error saying so.
     const auto deadline = agents::ToolContext::Clock::now() +
@@ -113,9 +131,13 @@ void setup(CLI::App& root, CliContext& ctx) {
         ->type_name("SECONDS")
         ->check(CLI::Range(0.001, 86400.0))
         ->default_str("120");
+    auto gen = std::make_shared<GenerationArgs>();
+    run->add_option("--model", gen->model,
+                    "Answer the MCP servers' sampling requests (where allowed) with this model");
+    run->add_option("--seed", gen->seed, "The sampling seed of those answers")->default_str("0");
     addJsonFlag(run, ctx);
-    onRun(run, ctx, [&ctx, name, args, workspace, runMcp, timeout] {
-        return runTool(ctx, *name, *args, *workspace, *runMcp, *timeout);
+    onRun(run, ctx, [&ctx, name, args, workspace, runMcp, timeout, gen] {
+        return runTool(ctx, *name, *args, *workspace, *runMcp, *timeout, *gen);
     });
 }
 

@@ -173,7 +173,18 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     const agents::Policy mcpPolicy({{workspace, agents::Access::Read}}, dataDir);
     auto audit = agents::AuditLog::open(agents::DataPaths{dataDir}.auditDb());
     if (!audit) return ctx.fail(audit.error());
-    if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy, dataDir, &*audit); !r) return ctx.fail(r.error());
+    // Servers allowed to sample ("sampling" in their configuration) are answered by the run's
+    // local model, known once the backends are open (below); until then, and when no agent
+    // runs on the local model, a request is refused saying so.
+    auto sampler = std::make_shared<agents::McpSampler>();
+    auto late = [sampler](const agents::McpSamplingRequest& r) -> Result<agents::McpSamplingReply> {
+        if (!*sampler)
+            return unexpected(Error::notFound("no local model is loaded in this team run (give --model, or "
+                                              "backend: local to an agent)"));
+        return (*sampler)(r);
+    };
+    if (auto r = addMcpServers(registry, a.mcpConfig, mcpPolicy, dataDir, &*audit, late); !r)
+        return ctx.fail(r.error());
     std::vector<std::string> known;
     for (const auto* t : registry.tools()) known.push_back(t->name());
     // A server named in the team file must be on --allow-host: the file grants no network access.
@@ -184,6 +195,9 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     if (!backends) return ctx.fail(backends.error());
     agents::AgentModel& model = *backends->model;
     const engine::ChatMode mode = backends->mode;
+    if (backends->local.backend)
+        *sampler = agents::backendSampler(backends->local.backend, chatSampling(a.gen), backends->local.mode,
+                                          backends->local.local->tokenizer.eosId());
 
     std::stop_source stop;
     agents::TeamRuntimeOptions o;

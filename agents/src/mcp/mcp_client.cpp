@@ -74,6 +74,8 @@ Result<std::shared_ptr<McpClient>> McpClient::start(const McpServerConfig& confi
     std::shared_ptr<McpClient> client(new McpClient(config.name, policy.grants(), own));
     client->m_process = std::move(*process);
     client->m_network = config.network;
+    client->m_sampling = config.sampling;
+    client->m_samplingMaxTokens = config.samplingMaxTokens;
     client->m_readOnly = spec->extraReadOnly;
     client->m_statePath = spec->extraWritable.empty() ? fs::path() : spec->extraWritable.front();
     if (auto ok = client->initialize(); !ok) return unexpected(ok.error().code, startHint(*client, ok.error().message));
@@ -91,8 +93,9 @@ json McpClient::serverInfo() const {
 
 Result<void> McpClient::initialize() {
     std::lock_guard lock(m_mutex);
+    // Sampling is offered only to a server whose configuration allows it.
     json params = {{"protocolVersion", kProtocolVersion},
-                   {"capabilities", json::object()},
+                   {"capabilities", m_sampling ? json{{"sampling", json::object()}} : json::object()},
                    {"clientInfo", {{"name", "atelier"}, {"version", "1"}}}};
     auto result = request("initialize", std::move(params), m_options.startTimeout);
     if (!result) return unexpected(result.error());
@@ -207,13 +210,16 @@ Result<json> McpClient::awaitResponse(std::int64_t id, const std::string& method
                                      std::to_string(m_options.maxMessageDepth) + " levels) during " + method +
                                      ": '" + excerpt(*line) + "'"));
         if (msg.contains("method")) {
-            // A request or notification from the server. Answer pings; refuse other requests
-            // (sampling, roots, elicitation are not offered); ignore notifications.
+            // A request or notification from the server. Answer pings and sampling; refuse
+            // other requests (roots, elicitation are not offered); ignore notifications.
             if (msg.contains("id")) {
                 json reply = {{"jsonrpc", "2.0"}, {"id", msg["id"]}};
                 if (msg["method"] == "ping") reply["result"] = json::object();
+                else if (msg["method"] == "sampling/createMessage") reply.update(sample(msg));
                 else reply["error"] = {{"code", -32601}, {"message", "not supported by this client"}};
-                if (auto ok = send(reply, deadline); !ok) return unexpected(ok.error());
+                // A completion may have used up the call's time: its answer still goes out.
+                const auto by = std::max(deadline, Clock::now() + std::chrono::seconds(1));
+                if (auto ok = send(reply, by); !ok) return unexpected(ok.error());
             } else if (msg["method"] == "notifications/progress") {
                 progress(msg.value("params", json::object()));
             }
@@ -245,6 +251,37 @@ void McpClient::progress(const json& params) {
         update.message = excerpt(params["message"].get<std::string>());
     logger("agents")->debug("MCP server '{}' progress on {}: {}", m_name, m_progressTool, update.progress);
     if (m_options.onProgress) m_options.onProgress(update);
+}
+
+json McpClient::sample(const json& msg) {
+    json record = {{"mcp_server", m_name}, {"sampling", true}, {"allowed", m_sampling}};
+    const auto refuse = [&](int code, const std::string& why) {
+        record["error"] = why;
+        if (m_options.onSampling) m_options.onSampling(record);
+        logger("agents")->debug("{}", why);  // the error reaches the caller through the server
+        return json{{"error", {{"code", code}, {"message", why}}}};
+    };
+    if (!m_sampling)
+        return refuse(-32601, "MCP server '" + m_name + "' may not ask Atelier's model for completions: set \"sampling\": "
+                              "true in mcpServers." + m_name + " of the MCP configuration to allow it");
+    auto request = parseMcpSamplingParams(msg.value("params", json::object()), m_name, m_samplingMaxTokens);
+    if (!request) return refuse(-32602, request.error().message);
+    record["max_tokens"] = request->maxTokens;
+    if (!m_options.sampler)
+        return refuse(-32603, "MCP server '" + m_name + "' asked for a completion (sampling/createMessage), but no "
+                              "local model is loaded to answer it");
+    auto reply = m_options.sampler(*request);
+    if (!reply) {
+        std::string why = reply.error().message;
+        std::replace(why.begin(), why.end(), '\n', ' ');
+        return refuse(-32603, "MCP server '" + m_name + "': sampling/createMessage failed: " + why);
+    }
+    record["prompt_tokens"] = reply->promptTokens;
+    record["completion_tokens"] = reply->completionTokens;
+    record["stop_reason"] = reply->stopReason;
+    if (m_options.onSampling) m_options.onSampling(record);
+    logger("agents")->info("MCP server '{}' sampled {} tokens ({})", m_name, reply->completionTokens, reply->stopReason);
+    return json{{"result", mcpSamplingResult(*reply)}};
 }
 
 Error McpClient::broken(const std::string& what) {

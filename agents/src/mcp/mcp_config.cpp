@@ -78,6 +78,29 @@ Result<void> parseTimeouts(const json& entry, const std::string& at, McpServerCo
     return {};
 }
 
+// "sampling": true | false | {"max_tokens": N}.
+Result<void> parseSampling(const json& entry, const std::string& at, McpServerConfig& server) {
+    if (!entry.contains("sampling")) return {};
+    const json& s = entry["sampling"];
+    const std::string range = "1 to " + std::to_string(kMcpSamplingMaxTokensLimit);
+    if (s.is_boolean()) {
+        server.sampling = s.get<bool>();
+        return {};
+    }
+    if (!s.is_object())
+        return unexpected(Error::badInput(at + ".sampling must be true, false or {\"max_tokens\": N}"));
+    for (const auto& [key, value] : s.items()) {
+        if (key != "max_tokens")
+            return unexpected(Error::badInput(at + ".sampling." + key + " is not a sampling setting (known: max_tokens)"));
+        if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
+            value.get<std::int64_t>() > kMcpSamplingMaxTokensLimit)
+            return unexpected(Error::badInput(at + ".sampling.max_tokens must be a whole number from " + range));
+        server.samplingMaxTokens = int(value.get<std::int64_t>());
+    }
+    server.sampling = true;
+    return {};
+}
+
 Result<McpServerConfig> parseServer(const std::string& name, const json& entry, const std::string& at,
                                     const fs::path& baseDir) {
     if (!validServerName(name))
@@ -135,6 +158,7 @@ Result<McpServerConfig> parseServer(const std::string& name, const json& entry, 
         }
     }
     if (auto t = parseTimeouts(entry, at, server); !t) return unexpected(t.error());
+    if (auto t = parseSampling(entry, at, server); !t) return unexpected(t.error());
     return server;
 }
 

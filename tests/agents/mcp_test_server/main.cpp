@@ -6,7 +6,8 @@
 // initialize with a line that is not JSON), --exit-on-init (exits without answering),
 // --hostile-schemas (adds tools whose schemas loop through $ref, nest too deep, or hold a
 // catastrophic or invalid pattern), --deep-list (answers tools/list with a schema nested
-// 100,000 levels deep).
+// 100,000 levels deep), --sampling (adds the tool `sample`, which asks the client for a
+// completion with sampling/createMessage in the middle of its call, and `client_capabilities`).
 
 #include <unistd.h>
 
@@ -97,6 +98,50 @@ json textResult(const std::string& text, bool isError = false) {
 }
 
 int g_calls = 0;
+json g_clientCapabilities = json::object();
+
+json samplingTools() {
+    const json str = {{"type", "string"}}, integer = {{"type", "integer"}}, number = {{"type", "number"}};
+    return json::array({
+        {{"name", "sample"},
+         {"description", "Asks the client's model to answer `prompt` (sampling/createMessage)"},
+         {"inputSchema", {{"type", "object"},
+                          {"properties", {{"prompt", str}, {"max_tokens", integer}, {"system", str},
+                                          {"temperature", number}, {"stop", {{"type", "array"}, {"items", str}}},
+                                          {"image", {{"type", "boolean"}}}, {"history", {{"type", "boolean"}}}}},
+                          {"required", {"prompt", "max_tokens"}}}}},
+        {{"name", "client_capabilities"}, {"description", "The capabilities the client declared"},
+         {"inputSchema", schemaOf(json::object(), json::array())}},
+    });
+}
+
+// Sends sampling/createMessage and reads until its answer (answering nothing else meanwhile).
+json sample(const json& args) {
+    json content = {{"type", "text"}, {"text", args.at("prompt").get<std::string>()}};
+    json messages = json::array();
+    if (args.value("history", false)) {
+        messages.push_back({{"role", "user"}, {"content", {{"type", "text"}, {"text", "Hi."}}}});
+        messages.push_back({{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "Hello."}}}});
+    }
+    if (args.value("image", false))
+        content = json::array({content, {{"type", "image"}, {"data", "iVBORw0KGgo="}, {"mimeType", "image/png"}}});
+    messages.push_back({{"role", "user"}, {"content", content}});
+    json params = {{"messages", messages}, {"maxTokens", args.at("max_tokens")}};
+    if (args.contains("system")) params["systemPrompt"] = args["system"];
+    if (args.contains("temperature")) params["temperature"] = args["temperature"];
+    if (args.contains("stop")) params["stopSequences"] = args["stop"];
+    send({{"jsonrpc", "2.0"}, {"id", "sample-1"}, {"method", "sampling/createMessage"}, {"params", params}});
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        const json msg = json::parse(line, nullptr, false);
+        if (!msg.is_object() || msg.value("id", json()) != "sample-1") continue;
+        if (msg.contains("error")) return textResult("sampling refused: " + msg["error"].value("message", ""), true);
+        json r = textResult(msg["result"]["content"].value("text", ""));
+        r["structuredContent"] = msg["result"];
+        return r;
+    }
+    std::_Exit(5);
+}
 
 // Returns the result of one tools/call, or exits/misbehaves as the tool demands.
 json callTool(const std::string& name, const json& args) {
@@ -116,6 +161,8 @@ json callTool(const std::string& name, const json& args) {
         return textResult(text.str());
     }
     if (name == "calls") return textResult(std::to_string(g_calls));
+    if (name == "sample") return sample(args);
+    if (name == "client_capabilities") return textResult(g_clientCapabilities.dump());
     if (name == "crash") {
         std::cerr << "mcp_test_server: crashing on purpose" << std::endl;
         std::_Exit(3);
@@ -144,7 +191,7 @@ json callTool(const std::string& name, const json& args) {
 
 int main(int argc, char** argv) {
     std::size_t pageSize = 2;
-    bool garbageOnInit = false, exitOnInit = false, hostileSchemas = false, deepList = false;
+    bool garbageOnInit = false, exitOnInit = false, hostileSchemas = false, deepList = false, sampling = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--page-size" && i + 1 < argc) pageSize = std::strtoul(argv[++i], nullptr, 10);
@@ -152,10 +199,13 @@ int main(int argc, char** argv) {
         else if (a == "--exit-on-init") exitOnInit = true;
         else if (a == "--hostile-schemas") hostileSchemas = true;
         else if (a == "--deep-list") deepList = true;
+        else if (a == "--sampling") sampling = true;
     }
     json tools = toolList();
     if (hostileSchemas)
         for (const auto& t : hostileTools()) tools.push_back(t);
+    if (sampling)
+        for (const auto& t : samplingTools()) tools.push_back(t);
     bool initialized = false;
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -173,6 +223,7 @@ int main(int argc, char** argv) {
         const json params = msg.value("params", json::object());
         if (method == "initialize") {
             if (exitOnInit) std::_Exit(4);  // no exit handlers (a sanitizer's leak check) to change the status
+            g_clientCapabilities = params.value("capabilities", json::object());
             if (garbageOnInit) {
                 std::cout << "Server starting... not JSON" << std::endl;
                 continue;

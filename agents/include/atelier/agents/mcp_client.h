@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atelier/agents/mcp_config.h"
+#include "atelier/agents/mcp_sampling.h"
 #include "atelier/agents/policy.h"
 #include "atelier/agents/sandbox.h"
 #include "atelier/base/result.h"
@@ -51,6 +52,14 @@ struct McpOptions {
     // Called (on the calling thread, while the call waits) for each progress notification of a
     // tools/call; every call sends a progressToken. Empty: progress is only logged.
     std::function<void(const McpProgress&)> onProgress;
+    // Answers the sampling/createMessage requests of the servers whose configuration allows
+    // sampling (mcp_sampling.h), on the calling thread while their request waits. Empty: such a
+    // request gets an error saying that no model is loaded.
+    McpSampler sampler;
+    // Called for every sampling/createMessage, answered or refused, with what the audit log
+    // records: {"mcp_server", "sampling": true, "allowed", "max_tokens", "prompt_tokens",
+    // "completion_tokens", "stop_reason"} or {..., "error"}.
+    std::function<void(const nlohmann::json&)> onSampling;
 };
 
 // What a server's command needs in the sandbox beyond the system folders (issue 20). The
@@ -98,6 +107,7 @@ public:
     const std::vector<PathGrant>& grants() const { return m_grants; }  // what the server can see
     nlohmann::json serverInfo() const;  // from the initialize result
     bool network() const { return m_network; }  // started with the network ("network": true)
+    bool sampling() const { return m_sampling; }  // may ask for completions ("sampling")
     // Its install trees (read-only) and its state folder (writable; empty: none).
     const std::vector<std::filesystem::path>& readOnlyTrees() const { return m_readOnly; }
     const std::filesystem::path& statePath() const { return m_statePath; }
@@ -120,6 +130,8 @@ private:
                                          SandboxProcess::Clock::time_point deadline);
     Error broken(const std::string& what);  // kills the server and remembers why
     void progress(const nlohmann::json& params);  // a notifications/progress for the call in flight
+    // The reply to a sampling/createMessage request `msg` (result or error).
+    nlohmann::json sample(const nlohmann::json& msg);
 
     const std::string m_name;
     const std::vector<PathGrant> m_grants;
@@ -132,6 +144,8 @@ private:
     std::int64_t m_progressToken = 0;           // guarded by m_mutex; the call in flight, 0: none
     std::string m_progressTool;                 // guarded by m_mutex
     bool m_network = false;                     // set before the client is shared
+    bool m_sampling = false;                    // set before the client is shared
+    int m_samplingMaxTokens = 0;
     std::vector<std::filesystem::path> m_readOnly;
     std::filesystem::path m_statePath;
 };

@@ -15,6 +15,10 @@
 //                          "${ATELIER_MCP_STATE}" in args and env values is replaced by its path.
 //   "timeouts": {"start_s": 15, "call_s": 60}   start-up (spawn + initialize, each tools/list
 //                          page) and per-call limits in seconds, 0.001 to 86400.
+//   "sampling": true | {"max_tokens": N}   the server may ask Atelier's model for a completion
+//                          (sampling/createMessage) while one of its requests is in flight;
+//                          its maxTokens is capped at N (default kMcpSamplingDefaultMaxTokens,
+//                          1 to kMcpSamplingMaxTokensLimit). Default: refused.
 // Thread-safe: pure functions.
 
 #include <chrono>
@@ -39,6 +43,8 @@ struct McpServerLimits {
 inline constexpr std::uint64_t kMcpMaxProcessesLimit = 65536;
 inline constexpr std::uint64_t kMcpMinAddressSpaceMb = 16;
 inline constexpr std::uint64_t kMcpMaxAddressSpaceMb = std::uint64_t(1) << 24;  // 16 TiB
+inline constexpr int kMcpSamplingDefaultMaxTokens = 1024;
+inline constexpr int kMcpSamplingMaxTokensLimit = 1 << 20;
 
 struct McpServerConfig {
     std::string name;     // [A-Za-z0-9_-], no "__": tools are registered as `<name>__<tool>`
@@ -51,6 +57,8 @@ struct McpServerConfig {
     std::filesystem::path statePath;        // "state": "DIR" (absolute); empty: the default
     std::optional<std::chrono::milliseconds> startTimeout;  // "timeouts.start_s"
     std::optional<std::chrono::milliseconds> callTimeout;   // "timeouts.call_s"
+    bool sampling = false;                  // "sampling": true or {"max_tokens": N}
+    int samplingMaxTokens = kMcpSamplingDefaultMaxTokens;  // "sampling.max_tokens"
 };
 
 // Parses the JSON text of a configuration; `origin` names it in errors, and relative commands
