@@ -41,6 +41,13 @@ __m256i scaledDot(__m256i codes, const std::int8_t* act, __m256i scales) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scales);
 }
 
+// The eight scales as int16 in both 128-bit lanes, and the selector that spreads scale j over
+// every lane (one vpshufb instead of a scalar load, vmovd and vpbroadcastw).
+__m256i scaleWords(const std::uint8_t sc[8]) {
+    return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+}
+__m256i spreadScale(__m256i words, int j) { return _mm256_shuffle_epi8(words, _mm256_set1_epi16(short(0x0100 + 0x0202 * j))); }
+
 // Each 16-bit lane pair of the Q4_K / Q5_K mins: m[j] in lanes 2j and 2j+1 (a bsums multiplier).
 __m256i minPairs(const std::uint8_t m[8]) {
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
@@ -67,17 +74,18 @@ template <int N>
 void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
             std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15);
-    __m256 acc[N], mins[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
+    __m256 acc[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ4KScales, sc, m);
+        const __m256i scales = scaleWords(sc);
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
             const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            const __m256i slo = spreadScale(scales, 2 * c), shi = spreadScale(scales, 2 * c + 1);
             _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
                 const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
@@ -89,10 +97,10 @@ void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
             const BlockQ8K& ab = a[t * lda + b];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
-            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), acc[t]);
         }
     }
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
 }
 
 // One Q5_K row against N tokens (as q4kRow; the fifth bits come from qh, bit 2c for the low
@@ -101,11 +109,12 @@ template <int N>
 void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
             std::int64_t ldy) {
     const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-    __m256 acc[N], mins[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = _mm256_setzero_ps();
+    __m256 acc[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ5KScales, sc, m);
+        const __m256i scales = scaleWords(sc);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQh));
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
@@ -116,7 +125,7 @@ void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
             const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(hlo, 4));
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
                                                _mm256_slli_epi16(hhi, 4));
-            const __m256i slo = _mm256_set1_epi16(short(sc[2 * c])), shi = _mm256_set1_epi16(short(sc[2 * c + 1]));
+            const __m256i slo = spreadScale(scales, 2 * c), shi = spreadScale(scales, 2 * c + 1);
             _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
                 const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
@@ -128,13 +137,89 @@ void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
             const BlockQ8K& ab = a[t * lda + b];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
-            mins[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), mins[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), acc[t]);
         }
     }
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]) - hsum(mins[t]);
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
 }
 
-// Rows of T tokens in tiles of kKTile, then the tail.
+// One Q6_K row against N tokens (as q4kRow): six-bit codes from ql (low nibbles) and qh (two bits
+// each), stored +32, so 32 · Σ sc[g] · bsums[g] is taken off each block's integer sum.
+template <int N>
+void q6kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
+    const __m256i low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
+    __m256 acc[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ6KBytes) {
+        const auto* sc = reinterpret_cast<const std::int8_t*>(w + kQ6KScales);
+        __m256i sumi[N];
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        for (int n = 0; n < 2; ++n) {
+            const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n));
+            const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n + 32));
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ6KQh + 32 * n));
+            for (int k = 0; k < 4; ++k) {
+                const __m256i ql = k % 2 == 0 ? ql0 : ql1;  // k 0, 1: low nibbles; 2, 3: high
+                const __m256i low = _mm256_and_si256(k < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
+                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), low2);
+                const __m256i codes = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
+                const int g = 8 * n + 2 * k;  // first 16-element sub-block of these 32 elements
+                const __m256i scales = scalePair(sc[g], sc[g + 1]);
+                _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t)
+                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda + b].qs + 16 * g, scales));
+            }
+        }
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+        const float wd = f16(w + kQ6KD);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
+            const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[t], offset)), acc[t]);
+        }
+    }
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
+}
+
+// One Q2_K row against N tokens (as q4kRow): two-bit codes, a four-bit scale and min per 16
+// elements (scale in the low nibble of w[g], min in the high one).
+template <int N>
+void q2kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+            std::int64_t ldy) {
+    const __m256i low2 = _mm256_set1_epi8(3);
+    const __m128i low4 = _mm_set1_epi8(15);
+    __m256 acc[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b, w += kQ2KBytes) {
+        __m256i sumi[N];
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
+        for (int n = 0; n < 2; ++n) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ2KQs + 32 * n));
+            for (int k = 0; k < 4; ++k) {
+                const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), low2);
+                const int g = 8 * n + 2 * k;
+                const __m256i scales = scalePair(w[g] & 15, w[g + 1] & 15);
+                _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t)
+                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda + b].qs + 16 * g, scales));
+            }
+        }
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+        const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), low4));
+        const float wd = f16(w + kQ2KD), wmin = f16(w + kQ2KDmin);
+        _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
+            const BlockQ8K& ab = a[t * lda + b];
+            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
+            const __m256 minSums = _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minSums, acc[t]);
+        }
+    }
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
+}
+
+// Rows of T tokens in tiles of kKTile, then the tail (wider tiles measured no faster here: the
+// products, three instructions per 32 codes and token, dominate, not the unpacking).
 constexpr int kKTile = 4;
 template <template <int> class Row, int... Ns>
 void tailTile(std::int64_t n, const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, float* y,
@@ -152,6 +237,16 @@ template <int N>
 struct Q4KRow {
     static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
                     float* y, std::int64_t ldy) { q4kRow<N>(w, a, lda, nb, y, ldy); }
+};
+template <int N>
+struct Q6KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q6kRow<N>(w, a, lda, nb, y, ldy); }
+};
+template <int N>
+struct Q2KRow {
+    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
+                    float* y, std::int64_t ldy) { q2kRow<N>(w, a, lda, nb, y, ldy); }
 };
 template <int N>
 struct Q5KRow {
@@ -198,52 +293,25 @@ void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
 }
 
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
-    const __m256i low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
-    float sum = 0.0f;
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ6KBytes) {
-        const auto* sc = reinterpret_cast<const std::int8_t*>(w + kQ6KScales);
-        __m256i sumi = _mm256_setzero_si256();
-        for (int n = 0; n < 2; ++n) {
-            const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n));
-            const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 64 * n + 32));
-            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ6KQh + 32 * n));
-            const __m256i lows[4] = {_mm256_and_si256(ql0, low4), _mm256_and_si256(ql1, low4),
-                                     _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                                     _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4)};
-            for (int k = 0; k < 4; ++k) {
-                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), low2);
-                const __m256i codes = _mm256_or_si256(lows[k], _mm256_slli_epi16(high, 4));
-                const int g = 8 * n + 2 * k;  // first 16-element sub-block of these 32 elements
-                sumi = _mm256_add_epi32(sumi, scaledDot(codes, a[b].qs + 16 * g, scalePair(sc[g], sc[g + 1])));
-            }
-        }
-        std::int32_t offset = 0;  // codes are stored +32: subtract 32 * sum(sc * activations)
-        for (int g = 0; g < 16; ++g) offset += sc[g] * a[b].bsums[g];
-        sum += a[b].d * halfToFloat(w + kQ6KD) * float(hsumInt(sumi) - 32 * offset);
-    }
-    return sum;
+    float y;
+    q6kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    rowTimesTokens<Q6KRow>(w, a, nb, T, y, ldy);
 }
 
 float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
-    const __m256i low2 = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ2KBytes) {
-        __m256i sumi = _mm256_setzero_si256();
-        for (int n = 0; n < 2; ++n) {
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ2KQs + 32 * n));
-            for (int k = 0; k < 4; ++k) {
-                const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), low2);
-                const int g = 8 * n + 2 * k;
-                sumi = _mm256_add_epi32(sumi, scaledDot(codes, a[b].qs + 16 * g, scalePair(w[g] & 15, w[g + 1] & 15)));
-            }
-        }
-        std::int32_t summ = 0;
-        for (int g = 0; g < 16; ++g) summ += (w[g] >> 4) * a[b].bsums[g];
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * halfToFloat(w + kQ2KD)), _mm256_cvtepi32_ps(sumi), acc);
-        mins += a[b].d * halfToFloat(w + kQ2KDmin) * float(summ);
-    }
-    return hsum(acc) - mins;
+    float y;
+    q2kRow<1>(w, a, nb, nb, &y, 1);
+    return y;
+}
+
+void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy) {
+    rowTimesTokens<Q2KRow>(w, a, nb, T, y, ldy);
 }
 
 }  // namespace atelier::kernels
@@ -263,6 +331,14 @@ void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out) { qua
 void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
                          float* y, std::int64_t ldy) {
     for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q5_k_q8_k_ref(w, a + t * nb, nb);
+}
+void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q6_k_q8_k_ref(w, a + t * nb, nb);
+}
+void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
+                         float* y, std::int64_t ldy) {
+    for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q2_k_q8_k_ref(w, a + t * nb, nb);
 }
 }  // namespace atelier::kernels
 

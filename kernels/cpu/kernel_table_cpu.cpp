@@ -136,8 +136,8 @@ KernelTable avx2Table() {
     slot(k, MatmulFormat::Q8_0) = {q8a, q8aProduct<gemm_q8_0_q8a_avx2>};
     slot(k, MatmulFormat::MXFP4) = {q8a, q8aProduct<gemm_mxfp4_q8a_avx2>};
     slot(k, MatmulFormat::Q4_K) = {q8k, kquantByRow<KQuant::Q4_K, dots_q4_k_q8_k_avx2>};
-    slot(k, MatmulFormat::Q6_K) = {q8k, kquantByToken<KQuant::Q6_K, dot_q6_k_q8_k_avx2>};
-    slot(k, MatmulFormat::Q2_K) = {q8k, kquantByToken<KQuant::Q2_K, dot_q2_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q6_K) = {q8k, kquantByRow<KQuant::Q6_K, dots_q6_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRow<KQuant::Q2_K, dots_q2_k_q8_k_avx2>};
     slot(k, MatmulFormat::Q5_K) = {q8k, kquantByRow<KQuant::Q5_K, dots_q5_k_q8_k_avx2>};
     setQuantProducts(k, IsaLevel::Avx2, false);
     k.quantizeQ8A = quantize_row_q8a_avx2;

@@ -60,14 +60,22 @@ inline std::uint16_t floatToHalf(float f) {
     return std::uint16_t(sign | ((u + 0xfffu + ((u >> 13) & 1u)) >> 13));
 }
 
-// The eight 6-bit scales and mins of a Q4_K (or Q5_K) super-block.
+// The eight 6-bit scales and mins of a Q4_K (or Q5_K) super-block: bytes 0-3 hold scales 0-3 in
+// their low six bits, 4-7 mins 0-3, 8-11 the low four bits of scales 4-7 (low nibble) and mins
+// 4-7 (high nibble), whose top two bits are the top bits of bytes 0-3 (scales) and 4-7 (mins).
+// Four bytes at a time (little-endian words).
 inline void unpackQ4KScales(const std::uint8_t* s, std::uint8_t sc[8], std::uint8_t m[8]) {
-    for (int j = 0; j < 4; ++j) {
-        sc[j] = s[j] & 63;
-        m[j] = s[j + 4] & 63;
-        sc[j + 4] = std::uint8_t((s[j + 8] & 15) | ((s[j] >> 6) << 4));
-        m[j + 4] = std::uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-    }
+    std::uint32_t u0, u1, u2;
+    std::memcpy(&u0, s, 4);
+    std::memcpy(&u1, s + 4, 4);
+    std::memcpy(&u2, s + 8, 4);
+    const std::uint32_t six = 0x3f3f3f3fu, four = 0x0f0f0f0fu, two = 0x03030303u;
+    const std::uint32_t w[4] = {u0 & six, u1 & six, (u2 & four) | (((u0 >> 6) & two) << 4),
+                                ((u2 >> 4) & four) | (((u1 >> 6) & two) << 4)};
+    std::memcpy(sc, &w[0], 4);
+    std::memcpy(m, &w[1], 4);
+    std::memcpy(sc + 4, &w[2], 4);
+    std::memcpy(m + 4, &w[3], 4);
 }
 
 }  // namespace atelier::kernels::kq

@@ -70,11 +70,15 @@ float dot_q6_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_
 float dot_q2_k_q8_k_avx512(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb);
 
 // One weight row against T tokens' activations a [T, nb]: y[t * ldy] = dot(w, a + t * nb),
-// bit for bit what dot_q4_k_q8_k_avx2 (dot_q5_k_q8_k_avx2) gives each token alone (the nibbles are unpacked once
-// per few tokens).
+// bit for bit what dot_qN_k_q8_k_avx2 gives each token alone (the codes and scales are unpacked
+// once per four tokens).
 void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy);
 void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy);
+void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
+                         std::int64_t T, float* y, std::int64_t ldy);
+void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy);
 // The same at the AVX-512 VNNI level (only called when the CPU has it), for every K-quant: codes
 // unpacked once per four tokens, vpdpbusd + vpdpwssd per 64 codes; each token's result is the
