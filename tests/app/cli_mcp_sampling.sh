@@ -75,4 +75,60 @@ has audit-answered "$tmp/out" '"completion_tokens":'
 has audit-server "$tmp/out" '"mcp_server":"test"'
 has audit-refused "$tmp/out" '"allowed":false'
 has audit-grant "$tmp/out" '"sampling_max_tokens":2'
+
+# A team run: the agent's forced first call reaches `sample_short`, whose request the run's own
+# model answers at the run's seed, as `tool run --model --seed` answers the same arguments.
+cat > "$tmp/team.md" <<'TEAM'
+---
+name: sampler
+description: One agent with one MCP tool that samples.
+agent:
+  name: asker
+  tools: [test__sample_short]
+  grants:
+    - path: ${workspace}
+      access: read
+  budgets:
+    tokens: 20000
+    steps: 2
+    wall_seconds: 300
+    depth: 0
+  approval: auto
+---
+Ask the test__sample_short tool.
+TEAM
+team_call() {  # team_call CONFIG: runs the team, leaves the first tool_result in $tmp/call.json
+    "$cli" --data-dir "$data" team run "$tmp/team.md" --model "$tmp/tiny" --workspace "$ws" --task "Ask." \
+        --max-tokens 400 --seed 7 --first-turn-tool-call --max-arg-chars 12 --max-calls-per-turn 1 \
+        --approve auto --mcp-config "$1" --json >"$tmp/events" 2>"$tmp/err" || {
+        echo "FAIL team run with $1: exit $?"; cat "$tmp/err"; fail=1; return; }
+    python3 - "$tmp/events" "$tmp/call.json" <<'PY' || { echo "FAIL team events"; cat "$tmp/events"; fail=1; }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")]
+calls = [e for e in events if e["event"] == "tool_call" and e["tool"] == "test__sample_short"]
+results = [e for e in events if e["event"] == "tool_result" and e["tool"] == "test__sample_short"]
+assert calls and results, events
+json.dump({"args": calls[0]["args"], "result": results[0]}, open(sys.argv[2], "w"))
+PY
+}
+field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if isinstance(v,str) else json.dumps(v), end="")' "$tmp/call.json" "$1"; }
+team_call "$tmp/allowed.json"
+if [ -f "$tmp/call.json" ]; then
+    if [ "$(field 'd["result"]["ok"]')" = true ]; then
+        expect team-tool-run 0 "$cli" --data-dir "$data" tool run test__sample_short --args "$(field 'd["args"]')" \
+            --workspace "$ws" --mcp-config "$tmp/allowed.json" --model "$tmp/tiny" --seed 7
+        [ "$(field 'd["result"]["result"]')" = "$(cat "$tmp/out")" ] && echo "ok   team run's sampled reply = tool run's" ||
+            { echo "FAIL team run's reply '$(field 'd["result"]["result"]')' != tool run's '$(cat "$tmp/out")'"; fail=1; }
+    else
+        echo "FAIL team run's sampling call failed: $(field 'd["result"]')"; fail=1
+    fi
+fi
+rm -f "$tmp/call.json"
+team_call "$tmp/denied.json"
+if [ -f "$tmp/call.json" ]; then
+    case "$(field 'd["result"].get("error", "")')" in
+    *'"sampling": true in mcpServers.test'*) echo "ok   team run: a server not allowed is refused naming the setting" ;;
+    *) echo "FAIL team run denied: $(field 'd["result"]')"; fail=1 ;;
+    esac
+fi
 exit $fail

@@ -7,7 +7,8 @@
 // --hostile-schemas (adds tools whose schemas loop through $ref, nest too deep, or hold a
 // catastrophic or invalid pattern), --deep-list (answers tools/list with a schema nested
 // 100,000 levels deep), --sampling (adds the tool `sample`, which asks the client for a
-// completion with sampling/createMessage in the middle of its call, and `client_capabilities`).
+// completion with sampling/createMessage in the middle of its call, `sample_short` (the same
+// with only a prompt, for a model's own calls) and `client_capabilities`).
 
 #include <unistd.h>
 
@@ -110,6 +111,9 @@ json samplingTools() {
                                           {"temperature", number}, {"stop", {{"type", "array"}, {"items", str}}},
                                           {"image", {{"type", "boolean"}}}, {"history", {{"type", "boolean"}}}}},
                           {"required", {"prompt", "max_tokens"}}}}},
+        {{"name", "sample_short"},
+         {"description", "Asks the client's model to answer `prompt` in at most 6 tokens (sampling/createMessage)"},
+         {"inputSchema", schemaOf({{"prompt", str}}, {"prompt"})}},
         {{"name", "client_capabilities"}, {"description", "The capabilities the client declared"},
          {"inputSchema", schemaOf(json::object(), json::array())}},
     });
@@ -162,6 +166,7 @@ json callTool(const std::string& name, const json& args) {
     }
     if (name == "calls") return textResult(std::to_string(g_calls));
     if (name == "sample") return sample(args);
+    if (name == "sample_short") return sample({{"prompt", args.at("prompt")}, {"max_tokens", 6}});
     if (name == "client_capabilities") return textResult(g_clientCapabilities.dump());
     if (name == "crash") {
         std::cerr << "mcp_test_server: crashing on purpose" << std::endl;
