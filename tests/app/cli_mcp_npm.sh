@@ -6,8 +6,9 @@
 # no folder granted (their install trees are bound read-only); `tool run` calls their tools;
 # server-memory keeps its graph in its "state" folder across two separate runs; a `npx -y`
 # configuration without "network" fails at once saying the sandbox has no network; a server
-# with "network": true says so in `tool list` and in the audit log; and a team run calls a tool
-# of server-memory. Without node, npm, the registry or a working bwrap the test is skipped (77).
+# with "network": true says so in `tool list` and in the audit log; a team run calls a tool
+# of server-memory; and with "sampling" server-everything's trigger-sampling-request is answered
+# by a tiny model as the tests' own server's request is. Without node, npm, the registry or a working bwrap the test is skipped (77).
 # It installs packages and starts node many times:
 # ctest-labels: slow
 set -u
@@ -107,6 +108,8 @@ cat >"$tmp/net.json" <<JSON
 JSON
 expect net-list 0 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/net.json"
 has net-list "$tmp/out" 'with network access'
+# Without "sampling" the client does not declare it, so server-everything hides its sampling tool.
+if grep -q 'trigger-sampling-request' "$tmp/out"; then echo "FAIL trigger-sampling-request listed without sampling"; fail=1; fi
 expect net-run 0 "$cli" --data-dir "$data" tool run every__echo --args '{"message":"net"}' --workspace "$ws" \
     --mcp-config "$tmp/net.json"
 expect audit 0 "$cli" --data-dir "$data" audit export
@@ -154,5 +157,43 @@ print("ok   team run called mem__read_graph and read the stored graph")
 PY
 else
     echo "FAIL model create"; fail=1
+fi
+# MCP sampling: server-everything offers trigger-sampling-request only to a client that declares
+# sampling, which Atelier does for a server configured with "sampling". Its request (a system
+# prompt, a user message, temperature 0.7, maxTokens capped at 5 by the configuration) is
+# answered by the tiny model with the text that the tests' own mcp_test_server gets for the
+# same request (a different server, the same conversation, the same seed).
+cat >"$tmp/sampling.json" <<JSON
+{"mcpServers": {"every": {"command": "$bin/mcp-server-everything", "args": ["stdio"],
+                          "sampling": {"max_tokens": 5}}}}
+JSON
+if [ -d "$tmp/tiny" ]; then
+    expect sampling-list 0 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/sampling.json"
+    has sampling-list "$tmp/out" 'every__trigger-sampling-request'
+    expect sampling-run 0 "$cli" --data-dir "$data" tool run every__trigger-sampling-request \
+        --args '{"prompt":"hello","maxTokens":50}' --workspace "$ws" --mcp-config "$tmp/sampling.json" \
+        --model "$tmp/tiny" --seed 7
+    has sampling-run "$tmp/out" '"role": "assistant"'
+    has sampling-run "$tmp/out" '"stopReason": "maxTokens"'
+    testserver="$(cd "$(dirname "$cli")/.." && pwd)/tests/mcp_test_server"
+    if [ -x "$testserver" ]; then
+        cp "$tmp/out" "$tmp/every.out"
+        printf '{"mcpServers": {"test": {"command": "%s", "args": ["--sampling"], "sampling": {"max_tokens": 5}}}}\n' \
+            "$testserver" >"$tmp/test-sampling.json"
+        expect sampling-same 0 "$cli" --data-dir "$data" tool run test__sample --args \
+            '{"prompt":"Resource trigger-sampling-request context: hello","system":"You are a helpful test server.","temperature":0.7,"max_tokens":50}' \
+            --workspace "$ws" --mcp-config "$tmp/test-sampling.json" --model "$tmp/tiny" --seed 7 --json
+        python3 - "$tmp/every.out" "$tmp/out" <<'PY' || fail=1
+import json, sys
+every = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read()
+result = json.loads(every[every.index("{"):])
+ours = json.loads(open(sys.argv[2], encoding="utf-8", errors="surrogateescape").read())
+want = ours["data"]["structuredContent"]["content"]["text"]
+if result["content"]["text"] != want:
+    print("FAIL sampling-same: server-everything got %r, mcp_test_server %r" % (result["content"]["text"], want))
+    sys.exit(1)
+print("ok   server-everything's sampling reply = mcp_test_server's for the same request")
+PY
+    fi
 fi
 exit $fail
