@@ -52,6 +52,7 @@ class TestMcpSampling : public QObject {
     std::unique_ptr<engine::GenerationService> m_service;
     std::shared_ptr<LocalChatBackend> m_backend;
     std::int32_t m_eos = -1;
+    std::optional<engine::Tokenizer> m_tokenizer;
     std::mutex m_recordsMutex;
     std::vector<json> m_records;
 
@@ -63,14 +64,14 @@ class TestMcpSampling : public QObject {
     }
 
     // The same conversation on the turn API, as `generate` and `chat` run it.
-    Turn direct(std::vector<engine::ChatMessage> messages, int maxTokens) {
+    Turn direct(std::vector<engine::ChatMessage> messages, int maxTokens, ChatBackend* backend = nullptr) {
         ChatBackendRequest request;
         request.messages = std::move(messages);
         request.sampling = baseSampling();
         request.sampling.maxTokens = maxTokens;
         Turn t;
         std::mutex m;
-        auto turn = m_backend->start(request, [&](const ChatEvent& e) {
+        auto turn = (backend ? backend : m_backend.get())->start(request, [&](const ChatEvent& e) {
             std::lock_guard lock(m);
             if (e.kind == ChatEventKind::ContentDelta) t.content += e.text;
             if (e.kind == ChatEventKind::Done) {
@@ -85,12 +86,13 @@ class TestMcpSampling : public QObject {
 
     // A registry with the test server's tools; `sampling` as its configuration says.
     std::unique_ptr<ToolRegistry> registry(bool sampling, int cap = kMcpSamplingDefaultMaxTokens,
-                                           bool withModel = true) {
+                                           bool withModel = true, std::shared_ptr<ChatBackend> backend = nullptr) {
         McpServerConfig config{"test", kServer.string(), {"--sampling", "--page-size", "20"}, {}};
         config.sampling = sampling;
         config.samplingMaxTokens = cap;
         McpOptions options;
-        if (withModel) options.sampler = backendSampler(m_backend, baseSampling(), engine::ChatMode::Chat, m_eos);
+        if (withModel)
+            options.sampler = backendSampler(backend ? backend : m_backend, baseSampling(), engine::ChatMode::Chat, m_eos);
         options.onSampling = [this](const json& record) {
             std::lock_guard lock(m_recordsMutex);
             m_records.push_back(record);
@@ -123,6 +125,7 @@ private slots:
         m_service = std::make_unique<engine::GenerationService>(std::move(*model), engine::GenerationOptions{}, *tok);
         m_backend = std::make_shared<LocalChatBackend>(*m_service, *tok, "tiny");
         m_eos = tok->eosId();
+        m_tokenizer = *tok;
     }
 
     void cleanupTestCase() {
@@ -244,6 +247,29 @@ private slots:
         QCOMPARE(two->text, direct(messages, 2).content);
         QCOMPARE(lastRecord()["max_tokens"].get<int>(), 2);
         QVERIFY(lastRecord()["completion_tokens"].get<std::int64_t>() <= 2);
+    }
+
+    void maxTokensIsCappedByTheContextLeft() {
+        REQUIRE_SANDBOX();
+        // A model whose context holds 64 tokens: a request for 100000 runs to the context's end.
+        auto model = engine::Model::load(engine::randomWeights(*engine::presetConfig("tiny"), 11));
+        QVERIFY(model);
+        engine::GenerationOptions small;
+        small.maxContext = 64;
+        engine::GenerationService service(std::move(*model), small, *m_tokenizer);
+        auto backend = std::make_shared<LocalChatBackend>(service, *m_tokenizer, "tiny");
+        const std::vector<engine::ChatMessage> messages = {{engine::ChatRole::User, "Count to ten."}};
+        const Turn want = direct(messages, 0, backend.get());
+        QVERIFY(want.usage.promptTokens < 64);
+        auto r = registry(true, kMcpSamplingMaxTokensLimit, true, backend);
+        auto got = call(*r, "test__sample", {{"prompt", "Count to ten."}, {"max_tokens", 100000}});
+        QVERIFY2(got, got ? "" : got.error().message.c_str());
+        QCOMPARE(got->text, want.content);
+        QCOMPARE(lastRecord()["completion_tokens"].get<std::int64_t>(), want.usage.completionTokens);
+        QVERIFY(want.usage.promptTokens + want.usage.completionTokens <= 64);
+        if (want.finish == TurnFinish::ContextFull)
+            QCOMPARE(got->data["structuredContent"]["stopReason"].get<std::string>(), std::string("maxTokens"));
+        r.reset();  // the server's sampler holds the backend, which refers to the service
     }
 
     void aStopSequenceEndsTheReply() {

@@ -94,6 +94,39 @@ json mcpSamplingResult(const McpSamplingReply& reply) {
             {"stopReason", reply.stopReason}};
 }
 
+namespace {
+
+struct SampledTurn {
+    std::string content;
+    std::int32_t lastToken = -1;
+    std::optional<ChatEvent> done;
+    std::optional<Error> error;
+};
+
+// Runs one turn and waits for its last event (which comes on the backend's thread).
+Result<SampledTurn> runSampledTurn(ChatBackend& backend, ChatBackendRequest request) {
+    std::mutex m;
+    SampledTurn t;
+    auto turn = backend.start(std::move(request), [&](const ChatEvent& e) {
+        std::lock_guard lock(m);
+        switch (e.kind) {
+        case ChatEventKind::ContentDelta: t.content += e.text; break;
+        case ChatEventKind::Token: t.lastToken = e.token; break;
+        case ChatEventKind::Done: t.done = e; break;
+        case ChatEventKind::Error: t.error = e.error; break;
+        default: break;
+        }
+    });
+    if (!turn) return unexpected(turn.error());
+    (*turn)->wait();
+    std::lock_guard lock(m);
+    if (t.error) return unexpected(*t.error);
+    if (!t.done) return unexpected(Error::internal("the turn ended without its last event"));
+    return t;
+}
+
+}  // namespace
+
 McpSampler backendSampler(std::shared_ptr<ChatBackend> backend, ChatSampling base, engine::ChatMode mode,
                           std::optional<std::int32_t> eosToken) {
     return [backend = std::move(backend), base, mode, eosToken](const McpSamplingRequest& req) -> Result<McpSamplingReply> {
@@ -105,33 +138,21 @@ McpSampler backendSampler(std::shared_ptr<ChatBackend> backend, ChatSampling bas
         if (req.temperature) request.sampling.temperature = *req.temperature;
         request.sampling.stop = req.stopSequences;
         request.sampling.logprobs = -1;
-        // Events come on the backend's thread; wait() returns after the last one.
-        std::mutex m;
-        std::string content;
-        std::int32_t lastToken = -1;
-        std::optional<ChatEvent> done;
-        std::optional<Error> error;
-        auto turn = backend->start(std::move(request), [&](const ChatEvent& e) {
-            std::lock_guard lock(m);
-            switch (e.kind) {
-            case ChatEventKind::ContentDelta: content += e.text; break;
-            case ChatEventKind::Token: lastToken = e.token; break;
-            case ChatEventKind::Done: done = e; break;
-            case ChatEventKind::Error: error = e.error; break;
-            default: break;
-            }
-        });
+        auto turn = runSampledTurn(*backend, request);
+        if (!turn && turn.error().code == ErrorCode::Overflow && request.sampling.maxTokens > 0) {
+            // maxTokens is more than the context has left after the prompt: the reply may run
+            // to the context's end instead (and ends "maxTokens" there).
+            request.sampling.maxTokens = 0;
+            turn = runSampledTurn(*backend, std::move(request));
+        }
         if (!turn) return unexpected(turn.error());
-        (*turn)->wait();
-        std::lock_guard lock(m);
-        if (error) return unexpected(*error);
-        if (!done) return unexpected(Error::internal("the turn ended without its last event"));
+        const ChatEvent& done = *turn->done;
         McpSamplingReply reply;
-        reply.text = content;
+        reply.text = turn->content;
         reply.model = backend->modelName();
-        reply.promptTokens = done->usage.promptTokens;
-        reply.completionTokens = done->usage.completionTokens;
-        switch (done->finish) {
+        reply.promptTokens = done.usage.promptTokens;
+        reply.completionTokens = done.usage.completionTokens;
+        switch (done.finish) {
         case TurnFinish::Length:
         case TurnFinish::ContextFull: reply.stopReason = "maxTokens"; break;
         case TurnFinish::Cancelled: return unexpected(Error::io("the model's turn was cancelled"));
@@ -139,7 +160,7 @@ McpSampler backendSampler(std::shared_ptr<ChatBackend> backend, ChatSampling bas
             // The model ended its turn with its end-of-sentence token; a stop sequence ends it
             // after any other token.
             reply.stopReason =
-                !req.stopSequences.empty() && eosToken && lastToken >= 0 && lastToken != *eosToken
+                !req.stopSequences.empty() && eosToken && turn->lastToken >= 0 && turn->lastToken != *eosToken
                     ? "stopSequence"
                     : "endTurn";
             break;
