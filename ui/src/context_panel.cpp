@@ -9,6 +9,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <utility>
 
 #include "atelier/ui/attachment_model.h"
 #include "atelier/ui/engine_bridge.h"
@@ -144,6 +145,8 @@ void ContextPanel::updateGauge() {
 }
 
 void ContextPanel::onPrefill(qint64 done, qint64 total) {
+    m_prefillDone = done;
+    m_prefillTotal = total;
     if (m_prefillStart < 0) {
         m_prefillStart = done;
         m_prefillClock.start();
@@ -171,7 +174,14 @@ void ContextPanel::onBusy(bool busy) {
 
 void ContextPanel::onFinished(const GenerationStats& stats) {
     setConversationTokens(std::max<qint64>(0, stats.promptTokens + stats.completionTokens - m_model->totalTokens()));
-    if (stats.cachedTokens > 0)
+    const qint64 done = std::exchange(m_prefillDone, -1), total = std::exchange(m_prefillTotal, -1);
+    if (stats.finish == agents::TurnFinish::Cancelled && stats.completionTokens == 0) {
+        // Stopped before its first token: the prompt was not (wholly) prefilled (#19).
+        if (done >= 0 && total > 0)
+            m_checkpoint->setText(tr("Runs from: prefill cancelled after %1 of %2 tokens").arg(done).arg(total));
+        else
+            m_checkpoint->setText(tr("Runs from: prefill of %1 tokens cancelled").arg(stats.promptTokens));
+    } else if (stats.cachedTokens > 0)
         m_checkpoint->setText(tr("Runs from: memory prefix cache, %1 of %2 prompt tokens")
                                   .arg(stats.cachedTokens).arg(stats.promptTokens));
     else
@@ -190,6 +200,7 @@ qint64 ContextPanel::estimateTokens(const QString& text) const {
 }
 
 void ContextPanel::resetConversation(const QString& text) {
+    m_prefillDone = m_prefillTotal = -1;
     m_checkpoint->setText(tr("Runs from: no checkpoint yet"));
     m_avoided->clear();
     onBusy(false);

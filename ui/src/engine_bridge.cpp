@@ -2,6 +2,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QStorageInfo>
 #include <QThread>
 
 #include "atelier/agents/local_chat_backend.h"
@@ -187,6 +189,16 @@ void EngineBridge::createDemo(const QString& preset, const QString& outDir) {
         engine::CreateModelOptions options;
         options.config = *config;
         options.seed = 1;
+        // As `atelier-cli model create` does: nothing is written where it cannot all fit.
+        auto bytes = engine::estimateModelBytes(options, outDir.toStdString());
+        if (!bytes) return fail(message(bytes.error()));
+        const QStorageInfo disk(QFileInfo(outDir).absolutePath());
+        if (disk.isValid() && quint64(disk.bytesAvailable()) < *bytes)
+            return fail(tr("not enough disk space for %1: it needs %2 GB and %3 has %4 GB free")
+                            .arg(outDir)
+                            .arg(double(*bytes) / 1e9, 0, 'f', 1)
+                            .arg(QFileInfo(outDir).absolutePath())
+                            .arg(double(disk.bytesAvailable()) / 1e9, 0, 'f', 1));
         if (auto r = engine::createModel(options, outDir.toStdString()); !r)
             return fail(message(r.error()));
         QFile marker(QDir(outDir).filePath(QString::fromLatin1(kDemoMarkerFile)));

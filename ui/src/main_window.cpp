@@ -1,6 +1,7 @@
 #include "atelier/ui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
@@ -23,6 +24,7 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "atelier/engine/model_config.h"
 #include "atelier/ui/about_dialog.h"
 #include "atelier/ui/chat_controller.h"
 #include "atelier/ui/context_panel.h"
@@ -245,6 +247,22 @@ void MainWindow::buildCentralArea() {
     });
     connect(m_welcome, &WelcomePanel::openModelClicked, this, &MainWindow::showOpenModel);
     connect(m_welcome, &WelcomePanel::createDemoClicked, this, &MainWindow::createDemoModel);
+    // The keyboard starts on the page shown (#19: it landed in the session search box): the
+    // welcome page's Create button, then the message box whenever the conversation shows.
+    m_welcome->setFocus();
+    connect(m_pages, &QStackedWidget::currentChanged, this, [this](int page) {
+        if (page == 1) focusMessageBox();
+    });
+}
+
+void MainWindow::focusMessageBox() {
+    // Not away from what the user is typing in or working with: only from the page that went,
+    // the conversation's text, or an empty search box.
+    const QWidget* f = QApplication::focusWidget();
+    if (!f) f = focusWidget();
+    if (!f || f == m_conversation || m_conversation->isAncestorOf(f) || m_welcome->isAncestorOf(f) || f == m_welcome ||
+        (f == m_sessionSearch && m_sessionSearch->text().isEmpty()))
+        m_input->setFocus(Qt::OtherFocusReason);
 }
 
 void MainWindow::buildDocks() {
@@ -338,7 +356,19 @@ void MainWindow::buildMenus() {
     m_recentMenu = file->addMenu(tr("Recent &Models"));
     m_recentMenu->setObjectName(QStringLiteral("recentModelsMenu"));
     refreshRecentMenu();
-    file->addAction(tr("Create &Demo Model (random weights)"), this, [this] { createDemoModel(QStringLiteral("tiny")); });
+    // One entry per preset of `atelier-cli model create`; the last one made is checked.
+    m_demoMenu = file->addMenu(tr("Create &Demo Model (random weights)"));
+    m_demoMenu->setObjectName(QStringLiteral("demoModelMenu"));
+    auto* presets = new QActionGroup(m_demoMenu);
+    for (const auto& name : engine::presetNames()) {
+        const QString preset = QString::fromStdString(name);
+        QAction* a = m_demoMenu->addAction(demoPresetLabel(preset), this, [this, preset] { createDemoModel(preset); });
+        a->setObjectName(QStringLiteral("demoPreset-") + preset);
+        a->setData(preset);
+        a->setCheckable(true);
+        presets->addAction(a);
+    }
+    showDemoPreset(lastDemoPreset());
     file->addSeparator();
     auto* newSession = file->addAction(tr("&New Session"), m_chat, &ChatController::newSession);
     newSession->setShortcut(QKeySequence::New);

@@ -113,7 +113,18 @@ void MainWindow::onInspected(const ModelSummary& summary) {
     m_modelDialog->open();
 }
 
+QString MainWindow::lastDemoPreset() {
+    return QSettings().value(QStringLiteral("models/demoPreset"), QStringLiteral("tiny")).toString();
+}
+
+void MainWindow::showDemoPreset(const QString& preset) {
+    m_welcome->setPreset(preset);
+    for (QAction* a : m_demoMenu->actions()) a->setChecked(a->data().toString() == preset);
+}
+
 void MainWindow::createDemoModel(const QString& preset) {
+    QSettings().setValue(QStringLiteral("models/demoPreset"), preset);  // offered first next time
+    showDemoPreset(preset);
     QString base = m_dataDir;
     if (base.isEmpty()) base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     const QString dir = QDir(base).filePath(QStringLiteral("models/demo-%1").arg(preset));

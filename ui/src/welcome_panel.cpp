@@ -6,6 +6,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "atelier/engine/model_config.h"
+
 namespace atelier::ui {
 
 WelcomePanel::WelcomePanel(QWidget* parent) : QWidget(parent) {
@@ -39,8 +41,13 @@ WelcomePanel::WelcomePanel(QWidget* parent) : QWidget(parent) {
     row->addSpacing(24);
     m_preset = new QComboBox(this);
     m_preset->setObjectName(QStringLiteral("demoPreset"));
-    m_preset->addItem(tr("tiny (a few MB, instant)"), QStringLiteral("tiny"));
-    m_preset->addItem(tr("small (about 100M parameters)"), QStringLiteral("small"));
+    // The list shows each preset's whole label; the closed box stays narrow (1024×700 screens).
+    m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_preset->setMinimumContentsLength(18);
+    for (const auto& name : engine::presetNames()) {
+        const QString preset = QString::fromStdString(name);
+        m_preset->addItem(demoPresetLabel(preset), preset);
+    }
     row->addWidget(m_preset);
     m_create = new QPushButton(tr("Create demo model (random weights)"), this);
     m_create->setObjectName(QStringLiteral("createDemoButton"));
@@ -52,10 +59,27 @@ WelcomePanel::WelcomePanel(QWidget* parent) : QWidget(parent) {
     m_status->setWordWrap(true);
     layout->addWidget(m_status);
     layout->addStretch(2);
+    setFocusProxy(m_create);  // the page's first step takes the keyboard
     connect(m_open, &QPushButton::clicked, this, &WelcomePanel::openModelClicked);
     connect(m_create, &QPushButton::clicked, this,
             [this] { emit createDemoClicked(m_preset->currentData().toString()); });
 }
+
+QString demoPresetLabel(const QString& preset) {
+    // What `atelier-cli model create --preset` writes (docs/cli.md), at the window's BF16.
+    if (preset == QLatin1String("tiny")) return WelcomePanel::tr("tiny (a few MB, instant)");
+    if (preset == QLatin1String("small")) return WelcomePanel::tr("small (about 100M parameters)");
+    if (preset == QLatin1String("bench")) return WelcomePanel::tr("bench (about 1B parameters, about 2 GB)");
+    if (preset == QLatin1String("flash-slice"))
+        return WelcomePanel::tr("flash-slice (V4-Flash widths, 4 blocks: about 28B parameters, over 50 GB)");
+    return preset;
+}
+
+void WelcomePanel::setPreset(const QString& preset) {
+    if (const int i = m_preset->findData(preset); i >= 0) m_preset->setCurrentIndex(i);
+}
+
+QString WelcomePanel::preset() const { return m_preset->currentData().toString(); }
 
 void WelcomePanel::setStatus(const QString& text) { m_status->setText(text); }
 

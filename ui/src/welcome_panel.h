@@ -11,6 +11,9 @@ class QPushButton;
 
 namespace atelier::ui {
 
+// A demo preset's name with what it writes, for the welcome page and the File menu.
+QString demoPresetLabel(const QString& preset);
+
 class WelcomePanel : public QWidget {
     Q_OBJECT
 public:
@@ -18,6 +21,9 @@ public:
     // Shows what is happening (creating the demo, loading) or an error.
     void setStatus(const QString& text);
     void setBusy(bool busy);
+    // The demo preset offered (one of engine::presetNames()).
+    void setPreset(const QString& preset);
+    QString preset() const;
 
 signals:
     void openModelClicked();

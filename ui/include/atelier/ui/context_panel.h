@@ -73,6 +73,7 @@ private:
     QLabel* m_avoided = nullptr;
     QElapsedTimer m_prefillClock;
     qint64 m_prefillStart = -1;
+    qint64 m_prefillDone = -1, m_prefillTotal = -1;  // the turn's last prefill progress (-1: none)
     qint64 m_limit = 0;
     qint64 m_conversation = 0;
     QString m_countKey;  // the pending conversation count's key; later answers win

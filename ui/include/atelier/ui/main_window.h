@@ -80,8 +80,10 @@ public:
 
     // Describes `path` on the engine worker, then opens the model dialog.
     void openModelPath(const QString& path);
-    // Writes a demo model (preset "tiny" or "small") under the data folder and loads it.
+    // Writes a demo model (a preset of engine::presetNames()) under the data folder and loads
+    // it; the preset is remembered (QSettings "models/demoPreset") and offered first next time.
     void createDemoModel(const QString& preset);
+    static QString lastDemoPreset();
     // At start: loads the model that loaded last (the top of Recent Models, at its context) on
     // the engine worker, unless Settings ▸ "Load the last model again at start" is off, a
     // model is loaded, the file is gone, or the model ran on a remote endpoint (its key is
@@ -146,6 +148,8 @@ private:
     void onFinished(const GenerationStats& stats);
     void rememberModel(const QString& path);
     void refreshRecentMenu();
+    void showDemoPreset(const QString& preset);  // checked in the menu, chosen on the welcome page
+    void focusMessageBox();  // unless the user is typing elsewhere
     void updateButtons();
     // main_window_chat.cpp: the message area, the Generation dock and their wiring; the
     // context check before a send (false: the user is asked first, or it was refused).
@@ -205,6 +209,7 @@ private:
     QWidget* m_undoBox = nullptr;                // status bar: "Deleted “…”" and Undo
     QLabel* m_undoLabel = nullptr;
     QTimer* m_auditRefresh = nullptr;  // coalesces team events into one audit reload
+    QMenu* m_demoMenu = nullptr;       // File ▸ Create Demo Model: one checkable entry a preset
 };
 
 }  // namespace atelier::ui
