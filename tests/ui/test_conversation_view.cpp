@@ -193,6 +193,31 @@ private slots:
         QVERIFY(bold);
     }
 
+    // #19: a user's message keeps its line breaks (it showed as one paragraph), code blocks in
+    // it stay code, and lines that Markdown reads as a list keep their own lines.
+    void userLineBreaksShow() {
+        using atelier::engine::ChatRole;
+        const QStringList lines{QStringLiteral("Dear model,"), QStringLiteral("first: read a.txt"),
+                                QStringLiteral("then b.txt <b> & \\"),
+                                QStringLiteral("thanks")};
+        const QString message = lines.join(QLatin1Char('\n')) +
+                                QStringLiteral("\n\n```\nint a;\nint b;\n```\n- one\n- two\nlast line");
+        ConversationView view;
+        view.setTurns({turn(ChatRole::User, message), turn(ChatRole::User, QStringLiteral("NEXT"))}, true);
+        const QString plain = view.toPlainText();
+        for (const QString& line : lines)
+            QVERIFY2(linesEqual(plain, line) == 1, qPrintable(line + QStringLiteral(" not a line of:\n") + plain));
+        QCOMPARE(linesEqual(plain, QStringLiteral("int a;")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("int b;")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("one")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("two")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("last line")), 1);
+        QCOMPARE(linesEqual(plain, QStringLiteral("NEXT")), 1);
+        QVERIFY2(!plain.contains(QStringLiteral("  ")), qPrintable(plain));  // no break marks show
+        const auto r = renderConversation({turn(ChatRole::User, message)}, {}, {}, {});
+        QCOMPARE(r.codeBlocks, QStringList{QStringLiteral("int a;\nint b;")});
+    }
+
     // A fence left open (a reply cut short) ends with its turn: the next message is no code.
     void openFenceEndsWithItsTurn() {
         using atelier::engine::ChatRole;

@@ -33,8 +33,9 @@ bool entityAt(const QString& s, qsizetype i) {
 }
 
 // One paragraph-level group of lines: code spans verbatim, and outside them the characters
-// Markdown would swallow or change escaped.
-QString escapeInline(const QString& s) {
+// Markdown would swallow or change escaped. `hardBreaks`: each line break outside a code span
+// ends its line with two spaces, Markdown's hard break (ignored at the end of a block).
+QString escapeInline(const QString& s, bool hardBreaks) {
     QString out;
     out.reserve(s.size() + s.size() / 8);
     qsizetype i = 0;
@@ -54,7 +55,8 @@ QString escapeInline(const QString& s) {
             i = end;
             continue;
         }
-        if (c == QLatin1Char('\\')) out += QStringLiteral("\\\\");
+        if (c == QLatin1Char('\n') && hardBreaks) out += QStringLiteral("  \n");
+        else if (c == QLatin1Char('\\')) out += QStringLiteral("\\\\");
         else if (c == QLatin1Char('<')) out += QStringLiteral("\\<");
         else if (c == QLatin1Char('&') && entityAt(s, i)) out += QStringLiteral("\\&");
         else out += c;
@@ -114,7 +116,7 @@ bool closesFence(const QString& line, const FenceOpen& f) {
 
 }  // namespace
 
-QString chatTextMarkdown(const QString& text, QStringList& codeBlocks) {
+QString chatTextMarkdown(const QString& text, QStringList& codeBlocks, ChatLineBreaks breaks) {
     enum class Block { Text, Fence, Indented };
     Block block = Block::Text;
     QString out;
@@ -124,7 +126,7 @@ QString chatTextMarkdown(const QString& text, QStringList& codeBlocks) {
     bool previousBlank = true, inList = false;
     auto flush = [&] {
         if (paragraph.isEmpty()) return;
-        out += escapeInline(paragraph.join(QLatin1Char('\n'))) + QLatin1Char('\n');
+        out += escapeInline(paragraph.join(QLatin1Char('\n')), breaks == ChatLineBreaks::Hard) + QLatin1Char('\n');
         paragraph.clear();
     };
     for (const QString& line : text.split(QLatin1Char('\n'))) {

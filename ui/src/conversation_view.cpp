@@ -71,8 +71,10 @@ ConversationRender renderConversation(const QList<ChatTurn>& turns, const QSet<i
         }
         if (t.role == engine::ChatRole::Tool && !t.content.isEmpty())  // a tool's output is no Markdown
             r.markdown += fencedMarkdown(t.content) + QLatin1Char('\n');
-        else if (!t.content.isEmpty())
-            r.markdown += chatTextMarkdown(t.content, r.codeBlocks) + QStringLiteral("\n\n");
+        else if (!t.content.isEmpty())  // a user's line breaks show as typed (#19)
+            r.markdown += chatTextMarkdown(t.content, r.codeBlocks,
+                                           t.role == engine::ChatRole::User ? ChatLineBreaks::Hard : ChatLineBreaks::Soft) +
+                          QStringLiteral("\n\n");
         for (int j = 0; j < t.toolCalls.size(); ++j) {
             const ToolCallView& c = t.toolCalls[j];
             const QString key = QStringLiteral("%1.%2").arg(i).arg(j);

@@ -22,9 +22,15 @@ namespace atelier::ui {
 inline constexpr auto kChatMarkdownFeatures = QTextDocument::MarkdownFeatures(
     QTextDocument::MarkdownDialectGitHub | QTextDocument::MarkdownNoHTML);
 
+// How a line break inside a paragraph shows: Markdown's soft break (a space; replies, which are
+// Markdown) or a hard break (a new line; a user's message, typed as plain text with Shift+Enter
+// or pasted, shows its lines as typed).
+enum class ChatLineBreaks { Soft, Hard };
+
 // `text` (Markdown) escaped as described above. Each fenced code block gets a "[⧉ Copy](copy:N)"
 // link before it, N counting on from codeBlocks.size(); its code is appended to `codeBlocks`.
-QString chatTextMarkdown(const QString& text, QStringList& codeBlocks);
+QString chatTextMarkdown(const QString& text, QStringList& codeBlocks,
+                         ChatLineBreaks breaks = ChatLineBreaks::Soft);
 
 // `text` shown literally as inline text: every ASCII punctuation character escaped (labels,
 // names). Line breaks become spaces.
