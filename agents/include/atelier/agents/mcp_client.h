@@ -8,6 +8,9 @@
 // (`notifications/cancelled`) and its late answer ignored. A message nested deeper than
 // maxMessageDepth is malformed (it is refused before a tree is built: copies and dumps of deep
 // trees recurse), and errors are one line (the server's stderr tail is joined with " | ").
+// While a request waits, the server's own requests are answered: ping, and sampling/createMessage
+// (mcp_sampling.h) through McpOptions::sampler for a server whose configuration allows sampling
+// (the capability is declared to that server only), an error naming the setting otherwise.
 // Threads: every method may be called from any thread; requests are serialised (m_mutex), one
 // in flight at a time.
 
