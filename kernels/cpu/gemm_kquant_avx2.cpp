@@ -66,28 +66,31 @@ float f16(const std::uint8_t* p) {  // exact, as halfToFloat
     return _cvtsh_ss(h);
 }
 
-// One Q4_K row against N tokens' Q8_K blocks a[t * lda ...]: the weight nibbles and scales are
-// unpacked once for all N. Every token's float sums run in the same order whatever N is, so a
-// token's result does not depend on the batch it is in (issue #4). The token loops are unrolled
-// so that acc and sumi stay in registers (GCC -O2 does not unroll them by itself).
-template <int N>
-void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
-            std::int64_t ldy) {
-    const __m256i low4 = _mm256_set1_epi8(15);
-    __m256 acc[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ4KBytes) {
+// One super-block of a weight row against N tokens: K::block<N>(w, a, lda, acc) adds the block's
+// products with the token blocks a[t * lda] to acc[t] (8 lanes, reduced at the row's end). The
+// codes and scales are unpacked once for all N, and every token's float operations run in the same
+// order whatever N is, so a token's result does not depend on the batch it is in (issue #4) nor on
+// the rows computed beside it. The token loops are unrolled so that acc and sumi stay in registers
+// (GCC -O2 does not unroll them by itself).
+
+// Q4_K: four-bit codes, a six-bit scale and min per 32 elements.
+struct Q4K {
+    static constexpr int kBytes = kQ4KBytes;
+    template <int N>
+    [[gnu::always_inline]] static inline void block(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda,
+                                                    __m256* acc) {
+        const __m256i low4 = _mm256_set1_epi8(15);
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ4KScales, sc, m);
         const __m256i scales = scaleWords(sc);
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
-        for (int c = 0; c < 4; ++c) {
+        _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ4KQs + 32 * c));
             const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
             const __m256i slo = spreadScale(scales, 2 * c), shi = spreadScale(scales, 2 * c + 1);
             _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                const std::int8_t* qs = a[t * lda].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
             }
@@ -95,30 +98,28 @@ void q4kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
         const float wd = f16(w), wmin = f16(w + 2);
         const __m256i pairs = minPairs(m);
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-            const BlockQ8K& ab = a[t * lda + b];
+            const BlockQ8K& ab = a[t * lda];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
             acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), acc[t]);
         }
     }
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
-}
+};
 
-// One Q5_K row against N tokens (as q4kRow; the fifth bits come from qh, bit 2c for the low
+// Q5_K (as Q4_K; the fifth bits come from qh, bit 2c for the low
 // nibbles of chunk c and bit 2c+1 for the high ones).
-template <int N>
-void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
-            std::int64_t ldy) {
-    const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-    __m256 acc[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ5KBytes) {
+struct Q5K {
+    static constexpr int kBytes = kQ5KBytes;
+    template <int N>
+    [[gnu::always_inline]] static inline void block(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda,
+                                                    __m256* acc) {
+        const __m256i low4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
         std::uint8_t sc[8], m[8];
         unpackQ4KScales(w + kQ5KScales, sc, m);
         const __m256i scales = scaleWords(sc);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQh));
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
-        for (int c = 0; c < 4; ++c) {
+        _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + kQ5KQs + 32 * c));
             const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
             const __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
@@ -127,7 +128,7 @@ void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
                                                _mm256_slli_epi16(hhi, 4));
             const __m256i slo = spreadScale(scales, 2 * c), shi = spreadScale(scales, 2 * c + 1);
             _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-                const std::int8_t* qs = a[t * lda + b].qs + 64 * c;
+                const std::int8_t* qs = a[t * lda].qs + 64 * c;
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(lo, qs, slo));
                 sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(hi, qs + 32, shi));
             }
@@ -135,23 +136,21 @@ void q5kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
         const float wd = f16(w), wmin = f16(w + 2);
         const __m256i pairs = minPairs(m);
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-            const BlockQ8K& ab = a[t * lda + b];
+            const BlockQ8K& ab = a[t * lda];
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
             acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minTerms(pairs, ab), acc[t]);
         }
     }
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
-}
+};
 
-// One Q6_K row against N tokens (as q4kRow): six-bit codes from ql (low nibbles) and qh (two bits
+// Q6_K: six-bit codes from ql (low nibbles) and qh (two bits
 // each), stored +32, so 32 · Σ sc[g] · bsums[g] is taken off each block's integer sum.
-template <int N>
-void q6kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
-            std::int64_t ldy) {
-    const __m256i low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
-    __m256 acc[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ6KBytes) {
+struct Q6K {
+    static constexpr int kBytes = kQ6KBytes;
+    template <int N>
+    [[gnu::always_inline]] static inline void block(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda,
+                                                    __m256* acc) {
+        const __m256i low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
         const auto* sc = reinterpret_cast<const std::int8_t*>(w + kQ6KScales);
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
@@ -167,31 +166,29 @@ void q6kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
                 const int g = 8 * n + 2 * k;  // first 16-element sub-block of these 32 elements
                 const __m256i scales = scalePair(sc[g], sc[g + 1]);
                 _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t)
-                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda + b].qs + 16 * g, scales));
+                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda].qs + 16 * g, scales));
             }
         }
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
         const float wd = f16(w + kQ6KD);
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-            const BlockQ8K& ab = a[t * lda + b];
+            const BlockQ8K& ab = a[t * lda];
             const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
             const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[t], offset)), acc[t]);
         }
     }
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
-}
+};
 
-// One Q2_K row against N tokens (as q4kRow): two-bit codes, a four-bit scale and min per 16
+// Q2_K: two-bit codes, a four-bit scale and min per 16
 // elements (scale in the low nibble of w[g], min in the high one).
-template <int N>
-void q2kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
-            std::int64_t ldy) {
-    const __m256i low2 = _mm256_set1_epi8(3);
-    const __m128i low4 = _mm_set1_epi8(15);
-    __m256 acc[N];
-    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b, w += kQ2KBytes) {
+struct Q2K {
+    static constexpr int kBytes = kQ2KBytes;
+    template <int N>
+    [[gnu::always_inline]] static inline void block(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda,
+                                                    __m256* acc) {
+        const __m256i low2 = _mm256_set1_epi8(3);
+        const __m128i low4 = _mm_set1_epi8(15);
         __m256i sumi[N];
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) sumi[t] = _mm256_setzero_si256();
         for (int n = 0; n < 2; ++n) {
@@ -201,58 +198,71 @@ void q2kRow(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int
                 const int g = 8 * n + 2 * k;
                 const __m256i scales = scalePair(w[g] & 15, w[g + 1] & 15);
                 _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t)
-                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda + b].qs + 16 * g, scales));
+                    sumi[t] = _mm256_add_epi32(sumi[t], scaledDot(codes, a[t * lda].qs + 16 * g, scales));
             }
         }
         const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
         const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), low4));
         const float wd = f16(w + kQ2KD), wmin = f16(w + kQ2KDmin);
         _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) {
-            const BlockQ8K& ab = a[t * lda + b];
+            const BlockQ8K& ab = a[t * lda];
             const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab.bsums));
             const __m256 minSums = _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16));
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(ab.d * wd), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
             acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(ab.d * wmin), minSums, acc[t]);
         }
     }
+};
+
+// One row against N tokens.
+template <class K, int N>
+void rowTokens(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb, float* y,
+               std::int64_t ldy) {
+    __m256 acc[N];
+    _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) acc[t] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) K::template block<N>(w + b * K::kBytes, a + b, lda, acc);
     _Pragma("GCC unroll 8") for (int t = 0; t < N; ++t) y[t * ldy] = hsum(acc[t]);
+}
+
+// Four rows against one token (decode): four independent accumulation chains and one shared
+// reduction. Each row's lanes are added in hsum's order ((s0 + s2) + (s1 + s3) after folding the
+// high half onto the low), so every row gets the bits rowTokens<K, 1> gives it.
+template <class K>
+void fourRowsOneToken(const std::uint8_t* w, std::size_t rowBytes, const BlockQ8K* a, std::int64_t nb, float* y) {
+    __m256 acc[4];
+    _Pragma("GCC unroll 4") for (int r = 0; r < 4; ++r) acc[r] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b)
+        _Pragma("GCC unroll 4") for (int r = 0; r < 4; ++r)
+            K::template block<1>(w + std::size_t(r) * rowBytes + b * K::kBytes, a + b, 0, &acc[r]);
+    __m128 s[4];
+    _Pragma("GCC unroll 4") for (int r = 0; r < 4; ++r)
+        s[r] = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+    _MM_TRANSPOSE4_PS(s[0], s[1], s[2], s[3]);  // s[k] = lane k of rows 0..3
+    _mm_storeu_ps(y, _mm_add_ps(_mm_add_ps(s[0], s[2]), _mm_add_ps(s[1], s[3])));
 }
 
 // Rows of T tokens in tiles of kKTile, then the tail (wider tiles measured no faster here: the
 // products, three instructions per 32 codes and token, dominate, not the unpacking).
 constexpr int kKTile = 4;
-template <template <int> class Row, int... Ns>
+template <class K, int... Ns>
 void tailTile(std::int64_t n, const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, float* y,
               std::int64_t ldy, std::integer_sequence<int, Ns...>) {
-    ((n == Ns + 1 ? Row<Ns + 1>::run(w, a, nb, nb, y, ldy) : void()), ...);
+    ((n == Ns + 1 ? rowTokens<K, Ns + 1>(w, a, nb, nb, y, ldy) : void()), ...);
 }
-template <template <int> class Row>
+template <class K>
 void rowTimesTokens(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
                     float* y, std::int64_t ldy) {
     std::int64_t t = 0;
-    for (; t + kKTile <= T; t += kKTile) Row<kKTile>::run(w, a + t * nb, nb, nb, y + t * ldy, ldy);
-    tailTile<Row>(T - t, w, a + t * nb, nb, y + t * ldy, ldy, std::make_integer_sequence<int, kKTile - 1>{});
+    for (; t + kKTile <= T; t += kKTile) rowTokens<K, kKTile>(w, a + t * nb, nb, nb, y + t * ldy, ldy);
+    tailTile<K>(T - t, w, a + t * nb, nb, y + t * ldy, ldy, std::make_integer_sequence<int, kKTile - 1>{});
 }
-template <int N>
-struct Q4KRow {
-    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
-                    float* y, std::int64_t ldy) { q4kRow<N>(w, a, lda, nb, y, ldy); }
-};
-template <int N>
-struct Q6KRow {
-    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
-                    float* y, std::int64_t ldy) { q6kRow<N>(w, a, lda, nb, y, ldy); }
-};
-template <int N>
-struct Q2KRow {
-    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
-                    float* y, std::int64_t ldy) { q2kRow<N>(w, a, lda, nb, y, ldy); }
-};
-template <int N>
-struct Q5KRow {
-    static void run(const std::uint8_t* w, const BlockQ8K* a, std::int64_t lda, std::int64_t nb,
-                    float* y, std::int64_t ldy) { q5kRow<N>(w, a, lda, nb, y, ldy); }
-};
+template <class K>
+void rowsTimesToken(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb, float* y) {
+    const std::size_t rowBytes = std::size_t(nb) * K::kBytes;
+    std::int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) fourRowsOneToken<K>(w + std::size_t(r) * rowBytes, rowBytes, a, nb, y + r);
+    for (; r < rows; ++r) rowTokens<K, 1>(w + std::size_t(r) * rowBytes, a, nb, nb, y + r, 1);
+}
 
 }  // namespace
 
@@ -272,46 +282,66 @@ void quantize_row_q8_k_avx2(const float* x, std::int64_t n, BlockQ8K* out) {
 
 float dot_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     float y;
-    q4kRow<1>(w, a, nb, nb, &y, 1);
+    rowTokens<Q4K, 1>(w, a, nb, nb, &y, 1);
     return y;
 }
 
 void dots_q4_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy) {
-    rowTimesTokens<Q4KRow>(w, a, nb, T, y, ldy);
+    rowTimesTokens<Q4K>(w, a, nb, T, y, ldy);
+}
+
+void rows_q4_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    rowsTimesToken<Q4K>(w, rows, a, nb, y);
 }
 
 float dot_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     float y;
-    q5kRow<1>(w, a, nb, nb, &y, 1);
+    rowTokens<Q5K, 1>(w, a, nb, nb, &y, 1);
     return y;
 }
 
 void dots_q5_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy) {
-    rowTimesTokens<Q5KRow>(w, a, nb, T, y, ldy);
+    rowTimesTokens<Q5K>(w, a, nb, T, y, ldy);
+}
+
+void rows_q5_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    rowsTimesToken<Q5K>(w, rows, a, nb, y);
 }
 
 float dot_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     float y;
-    q6kRow<1>(w, a, nb, nb, &y, 1);
+    rowTokens<Q6K, 1>(w, a, nb, nb, &y, 1);
     return y;
 }
 
 void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy) {
-    rowTimesTokens<Q6KRow>(w, a, nb, T, y, ldy);
+    rowTimesTokens<Q6K>(w, a, nb, T, y, ldy);
+}
+
+void rows_q6_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    rowsTimesToken<Q6K>(w, rows, a, nb, y);
 }
 
 float dot_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb) {
     float y;
-    q2kRow<1>(w, a, nb, nb, &y, 1);
+    rowTokens<Q2K, 1>(w, a, nb, nb, &y, 1);
     return y;
 }
 
 void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy) {
-    rowTimesTokens<Q2KRow>(w, a, nb, T, y, ldy);
+    rowTimesTokens<Q2K>(w, a, nb, T, y, ldy);
+}
+
+void rows_q2_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    rowsTimesToken<Q2K>(w, rows, a, nb, y);
 }
 
 }  // namespace atelier::kernels
@@ -339,6 +369,22 @@ void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
 void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T,
                          float* y, std::int64_t ldy) {
     for (std::int64_t t = 0; t < T; ++t) y[t * ldy] = dot_q2_k_q8_k_ref(w, a + t * nb, nb);
+}
+void rows_q4_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    for (std::int64_t r = 0; r < rows; ++r) y[r] = dot_q4_k_q8_k_ref(w + r * nb * kq::kQ4KBytes, a, nb);
+}
+void rows_q5_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    for (std::int64_t r = 0; r < rows; ++r) y[r] = dot_q5_k_q8_k_ref(w + r * nb * kq::kQ5KBytes, a, nb);
+}
+void rows_q6_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    for (std::int64_t r = 0; r < rows; ++r) y[r] = dot_q6_k_q8_k_ref(w + r * nb * kq::kQ6KBytes, a, nb);
+}
+void rows_q2_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y) {
+    for (std::int64_t r = 0; r < rows; ++r) y[r] = dot_q2_k_q8_k_ref(w + r * nb * kq::kQ2KBytes, a, nb);
 }
 }  // namespace atelier::kernels
 

@@ -26,6 +26,7 @@ using GemmQ8AFn = void (*)(const std::uint8_t*, std::int64_t, std::int64_t, std:
 using KDotFn = float (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t);
 using KDotsFn = void (*)(const std::uint8_t*, const BlockQ8K*, std::int64_t, std::int64_t, float*,
                          std::int64_t);
+using KRowsFn = void (*)(const std::uint8_t*, std::int64_t, const BlockQ8K*, std::int64_t, float*);
 
 template <WeightFormat kFormat, GemmFn kGemm>
 void f32Product(const std::uint8_t* w, const std::uint8_t* scale, std::int64_t cols,
@@ -68,6 +69,18 @@ void kquantByRow(const std::uint8_t* w, const std::uint8_t*, std::int64_t cols,
     const std::size_t rowBytes = std::size_t(nb) * kquantBlockBytes(kType);
     for (std::int64_t r = rowBegin; r < rowEnd; ++r)
         kDots(w + std::size_t(r) * rowBytes, xq, nb, T, y + (r - rowBegin), ldy);
+}
+
+// The same, with one token (decode) by a body that takes several rows at once (the same bits as
+// kDots gives each row).
+template <KQuant kType, KDotsFn kDots, KRowsFn kRows>
+void kquantByRowOrRows(const std::uint8_t* w, const std::uint8_t* scale, std::int64_t cols,
+                       std::int64_t rowBegin, std::int64_t rowEnd, const void* x, std::int64_t T,
+                       float* y, std::int64_t ldy, float* scratch) {
+    if (T != 1) return kquantByRow<kType, kDots>(w, scale, cols, rowBegin, rowEnd, x, T, y, ldy, scratch);
+    const std::int64_t nb = cols / kQK_K;
+    const std::size_t rowBytes = std::size_t(nb) * kquantBlockBytes(kType);
+    kRows(w + std::size_t(rowBegin) * rowBytes, rowEnd - rowBegin, static_cast<const BlockQ8K*>(x), nb, y);
 }
 
 MatmulSlot& slot(KernelTable& k, MatmulFormat f) { return k.matmul[int(f)]; }
@@ -135,10 +148,10 @@ KernelTable avx2Table() {
     const auto q8a = ActivationRounding::Q8A, q8k = ActivationRounding::Q8K;
     slot(k, MatmulFormat::Q8_0) = {q8a, q8aProduct<gemm_q8_0_q8a_avx2>};
     slot(k, MatmulFormat::MXFP4) = {q8a, q8aProduct<gemm_mxfp4_q8a_avx2>};
-    slot(k, MatmulFormat::Q4_K) = {q8k, kquantByRow<KQuant::Q4_K, dots_q4_k_q8_k_avx2>};
-    slot(k, MatmulFormat::Q6_K) = {q8k, kquantByRow<KQuant::Q6_K, dots_q6_k_q8_k_avx2>};
-    slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRow<KQuant::Q2_K, dots_q2_k_q8_k_avx2>};
-    slot(k, MatmulFormat::Q5_K) = {q8k, kquantByRow<KQuant::Q5_K, dots_q5_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q4_K) = {q8k, kquantByRowOrRows<KQuant::Q4_K, dots_q4_k_q8_k_avx2, rows_q4_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q6_K) = {q8k, kquantByRowOrRows<KQuant::Q6_K, dots_q6_k_q8_k_avx2, rows_q6_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRowOrRows<KQuant::Q2_K, dots_q2_k_q8_k_avx2, rows_q2_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q5_K) = {q8k, kquantByRowOrRows<KQuant::Q5_K, dots_q5_k_q8_k_avx2, rows_q5_k_q8_k_avx2>};
     setQuantProducts(k, IsaLevel::Avx2, false);
     k.quantizeQ8A = quantize_row_q8a_avx2;
     k.quantizeQ8K = quantize_row_q8_k_avx2;

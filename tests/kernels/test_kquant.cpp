@@ -255,7 +255,8 @@ private slots:
         const Level& lv = kLevels[level];
         if (!levelRuns(lv)) QSKIP(qPrintable(QStringLiteral("%1 not available on this CPU").arg(lv.name)));
         // Token tiles of 4 and their tails of 1 to 3: a token alone gives the bits it gets at any
-        // place in a batch (issue #4: output does not depend on the batch).
+        // place in a batch (issue #4: output does not depend on the batch), and a row the bits it
+        // gets in any group of rows.
         std::mt19937 rng(19);
         for (KQuant type : {KQuant::Q4_K, KQuant::Q6_K, KQuant::Q2_K, KQuant::Q5_K}) {
             const std::int64_t rows = 5, nb = 3, cols = nb * 256, maxT = 11;
@@ -267,6 +268,12 @@ private slots:
                     gemm_kquant_q8_k(lv.isa, type, p.w.data(), cols, 0, rows, p.xq.data() + t * nb, 1, one.data(), rows, lv.vnni);
                     QVERIFY2(std::memcmp(one.data(), all.data() + t * rows, std::size_t(rows) * 4) == 0,
                              qPrintable(QString("%1 %2 T=%3 token %4").arg(name(type), lv.name).arg(T).arg(t)));
+                    // One token runs four rows at a time (decode): a range that starts elsewhere
+                    // groups other rows together and must give each row the same bits.
+                    std::vector<float> part(static_cast<std::size_t>(rows - 1));
+                    gemm_kquant_q8_k(lv.isa, type, p.w.data(), cols, 1, rows, p.xq.data() + t * nb, 1, part.data(), rows, lv.vnni);
+                    QVERIFY2(std::memcmp(part.data(), one.data() + 1, std::size_t(rows - 1) * 4) == 0,
+                             qPrintable(QString("%1 %2 rows 1.. token %3").arg(name(type), lv.name).arg(t)));
                 }
             }
         }

@@ -80,6 +80,16 @@ void dots_q6_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t 
                          std::int64_t T, float* y, std::int64_t ldy);
 void dots_q2_k_q8_k_avx2(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb,
                          std::int64_t T, float* y, std::int64_t ldy);
+// `rows` consecutive weight rows (nb super-blocks each) against one token's activations a [nb]:
+// y[r] = dot(row r, a), bit for bit what dot_qN_k_q8_k_avx2 gives (four rows at a time: decode).
+void rows_q4_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y);
+void rows_q5_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y);
+void rows_q6_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y);
+void rows_q2_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
+                         float* y);
 // The same at the AVX-512 VNNI level (only called when the CPU has it), for every K-quant: codes
 // unpacked once per four tokens, vpdpbusd + vpdpwssd per 64 codes; each token's result is the
 // same bits whatever T (not the bits of the AVX2 or AVX-512 bodies).
