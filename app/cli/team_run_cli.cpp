@@ -10,6 +10,7 @@
 #include "cli/team_run_cli.h"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -55,6 +56,13 @@ std::string shorten(std::string s, std::size_t n = 160) {
     return s;
 }
 
+// A progress figure as a person writes it: 2, not 2.0.
+std::string number(const nlohmann::json& v) {
+    if (v.is_number_float() && std::nearbyint(v.get<double>()) == v.get<double>() && std::abs(v.get<double>()) < 1e15)
+        return std::to_string(static_cast<long long>(v.get<double>()));
+    return v.dump();
+}
+
 void printEvent(const agents::TeamEvent& e, bool json) {
     if (json) {
         std::cout << e.toJsonLine() << std::endl;
@@ -75,6 +83,10 @@ void printEvent(const agents::TeamEvent& e, bool json) {
                   << shorten(j.value("task", "")) << "\n";
     else if (kind == "done")
         std::cout << "done (" << j.value("status", "") << "): " << j.value("report", "") << "\n";
+    else if (kind == "tool_progress")
+        std::cout << "[" << e.agent() << "] " << j.value("tool", "") << " progress " << number(j["progress"])
+                  << (j.contains("total") ? "/" + number(j["total"]) : "")
+                  << (j.contains("message") ? ": " + shorten(j.value("message", "")) : "") << "\n";
     std::cout.flush();
 }
 
@@ -229,6 +241,7 @@ int runTeam(CliContext& ctx, RunArgs& a) {
     });
     agents::TeamRuntime runtime(*team, model, registry, *store, &*audit, o);
     auto outcome = a.resume > 0 ? runtime.resume(a.resume) : runtime.run(a.task);
+    *sampler = {};  // the servers outlive the backends it refers to (the registry is older)
     watcher.request_stop();
     std::signal(SIGINT, SIG_DFL);
     if (!outcome) return ctx.fail(outcome.error());

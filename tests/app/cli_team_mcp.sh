@@ -4,7 +4,8 @@
 # mcp_test_server, in the bubblewrap sandbox) are offered to a team like built-in tools. A team
 # whose one agent may use only `test__add` is forced to call a tool on its first turn; the call
 # goes through policy and approval to the server and its result comes back as a tool_result. A
-# team naming an MCP tool without --mcp-config is refused before the model loads. Exit 77
+# team naming an MCP tool without --mcp-config is refused before the model loads. The server's
+# progress notifications during a call are tool_progress events of the calling agent. Exit 77
 # (skipped) where the test server is not built or bwrap cannot sandbox.
 set -u
 cli="$1"
@@ -68,4 +69,34 @@ PY
 "$cli" --data-dir "$tmp/data" audit export >"$tmp/audit" 2>&1
 grep -qF '"tool":"test__add"' "$tmp/audit" && echo "ok   the call is audited" \
     || { echo "FAIL audit"; head -c 2000 "$tmp/audit"; fail=1; }
+
+# Progress: the server's notifications/progress during a call are tool_progress events of the
+# calling agent, between its tool_call and tool_result (JSON), or lines (text).
+cat > "$tmp/mcp-progress.json" <<JSON
+{"mcpServers": {"test": {"command": "$server", "args": ["--progress"]}}}
+JSON
+sed -e 's/name: adder/name: prog/' -e 's/test__add\]/test__progress]/' "$tmp/adder.md" >"$tmp/prog.md"
+for mode in json text; do
+    flag=--json; [ "$mode" = text ] && flag=
+    "$cli" --data-dir "$tmp/data" team run "$tmp/prog.md" --model "$tmp/tiny" --workspace "$tmp/ws" \
+        --task "Report progress." --max-tokens 1000 --seed 7 --first-turn-tool-call --max-calls-per-turn 1 \
+        --approve auto --mcp-config "$tmp/mcp-progress.json" $flag >"$tmp/progress-$mode" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" = 0 ] || { echo "FAIL progress team run ($mode): exit $rc"; cat "$tmp/err"; fail=1; }
+done
+python3 - "$tmp/progress-json" <<'PY' || { echo "FAIL progress events"; cat "$tmp/progress-json"; fail=1; }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8").read().rstrip("\n").split("\n")]
+kinds = [e["event"] for e in events]
+call = kinds.index("tool_call")
+assert kinds[call + 1:call + 5] == ["tool_progress"] * 3 + ["tool_result"], kinds
+for i, e in enumerate(events[call + 1:call + 4], start=1):
+    assert e == {"event": "tool_progress", "agent": "prog", "tool": "test__progress", "progress": i,
+                 "total": 3, "message": "step %d of 3" % i}, e
+assert events[call + 4]["ok"] and events[call + 4]["result"].strip() == "progressed", events[call + 4]
+print("ok   MCP progress is three tool_progress events of the calling agent")
+PY
+grep -qF '[prog] test__progress progress 3/3: step 3 of 3' "$tmp/progress-text" \
+    && echo "ok   MCP progress prints in a team run without --json" \
+    || { echo "FAIL progress text"; cat "$tmp/progress-text"; fail=1; }
 exit $fail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "atelier/agents/tool_progress.h"
 #include "atelier/agents/tool_schema.h"
 #include "atelier/base/log.h"
 #include "atelier/base/utf8.h"
@@ -122,9 +123,16 @@ Result<ToolResult> McpTool::run(const json& args, const ToolContext& ctx) const 
 
 Result<int> addMcpTools(ToolRegistry& registry, const std::vector<McpServerConfig>& servers,
                         const Policy& policy, const McpOptions& options) {
+    // Progress of a call made inside a ToolProgressScope (a team run's tool call) goes to that
+    // scope; any other goes to the caller's onProgress.
+    McpOptions routed = options;
+    routed.onProgress = [outer = options.onProgress](const McpProgress& p) {
+        if (reportToolProgress({p.progress, p.total, p.message})) return;
+        if (outer) outer(p);
+    };
     int added = 0;
     for (const auto& server : servers) {
-        auto client = McpClient::start(server, policy, options);
+        auto client = McpClient::start(server, policy, routed);
         if (!client) return unexpected(client.error());
         auto tools = (*client)->listTools();
         if (!tools) return unexpected(tools.error());

@@ -77,6 +77,11 @@ void RunJournal::emit(const std::string& instance, const TeamEvent& event) {
     if (m_observer) m_observer(event);
 }
 
+void RunJournal::notify(const TeamEvent& event) {
+    std::lock_guard lock(m_mutex);
+    if (m_observer) m_observer(event);
+}
+
 // The transcript form of a model turn (assistant) or a tool result (tool).
 Result<void> RunJournal::addMessage(const TeamEvent& event) {
     const auto& j = event.json;

@@ -39,6 +39,8 @@ public:
     std::optional<nlohmann::json> take(const std::string& instance, TeamEventKind kind);
     // Persists a new event of `instance`, then shows it to the observer.
     void emit(const std::string& instance, const TeamEvent& event);
+    // Shows an event to the observer without persisting it (tool_progress).
+    void notify(const TeamEvent& event);
     void recordApproval(const Approval& approval);
 
     // The first store error (after which nothing more is written), if any.

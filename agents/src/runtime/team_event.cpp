@@ -12,8 +12,8 @@ namespace {
 
 constexpr std::array<const char*, 5> kStatusNames = {"ok", "failed", "budget_exhausted", "cancelled",
                                                     "truncated"};
-constexpr std::array<const char*, 5> kEventNames = {"step", "tool_call", "tool_result", "delegate",
-                                                    "done"};
+constexpr std::array<const char*, 6> kEventNames = {"step", "tool_call", "tool_result", "delegate",
+                                                    "done", "tool_progress"};
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 
 #include "atelier/agents/audited_tool_context.h"
 #include "atelier/agents/policy.h"
+#include "atelier/agents/tool_progress.h"
+#include "run_journal.h"
 
 namespace atelier::agents {
 
@@ -60,6 +62,14 @@ ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::str
     if (rt.options.toolTimeout.count() > 0) deadline = std::min(deadline, Clock::now() + rt.options.toolTimeout);
     // Cancelling the run does not cut a call short: a resumed run replays what it returned.
     const PolicyToolContext policyCtx(policy, rt.options.workspace, deadline);
+    // Progress the tool reports while it runs (an MCP server's notifications, on this thread)
+    // becomes a tool_progress event of this agent, shown but not persisted.
+    const ToolProgressScope progressScope([&rt, &spec, &tool](const ToolProgress& p) {
+        nlohmann::json j = {{"event", "tool_progress"}, {"agent", spec.name}, {"tool", tool}, {"progress", p.progress}};
+        if (p.total) j["total"] = *p.total;
+        if (!p.message.empty()) j["message"] = p.message;
+        rt.journal->notify(TeamEvent{TeamEventKind::ToolProgress, std::move(j)});
+    });
     // No lock around the run: tools are safe to run concurrently, and the audit context
     // serialises its appends with every other audit append of this run.
     Result<ToolResult> result = Error::internal("not run");

@@ -147,6 +147,23 @@ json sample(const json& args) {
     std::_Exit(5);
 }
 
+// --progress adds the tool `progress`: it sends notifications/progress 1/3, 2/3, 3/3 ("step N of
+// 3") for the call's _meta.progressToken (none without one), then answers "progressed".
+json progressTool() {
+    return {{"name", "progress"}, {"description", "Reports progress three times, then answers"},
+            {"inputSchema", schemaOf(json::object(), json::array())}};
+}
+
+json reportProgress(const json& params) {
+    const json meta = params.value("_meta", json::object());
+    if (meta.contains("progressToken"))
+        for (int i = 1; i <= 3; ++i)
+            send({{"jsonrpc", "2.0"}, {"method", "notifications/progress"},
+                  {"params", {{"progressToken", meta["progressToken"]}, {"progress", i}, {"total", 3},
+                              {"message", "step " + std::to_string(i) + " of 3"}}}});
+    return textResult("progressed");
+}
+
 // Returns the result of one tools/call, or exits/misbehaves as the tool demands.
 json callTool(const std::string& name, const json& args) {
     ++g_calls;
@@ -197,6 +214,7 @@ json callTool(const std::string& name, const json& args) {
 int main(int argc, char** argv) {
     std::size_t pageSize = 2;
     bool garbageOnInit = false, exitOnInit = false, hostileSchemas = false, deepList = false, sampling = false;
+    bool progress = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--page-size" && i + 1 < argc) pageSize = std::strtoul(argv[++i], nullptr, 10);
@@ -204,9 +222,11 @@ int main(int argc, char** argv) {
         else if (a == "--exit-on-init") exitOnInit = true;
         else if (a == "--hostile-schemas") hostileSchemas = true;
         else if (a == "--deep-list") deepList = true;
+        else if (a == "--progress") progress = true;
         else if (a == "--sampling") sampling = true;
     }
     json tools = toolList();
+    if (progress) tools.push_back(progressTool());
     if (hostileSchemas)
         for (const auto& t : hostileTools()) tools.push_back(t);
     if (sampling)
@@ -247,6 +267,8 @@ int main(int argc, char** argv) {
             for (std::size_t i = start; i < tools.size() && i < start + pageSize; ++i) page.push_back(tools[i]);
             reply["result"] = {{"tools", page}};
             if (start + pageSize < tools.size()) reply["result"]["nextCursor"] = std::to_string(start + pageSize);
+        } else if (method == "tools/call" && progress && params.value("name", "") == "progress") {
+            reply["result"] = reportProgress(params);
         } else if (method == "tools/call") {
             json result = callTool(params.value("name", ""), params.value("arguments", json::object()));
             if (result.is_null()) reply["error"] = {{"code", -32602}, {"message", "unknown tool"}};

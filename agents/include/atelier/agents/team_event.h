@@ -6,8 +6,12 @@
 //   {"event":"tool_result","agent":A,"tool":T,"ok":true,"result":".."} (or "error":"..")
 //   {"event":"delegate","from":M,"to":W,"task":".."}
 //   {"event":"done","status":"ok|failed|budget_exhausted|cancelled|truncated","report":".."}
-// Every event is persisted as an agent step (kind = the event name, payload = the JSON) before
-// observers see it, so a run's events can be replayed from the session store alone.
+//   {"event":"tool_progress","agent":A,"tool":T,"progress":P[,"total":N][,"message":".."]}
+// Every event but tool_progress is persisted as an agent step (kind = the event name, payload =
+// the JSON) before observers see it, so a run's events can be replayed from the session store
+// alone. tool_progress (an MCP server's progress notification during a call, between its
+// tool_call and tool_result) is only shown to observers: a resumed run re-uses the stored
+// result and does not repeat it.
 // Thread-safety: value types.
 
 #include <cstdint>
@@ -31,7 +35,7 @@ enum class RunStatus { Ok, Failed, BudgetExhausted, Cancelled, Truncated };
 std::string runStatusName(RunStatus status);
 std::optional<RunStatus> runStatusFromName(const std::string& name);
 
-enum class TeamEventKind { Step, ToolCall, ToolResult, Delegate, Done };
+enum class TeamEventKind { Step, ToolCall, ToolResult, Delegate, Done, ToolProgress };
 std::string teamEventKindName(TeamEventKind kind);  // "step", "tool_call", ...
 std::optional<TeamEventKind> teamEventKindFromName(const std::string& name);
 
