@@ -2,7 +2,8 @@
 // The Team dock: a template's agents appear with their budgets, the run's events move each
 // agent through its states (thinking, calling a tool, waiting for approval, done) and add up
 // its tokens, each agent keeps its own transcript, a stored run replays from the session store,
-// and the approval dialog answers Allow once / Always allow (this run) / Deny.
+// an MCP tool's progress shows in its agent's state, and the approval dialog answers Allow once /
+// Always allow (this run) / Deny.
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -69,6 +70,11 @@ private slots:
         QCOMPARE(model->tokens(QStringLiteral("reader")), 90);
         QVERIFY(model->state(QStringLiteral("manager")).contains(QStringLiteral("waiting for reader")));
         QVERIFY(model->state(QStringLiteral("reader")).contains(QStringLiteral("waiting for approval")));
+        // An MCP tool's progress (#20) shows in the calling agent's state, and leaves its transcript.
+        const QString before = model->transcript(QStringLiteral("reader"));
+        model->applyEvent(json(R"({"event":"tool_progress","agent":"reader","tool":"files_read","progress":2,"total":3,"message":"page 2"})"));
+        QCOMPARE(model->state(QStringLiteral("reader")), QStringLiteral("calling files_read: 2/3 page 2"));
+        QCOMPARE(model->transcript(QStringLiteral("reader")), before);
         for (const char* e : kRunEnd) model->applyEvent(json(e));
         QCOMPARE(model->runStatus(), QStringLiteral("ok"));
         QVERIFY(model->state(QStringLiteral("critic")).startsWith(QStringLiteral("done")));

@@ -151,6 +151,14 @@ void AgentTreeModel::applyEvent(const QJsonObject& e) {
         agent->transcript += tr("**Result of `%1`**%2\n\n```\n%3\n```\n\n")
                                  .arg(e.value(QStringLiteral("tool")).toString(), ok ? QString() : tr(" (error)"), body);
         setState(agent, tr("thinking"));
+    } else if (kind == QLatin1String("tool_progress")) {
+        // An MCP server's progress during the call: "calling TOOL: 2/3 message".
+        QString figure = QString::number(e.value(QStringLiteral("progress")).toDouble());
+        if (e.contains(QStringLiteral("total")))
+            figure += QLatin1Char('/') + QString::number(e.value(QStringLiteral("total")).toDouble());
+        const QString message = e.value(QStringLiteral("message")).toString();
+        setState(agent, tr("calling %1: %2").arg(e.value(QStringLiteral("tool")).toString(),
+                                                 message.isEmpty() ? figure : figure + QLatin1Char(' ') + message));
     }
     changed(agent);
 }
