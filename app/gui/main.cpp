@@ -9,6 +9,7 @@
 
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/window_script.h"
+#include "atelier/ui/window_walkthrough.h"
 #include "atelier/version.h"
 #include "common/data_dir.h"
 #include "common/logging.h"
@@ -72,6 +73,22 @@ int main(int argc, char** argv) {
                                            "PAPER.pdf[:PAGE][=PASSAGE] or REPOSITORY@REVISION."),
                             QStringLiteral("SOURCE"));
     parser.addOption(view);
+    QCommandLineOption walkthrough(
+        QStringLiteral("walkthrough"),
+        QStringLiteral("Walk through a user's journey in the window (demo model, chat, attached PDF, Viewer, "
+                       "team run with an approval, checkpoint, quit), saving DIR/NN-step.png per step; exits "
+                       "1 naming the step that failed."),
+        QStringLiteral("DIR"));
+    parser.addOption(walkthrough);
+    QCommandLineOption walkthroughDocument(QStringLiteral("walkthrough-document"),
+                                           QStringLiteral("With --walkthrough: the multi-page PDF to attach."),
+                                           QStringLiteral("FILE"));
+    parser.addOption(walkthroughDocument);
+    QCommandLineOption walkthroughResume(
+        QStringLiteral("walkthrough-resume"),
+        QStringLiteral("With --walkthrough: the second phase, after a restart on the same data folder: "
+                       "reopen the walkthrough's chat session."));
+    parser.addOption(walkthroughResume);
     parser.process(app);
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
@@ -89,6 +106,19 @@ int main(int argc, char** argv) {
     atelier::ui::MainWindow window(QString::fromStdString(logging.dataDir.string()));
     if (parser.isSet(dark)) window.setDarkTheme(true);
     window.show();
+    if (parser.isSet(walkthrough)) {
+        atelier::ui::WalkthroughOptions o;
+        o.dir = parser.value(walkthrough);
+        o.document = parser.value(walkthroughDocument);
+        o.resume = parser.isSet(walkthroughResume);
+        // The second phase is a restart: the last model loads again, as at any start.
+        if (o.resume) window.reloadLastModel();
+        atelier::ui::WindowWalkthrough walk(window, o);
+        QObject::connect(&walk, &atelier::ui::WindowWalkthrough::finished, &app,
+                         [](int code) { QApplication::exit(code); });
+        walk.start();
+        return app.exec();
+    }
     // A scripted run (demo, screenshots) starts from a known state, not the last model.
     if (!scriptOptions.demo && scriptOptions.screenshot.isEmpty()) window.reloadLastModel();
     atelier::ui::WindowScript script(window, scriptOptions);

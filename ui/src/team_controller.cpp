@@ -79,6 +79,8 @@ struct TeamController::Job {
     qint64 maxTokensPerTurn = 0;
     qint64 tokenBudgetCap = 0;
     std::stop_token stop;
+    bool firstTurnToolCall = false;
+    std::size_t firstCallArgChars = 1024;
 };
 
 TeamController::TeamController(AgentTreeModel* tree, QWidget* dialogParent, QObject* parent)
@@ -122,6 +124,8 @@ bool TeamController::start(const TeamRunRequest& request) {
     job->model = std::move(*model);
     job->maxTokensPerTurn = m_maxTokensPerTurn;
     job->tokenBudgetCap = m_tokenBudgetCap;
+    job->firstTurnToolCall = m_firstTurnToolCall;
+    job->firstCallArgChars = m_firstCallArgChars;
     m_stop = std::stop_source();
     job->stop = m_stop.get_token();
     m_done = std::make_shared<std::atomic<bool>>(false);
@@ -202,6 +206,9 @@ void TeamController::work(std::shared_ptr<Job> job) {
     o.constraint = job->model.constraint;
     o.maxTokensPerTurn = job->maxTokensPerTurn;
     o.tokenBudgetCap = job->tokenBudgetCap;
+    // Only a local model applies constraints (a remote one never asks the factory).
+    if (job->firstTurnToolCall && job->model.constraint)
+        o.firstTurnConstraint = agents::dsmlConstraintFactory(engine::ChatMode::Chat, true, job->firstCallArgChars, 1);
     o.stop = job->stop;
     o.approvedBy = "desktop";
     ApprovalBroker* broker = m_broker;  // outlives the worker (the destructor joins first)

@@ -23,6 +23,7 @@
 #include <QPointer>
 #include <QString>
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -86,6 +87,14 @@ public:
         m_maxTokensPerTurn = maxTokensPerTurn;
         m_tokenBudgetCap = tokenBudgetCap;
     }
+    // For the next runs: every agent's first turn must be one tool call, its string values at
+    // most `maxArgChars` long (the CLI's --first-turn-tool-call, with one call per block), so a
+    // run on a local model uses its tools (and asks for approvals) before answering. Off by
+    // default; a remote model ignores it.
+    void setFirstTurnToolCall(bool on, std::size_t maxArgChars = 1024) {
+        m_firstTurnToolCall = on;
+        m_firstCallArgChars = maxArgChars;
+    }
     ApprovalBroker* broker() const { return m_broker; }
     bool isRunning() const { return m_worker.joinable(); }
 
@@ -116,6 +125,8 @@ private:
     TeamModelProvider m_provider;
     qint64 m_maxTokensPerTurn = 0;
     qint64 m_tokenBudgetCap = 0;
+    bool m_firstTurnToolCall = false;
+    std::size_t m_firstCallArgChars = 1024;
     std::stop_source m_stop;
     std::shared_ptr<std::atomic<bool>> m_done;  // set by the worker as its last act
     std::thread m_worker;
