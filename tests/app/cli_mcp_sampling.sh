@@ -66,6 +66,11 @@ expect no-model 3 sample "$tmp/allowed.json" '{"prompt":"hi","max_tokens":4}'
 has no-model "$tmp/err" 'no local model is loaded'
 expect image 3 sample "$tmp/allowed.json" '{"prompt":"hi","max_tokens":4,"image":true}' --model "$tmp/tiny"
 has image "$tmp/err" 'messages[0].content[1] is image content'
+# tool list says which servers may sample, as it says which have the network.
+expect list 0 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/allowed.json"
+has list "$tmp/out" '(MCP server test, may ask the model for completions)'
+expect list-denied 0 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/denied.json"
+if grep -q 'may ask the model' "$tmp/out"; then echo "FAIL list-denied says the server may sample"; fail=1; fi
 expect bad-config 3 "$cli" --data-dir "$data" tool list --mcp-config "$tmp/bad.json"
 has bad-config "$tmp/err" 'mcpServers.test.sampling must be true, false or {"max_tokens": N}'
 [ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL errors are one line"; cat "$tmp/err"; fail=1; }

@@ -63,7 +63,8 @@ McpTool::McpTool(std::shared_ptr<McpClient> client, McpToolInfo info)
     m_info.description = base::truncateUtf8(m_info.description, kMaxDescriptionBytes);
     if (m_info.description.empty()) m_info.description = "MCP tool " + m_info.name;
     m_info.description += " (MCP server " + m_client->serverName() +
-                          (m_client->network() ? ", with network access" : "") + ")";
+                          (m_client->network() ? ", with network access" : "") +
+                          (m_client->sampling() ? ", may ask the model for completions" : "") + ")";
 }
 
 std::uint32_t McpTool::capabilities() const {
