@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "atelier/kernels/cpu_features.h"
 #include "cli/bench_measure.h"
 #include "cli/cli_context.h"
+#include "cli/llama_bench_compare.h"
 #include "cli/machine_probe.h"
 #include "cli/memory_budget.h"
 #include "cli/speed_prediction.h"
@@ -39,6 +41,8 @@ struct BenchArgs {
     int decodeTokens = 32;
     int prefillChunk = 512;
     std::int64_t prefillLimit = 0;  // 0: prefill every context in full
+    std::string llamaBench;         // --compare-llama-bench: llama.cpp's llama-bench, or empty
+    int llamaRepetitions = 3;
 };
 
 Result<std::vector<std::int64_t>> parseList(const std::string& text, const char* flag) {
@@ -157,6 +161,8 @@ int run(CliContext& ctx, const BenchArgs& a) {
     if (a.decodeTokens < 1) return ctx.fail(ErrorCode::Usage, "--decode-tokens must be at least 1");
     if (a.prefillLimit % engine::KvCache::kPageTokens != 0)
         return ctx.fail(ErrorCode::Usage, "--prefill-limit must be a multiple of 128");
+    if (!a.llamaBench.empty() && !isExecutableFile(a.llamaBench))
+        return ctx.fail(ErrorCode::Usage, "--compare-llama-bench: " + a.llamaBench + " is not an executable file");
     // The same options every other command loads with (--backend, --numerics, --threads).
     auto chosen = ctx.modelOptions();
     if (!chosen) return ctx.fail(chosen.error());
@@ -275,7 +281,40 @@ int run(CliContext& ctx, const BenchArgs& a) {
                                         r["prefill_fraction_of_peak"].get<double>(), true});
                 break;
             }
-    const nlohmann::json doc = {{"backend", "cpu"},
+    // llama.cpp on the same file, after Atelier's model is gone (both at once could page): the
+    // prefill of each context from empty and decode at its depth, one sequence, same threads.
+    nlohmann::json llama = nullptr;
+    if (!a.llamaBench.empty()) {
+        model->reset();
+        llama = {{"path", a.llamaBench}, {"repetitions", a.llamaRepetitions}, {"build_commit", nullptr},
+                 {"error", nullptr}};
+        std::map<std::int64_t, LlamaBenchRow> byContext;
+        for (std::int64_t context : *contexts) {
+            if (bar) std::fprintf(stderr, "llama-bench at context %lld...\n", static_cast<long long>(context));
+            LlamaBenchRow row = runLlamaBench(a.llamaBench, a.model, threads, context, a.decodeTokens,
+                                              a.llamaRepetitions);
+            if (!row.buildCommit.empty()) llama["build_commit"] = row.buildCommit;
+            if (!row.error.empty() && llama["error"].is_null()) llama["error"] = row.error;
+            byContext.emplace(context, std::move(row));
+        }
+        const auto perSecond = [](double v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+        for (auto& r : results) {
+            r["llama_bench"] = nullptr;
+            r["ratio_to_llama"] = nullptr;
+            const LlamaBenchRow& row = byContext[r["context"].get<std::int64_t>()];
+            // llama-bench decodes one sequence; a tiled row did not prefill its whole context.
+            if (r["batch"] != 1) continue;
+            const bool prefillComparable = !r["tiled"].get<bool>() && row.prefillTokS > 0;
+            r["llama_bench"] = {{"prefill_tok_s", perSecond(row.prefillTokS)},
+                                {"decode_tok_s", perSecond(row.decodeTokS)}};
+            r["ratio_to_llama"] = {
+                {"prefill", prefillComparable ? nlohmann::json(r["prefill_tok_s"].get<double>() / row.prefillTokS)
+                                              : nlohmann::json(nullptr)},
+                {"decode", row.decodeTokS > 0 ? nlohmann::json(r["decode_tok_s"].get<double>() / row.decodeTokS)
+                                              : nlohmann::json(nullptr)}};
+        }
+    }
+    nlohmann::json doc = {{"backend", "cpu"},
                                 {"threads", threads},
                                 {"weight_type", weightType},
                                 {"efficiency_measured", efficiency.measured},
@@ -287,6 +326,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
                                 {"peak_fma_gflops", peakGflops},
                                 {"paging", paging},
                                 {"results", results}};
+    if (!a.llamaBench.empty()) doc["llama_bench"] = llama;
     if (ctx.options.json) {
         std::cout << doc.dump() << std::endl;
         return kExitOk;
@@ -325,6 +365,25 @@ int run(CliContext& ctx, const BenchArgs& a) {
                     double(c["bytes_read"].get<std::uint64_t>()) / 1e9, c["read_gbs"].get<double>(),
                     c["wait_seconds"].get<double>(), c["bound_tok_s"].get<double>());
     }
+    if (!a.llamaBench.empty()) {
+        const std::string build = llama["build_commit"].is_string() ? llama["build_commit"].get<std::string>() : "?";
+        std::printf("llama-bench (build %s, -t %d, -r %d), one sequence:\n", build.c_str(), threads,
+                    a.llamaRepetitions);
+        const auto cell = [](const nlohmann::json& v, const char* f) {
+            return v.is_null() ? std::string("-") : fmt::format(fmt::runtime(f), v.get<double>());
+        };
+        for (const auto& r : results) {
+            if (r["llama_bench"].is_null()) continue;
+            const auto& l = r["llama_bench"];
+            const auto& q = r["ratio_to_llama"];
+            std::printf("%8lld  prefill %s t/s (Atelier %s)  decode %s t/s (Atelier %s)\n",
+                        static_cast<long long>(r["context"].get<std::int64_t>()),
+                        cell(l["prefill_tok_s"], "{:.1f}").c_str(), cell(q["prefill"], "{:.2f}x").c_str(),
+                        cell(l["decode_tok_s"], "{:.2f}").c_str(), cell(q["decode"], "{:.2f}x").c_str());
+        }
+        if (llama["error"].is_string())
+            std::printf("llama-bench failed: %s\n", llama["error"].get<std::string>().c_str());
+    }
     std::printf("predicted: model plan's decode tok/s for this row (docs/cli.md, model plan)\n");
     std::printf("vs batch 1: decode tokens/s over one sequence's; bytes bound: the same ratio if decode "
                 "ran at the speed of the bytes it reads (experts shared by the batch read once)\n");
@@ -347,6 +406,12 @@ void setup(CLI::App& root, CliContext& ctx) {
                     "Prefill at most N tokens (a multiple of 128); longer contexts repeat their "
                     "cache entries (default 0: prefill everything)")
         ->check(CLI::NonNegativeNumber);
+    sub->add_option("--compare-llama-bench", args->llamaBench,
+                    "Also run llama.cpp's llama-bench at PATH on the same file and threads, and "
+                    "print each one-sequence row's ratio to it");
+    sub->add_option("--llama-bench-repetitions", args->llamaRepetitions,
+                    "llama-bench's -r for --compare-llama-bench (default 3)")
+        ->check(CLI::PositiveNumber);
     addJsonFlag(sub, ctx);
     onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });
 }

@@ -107,4 +107,61 @@ assert p["memory_gbs"] == b["stream_gbs"] and p["peak_fma_gflops"] == b["peak_fm
 assert abs(p["decode_tok_s"] / r["decode_tok_s"] - 1) < 1e-6, (p["decode_tok_s"], r["decode_tok_s"])
 print("ok   plan uses bench's efficiency")
 PY
+# --compare-llama-bench (issue 22) against a test double of llama-bench that logs its command
+# lines and answers with rates that follow from them: the ratios are this run's Atelier rates
+# over those, one-sequence rows only; a failing llama-bench keeps Atelier's rows and says why;
+# a path that is not an executable file is a usage error before anything runs.
+fake="$(dirname "$0")/fake_llama_bench.py"
+check llama-not-executable 2 "$cli" bench --model "$tmp/tiny" --compare-llama-bench "$tmp/nothing-here"
+grep -q "compare-llama-bench" "$err" || { echo "FAIL llama-not-executable names the option"; fail=1; }
+export FAKE_LLAMA_BENCH_LOG="$tmp/llama.log"
+check llama-compare 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 8,40 --batch 1,2 --decode-tokens 3 --compare-llama-bench "$fake" --llama-bench-repetitions 2 --json
+python3 - "$out" "$tmp/llama.log" "$tmp/tiny" <<'PY' || fail=1
+import json, sys
+d = json.loads(sys.argv[1]); log = open(sys.argv[2]).read().split("\n")[:-1]; model = sys.argv[3]
+lb = d["llama_bench"]
+assert lb["build_commit"] == "fake0001" and lb["error"] is None and lb["repetitions"] == 2, lb
+want = []
+for c in (8, 40):
+    want.append(f"-m {model} -t 2 -r 2 -o json -p {c} -n 0")
+    want.append(f"-m {model} -t 2 -r 2 -o json -p 0 -n 3 -d {c}")
+assert log == want, (log, want)
+for r in d["results"]:
+    if r["batch"] != 1:
+        assert r["llama_bench"] is None and r["ratio_to_llama"] is None, r
+        continue
+    c = r["context"]
+    assert r["llama_bench"] == {"prefill_tok_s": 1000.0 + c, "decode_tok_s": 10.0 + c / 1000.0}, r
+    q = r["ratio_to_llama"]
+    assert abs(q["prefill"] - r["prefill_tok_s"] / (1000.0 + c)) < 1e-12, r
+    assert abs(q["decode"] - r["decode_tok_s"] / (10.0 + c / 1000.0)) < 1e-12, r
+print("ok   llama-compare json")
+PY
+check llama-compare-text 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 8 --batch 1 --decode-tokens 2 --compare-llama-bench "$fake" --llama-bench-repetitions 1
+echo "$out" | grep -q "^llama-bench (build fake0001, -t 2, -r 1)" && echo "$out" | grep -Eq "^ +8  prefill 1008.0 t/s \(Atelier [0-9.]+x\)  decode 10.01 t/s \(Atelier [0-9.]+x\)$" \
+    || { echo "FAIL llama-compare-text: $out"; fail=1; }
+FAKE_LLAMA_BENCH_FAIL=1 check llama-fails 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 8 --batch 1 --decode-tokens 2 --compare-llama-bench "$fake" --json
+python3 - "$out" <<'PY' || fail=1
+import json, sys
+d = json.loads(sys.argv[1])
+e = d["llama_bench"]["error"]
+assert "exited 1" in e and "failed to load model" in e and "\n" not in e, e
+r = d["results"][0]
+assert r["decode_tok_s"] > 0 and r["ratio_to_llama"] == {"prefill": None, "decode": None}, r
+print("ok   llama-fails keeps Atelier's rows")
+PY
+FAKE_LLAMA_BENCH_NO_DEPTH=1 check llama-no-depth 0 "$cli" --data-dir "$tmp/data" --threads 2 bench --model "$tmp/tiny" \
+    --contexts 8 --batch 1 --decode-tokens 2 --compare-llama-bench "$fake" --json
+python3 - "$out" <<'PY' || fail=1
+import json, sys
+d = json.loads(sys.argv[1])
+assert "-d" in d["llama_bench"]["error"], d["llama_bench"]
+q = d["results"][0]["ratio_to_llama"]
+assert q["prefill"] > 0 and q["decode"] is None, q
+print("ok   llama-no-depth: prefill compared, decode not")
+PY
+unset FAKE_LLAMA_BENCH_LOG
 exit $fail
