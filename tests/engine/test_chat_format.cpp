@@ -269,6 +269,7 @@ private slots:
         QTest::newRow("plain text") << "ls -la <dir> & \"quotes\"";
         QTest::newRow("empty") << "";
         QTest::newRow("single quotes") << "{'a': 1}";
+        QTest::newRow("byte order mark") << QChar(0xFEFF) + QString("{\"a\": 1}");  // json.loads refuses it
     }
     void argumentsThatAreNotJsonPassThroughAsTheOfficialEncoderDoes() {
         QFETCH(QString, arguments);

@@ -83,6 +83,10 @@ std::string pythonJsonDump(const nlohmann::ordered_json& value) {
 }
 
 std::optional<nlohmann::ordered_json> toolCallParameters(const std::string& arguments) {
+    // json.loads refuses a leading byte order mark, which nlohmann would skip. (Where json.loads
+    // is laxer, NaN, Infinity, lone surrogate escapes and integers past 64 bits, this text is
+    // taken as not JSON and the two encoders differ.)
+    if (arguments.starts_with("\xEF\xBB\xBF")) return nlohmann::ordered_json{{"arguments", arguments}};
     auto parsed = nlohmann::ordered_json::parse(arguments, nullptr, false);
     if (parsed.is_discarded()) return nlohmann::ordered_json{{"arguments", arguments}};
     if (!parsed.is_object()) return std::nullopt;
