@@ -383,7 +383,7 @@ private slots:
         auto store = SessionStore::open(freshFile());
         REQUIRE_OK(store);
         const std::string md = sessionToMarkdown(*store->load(populate(*store)));
-        QVERIFY(md.starts_with("# Review of Grüße.pdf\n"));
+        QVERIFY(md.starts_with("# Review of Grüße\\.pdf\n"));  // a title: every punctuation mark escaped
         QVERIFY(md.find("## User\n\nSummarise the report, please.") != std::string::npos);
         QVERIFY(md.find("## Assistant · manager\n\n<details>\n<summary>Reasoning</summary>\n\n"
                         "The user wants a summary.\\\nI should read it.\n\n</details>") != std::string::npos);  // a hard break

@@ -34,6 +34,10 @@ void appendEscaped(std::string& out, std::string_view text, bool lineStart) {
     }
 }
 
+bool isAsciiPunctuation(char c) {
+    return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~');
+}
+
 bool isBlank(char c) { return c == ' ' || c == '\t'; }
 
 // A space as &nbsp;: a renderer keeps it where it would drop or collapse a plain one (a line's
@@ -79,10 +83,14 @@ std::string markdownLiteral(std::string_view text) {
 std::string markdownLiteralInline(std::string_view text) {
     std::string out;
     out.reserve(text.size() + text.size() / 4);
-    std::string flat(text);
-    for (char& c : flat)
-        if (c == '\n' || c == '\r') c = ' ';
-    appendEscaped(out, flat, true);
+    for (char c : text) {
+        if (c == '\n' || c == '\r') {
+            out += ' ';
+            continue;
+        }
+        if (isAsciiPunctuation(c)) out += '\\';
+        out += c;
+    }
     return out;
 }
 

@@ -21,8 +21,9 @@ namespace atelier::agents {
 // cannot end in one).
 std::string markdownLiteral(std::string_view text);
 
-// Inline text (a title, a name): as markdownLiteral, but line breaks become spaces and spaces
-// are left as they are.
+// Inline text (a title, a name, a link's label): line breaks become spaces and every ASCII
+// punctuation character is escaped, so not even an autolink (`https://..`, `www.`, `a@b.c`)
+// can form inside a link's label.
 std::string markdownLiteralInline(std::string_view text);
 
 }  // namespace atelier::agents
