@@ -114,6 +114,21 @@ private slots:
         QVERIFY(f.panel.statusText().contains(QStringLiteral("run ok")));
     }
 
+    // The tree shows the budget the run holds the agent to: the team's, lowered by a cap.
+    void theTreeShowsTheCappedBudget() {
+        Fixture f;
+        QStringList seen;
+        clickWhenAsked(f.controller.broker(), "allowOnceButton", &seen, f.panel.model());
+        f.controller.setLimits(0, 777);
+        QSignalSpy started(&f.controller, &TeamController::teamStarted);
+        QSignalSpy finished(&f.controller, &TeamController::finished);
+        QVERIFY(f.start());
+        QVERIFY(started.wait(5000));
+        AgentTreeModel* tree = f.panel.model();
+        QCOMPARE(tree->index(0, AgentTreeModel::Budget).data().toLongLong(), 777);
+        QVERIFY(finished.wait(8000));
+    }
+
     void aDeniedCallIsRefusedAndTheRunStillEnds() {
         Fixture f;
         QStringList seen;

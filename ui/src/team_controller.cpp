@@ -30,6 +30,13 @@ agents::ApprovalMode approvalFromName(const QString& name) {
     return agents::ApprovalMode::AskForWrites;
 }
 
+// The token budgets the run holds the agents to (the team's, at most `cap` when one is set), as
+// the tree shows them.
+void capBudgets(agents::AgentSpec& spec, qint64 cap) {
+    if (cap > 0 && (spec.budgets.tokens <= 0 || cap < spec.budgets.tokens)) spec.budgets.tokens = cap;
+    for (auto& w : spec.workers) capBudgets(w, cap);
+}
+
 void tighten(agents::AgentSpec& spec, agents::ApprovalMode floor) {
     if (static_cast<int>(spec.approval) < static_cast<int>(floor)) spec.approval = floor;
     for (auto& w : spec.workers) tighten(w, floor);
@@ -195,7 +202,9 @@ void TeamController::work(std::shared_ptr<Job> job) {
     if (!audit) return fail(audit.error());
 
     // Queued before any event, so the tree holds the team when the first event arrives.
-    post([this, root = std::make_shared<agents::AgentSpec>(team->root), name = QString::fromStdString(team->name)] {
+    auto shown = std::make_shared<agents::AgentSpec>(team->root);
+    capBudgets(*shown, job->tokenBudgetCap);
+    post([this, root = std::move(shown), name = QString::fromStdString(team->name)] {
         m_tree->setTeam(*root);
         emit teamStarted(name);
     });
