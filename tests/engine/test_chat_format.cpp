@@ -292,6 +292,33 @@ private slots:
         msgs[1]["tool_calls"] = nlohmann::json::array({call});
         QCOMPARE(encodeJson(msgs.dump(), ChatMode::Chat), expected);
     }
+    // json.loads also takes NaN, Infinity and -Infinity where a value stands (Python's json.dumps
+    // writes them), so the official encoder renders such arguments as parameters, and to_json
+    // (json.dumps) writes the floats back as NaN, Infinity, -Infinity. Not in a string, nor as
+    // a key.
+    void nonFiniteNumbersAreParsedAsPythonDoes() {
+        const auto render = [](const std::string& arguments) {
+            nlohmann::json call = {{"function", {{"name", "f"}, {"arguments", arguments}}}};
+            nlohmann::json msgs = nlohmann::json::array(
+                {{{"role", "user"}, {"content", "q"}},
+                 {{"role", "assistant"}, {"content", ""}, {"tool_calls", nlohmann::json::array({call})}}});
+            const std::string out = encodeJson(msgs.dump(), ChatMode::Chat);
+            const std::string open = "<｜DSML｜invoke name=\"f\">\n", close = "\n</｜DSML｜invoke>";
+            const auto from = out.find(open) + open.size();
+            return out.substr(from, out.find(close) - from);
+        };
+        QCOMPARE(QString::fromStdString(render("{\"x\": NaN, \"y\": [Infinity, -Infinity, 1], \"s\": \"NaN\"}")),
+                 QString::fromStdString("<｜DSML｜parameter name=\"x\" string=\"false\">NaN</｜DSML｜parameter>\n"
+                             "<｜DSML｜parameter name=\"y\" string=\"false\">[Infinity, -Infinity, 1]</｜DSML｜parameter>\n"
+                             "<｜DSML｜parameter name=\"s\" string=\"true\">NaN</｜DSML｜parameter>"));
+        // Not JSON for json.loads either: the text passes through whole.
+        for (const std::string raw : {"{NaN: 1}", "{\"x\": nan}", "{\"x\": NaNx}", "{\"a\": \"\\u0000atelier-nonfinite-NaN\", \"b\": NaN}"})
+            QCOMPARE(render(raw), "<｜DSML｜parameter name=\"arguments\" string=\"true\">" + raw + "</｜DSML｜parameter>");
+        // JSON that is an object only with them read: a list is still refused.
+        QVERIFY(encodeError("[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"[NaN]\"}}]}]")
+                    .find("JSON but not a JSON object") != std::string::npos);
+    }
+
     void messagesBuiltInCodeWithNonObjectJsonArgumentsAreRefused() {
         ChatMessage user;
         user.content = "q";
