@@ -37,6 +37,7 @@
 #include "atelier/ui/document_viewer.h"
 #include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/main_window.h"
+#include "atelier/ui/record_models.h"
 #include "atelier/ui/record_views.h"
 #include "atelier/ui/session_list_model.h"
 #include "atelier/ui/settings_dialog.h"
@@ -288,7 +289,7 @@ void WindowWalkthrough::buildFirstPhase() {
              return d && d->isVisible();
          },
          true, true});
-    // Allow once; later questions of the run get the same answer.
+    // Allow once; later questions of the run get the same answer. The Activity panel lists it.
     add({QStringLiteral("team-run"),
          [&w] {
              if (ApprovalDialog* d = w.teamController()->broker()->pendingDialog())
@@ -299,7 +300,11 @@ void WindowWalkthrough::buildFirstPhase() {
              if (auto* b = child<QPushButton>(modal, "allowOnceButton")) b->click();
              return true;
          },
-         [this, &w] { return m_teamFinished && !w.teamController()->isRunning(); }});
+         [this, &w] {
+             // The Activity panel shows the answer, reloaded live from the audit trail.
+             return m_teamFinished && !w.teamController()->isRunning() &&
+                    tableHas(w.auditPanel()->model(), QStringLiteral("(by desktop)"));
+         }});
     // Tools ▸ Save Context as Checkpoint…, named in its dialog; the Checkpoints dialog lists it.
     add({QStringLiteral("checkpoint"),
          [&w] {

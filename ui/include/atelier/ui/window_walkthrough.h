@@ -3,10 +3,11 @@
 // (tests/ui/xvfb_walkthrough.sh) and a look at every step: first start → the tiny demo model
 // (the first-start panel's button) → a chat message and its reply → a PDF attached through the
 // Attach dialog → the PDF opened in the Viewer and paged → Settings set to ask before every tool
-// call → a team run whose tool call is approved in the approval dialog → the context saved as a
-// checkpoint (Tools ▸ Save Context as Checkpoint…, named in its dialog) and shown in the
-// Checkpoints dialog → Quit. A second process on the same data folder (`resume`) finds the chat
-// session in the sidebar and opens it, its messages shown.
+// call → a team run whose tool call is approved in the approval dialog (the answer then listed
+// in the Activity panel) → the context saved as a checkpoint (Tools ▸ Save Context as
+// Checkpoint…, named in its dialog) and shown in the Checkpoints dialog → Quit. A second process
+// on the same data folder (`resume`) finds the chat session in the sidebar and opens it, its
+// messages shown.
 //
 // Every step works through the window's widgets and actions (button clicks, key presses,
 // triggered menu actions); modal dialogs (file picker, settings, checkpoint name, approvals) are
