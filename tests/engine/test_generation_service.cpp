@@ -2,7 +2,9 @@
 // The generation service: the same seed gives the same tokens; greedy output and logits of a
 // sequence are the same alone and inside a batch of 4, and match a plain Model::forward loop;
 // a request that overflows the context is refused with the numbers; events come in order with
-// exactly one done (or one error on failure); cancelling at random points never deadlocks.
+// exactly one done (or one error on failure); cancelling at random points never deadlocks; a job
+// run on the service's own model between steps (runWithModel) computes what the same model
+// computes alone and leaves the requests around it unchanged.
 
 #include <QtTest>
 
@@ -58,6 +60,7 @@ private slots:
     void eventsInOrder();
     void errorExactlyOnceOnFailure();
     void randomCancellationNeverDeadlocks();
+    void modelJobRunsBetweenStepsWithoutChangingRequests();
 };
 
 void GenerationServiceTest::sameSeedSameTokens() {
@@ -201,6 +204,52 @@ void GenerationServiceTest::randomCancellationNeverDeadlocks() {
         QVERIFY(r.result->reason == FinishReason::Cancelled || r.result->reason == FinishReason::Length);
         QCOMPARE(r.result->tokens, r.tokens);
     }
+}
+
+void GenerationServiceTest::modelJobRunsBetweenStepsWithoutChangingRequests() {
+    const int n = 16;
+    const auto prompt = promptOf(200, 5), other = promptOf(90, 6);
+    std::vector<std::int32_t> refTokens, otherTokens;
+    std::vector<std::vector<float>> refLogits, otherLogits;
+    {
+        auto ref = tinyModel();
+        directGreedy(*ref, prompt, n, refTokens, refLogits);
+        directGreedy(*ref, other, 1, otherTokens, otherLogits);
+    }
+    GenerationService s(tinyModel(), smallChunks());
+    Record a;
+    auto h = submitOrDie(s, requestFor(prompt, a, n));
+    // Jobs while the request prefills and decodes: each one is the model's own forward of
+    // another prompt on a sequence of its own.
+    std::vector<std::vector<float>> jobLogits;
+    for (int i = 0; i < 3; ++i) {
+        auto r = s.runWithModel([&](Model& m) {
+            KvCache seq = m.newSequence();
+            std::vector<float> l;
+            if (!m.forward(seq, other, LogitsRequest::Last, l)) throw std::runtime_error("forward failed");
+            jobLogits.push_back(std::move(l));
+        });
+        QVERIFY2(r.has_value(), r ? "" : r.error().message.c_str());
+    }
+    h.wait();
+    QCOMPARE(a.tokens, refTokens);
+    for (int i = 0; i < n; ++i) QVERIFY(maxRelDiff(a.logits[std::size_t(i)], refLogits[std::size_t(i)]) < 1e-5f);
+    QCOMPARE(jobLogits.size(), std::size_t(3));
+    for (const auto& l : jobLogits) QVERIFY(maxRelDiff(l, otherLogits[0]) < 1e-5f);
+    // A job that throws is an error for its caller; the service goes on.
+    auto bad = s.runWithModel([](Model&) { throw std::runtime_error("job failed on purpose"); });
+    QVERIFY(!bad.has_value());
+    QVERIFY(bad.error().message.find("job failed on purpose") != std::string::npos);
+    Record b;
+    submitOrDie(s, requestFor(prompt, b, n)).wait();
+    QCOMPARE(b.tokens, refTokens);
+    // From a callback (the scheduler thread) it refuses instead of waiting on itself.
+    Record c;
+    std::optional<atelier::Result<void>> fromCallback;
+    auto req = requestFor(other, c, 1);
+    req.callbacks.onDone = [&](const GenerationResult&) { fromCallback = s.runWithModel([](Model&) {}); };
+    submitOrDie(s, std::move(req)).wait();
+    QVERIFY(fromCallback.has_value() && !fromCallback->has_value());
 }
 
 QTEST_APPLESS_MAIN(GenerationServiceTest)

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <future>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -75,6 +77,11 @@ struct GenerationService::Impl {
     MemoryPrefixCache memory;
     std::shared_ptr<gen::Signal> signal = std::make_shared<gen::Signal>();
     std::deque<std::unique_ptr<gen::Active>> queue;  // guarded by signal->mutex
+    struct ModelJob {
+        std::function<void(Model&)> run;
+        std::promise<Result<void>> done;
+    };
+    std::deque<ModelJob> jobs;                       // guarded by signal->mutex
     bool stopping = false;                           // guarded by signal->mutex
     std::atomic<std::uint64_t> nextId{1};
     std::atomic<std::size_t> cacheBytes{0}, cacheEntries{0};
@@ -84,6 +91,7 @@ struct GenerationService::Impl {
 
     Impl(std::unique_ptr<Model> m, GenerationOptions o, std::optional<Tokenizer> t);
     void run();          // the scheduler loop
+    void runJobs(std::deque<ModelJob>& jobs);
     bool step();         // one forward step; false when there was nothing to run
     void start(gen::Active& a);
     void afterPrefillChunk(gen::Active& a);

@@ -123,13 +123,42 @@ Result<GenerationHandle> GenerationService::submit(GenerationRequest request) {
     return GenerationHandle(std::move(state));
 }
 
+Result<void> GenerationService::runWithModel(std::function<void(Model&)> job) {
+    Impl& I = *m_impl;
+    if (std::this_thread::get_id() == I.thread.get_id())
+        return unexpected(Error::internal("runWithModel: called from the scheduler thread"));
+    Impl::ModelJob j{std::move(job), {}};
+    std::future<Result<void>> done = j.done.get_future();
+    {
+        std::lock_guard lock(I.signal->mutex);
+        if (I.stopping) return unexpected(Error{ErrorCode::Cancelled, "runWithModel: shutting down"});
+        I.jobs.push_back(std::move(j));
+        I.signal->dirty = true;
+    }
+    I.signal->cv.notify_all();
+    return done.get();
+}
+
+void GenerationService::Impl::runJobs(std::deque<ModelJob>& taken) {
+    for (ModelJob& j : taken) {
+        try {
+            j.run(*model);
+            j.done.set_value({});
+        } catch (const std::exception& e) {
+            j.done.set_value(unexpected(Error::internal(std::string("runWithModel: ") + e.what())));
+        }
+    }
+    taken.clear();
+}
+
 void GenerationService::Impl::run() {
     for (;;) {
         bool stop = false;
+        std::deque<ModelJob> taken;
         {
             std::unique_lock lock(signal->mutex);
             signal->cv.wait(lock, [&] {
-                return stopping || signal->dirty || !queue.empty() || !active.empty();
+                return stopping || signal->dirty || !queue.empty() || !active.empty() || !jobs.empty();
             });
             signal->dirty = false;
             stop = stopping;
@@ -137,12 +166,16 @@ void GenerationService::Impl::run() {
                 active.push_back(std::move(queue.front()));
                 queue.pop_front();
             }
+            taken.swap(jobs);
         }
         if (stop) {
             for (auto& a : active) finish(*a, FinishReason::Cancelled);
             active.clear();
+            for (ModelJob& j : taken)
+                j.done.set_value(unexpected(Error{ErrorCode::Cancelled, "runWithModel: shutting down"}));
             return;
         }
+        runJobs(taken);
         step();
         active.remove_if([](const auto& a) { return a->done; });
         cacheBytes = memory.bytes();

@@ -128,6 +128,14 @@ public:
     std::size_t prefixCacheBytes() const;
     std::size_t prefixCacheEntries() const;
 
+    // Runs `job` with the service's model on the scheduler thread between two steps (requests
+    // wait meanwhile; their results do not change, a job's sequences being its own) and returns
+    // once it has: work that needs the loaded model itself, such as a named checkpoint's
+    // prefill, without loading a second copy of the weights. An error when the service is
+    // shutting down, when the job throws, or when called from the scheduler thread (a
+    // callback), where it would wait on itself.
+    Result<void> runWithModel(std::function<void(Model&)> job);
+
     struct Impl;
 
 private:
