@@ -121,6 +121,7 @@ private slots:
     void citeLinkInConversationOpensTheViewer();
     void mainWindowViewerDockFollowsCitations();
     void titleFollowsThePageShown();
+    void aLongTitleDoesNotWidenTheViewer();
     void attachedDocumentsOpenInTheViewer();
 };
 
@@ -337,6 +338,26 @@ void TestDocumentViewer::titleFollowsThePageShown() {
     }
     QVERIFY(openAndWait(v, {"pdf", pdf, 0, 0, 0, {}, {}}));  // no page: the first
     QCOMPARE(v.title(), QStringLiteral("titled.pdf, p. 1"));
+}
+
+// The title is cut, not a minimum width: a long file name must not widen the Viewer dock (at
+// 1024 px that pushed the window past the screen and squeezed the other docks).
+void TestDocumentViewer::aLongTitleDoesNotWidenTheViewer() {
+    const QString shortName = m_tmp.filePath("a.pdf");
+    const QString longName = m_tmp.filePath(QString(120, QLatin1Char('x')) + QStringLiteral(".pdf"));
+    writePdf(shortName);
+    writePdf(longName);
+    DocumentViewer v;
+    v.resize(400, 300);
+    v.show();
+    QVERIFY(openAndWait(v, {"pdf", shortName, 0, 0, 1, {}, {}}));
+    QCoreApplication::processEvents();  // the layout takes the new title
+    const int narrow = v.minimumSizeHint().width();
+    QVERIFY(openAndWait(v, {"pdf", longName, 0, 0, 1, {}, {}}));
+    QCoreApplication::processEvents();
+    QVERIFY(v.title().startsWith(QString(120, QLatin1Char('x'))));  // the whole name, cut on screen
+    QCOMPARE(v.minimumSizeHint().width(), narrow);
+    QVERIFY(narrow < 400);
 }
 
 void TestDocumentViewer::attachedDocumentsOpenInTheViewer() {

@@ -123,6 +123,10 @@ void DocumentViewer::buildToolbar(QWidget* bar) {
     row->setContentsMargins(4, 2, 4, 2);
     m_title = new QLabel(bar);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long file name is cut, not a reason for the dock (and the window) to grow: at 1024 px
+    // the Viewer's column would push the window past the screen and squeeze the other docks.
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_title->setMinimumWidth(60);
     row->addWidget(m_title, 1);
     m_pdfControls = new QWidget(bar);
     auto* pdfRow = new QHBoxLayout(m_pdfControls);
