@@ -197,7 +197,13 @@ void WindowWalkthrough::buildFirstPhase() {
          [this](QWidget* modal) {
              auto* dialog = qobject_cast<QFileDialog*>(modal);
              if (!dialog) return false;
-             dialog->selectFile(QFileInfo(m_options.document).absoluteFilePath());
+             // Typed into the file name box, as a user does (selectFile() leaves a focused box
+             // as it is, and Open then takes the folder).
+             const QFileInfo doc(m_options.document);
+             auto* name = dialog->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"));
+             if (!name) return false;
+             dialog->setDirectory(doc.absolutePath());
+             name->setText(doc.absoluteFilePath());
              auto* buttons = dialog->findChild<QDialogButtonBox*>();
              QPushButton* open = buttons ? buttons->button(QDialogButtonBox::Open) : nullptr;
              if (open && open->isEnabled()) open->click();
