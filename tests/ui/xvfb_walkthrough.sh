@@ -96,5 +96,9 @@ for s in "${steps[@]}"; do check_png "$out_dir/$s.png" 800 500 20000; done
 # Each step changed what the window shows: no two screenshots are the same.
 dupes=$(cd "$out_dir" && md5sum ./*.png | awk '{print $1}' | sort | uniq -d)
 [ -z "$dupes" ] || { echo "identical screenshots of different steps:"; (cd "$out_dir" && md5sum ./*.png); exit 1; }
-# The checkpoint and the chat session are in the data folder's stores.
 [ -s "$out_dir/walkthrough-session.txt" ] || { echo "no session id recorded"; exit 1; }
+# A walkthrough that cannot go on ends with 1 and names where it stopped.
+if msg=$(eval "$xvfb" "$app" --data-dir "$tmp/other" --walkthrough "$tmp/empty" --walkthrough-resume 2>&1); then
+    echo "a resume without a first phase succeeded"; exit 1
+fi
+echo "$msg" | grep -q "walkthrough failed at step start: no session id" || { echo "no failure message: $msg"; exit 1; }
