@@ -1,11 +1,14 @@
 // ctest-labels: unit gui
 // Checkpoints and activity from the window (#19 item 10): "Save as checkpoint" prefills the
-// current context (attachments and conversation) with the loaded model and the checkpoint shows
-// in the Checkpoints dialog with the token count of the chat's own prompt encoding; the Activity
+// current context (system prompt, attachments and conversation) with the loaded model and the
+// checkpoint shows in the Checkpoints dialog with the token count of the chat's own prompt
+// encoding; after a restart the chat takes that context from it instead of prefilling; the Activity
 // panel follows the window's events and team runs without a Refresh, and reads as sentences,
 // not JSON, for every kind the agents and the window record.
 
 #include <QDir>
+#include <QFile>
+#include <QSignalSpy>
 #include <QJsonObject>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -17,6 +20,9 @@
 #include "atelier/engine/chat_format.h"
 #include "atelier/engine/tokenizer.h"
 #include "atelier/ui/attachment_model.h"
+#include "atelier/ui/chat_controller.h"
+#include "atelier/ui/engine_bridge.h"
+#include "atelier/ui/sampling_settings.h"
 #include "atelier/ui/context_panel.h"
 #include "atelier/ui/main_window.h"
 #include "atelier/ui/model_summary.h"
@@ -132,31 +138,59 @@ private slots:
         QTemporaryDir dir;
         const QString modelPath = tiny_model::write(dir);
         QVERIFY(!modelPath.isEmpty());
+        const QString context = QStringLiteral("The contract runs until March. Payment is due in 30 days.");
+        const QString doc = dir.filePath("contract.txt");
+        {
+            QFile f(doc);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(context.toUtf8());
+        }
+        SamplingSettings sampling;
+        sampling.systemPrompt = QStringLiteral("Answer from the contract only.");
+        sampling.temperature = 0;
+        sampling.maxTokens = 2;
+        qint64 saved = 0;
+        {
+            MainWindow window(dir.path());
+            QVERIFY(tiny_model::load(*window.engineBridge(), modelPath));
+            window.chat()->setSampling(sampling);
+            window.contextPanel()->addPath(doc);
+            QTRY_VERIFY_WITH_TIMEOUT(window.contextPanel()->attachments()->text().contains(context), 10000);
+            window.saveCheckpointAs(QStringLiteral("contract context"));
+            CheckpointListModel* rows = window.checkpointsDialog()->model();
+            QTRY_VERIFY2_WITH_TIMEOUT(rows->rowCount() == 1, qPrintable(window.statusBar()->currentMessage()), 60000);
+            QCOMPARE(rows->rows().first().name, QStringLiteral("contract context"));
+            // The tokens are the chat's own prompt: the session's system prompt and the attached
+            // document in one system message (the system prompt was left out before).
+            const std::vector<engine::ChatMessage> messages = window.chat()->chatMessages();
+            QCOMPARE(messages.size(), std::size_t(1));
+            QVERIFY(QString::fromStdString(messages[0].content.value_or("")).startsWith(sampling.systemPrompt));
+            QVERIFY(QString::fromStdString(messages[0].content.value_or("")).contains(context));
+            auto tok = engine::Tokenizer::forModel(modelPath.toStdString());
+            QVERIFY(tok.has_value());
+            auto ids = engine::encodeChatTokens(*tok, messages, engine::ChatEncodeOptions{});
+            QVERIFY(ids.has_value());
+            saved = qint64(ids->size());
+            QCOMPARE(rows->rows().first().tokens, saved);
+            QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().contains("saved"), 5000);
+
+            // Without a name nothing is saved, and the reason is said.
+            window.saveCheckpointAs(QStringLiteral("  "));
+            QVERIFY(window.statusBar()->currentMessage().contains("name"));
+        }
+        // After a restart the window's chat takes that context from the checkpoint on disk (the
+        // data folder's store is the loaded model's second prefix cache) instead of prefilling it.
         MainWindow window(dir.path());
         QVERIFY(tiny_model::load(*window.engineBridge(), modelPath));
-        const QString context = QStringLiteral("The contract runs until March. Payment is due in 30 days.");
-        AttachmentModel* attachments = window.contextPanel()->attachments();
-        QVERIFY(attachments->add(dir.filePath("contract.txt")));
-        attachments->setRead(dir.filePath("contract.txt"), context, 20, 1, false);
-        window.saveCheckpointAs(QStringLiteral("contract context"));
-        CheckpointListModel* rows = window.checkpointsDialog()->model();
-        QTRY_VERIFY_WITH_TIMEOUT(rows->rowCount() == 1, 60000);
-        QCOMPARE(rows->rows().first().name, QStringLiteral("contract context"));
-        // The tokens are the chat's prompt encoding of the context (system message), computed
-        // here from the tokenizer.
-        auto tok = engine::Tokenizer::forModel(modelPath.toStdString());
-        QVERIFY(tok.has_value());
-        engine::ChatMessage system;
-        system.role = engine::ChatRole::System;
-        system.content = window.contextPanel()->attachments()->text().toStdString();
-        auto ids = engine::encodeChatTokens(*tok, {system}, engine::ChatEncodeOptions{});
-        QVERIFY(ids.has_value());
-        QCOMPARE(rows->rows().first().tokens, qint64(ids->size()));
-        QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().contains("saved"), 5000);
-
-        // Without a name nothing is saved, and the reason is said.
-        window.saveCheckpointAs(QStringLiteral("  "));
-        QVERIFY(window.statusBar()->currentMessage().contains("name"));
+        window.chat()->setSampling(sampling);
+        window.contextPanel()->addPath(doc);
+        QTRY_VERIFY_WITH_TIMEOUT(window.contextPanel()->attachments()->text().contains(context), 10000);
+        QSignalSpy finished(window.engineBridge(), &EngineBridge::generationFinished);
+        window.chat()->send(QStringLiteral("When is payment due?"));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const auto stats = finished.first().at(1).value<GenerationStats>();
+        QVERIFY2(stats.cachedTokens > 0 && stats.cachedTokens <= saved,
+                 qPrintable(QStringLiteral("cached %1 of %2 (checkpoint %3)").arg(stats.cachedTokens).arg(stats.promptTokens).arg(saved)));
     }
 
     void saveWithoutAModelSaysWhy() {

@@ -8,6 +8,7 @@
 
 #include "atelier/agents/local_chat_backend.h"
 #include "atelier/agents/model_plan.h"
+#include "atelier/engine/checkpoint_prefix_store.h"
 #include "atelier/engine/generation_service.h"
 #include "atelier/base/log.h"
 #include "atelier/engine/model.h"
@@ -103,7 +104,8 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         return;
     }
     auto workerState = m_workerState;
-    runOnWorker([this, workerState, path, settings, modelOptions = *options] {
+    runOnWorker([this, workerState, path, settings, modelOptions = *options, kvDb = m_kvCacheDb,
+                 kvPolicy = m_kvPolicy] {
         auto progress = [this](int percent, const QString& stage) {
             QMetaObject::invokeMethod(this, [this, percent, stage] { emit loadProgress(percent, stage); },
                                       Qt::QueuedConnection);
@@ -140,9 +142,27 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         progress(55, tr("Preparing the layers"));
         auto model = engine::Model::load(std::move(*weights), modelOptions);
         if (!model) return fail(message(model.error()));
+        // The data folder's checkpoints as the second prefix cache (disk), under this model's
+        // fingerprint. Chat works without it: a store that cannot open is logged, not fatal.
+        progress(85, tr("Opening the checkpoint cache"));
+        std::optional<engine::ModelFingerprint> fingerprint;
+        if (auto fp = engine::modelPathFingerprint(path.toStdString(), (*model)->config(), (*model)->numerics()))
+            fingerprint = *fp;
+        else
+            atelier::logger("ui")->warn("no checkpoint identity for {}: {}", path.toStdString(), fp.error().message);
+        std::shared_ptr<engine::CheckpointPrefixStore> checkpoints;
+        if (fingerprint && !kvDb.isEmpty()) {
+            if (auto store = engine::CheckpointStore::open(kvDb.toStdString(), kvPolicy))
+                checkpoints = std::make_shared<engine::CheckpointPrefixStore>(std::move(*store), *fingerprint,
+                                                                              (*model)->newSequence());
+            else
+                atelier::logger("ui")->warn("checkpoint cache {} not used: {}", kvDb.toStdString(),
+                                            store.error().message);
+        }
         progress(90, tr("Starting the scheduler"));
         engine::GenerationOptions options;
         options.maxContext = settings.contextTokens;
+        options.extraStore = checkpoints;
         workerState->service = std::make_shared<engine::GenerationService>(std::move(*model), options,
                                                                            *tokenizer);
         workerState->tokenizer = *tokenizer;
@@ -153,11 +173,16 @@ void EngineBridge::load(const QString& path, const LoadSettings& settings) {
         auto backend = std::make_shared<agents::LocalChatBackend>(workerState->service, *tokenizer,
                                                                   s.name.toStdString());
         LoadedModel handle{std::move(backend), workerState->service,
-                            std::make_shared<const engine::Tokenizer>(*tokenizer)};
+                            std::make_shared<const engine::Tokenizer>(*tokenizer), fingerprint};
         QMetaObject::invokeMethod(this, [this, s, limit, handle] {
             commitLoad(handle, s, limit, std::nullopt);
         }, Qt::QueuedConnection);
     });
+}
+
+void EngineBridge::setCheckpointCache(const QString& kvCacheDb, const engine::CheckpointPolicy& policy) {
+    m_kvCacheDb = kvCacheDb;
+    m_kvPolicy = policy;
 }
 
 void EngineBridge::dropLoaded() {

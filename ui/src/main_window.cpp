@@ -24,6 +24,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "atelier/agents/data_paths.h"
+#include "atelier/engine/checkpoint_store.h"
 #include "atelier/engine/model_config.h"
 #include "atelier/ui/about_dialog.h"
 #include "atelier/ui/chat_controller.h"
@@ -176,6 +178,14 @@ void MainWindow::openRecords() {
     QMetaObject::invokeMethod(m_records, "open", Qt::QueuedConnection, Q_ARG(QString, m_dataDir),
                               Q_ARG(QString, a.kvStrategy),
                               Q_ARG(qint64, qint64(a.kvBudgetGiB * double(qint64(1) << 30))));
+    // The same store is the next local load's disk prefix cache (a budget of 0 turns it off).
+    engine::CheckpointPolicy policy;
+    if (auto strategy = engine::parseWindowStrategy(a.kvStrategy.toStdString())) policy.strategy = *strategy;
+    const qint64 budget = qint64(a.kvBudgetGiB * double(qint64(1) << 30));
+    if (budget > 0) policy.budgetBytes = budget;
+    m_bridge->setCheckpointCache(
+        budget > 0 ? QString::fromStdString(agents::DataPaths{m_dataDir.toStdString()}.kvCacheDb().string()) : QString(),
+        policy);
 }
 
 void MainWindow::showCheckpoints() {

@@ -100,14 +100,18 @@ void MainWindow::promptSaveCheckpoint() {
 void MainWindow::saveCheckpointAs(const QString& name) {
     if (!m_records) return statusBar()->showMessage(tr("Checkpoints need a data folder"), 5000);
     if (!m_bridge->isLoaded()) return statusBar()->showMessage(tr("Load a model before saving a checkpoint"), 5000);
+    if (!m_bridge->loadedModel().service)
+        return statusBar()->showMessage(tr("Checkpoints need a local model; this one runs on a remote endpoint"), 5000);
     if (name.trimmed().isEmpty()) return statusBar()->showMessage(tr("A checkpoint needs a name"), 5000);
     statusBar()->showMessage(tr("Saving checkpoint “%1”: prefilling the context…").arg(name.trimmed()));
-    QMetaObject::invokeMethod(m_records, "saveCheckpoint", Qt::QueuedConnection,
-                              Q_ARG(QString, m_bridge->model().path), Q_ARG(QString, name.trimmed()),
-                              Q_ARG(QString, m_context->attachments()->text()),
-                              Q_ARG(QList<atelier::ui::ChatTurn>, m_chat->turns()),
-                              Q_ARG(int, AppSettings::load().threads > 0 ? AppSettings::load().threads
-                                                                         : QThread::idealThreadCount()));
+    // The prompt the chat sends (system prompt, attachments, turns), prefilled by the loaded
+    // model itself.
+    QMetaObject::invokeMethod(
+        m_records,
+        [records = m_records, model = m_bridge->loadedModel(), name = name.trimmed(), messages = m_chat->chatMessages()] {
+            records->saveCheckpoint(model, name, messages);
+        },
+        Qt::QueuedConnection);
 }
 
 }  // namespace atelier::ui

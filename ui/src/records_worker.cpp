@@ -8,11 +8,9 @@
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/session_store.h"
 #include "atelier/engine/chat_format.h"
+#include "atelier/engine/generation_service.h"
 #include "atelier/engine/model.h"
-#include "atelier/engine/model_fingerprint.h"
 #include "atelier/engine/tokenizer.h"
-#include "atelier/engine/model_files.h"
-#include "atelier/ui/backend_choice.h"
 
 namespace atelier::ui {
 namespace {
@@ -24,47 +22,32 @@ struct SavedCheckpoint {
     QString error;
 };
 
-// Pool thread: what `atelier-cli kv save` does, with the chat's own prompt.
-SavedCheckpoint prefillAndSave(const std::string& kvDb, engine::CheckpointPolicy policy, const QString& modelPath,
-                               const QString& name, const QString& contextText, const QList<ChatTurn>& turns,
-                               int threads) {
+// Pool thread: what `atelier-cli kv save` does, with the chat's own prompt and the loaded
+// model (its prefill runs on the model's scheduler thread, between the chat's steps).
+SavedCheckpoint prefillAndSave(const std::string& kvDb, engine::CheckpointPolicy policy, const LoadedModel& model,
+                               const QString& name, const std::vector<engine::ChatMessage>& messages) {
     const auto fail = [&name](const std::string& why) { return SavedCheckpoint{name, 0, qs(why)}; };
-    const std::string path = modelPath.toStdString();
-    auto tokenizer = engine::Tokenizer::forModel(path);
-    if (!tokenizer) return fail(tokenizer.error().message);
-    std::vector<engine::ChatMessage> messages;
-    if (!contextText.isEmpty()) {
-        engine::ChatMessage system;
-        system.role = engine::ChatRole::System;
-        system.content = contextText.toStdString();
-        messages.push_back(std::move(system));
-    }
-    for (const ChatTurn& t : turns) {
-        if (t.role != engine::ChatRole::User && t.role != engine::ChatRole::Assistant) continue;
-        engine::ChatMessage m;
-        m.role = t.role;
-        m.content = t.content.toStdString();
-        messages.push_back(std::move(m));
-    }
+    if (!model.service || !model.tokenizer || !model.fingerprint)
+        return fail("checkpoints need a local model (this one runs on a remote endpoint)");
     if (messages.empty()) return fail("the context is empty: attach a document or chat first");
-    auto ids = engine::encodeChatTokens(*tokenizer, messages, engine::ChatEncodeOptions{});
+    auto ids = engine::encodeChatTokens(*model.tokenizer, messages, engine::ChatEncodeOptions{});
     if (!ids) return fail(ids.error().message);
-    auto options = modelOptionsFor(QStringLiteral("cpu"), threads);
-    if (!options) return fail(options.error().message);
-    auto weights = engine::openModel(path);
-    if (!weights) return fail(weights.error().message);
-    auto fp = engine::modelPathFingerprint(path, (*weights)->config(), options->numerics);
-    if (!fp) return fail(fp.error().message);
-    auto model = engine::Model::load(std::move(*weights), *options);
-    if (!model) return fail(model.error().message);
+    if (std::int64_t(ids->size()) >= model.service->contextLimit())
+        return fail("the context is " + std::to_string(ids->size()) + " tokens; the loaded model holds " +
+                    std::to_string(model.service->contextLimit()));
     auto store = engine::CheckpointStore::open(kvDb, policy);
     if (!store) return fail(store.error().message);
-    engine::KvCache seq = (*model)->newSequence();
-    std::vector<float> logits;
-    auto states = engine::prefillForCheckpoint(**model, seq, *ids, policy, logits);
-    if (!states) return fail(states.error().message);
-    auto id = store->save(*fp, seq, *states, name.toStdString());
-    if (!id) return fail(id.error().message);
+    std::string error;
+    auto ran = model.service->runWithModel([&](engine::Model& m) {
+        engine::KvCache seq = m.newSequence();
+        std::vector<float> logits;
+        auto states = engine::prefillForCheckpoint(m, seq, *ids, policy, logits);
+        if (!states) return void(error = states.error().message);
+        if (auto id = store->save(*model.fingerprint, seq, *states, name.toStdString()); !id)
+            error = id.error().message;
+    });
+    if (!ran) return fail(ran.error().message);
+    if (!error.empty()) return fail(error);
     return {name, qint64(ids->size()), {}};
 }
 }  // namespace
@@ -119,8 +102,8 @@ void RecordsWorker::renameCheckpoint(qint64 id, const QString& name) {
     listCheckpoints();
 }
 
-void RecordsWorker::saveCheckpoint(const QString& modelPath, const QString& name, const QString& contextText,
-                                   const QList<ChatTurn>& turns, int threads) {
+void RecordsWorker::saveCheckpoint(const LoadedModel& model, const QString& name,
+                                   const std::vector<engine::ChatMessage>& messages) {
     if (m_dataDir.empty()) return emit failed(tr("No data folder for checkpoints"));
     if (name.trimmed().isEmpty()) return emit failed(tr("A checkpoint needs a name"));
     const std::string kvDb = agents::DataPaths{m_dataDir}.kvCacheDb().string();
@@ -132,8 +115,7 @@ void RecordsWorker::saveCheckpoint(const QString& modelPath, const QString& name
         emit checkpointSaved(r.name, r.tokens);
         listCheckpoints();
     });
-    watcher->setFuture(QtConcurrent::run(prefillAndSave, kvDb, m_policy, modelPath, name.trimmed(), contextText,
-                                         turns, qMax(1, threads)));
+    watcher->setFuture(QtConcurrent::run(prefillAndSave, kvDb, m_policy, model, name.trimmed(), messages));
 }
 
 void RecordsWorker::record(const QString& kind, const QString& actor, const QString& payloadJson) {

@@ -11,6 +11,7 @@
 
 #include "atelier/engine/checkpoint_store.h"
 #include "atelier/ui/chat_turn.h"
+#include "atelier/ui/engine_bridge.h"
 #include "atelier/ui/record_models.h"
 
 namespace atelier::agents {
@@ -25,18 +26,21 @@ public:
     RecordsWorker();
     ~RecordsWorker() override;
 
+    // "Save as checkpoint": prefills `messages` (the chat's own prompt: the session's system
+    // prompt and attachments, then the turns) with the loaded model itself (runWithModel: no
+    // second copy of the weights) and stores it under `name`, as `atelier-cli kv save` does.
+    // Runs on a pool thread with its own store connection (the sessions on this thread never
+    // wait for it); checkpointSaved or failed follow.
+    // Not a slot: the window calls it through a queued functor.
+    void saveCheckpoint(const atelier::ui::LoadedModel& model, const QString& name,
+                        const std::vector<engine::ChatMessage>& messages);
+
 public slots:
     // `strategy`: "full", "periodic" or "none"; `budgetBytes`: automatic checkpoints' disk budget.
     void open(const QString& dataDir, const QString& strategy, qint64 budgetBytes);
     void listCheckpoints();
     void deleteCheckpoint(qint64 id);
     void renameCheckpoint(qint64 id, const QString& name);
-    // "Save as checkpoint": prefills the chat's prompt (the attachments' text as the system
-    // message, then `turns`) with the model at `modelPath` and stores it under `name`, as
-    // `atelier-cli kv save` does. Runs on a pool thread with its own store connection (the
-    // sessions on this thread never wait for it); checkpointSaved or failed follow.
-    void saveCheckpoint(const QString& modelPath, const QString& name, const QString& contextText,
-                        const QList<atelier::ui::ChatTurn>& turns, int threads);
     // Appends a GUI event to the audit trail (kind: auditKindName, payload: a JSON object's
     // text), then reloads the rows.
     void record(const QString& kind, const QString& actor, const QString& payloadJson);

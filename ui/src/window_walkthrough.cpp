@@ -87,7 +87,8 @@ QAction* quitAction(MainWindow& window) {
 QModelIndex findSession(const QAbstractItemModel* model, qint64 id, const QModelIndex& parent = {}) {
     for (int row = 0; model && row < model->rowCount(parent); ++row) {
         const QModelIndex i = model->index(row, 0, parent);
-        if (!i.data(SessionListModel::IsGroupRole).toBool() && i.data(SessionListModel::SessionIdRole).toLongLong() == id)
+        if (!i.data(SessionListModel::IsGroupRole).toBool() &&
+            i.data(SessionListModel::SessionIdRole).toLongLong() == id)
             return i;
         if (const QModelIndex hit = findSession(model, id, i); hit.isValid()) return hit;
     }
@@ -149,7 +150,8 @@ void WindowWalkthrough::begin() {
         return fail(QStringLiteral("no session id in %1: run --walkthrough without --walkthrough-resume first")
                         .arg(QDir(m_options.dir).filePath(kSessionFile)));
     if (!m_options.resume && !QFileInfo(m_options.document).isFile())
-        return fail(QStringLiteral("no document to attach: --walkthrough-document %1 is not a file").arg(m_options.document));
+        return fail(QStringLiteral("no document to attach: --walkthrough-document %1 is not a file")
+                        .arg(m_options.document));
     m_first = m_options.resume ? kResumeFirst : 1;
     m_poll.start();
     m_current = 0;
@@ -159,7 +161,10 @@ void WindowWalkthrough::begin() {
 void WindowWalkthrough::buildFirstPhase() {
     MainWindow& w = m_window;
     add({QStringLiteral("first-start"), {}, {},
-         [&w] { return w.isVisible() && child<QWidget>(&w, "welcomePanel") && child<QWidget>(&w, "welcomePanel")->isVisible(); }});
+         [&w] {
+             const QWidget* welcome = child<QWidget>(&w, "welcomePanel");
+             return w.isVisible() && welcome && welcome->isVisible();
+         }});
     // The first-start panel's demo button with the tiny preset.
     add({QStringLiteral("demo-model"),
          [&w] {
@@ -277,7 +282,8 @@ void WindowWalkthrough::buildFirstPhase() {
                  [this, panel] {
                      if (auto* ws = child<QLineEdit>(panel, "teamWorkspace"))
                          ws->setText(QFileInfo(m_options.document).absolutePath());
-                     if (auto* task = child<QLineEdit>(panel, "teamTask")) typeText(task, QStringLiteral("Summarise the PDF"));
+                     if (auto* task = child<QLineEdit>(panel, "teamTask"))
+                         typeText(task, QStringLiteral("Summarise the PDF"));
                      if (auto* run = child<QPushButton>(panel, "teamRunButton")) run->click();
                  },
                  Qt::SingleShotConnection);
@@ -370,7 +376,9 @@ void WindowWalkthrough::buildResumePhase() {
 
 QString WindowWalkthrough::stepName() const {
     if (m_current < 0 || m_current >= int(m_steps.size())) return {};
-    return QStringLiteral("%1-%2").arg(m_first + m_current, 2, 10, QLatin1Char('0')).arg(m_steps[size_t(m_current)].name);
+    return QStringLiteral("%1-%2")
+        .arg(m_first + m_current, 2, 10, QLatin1Char('0'))
+        .arg(m_steps[size_t(m_current)].name);
 }
 
 void WindowWalkthrough::runStep() {

@@ -29,6 +29,9 @@ public:
     ~ChatController() override;
 
     const QList<ChatTurn>& turns() const { return m_turns; }
+    // The messages the next turn sends: one system message (the session's system prompt, then
+    // the attached documents' text), then the finished turns.
+    std::vector<engine::ChatMessage> chatMessages() const;
     qint64 sessionId() const { return m_sessionId; }
     bool isBusy() const { return m_requestId != 0; }
     engine::ChatMode mode() const { return m_mode; }
@@ -90,7 +93,6 @@ private:
     void onToolCall(quint64 requestId, int index, const QString* name, const QString* arguments);
     void onFinished(quint64 requestId, const GenerationStats& stats);
     void onFailed(quint64 requestId, const QString& message);
-    std::vector<engine::ChatMessage> chatMessages() const;
 
     EngineBridge* m_bridge;
     QList<ChatTurn> m_turns;

@@ -25,6 +25,8 @@
 
 #include "atelier/agents/chat_backend.h"
 #include "atelier/engine/chat_format.h"
+#include "atelier/engine/checkpoint_store.h"
+#include "atelier/engine/model_fingerprint.h"
 #include "atelier/ui/model_summary.h"
 #include "atelier/ui/remote_settings.h"
 
@@ -82,6 +84,9 @@ struct LoadedModel {
     // model runs on a remote endpoint.
     std::shared_ptr<engine::GenerationService> service;
     std::shared_ptr<const engine::Tokenizer> tokenizer;
+    // The local model's checkpoint identity (its files, config and numerics), for named
+    // checkpoints; unset for a remote endpoint.
+    std::optional<engine::ModelFingerprint> fingerprint;
 };
 
 class EngineBridge : public QObject {
@@ -116,6 +121,12 @@ public:
     // connection. A remote model's loadedModel() is its RemoteChatBackend: chat and team runs
     // go to the endpoint; the local server has nothing to serve.
     void load(const QString& path, const LoadSettings& settings);
+    // The data folder's checkpoint store (`kvCacheDb`, as DataPaths::kvCacheDb) becomes every
+    // later local load's second prefix cache, as it is for the CLI's chat and generate: a
+    // context prefilled once (in the window, by the CLI or as a named checkpoint) is taken from
+    // disk instead of prefilled again, and the window's own prefills are kept there under
+    // `policy` (budget, strategy). Empty: memory prefix cache only.
+    void setCheckpointCache(const QString& kvCacheDb, const engine::CheckpointPolicy& policy);
     // The plan `atelier-cli model plan` prints for `path` at `contextTokens` (memory resident,
     // expert cache, predicted tok/s), on a thread of its own: the first plan on a machine
     // measures the memory and disk (a few seconds), later ones read machine_probe.json in
@@ -185,6 +196,8 @@ private:
     QObject* m_worker = nullptr;            // lives on m_thread; jobs run in its context
     QThread* m_planThread = nullptr;        // plans (machine probes), apart from loads and turns
     QObject* m_planner = nullptr;           // lives on m_planThread
+    QString m_kvCacheDb;                 // setCheckpointCache (GUI thread; copied into each load)
+    engine::CheckpointPolicy m_kvPolicy;
     std::shared_ptr<WorkerState> m_workerState;       // touched only by jobs on m_thread (and ~EngineBridge)
     // GUI thread: the running requests, each holding its ChatTurn once the worker started it.
     QHash<quint64, std::shared_ptr<Stream>> m_streams;
