@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
 
     atelier::ui::MainWindow window(QString::fromStdString(logging.dataDir.string()));
     if (parser.isSet(dark)) window.setDarkTheme(true);
+    // The layout the user left, except for a scripted run (demo, screenshots), which starts from
+    // the default one. The walkthrough keeps it: its restart is a user's restart.
+    if (!scriptOptions.any()) window.restoreLayout();
     window.show();
     if (parser.isSet(walkthrough)) {
         atelier::ui::WalkthroughOptions o;

@@ -3,6 +3,9 @@
 // area, and the context, team and activity docks, plus a menu bar with an About action. The
 // layout fits a 1024×700 screen (#19 item 9): nothing forces a larger minimum, the sessions
 // dock is not clipped, the agent tree shows several rows and its columns their whole titles.
+// The layout the user left comes back at the next start, bounded to the screen (#19).
+
+#include <cstdlib>
 
 #include <QDockWidget>
 #include <QHeaderView>
@@ -10,6 +13,9 @@
 #include <QTreeView>
 #include <QLabel>
 #include <QMenuBar>
+#include <QScreen>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTextBrowser>
 #include <QtTest>
 
@@ -22,6 +28,13 @@ using atelier::ui::MainWindow;
 class TestMainWindow : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // settings in a test folder, not the user's
+        QCoreApplication::setOrganizationName(QStringLiteral("atelier-test"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
+        QSettings().remove(QStringLiteral("window"));
+    }
+
     void opensWithEveryDock() {
         MainWindow window;
         window.show();
@@ -98,6 +111,84 @@ private slots:
         QVERIFY(sessions->height() >= sessions->minimumSizeHint().height());
         window.resize(1024, 700);
         QTRY_COMPARE(window.size(), QSize(1024, 700));
+    }
+
+    // Closed and started again (restoreLayout, as the application does): the window's size, a
+    // dock the user narrowed below its share of the width, and a dock the user closed come back
+    // as left; the Viewer, whose document is not reopened, starts hidden.
+    void layoutComesBackAtTheNextStart() {
+        QSettings().remove(QStringLiteral("window"));
+        QSize leftSize;
+        int contextWidth = 0;
+        {
+            MainWindow first;
+            QVERIFY2(!first.restoreLayout(), "nothing saved yet: the default layout");
+            first.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&first) || qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
+            const QSize size = QSize(760, 700).boundedTo(first.screen()->availableGeometry().size());
+            first.resize(size);
+            QTRY_COMPARE(first.size(), size);
+            QTest::qWait(50);  // the window's own balancing of its docks has run
+            first.resizeDocks({first.contextDock()}, {170}, Qt::Horizontal);  // below its share (200)
+            QTRY_VERIFY(first.contextDock()->width() < 200);
+            first.teamDock()->close();
+            first.viewerDock()->show();
+            leftSize = first.size();
+            contextWidth = first.contextDock()->width();
+            QVERIFY(first.close());
+        }
+        MainWindow second;
+        QVERIFY(second.restoreLayout());
+        second.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&second) || qEnvironmentVariable("QT_QPA_PLATFORM") == "offscreen");
+        QTRY_COMPARE(second.size(), leftSize);
+        QTest::qWait(100);  // past the balancing that a show or resize schedules
+        QVERIFY2(std::abs(second.contextDock()->width() - contextWidth) <= 2,
+                 qPrintable(QStringLiteral("%1 against %2").arg(second.contextDock()->width()).arg(contextWidth)));
+        QVERIFY(second.teamDock()->isHidden());
+        QVERIFY(second.sessionsDock()->isVisible());
+        QVERIFY(second.viewerDock()->isHidden());
+        // Enlarged by the user, the docks get their share of the width again.
+        second.resize(leftSize + QSize(300, 0));
+        QTRY_VERIFY2(second.contextDock()->width() >= 200, qPrintable(QString::number(second.contextDock()->width())));
+    }
+
+    // A window without restoreLayout (tests, scripted screenshots) neither restores nor saves.
+    void scriptedWindowLeavesTheSavedLayoutAlone() {
+        QSettings().setValue(QStringLiteral("window/state"), QByteArray("kept"));
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(window.teamDock()->isVisible());
+            window.teamDock()->close();
+            QVERIFY(window.close());
+        }
+        QCOMPARE(QSettings().value(QStringLiteral("window/state")).toByteArray(), QByteArray("kept"));
+        QSettings().remove(QStringLiteral("window"));
+    }
+
+    // Saved on a larger screen (a monitor since unplugged): the window comes back inside this
+    // one's free area.
+    void layoutSavedOnALargerScreenFitsThisOne() {
+        QSettings().remove(QStringLiteral("window"));
+        QRect free;
+        {
+            MainWindow first;
+            first.restoreLayout();
+            first.show();
+            free = first.screen()->availableGeometry();
+            first.setGeometry(QRect(free.topLeft() + QPoint(300, 200), free.size() + QSize(400, 300)));
+            QTRY_COMPARE(first.size(), free.size() + QSize(400, 300));
+            QVERIFY(first.close());
+        }
+        MainWindow second;
+        QVERIFY(second.restoreLayout());
+        second.show();
+        QTRY_VERIFY2(free.contains(second.geometry()),
+                     qPrintable(QStringLiteral("%1,%2 %3x%4 outside %5x%6")
+                                    .arg(second.x()).arg(second.y()).arg(second.width()).arg(second.height())
+                                    .arg(free.width()).arg(free.height())));
+        QSettings().remove(QStringLiteral("window"));
     }
 
     void aboutShowsVersionAndLicences() {

@@ -82,6 +82,7 @@ MainWindow::MainWindow(const QString& dataDir, QWidget* parent) : QMainWindow(pa
     m_chat = new ChatController(m_bridge, this);
     buildCentralArea();
     buildDocks();
+    buildLayoutKeeper();
     buildMenus();
     buildStatusBar();
     buildServer();

@@ -3,7 +3,6 @@
 // runs) and shows full-text hits inside expanded groups. Attached documents open in the Viewer.
 #include <QAction>
 #include <QDockWidget>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -26,52 +25,9 @@ namespace atelier::ui {
 namespace {
 constexpr int kUndoMs = 10000;    // how long a deleted session can be brought back
 constexpr int kStorePollMs = 2000;  // how often the list looks for other connections' writes
-
-// Keeps the side docks a share of the window's width: QMainWindow gives every pixel of a wider
-// window to the conversation, so docks squeezed to their minimum in a small window (1024×700)
-// stayed clipped after it was enlarged. A dock narrower than its share grows back; a dock the
-// user made wider keeps its width.
-class DockBalancer : public QObject {
-public:
-    explicit DockBalancer(MainWindow* window) : QObject(window), m_window(window) {
-        m_timer.setSingleShot(true);
-        m_timer.setInterval(0);
-        connect(&m_timer, &QTimer::timeout, this, &DockBalancer::balance);
-        window->installEventFilter(this);
-    }
-
-protected:
-    bool eventFilter(QObject* watched, QEvent* event) override {
-        if (watched == m_window && (event->type() == QEvent::Resize || event->type() == QEvent::Show))
-            m_timer.start();  // once the layout has the new size
-        return false;
-    }
-
-private:
-    void balance() {
-        const int width = m_window->width();
-        QList<QDockWidget*> docks;
-        QList<int> sizes;
-        const auto want = [&](QDockWidget* dock, int share) {
-            if (!dock || !dock->isVisible() || dock->isFloating() || dock->width() >= share) return;
-            docks << dock;
-            sizes << share;
-        };
-        // At 1024 px: 163 + 245 beside the conversation's minimum (about 600).
-        want(m_window->sessionsDock(), qBound(160, width * 16 / 100, 300));
-        // Context and Team share the right column: one of them sizes it.
-        QDockWidget* right = m_window->contextDock()->isVisible() ? m_window->contextDock() : m_window->teamDock();
-        want(right, qBound(200, width * 24 / 100, 420));
-        if (!docks.isEmpty()) m_window->resizeDocks(docks, sizes, Qt::Horizontal);
-    }
-
-    MainWindow* m_window;
-    QTimer m_timer;
-};
 }  // namespace
 
 void MainWindow::buildSessionActions() {
-    new DockBalancer(this);
     m_sessionTree->setEditTriggers(QAbstractItemView::EditKeyPressed);
     connect(m_sessionTree, &QTreeView::clicked, this, &MainWindow::openSessionAt);
     connect(m_sessionTree, &QTreeView::activated, this, &MainWindow::openSessionAt);

@@ -81,9 +81,15 @@ void WindowScript::startDemo() {
     connect(m_window.chat(), &ChatController::finished, this, [this, wholeWindow] { saveShotSoon(wholeWindow); });
     connect(m_window.teamController(), &TeamController::finished, this,
             [this, wholeWindow] { saveShotSoon(wholeWindow); });
-    connect(bridge, &EngineBridge::inspected, this, [this] {
-        saveShotSoon([this]() -> QWidget* { return m_window.pendingModelDialog(); });
-    });
+    // The model dialog once it shows its plan: the first plan on a machine measures its memory
+    // and disk for a few seconds, and a shot taken before shows "Measuring this machine…".
+    if (m_options.modelDialog) {
+        const auto dialogShot = [this] {
+            saveShotSoon([this]() -> QWidget* { return m_window.pendingModelDialog(); });
+        };
+        connect(bridge, &EngineBridge::planned, this, dialogShot);
+        connect(bridge, &EngineBridge::planFailed, this, dialogShot);
+    }
     QTimer::singleShot(kDemoTimeoutMs, this, [this] {
         if (m_done) return;
         atelier::logger("ui")->error("the demo scene did not settle within {} s", kDemoTimeoutMs / 1000);

@@ -4,6 +4,7 @@
 #include "atelier/ui/window_walkthrough.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <QAbstractButton>
 #include <QAction>
@@ -25,6 +26,7 @@
 #include <QScreen>
 #include <QSpinBox>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 
@@ -55,6 +57,11 @@ constexpr int kSettleMs = 400;
 constexpr int kResumeFirst = 12;
 const QString kCheckpointName = QStringLiteral("walkthrough checkpoint");
 const QString kSessionFile = QStringLiteral("walkthrough-session.txt");
+// The window's size and the Sessions dock's width when the first phase quit ("W H DOCK"): the
+// second phase starts with them (MainWindow::restoreLayout).
+const QString kLayoutFile = QStringLiteral("walkthrough-layout.txt");
+// The size the first phase leaves the window at, other than its default 1280×800.
+constexpr QSize kLeftSize{1180, 760};
 
 // A key press and release on `w`, as the keyboard sends them.
 void pressKey(QWidget* w, int key, const QString& text = {}) {
@@ -335,10 +342,26 @@ void WindowWalkthrough::buildFirstPhase() {
              CheckpointsDialog* d = w.checkpointsDialog();
              return d->isVisible() && tableHas(d->table()->model(), kCheckpointName);
          }});
+    // The user resizes the window and widens the Sessions dock, then quits: the restart shows
+    // them as left.
     add({QStringLiteral("quit"),
-         [&w] {
+         [this, &w] {
              w.checkpointsDialog()->close();
-             if (QAction* quit = quitAction(w)) quit->trigger();
+             w.resize(kLeftSize);
+             QTimer::singleShot(kSettleMs, &w, [this, &w] {
+                 w.resizeDocks({w.sessionsDock()}, {w.sessionsDock()->width() + 40}, Qt::Horizontal);
+                 QTimer::singleShot(kSettleMs, &w, [this, &w] {
+                     QFile f(QDir(m_options.dir).filePath(kLayoutFile));
+                     const QByteArray line = QStringLiteral("%1 %2 %3")
+                                                 .arg(w.width())
+                                                 .arg(w.height())
+                                                 .arg(w.sessionsDock()->width())
+                                                 .toUtf8();
+                     if (!f.open(QIODevice::WriteOnly) || f.write(line) < 0)
+                         return fail(QStringLiteral("cannot write %1").arg(f.fileName()));
+                     if (QAction* quit = quitAction(w)) quit->trigger();
+                 });
+             });
          },
          {}, [&w] { return !w.isVisible(); }, false});
 }
@@ -347,8 +370,15 @@ void WindowWalkthrough::buildResumePhase() {
     MainWindow& w = m_window;
     QFile f(QDir(m_options.dir).filePath(kSessionFile));
     if (f.open(QIODevice::ReadOnly)) m_sessionId = QString::fromUtf8(f.readAll()).trimmed().toLongLong();
-    // The chat session of the first phase is listed in the sidebar.
+    QFile layout(QDir(m_options.dir).filePath(kLayoutFile));
+    if (layout.open(QIODevice::ReadOnly))
+        for (const QByteArray& n : layout.readAll().trimmed().split(' ')) m_leftLayout << n.toInt();
+    // The chat session of the first phase is listed in the sidebar; the window has the size and
+    // the Sessions dock the width that the first phase left (the Viewer closed).
     add({QStringLiteral("restart"), {}, {}, [this, &w] {
+             if (m_leftLayout.size() != 3 || w.size() != QSize(m_leftLayout[0], m_leftLayout[1]) ||
+                 std::abs(w.sessionsDock()->width() - m_leftLayout[2]) > 2 || w.viewerDock()->isVisible())
+                 return false;
              auto* tree = child<QTreeView>(&w, "sessionTree");
              // With Settings' "Load the last model again at start" (the default), the demo model too.
              if (AppSettings::load().reloadLastModel && !w.engineBridge()->isLoaded()) return false;

@@ -22,10 +22,12 @@ class QMenu;
 class QSortFilterProxyModel;
 class QModelIndex;
 class QTimer;
+class QCloseEvent;
 
 namespace atelier::ui {
 
 class AuditPanel;
+class DockBalancer;
 class ChatController;
 class CheckpointsDialog;
 class RecordsWorker;
@@ -49,6 +51,12 @@ public:
     // `dataDir` holds atelier.db and the demo models; empty: no store (the sidebar stays empty).
     explicit MainWindow(const QString& dataDir = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
+
+    // The size, position and docks the user left at the last close (saved from now on, at each
+    // close), bounded to this screen; the Viewer starts hidden. The application calls it at
+    // start; without it (tests, scripted screenshots) the window keeps its default layout and
+    // saves nothing. False: nothing was saved (or it no longer applies), the default stands.
+    bool restoreLayout();
 
     QDockWidget* sessionsDock() const { return m_sessionsDock; }
     QDockWidget* contextDock() const { return m_contextDock; }
@@ -133,8 +141,12 @@ public slots:
     void sendInput();
     void editLastMessage();
 
+protected:
+    void closeEvent(QCloseEvent* event) override;  // saves the layout (restoreLayout)
+
 private:
     void buildCentralArea();
+    void buildLayoutKeeper();  // main_window_layout.cpp: dock shares as the window grows
     void buildDocks();
     void buildMenus();
     void buildStatusBar();
@@ -163,6 +175,8 @@ private:
     void recordActivity(const QString& kind, const QString& payloadJson);
 
     QString m_dataDir;
+    DockBalancer* m_dockBalancer = nullptr;
+    bool m_saveLayout = false;  // restoreLayout was called: closing saves the layout
     QDockWidget* m_sessionsDock = nullptr;
     QDockWidget* m_contextDock = nullptr;
     QDockWidget* m_teamDock = nullptr;

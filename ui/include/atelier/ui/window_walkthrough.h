@@ -20,6 +20,7 @@
 #include <functional>
 #include <vector>
 
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -91,6 +92,7 @@ private:
     QString m_teamStatus;
     int m_approvals = 0;
     qint64 m_sessionId = 0;
+    QList<int> m_leftLayout;  // the second phase: what the first left (kLayoutFile)
 };
 
 }  // namespace atelier::ui
