@@ -227,6 +227,14 @@ private slots:
                                       QString::number(plan->memoryGbs, 'f', 2)})
             QVERIFY2(text.contains(number), qPrintable(number + QStringLiteral(" not in: ") + text));
         QVERIFY(!text.contains(QStringLiteral("page in")));  // a few MB do not page
+        // Shown whole: the dialog grew for the plan's wrapped lines instead of clipping them.
+        for (const char* name : {"modelPlan", "demoWarning"}) {
+            auto* label = dialog->findChild<QLabel*>(QString::fromLatin1(name));
+            if (!label) continue;
+            QTRY_VERIFY2(label->height() >= label->heightForWidth(label->width()),
+                         qPrintable(QStringLiteral("%1: %2 px of %3").arg(QString::fromLatin1(name))
+                                        .arg(label->height()).arg(label->heightForWidth(label->width()))));
+        }
         dialog->reject();
         // A folder without weights gets no plan (nor a measurement).
         window.openModelPath(flashFolder());

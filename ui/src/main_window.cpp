@@ -38,6 +38,7 @@
 #include "atelier/ui/settings_dialog.h"
 #include "atelier/ui/team_controller.h"
 #include "atelier/ui/team_panel.h"
+#include "panel_scroll.h"
 #include "records_worker.h"
 #include "atelier/ui/session_list_model.h"
 #include "atelier/ui/session_filter_proxy.h"
@@ -59,15 +60,7 @@ QDockWidget* makeDock(QMainWindow* window, const QString& title, const QString& 
 
 // A panel that scrolls when its dock is smaller than the panel's minimum, so that the panel's
 // controls never set the window's minimum size (1024×700 must fit).
-QWidget* scrollable(QWidget* panel) {
-    auto* area = new QScrollArea;
-    area->setObjectName(panel->objectName() + QStringLiteral("Scroll"));
-    area->setFrameShape(QFrame::NoFrame);
-    area->setWidgetResizable(true);
-    area->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-    area->setWidget(panel);
-    return area;
-}
+QWidget* scrollable(QWidget* panel) { return new PanelScroll(panel); }
 
 }  // namespace
 
@@ -332,6 +325,11 @@ void MainWindow::buildDocks() {
     m_checkpoints = new CheckpointsDialog(this);
     m_activityDock = makeDock(this, tr("Activity"), QStringLiteral("activityDock"), m_audit);
     addDockWidget(Qt::BottomDockWidgetArea, m_activityDock);
+    // The side columns run the window's whole height and Activity sits below the conversation
+    // only: at 1280×800 a full-width Activity row left the right column too short for Context
+    // and Team without scrolling.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     resizeDocks({m_activityDock}, {140}, Qt::Vertical);
     resizeDocks({m_sessionsDock, m_contextDock}, {260, 320}, Qt::Horizontal);
 

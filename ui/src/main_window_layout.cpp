@@ -5,11 +5,14 @@
 #include <QEvent>
 #include <QResizeEvent>
 #include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QTimer>
+#include <algorithm>
 #include <cstdlib>
 
 #include "atelier/ui/main_window.h"
+#include "panel_scroll.h"
 
 namespace atelier::ui {
 namespace {
@@ -20,6 +23,22 @@ constexpr int kLayoutVersion = 1;
 // A restored window whose width moved by no more than this (a window manager's frame or snap)
 // still holds the user's dock widths.
 constexpr int kSettleSlack = 16;
+
+// Bounds a top-level window, frame included, to its screen's free area and moves it inside it
+// (restoreGeometry keeps a size and place saved on a larger screen).
+void fitToScreen(QWidget* window) {
+    const QScreen* where = window->screen();
+    if (!where || window->isMaximized() || window->isFullScreen()) return;
+    const QRect free = where->availableGeometry();
+    const QRect frame = window->frameGeometry();
+    const QSize margins = frame.size() - window->size();
+    const QSize size = window->size().boundedTo(free.size() - margins);
+    if (size != window->size()) window->resize(size);
+    const QSize outer = size + margins;
+    const QPoint at(qBound(free.left(), frame.left(), free.right() - outer.width() + 1),
+                    qBound(free.top(), frame.top(), free.bottom() - outer.height() + 1));
+    if (at != frame.topLeft()) window->move(at);
+}
 }  // namespace
 
 // Keeps the side docks a share of the window's width: QMainWindow gives every pixel of a wider
@@ -62,10 +81,32 @@ private:
         };
         // At 1024 px: 163 + 245 beside the conversation's minimum (about 600).
         want(m_window->sessionsDock(), qBound(160, width * 16 / 100, 300));
-        // Context and Team share the right column: one of them sizes it.
+        // Context and Team share the right column: one of them sizes it. At 1280 px: 358, the
+        // Team panel's buttons and agent columns without scrolling sideways.
         QDockWidget* right = m_window->contextDock()->isVisible() ? m_window->contextDock() : m_window->teamDock();
-        want(right, qBound(200, width * 24 / 100, 420));
+        want(right, qBound(200, width * 28 / 100, 440));
         if (!docks.isEmpty()) m_window->resizeDocks(docks, sizes, Qt::Horizontal);
+        balanceColumn();
+    }
+
+    // Context above Team in the right column: when the Team panel would scroll, it takes the
+    // height the Context panel does not need (its document list stretches into any).
+    void balanceColumn() {
+        QDockWidget* top = m_window->contextDock();
+        QDockWidget* bottom = m_window->teamDock();
+        if (!top->isVisible() || !bottom->isVisible() || top->isFloating() || bottom->isFloating() ||
+            m_window->dockWidgetArea(top) != m_window->dockWidgetArea(bottom))
+            return;
+        auto* upper = qobject_cast<QScrollArea*>(top->widget());
+        auto* lower = qobject_cast<QScrollArea*>(bottom->widget());
+        if (!upper || !upper->widget() || !lower || !lower->widget()) return;
+        // What the Team panel is laid out taller than its view (word-wrapped labels included),
+        // and what the Context panel's view has beyond the panel's minimum.
+        const int missing = lower->widget()->height() - lower->viewport()->height();
+        const int spare = upper->viewport()->height() - PanelScroll::minimumHeight(upper->widget(), upper->widget()->width());
+        if (missing <= 0 || spare <= 0) return;
+        const int move = std::min(missing, spare);
+        m_window->resizeDocks({top, bottom}, {top->height() - move, bottom->height() + move}, Qt::Vertical);
     }
 
     MainWindow* m_window;
@@ -81,19 +122,10 @@ bool MainWindow::restoreLayout() {
     const QByteArray geometry = settings.value(kGeometryKey).toByteArray();
     const QByteArray state = settings.value(kStateKey).toByteArray();
     if (geometry.isEmpty() || !restoreGeometry(geometry)) return false;
-    // Saved on a larger screen (a monitor since unplugged): bounded to this one, and inside it.
-    if (const QScreen* where = screen()) {
-        const QRect free = where->availableGeometry();
-        if (isMaximized() || isFullScreen()) {
-            // Qt restores the normal geometry underneath; nothing to bound.
-        } else {
-            QRect frame = this->geometry();
-            frame.setSize(frame.size().boundedTo(free.size()));
-            frame.moveLeft(qBound(free.left(), frame.left(), free.right() - frame.width() + 1));
-            frame.moveTop(qBound(free.top(), frame.top(), free.bottom() - frame.height() + 1));
-            setGeometry(frame);
-        }
-    }
+    // Saved on a larger screen (a monitor since unplugged): bounded to this one and inside it,
+    // now and once shown, when the window manager's frame is known.
+    fitToScreen(this);
+    QTimer::singleShot(0, this, [this] { fitToScreen(this); });
     if (!state.isEmpty()) restoreState(state, kLayoutVersion);
     // The Viewer shows a document the user opened; nothing is open at a start.
     m_viewerDock->hide();

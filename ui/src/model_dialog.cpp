@@ -1,11 +1,14 @@
 #include "atelier/ui/model_dialog.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLineEdit>
 #include <QFormLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QScreen>
 #include <QSpinBox>
 #include <QThread>
 #include <QTimer>
@@ -101,7 +104,7 @@ void ModelDialog::requestPlan(EngineBridge* bridge, const QString& dataDir) {
     m_bridge = bridge;
     m_dataDir = dataDir;
     if (m_summary.weightsMissing) {
-        m_plan->setText(tr("No plan: the weights are missing"));
+        showPlanText(tr("No plan: the weights are missing"));
         return;
     }
     connect(bridge, &EngineBridge::planned, this,
@@ -109,14 +112,14 @@ void ModelDialog::requestPlan(EngineBridge* bridge, const QString& dataDir) {
                 if (path == m_summary.path && context == m_context->value()) setPlan(plan);
             });
     connect(bridge, &EngineBridge::planFailed, this, [this](const QString& path, qint64 context, const QString& why) {
-        if (path == m_summary.path && context == m_context->value()) m_plan->setText(tr("No plan: %1").arg(why));
+        if (path == m_summary.path && context == m_context->value()) showPlanText(tr("No plan: %1").arg(why));
     });
     askPlan();
 }
 
 void ModelDialog::askPlan() {
     if (!m_bridge || m_summary.weightsMissing) return;
-    m_plan->setText(tr("Measuring this machine and predicting the speed…"));
+    showPlanText(tr("Measuring this machine and predicting the speed…"));
     m_bridge->plan(m_summary.path, m_context->value(), m_dataDir);
 }
 
@@ -146,7 +149,19 @@ void ModelDialog::setPlan(const agents::ModelPlan& p) {
     if (p.paging)
         lines << tr("⚠ The weights exceed the memory free: mapped, they page in at every step and decode runs far "
                     "below this prediction (atelier-cli --memory-budget auto streams the experts instead)");
-    m_plan->setText(lines.join(QLatin1Char('\n')));
+    showPlanText(lines.join(QLatin1Char('\n')));
+}
+
+void ModelDialog::showPlanText(const QString& text) {
+    m_plan->setText(text);
+    // The dialog grows to show the plan's wrapped lines whole (they arrive after it is shown, and
+    // the form squeezed the labels instead); it never shrinks under the user.
+    QLayout* form = layout();
+    if (!form || !form->hasHeightForWidth()) return;
+    form->activate();
+    int need = form->totalHeightForWidth(width());
+    if (const QScreen* where = screen()) need = std::min(need, where->availableGeometry().height());
+    if (need > height()) resize(width(), need);
 }
 
 QString ModelDialog::planText() const { return m_plan->text(); }

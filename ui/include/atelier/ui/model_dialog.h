@@ -57,6 +57,7 @@ private:
     void update();
     QWidget* buildRemoteGroup();
     void askPlan();
+    void showPlanText(const QString& text);  // and grows the dialog to show it whole
 
     ModelSummary m_summary;
     qint64 m_free;
