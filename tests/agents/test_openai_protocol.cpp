@@ -116,10 +116,10 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
 
     void completionPromptTextOrIds() {
         auto t = parseCompletionRequest(R"({"prompt":"abc","max_tokens":3})");
-        QVERIFY(t.has_value() && t->promptText && *t->promptText == "abc");
+        QVERIFY(t.has_value() && t->prompts.size() == 1 && t->prompts[0].text == "abc");
         auto i = parseCompletionRequest(R"({"prompt":[5,6,7]})");
-        QVERIFY(i.has_value() && !i->promptText);
-        QCOMPARE(i->promptIds, (std::vector<std::int32_t>{5, 6, 7}));
+        QVERIFY(i.has_value() && i->prompts.size() == 1 && !i->prompts[0].text);
+        QCOMPARE(i->prompts[0].ids, (std::vector<std::int32_t>{5, 6, 7}));
         QVERIFY(!parseCompletionRequest(R"({"prompt":[]})").has_value());
         QVERIFY(!parseCompletionRequest(R"({"prompt":{"a":1}})").has_value());
     }
@@ -228,7 +228,7 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         const QString u = R"({"messages":[{"role":"user","content":"u"}],)";
         QTest::newRow("top_logprobs alone") << u + R"("top_logprobs":2})" << "top_logprobs";
         QTest::newRow("top_logprobs range") << u + R"("logprobs":true,"top_logprobs":21})" << "top_logprobs";
-        QTest::newRow("n") << u + R"("n":3})" << "n is 3";
+        QTest::newRow("n") << u + R"("n":129})" << "n is 129: at most 128 choices";
         QTest::newRow("format type") << u + R"("response_format":{"type":"yaml"}})" << "response_format.type";
         QTest::newRow("format schema") << u + R"("response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"nothing"}}}})"
                                        << "response_format.json_schema.schema";
@@ -246,21 +246,45 @@ R"("reasoning_effort":"max"})", engine::ChatMode::Chat);
         QVERIFY2(QString::fromStdString(r.error().message).contains(field), r.error().message.c_str());
     }
 
-    // LangChain's OpenAI class sends `prompt` as a list: one prompt is served, several are
-    // refused naming the count; n, best_of, echo and logprobs are refused by name.
+    // LangChain's OpenAI class sends `prompt` as a list (its batch of up to 20 prompts in one
+    // request) and `n`: each listed prompt is one, in order, with n choices; more than
+    // kMaxChoices choices, best_of other than n, echo and logprobs are refused by name.
     void completionPromptLists() {
         auto one = parseCompletionRequest(R"({"prompt":["abc"]})");
-        QVERIFY(one.has_value() && one->promptText && *one->promptText == "abc");
+        QVERIFY(one.has_value() && one->prompts.size() == 1 && one->prompts[0].text == "abc");
+        QCOMPARE(one->n, 1);
         auto ids = parseCompletionRequest(R"({"prompt":[[5,6]]})");
-        QVERIFY(ids.has_value() && !ids->promptText);
-        QCOMPARE(ids->promptIds, (std::vector<std::int32_t>{5, 6}));
-        for (const char* bad : {R"({"prompt":["a","b"]})", R"({"prompt":"a","n":2})", R"({"prompt":"a","best_of":2})",
-                                R"({"prompt":"a","echo":true})", R"({"prompt":"a","logprobs":2})"}) {
-            auto r = parseCompletionRequest(bad);
-            QVERIFY2(!r.has_value(), bad);
+        QVERIFY(ids.has_value() && ids->prompts.size() == 1 && !ids->prompts[0].text);
+        QCOMPARE(ids->prompts[0].ids, (std::vector<std::int32_t>{5, 6}));
+        auto several = parseCompletionRequest(R"({"prompt":["a",[7],"c"],"n":3,"best_of":3})");
+        QVERIFY2(several.has_value(), several ? "" : several.error().message.c_str());
+        QCOMPARE(several->prompts.size(), std::size_t(3));
+        QVERIFY(several->prompts[0].text == "a" && several->prompts[2].text == "c");
+        QVERIFY(!several->prompts[1].text && several->prompts[1].ids == std::vector<std::int32_t>{7});
+        QCOMPARE(several->n, 3);
+        const std::string many = "{\"prompt\":[" + [] {
+            std::string list;
+            for (int i = 0; i <= kMaxChoices; ++i) list += (i ? ",\"p\"" : "\"p\"");
+            return list;
+        }() + "]}";
+        const std::vector<std::pair<std::string, std::string>> bad = {
+            {R"({"prompt":["a",""]})", "prompt[1] is empty"},
+            {R"({"prompt":["a",{"x":1}]})", "prompt[1] is not a string"},
+            {R"({"prompt":[[1],["x"]]})", "prompt[1] is a list with a non-token-id item"},
+            {R"({"prompt":"a","n":0})", "n is out of range"},
+            {R"({"prompt":["a","b"],"n":65})", "n is 65: with 2 prompt(s), at most 128 choices"},
+            {many, "is a list of 129 prompts"},
+            {R"({"prompt":"a","n":2,"best_of":1})", "best_of is 1: it must be at least n (2)"},
+            {R"({"prompt":"a","best_of":2})", "best_of is 2: only best_of equal to n (1)"},
+            {R"({"prompt":"a","echo":true})", "echo"},
+            {R"({"prompt":"a","logprobs":2})", "logprobs"}};
+        for (const auto& [body, needle] : bad) {
+            auto r = parseCompletionRequest(body);
+            QVERIFY2(!r.has_value(), body.c_str());
             QCOMPARE(apiErrorFor(r.error()).status, 400);
+            QVERIFY2(r.error().message.find(needle) != std::string::npos, r.error().message.c_str());
         }
-        QVERIFY(parseCompletionRequest(R"({"prompt":["a","b"]})").error().message.find("2 prompts") != std::string::npos);
+        QVERIFY(parseCompletionRequest(R"({"prompt":"a","n":128})").has_value());
         auto usage = parseCompletionRequest(R"({"prompt":"a","stream":true,"stream_options":{"include_usage":true}})");
         QVERIFY(usage.has_value() && usage->includeUsage);
     }

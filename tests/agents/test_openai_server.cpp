@@ -5,8 +5,10 @@
 // too large, 401 missing key); a non-loopback host without a key is refused; slow clients that
 // never finish their request do not stop others from being served; completions streamed and
 // not agree; concurrent requests are all answered; stopping the server cancels a request that
-// waits for its whole reply. The attacks of issue 21 are refused or bounded: JSON nested
-// 100,000 deep (400, it used to crash the server), bodies not sent as application/json (415),
+// waits for its whole reply; n choices on both endpoints and several prompts on
+// /v1/completions are each the reply of a request for that prompt alone at its seed, whole and
+// streamed; reasoning tokens are counted. The attacks of issue 21 are refused or bounded: JSON
+// nested 100,000 deep (400, it used to crash the server), bodies not sent as application/json (415),
 // a Host that does not name the server (DNS rebinding, 403), a cross-origin browser request
 // (403 unless --cors allows the origin), connections trickling headers or a body (closed at
 // their deadline while a client with the key is still answered), a flood of header lines
@@ -23,6 +25,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "atelier/agents/local_chat_backend.h"
 #include "atelier/agents/openai_sse.h"
 #include "openai_test_support.h"
 
@@ -152,7 +155,7 @@ private slots:
         checkErrorShape(post(path, R"({"messages":[{"role":"wizard","content":"x"}]})"), 400);
         checkErrorShape(post(path, R"({"messages":[{"role":"user","content":"x"}],"temperature":"hot"})"), 400);
         checkErrorShape(post(path, R"({"messages":[{"role":"user","content":"x"}],"max_tokens":-1})"), 400);
-        checkErrorShape(post(path, R"({"messages":[{"role":"user","content":"x"}],"n":2})"), 400);
+        checkErrorShape(post(path, R"({"messages":[{"role":"user","content":"x"}],"n":129})"), 400);
         checkErrorShape(post(path, R"({"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"function","function":{"name":"nope"}}})"), 400);
         checkErrorShape(post("/v1/completions", R"({"prompt":[1,-2]})"), 400);
         checkErrorShape(post("/v1/completions", R"({"prompt":[99999999]})"), 400);
@@ -219,6 +222,175 @@ private slots:
         QCOMPARE(finish, j["choices"][0]["finish_reason"].get<std::string>());
         // The streamed pieces are the raw token texts; compare as the JSON layer writes them.
         QCOMPARE(parseJson(nlohmann::json(joined).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>(), text);
+    }
+
+    // LangChain's OpenAI class sends its prompts as one list, with n: choice k is prompt k / n's
+    // (k % n)-th completion, sampled with seed + k % n, so each is the reply a request for that
+    // prompt alone gives at that seed; usage counts each prompt once. Streamed, each choice's
+    // pieces carry its index and end with its own finish_reason.
+    void completionsServeSeveralPromptsAndChoices() {
+        const std::vector<std::string> prompts = {"Once upon", "Hello there"};
+        auto alone = [&](const std::string& prompt, int seed) {
+            auto r = post("/v1/completions", nlohmann::json{{"prompt", prompt}, {"max_tokens", 6},
+                                                            {"temperature", 1}, {"seed", seed}}.dump());
+            if (!r || r->status != 200) qFatal("a single completion failed");
+            return parseJson(r->body);
+        };
+        const std::string body = R"({"prompt":["Once upon","Hello there"],"n":2,"max_tokens":6,"temperature":1,"seed":4)";
+        auto whole = post("/v1/completions", body + "}");
+        QVERIFY(whole && whole->status == 200);
+        const auto j = parseJson(whole->body);
+        QCOMPARE(j["choices"].size(), std::size_t(4));
+        std::int64_t promptTokens = 0, completionTokens = 0;
+        std::vector<std::string> texts;
+        for (std::size_t k = 0; k < 4; ++k) {
+            const auto single = alone(prompts[k / 2], 4 + int(k % 2));
+            QCOMPARE(j["choices"][k]["index"].get<std::size_t>(), k);
+            QCOMPARE(j["choices"][k]["text"], single["choices"][0]["text"]);
+            QCOMPARE(j["choices"][k]["finish_reason"], single["choices"][0]["finish_reason"]);
+            if (k % 2 == 0) promptTokens += single["usage"]["prompt_tokens"].get<std::int64_t>();
+            completionTokens += single["usage"]["completion_tokens"].get<std::int64_t>();
+            texts.push_back(j["choices"][k]["text"]);
+        }
+        QVERIFY(texts[0] != texts[1] && texts[2] != texts[3]);
+        QCOMPARE(j["usage"]["prompt_tokens"].get<std::int64_t>(), promptTokens);
+        QCOMPARE(j["usage"]["completion_tokens"].get<std::int64_t>(), completionTokens);
+
+        auto streamed = post("/v1/completions", body + R"(,"stream":true,"stream_options":{"include_usage":true}})");
+        QVERIFY(streamed && streamed->status == 200);
+        SseDecoder sse;
+        std::vector<std::string> joined(4);
+        std::vector<int> finishes(4, 0);
+        nlohmann::json usage;
+        std::string last;
+        for (const auto& data : sse.feed(streamed->body)) {
+            last = data;
+            if (data == "[DONE]") continue;
+            const auto chunk = parseJson(data);
+            if (chunk["choices"].empty()) {
+                usage = chunk["usage"];
+                continue;
+            }
+            QVERIFY2(usage.is_null(), "a chunk after the usage chunk");
+            const std::size_t k = chunk["choices"][0]["index"].get<std::size_t>();
+            QVERIFY(k < 4);
+            QCOMPARE(finishes[k], 0);  // nothing after a choice's finish_reason
+            joined[k] += chunk["choices"][0]["text"].get<std::string>();
+            if (chunk["choices"][0]["finish_reason"].is_string()) ++finishes[k];
+        }
+        QCOMPARE(last, std::string("[DONE]"));
+        QCOMPARE(finishes, (std::vector<int>{1, 1, 1, 1}));
+        for (std::size_t k = 0; k < 4; ++k)
+            QCOMPARE(parseJson(nlohmann::json(joined[k]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>(), texts[k]);
+        QCOMPARE(usage["completion_tokens"].get<std::int64_t>(), completionTokens);
+        QCOMPARE(usage["prompt_tokens"].get<std::int64_t>(), promptTokens);
+        // A prompt the context cannot hold fails the whole request, naming the context.
+        checkErrorShape(post("/v1/completions", R"({"prompt":["a",[1]],"n":2,"max_tokens":100000000})"), 400,
+                        "context_length_exceeded");
+        stillUp();
+    }
+
+    // n on /v1/chat/completions (LangChain's ChatOpenAI n): choice j is the turn the same
+    // request with n = 1 gives at seed + j, whole and streamed (each choice opening with its
+    // role chunk and ending with its own finish_reason); usage counts the prompt once.
+    void chatServesNChoices() {
+        const std::string body = R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":1,"logprobs":true)";
+        auto alone = [&](int seed) {
+            auto r = post("/v1/chat/completions", body + R"(,"seed":)" + std::to_string(seed) + "}");
+            if (!r || r->status != 200) qFatal("a single chat completion failed");
+            return parseJson(r->body);
+        };
+        auto whole = post("/v1/chat/completions", body + R"(,"seed":6,"n":3})");
+        QVERIFY(whole && whole->status == 200);
+        const auto j = parseJson(whole->body);
+        QCOMPARE(j["choices"].size(), std::size_t(3));
+        std::int64_t completionTokens = 0;
+        std::vector<std::string> texts;
+        for (std::size_t k = 0; k < 3; ++k) {
+            const auto single = alone(6 + int(k));
+            QCOMPARE(j["choices"][k]["index"].get<std::size_t>(), k);
+            QCOMPARE(j["choices"][k]["message"], single["choices"][0]["message"]);
+            QCOMPARE(j["choices"][k]["finish_reason"], single["choices"][0]["finish_reason"]);
+            QCOMPARE(j["choices"][k]["logprobs"], single["choices"][0]["logprobs"]);
+            QCOMPARE(j["usage"]["prompt_tokens"], single["usage"]["prompt_tokens"]);
+            completionTokens += single["usage"]["completion_tokens"].get<std::int64_t>();
+            texts.push_back(j["choices"][k]["message"]["content"]);
+        }
+        QVERIFY(texts[0] != texts[1] && texts[1] != texts[2]);
+        QCOMPARE(j["usage"]["completion_tokens"].get<std::int64_t>(), completionTokens);
+
+        auto streamed = post("/v1/chat/completions", body + R"(,"seed":6,"n":3,"stream":true,"stream_options":{"include_usage":true}})");
+        QVERIFY(streamed && streamed->status == 200);
+        SseDecoder sse;
+        std::vector<std::string> joined(3);
+        std::vector<int> roles(3, 0), finishes(3, 0);
+        nlohmann::json usage;
+        for (const auto& data : sse.feed(streamed->body)) {
+            if (data == "[DONE]") continue;
+            const auto chunk = parseJson(data);
+            if (chunk["choices"].empty()) {
+                usage = chunk["usage"];
+                continue;
+            }
+            const std::size_t k = chunk["choices"][0]["index"].get<std::size_t>();
+            QVERIFY(k < 3 && finishes[k] == 0);
+            const auto& delta = chunk["choices"][0]["delta"];
+            if (delta.contains("role")) ++roles[k];
+            joined[k] += delta.value("content", std::string());
+            if (chunk["choices"][0]["finish_reason"].is_string()) ++finishes[k];
+        }
+        QCOMPARE(roles, (std::vector<int>{1, 1, 1}));
+        QCOMPARE(finishes, (std::vector<int>{1, 1, 1}));
+        for (std::size_t k = 0; k < 3; ++k) QCOMPARE(joined[k], texts[k]);
+        QCOMPARE(usage["completion_tokens"].get<std::int64_t>(), completionTokens);
+        stillUp();
+    }
+
+    // usage.completion_tokens_details.reasoning_tokens (LangChain's output_token_details
+    // .reasoning) counts the tokens that began inside the reasoning, </think> included: a
+    // thinking turn forced to "Let me see.</think>Yes." has those of "Let me see." and one
+    // more; a chat turn has none, and the HTTP usage carries the field.
+    void reasoningTokensAreCounted() {
+        LocalChatBackend backend(*f.service, *f.tokenizer, "atelier-tiny");
+        const auto script = f.tokenizer->encode("Let me see.</think>Yes.", true);
+        const auto thinking = f.tokenizer->encode("Let me see.", false);
+        QCOMPARE(script.size(), thinking.size() + 1 + f.tokenizer->encode("Yes.", false).size());
+        for (const auto mode : {engine::ChatMode::Thinking, engine::ChatMode::Chat}) {
+            ChatBackendRequest request;
+            request.messages = {{engine::ChatRole::User, "Hi"}};
+            request.mode = mode;
+            request.sampling.maxTokens = 40;
+            const auto eos = f.tokenizer->eosId();
+            request.constraint = [&](const engine::Tokenizer&) {
+                return std::make_shared<ScriptedConstraint>(script, eos, std::make_shared<std::atomic<int>>(0), true);
+            };
+            ChatUsage usage;
+            std::string reasoning, content;
+            auto turn = backend.start(request, [&](const ChatEvent& e) {
+                if (e.kind == ChatEventKind::Done) usage = e.usage;
+                if (e.kind == ChatEventKind::ReasoningDelta) reasoning += e.text;
+                if (e.kind == ChatEventKind::ContentDelta) content += e.text;
+            });
+            QVERIFY(turn.has_value());
+            (*turn)->wait();
+            QCOMPARE(usage.completionTokens, std::int64_t(script.size() + 1));  // and the EOS
+            if (mode == engine::ChatMode::Thinking) {
+                QCOMPARE(reasoning, std::string("Let me see."));
+                QCOMPARE(content, std::string("Yes."));
+                QCOMPARE(usage.reasoningTokens, std::int64_t(thinking.size() + 1));
+            } else {
+                QCOMPARE(usage.reasoningTokens, std::int64_t(0));
+            }
+        }
+        auto r = post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":3})");
+        QVERIFY(r && r->status == 200);
+        QCOMPARE(parseJson(r->body)["usage"]["completion_tokens_details"]["reasoning_tokens"].get<int>(), 0);
+        // A thinking turn starts inside the reasoning: its first token is a reasoning token.
+        auto t = post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"chat_template_kwargs":{"thinking":true}})");
+        QVERIFY(t && t->status == 200);
+        const auto tu = parseJson(t->body)["usage"];
+        const int thought = tu["completion_tokens_details"]["reasoning_tokens"].get<int>();
+        QVERIFY2(thought >= 1 && thought <= tu["completion_tokens"].get<int>(), t->body.c_str());
     }
 
     void concurrentRequestsAreAllAnswered() {

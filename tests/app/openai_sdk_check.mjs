@@ -230,13 +230,23 @@ await check('stream_options.include_usage: a last chunk with choices [] and the 
     assert(end.choices.length === 0 && end.usage.completion_tokens === 3, JSON.stringify(end));
 });
 
-await check('completions: a list of one prompt is served; more prompts, n > 1 are 400 naming the field', async () => {
+await check('completions: a list of prompts and n are served, each choice as its prompt alone; chat n too', async () => {
     const one = await client.completions.create({ model: modelId, prompt: ['Hello'], max_tokens: 3, temperature: 0 });
     const str = await client.completions.create({ model: modelId, prompt: 'Hello', max_tokens: 3, temperature: 0 });
     assert(one.choices[0].text === str.choices[0].text && one.usage.prompt_tokens === str.usage.prompt_tokens, 'list and string differ');
-    await rejects(client.completions.create({ model: modelId, prompt: ['a', 'b'], max_tokens: 1 }), 400, 'prompt', '2 prompts');
-    await rejects(client.completions.create({ model: modelId, prompt: 'a', n: 2, max_tokens: 1 }), 400, 'n is 2');
-    await rejects(client.chat.completions.create({ model: modelId, n: 2, max_tokens: 1, messages: [user('x')] }), 400, 'n is 2');
+    const req = { model: modelId, max_tokens: 5, temperature: 1, seed: 8 };
+    const both = await client.completions.create({ ...req, prompt: ['Hello', 'Bye'], n: 2 });
+    assert(both.choices.map((c) => c.index).join() === '0,1,2,3', JSON.stringify(both.choices));
+    for (const [k, prompt, seed] of [[0, 'Hello', 8], [1, 'Hello', 9], [2, 'Bye', 8], [3, 'Bye', 9]]) {
+        const alone = await client.completions.create({ ...req, prompt, seed });
+        assert(both.choices[k].text === alone.choices[0].text, `choice ${k}: ${JSON.stringify(both.choices[k].text)} vs ${JSON.stringify(alone.choices[0].text)}`);
+    }
+    await rejects(client.completions.create({ model: modelId, prompt: 'a', n: 2, best_of: 3, max_tokens: 1 }), 400, 'best_of is 3');
+    const chat = await client.chat.completions.create({ ...req, n: 2, messages: [user('x')] });
+    assert(chat.choices.length === 2 && chat.choices[1].index === 1, JSON.stringify(chat.choices));
+    const second = await client.chat.completions.create({ ...req, seed: 9, messages: [user('x')] });
+    assert(chat.choices[1].message.content === second.choices[0].message.content, 'chat choice 1 is not the reply at seed + 1');
+    await rejects(client.chat.completions.create({ model: modelId, n: 129, max_tokens: 1, messages: [user('x')] }), 400, 'n is 129');
 });
 
 await check('an assistant prefix message (prefix / wo_eos) is continued: no end-of-sentence token after it', async () => {

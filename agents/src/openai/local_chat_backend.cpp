@@ -79,6 +79,7 @@ struct TurnParser {
     std::string idPrefix;
     bool fallback = false;  // the reply left the chat format: the rest is plain content
     std::size_t toolCalls = 0;
+    std::int64_t reasoningTokens = 0;  // tokens that began inside the reasoning
     // Per tool index: the name, and the arguments made valid UTF-8 piece by piece.
     struct Call {
         std::string name;
@@ -182,6 +183,7 @@ struct TurnParser {
         e.text = std::string(text);
         if (logprobs) logprobs->fill(e);
         sink(e);
+        if (!fallback && parser.place() == engine::ChatStreamPlace::Reasoning) ++reasoningTokens;
         if (fallback) emitText(ChatEventKind::ContentDelta, text);
         else dispatch(parser.feed(text));
     }
@@ -217,7 +219,7 @@ struct TurnParser {
         ChatEvent usage;
         usage.kind = ChatEventKind::Usage;
         usage.usage = {r.usage.promptTokens, r.usage.cachedTokens, r.usage.completionTokens,
-                       r.usage.prefillTokPerS, r.usage.decodeTokPerS};
+                       r.usage.prefillTokPerS, r.usage.decodeTokPerS, reasoningTokens};
         sink(usage);
         end.usage = usage.usage;
         // A turn cut by max_tokens is Length even after a complete call: the model did not end

@@ -108,7 +108,7 @@ Result<ChatSampling> readSampling(const Json& root) {
     if (auto r = readNumber(root, "temperature", 0.0, 2.0, s.temperature); !r) return r.error();
     if (auto r = readNumber(root, "top_p", 0.0, 1.0, s.topP); !r) return r.error();
     if (s.topP <= 0.0f) return unexpected(fieldError("top_p", "must be above 0"));
-    std::int64_t topK = 0, seed = 0, n = 1;
+    std::int64_t topK = 0, seed = 0;
     std::int64_t maxTokens = s.maxTokens;
     constexpr auto kIntMax = std::numeric_limits<int>::max();
     if (auto r = readInt(root, "top_k", 0, kIntMax, topK); !r) return r.error();
@@ -119,11 +119,6 @@ Result<ChatSampling> readSampling(const Json& root) {
                          std::numeric_limits<std::int64_t>::max(), seed);
         !r)
         return r.error();
-    if (auto r = readInt(root, "n", 1, kIntMax, n); !r) return r.error();
-    if (n != 1)
-        return unexpected(fieldError("n", "is " + std::to_string(n) +
-                                              ": only one choice per request is served; send "
-                                              "the request once per choice"));
     s.topK = int(topK);
     s.maxTokens = int(maxTokens);
     if (field(root, "seed")) s.seed = static_cast<std::uint64_t>(seed);
@@ -142,6 +137,14 @@ Result<ChatSampling> readSampling(const Json& root) {
             if (x.empty()) return unexpected(fieldError("stop", "has an empty string"));
     }
     return s;
+}
+
+// `n`, the choices per prompt: 1 up to `most`.
+Result<int> readN(const Json& root, int most, const std::string& why) {
+    std::int64_t n = 1;
+    if (auto r = readInt(root, "n", 1, std::numeric_limits<int>::max(), n); !r) return r.error();
+    if (n > most) return unexpected(fieldError("n", "is " + std::to_string(n) + ": " + why));
+    return int(n);
 }
 
 Result<void> readToolChoice(const Json& root, ChatBackendRequest& chat) {
@@ -266,6 +269,9 @@ Result<ChatCompletionRequest> readChat(Json& root, engine::ChatMode defaultMode)
     auto sampling = readSampling(root);
     if (!sampling) return unexpected(sampling.error());
     out.chat.sampling = std::move(*sampling);
+    auto n = readN(root, kMaxChoices, "at most " + std::to_string(kMaxChoices) + " choices are served in one request");
+    if (!n) return unexpected(n.error());
+    out.n = *n;
     if (auto r = readToolChoice(root, out.chat); !r) return r.error();
     if (auto r = readMode(root, out.chat); !r) return r.error();
     if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
@@ -283,44 +289,66 @@ Result<ChatCompletionRequest> readChat(Json& root, engine::ChatMode defaultMode)
     return out;
 }
 
+// One prompt: a non-empty string or a non-empty list of token ids.
+Result<CompletionPrompt> readPrompt(const Json& prompt, const std::string& name) {
+    CompletionPrompt out;
+    if (prompt.is_string()) {
+        out.text = prompt.get<std::string>();
+        if (out.text->empty()) return unexpected(fieldError(name, "is empty"));
+        return out;
+    }
+    if (!prompt.is_array() || prompt.empty())
+        return unexpected(fieldError(name, "is not a string or a non-empty list of ids"));
+    for (const auto& id : prompt) {
+        if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+            id.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max())
+            return unexpected(fieldError(name, "is a list with a non-token-id item"));
+        out.ids.push_back(static_cast<std::int32_t>(id.get<std::int64_t>()));
+    }
+    return out;
+}
+
 Result<CompletionRequest> readCompletion(const Json& root) {
     CompletionRequest out;
     if (auto r = readModel(root, out.model); !r) return r.error();
     const Json* prompt = field(root, "prompt");
     if (!prompt) return unexpected(fieldError("prompt", "is missing"));
-    // A list of prompts (what LangChain's OpenAI class always sends): one is served as that
-    // prompt; several would be several choices, which this server does not make.
+    // A list of strings or of id lists is one prompt each (LangChain's OpenAI class sends its
+    // prompts so, up to 20 in one request); a list of numbers is one prompt of token ids.
     if (prompt->is_array() && !prompt->empty() && (prompt->front().is_string() || prompt->front().is_array())) {
-        if (prompt->size() > 1)
-            return unexpected(fieldError("prompt", "is a list of " + std::to_string(prompt->size()) +
-                                                       " prompts: only one prompt per request is "
-                                                       "served; send one request per prompt"));
-        prompt = &prompt->front();
-        if (!prompt->is_string() && !(prompt->is_array() && !prompt->empty()))
-            return unexpected(fieldError("prompt[0]", "is not a string or a non-empty list of ids"));
-    }
-    if (prompt->is_string()) {
-        out.promptText = prompt->get<std::string>();
-        if (out.promptText->empty()) return unexpected(fieldError("prompt", "is empty"));
-    } else if (prompt->is_array() && !prompt->empty()) {
-        for (const auto& id : *prompt) {
-            if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
-                id.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max())
-                return unexpected(fieldError("prompt", "is a list with a non-token-id item"));
-            out.promptIds.push_back(static_cast<std::int32_t>(id.get<std::int64_t>()));
+        for (std::size_t i = 0; i < prompt->size(); ++i) {
+            auto one = readPrompt((*prompt)[i], "prompt[" + std::to_string(i) + "]");
+            if (!one) return unexpected(one.error());
+            out.prompts.push_back(std::move(*one));
         }
     } else {
-        return unexpected(fieldError("prompt", "is not a string or a non-empty list of ids"));
+        auto one = readPrompt(*prompt, "prompt");
+        if (!one) return unexpected(one.error());
+        out.prompts.push_back(std::move(*one));
     }
+    if (out.prompts.size() > std::size_t(kMaxChoices))
+        return unexpected(fieldError("prompt", "is a list of " + std::to_string(out.prompts.size()) +
+                                                   " prompts: at most " + std::to_string(kMaxChoices) +
+                                                   " are served in one request"));
+    const int most = kMaxChoices / int(out.prompts.size());
+    auto n = readN(root, most, "with " + std::to_string(out.prompts.size()) + " prompt(s), at most " +
+                                   std::to_string(kMaxChoices) + " choices are served in one request");
+    if (!n) return unexpected(n.error());
+    out.n = *n;
     auto sampling = readSampling(root);
     if (!sampling) return unexpected(sampling.error());
     out.sampling = std::move(*sampling);
     if (auto r = readBool(root, "stream", out.stream); !r) return r.error();
     if (auto r = readStreamOptions(root, out.includeUsage); !r) return r.error();
-    std::int64_t bestOf = 1;
+    // best_of equal to n returns every completion made: the same as n alone.
+    std::int64_t bestOf = out.n;
     if (auto r = readInt(root, "best_of", 1, std::numeric_limits<int>::max(), bestOf); !r) return r.error();
-    if (bestOf != 1)
-        return unexpected(fieldError("best_of", "is " + std::to_string(bestOf) + ": only 1 is served"));
+    if (bestOf < out.n)
+        return unexpected(fieldError("best_of", "is " + std::to_string(bestOf) + ": it must be at least n (" +
+                                                    std::to_string(out.n) + ")"));
+    if (bestOf > out.n)
+        return unexpected(fieldError("best_of", "is " + std::to_string(bestOf) + ": only best_of equal to n (" +
+                                                    std::to_string(out.n) + ") is served"));
     bool echo = false;
     if (auto r = readBool(root, "echo", echo); !r) return r.error();
     if (echo) return unexpected(fieldError("echo", "is not served (the prompt is not echoed)"));

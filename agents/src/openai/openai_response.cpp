@@ -20,7 +20,8 @@ Json usageObject(const ChatUsage& u) {
     return {{"prompt_tokens", u.promptTokens},
             {"completion_tokens", u.completionTokens},
             {"total_tokens", u.promptTokens + u.completionTokens},
-            {"prompt_tokens_details", {{"cached_tokens", u.cachedTokens}}}};
+            {"prompt_tokens_details", {{"cached_tokens", u.cachedTokens}}},
+            {"completion_tokens_details", {{"reasoning_tokens", u.reasoningTokens}}}};
 }
 
 Json toolCallObject(const engine::ChatToolCall& c) {
@@ -101,27 +102,38 @@ std::string usageChunkJson(const std::string& id, const std::string& object,
 std::string usageJson(const ChatUsage& usage) { return dump(usageObject(usage)); }
 
 std::string chatCompletionJson(const std::string& id, const std::string& model,
-                               std::int64_t created, const ChatCompletionResult& r) {
-    Json message{{"role", "assistant"}, {"content", r.content}};
-    if (!r.reasoning.empty()) message["reasoning_content"] = r.reasoning;
-    if (!r.toolCalls.empty()) {
-        Json calls = Json::array();
-        for (const auto& c : r.toolCalls) calls.push_back(toolCallObject(c));
-        message["tool_calls"] = calls;
+                               std::int64_t created, const std::vector<ChatCompletionResult>& results,
+                               const ChatUsage& usage) {
+    Json choices = Json::array();
+    for (const auto& r : results) {
+        Json message{{"role", "assistant"}, {"content", r.content}};
+        if (!r.reasoning.empty()) message["reasoning_content"] = r.reasoning;
+        if (!r.toolCalls.empty()) {
+            Json calls = Json::array();
+            for (const auto& c : r.toolCalls) calls.push_back(toolCallObject(c));
+            message["tool_calls"] = calls;
+        }
+        Json choice{{"index", choices.size()}, {"message", message},
+                    {"finish_reason", openAiFinishReason(r.finish)}};
+        choice["logprobs"] = r.logprobs ? Json::parse(*r.logprobs) : Json(nullptr);
+        choices.push_back(std::move(choice));
     }
-    Json choice{{"index", 0}, {"message", message}, {"finish_reason", openAiFinishReason(r.finish)}};
-    choice["logprobs"] = r.logprobs ? Json::parse(*r.logprobs) : Json(nullptr);
     return dump(Json{{"id", id},
                      {"object", "chat.completion"},
                      {"created", created},
                      {"model", model},
-                     {"choices", Json::array({choice})},
-                     {"usage", usageObject(r.usage)}});
+                     {"choices", choices},
+                     {"usage", usageObject(usage)}});
+}
+
+std::string chatCompletionJson(const std::string& id, const std::string& model,
+                               std::int64_t created, const ChatCompletionResult& r) {
+    return chatCompletionJson(id, model, created, std::vector<ChatCompletionResult>{r}, r.usage);
 }
 
 std::string chatChunkJson(const std::string& id, const std::string& model, std::int64_t created,
                           const ChatEvent& event, std::size_t toolIndex, const ChatUsage* usage,
-                          const std::string& logprobs) {
+                          const std::string& logprobs, std::size_t choiceIndex) {
     Json delta = Json::object();
     Json finish = nullptr;
     switch (event.kind) {
@@ -154,7 +166,7 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
     default: return {};
     }
     Json chunk = chunkHead(id, model, created);
-    Json choice{{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
+    Json choice{{"index", choiceIndex}, {"delta", delta}, {"finish_reason", finish}};
     if (!logprobs.empty()) choice["logprobs"] = Json::parse(logprobs);
     chunk["choices"] = Json::array({choice});
     if (event.kind == ChatEventKind::Done && usage) chunk["usage"] = usageObject(*usage);
@@ -162,22 +174,23 @@ std::string chatChunkJson(const std::string& id, const std::string& model, std::
 }
 
 std::string completionJson(const std::string& id, const std::string& model, std::int64_t created,
-                           const std::string& text, const std::string& finishReason,
-                           const ChatUsage& usage) {
-    Json choice{{"index", 0}, {"text", text}, {"logprobs", nullptr},
-                {"finish_reason", finishReason}};
+                           const std::vector<CompletionChoice>& choices, const ChatUsage& usage) {
+    Json list = Json::array();
+    for (std::size_t i = 0; i < choices.size(); ++i)
+        list.push_back(Json{{"index", i}, {"text", choices[i].text}, {"logprobs", nullptr},
+                            {"finish_reason", choices[i].finishReason}});
     return dump(Json{{"id", id},
                      {"object", "text_completion"},
                      {"created", created},
                      {"model", model},
-                     {"choices", Json::array({choice})},
+                     {"choices", list},
                      {"usage", usageObject(usage)}});
 }
 
 std::string completionChunkJson(const std::string& id, const std::string& model,
-                                std::int64_t created, const std::string& text,
+                                std::int64_t created, std::size_t index, const std::string& text,
                                 const std::string& finishReason, const ChatUsage* usage) {
-    Json choice{{"index", 0}, {"text", text}, {"logprobs", nullptr},
+    Json choice{{"index", index}, {"text", text}, {"logprobs", nullptr},
                 {"finish_reason", finishReason.empty() ? Json(nullptr) : Json(finishReason)}};
     Json chunk{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                {"choices", Json::array({choice})}};

@@ -1,5 +1,5 @@
 // OpenAiServer (openai_server.h): binding, authentication, error bodies and the lifecycle. The
-// endpoints are in openai_routes.cpp.
+// endpoints are in openai_routes.cpp, openai_chat_route.cpp and openai_completions_route.cpp.
 
 #include "openai_server_impl.h"
 

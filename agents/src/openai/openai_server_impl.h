@@ -1,6 +1,7 @@
 #pragma once
 // The state behind OpenAiServer (openai_server.h), shared by openai_server.cpp (lifecycle,
-// authentication, errors) and openai_routes.cpp (the endpoints).
+// authentication, errors) and the endpoints (openai_routes.cpp, openai_chat_route.cpp,
+// openai_completions_route.cpp).
 
 #include <atomic>
 #include <cstdint>

@@ -104,6 +104,8 @@ struct Assembler {
             usage.completionTokens = intField(*u, "completion_tokens");
             if (auto d = u->find("prompt_tokens_details"); d != u->end() && d->is_object())
                 usage.cachedTokens = intField(*d, "cached_tokens");
+            if (auto d = u->find("completion_tokens_details"); d != u->end() && d->is_object())
+                usage.reasoningTokens = intField(*d, "reasoning_tokens");
         }
         auto choices = j.find("choices");
         if (choices == j.end() || !choices->is_array() || choices->empty()) return {};

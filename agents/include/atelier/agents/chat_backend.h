@@ -81,6 +81,9 @@ struct ChatUsage {
     std::int64_t completionTokens = 0;
     double prefillTokPerS = 0;  // local backends only; 0: not known
     double decodeTokPerS = 0;
+    // Completion tokens generated inside the reasoning (thinking modes; the token that ends it
+    // included), OpenAI's completion_tokens_details.reasoning_tokens.
+    std::int64_t reasoningTokens = 0;
 };
 
 // Why a turn ended. Names as OpenAI's finish_reason, except ContextFull ("context", sent to
