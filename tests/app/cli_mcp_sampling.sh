@@ -124,6 +124,32 @@ if [ -f "$tmp/call.json" ]; then
             --workspace "$ws" --mcp-config "$tmp/allowed.json" --model "$tmp/tiny" --seed 7
         [ "$(field 'd["result"]["result"]')" = "$(cat "$tmp/out")" ] && echo "ok   team run's sampled reply = tool run's" ||
             { echo "FAIL team run's reply '$(field 'd["result"]["result"]')' != tool run's '$(cat "$tmp/out")'"; fail=1; }
+        # The sampled tokens are the agent's: on its tool_result, and against its budget.
+        sampled=$(field 'd["result"].get("model_tokens", 0)')
+        [ "$sampled" -gt 0 ] 2>/dev/null && echo "ok   team run: the sampled tokens ($sampled) are charged to the agent" ||
+            { echo "FAIL team run: no model_tokens on the sampling call's result: $(field 'd["result"]')"; fail=1; }
+        # A token budget one above the first turn's tokens: the sampled tokens exhaust it, so the
+        # run stops before a second turn (without them it would run one and stop on steps). A
+        # new data folder: no prefix cached from the runs before, so the first turn costs its
+        # whole prompt.
+        first=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] == "step":
+        u = e["usage"]; print(u["prompt_tokens"] + u["completion_tokens"]); break' "$tmp/events")
+        sed "s/tokens: 20000/tokens: $((first + 1))/" "$tmp/team.md" >"$tmp/team-budget.md"
+        "$cli" --data-dir "$tmp/data-budget" team run "$tmp/team-budget.md" --model "$tmp/tiny" --workspace "$ws" --task "Ask." \
+            --max-tokens 400 --seed 7 --first-turn-tool-call --max-arg-chars 12 --max-calls-per-turn 1 \
+            --approve auto --mcp-config "$tmp/allowed.json" --json >"$tmp/events2" 2>"$tmp/err2"
+        python3 - "$tmp/events2" <<'PY' && echo "ok   team run: sampled tokens exhaust the agent's token budget" || { echo "FAIL budget run"; cat "$tmp/events2" "$tmp/err2"; fail=1; }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+steps = [e for e in events if e["event"] == "step"]
+done = events[-1]
+assert len(steps) == 1, steps
+assert done["event"] == "done" and done["status"] == "budget_exhausted", done
+assert "token budget exhausted" in done.get("report", ""), done
+PY
     else
         echo "FAIL team run's sampling call failed: $(field 'd["result"]')"; fail=1
     fi

@@ -39,6 +39,8 @@ const char* kRun[] = {
 };
 const char* kRunEnd[] = {
     R"({"event":"tool_result","agent":"reader","tool":"files_read","ok":true,"result":"due 2026-03-01"})",
+    // An MCP tool whose server sampled the run's model: its tokens are the agent's (#20).
+    R"({"event":"tool_result","agent":"reader","tool":"mem__ask","ok":true,"result":"yes","model_tokens":25})",
     R"({"event":"done","status":"ok","report":"Due in March."})",
 };
 }  // namespace
@@ -77,6 +79,7 @@ private slots:
         QCOMPARE(model->transcript(QStringLiteral("reader")), before);
         for (const char* e : kRunEnd) model->applyEvent(json(e));
         QCOMPARE(model->runStatus(), QStringLiteral("ok"));
+        QCOMPARE(model->tokens(QStringLiteral("reader")), 90 + 25);
         QVERIFY(model->state(QStringLiteral("critic")).startsWith(QStringLiteral("done")));
         const QString reader = model->transcript(QStringLiteral("reader"));
         QVERIFY(reader.contains(QStringLiteral("Extract the dates")));

@@ -146,6 +146,8 @@ void AgentTreeModel::applyEvent(const QJsonObject& e) {
         else if (decision == QLatin1String("deny")) setState(agent, tr("denied: %1").arg(tool));
         else setState(agent, tr("calling %1").arg(tool));
     } else if (kind == QLatin1String("tool_result")) {
+        // The model's tokens the tool spent for the agent (an MCP server's sampling) count too.
+        agent->tokens += e.value(QStringLiteral("model_tokens")).toInteger();
         const bool ok = e.value(QStringLiteral("ok")).toBool();
         const QString body = ok ? e.value(QStringLiteral("result")).toString() : e.value(QStringLiteral("error")).toString();
         agent->transcript += tr("**Result of `%1`**%2\n\n```\n%3\n```\n\n")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "atelier/agents/tool_progress.h"
 #include "atelier/agents/tool_schema.h"
 #include "atelier/base/log.h"
 
@@ -278,6 +279,8 @@ json McpClient::sample(const json& msg) {
     }
     record["prompt_tokens"] = reply->promptTokens;
     record["completion_tokens"] = reply->completionTokens;
+    // Spent on behalf of whoever made the call this request came during (a team run's agent).
+    reportToolModelTokens(reply->promptTokens + reply->completionTokens);
     record["stop_reason"] = reply->stopReason;
     if (m_options.onSampling) m_options.onSampling(record);
     logger("agents")->info("MCP server '{}' sampled {} tokens ({})", m_name, reply->completionTokens, reply->stopReason);

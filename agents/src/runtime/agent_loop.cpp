@@ -249,12 +249,17 @@ AgentLoop::CallResult AgentLoop::resultOf(const std::string& tool, const std::fu
                                           nlohmann::json extra) {
     if (auto stored = m_rt.journal->take(m_instance, TeamEventKind::ToolResult)) {
         const bool ok = stored->value("ok", false);
+        m_tokens += std::max<std::int64_t>(0, stored->value("model_tokens", std::int64_t{0}));
         return {ok, stored->value(ok ? "result" : "error", "")};
     }
     ToolOutcome out = live();
     out.text = base::validUtf8(out.text);
+    // The model's tokens the tool spent (an MCP server's sampling) count against this agent's
+    // token budget, as its own turns do; the next guard() sees them.
+    m_tokens += out.modelTokens;
     nlohmann::json j = {{"event", "tool_result"}, {"agent", m_spec.name}, {"tool", tool}, {"ok", out.ok}};
     j[out.ok ? "result" : "error"] = out.text;
+    if (out.modelTokens > 0) j["model_tokens"] = out.modelTokens;
     if (out.truncated) j["truncated"] = true;
     if (!out.sources.empty()) j["sources"] = std::move(out.sources);  // where the UI opens citations
     j.update(extra);

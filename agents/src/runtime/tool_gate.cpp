@@ -64,12 +64,16 @@ ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::str
     const PolicyToolContext policyCtx(policy, rt.options.workspace, deadline);
     // Progress the tool reports while it runs (an MCP server's notifications, on this thread)
     // becomes a tool_progress event of this agent, shown but not persisted.
-    const ToolProgressScope progressScope([&rt, &spec, &tool](const ToolProgress& p) {
-        nlohmann::json j = {{"event", "tool_progress"}, {"agent", spec.name}, {"tool", tool}, {"progress", p.progress}};
-        if (p.total) j["total"] = *p.total;
-        if (!p.message.empty()) j["message"] = p.message;
-        rt.journal->notify(TeamEvent{TeamEventKind::ToolProgress, std::move(j)});
-    });
+    // The model tokens it spends for this agent (an MCP server's sampling) are charged to it.
+    std::int64_t modelTokens = 0;
+    const ToolProgressScope progressScope(
+        [&rt, &spec, &tool](const ToolProgress& p) {
+            nlohmann::json j = {{"event", "tool_progress"}, {"agent", spec.name}, {"tool", tool}, {"progress", p.progress}};
+            if (p.total) j["total"] = *p.total;
+            if (!p.message.empty()) j["message"] = p.message;
+            rt.journal->notify(TeamEvent{TeamEventKind::ToolProgress, std::move(j)});
+        },
+        [&modelTokens](std::int64_t tokens) { modelTokens += tokens; });
     // No lock around the run: tools are safe to run concurrently, and the audit context
     // serialises its appends with every other audit append of this run.
     Result<ToolResult> result = Error::internal("not run");
@@ -80,8 +84,13 @@ ToolOutcome runTool(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::str
     } else {
         result = rt.tools.call(tool, args, policyCtx);
     }
-    if (!result) return ToolOutcome{false, result.error().message, false};
+    if (!result) {
+        ToolOutcome failed{false, result.error().message, false};
+        failed.modelTokens = modelTokens;
+        return failed;
+    }
     ToolOutcome out{true, result->text, result->truncated};
+    out.modelTokens = modelTokens;
     for (const auto& s : result->sources) out.sources.push_back(s.toJson());
     return out;
 }

@@ -6,6 +6,7 @@
 // serialised by Impl::auditMutex.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@ struct ToolOutcome {
     std::string text;   // the result the model reads, or the error message
     bool truncated = false;
     nlohmann::json sources = nlohmann::json::array();  // SourceRef::toJson of each cited place
+    std::int64_t modelTokens = 0;  // the model's tokens the tool spent (MCP sampling), failed or not
 };
 
 GateDecision decideToolCall(TeamRuntime::Impl& rt, const AgentSpec& spec, const std::string& tool);
