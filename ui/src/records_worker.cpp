@@ -3,6 +3,7 @@
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
 #include <filesystem>
+#include <optional>
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
@@ -37,17 +38,19 @@ SavedCheckpoint prefillAndSave(const std::string& kvDb, engine::CheckpointPolicy
                     std::to_string(model.service->contextLimit()));
     auto store = engine::CheckpointStore::open(kvDb, policy);
     if (!store) return fail(store.error().message);
-    std::string error;
+    // The prefill needs the model (the chat waits between its steps); the write to disk does not,
+    // and runs here, with the chat going on.
+    std::optional<engine::KvCache> seq;
+    Result<std::vector<engine::KvCache>> states = Error::internal("not prefilled");
     auto ran = model.service->runWithModel([&](engine::Model& m) {
-        engine::KvCache seq = m.newSequence();
+        seq.emplace(m.newSequence());
         std::vector<float> logits;
-        auto states = engine::prefillForCheckpoint(m, seq, *ids, policy, logits);
-        if (!states) return void(error = states.error().message);
-        if (auto id = store->save(*model.fingerprint, seq, *states, name.toStdString()); !id)
-            error = id.error().message;
+        states = engine::prefillForCheckpoint(m, *seq, *ids, policy, logits);
     });
     if (!ran) return fail(ran.error().message);
-    if (!error.empty()) return fail(error);
+    if (!states) return fail(states.error().message);
+    if (auto id = store->save(*model.fingerprint, *seq, *states, name.toStdString()); !id)
+        return fail(id.error().message);
     return {name, qint64(ids->size()), {}};
 }
 }  // namespace
