@@ -37,3 +37,17 @@ if(ATELIER_FUZZ)
   add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined>)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# ATELIER_UNITY_BUILD: the library and CLI targets compile their sources in batches. Each source
+# keeps its helpers in its own anonymous namespace under a name no other source of the target
+# uses, so batching never changes which function a call reaches.
+function(atelier_unity_build target)
+  if(ATELIER_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # A type from one source's anonymous namespace used by a class of the same source is fine;
+      # GCC warns because the batch, not the source, is the main file.
+      target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-subobject-linkage>)
+    endif()
+  endif()
+endfunction()

@@ -19,3 +19,6 @@ if(ATELIER_CCACHE)
     set(CMAKE_CUDA_COMPILER_LAUNCHER "${ATELIER_CCACHE_PROGRAM}")
   endif()
 endif()
+option(ATELIER_UNITY_BUILD
+  "Compile the base, engine, agents and atelier-cli sources in batches of 8 (unity build): a cold build in about half the time, at the cost of recompiling a whole batch after an edit. CI's sanitizer and fuzz builds use it; the README's build does not, so that a missing #include still shows"
+  OFF)

@@ -91,4 +91,4 @@ std::vector<std::pair<std::string, CommandSetup>>& registeredCommands();
 #define ATELIER_CLI_CONCAT(a, b) ATELIER_CLI_CONCAT_(a, b)
 // Registers a function `void f(CLI::App& root, CliContext& ctx)` that adds a subcommand.
 #define ATELIER_CLI_COMMAND(name, fn) \
-    static ::atelier::cli::CommandRegistration ATELIER_CLI_CONCAT(_atelier_cli_reg_, __LINE__)(name, fn)
+    static ::atelier::cli::CommandRegistration ATELIER_CLI_CONCAT(_atelier_cli_reg_, __COUNTER__)(name, fn)

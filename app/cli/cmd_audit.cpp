@@ -120,7 +120,7 @@ int runExport(CliContext& ctx) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupAudit(CLI::App& root, CliContext& ctx) {
     auto* audit = root.add_subcommand("audit", "Check and export the audit log");
     audit->require_subcommand(1);
     auto* verify = audit->add_subcommand(
@@ -139,5 +139,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("audit", setup);
+ATELIER_CLI_COMMAND("audit", setupAudit);
 }  // namespace atelier::cli

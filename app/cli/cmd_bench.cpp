@@ -393,7 +393,7 @@ int run(CliContext& ctx, const BenchArgs& a) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupBench(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("bench", "Measure prefill and decode speed against the machine's limits");
     auto args = std::make_shared<BenchArgs>();
     sub->add_option("--model", args->model, "Model folder, config.json or .gguf file")->required();
@@ -416,7 +416,7 @@ void setup(CLI::App& root, CliContext& ctx) {
     onRun(sub, ctx, [&ctx, args] { return run(ctx, *args); });
 }
 
-ATELIER_CLI_COMMAND("bench", setup);
+ATELIER_CLI_COMMAND("bench", setupBench);
 
 }  // namespace
 }  // namespace atelier::cli

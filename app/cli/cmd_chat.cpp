@@ -106,7 +106,7 @@ int run(CliContext& ctx, const ChatArgs& a) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupChat(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("chat", "Chat with a model on the terminal");
     auto args = std::make_shared<ChatArgs>();
     addGenerationOptions(sub, *args, false);
@@ -117,5 +117,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("chat", setup);
+ATELIER_CLI_COMMAND("chat", setupChat);
 }  // namespace atelier::cli

@@ -37,7 +37,7 @@ int run(CliContext& ctx, const ChatTemplateOptions& o) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupChatTemplate(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("chat-template",
                                     "Render a conversation (JSON) as DeepSeek V4 prompt text");
     auto o = std::make_shared<ChatTemplateOptions>();
@@ -52,5 +52,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("chat-template", setup);
+ATELIER_CLI_COMMAND("chat-template", setupChatTemplate);
 }  // namespace atelier::cli

@@ -198,7 +198,7 @@ int run(CliContext& ctx, const GenerateArgs& a) {
     return runChatTurn(ctx, a, *backend, tools);
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupGenerate(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("generate", "Generate a reply to a prompt, streamed to stdout");
     auto args = std::make_shared<GenerateArgs>();
     addGenerationOptions(sub, *args, true);
@@ -216,5 +216,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("generate", setup);
+ATELIER_CLI_COMMAND("generate", setupGenerate);
 }  // namespace atelier::cli

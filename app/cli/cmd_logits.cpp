@@ -115,7 +115,7 @@ int run(CliContext& ctx, const LogitsArgs& a) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupLogits(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("logits", "Run one forward pass and print the top logits");
     auto args = std::make_shared<LogitsArgs>();
     sub->add_option("--model", args->model, "Model folder, config.json or .gguf file")->required();
@@ -133,5 +133,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("logits", setup);
+ATELIER_CLI_COMMAND("logits", setupLogits);
 }  // namespace atelier::cli

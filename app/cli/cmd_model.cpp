@@ -212,7 +212,7 @@ int runSplit(CliContext& ctx, const SplitArgs& a) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupModel(CLI::App& root, CliContext& ctx) {
     auto* model = root.add_subcommand("model", "Create or describe model files");
     model->require_subcommand(1);
     model->fallthrough();
@@ -267,5 +267,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("model", setup);
+ATELIER_CLI_COMMAND("model", setupModel);
 }  // namespace atelier::cli

@@ -46,7 +46,7 @@ int run(CliContext& ctx, const ParseCompletionOptions& o) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupParseCompletion(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("parse-completion",
                                     "Parse a generated DeepSeek V4 assistant turn into JSON");
     auto o = std::make_shared<ParseCompletionOptions>();
@@ -62,5 +62,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("parse-completion", setup);
+ATELIER_CLI_COMMAND("parse-completion", setupParseCompletion);
 }  // namespace atelier::cli

@@ -72,7 +72,7 @@ int run(CliContext& ctx, const ServeArgs& a) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupServe(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
     auto args = std::make_shared<ServeArgs>();
     sub->add_option("--model", args->model, "Model folder, config.json or .gguf file")->required();
@@ -95,5 +95,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("serve", setup);
+ATELIER_CLI_COMMAND("serve", setupServe);
 }  // namespace atelier::cli

@@ -132,7 +132,7 @@ int search(CliContext& ctx, SessionStore& store, const SessionOptions& o) {
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupSession(CLI::App& root, CliContext& ctx) {
     static SessionOptions o;
     auto* session = root.add_subcommand("session", "List, show, export, import and search sessions");
     session->require_subcommand(1);
@@ -179,5 +179,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("session", setup);
+ATELIER_CLI_COMMAND("session", setupSession);
 }  // namespace atelier::cli

@@ -60,7 +60,7 @@ int runCheck(CliContext& ctx, const std::string& teamArg, const std::string& wor
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupTeam(CLI::App& root, CliContext& ctx) {
     auto* team = root.add_subcommand("team", "Check and run agent teams");
     team->require_subcommand(1);
     auto* check = team->add_subcommand("check", "Validate a team file: schema, and every child within its parent");
@@ -79,5 +79,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("team", setup);
+ATELIER_CLI_COMMAND("team", setupTeam);
 }  // namespace atelier::cli

@@ -104,7 +104,7 @@ int runTool(CliContext& ctx, const std::string& name, const std::string& argsTex
     return kExitOk;
 }
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupTool(CLI::App& root, CliContext& ctx) {
     auto* tool = root.add_subcommand("tool", "List and run agent tools");
     tool->require_subcommand(1);
     auto* list = tool->add_subcommand("list", "List the registered tools and their argument schemas");
@@ -142,5 +142,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("tool", setup);
+ATELIER_CLI_COMMAND("tool", setupTool);
 }  // namespace atelier::cli

@@ -13,7 +13,7 @@
 namespace atelier::cli {
 namespace {
 
-void setup(CLI::App& root, CliContext& ctx) {
+void setupVersion(CLI::App& root, CliContext& ctx) {
     auto* sub = root.add_subcommand("version", "Print the version and the libraries linked");
     addJsonFlag(sub, ctx);
     onRun(sub, ctx, [&ctx] {
@@ -33,5 +33,5 @@ void setup(CLI::App& root, CliContext& ctx) {
 }
 
 }  // namespace
-ATELIER_CLI_COMMAND("version", setup);
+ATELIER_CLI_COMMAND("version", setupVersion);
 }  // namespace atelier::cli

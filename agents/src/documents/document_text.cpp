@@ -7,6 +7,7 @@
 
 #include "atelier/agents/document_service.h"
 #include "atelier/base/utf8.h"
+#include "shown_path.h"
 #include "pdf_document.h"
 
 namespace atelier::agents {
@@ -15,8 +16,6 @@ namespace {
 
 constexpr std::size_t kTextSniffBytes = 4096;  // a NUL in these makes a file binary
 constexpr int kMaxFolderDepth = 64;            // deeper folders are not read
-
-std::string shown(const fs::path& p) { return base::validUtf8(p.string()); }
 
 bool isPdf(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -30,7 +29,7 @@ struct FileText {
 };
 
 Result<FileText> pdfText(const fs::path& file, std::size_t budget) {
-    auto doc = pdf::PdfDocument::open(file, shown(file));
+    auto doc = pdf::PdfDocument::open(file, shownPath(file));
     if (!doc) return unexpected(doc.error());
     FileText out;
     for (int p = 1; p <= doc->pageCount(); ++p) {
@@ -49,9 +48,9 @@ Result<FileText> fileText(const fs::path& file, std::size_t budget) {
     if (isPdf(file)) return pdfText(file, budget);
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
-        return unexpected(Error::badInput(shown(file) + ": not a regular file"));
+        return unexpected(Error::badInput(shownPath(file) + ": not a regular file"));
     std::ifstream in(file, std::ios::binary);
-    if (!in) return unexpected(Error::io(shown(file) + ": cannot read"));
+    if (!in) return unexpected(Error::io(shownPath(file) + ": cannot read"));
     // In chunks, so that a small file costs no buffer of the whole budget and a binary one is
     // refused after its first chunk.
     std::string bytes;
@@ -61,9 +60,9 @@ Result<FileText> fileText(const fs::path& file, std::size_t budget) {
         const bool first = bytes.empty();
         bytes.append(chunk, std::size_t(in.gcount()));
         if (first && bytes.substr(0, kTextSniffBytes).find('\0') != std::string::npos)
-            return unexpected(Error::badInput(shown(file) + ": not a text file"));
+            return unexpected(Error::badInput(shownPath(file) + ": not a text file"));
     }
-    if (in.bad()) return unexpected(Error::io(shown(file) + ": cannot read"));
+    if (in.bad()) return unexpected(Error::io(shownPath(file) + ": cannot read"));
     FileText out;
     out.cut = in.peek() != std::char_traits<char>::eof();
     // A cut leaves out the character it splits; invalid bytes in the file are marked.
@@ -72,7 +71,7 @@ Result<FileText> fileText(const fs::path& file, std::size_t budget) {
 }
 
 void append(DocumentText& out, const fs::path& file, const FileText& text) {
-    out.text += "<document path=\"" + shown(file) + "\">\n" + text.text + "\n</document>\n";
+    out.text += "<document path=\"" + shownPath(file) + "\">\n" + text.text + "\n</document>\n";
     ++out.files;
     out.truncated = out.truncated || text.cut;
 }
@@ -119,11 +118,11 @@ struct FolderWalk {
 }  // namespace
 
 Result<DocumentText> documentText(const fs::path& path, std::size_t maxBytes) {
-    if (maxBytes == 0) return unexpected(Error::usage(shown(path) + ": a byte cap of 0 reads nothing"));
+    if (maxBytes == 0) return unexpected(Error::usage(shownPath(path) + ": a byte cap of 0 reads nothing"));
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
     if (ec || !fs::exists(status))
-        return unexpected(Error::notFound(shown(path) + ": no such file or folder"));
+        return unexpected(Error::notFound(shownPath(path) + ": no such file or folder"));
     if (!fs::is_directory(status)) {
         auto text = fileText(path, maxBytes);
         if (!text) return unexpected(text.error());
@@ -134,7 +133,7 @@ Result<DocumentText> documentText(const fs::path& path, std::size_t maxBytes) {
     FolderWalk walk{maxBytes, {}};
     walk.walk(path, 0);
     if (walk.out.files == 0)
-        return unexpected(Error::badInput(shown(path) + ": no text files in this folder"));
+        return unexpected(Error::badInput(shownPath(path) + ": no text files in this folder"));
     return std::move(walk.out);
 }
 

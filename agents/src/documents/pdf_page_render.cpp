@@ -15,6 +15,7 @@
 
 #include "atelier/agents/document_service.h"
 #include "atelier/base/utf8.h"
+#include "shown_path.h"
 #include "pdf_document.h"
 #include "pdf_passage.h"
 
@@ -25,12 +26,10 @@ namespace {
 // Poppler reports recoverable damage on stderr by default; errors come back as values here.
 void quiet(const std::string&, void*) {}
 
-std::string shown(const fs::path& p) { return base::validUtf8(p.string()); }
-
 // The document in `file`, checked as the PDF tools check it (size cap, header, structure,
 // password, pages), with messages that say it is a PDF that cannot be shown.
 Result<std::unique_ptr<poppler::document>> openPdf(const fs::path& file) {
-    const std::string name = shown(file);
+    const std::string name = shownPath(file);
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) return unexpected(Error::notFound(name + ": no such file"));
     const auto size = fs::file_size(file, ec);
@@ -72,7 +71,7 @@ Result<int> pdfPageCount(const fs::path& file) {
 }
 
 Result<PdfPageRender> renderPdfPage(const fs::path& file, int page, double dpi, const std::string& snippet) {
-    const std::string name = shown(file);
+    const std::string name = shownPath(file);
     if (!(dpi > 0) || !std::isfinite(dpi))
         return unexpected(Error::usage(name + ": cannot render at " + std::to_string(dpi) + " dpi"));
     auto doc = openPdf(file);

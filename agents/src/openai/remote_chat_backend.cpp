@@ -18,17 +18,17 @@
 namespace atelier::agents {
 namespace {
 
-using Json = nlohmann::json;
+using PlainJson = nlohmann::json;  // parsed replies: their key order is not kept
 
 constexpr std::size_t kMaxErrorBody = 64u << 10;
 constexpr std::size_t kMaxBody = 64u << 20;
 
-std::string stringField(const Json& j, const char* key) {
+std::string stringField(const PlainJson& j, const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::int64_t intField(const Json& j, const char* key) {
+std::int64_t intField(const PlainJson& j, const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
@@ -57,7 +57,7 @@ struct Assembler {
     ChatUsage usage;
     std::string finish;
 
-    void text(ChatEventKind kind, const Json& holder, const char* key) {
+    void text(ChatEventKind kind, const PlainJson& holder, const char* key) {
         std::string t = stringField(holder, key);
         if (t.empty()) return;
         ChatEvent e;
@@ -66,10 +66,10 @@ struct Assembler {
         sink(e);
     }
 
-    void toolCalls(const Json& list, bool whole) {
+    void toolCalls(const PlainJson& list, bool whole) {
         if (!list.is_array()) return;
         for (std::size_t k = 0; k < list.size(); ++k) {
-            const Json& c = list[k];
+            const PlainJson& c = list[k];
             if (!c.is_object()) continue;
             const auto index = whole || !c.contains("index") ? std::int64_t(k) : intField(c, "index");
             const bool first = !calls.contains(index);
@@ -94,7 +94,7 @@ struct Assembler {
     }
 
     // One chunk (`delta`) or one whole response (`message`).
-    Result<void> take(const Json& j, const char* part) {
+    Result<void> take(const PlainJson& j, const char* part) {
         if (!j.is_object()) return Error::badInput("remote: a response that is not an object");
         if (auto err = j.find("error"); err != j.end())
             return Error::io("remote: " + oneLine(err->is_object() ? stringField(*err, "message")
@@ -109,7 +109,7 @@ struct Assembler {
         }
         auto choices = j.find("choices");
         if (choices == j.end() || !choices->is_array() || choices->empty()) return {};
-        const Json& choice = (*choices)[0];
+        const PlainJson& choice = (*choices)[0];
         if (!choice.is_object()) return {};
         if (auto f = stringField(choice, "finish_reason"); !f.empty()) finish = f;
         auto body = choice.find(part);
@@ -124,7 +124,7 @@ struct Assembler {
     void finishTurn(bool cancelled) {
         for (auto& [index, call] : calls) {
             // A turn cut by max_tokens may end inside a call: only whole ones are calls.
-            if ((cancelled || finish == "length") && !Json::accept(call.arguments)) continue;
+            if ((cancelled || finish == "length") && !PlainJson::accept(call.arguments)) continue;
             ChatEvent e;
             e.kind = ChatEventKind::ToolCall;
             e.toolIndex = std::size_t(index);
@@ -144,7 +144,7 @@ struct Assembler {
 };
 
 Error statusError(int status, const std::string& body) {
-    const Json j = Json::parse(body, nullptr, false);
+    const PlainJson j = PlainJson::parse(body, nullptr, false);
     std::string message = body;
     if (j.is_object() && j.contains("error") && j["error"].is_object())
         message = stringField(j["error"], "message");
@@ -254,7 +254,7 @@ bool RemoteTurn::receive(const char* data, std::size_t size) {
             m_sawDone = true;
             continue;
         }
-        auto r = m_assembler.take(Json::parse(payload, nullptr, false), "delta");
+        auto r = m_assembler.take(PlainJson::parse(payload, nullptr, false), "delta");
         if (!r) {
             m_error = r.error();
             return false;
@@ -290,7 +290,7 @@ void RemoteTurn::run() {
     if (!m_error && !sent)
         m_error = transportError(err, m_where, m_endpoint, seconds);
     if (!m_error && !m_stream) {
-        auto r = m_assembler.take(Json::parse(m_raw, nullptr, false), "message");
+        auto r = m_assembler.take(PlainJson::parse(m_raw, nullptr, false), "message");
         if (!r) m_error = r.error();
     }
     if (!m_error && m_stream && !m_sawDone)
