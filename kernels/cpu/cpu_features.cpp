@@ -24,6 +24,13 @@ CpuFeatures detect() {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
     f.f16c = (ecx >> 29) & 1u;
+    // AVX-VNNI: CPUID leaf 7 sub-leaf 1, EAX bit 4 (clang 14's __builtin_cpu_supports lacks it).
+    unsigned maxLeaf = 0;
+    __asm__ volatile("cpuid" : "=a"(maxLeaf), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0), "c"(0));
+    if (maxLeaf >= 7) {
+        __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(1));
+        f.avxvnni = f.avx2 && ((eax >> 4) & 1u);
+    }
 #elif defined(__aarch64__)
     f.neon = true;
 #endif

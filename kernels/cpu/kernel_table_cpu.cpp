@@ -172,6 +172,23 @@ KernelTable avx2Table() {
     return k;
 }
 
+// AVX2 with AVX-VNNI (vpdpbusd on 256 bits, CPUs without AVX-512): the Q8_0, MXFP4 and K-quant
+// products, the same bits as AVX2's. One token (decode) keeps AVX2's four-row K-quant bodies:
+// their vpaddd chain is shorter than the vpdpwssd one, and in the same-run A/B on the bench
+// preset AVX-VNNI helped prefill (+8%) but not decode.
+KernelTable avx2VnniTable() {
+    KernelTable k = avx2Table();
+    k.name = "cpu-avx2-vnni";
+    const auto q8a = ActivationRounding::Q8A, q8k = ActivationRounding::Q8K;
+    slot(k, MatmulFormat::Q8_0) = {q8a, q8aProduct<gemm_q8_0_q8a_avxvnni>};
+    slot(k, MatmulFormat::MXFP4) = {q8a, q8aProduct<gemm_mxfp4_q8a_avxvnni>};
+    slot(k, MatmulFormat::Q4_K) = {q8k, kquantByRowOrRows<KQuant::Q4_K, dots_q4_k_q8_k_avxvnni, rows_q4_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q6_K) = {q8k, kquantByRowOrRows<KQuant::Q6_K, dots_q6_k_q8_k_avxvnni, rows_q6_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRowOrRows<KQuant::Q2_K, dots_q2_k_q8_k_avxvnni, rows_q2_k_q8_k_avx2>};
+    slot(k, MatmulFormat::Q5_K) = {q8k, kquantByRowOrRows<KQuant::Q5_K, dots_q5_k_q8_k_avxvnni, rows_q5_k_q8_k_avx2>};
+    return k;
+}
+
 // The vector ops, casts, activation rounding, Q8_0, MXFP4 and Q5_K products stay AVX2's.
 KernelTable avx512Table() {
     KernelTable k = avx2Table();
@@ -189,7 +206,10 @@ KernelTable avx512Table() {
     return k;
 }
 
-// AVX-512 with VNNI (vpdpbusd): the integer products only.
+// AVX-512 with VNNI (vpdpbusd): the integer products only. K-quant decode reads one row after
+// another: four rows at a time (AVX2's decode tile) measured 20% slower on the bench preset's
+// 1024-column rows (four 576-byte streams, the same prefetcher limit as gemm_q8_avx2.cpp notes),
+// and equal with the next panel prefetched.
 KernelTable avx512VnniTable() {
     KernelTable k = avx512Table();
     k.name = "cpu-avx512-vnni";
@@ -209,7 +229,8 @@ KernelTable avx512VnniTable() {
 struct CpuTables {
     KernelTable scalar;
 #if defined(__x86_64__)
-    KernelTable avx2 = avx2Table(), avx512 = avx512Table(), avx512Vnni = avx512VnniTable();
+    KernelTable avx2 = avx2Table(), avx2Vnni = avx2VnniTable(), avx512 = avx512Table(),
+                avx512Vnni = avx512VnniTable();
 #endif
 };
 
@@ -220,7 +241,7 @@ const KernelTable& cpuKernels(IsaLevel level, bool allowVnni) {
 #if defined(__x86_64__)
     if (level == IsaLevel::Avx512)
         return allowVnni && cpuFeatures().avx512vnni ? tables.avx512Vnni : tables.avx512;
-    if (level == IsaLevel::Avx2) return tables.avx2;
+    if (level == IsaLevel::Avx2) return allowVnni && cpuFeatures().avxvnni ? tables.avx2Vnni : tables.avx2;
 #endif
     return tables.scalar;  // Neon has no bodies of its own yet
 }

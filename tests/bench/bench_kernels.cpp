@@ -3,8 +3,8 @@
 // measured in the same run) and T = 64 ([1024 × 1024]; prefill: GFLOP/s against the FMA peak of the same
 // level), at every dispatch level this CPU runs; and the int8-activation products (Q8_0 and
 // MXFP4 on gemm_q8.h's blocks of 32, Q4_K, Q5_K, Q6_K and Q2_K on Q8_K) at T = 1 over ~64 MB of
-// weights and T = 64 (Q8_0 also at T = 2, 4 and 8), at those levels and at AVX-512 VNNI when the
-// CPU has it. Usage: bench_kernels [seconds per case]
+// weights and T = 64 (Q8_0 also at T = 2, 4 and 8), at those levels and at AVX-VNNI and AVX-512
+// VNNI when the CPU has them. Usage: bench_kernels [seconds per case]
 
 #include <algorithm>
 #include <chrono>
@@ -120,15 +120,17 @@ int main(int argc, char** argv) {
         bool vnni;
     };
     for (const Level& lv : {Level{"scalar", IsaLevel::Scalar, false}, Level{"AVX2", IsaLevel::Avx2, false},
-                            Level{"AVX-512", IsaLevel::Avx512, false}, Level{"AVX-512 VNNI", IsaLevel::Avx512, true}}) {
+                            Level{"AVX-VNNI", IsaLevel::Avx2, true}, Level{"AVX-512", IsaLevel::Avx512, false},
+                            Level{"AVX-512 VNNI", IsaLevel::Avx512, true}}) {
         const IsaLevel level = lv.isa;
-        if (!isaSupported(level) || (lv.vnni && !cpuFeatures().avx512vnni)) {
+        const bool vnniHere = level == IsaLevel::Avx512 ? cpuFeatures().avx512vnni : cpuFeatures().avxvnni;
+        if (!isaSupported(level) || (lv.vnni && !vnniHere)) {
             std::printf("%s: not available on this CPU\n", lv.name);
             continue;
         }
         const auto t0 = Clock::now();
         const double peak = double(fmaBurn(level, 20'000'000)) / since(t0) / 1e9;
-        std::printf("%s: peak FMA %.1f GFLOP/s%s\n", lv.name, peak, lv.vnni ? " (of AVX-512; int8 products only)" : "");
+        std::printf("%s: peak FMA %.1f GFLOP/s%s\n", lv.name, peak, lv.vnni ? " (of the level; int8 products only)" : "");
         for (int f = 0; f < 7 && !lv.vnni; ++f) {
             const auto format = WeightFormat(f);
             // Bytes that decode to finite values: 0x3c/0x38 patterns (about 1) in every format.

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -43,8 +44,9 @@ Gemm gemmFor(WeightFormat f) { return f == WeightFormat::Q8_0 ? &gemm_q8_0_q8a :
 const char* nameOf(WeightFormat f) { return f == WeightFormat::Q8_0 ? "q8_0" : "mxfp4"; }
 std::size_t blockBytes(WeightFormat f) { return f == WeightFormat::Q8_0 ? 34 : 17; }
 
-// The levels a product can run at, with the name a skip reports. The VNNI kernel is picked inside
-// the AVX-512 level (when the CPU has VNNI); "AVX-512" alone clears allowVnni.
+// The levels a product can run at, with the name a skip reports. The VNNI kernels are picked
+// inside the AVX2 level (AVX-VNNI) and the AVX-512 level (AVX-512 VNNI) when the CPU has them;
+// "AVX2" and "AVX-512" alone clear allowVnni.
 struct Level {
     const char* name;
     IsaLevel isa;
@@ -53,11 +55,16 @@ struct Level {
 constexpr Level kLevels[] = {
     {"scalar", IsaLevel::Scalar, false},
     {"AVX2", IsaLevel::Avx2, false},
+    {"AVX-VNNI", IsaLevel::Avx2, true},
     {"AVX-512", IsaLevel::Avx512, false},
     {"AVX-512 VNNI", IsaLevel::Avx512, true},
 };
 
-bool levelRuns(const Level& l) { return isaSupported(l.isa) && (!l.vnni || cpuFeatures().avx512vnni); }
+bool levelRuns(const Level& l) {
+    if (!isaSupported(l.isa)) return false;
+    if (!l.vnni) return true;
+    return l.isa == IsaLevel::Avx512 ? cpuFeatures().avx512vnni : cpuFeatures().avxvnni;
+}
 
 // Skips the running test (a data row) with the level's name when this CPU lacks it.
 #define SKIP_UNLESS_RUNS(l) \
@@ -188,7 +195,7 @@ private slots:
         QTest::addColumn<int>("format");
         QTest::addColumn<int>("level");
         for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::MXFP4})
-            for (int l = 1; l < 4; ++l)
+            for (int l = 1; l < int(std::size(kLevels)); ++l)
                 QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(nameOf(f), kLevels[l].name))) << int(f) << l;
     }
     void everyLevelMatchesTheReference() {
@@ -223,7 +230,7 @@ private slots:
         QTest::addColumn<int>("format");
         QTest::addColumn<int>("level");
         for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::MXFP4})
-            for (int l = 0; l < 4; ++l)
+            for (int l = 0; l < int(std::size(kLevels)); ++l)
                 QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(nameOf(f), kLevels[l].name))) << int(f) << l;
     }
     void tokenResultDoesNotDependOnTheBatch() {
@@ -251,6 +258,28 @@ private slots:
                              qPrintable(QString("%1 %2 cols=%3 T=%4 token %5").arg(nameOf(f), lv.name)
                                             .arg(cols).arg(T).arg(t)));
                 }
+            }
+        }
+    }
+
+    // AVX-VNNI sums each block with one vpdpbusd where AVX2 pairs with vpmaddubsw: the same
+    // integer sums (a -128 code and +-127 activations included, where a pair reaches 32512), so
+    // every result is the AVX2 kernel's bits, in decode (row by row) and panel tiles alike.
+    void avxVnniGivesTheAvx2Bits() {
+        if (!isaSupported(IsaLevel::Avx2) || !cpuFeatures().avxvnni) QSKIP("AVX-VNNI not available on this CPU");
+        std::mt19937 rng(23);
+        for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::MXFP4}) {
+            const std::int64_t rows = 9, cols = 224, nb = cols / 32;
+            auto w = gemm_test::makeStored(f, rows, cols, rng);
+            if (f == WeightFormat::Q8_0) std::memset(w.data.data() + 2, 0x80, 32);  // row 0, block 0: all -128
+            for (std::int64_t T : {1, 3, 8, 67}) {
+                auto xq = rounded(normals(std::size_t(T * cols), rng), T, cols);
+                for (int k = 0; k < 32; ++k) xq[0].qs[k] = std::int8_t(k % 2 ? 127 : -127);
+                std::vector<float> plain(std::size_t(T * rows)), vnni(std::size_t(T * rows));
+                gemmFor(f)(IsaLevel::Avx2, w.data.data(), cols, 0, rows, xq.data(), T, plain.data(), rows, false);
+                gemmFor(f)(IsaLevel::Avx2, w.data.data(), cols, 0, rows, xq.data(), T, vnni.data(), rows, true);
+                QVERIFY2(std::memcmp(plain.data(), vnni.data(), plain.size() * 4) == 0,
+                         qPrintable(QString("%1 T=%2 nb=%3").arg(nameOf(f)).arg(T).arg(nb)));
             }
         }
     }

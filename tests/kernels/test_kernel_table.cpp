@@ -34,6 +34,7 @@ std::vector<Level> tablesHere(test::MissingLevels& missing) {
     std::vector<Level> out;
     for (IsaLevel l : {IsaLevel::Scalar, IsaLevel::Avx2, IsaLevel::Avx512})
         if (missing.runs(l)) out.push_back({l, false});
+    if (isaSupported(IsaLevel::Avx2) && cpuFeatures().avxvnni) out.push_back({IsaLevel::Avx2, true});
     if (isaSupported(IsaLevel::Avx512) && cpuFeatures().avx512vnni) out.push_back({IsaLevel::Avx512, true});
     return out;
 }
@@ -173,6 +174,11 @@ private slots:
         QCOMPARE(QString(cpuKernels().name), QString("cpu-scalar"));
         forceIsaLevel(before);
         QCOMPARE(&cpuKernels(), &cpuKernels(activeIsaLevel()));
+        if (isaSupported(IsaLevel::Avx2)) {
+            QCOMPARE(QString(cpuKernels(IsaLevel::Avx2, false).name), QString("cpu-avx2"));
+            QCOMPARE(QString(cpuKernels(IsaLevel::Avx2, true).name),
+                     QString(cpuFeatures().avxvnni ? "cpu-avx2-vnni" : "cpu-avx2"));
+        }
         if (!isaSupported(IsaLevel::Avx512)) QSKIP("AVX-512 not available on this CPU");
         QCOMPARE(QString(cpuKernels(IsaLevel::Avx512, false).name), QString("cpu-avx512"));
         QCOMPARE(QString(cpuKernels(IsaLevel::Avx512, true).name),

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -37,7 +38,8 @@ const char* name(KQuant t) {
 }
 
 // The levels a product can run at, with the name a skip reports. The VNNI bodies are picked
-// inside the AVX-512 level (when the CPU has VNNI); "AVX-512" alone clears allowVnni.
+// inside the AVX2 level (AVX-VNNI) and the AVX-512 level (AVX-512 VNNI) when the CPU has them;
+// "AVX2" and "AVX-512" alone clear allowVnni.
 struct Level {
     const char* name;
     IsaLevel isa;
@@ -46,15 +48,21 @@ struct Level {
 constexpr Level kLevels[] = {
     {"scalar", IsaLevel::Scalar, false},
     {"AVX2", IsaLevel::Avx2, false},
+    {"AVX-VNNI", IsaLevel::Avx2, true},
     {"AVX-512", IsaLevel::Avx512, false},
     {"AVX-512 VNNI", IsaLevel::Avx512, true},
 };
+constexpr int kLevelCount = int(std::size(kLevels));
 
-bool levelRuns(const Level& l) { return isaSupported(l.isa) && (!l.vnni || cpuFeatures().avx512vnni); }
+bool levelRuns(const Level& l) {
+    if (!isaSupported(l.isa)) return false;
+    if (!l.vnni) return true;
+    return l.isa == IsaLevel::Avx512 ? cpuFeatures().avx512vnni : cpuFeatures().avxvnni;
+}
 
 void addLevelRows() {
     QTest::addColumn<int>("level");
-    for (int l = 0; l < 4; ++l) QTest::newRow(kLevels[l].name) << l;
+    for (int l = 0; l < kLevelCount; ++l) QTest::newRow(kLevels[l].name) << l;
 }
 
 // Random weights of `type` and Q8_K-rounded normal activations x [T, nb · 256].
@@ -275,6 +283,24 @@ private slots:
                     QVERIFY2(std::memcmp(part.data(), one.data() + 1, std::size_t(rows - 1) * 4) == 0,
                              qPrintable(QString("%1 %2 rows 1.. token %3").arg(name(type), lv.name).arg(t)));
                 }
+            }
+        }
+    }
+
+    // AVX-VNNI replaces three instructions by two with the same integer sums (no AVX2 pair sum
+    // saturates), so every result is the AVX2 body's bits, for prefill tiles and decode rows.
+    void avxVnniGivesTheAvx2Bits() {
+        if (!isaSupported(IsaLevel::Avx2) || !cpuFeatures().avxvnni) QSKIP("AVX-VNNI not available on this CPU");
+        std::mt19937 rng(31);
+        for (KQuant type : {KQuant::Q4_K, KQuant::Q5_K, KQuant::Q6_K, KQuant::Q2_K}) {
+            const std::int64_t rows = 9, nb = 4, cols = nb * 256;
+            for (std::int64_t T : {1, 2, 5}) {
+                const Product p = randomProduct(type, rows, nb, T, rng);
+                std::vector<float> plain(std::size_t(T * rows)), vnni(std::size_t(T * rows));
+                gemm_kquant_q8_k(IsaLevel::Avx2, type, p.w.data(), cols, 0, rows, p.xq.data(), T, plain.data(), rows, false);
+                gemm_kquant_q8_k(IsaLevel::Avx2, type, p.w.data(), cols, 0, rows, p.xq.data(), T, vnni.data(), rows, true);
+                QVERIFY2(std::memcmp(plain.data(), vnni.data(), plain.size() * 4) == 0,
+                         qPrintable(QString("%1 T=%2").arg(name(type)).arg(T)));
             }
         }
     }

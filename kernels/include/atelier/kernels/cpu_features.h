@@ -19,6 +19,7 @@ struct CpuFeatures {
     bool avx512vl = false;
     bool avx512bf16 = false;
     bool avx512vnni = false;
+    bool avxvnni = false;  // the 256-bit VEX vpdpbusd / vpdpwssd (AVX-VNNI), with or without AVX-512
     bool neon = false;
 };
 

@@ -90,6 +90,17 @@ void rows_q6_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8
                          float* y);
 void rows_q2_k_q8_k_avx2(const std::uint8_t* w, std::int64_t rows, const BlockQ8K* a, std::int64_t nb,
                          float* y);
+// The same with AVX-VNNI (the 256-bit vpdpbusd / vpdpwssd of CPUs without AVX-512; only called
+// when cpuFeatures().avxvnni): the same bits as the AVX2 bodies above. For one token the AVX-VNNI
+// table keeps rows_qN_k_q8_k_avx2 (see kernel_table_cpu.cpp).
+void dots_q4_k_q8_k_avxvnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T, float* y,
+                            std::int64_t ldy);
+void dots_q5_k_q8_k_avxvnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T, float* y,
+                            std::int64_t ldy);
+void dots_q6_k_q8_k_avxvnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T, float* y,
+                            std::int64_t ldy);
+void dots_q2_k_q8_k_avxvnni(const std::uint8_t* w, const BlockQ8K* a, std::int64_t nb, std::int64_t T, float* y,
+                            std::int64_t ldy);
 // The same at the AVX-512 VNNI level (only called when the CPU has it), for every K-quant: codes
 // unpacked once per four tokens, vpdpbusd + vpdpwssd per 64 codes; each token's result is the
 // same bits whatever T (not the bits of the AVX2 or AVX-512 bodies).
@@ -104,8 +115,8 @@ void dots_q5_k_q8_k_avx512vnni(const std::uint8_t* w, const BlockQ8K* a, std::in
 
 // W [rows, cols] of `type`; xq [T, cols/256] Q8_K blocks. Runs the matmul slot of `level`'s
 // kernel table (kernel_table.h; the level must be supported by this CPU; Neon falls back to
-// scalar); at the AVX-512 level the VNNI bodies when the CPU has VNNI and `allowVnni` (tests
-// and benchmarks clear it to reach the plain AVX-512 bodies).
+// scalar); the VNNI bodies of the level (AVX-512 VNNI, AVX-VNNI at AVX2) when the CPU has them
+// and `allowVnni` (tests and benchmarks clear it to reach the plain bodies).
 void gemm_kquant_q8_k(IsaLevel level, KQuant type, const std::uint8_t* w, std::int64_t cols,
                       std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8K* xq,
                       std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);

@@ -66,10 +66,18 @@ void gemm_mxfp4_q8a_avx2(const std::uint8_t* w, std::int64_t cols, std::int64_t 
 void gemm_mxfp4_q8a_avx512vnni(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
                                std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
                                std::int64_t ldy);
+// The AVX2 tiles with AVX-VNNI (one vpdpbusd per block where AVX2 spends vpmaddubsw and
+// vpmaddwd; only called when cpuFeatures().avxvnni): the same bits as the _avx2 kernels.
+void gemm_q8_0_q8a_avxvnni(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                           std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                           std::int64_t ldy);
+void gemm_mxfp4_q8a_avxvnni(const std::uint8_t* w, std::int64_t cols, std::int64_t rowBegin,
+                            std::int64_t rowEnd, const BlockQ8A* xq, std::int64_t T, float* y,
+                            std::int64_t ldy);
 
 // The matmul slot of `level`'s kernel table (kernel_table.h; the level must be supported by
-// this CPU); at the AVX-512 level the VNNI kernel when the CPU has VNNI and `allowVnni` (tests
-// and benchmarks clear it to reach the plain AVX-512 level).
+// this CPU); the level's VNNI kernel (AVX-512 VNNI, AVX-VNNI at AVX2) when the CPU has it and
+// `allowVnni` (tests and benchmarks clear it to reach the plain level).
 void gemm_mxfp4_q8a(IsaLevel level, const std::uint8_t* w, std::int64_t cols,
                     std::int64_t rowBegin, std::int64_t rowEnd, const BlockQ8A* xq,
                     std::int64_t T, float* y, std::int64_t ldy, bool allowVnni = true);

@@ -118,8 +118,9 @@ struct KernelTable {
 };
 
 // The CPU table of `level`, which this CPU must run (Neon has no bodies yet: the scalar
-// table). At the AVX-512 level it is the VNNI table when the CPU has VNNI and `allowVnni`
-// (tests and benchmarks clear it to reach the plain AVX-512 bodies).
+// table). At the AVX-512 level it is the VNNI table when the CPU has AVX-512 VNNI and
+// `allowVnni`, at the AVX2 level the AVX-VNNI table when the CPU has AVX-VNNI and `allowVnni`
+// (tests and benchmarks clear it to reach the plain AVX-512 or AVX2 bodies).
 const KernelTable& cpuKernels(IsaLevel level, bool allowVnni = true);
 // The CPU table at activeIsaLevel() (so it follows forceIsaLevel() and ATELIER_CPU_LEVEL).
 const KernelTable& cpuKernels();
