@@ -130,6 +130,7 @@ KernelTable scalarTable() {
     k.compressPool = compress_pool_f32_ref;
     k.attnSink = attn_sink_f32_ref;
     k.indexerScore = indexer_score_f32_ref;
+    k.indexerScoreFp4 = indexer_score_fp4_ref;
     k.topk = topk_f32_ref;  // exact: no arithmetic, one body for every level
     k.fp8Quant = fp8_quant_e4m3_f32_ref;
     k.fp8Dequant = fp8_dequant_e4m3_f32_ref;
@@ -164,6 +165,7 @@ KernelTable avx2Table() {
     k.compressPool = compress_pool_f32_avx2;
     k.attnSink = attn_sink_f32_avx2;
     k.indexerScore = indexer_score_f32_avx2;
+    k.indexerScoreFp4 = indexer_score_fp4_avx2;
     k.fp8Quant = fp8_quant_e4m3_f32_avx2;
     k.fp8Dequant = fp8_dequant_e4m3_f32_avx2;
     k.fp8Simulate = fp8_simulate_e4m3_f32_avx2;
@@ -173,7 +175,7 @@ KernelTable avx2Table() {
 }
 
 // AVX2 with AVX-VNNI (vpdpbusd on 256 bits, CPUs without AVX-512): the Q8_0, MXFP4 and K-quant
-// products, the same bits as AVX2's. One token (decode) keeps AVX2's four-row K-quant bodies:
+// products and the indexer's integer scores, the same bits as AVX2's. One token (decode) keeps AVX2's four-row K-quant bodies:
 // their vpaddd chain is shorter than the vpdpwssd one, and in the same-run A/B on the bench
 // preset AVX-VNNI helped prefill (+8%) but not decode.
 KernelTable avx2VnniTable() {
@@ -182,6 +184,7 @@ KernelTable avx2VnniTable() {
     const auto q8a = ActivationRounding::Q8A, q8k = ActivationRounding::Q8K;
     slot(k, MatmulFormat::Q8_0) = {q8a, q8aProduct<gemm_q8_0_q8a_avxvnni>};
     slot(k, MatmulFormat::MXFP4) = {q8a, q8aProduct<gemm_mxfp4_q8a_avxvnni>};
+    k.indexerScoreFp4 = indexer_score_fp4_avxvnni;
     slot(k, MatmulFormat::Q4_K) = {q8k, kquantByRowOrRows<KQuant::Q4_K, dots_q4_k_q8_k_avxvnni, rows_q4_k_q8_k_avx2>};
     slot(k, MatmulFormat::Q6_K) = {q8k, kquantByRowOrRows<KQuant::Q6_K, dots_q6_k_q8_k_avxvnni, rows_q6_k_q8_k_avx2>};
     slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRowOrRows<KQuant::Q2_K, dots_q2_k_q8_k_avxvnni, rows_q2_k_q8_k_avx2>};
@@ -203,6 +206,7 @@ KernelTable avx512Table() {
     k.axpy = axpy_f32_avx512;
     k.attnSink = attn_sink_f32_avx512;
     k.indexerScore = indexer_score_f32_avx512;
+    k.indexerScoreFp4 = indexer_score_fp4_avx512;
     return k;
 }
 
@@ -221,6 +225,7 @@ KernelTable avx512VnniTable() {
     slot(k, MatmulFormat::Q2_K) = {q8k, kquantByRow<KQuant::Q2_K, dots_q2_k_q8_k_avx512vnni>};
     slot(k, MatmulFormat::Q5_K) = {q8k, kquantByRow<KQuant::Q5_K, dots_q5_k_q8_k_avx512vnni>};
     setQuantProducts(k, IsaLevel::Avx512, true);
+    k.indexerScoreFp4 = indexer_score_fp4_avx512vnni;
     return k;
 }
 

@@ -4,7 +4,9 @@
 // level), at every dispatch level this CPU runs; and the int8-activation products (Q8_0 and
 // MXFP4 on gemm_q8.h's blocks of 32, Q4_K, Q5_K, Q6_K and Q2_K on Q8_K) at T = 1 over ~64 MB of
 // weights and T = 64 (Q8_0 also at T = 2, 4 and 8), at those levels and at AVX-VNNI and AVX-512
-// VNNI when the CPU has them. Usage: bench_kernels [seconds per case]
+// VNNI when the CPU has them; and the lightning indexer's scoring of 8192 keys (a CSA layer at
+// 32K) by one query of V4's 64 heads × 128, in floats over decoded keys and in integer form
+// over the cache's MXFP4 bytes (indexer_fp4.h). Usage: bench_kernels [seconds per case]
 
 #include <algorithm>
 #include <chrono>
@@ -15,9 +17,13 @@
 #include <vector>
 
 #include "atelier/kernels/cpu_features.h"
+#include "atelier/kernels/fp8_cast.h"
 #include "atelier/kernels/gemm.h"
 #include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemm_q8.h"
+#include "atelier/kernels/indexer_fp4.h"
+#include "atelier/kernels/indexer_score.h"
+#include "atelier/kernels/kernel_table.h"
 #include "atelier/kernels/peak_fma.h"
 
 using namespace atelier::kernels;
@@ -111,6 +117,30 @@ int main(int argc, char** argv) {
             quantize_row_q8_k_ref(x.data() + t * kCols, kCols, g_q8k.data() + t * kCols / kQK_K);
         }
     }
+    // The indexer: one query against 8192 keys (64 heads × 128).
+    constexpr int kIndexHeads = 64, kIndexDim = 128;
+    constexpr std::int64_t kIndexKeys = 8192, kKeyBytes = kIndexDim / 2 + kIndexDim / 32;
+    std::vector<std::uint8_t> packedKeys(std::size_t(kIndexKeys * kKeyBytes));
+    std::vector<float> floatKeys(static_cast<std::size_t>(kIndexKeys * kIndexDim));
+    std::vector<float> indexScores(static_cast<std::size_t>(kIndexKeys));
+    for (std::int64_t s = 0; s < kIndexKeys; ++s) {
+        std::uint8_t* key = packedKeys.data() + s * kKeyBytes;
+        for (int i = 0; i < kIndexDim / 2; ++i) key[i] = std::uint8_t(rng());
+        for (int b = 0; b < kIndexDim / 32; ++b) key[kIndexDim / 2 + b] = std::uint8_t(120 + rng() % 8);
+        fp4_dequant_e2m1_f32_ref(key, key + kIndexDim / 2, kIndexDim, floatKeys.data() + s * kIndexDim);
+    }
+    std::vector<std::int8_t> queryCodes(std::size_t(kIndexHeads * kIndexDim));
+    std::vector<float> queryScales(std::size_t(kIndexHeads * kIndexDim / 32), 0.25f), queryFloats(queryCodes.size());
+    std::vector<float> indexWeights(static_cast<std::size_t>(kIndexHeads));
+    const int doubled[8] = {0, 1, 2, 3, 4, 6, 8, 12};
+    for (std::size_t i = 0; i < queryCodes.size(); ++i) {
+        queryCodes[i] = std::int8_t((rng() % 2 ? -1 : 1) * doubled[rng() % 8]);
+        queryFloats[i] = float(queryCodes[i]) / 2 * 0.25f;
+    }
+    for (auto& w : indexWeights) w = float(rng() % 200) / 100.0f - 1.0f;
+    std::vector<float> packedQuery(indexerQueryFp4Bytes(kIndexHeads, kIndexDim) / 4);
+    const IndexerQueryFp4 query = indexer_query_fp4_pack(queryCodes.data(), queryScales.data(), indexWeights.data(),
+                                                         kIndexHeads, kIndexDim, packedQuery.data());
     std::int64_t maxRows = 0;
     for (const Int8Product& p : int8) maxRows = std::max(maxRows, p.rows);
     std::vector<float> int8y(std::size_t(64 * kPrefillRows + 8 * maxRows));  // up to T = 8 over every row
@@ -161,6 +191,22 @@ int main(int argc, char** argv) {
             const double flops64 = 2.0 * double(kPrefillRows * kCols) * 64 / s64 / 1e9;
             std::printf("  T=64 %6.1f GFLOP/s (%3.0f%% of peak)\n", flops64, 100 * flops64 / peak);
         }
+        const KernelTable& table = cpuKernels(level, lv.vnni);
+        const double macs = double(kIndexKeys) * kIndexHeads * kIndexDim;
+        const double sInt = timePerCall(seconds, [&] {
+            table.indexerScoreFp4(query, packedKeys.data(), kKeyBytes, kIndexKeys, indexScores.data());
+        });
+        std::printf("  indexer, %lld keys x %d heads x %d: integer %6.1f ns/key (%5.1f GMAC/s)",
+                    (long long)kIndexKeys, kIndexHeads, kIndexDim, sInt / double(kIndexKeys) * 1e9, macs / sInt / 1e9);
+        if (!lv.vnni) {
+            const double sFloat = timePerCall(seconds, [&] {
+                table.indexerScore(queryFloats.data(), indexWeights.data(), kIndexHeads, kIndexDim, floatKeys.data(),
+                                   kIndexKeys, indexScores.data());
+            });
+            std::printf("   float over decoded keys %6.1f ns/key (integer %.2fx)",
+                        sFloat / double(kIndexKeys) * 1e9, sFloat / sInt);
+        }
+        std::printf("\n");
     }
     return 0;
 }

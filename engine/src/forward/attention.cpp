@@ -232,17 +232,31 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
     }
     const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
     float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
-    if (lc.ratio == 4) {  // CSA: decode only the entries some query selected
+    // The entries to decode: under CSA only those some query selected, under HCA all of them
+    // (at 128K, 1024 per HCA layer and 512 per CSA layer each step), decoded across the pool.
+    std::vector<std::int32_t>& todo = ws.decodeList;
+    todo.clear();
+    if (lc.ratio == 4) {
         std::vector<std::uint8_t>& need = ws.needed;
         need.assign(std::size_t(nComp), 0);
         for (std::int64_t t = 0; t < T; ++t)
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
                 need[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = 1;
         for (std::int64_t i = 0; i < nComp; ++i)
-            if (need[std::size_t(i)]) readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
+            if (need[std::size_t(i)]) todo.push_back(std::int32_t(i));
     } else {
-        for (std::int64_t i = 0; i < nComp; ++i) readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
+        for (std::int64_t i = 0; i < nComp; ++i) todo.push_back(std::int32_t(i));
     }
+    const std::int64_t nTodo = std::int64_t(todo.size());
+    const int parts = ws.pool && nTodo >= 64 ? std::min<int>(ws.pool->threads(), int(nTodo / 32)) : 1;
+    auto decodePart = [&](int p) {
+        for (std::int64_t j = nTodo * p / parts; j < nTodo * (p + 1) / parts; ++j) {
+            const std::int64_t i = todo[std::size_t(j)];
+            readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
+        }
+    };
+    if (parts > 1) ws.pool->run(parts, decodePart);
+    else decodePart(0);
     attendAll(ch, w, lc, q, prev, comp, o);
 }
 

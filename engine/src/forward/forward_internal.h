@@ -123,8 +123,12 @@ struct Workspace {
     std::vector<float> compK, compZ, entry;        // compressor: [T, κc] ×2, [c]
     std::vector<float> indexK, indexZ;             // indexer compressor: [T, κc_I] ×2
     std::vector<float> indexQ, indexW, keys, scores;  // indexer
+    std::vector<std::int8_t> indexCodes;           // indexer, Release: [T, nI, cI] query codes,
+    std::vector<float> indexScales, indexPacked;   //   [T, nI, cI/32] scales, packed queries
+    std::vector<kernels::IndexerQueryFp4> indexQueries;  //   [T] views of the packed queries
     std::vector<std::int32_t> selected, selectedCount, order;
     std::vector<std::uint8_t> needed;              // attention: [nComp] CSA entries selected
+    std::vector<std::int32_t> decodeList;          // attention: the compressed entries to decode
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
     std::vector<std::int32_t> expertIdx, expertRows, expertCount, expertWant;

@@ -1,5 +1,6 @@
 // The lightning indexer of CSA layers (spec §5.2): FP4 queries and keys after a Hadamard
-// transform (Release), ReLU-weighted head scores, top-k with ties to the lower index.
+// transform (Release), ReLU-weighted head scores, top-k with ties to the lower index. Release
+// scores in integer form from the packed keys (kernels/indexer_fp4.h); Plain in floats.
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +22,17 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
     const std::int64_t T = ch.T;
     const float wScale = 1.0f / std::sqrt(float(cI) * float(nI));
     const bool release = ch.numerics == Numerics::Release;
+    // Release keeps the keys in MXFP4 and rounds the queries to it, so the scores run in
+    // integer form (kernels/indexer_fp4.h), reading the keys straight from the cache's pages.
+    const bool integer = release && ch.cache.packed() && k.indexerScoreFp4;
+    const int blocks = cI / 32;
+    const std::size_t queryFloats = kernels::indexerQueryFp4Bytes(nI, cI) / 4;
+    if (integer) {
+        ws.indexCodes.resize(std::size_t(T * nI * cI));
+        grow(ws.indexScales, std::size_t(T * nI * blocks));
+        grow(ws.indexPacked, std::size_t(T) * queryFloats);
+        ws.indexQueries.resize(std::size_t(T));
+    }
     float cs[64], sn[64];
     for (std::int64_t t = 0; t < T; ++t) {
         ropeAngles(rope, ch.start + t, cs, sn);
@@ -31,11 +43,19 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
             hadamardTransform(qh, cI);
             if (release) {
                 roundToBf16(k, qh, cI);  // the rotation reads and writes bf16
-                simulateFp4(qh, cI);
+                if (integer)
+                    quantizeIndexerQuery(qh, cI, ws.indexCodes.data() + (t * nI + h) * cI,
+                                         ws.indexScales.data() + (t * nI + h) * blocks);
+                else
+                    simulateFp4(qh, cI);
             }
             if (release) wts[t * nI + h] = bf16ToF32(f32ToBf16(wts[t * nI + h]));  // a bf16 Linear
             wts[t * nI + h] *= wScale;
         }
+        if (integer)
+            ws.indexQueries[std::size_t(t)] = kernels::indexer_query_fp4_pack(
+                ws.indexCodes.data() + t * nI * cI, ws.indexScales.data() + t * nI * blocks,
+                wts + t * nI, nI, cI, ws.indexPacked.data() + std::size_t(t) * queryFloats);
     }
     const std::int64_t nKeys = (ch.start + T) / 4;  // keys visible to the chunk's last query
     float* scores = grow(ws.scores, std::size_t(nKeys));
@@ -52,7 +72,28 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         if (parts > 1) ws.pool->run(parts, fn);
         else fn(0);
     };
+    // Release: keys [b, e) scored against query t, one call per run of keys on one page.
+    const std::int64_t perPage = lc.indexKeys.entriesPerPage(), stride = lc.indexKeys.dataBytes();
+    auto scoreFp4 = [&](std::int64_t t, std::int64_t b, std::int64_t e) {
+        for (std::int64_t s0 = b; s0 < e;) {
+            const std::int64_t s1 = std::min(e, (s0 / perPage + 1) * perPage);
+            k.indexerScoreFp4(ws.indexQueries[std::size_t(t)], lc.indexKeys.at(s0).first, stride,
+                              s1 - s0, scores + s0);
+            s0 = s1;
+        }
+    };
     const int decodeParts = partsFor(nKeys);
+    if (integer) {
+        for (std::int64_t t = 0; t < T; ++t) {
+            const std::int64_t visible = (ch.start + t + 1) / 4;
+            const int parts = partsFor(visible);
+            auto part = [&](int p) { scoreFp4(t, visible * p / parts, visible * (p + 1) / parts); };
+            run(parts, part);
+            counts[std::size_t(t)] =
+                std::int32_t(k.topk(scores, visible, topk, sel.data() + t * topk, ws.order.data()));
+        }
+        return;
+    }
     if (T == 1) {
         // A decode step: each part decodes its keys a tile at a time into its own L1-sized
         // buffer and scores the tile there (decoding all keys first wrote and re-read 4 MB per

@@ -66,6 +66,15 @@ void unpackIndexerKey(const kernels::KernelTable& k, const std::uint8_t* in, int
     k.fp4Dequant(in, in + dim / 2, dim, key);
 }
 
+void quantizeIndexerQuery(const float* q, int dim, std::int8_t* codes, float* scales) {
+    for (int b = 0; b < dim / 32; ++b) {
+        const float s = fp4Scale(blockAmax(q + 32 * b, 32));
+        scales[b] = s;
+        for (int i = 32 * b; i < 32 * b + 32; ++i)
+            codes[i] = std::int8_t(std::lrint(2.0f * e2m1ToF32(toE2m1(q[i], s))));
+    }
+}
+
 void simulateFp8Activations(const kernels::KernelTable& k, float* x, std::int64_t n) {
     k.fp8Simulate(x, n, 128);
 }

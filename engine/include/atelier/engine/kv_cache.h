@@ -47,6 +47,8 @@ public:
     void clear();
 
     int entriesPerPage() const { return m_perPage; }
+    // An entry's data bytes: a page's entries lie this far apart (at() of one page).
+    int dataBytes() const { return m_data; }
     std::size_t pageBytes() const { return std::size_t(m_perPage) * std::size_t(m_data + m_footer); }
     std::size_t pageCount() const { return m_pages.size(); }
     // How many stores hold page `i` (1 when not shared).

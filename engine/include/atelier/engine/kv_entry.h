@@ -39,6 +39,10 @@ inline int indexerKeyBytes(int dim) { return dim / 2 + dim / 32; }
 // FP4 per 32-block: s = 2^ceil(log2(max(amax, 6·2^−126)/6)), e2m1(clamp(v/s, ±6)).
 void packIndexerKey(const float* k, int dim, std::uint8_t* out);
 void unpackIndexerKey(const kernels::KernelTable& k, const std::uint8_t* in, int dim, float* key);
+// An indexer query row rounded to FP4 as packIndexerKey rounds a key (the values simulateFp4
+// gives), in the integer form of the indexer kernels (kernels/indexer_fp4.h): codes [dim]
+// = 2·e2m1 of each element, scales [dim/32] the blocks' powers of two.
+void quantizeIndexerQuery(const float* q, int dim, std::int8_t* codes, float* scales);
 
 // The simulated casts on floats, in place (what pack-then-unpack gives, without the bytes):
 // FP8 activations in 1×128 blocks and FP4 in 32-blocks, UE8M0 scales (§8.3); BF16.

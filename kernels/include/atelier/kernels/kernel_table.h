@@ -20,6 +20,7 @@
 #include "atelier/kernels/gemm_kquant.h"
 #include "atelier/kernels/gemm_q8.h"
 #include "atelier/kernels/gemm_quant.h"
+#include "atelier/kernels/indexer_fp4.h"
 
 namespace atelier::kernels {
 
@@ -102,6 +103,10 @@ struct KernelTable {
     // q [nI, cI], w [nI], keys [n, cI] → scores [n].
     void (*indexerScore)(const float* q, const float* w, int nI, int cI, const float* keys,
                          std::int64_t n, float* scores) = nullptr;
+    // The same scores in integer form, for MXFP4 queries and keys (Release numerics): n keys in
+    // the cache's packed format, `stride` bytes apart, against a packed query (indexer_fp4.h).
+    void (*indexerScoreFp4)(const IndexerQueryFp4& q, const std::uint8_t* keys,
+                            std::int64_t stride, std::int64_t n, float* scores) = nullptr;
     // idx [min(k, n)] of the highest scores [n], ties to the lower index; order scratch [n].
     std::int64_t (*topk)(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
                          std::int32_t* order) = nullptr;
