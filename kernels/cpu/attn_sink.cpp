@@ -1,6 +1,6 @@
-// attn_sink_f32 at every level: one body over the level's dot and axpy primitives (vec_ops.h),
-// so the SIMD levels differ from the reference only in the order of the sums. The SIMD
-// instances run only from the CPU tables of their level (kernel_table_cpu.cpp).
+// attn_sink_f32's scalar level: one body over the level's dot and axpy primitives (vec_ops.h).
+// The SIMD levels (attn_sink_simd.inl, built into gemm_avx2.cpp and gemm_avx512.cpp) give the
+// bits this body gives over their dot_f32 and axpy_f32, with several heads per entry load.
 
 #include "atelier/kernels/attn_sink.h"
 
@@ -60,18 +60,6 @@ void attn_sink_f32_ref(const float* q, int H, int C, const float* const* entries
                        const float* sinks, float scale, float* z, float* o) {
     attnSink<dot_f32_ref, axpy_f32_ref>(q, H, C, entries, n, sinks, scale, z, o);
 }
-
-#if defined(__x86_64__)
-void attn_sink_f32_avx2(const float* q, int H, int C, const float* const* entries, std::int64_t n,
-                        const float* sinks, float scale, float* z, float* o) {
-    attnSink<dot_f32_avx2, axpy_f32_avx2>(q, H, C, entries, n, sinks, scale, z, o);
-}
-
-void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries,
-                          std::int64_t n, const float* sinks, float scale, float* z, float* o) {
-    attnSink<dot_f32_avx512, axpy_f32_avx512>(q, H, C, entries, n, sinks, scale, z, o);
-}
-#endif
 
 void attn_sink_f32_at(IsaLevel level, const float* q, int H, int C, const float* const* entries,
                       std::int64_t n, const float* sinks, float scale, float* z, float* o) {

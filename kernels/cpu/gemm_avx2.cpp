@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "atelier/kernels/attn_sink.h"
 #include "atelier/kernels/vec_ops.h"
 
 namespace atelier::kernels {
@@ -41,11 +42,13 @@ struct Simd {
     }
 };
 constexpr int kTileTokens = 3;
+constexpr int kAttnHeads = 4;  // attn_sink_simd.inl: 8 accumulators of the 16 registers
 
 }  // namespace
 }  // namespace atelier::kernels
 
 #include "cpu/gemm_simd.inl"
+#include "cpu/attn_sink_simd.inl"
 
 namespace atelier::kernels {
 
@@ -58,6 +61,11 @@ float dot_f32_avx2(const float* a, const float* b, std::int64_t n) { return dotS
 
 void axpy_f32_avx2(float alpha, const float* x, float* y, std::int64_t n) {
     axpySimd(alpha, x, y, n);
+}
+
+void attn_sink_f32_avx2(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                      const float* sinks, float scale, float* z, float* o) {
+    attnSinkSimd(q, H, C, entries, n, sinks, scale, z, o);
 }
 
 }  // namespace atelier::kernels

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "atelier/kernels/attn_sink.h"
 #include "atelier/kernels/vec_ops.h"
 
 namespace atelier::kernels {
@@ -44,11 +45,13 @@ struct Simd {
     }
 };
 constexpr int kTileTokens = 4;
+constexpr int kAttnHeads = 8;  // attn_sink_simd.inl: 16 accumulators of the 32 registers
 
 }  // namespace
 }  // namespace atelier::kernels
 
 #include "cpu/gemm_simd.inl"
+#include "cpu/attn_sink_simd.inl"
 
 namespace atelier::kernels {
 
@@ -61,6 +64,11 @@ float dot_f32_avx512(const float* a, const float* b, std::int64_t n) { return do
 
 void axpy_f32_avx512(float alpha, const float* x, float* y, std::int64_t n) {
     axpySimd(alpha, x, y, n);
+}
+
+void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries, std::int64_t n,
+                      const float* sinks, float scale, float* z, float* o) {
+    attnSinkSimd(q, H, C, entries, n, sinks, scale, z, o);
 }
 
 }  // namespace atelier::kernels

@@ -86,6 +86,61 @@ private slots:
         ATELIER_SKIP_MISSING_LEVELS(missing);
     }
 
+    void simdAttentionGivesTheBitsOfTheOneHeadLoops() {
+        // The SIMD levels run several heads per entry load (attn_sink_simd.inl); every output
+        // must be the bits of the one-head loops over that level's dot_f32 and axpy_f32: head
+        // counts that fill tiles, leave a remainder or stop short of one (1, 3, 8, 11, 16),
+        // widths with and without the tiles (16, 33, 64, 512), no entries, and a sink of NaN.
+        struct SimdLevel {
+            const char* name;
+            IsaLevel level;
+            float (*dot)(const float*, const float*, std::int64_t);
+            void (*axpy)(float, const float*, float*, std::int64_t);
+        };
+        const SimdLevel levels[] = {{"AVX2", IsaLevel::Avx2, dot_f32_avx2, axpy_f32_avx2},
+                                    {"AVX-512", IsaLevel::Avx512, dot_f32_avx512, axpy_f32_avx512}};
+        MissingLevels missing;
+        std::mt19937 rng(33);
+        for (const SimdLevel& lv : levels) {
+            if (!missing.runs(lv.level)) continue;
+            for (int H : {1, 3, 8, 11, 16})
+                for (int C : {16, 33, 64, 512})
+                    for (std::int64_t n : {0, 1, 5, 130}) {
+                        const std::vector<float> q = randoms(std::size_t(H * C), rng, 2.0f);
+                        const std::vector<float> pool = randoms(std::size_t((n + 3) * C), rng);
+                        std::vector<float> sinks = randoms(std::size_t(H), rng, 3.0f);
+                        if (H == 11 && n == 5) sinks[2] = NAN;
+                        std::vector<const float*> entries;
+                        for (std::int64_t j = 0; j < n; ++j) entries.push_back(pool.data() + ((j * 7 + 2) % (n + 3)) * C);
+                        const float scale = 1.0f / std::sqrt(float(C));
+                        // The one-head loops (attn_sink.cpp's body) over the level's primitives.
+                        std::vector<float> want(std::size_t(H * C));
+                        for (int h = 0; h < H; ++h) {
+                            std::vector<float> z(static_cast<std::size_t>(n));
+                            float m = sinks[std::size_t(h)];
+                            for (std::int64_t j = 0; j < n; ++j) {
+                                z[std::size_t(j)] = lv.dot(q.data() + h * C, entries[std::size_t(j)], C) * scale;
+                                m = std::max(m, z[std::size_t(j)]);
+                            }
+                            float denom = std::exp(sinks[std::size_t(h)] - m);
+                            float* oh = want.data() + h * C;
+                            for (std::int64_t j = 0; j < n; ++j) {
+                                const float p = std::exp(z[std::size_t(j)] - m);
+                                denom += p;
+                                lv.axpy(p, entries[std::size_t(j)], oh, C);
+                            }
+                            const float inv = 1.0f / denom;
+                            for (int i = 0; i < C; ++i) oh[i] *= inv;
+                        }
+                        std::vector<float> got(std::size_t(H * C), 9.0f), z(std::size_t(H * n + 1));
+                        attn_sink_f32_at(lv.level, q.data(), H, C, entries.data(), n, sinks.data(), scale, z.data(), got.data());
+                        QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0,
+                                 qPrintable(QString("%1 H=%2 C=%3 n=%4").arg(lv.name).arg(H).arg(C).arg(n)));
+                    }
+        }
+        ATELIER_SKIP_MISSING_LEVELS(missing);
+    }
+
     void indexerScoresAtEveryLevelMatchTheFormula() {
         MissingLevels missing;
         std::mt19937 rng(8);

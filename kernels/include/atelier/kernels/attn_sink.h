@@ -22,7 +22,8 @@ void attn_sink_f32_at(IsaLevel level, const float* q, int H, int C, const float*
                       std::int64_t n, const float* sinks, float scale, float* z, float* o);
 void attn_sink_f32_ref(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                        const float* sinks, float scale, float* z, float* o);
-// The body over dot_f32_avx2/axpy_f32_avx2 and over their AVX-512 versions (x86 builds).
+// The SIMD levels (x86 builds): the bits of the `_ref`'s body run over dot_f32_avx2 and
+// axpy_f32_avx2 (over their AVX-512 versions), with several heads sharing each entry load.
 void attn_sink_f32_avx2(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                         const float* sinks, float scale, float* z, float* o);
 void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries,
