@@ -50,45 +50,52 @@ inline void widenKey(const std::uint8_t* key, int blocks, std::uint8_t* kc) {
     }
 }
 
-// Heads [16·hv0, 16·(hv0 + HV)) of one key: adds their w · max(d, 0) to the lanes L, in head
-// order (L is set by the first vector when `first`).
-template <int HV>
+// Heads [16·hv0, 16·(hv0 + HV)) of K keys (kc, ks: K keys' bytes and scales, 1024 and 32
+// apart): adds their w · max(d, 0) to each key's lanes L[k], in head order (L is set by the
+// first vector when `first`). Two keys share each load of the query's codes.
+template <int HV, int K>
 inline void scoreHeads(const IndexerQueryFp4& q, int hv0, const std::uint8_t* kc, const float* ks,
-                       bool first, __m512& L) {
+                       bool first, __m512* L) {
     const int heads = q.heads, blocks = q.dim / 32;
-    __m512 d[HV];
-    _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) d[j] = _mm512_setzero_ps();  // set at b = 0
+    __m512 d[K][HV];
+    _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k)
+        _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) d[k][j] = _mm512_setzero_ps();  // set at b = 0
     for (int b = 0; b < blocks; ++b) {
-        __m512i a0[HV], a1[HV];
+        __m512i a[K][HV];
         _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
-            a0[j] = _mm512_loadu_si512(q.offsets + b * heads + (hv0 + j) * 16);
-            a1[j] = _mm512_setzero_si512();
+            const __m512i offset = _mm512_loadu_si512(q.offsets + b * heads + (hv0 + j) * 16);
+            _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) a[k][j] = offset;
         }
-        _Pragma("GCC unroll 8") for (int g = 8 * b; g < 8 * b + 8; g += 2) {
-            std::int32_t k0, k1;
-            std::memcpy(&k0, kc + 4 * g, 4);
-            std::memcpy(&k1, kc + 4 * g + 4, 4);
-            const __m512i v0 = _mm512_set1_epi32(k0), v1 = _mm512_set1_epi32(k1);
-            const std::int8_t* c0 = q.codes + (std::int64_t(g) * heads + hv0 * 16) * 4;
-            const std::int8_t* c1 = c0 + std::int64_t(heads) * 4;
+        _Pragma("GCC unroll 8") for (int g = 8 * b; g < 8 * b + 8; ++g) {
+            __m512i v[K];
+            _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) {
+                std::int32_t bytes;
+                std::memcpy(&bytes, kc + 1024 * k + 4 * g, 4);
+                v[k] = _mm512_set1_epi32(bytes);
+            }
+            const std::int8_t* c = q.codes + (std::int64_t(g) * heads + hv0 * 16) * 4;
             _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
-                a0[j] = dot4(a0[j], v0, _mm512_loadu_si512(c0 + 64 * j));
-                a1[j] = dot4(a1[j], v1, _mm512_loadu_si512(c1 + 64 * j));
+                const __m512i codes = _mm512_loadu_si512(c + 64 * j);
+                _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) a[k][j] = dot4(a[k][j], v[k], codes);
             }
         }
-        const __m512 kb = _mm512_set1_ps(ks[b]);
-        _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
-            const __m512 s = _mm512_loadu_ps(q.scales + b * heads + (hv0 + j) * 16);
-            const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(a0[j], a1[j]));
-            const __m512 t = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(f, s)), kb));
-            d[j] = b == 0 ? t : _mm512_add_ps(d[j], t);
+        _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) {
+            const __m512 kb = _mm512_set1_ps(ks[32 * k + b]);
+            _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
+                const __m512 s = _mm512_loadu_ps(q.scales + b * heads + (hv0 + j) * 16);
+                const __m512 f = _mm512_cvtepi32_ps(a[k][j]);
+                const __m512 t = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(f, s)), kb));
+                d[k][j] = b == 0 ? t : _mm512_add_ps(d[k][j], t);
+            }
         }
     }
     const __m512 zero = _mm512_setzero_ps();
     _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
         const __m512 w = _mm512_loadu_ps(q.weights + (hv0 + j) * 16);
-        const __m512 p = rounded(_mm512_mul_ps(w, _mm512_max_ps(d[j], zero)));
-        L = first && j == 0 ? p : _mm512_add_ps(L, p);
+        _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) {
+            const __m512 p = rounded(_mm512_mul_ps(w, _mm512_max_ps(d[k][j], zero)));
+            L[k] = first && j == 0 ? p : _mm512_add_ps(L[k], p);
+        }
     }
 }
 
@@ -102,27 +109,37 @@ inline float laneSum(__m512 L) {
     return _mm_cvtss_f32(b);
 }
 
+// K keys from `key` (stride apart) into scores[0, K).
+template <int K>
+inline void scoreKeys(const IndexerQueryFp4& q, const std::uint8_t* key, std::int64_t stride,
+                      float* scores) {
+    const int blocks = q.dim / 32, vectors = q.heads / 16;
+    alignas(64) std::uint8_t kc[K * 1024];
+    float ks[K * 32];
+    for (int k = 0; k < K; ++k) {
+        const std::uint8_t* kk = key + k * stride;
+        widenKey(kk, blocks, kc + 1024 * k);
+        for (int b = 0; b < blocks; ++b) {
+            const std::uint8_t e = kk[q.dim / 2 + b];  // E8M0: 2^(e − 127), 0xff NaN
+            std::uint32_t bits = e == 0xff ? 0x7fc00000u : e == 0 ? 0x00400000u : std::uint32_t(e) << 23;
+            std::memcpy(&ks[32 * k + b], &bits, 4);
+        }
+    }
+    __m512 L[K];
+    for (int k = 0; k < K; ++k) L[k] = _mm512_setzero_ps();
+    int hv = 0;
+    for (; hv + 4 <= vectors; hv += 4) scoreHeads<4, K>(q, hv, kc, ks, hv == 0, L);
+    for (; hv < vectors; ++hv) scoreHeads<1, K>(q, hv, kc, ks, hv == 0, L);
+    for (int k = 0; k < K; ++k) scores[k] = laneSum(L[k]);
+}
+
 }  // namespace
 
 void ATELIER_INDEXER_FP4_NAME(const IndexerQueryFp4& q, const std::uint8_t* keys,
                               std::int64_t stride, std::int64_t n, float* scores) {
-    const int blocks = q.dim / 32, vectors = q.heads / 16;
-    alignas(64) std::uint8_t kc[1024];
-    float ks[32];
-    for (std::int64_t s = 0; s < n; ++s) {
-        const std::uint8_t* key = keys + s * stride;
-        widenKey(key, blocks, kc);
-        for (int b = 0; b < blocks; ++b) {
-            const std::uint8_t e = key[q.dim / 2 + b];  // E8M0: 2^(e − 127), 0xff NaN
-            std::uint32_t bits = e == 0xff ? 0x7fc00000u : e == 0 ? 0x00400000u : std::uint32_t(e) << 23;
-            std::memcpy(&ks[b], &bits, 4);
-        }
-        __m512 L = _mm512_setzero_ps();
-        int hv = 0;
-        for (; hv + 4 <= vectors; hv += 4) scoreHeads<4>(q, hv, kc, ks, hv == 0, L);
-        for (; hv < vectors; ++hv) scoreHeads<1>(q, hv, kc, ks, hv == 0, L);
-        scores[s] = laneSum(L);
-    }
+    std::int64_t s = 0;
+    for (; s + 2 <= n; s += 2) scoreKeys<2>(q, keys + s * stride, stride, scores + s);
+    for (; s < n; ++s) scoreKeys<1>(q, keys + s * stride, stride, scores + s);
 }
 
 }  // namespace atelier::kernels
