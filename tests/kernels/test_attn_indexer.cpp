@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -178,32 +179,45 @@ private slots:
         ATELIER_SKIP_MISSING_LEVELS(missing);
     }
 
-    void avx2ScoresAreTheBitsOfTheKeyByKeyLoop() {
-        // Four keys per pass must not change a score: each is the one-key loop over
-        // dot_f32_avx2 (groups of 4, the tail, and a width without the 16-float fast path).
-        if (!isaSupported(IsaLevel::Avx2)) QSKIP("no AVX2");
+    void simdScoresAreTheBitsOfTheKeyByKeyLoop() {
+        // Four keys per pass must not change a score: each is the one-key loop over the
+        // level's dot_f32 (groups of 4, the tail, and widths without the fast path: 16 floats
+        // a step at AVX2, 32 at AVX-512).
+        struct SimdLevel {
+            const char* name;
+            IsaLevel level;
+            void (*score)(const float*, const float*, int, int, const float*, std::int64_t, float*);
+            float (*dot)(const float*, const float*, std::int64_t);
+        };
+        const SimdLevel levels[] = {{"AVX2", IsaLevel::Avx2, indexer_score_f32_avx2, dot_f32_avx2},
+                                    {"AVX-512", IsaLevel::Avx512, indexer_score_f32_avx512, dot_f32_avx512}};
+        MissingLevels missing;
         std::mt19937 rng(12);
-        for (int cI : {16, 40, 128})
-            for (std::int64_t n : {1, 4, 7, 77}) {
-                const int nI = 6;
-                const std::vector<float> q = randoms(std::size_t(nI * cI), rng);
-                const std::vector<float> w = randoms(std::size_t(nI), rng);
-                std::vector<float> keys = randoms(std::size_t(n * cI), rng);
-                if (n == 7) keys[std::size_t(5 * cI + 3)] = NAN;  // key 5: NaN stays NaN
-                std::vector<float> got(static_cast<std::size_t>(n));
-                indexer_score_f32_avx2(q.data(), w.data(), nI, cI, keys.data(), n, got.data());
-                for (std::int64_t s = 0; s < n; ++s) {
-                    float want = 0;
-                    for (int h = 0; h < nI; ++h)
-                        want += w[std::size_t(h)] * std::max(dot_f32_avx2(q.data() + h * cI, keys.data() + s * cI, cI), 0.0f);
-                    if (n == 7 && s == 5) {
-                        QVERIFY(std::isnan(got[std::size_t(s)]));
-                        continue;
+        for (const SimdLevel& lv : levels) {
+            if (!missing.runs(lv.level)) continue;
+            for (int cI : {16, 40, 48, 96, 128})
+                for (std::int64_t n : {1, 4, 7, 77}) {
+                    const int nI = 6;
+                    const std::vector<float> q = randoms(std::size_t(nI * cI), rng);
+                    const std::vector<float> w = randoms(std::size_t(nI), rng);
+                    std::vector<float> keys = randoms(std::size_t(n * cI), rng);
+                    if (n == 7) keys[std::size_t(5 * cI + 3)] = NAN;  // key 5: NaN stays NaN
+                    std::vector<float> got(static_cast<std::size_t>(n));
+                    lv.score(q.data(), w.data(), nI, cI, keys.data(), n, got.data());
+                    for (std::int64_t s = 0; s < n; ++s) {
+                        float want = 0;
+                        for (int h = 0; h < nI; ++h)
+                            want += w[std::size_t(h)] * std::max(lv.dot(q.data() + h * cI, keys.data() + s * cI, cI), 0.0f);
+                        if (n == 7 && s == 5) {
+                            QVERIFY(std::isnan(got[std::size_t(s)]));
+                            continue;
+                        }
+                        QVERIFY2(std::memcmp(&got[std::size_t(s)], &want, 4) == 0,
+                                 qPrintable(QString("%1 cI=%2 n=%3 s=%4: %5 vs %6").arg(lv.name).arg(cI).arg(n).arg(s).arg(got[std::size_t(s)]).arg(want)));
                     }
-                    QVERIFY2(std::memcmp(&got[std::size_t(s)], &want, 4) == 0,
-                             qPrintable(QString("cI=%1 n=%2 s=%3: %4 vs %5").arg(cI).arg(n).arg(s).arg(got[std::size_t(s)]).arg(want)));
                 }
-            }
+        }
+        ATELIER_SKIP_MISSING_LEVELS(missing);
     }
 
     void topkTakesTheHighestWithTiesToTheLowerIndex() {
@@ -217,6 +231,19 @@ private slots:
         QCOMPARE(topk_f32_ref(scores.data(), n, 100, idx.data(), order.data()), n);
         const std::vector<std::int32_t> all{5, 1, 3, 0, 4, 6, 7, 2};
         QVERIFY(std::equal(all.begin(), all.end(), idx.begin()));
+        // Many keys, mostly ties (a long context repeats scores): the first k of a stable sort
+        // by descending score, for k from 1 to all of them.
+        std::mt19937 rng(4);
+        std::vector<float> many(5000);
+        for (auto& v : many) v = float(int(rng() % 9) - 4) * 0.25f;
+        std::vector<std::int32_t> sorted(many.size());
+        std::iota(sorted.begin(), sorted.end(), 0);
+        std::stable_sort(sorted.begin(), sorted.end(), [&](std::int32_t a, std::int32_t b) { return many[std::size_t(a)] > many[std::size_t(b)]; });
+        std::vector<std::int32_t> top(many.size()), scratch(many.size());
+        for (std::int64_t k : {1, 7, 512, 4999, 5000}) {
+            QCOMPARE(topk_f32_ref(many.data(), std::int64_t(many.size()), k, top.data(), scratch.data()), k);
+            QVERIFY2(std::equal(top.begin(), top.begin() + k, sorted.begin()), qPrintable(QString("k=%1").arg(k)));
+        }
     }
 };
 

@@ -23,7 +23,8 @@ void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const
 // over dot_f32_avx2 (indexer_score_avx2.cpp).
 void indexer_score_f32_avx2(const float* q, const float* w, int nI, int cI, const float* keys,
                             std::int64_t n, float* scores);
-// The AVX-512 level: the key-by-key loop over dot_f32_avx512.
+// The AVX-512 level: four keys per pass, each score the bits of the key-by-key loop over
+// dot_f32_avx512 (indexer_score_avx512.cpp).
 void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, const float* keys,
                               std::int64_t n, float* scores);
 
