@@ -64,8 +64,8 @@ IndexerQueryFp4 indexer_query_fp4_pack(const std::int8_t* codes, const float* bl
 void indexer_score_fp4_ref(const IndexerQueryFp4& q, const std::uint8_t* keys,
                            std::int64_t stride, std::int64_t n, float* scores) {
     const int heads = q.heads, cI = q.dim, blocks = cI / 32;
-    std::uint8_t kc[1024];
-    float ks[32];
+    std::uint8_t kc[kIndexerMaxDim];
+    float ks[kIndexerMaxDim / 32];
     for (std::int64_t s = 0; s < n; ++s) {
         const std::uint8_t* key = keys + s * stride;
         for (int i = 0; i < cI / 2; ++i) {

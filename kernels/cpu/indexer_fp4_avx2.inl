@@ -93,8 +93,8 @@ inline float laneSum(const __m256 L[2]) {
 void ATELIER_INDEXER_FP4_NAME(const IndexerQueryFp4& q, const std::uint8_t* keys,
                               std::int64_t stride, std::int64_t n, float* scores) {
     const int blocks = q.dim / 32, vectors = q.heads / 16;
-    alignas(32) std::uint8_t kc[1024];
-    float ks[32];
+    alignas(32) std::uint8_t kc[kIndexerMaxDim];
+    float ks[kIndexerMaxDim / 32];
     for (std::int64_t s = 0; s < n; ++s) {
         const std::uint8_t* key = keys + s * stride;
         widenKey(key, blocks, kc);

@@ -50,8 +50,8 @@ inline void widenKey(const std::uint8_t* key, int blocks, std::uint8_t* kc) {
     }
 }
 
-// Heads [16·hv0, 16·(hv0 + HV)) of K keys (kc, ks: K keys' bytes and scales, 1024 and 32
-// apart): adds their w · max(d, 0) to each key's lanes L[k], in head order (L is set by the
+// Heads [16·hv0, 16·(hv0 + HV)) of K keys (kc, ks: K keys' bytes and scales, kIndexerMaxDim
+// and kIndexerMaxDim / 32 apart): adds their w · max(d, 0) to each key's lanes L[k], in head order (L is set by the
 // first vector when `first`). Two keys share each load of the query's codes.
 template <int HV, int K>
 inline void scoreHeads(const IndexerQueryFp4& q, int hv0, const std::uint8_t* kc, const float* ks,
@@ -70,7 +70,7 @@ inline void scoreHeads(const IndexerQueryFp4& q, int hv0, const std::uint8_t* kc
             __m512i v[K];
             _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) {
                 std::int32_t bytes;
-                std::memcpy(&bytes, kc + 1024 * k + 4 * g, 4);
+                std::memcpy(&bytes, kc + kIndexerMaxDim * k + 4 * g, 4);
                 v[k] = _mm512_set1_epi32(bytes);
             }
             const std::int8_t* c = q.codes + (std::int64_t(g) * heads + hv0 * 16) * 4;
@@ -80,7 +80,7 @@ inline void scoreHeads(const IndexerQueryFp4& q, int hv0, const std::uint8_t* kc
             }
         }
         _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k) {
-            const __m512 kb = _mm512_set1_ps(ks[32 * k + b]);
+            const __m512 kb = _mm512_set1_ps(ks[kIndexerMaxDim / 32 * k + b]);
             _Pragma("GCC unroll 8") for (int j = 0; j < HV; ++j) {
                 const __m512 s = _mm512_loadu_ps(q.scales + b * heads + (hv0 + j) * 16);
                 const __m512 f = _mm512_cvtepi32_ps(a[k][j]);
@@ -114,15 +114,15 @@ template <int K>
 inline void scoreKeys(const IndexerQueryFp4& q, const std::uint8_t* key, std::int64_t stride,
                       float* scores) {
     const int blocks = q.dim / 32, vectors = q.heads / 16;
-    alignas(64) std::uint8_t kc[K * 1024];
-    float ks[K * 32];
+    alignas(64) std::uint8_t kc[K * kIndexerMaxDim];
+    float ks[K * kIndexerMaxDim / 32];
     for (int k = 0; k < K; ++k) {
         const std::uint8_t* kk = key + k * stride;
-        widenKey(kk, blocks, kc + 1024 * k);
+        widenKey(kk, blocks, kc + kIndexerMaxDim * k);
         for (int b = 0; b < blocks; ++b) {
             const std::uint8_t e = kk[q.dim / 2 + b];  // E8M0: 2^(e − 127), 0xff NaN
             std::uint32_t bits = e == 0xff ? 0x7fc00000u : e == 0 ? 0x00400000u : std::uint32_t(e) << 23;
-            std::memcpy(&ks[32 * k + b], &bits, 4);
+            std::memcpy(&ks[kIndexerMaxDim / 32 * k + b], &bits, 4);
         }
     }
     __m512 L[K];

@@ -4,7 +4,8 @@
 //   the codes and scales stand for (each key read by fp4_dequant_e2m1_f32_ref, the cache's own
 //   decoder), and with the float kernel (indexer_score_f32_ref) over those values, to rounding.
 // * Every level this CPU runs (AVX2, AVX-VNNI, AVX-512, AVX-512 VNNI) gives the `_ref`'s bits,
-//   on head counts that need padding (1, 5, 20), widths of 1, 3 and 4 blocks, key runs of 0 …
+//   on head counts that need padding (1, 5, 20), widths of 1, 3, 4 and 128 blocks (4096, the
+//   largest index_head_dim a model may have), key runs of 0 …
 //   33 with a gap between keys, the extreme codes (±12 against 0 and 24 after the key offset),
 //   and scale bytes at 0 (a subnormal), 255 (NaN: the head adds 0) and large enough to
 //   overflow to infinity.
@@ -101,7 +102,7 @@ private slots:
     void referenceMatchesTheFormula() {
         std::mt19937 rng(5);
         for (int nI : {1, 5, 20, 64})
-            for (int cI : {32, 96, 128})
+            for (int cI : {32, 96, 128, 4096})
                 for (std::int64_t n : {1, 9, 33}) {
                     const Case c = makeCase(nI, cI, n, rng, false);
                     const std::vector<float> got = refScores(c);
@@ -141,7 +142,7 @@ private slots:
         std::mt19937 rng(17);
         for (bool extreme : {false, true})
             for (int nI : {1, 5, 20, 64})
-                for (int cI : {32, 96, 128})
+                for (int cI : {32, 96, 128, 4096})
                     for (std::int64_t n : {0, 1, 7, 33}) {
                         const Case c = makeCase(nI, cI, n, rng, extreme);
                         const std::vector<float> want = refScores(c);

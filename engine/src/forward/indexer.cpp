@@ -24,7 +24,8 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
     const bool release = ch.numerics == Numerics::Release;
     // Release keeps the keys in MXFP4 and rounds the queries to it, so the scores run in
     // integer form (kernels/indexer_fp4.h), reading the keys straight from the cache's pages.
-    const bool integer = release && ch.cache.packed() && k.indexerScoreFp4;
+    const bool integer = release && ch.cache.packed() && k.indexerScoreFp4 && cI % 32 == 0 &&
+                         cI <= kernels::kIndexerMaxDim;
     const int blocks = cI / 32;
     const std::size_t queryFloats = kernels::indexerQueryFp4Bytes(nI, cI) / 4;
     if (integer) {

@@ -22,7 +22,9 @@
 
 namespace atelier::kernels {
 
-// c_I (dim) is a multiple of 32 and at most 1024.
+// c_I (dim) is a multiple of 32 and at most kIndexerMaxDim (ModelConfig's limit on
+// index_head_dim).
+inline constexpr int kIndexerMaxDim = 4096;
 
 // Heads are scored 16 to a vector; a query's heads are padded to a multiple of this (the
 // padding has weight 0 and adds +0).
