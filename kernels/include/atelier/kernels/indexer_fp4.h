@@ -55,7 +55,8 @@ std::size_t indexerQueryFp4Bytes(int nI, int cI);
 
 // Packs a query: codes [nI, cI] doubled E2M1 codes (2·e2m1: 0, ±1, ±2, ±3, ±4, ±6, ±8, ±12),
 // blockScales [nI, cI/32] the power-of-two block scales (element = code / 2 · scale), w [nI].
-// out: indexerQueryFp4Bytes(nI, cI) bytes, 64-byte aligned. Returns the view over out.
+// out: indexerQueryFp4Bytes(nI, cI) bytes, at least 4-byte aligned (the kernels load it
+// unaligned; 64-byte alignment keeps its rows on cache lines). Returns the view over out.
 IndexerQueryFp4 indexer_query_fp4_pack(const std::int8_t* codes, const float* blockScales,
                                        const float* w, int nI, int cI, void* out);
 
