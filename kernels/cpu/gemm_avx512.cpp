@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "atelier/kernels/attn_sink.h"
+#include "atelier/kernels/indexer_score.h"
 #include "atelier/kernels/vec_ops.h"
 
 namespace atelier::kernels {
@@ -52,6 +53,7 @@ constexpr int kAttnHeads = 8;  // attn_sink_simd.inl: 16 accumulators of the 32 
 
 #include "cpu/gemm_simd.inl"
 #include "cpu/attn_sink_simd.inl"
+#include "cpu/indexer_score_simd.inl"
 
 namespace atelier::kernels {
 
@@ -66,9 +68,14 @@ void axpy_f32_avx512(float alpha, const float* x, float* y, std::int64_t n) {
     axpySimd(alpha, x, y, n);
 }
 
-void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries, std::int64_t n,
-                      const float* sinks, float scale, float* z, float* o) {
+void attn_sink_f32_avx512(const float* q, int H, int C, const float* const* entries,
+                          std::int64_t n, const float* sinks, float scale, float* z, float* o) {
     attnSinkSimd(q, H, C, entries, n, sinks, scale, z, o);
+}
+
+void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, const float* keys,
+                              std::int64_t n, float* scores) {
+    indexerScoreSimd(q, w, nI, cI, keys, n, scores);
 }
 
 }  // namespace atelier::kernels

@@ -19,12 +19,10 @@ void indexer_score_f32_at(IsaLevel level, const float* q, const float* w, int nI
                           const float* keys, std::int64_t n, float* scores);
 void indexer_score_f32_ref(const float* q, const float* w, int nI, int cI, const float* keys,
                            std::int64_t n, float* scores);
-// The AVX2 level: four keys per pass over the query, each score the bits of the key-by-key loop
-// over dot_f32_avx2 (indexer_score_avx2.cpp).
+// The AVX2 and AVX-512 levels: four keys per pass over the query, each score the bits of the
+// key-by-key loop over the level's dot_f32 (indexer_score_simd.inl).
 void indexer_score_f32_avx2(const float* q, const float* w, int nI, int cI, const float* keys,
                             std::int64_t n, float* scores);
-// The AVX-512 level: four keys per pass, each score the bits of the key-by-key loop over
-// dot_f32_avx512 (indexer_score_avx512.cpp).
 void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, const float* keys,
                               std::int64_t n, float* scores);
 
