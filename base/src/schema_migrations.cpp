@@ -22,8 +22,8 @@ std::string hex(std::uint32_t v) {
 
 Result<int> readSchemaVersion(Database& db, const Schema& schema);
 
-Error newerSchema(const Database& db, const Schema& schema, int version) {
-    return Error::badInput(db.path().string() + ": the " + std::string(schema.name) +
+Error newerSchema(const std::filesystem::path& file, const Schema& schema, int version) {
+    return Error::badInput(file.string() + ": the " + std::string(schema.name) +
                            " schema is version " + std::to_string(version) +
                            ", newer than this Atelier knows (" +
                            std::to_string(schema.latestVersion()) + "); open it with a newer Atelier");
@@ -49,7 +49,7 @@ Result<bool> applyOne(Database& db, const Schema& schema, const Migration& m) {
     if (!tx) return unexpected(std::move(tx.error()));
     auto current = schemaVersion(db, schema);
     if (!current) return unexpected(std::move(current.error()));
-    if (*current > schema.latestVersion()) return unexpected(newerSchema(db, schema, *current));
+    if (*current > schema.latestVersion()) return unexpected(newerSchema(db.path(), schema, *current));
     if (*current >= m.version) return false;
     if (*current != m.version - 1)
         return unexpected(Error::internal(db.path().string() + ": " + std::string(schema.name) +
@@ -145,7 +145,7 @@ Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& op
     auto current = schemaVersion(db, schema);
     if (!current) return current;
     const int from = *current;
-    if (from > latest) return unexpected(newerSchema(db, schema, from));
+    if (from > latest) return unexpected(newerSchema(db.path(), schema, from));
     if (from >= target) return from;
     auto log = logger("store");
     if (from > 0 && options.backup && db.path() != ":memory:") {
@@ -169,18 +169,25 @@ Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& op
     return target;
 }
 
+Result<int> fileSchemaVersion(const std::filesystem::path& path, const Schema& schema,
+                              std::chrono::milliseconds busyTimeout) {
+    std::error_code ec;
+    if (path == ":memory:" || std::filesystem::file_size(path, ec) == 0 || ec) return 0;
+    // Read-write, though it only reads: a process killed mid-write in rollback-journal mode (a
+    // new file's first schema is written before the switch to WAL) leaves a hot journal that
+    // SQLite rolls back on the next read, which a read-only connection cannot do: it fails
+    // with SQLITE_READONLY_ROLLBACK, on every open after that crash.
+    auto db = Database::open(path, {.mode = OpenMode::ReadWrite, .busyTimeout = busyTimeout,
+                                    .wal = false});
+    if (!db) return unexpected(std::move(db.error()));
+    return schemaVersion(*db, schema);
+}
+
 Result<Database> openMigrated(const std::filesystem::path& path, const Schema& schema,
                               const OpenOptions& open, const MigrateOptions& options) {
-    std::error_code ec;
-    if (path != ":memory:" && std::filesystem::file_size(path, ec) > 0 && !ec) {
-        auto peek = Database::open(path, {.mode = OpenMode::ReadOnly,
-                                          .busyTimeout = open.busyTimeout, .wal = false});
-        if (!peek) return unexpected(std::move(peek.error()));
-        auto version = schemaVersion(*peek, schema);
-        if (!version) return unexpected(std::move(version.error()));
-        if (*version > schema.latestVersion())
-            return unexpected(newerSchema(*peek, schema, *version));
-    }
+    auto existing = fileSchemaVersion(path, schema, open.busyTimeout);
+    if (!existing) return unexpected(std::move(existing.error()));
+    if (*existing > schema.latestVersion()) return unexpected(newerSchema(path, schema, *existing));
     auto db = Database::open(path, open);
     if (!db) return unexpected(std::move(db.error()));
     auto version = migrate(*db, schema, options);

@@ -52,6 +52,12 @@ Result<void> checkFileHeader(const std::filesystem::path& path) {
     wal += "-wal";
     const auto walSize = std::filesystem::file_size(wal, ec);
     if (!ec && walSize > 0) return {};
+    // A hot rollback journal (a writer killed mid-transaction) holds the pages that restore
+    // the file to its last commit; until SQLite plays it back the size may not match.
+    auto journal = path;
+    journal += "-journal";
+    const auto journalSize = std::filesystem::file_size(journal, ec);
+    if (!ec && journalSize > 0) return {};
     const std::uint32_t pages = readBigEndian(&header[28], 4);
     const bool pagesValid = pages != 0 && readBigEndian(&header[24], 4) == readBigEndian(&header[92], 4);
     const std::uint64_t expected = std::uint64_t(pages) * pageSize;

@@ -303,6 +303,45 @@ private slots:
         }
     }
 
+    // A process killed in the middle of a write in rollback-journal mode (the first open of a
+    // new file writes its schema before the switch to WAL) leaves a hot journal beside the
+    // file. The next open rolls it back and sees the last commit. Before, openMigrated's first
+    // look (a read-only connection) failed on every open with "attempt to write a readonly
+    // database" (SQLITE_READONLY_ROLLBACK): found by agents_test_session_crash in CI.
+    void hotJournalOfAKilledWriterIsRolledBackOnOpen() {
+        const auto live = file("hot-live.db");
+        auto liveJournal = live;
+        liveJournal += "-journal";
+        auto db = Database::open(live, {.wal = false});
+        REQUIRE_OK(db);
+        REQUIRE_OK(migrate(*db, kSchema));
+        REQUIRE_OK(db->exec("INSERT INTO notes (body) VALUES ('committed')"));
+        const auto committed = bytesOf(live);
+        REQUIRE_OK(db->exec("PRAGMA cache_size = 2"));
+        REQUIRE_OK(db->exec("BEGIN"));
+        REQUIRE_OK(db->exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                            "WHERE i < 200) INSERT INTO notes (body) SELECT hex(randomblob(1000)) FROM n"));
+        // The small cache spilled: the file holds uncommitted pages, the journal their
+        // originals. Copy both as a SIGKILL leaves them (a dead process holds no lock).
+        const auto crashed = file("hot.db");
+        auto journal = crashed;
+        journal += "-journal";
+        writeBytes(crashed, bytesOf(live));
+        writeBytes(journal, bytesOf(liveJournal));
+        QVERIFY(bytesOf(crashed) != committed);
+        QVERIFY(std::filesystem::file_size(journal) > 0);
+        REQUIRE_OK(db->exec("ROLLBACK"));
+        *db = Database();
+
+        auto opened = openMigrated(crashed, kSchema);
+        REQUIRE_OK(opened);
+        QCOMPARE(count(*opened, "SELECT count(*) FROM notes"), 1);
+        QCOMPARE(opened->queryText("SELECT body FROM notes").value_or(std::string()),
+                 std::string("committed"));
+        QCOMPARE(opened->queryText("PRAGMA integrity_check").value_or(std::string()), std::string("ok"));
+        QCOMPARE(count(*opened, "SELECT count(*) FROM schema_migrations"), 3);
+    }
+
     void foreignSqliteFileIsNotAnAtelierDatabase() {
         auto db = Database::open(file("foreign.db"));
         REQUIRE_OK(db);

@@ -264,11 +264,8 @@ Result<AuditLog> AuditLog::open(const std::filesystem::path& file) {
     // The version before migrating tells a log from before anchoring (version 0 or 1: anchor
     // it now) from one whose anchor has gone missing (version 2: leave that to verify()).
     int before = 0;
-    std::error_code ec;
-    if (!inMemory(file) && std::filesystem::file_size(file, ec) > 0 && !ec) {
-        auto peek = base::Database::open(file, {.mode = base::OpenMode::ReadOnly, .wal = false});
-        if (!peek) return unexpected(peek.error());
-        auto version = base::schemaVersion(*peek, kSchema);
+    if (!inMemory(file)) {
+        auto version = base::fileSchemaVersion(file, kSchema);
         if (!version) return unexpected(version.error());
         before = *version;
     }

@@ -54,13 +54,19 @@ struct MigrateOptions {
 // database: another Atelier database kind or a foreign SQLite file.
 Result<int> schemaVersion(Database& db, const Schema& schema);
 
+// The schema version of the file at `path` (0 when it is missing or empty), read without
+// writing to it: no WAL switch, no migration. Only a hot journal that a killed writer left is
+// rolled back, as any connection must before it can read the file.
+Result<int> fileSchemaVersion(const std::filesystem::path& path, const Schema& schema,
+                              std::chrono::milliseconds busyTimeout = OpenOptions{}.busyTimeout);
+
 // Brings `db` to `options.targetVersion` (default latest), one transaction per migration.
 // Returns the version it is at afterwards. Refuses a database newer than `schema` knows.
 Result<int> migrate(Database& db, const Schema& schema, const MigrateOptions& options = {});
 
 // Opens `path` (Database::open with `open`) and migrates it (`migrate`). An existing file is
-// first checked read-only, so one that is newer than this build, foreign or damaged is refused
-// before anything, not even the switch to WAL, writes to it.
+// first looked at (fileSchemaVersion), so one that is newer than this build, foreign or damaged
+// is refused before anything, not even the switch to WAL, writes to it.
 Result<Database> openMigrated(const std::filesystem::path& path, const Schema& schema,
                               const OpenOptions& open = {}, const MigrateOptions& options = {});
 
