@@ -42,20 +42,25 @@ void indexer_score_f32(const float* q, const float* w, int nI, int cI, const flo
     cpuKernels().indexerScore(q, w, nI, cI, keys, n, scores);
 }
 
-std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
-                          std::int32_t* order) {
-    k = std::min(k, n);
-    std::iota(order, order + n, 0);
+std::int64_t topk_among(const float* scores, std::int32_t* cand, std::int64_t m, std::int64_t k,
+                        std::int32_t* idx) {
+    k = std::min(k, m);
     // A strict total order (score, then index), so which k come first and their order are
     // unique: selecting them in linear time and sorting only those gives what a partial sort
     // gives (at 128K a CSA layer picks 512 of 32,768 keys each step).
     auto before = [scores](std::int32_t a, std::int32_t b) {
         return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
     };
-    if (k < n) std::nth_element(order, order + k, order + n, before);
-    std::sort(order, order + k, before);
-    std::copy(order, order + k, idx);
+    if (k < m) std::nth_element(cand, cand + k, cand + m, before);
+    std::sort(cand, cand + k, before);
+    if (idx != cand) std::copy(cand, cand + k, idx);
     return k;
+}
+
+std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
+                          std::int32_t* order) {
+    std::iota(order, order + n, 0);
+    return topk_among(scores, order, n, k, idx);
 }
 
 }  // namespace atelier::kernels

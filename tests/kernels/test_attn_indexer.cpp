@@ -244,6 +244,27 @@ private slots:
             QCOMPARE(topk_f32_ref(many.data(), std::int64_t(many.size()), k, top.data(), scratch.data()), k);
             QVERIFY2(std::equal(top.begin(), top.begin() + k, sorted.begin()), qPrintable(QString("k=%1").arg(k)));
         }
+        // Split into parts at random points, each part's top k, then the top k among those
+        // candidates (the forward's indexer across the pool): the same indices in the same order.
+        const std::int64_t n5 = std::int64_t(many.size());
+        for (int parts : {2, 3, 7}) {
+            for (std::int64_t k : {1, 7, 512, 4999}) {
+                std::vector<std::int64_t> cuts{0, n5};
+                for (int p = 1; p < parts; ++p) cuts.push_back(std::int64_t(rng() % std::uint32_t(n5)));
+                std::sort(cuts.begin(), cuts.end());
+                std::vector<std::int32_t> cand;
+                for (int p = 0; p < parts; ++p) {
+                    std::vector<std::int32_t> range(std::size_t(cuts[p + 1] - cuts[p]));
+                    std::iota(range.begin(), range.end(), std::int32_t(cuts[p]));
+                    const auto found = topk_among(many.data(), range.data(), std::int64_t(range.size()), k, range.data());
+                    cand.insert(cand.end(), range.begin(), range.begin() + found);
+                }
+                std::shuffle(cand.begin(), cand.end(), rng);
+                QCOMPARE(topk_among(many.data(), cand.data(), std::int64_t(cand.size()), k, top.data()), k);
+                QVERIFY2(std::equal(top.begin(), top.begin() + k, sorted.begin()),
+                         qPrintable(QString("parts=%1 k=%2").arg(parts).arg(k)));
+            }
+        }
     }
 };
 

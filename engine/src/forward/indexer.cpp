@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <numeric>
 
 #include "atelier/engine/dtype.h"
 #include "atelier/engine/kv_entry.h"
+#include "atelier/kernels/indexer_score.h"
 #include "forward/forward_internal.h"
 #include "forward/thread_pool.h"
 
@@ -83,15 +86,41 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
             s0 = s1;
         }
     };
+    // Scores keys [0, visible) in `parts` ranges (score(p, b, e)) and selects their top k into out.
+    // Each part also selects the top k of its own range, while those scores are in its cache;
+    // one selection over the parts' candidates finishes: the top k of a union is among its
+    // parts' top k, and the order is strict, so these are the indices one selection over all
+    // keys gives (kernels::topk_among). At 128K that runs 32K keys' selection in halves.
+    auto scoreAndSelect = [&](int parts, std::int64_t visible, auto&& score, std::int32_t* out) {
+        if (parts == 1) {
+            score(0, std::int64_t(0), visible);
+            return std::int32_t(k.topk(scores, visible, topk, out, ws.order.data()));
+        }
+        ws.partTop.resize(std::size_t(parts));
+        std::int64_t* found = ws.partTop.data();
+        auto part = [&](int p) {
+            const std::int64_t b = visible * p / parts, e = visible * (p + 1) / parts;
+            score(p, b, e);
+            std::int32_t* cand = ws.order.data() + b;
+            std::iota(cand, cand + (e - b), std::int32_t(b));
+            found[p] = kernels::topk_among(scores, cand, e - b, topk, cand);
+        };
+        ws.pool->run(parts, part);
+        std::int64_t m = 0;  // the candidates, packed to the front (each part's start is >= m)
+        for (int p = 0; p < parts; ++p) {
+            std::memmove(ws.order.data() + m, ws.order.data() + visible * p / parts,
+                         std::size_t(found[p]) * sizeof(std::int32_t));
+            m += found[p];
+        }
+        return std::int32_t(kernels::topk_among(scores, ws.order.data(), m, topk, out));
+    };
     const int decodeParts = partsFor(nKeys);
     if (integer) {
         for (std::int64_t t = 0; t < T; ++t) {
             const std::int64_t visible = (ch.start + t + 1) / 4;
-            const int parts = partsFor(visible);
-            auto part = [&](int p) { scoreFp4(t, visible * p / parts, visible * (p + 1) / parts); };
-            run(parts, part);
+            auto score = [&](int, std::int64_t b, std::int64_t e) { scoreFp4(t, b, e); };
             counts[std::size_t(t)] =
-                std::int32_t(k.topk(scores, visible, topk, sel.data() + t * topk, ws.order.data()));
+                scoreAndSelect(partsFor(visible), visible, score, sel.data() + t * topk);
         }
         return;
     }
@@ -101,8 +130,7 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
         // 8K keys through memory).
         constexpr std::int64_t kTile = 32;  // 16 KB of keys at cI = 128
         float* tiles = grow(ws.keys, std::size_t(decodeParts * kTile * cI));
-        auto part = [&](int p) {
-            const std::int64_t b = nKeys * p / decodeParts, e = nKeys * (p + 1) / decodeParts;
+        auto score = [&](int p, std::int64_t b, std::int64_t e) {
             float* tile = tiles + p * kTile * cI;
             for (std::int64_t s0 = b; s0 < e; s0 += kTile) {
                 const std::int64_t s1 = std::min(e, s0 + kTile);
@@ -111,8 +139,7 @@ void indexerSelect(const Chunk& ch, const RopeTable& rope, const LayerCache& lc,
                 k.indexerScore(q, wts, nI, cI, tile, s1 - s0, scores + s0);
             }
         };
-        run(decodeParts, part);
-        counts[0] = std::int32_t(k.topk(scores, nKeys, topk, sel.data(), ws.order.data()));
+        counts[0] = scoreAndSelect(decodeParts, nKeys, score, sel.data());
         return;
     }
     float* keys = grow(ws.keys, std::size_t(nKeys * cI));  // [nKeys, cI]

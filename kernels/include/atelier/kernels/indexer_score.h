@@ -31,4 +31,11 @@ void indexer_score_f32_avx512(const float* q, const float* w, int nI, int cI, co
 std::int64_t topk_f32_ref(const float* scores, std::int64_t n, std::int64_t k, std::int32_t* idx,
                           std::int32_t* order);
 
+// The same selection among the m indices into `scores` that cand [m] holds (reordered in
+// place): idx [min(k, m)] highest first, ties to the lower index; idx may be cand. The top k of
+// a union is the top k of each part's top k, so parts of the keys can select on their own and
+// one call over their candidates finishes (the same indices as one call over all keys).
+std::int64_t topk_among(const float* scores, std::int32_t* cand, std::int64_t m, std::int64_t k,
+                        std::int32_t* idx);
+
 }  // namespace atelier::kernels
