@@ -8,7 +8,10 @@
 
 #include <QtTest>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 
 #include "atelier/engine/kv_cache.h"
 #include "atelier/engine/kv_entry.h"
@@ -206,6 +209,46 @@ private slots:
         QCOMPARE(back[3], 0.0f);
         QCOMPARE(back[32], 3.0f);
         QCOMPARE(back[33], 0.75f);
+    }
+
+    // The indexer's query in integer form stands for exactly the values simulateFp4 rounds it
+    // to (codes / 2 · scale, the spelled-out E2M1 search of toE2m1): every tie of the grid,
+    // both signs, zeros, the clamp at 6, NaN and inf elements, subnormal and huge blocks.
+    void indexerQueryCodesAreTheFp4Values() {
+        // Blocks of 31 values and a 6 (scale 1): every grid point and tie, and their neighbours.
+        std::vector<float> values;
+        for (float m = 0.0f; m <= 6.0f; m += 0.125f) values.push_back(m);
+        for (float m : {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f}) {
+            values.push_back(std::nextafter(m, 0.0f));
+            values.push_back(std::nextafter(m, 7.0f));
+        }
+        for (std::size_t i = 0, n = values.size(); i < n; ++i) values.push_back(-values[i]);
+        std::vector<float> q;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            q.push_back(values[i]);
+            if (q.size() % 32 == 31) q.push_back(i % 2 ? 6.0f : -6.0f);
+        }
+        std::mt19937 rng(11);
+        std::normal_distribution<float> normal;
+        while (q.size() % 32) q.push_back(normal(rng));
+        for (float scale : {1.0f, 1e-3f, 0x1p-140f, 1e30f, 3e38f})
+            for (int i = 0; i < 32 * 8; ++i) q.push_back(normal(rng) * scale);
+        const float specials[] = {std::numeric_limits<float>::quiet_NaN(), 1.0f, -3.0f, 0.5f,
+                                  std::numeric_limits<float>::infinity(), -0.0f, 2.0f, 1e-40f};
+        for (int i = 0; i < 32; ++i) q.push_back(specials[i % 8]);  // a NaN and an inf block
+        for (int i = 0; i < 32; ++i) q.push_back(i % 3 ? 1.0f : std::numeric_limits<float>::quiet_NaN());
+        const int dim = int(q.size());
+        std::vector<std::int8_t> codes(q.size());
+        std::vector<float> scales(q.size() / 32), want = q;
+        quantizeIndexerQuery(q.data(), dim, codes.data(), scales.data());
+        simulateFp4(want.data(), dim);
+        for (int i = 0; i < dim; ++i) {
+            const float got = float(codes[std::size_t(i)]) * 0.5f * scales[std::size_t(i / 32)];
+            const float w = std::isnan(want[std::size_t(i)]) ? 0.0f : want[std::size_t(i)];
+            QVERIFY2(got == w || (std::isnan(got) && std::isnan(w)),
+                     qPrintable(QString("q[%1] = %2: %3 vs %4").arg(i).arg(double(q[std::size_t(i)]), 0, 'g', 9).arg(double(got)).arg(double(w))));
+            QVERIFY(codes[std::size_t(i)] >= -12 && codes[std::size_t(i)] <= 12);
+        }
     }
 
     void byteAccountingMatchesComputeSizes() {
