@@ -101,8 +101,9 @@ std::int64_t windowRows(const Chunk& ch, LayerCache& lc, const float* kvRows) {
 }
 
 // o [T, H, C]: every query's heads over its window ∪ compressed set (the attn_sink kernel,
-// heads split across the pool), then inverse RoPE. comp [nComp, C] holds the compressed
-// entries visible to the chunk (under CSA only the selected ones are filled in).
+// heads split across the pool), then inverse RoPE. comp holds the decoded compressed entries:
+// under HCA all visible ones [nComp, C], under CSA the selected ones, entry i in row
+// ws.rowOf[i].
 void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc, const float* q,
                std::int64_t prev, const float* comp, float* o) {
     const ModelConfig& cfg = ch.cfg;
@@ -123,7 +124,8 @@ void attendAll(const Chunk& ch, const AttentionWeights& w, const LayerCache& lc,
             for (std::int64_t i = 0; i < (p + 1) / 128; ++i) ws.entries.push_back(comp + i * c);
         if (lc.ratio == 4)
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
-                ws.entries.push_back(comp + std::int64_t(ws.selected[std::size_t(t * cfg.indexTopk + j)]) * c);
+                ws.entries.push_back(
+                    comp + std::int64_t(ws.rowOf[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])]) * c);
         const std::int64_t n = std::int64_t(ws.entries.size());
         float* z = grow(ws.probs, std::size_t(H * n));  // [H, n]
         auto headRange = [&](int part) {
@@ -231,29 +233,34 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
                       ws.selected, ws.selectedCount);
     }
     const std::int64_t nComp = lc.ratio ? (start + T) / lc.ratio : 0;
-    float* comp = grow(ws.compressed, std::size_t(nComp * c));  // [nComp, C]
-    // The entries to decode: under CSA only those some query selected, under HCA all of them
-    // (at 128K, 1024 per HCA layer and 512 per CSA layer each step), decoded across the pool.
+    // The entries to decode, across the pool: under HCA all of them (at 128K, 1024 per layer
+    // each step) into row i; under CSA those some query selected, packed in index order (row
+    // rowOf[i]). Packed, the scratch is the selection's size, not the context's (at 1M tokens
+    // a row per entry was 512 MB, of which 512 rows were used per step), and the selected rows
+    // are contiguous for attention.
     std::vector<std::int32_t>& todo = ws.decodeList;
     todo.clear();
     if (lc.ratio == 4) {
-        std::vector<std::uint8_t>& need = ws.needed;
-        need.assign(std::size_t(nComp), 0);
+        constexpr std::int32_t kUnused = -1, kSelected = -2;
+        std::vector<std::int32_t>& rowOf = ws.rowOf;
+        rowOf.assign(std::size_t(nComp), kUnused);
         for (std::int64_t t = 0; t < T; ++t)
             for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
-                need[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = 1;
+                rowOf[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = kSelected;
         for (std::int64_t i = 0; i < nComp; ++i)
-            if (need[std::size_t(i)]) todo.push_back(std::int32_t(i));
+            if (rowOf[std::size_t(i)] == kSelected) {
+                rowOf[std::size_t(i)] = std::int32_t(todo.size());
+                todo.push_back(std::int32_t(i));
+            }
     } else {
         for (std::int64_t i = 0; i < nComp; ++i) todo.push_back(std::int32_t(i));
     }
     const std::int64_t nTodo = std::int64_t(todo.size());
+    float* comp = grow(ws.compressed, std::size_t(nTodo * c));  // [nTodo, C]
     const int parts = ws.pool && nTodo >= 64 ? std::min<int>(ws.pool->threads(), int(nTodo / 32)) : 1;
     auto decodePart = [&](int p) {
-        for (std::int64_t j = nTodo * p / parts; j < nTodo * (p + 1) / parts; ++j) {
-            const std::int64_t i = todo[std::size_t(j)];
-            readEntry(*ws.kernels, ch.cache, lc.entries, i, comp + i * c);
-        }
+        for (std::int64_t j = nTodo * p / parts; j < nTodo * (p + 1) / parts; ++j)
+            readEntry(*ws.kernels, ch.cache, lc.entries, todo[std::size_t(j)], comp + j * c);
     };
     if (parts > 1) ws.pool->run(parts, decodePart);
     else decodePart(0);

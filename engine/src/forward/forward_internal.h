@@ -128,7 +128,7 @@ struct Workspace {
     std::vector<kernels::IndexerQueryFp4> indexQueries;  //   [T] views of the packed queries
     std::vector<std::int32_t> selected, selectedCount, order;
     std::vector<std::int64_t> partTop;             // indexer: [parts] candidates each part found
-    std::vector<std::uint8_t> needed;              // attention: [nComp] CSA entries selected
+    std::vector<std::int32_t> rowOf;               // attention: [nComp] a selected CSA entry's row
     std::vector<std::int32_t> decodeList;          // attention: the compressed entries to decode
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
