@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "atelier/engine/kv_entry.h"
 #include "atelier/kernels/rmsnorm_ref.h"
@@ -241,17 +242,31 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
     std::vector<std::int32_t>& todo = ws.decodeList;
     todo.clear();
     if (lc.ratio == 4) {
-        constexpr std::int32_t kUnused = -1, kSelected = -2;
+        // The selected entries in index order, found in time of the selection's size when it
+        // is smaller than the context (a decode step: 512 of 262,144 entries at 1M tokens),
+        // else by one pass over the context (a long prefill chunk). rowOf is only read for
+        // selected entries, each written here first, so it is grown and never cleared.
+        const std::int64_t picks = std::accumulate(ws.selectedCount.begin(),
+                                                   ws.selectedCount.begin() + T, std::int64_t(0));
         std::vector<std::int32_t>& rowOf = ws.rowOf;
-        rowOf.assign(std::size_t(nComp), kUnused);
-        for (std::int64_t t = 0; t < T; ++t)
-            for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
-                rowOf[std::size_t(ws.selected[std::size_t(t * cfg.indexTopk + j)])] = kSelected;
-        for (std::int64_t i = 0; i < nComp; ++i)
-            if (rowOf[std::size_t(i)] == kSelected) {
-                rowOf[std::size_t(i)] = std::int32_t(todo.size());
-                todo.push_back(std::int32_t(i));
-            }
+        if (rowOf.size() < std::size_t(nComp)) rowOf.resize(std::size_t(nComp));
+        auto eachPick = [&](auto&& f) {
+            for (std::int64_t t = 0; t < T; ++t)
+                for (std::int32_t j = 0; j < ws.selectedCount[std::size_t(t)]; ++j)
+                    f(ws.selected[std::size_t(t * cfg.indexTopk + j)]);
+        };
+        if (picks < nComp) {
+            eachPick([&](std::int32_t i) { todo.push_back(i); });
+            std::sort(todo.begin(), todo.end());
+            todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
+        } else {
+            constexpr std::int32_t kPicked = -1;
+            std::fill(rowOf.begin(), rowOf.begin() + nComp, 0);
+            eachPick([&](std::int32_t i) { rowOf[std::size_t(i)] = kPicked; });
+            for (std::int64_t i = 0; i < nComp; ++i)
+                if (rowOf[std::size_t(i)] == kPicked) todo.push_back(std::int32_t(i));
+        }
+        for (std::size_t j = 0; j < todo.size(); ++j) rowOf[std::size_t(todo[j])] = std::int32_t(j);
     } else {
         for (std::int64_t i = 0; i < nComp; ++i) todo.push_back(std::int32_t(i));
     }
