@@ -60,18 +60,23 @@ void qHeads(const Chunk& ch, float* q) {
         }
 }
 
-// out [T, D] = W_ob · concat_g(W_oa[g] · o_g) (spec §4.5).
+// out [T, D] = W_ob · concat_g(W_oa[g] · o_g) (spec §4.5). The groups' products are one pool
+// hand-off (rows [k·d_g, (k+1)·d_g) of W_oa against group k's heads), not one each.
 void outputProjection(const Chunk& ch, const AttentionWeights& w, const float* o, float* out) {
     const ModelConfig& cfg = ch.cfg;
-    const std::int64_t g = cfg.oGroups, dg = cfg.oLoraRank;
+    const std::int64_t g = cfg.oGroups, dg = cfg.oLoraRank, T = ch.T;
     const std::int64_t gs = std::int64_t(cfg.nHeads / cfg.oGroups) * cfg.headDim;
-    float* og = grow(ch.ws.groupIn, std::size_t(ch.T * gs));  // [T, (H/g)·C]
-    float* u = grow(ch.ws.groupOut, std::size_t(ch.T * g * dg));  // [T, g·d_g]
+    float* og = grow(ch.ws.groupIn, std::size_t(g * T * gs));  // [g][T, (H/g)·C]
+    float* u = grow(ch.ws.groupOut, std::size_t(T * g * dg));  // [T, g·d_g]
+    std::vector<MatmulJob>& jobs = ch.ws.jobs;
+    jobs.clear();
     for (std::int64_t k = 0; k < g; ++k) {
-        for (std::int64_t t = 0; t < ch.T; ++t)
-            std::memcpy(og + t * gs, o + t * g * gs + k * gs, std::size_t(gs) * 4);
-        matmul(w.woA, og, ch.T, u + k * dg, ch.numerics, ch.ws, k * dg, (k + 1) * dg, g * dg);
+        float* in = og + k * T * gs;
+        for (std::int64_t t = 0; t < T; ++t)
+            std::memcpy(in + t * gs, o + t * g * gs + k * gs, std::size_t(gs) * 4);
+        jobs.push_back({&w.woA, in, T, u + k * dg, g * dg, k * dg, (k + 1) * dg});
     }
+    matmulMany(jobs.data(), jobs.size(), ch.numerics, ch.ws);
     if (ch.numerics == Numerics::Release) roundToBf16(*ch.ws.kernels, u, ch.T * g * dg);  // BF16 einsum
     matmul(w.woB, u, ch.T, out, ch.numerics, ch.ws);
 }

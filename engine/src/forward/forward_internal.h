@@ -95,8 +95,9 @@ struct MatmulJob {
     const Linear* w = nullptr;
     const float* x = nullptr;  // [T, cols]
     std::int64_t T = 0;
-    float* y = nullptr;
+    float* y = nullptr;        // [T, ldy]: rows [rowBegin, rowEnd) of w's product
     std::int64_t ldy = 0;
+    std::int64_t rowBegin = 0, rowEnd = -1;  // -1: every row
 };
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
 class ThreadPool;

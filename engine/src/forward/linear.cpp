@@ -120,10 +120,14 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
     std::int64_t total = 0, maxCols = 1;
     std::vector<const float*>& inputs = ws.jobInputPtrs;  // the input each job reads
     inputs.resize(count);
+    auto rowsOf = [&](const MatmulJob& job) {
+        return std::pair{job.rowBegin, job.rowEnd < 0 ? job.w->m.rows : job.rowEnd};
+    };
     for (std::size_t j = 0; j < count; ++j) {
         const MatmulJob& job = jobs[j];
         const std::int64_t cols = job.w->m.cols;
-        total += job.w->m.rows * cols * job.T;
+        const auto [rowBegin, rowEnd] = rowsOf(job);
+        total += (rowEnd - rowBegin) * cols * job.T;
         maxCols = std::max(maxCols, cols);
         inputs[j] = job.x;
         if (!(job.w->fp8Input && numerics == Numerics::Release)) continue;
@@ -152,14 +156,15 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
     const std::int64_t target = std::max<std::int64_t>(total / (threads * 8), 1 << 15);
     ws.jobParts.clear();
     for (std::size_t j = 0; j < count; ++j) {
-        const std::int64_t rows = jobs[j].w->m.rows;
+        const auto [rowBegin, rowEnd] = rowsOf(jobs[j]);
+        const std::int64_t rows = rowEnd - rowBegin;
         const std::int64_t work = rows * jobs[j].w->m.cols * jobs[j].T;
         const std::int64_t chunks =
             std::clamp<std::int64_t>((work + target - 1) / target, 1, (rows + 3) / 4);
         for (std::int64_t c = 0; c < chunks; ++c) {
             const std::int64_t b = rows * c / chunks / 4 * 4;
             const std::int64_t e = c + 1 == chunks ? rows : rows * (c + 1) / chunks / 4 * 4;
-            if (e > b) ws.jobParts.insert(ws.jobParts.end(), {std::int64_t(j), b, e});
+            if (e > b) ws.jobParts.insert(ws.jobParts.end(), {std::int64_t(j), rowBegin + b, rowBegin + e});
         }
     }
     const int parts = int(ws.jobParts.size() / 3);
@@ -169,7 +174,7 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
     auto part = [&](int p) {
         const std::int64_t* jp = ws.jobParts.data() + 3 * p;
         const MatmulJob& job = jobs[std::size_t(jp[0])];
-        float* y = job.y + jp[1];
+        float* y = job.y + (jp[1] - job.rowBegin);
         multiply(k, *job.w, inputs[std::size_t(jp[0])], job.T, y, ws.rowScratch[std::size_t(p)].data(),
                  jp[1], jp[2], job.ldy, ws.jobRoundedPtrs[std::size_t(jp[0])]);
         if (job.w->fp8Input && numerics == Numerics::Release)
