@@ -192,7 +192,8 @@ KernelTable avx2VnniTable() {
     return k;
 }
 
-// The vector ops, casts, activation rounding, Q8_0, MXFP4 and Q5_K products stay AVX2's.
+// The vector ops, the FP8 encode and the FP4 decode, activation rounding, Q8_0, MXFP4 and Q5_K
+// products stay AVX2's.
 KernelTable avx512Table() {
     KernelTable k = avx2Table();
     k.name = "cpu-avx512";
@@ -207,6 +208,8 @@ KernelTable avx512Table() {
     k.attnSink = attn_sink_f32_avx512;
     k.indexerScore = indexer_score_f32_avx512;
     k.indexerScoreFp4 = indexer_score_fp4_avx512;
+    k.fp8Dequant = fp8_dequant_e4m3_f32_avx512;
+    k.roundBf16 = round_bf16_f32_avx512;
     return k;
 }
 

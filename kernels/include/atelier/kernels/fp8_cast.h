@@ -46,5 +46,8 @@ void fp8_simulate_e4m3_f32_avx2(float* x, std::int64_t n, int block);
 void round_bf16_f32_avx2(float* x, std::int64_t n);
 void fp4_dequant_e2m1_f32_avx2(const std::uint8_t* pairs, const std::uint8_t* scales,
                                std::int64_t n, float* x);
+void fp8_dequant_e4m3_f32_avx512(const std::uint8_t* codes, const std::uint8_t* scales,
+                                 std::int64_t n, int block, float* x);
+void round_bf16_f32_avx512(float* x, std::int64_t n);
 
 }  // namespace atelier::kernels
