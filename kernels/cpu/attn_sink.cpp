@@ -14,20 +14,13 @@
 namespace atelier::kernels {
 namespace {
 
-// Heads go in groups whose queries and outputs stay in L1 (8 heads of 512: 16 KB each) while
-// the entries stream past: each entry is read twice per group instead of twice per head (at
-// 128K an HCA layer gathers 1152 entries, 2.3 MB, more than L2). Per head the operations and
-// their order are those of the one-head loop (z_j in j order, the max, denom and o summed in
-// j order), so the grouping changes no bit.
-constexpr int kHeadGroup = 8;
-
 template <float (*Dot)(const float*, const float*, std::int64_t),
           void (*Axpy)(float, const float*, float*, std::int64_t)>
 void attnSink(const float* q, int H, int C, const float* const* entries, std::int64_t n,
               const float* sinks, float scale, float* z, float* o) {
-    for (int g0 = 0; g0 < H; g0 += kHeadGroup) {
-        const int g1 = std::min(H, g0 + kHeadGroup);
-        float m[kHeadGroup], denom[kHeadGroup];
+    for (int g0 = 0; g0 < H; g0 += kAttnHeadGroup) {
+        const int g1 = std::min(H, g0 + kAttnHeadGroup);
+        float m[kAttnHeadGroup], denom[kAttnHeadGroup];
         for (int h = g0; h < g1; ++h) m[h - g0] = sinks[h];
         for (std::int64_t j = 0; j < n; ++j)
             for (int h = g0; h < g1; ++h) {

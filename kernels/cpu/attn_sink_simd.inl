@@ -1,8 +1,9 @@
 // attn_sink_f32 at a SIMD level, included by gemm_avx2.cpp and gemm_avx512.cpp after
 // gemm_simd.inl (it uses their Simd, kAttnHeads, dotSimd and axpySimd). The same bits as
 // attn_sink.cpp's body over that level's dot_f32 and axpy_f32: heads still go in groups of
-// kHeadGroup, and every score and output element is computed by the same operations in the
-// same order; what changes is that kAttnHeads heads share each load of an entry:
+// kAttnHeadGroup (attn_sink.h), and every score and output element is computed by the same
+// operations in the same order; what changes is that kAttnHeads heads share each load of an
+// entry:
 // * scores: per entry, the heads' dots run side by side, each as dotSimd runs it (two
 //   accumulators over alternate chunks of W, then hsum of their sum);
 // * values: per 2W columns, the heads' outputs stay in registers while the entries stream
@@ -17,8 +18,6 @@
 
 namespace atelier::kernels {
 namespace {
-
-constexpr int kHeadGroup = 8;  // attn_sink.cpp's: queries and outputs stay in L1
 
 // z[h·n + j] = scale · q_h · e_j and m[h] = max(m[h], z) for heads [0, TH) of q.
 template <int TH>
@@ -71,11 +70,11 @@ void valueTile(const float* p, std::int64_t n, const float* const* entries, int 
 void attnSinkSimd(const float* q, int H, int C, const float* const* entries, std::int64_t n,
                   const float* sinks, float scale, float* z, float* o) {
     const bool tiles = C % (2 * Simd::W) == 0;
-    for (int g0 = 0; g0 < H; g0 += kHeadGroup) {
-        const int g1 = std::min(H, g0 + kHeadGroup);
+    for (int g0 = 0; g0 < H; g0 += kAttnHeadGroup) {
+        const int g1 = std::min(H, g0 + kAttnHeadGroup);
         // Heads [g0, tiled) run in tiles, the rest one at a time.
         const int tiled = tiles ? g0 + (g1 - g0) / kAttnHeads * kAttnHeads : g0;
-        float m[kHeadGroup], denom[kHeadGroup];
+        float m[kAttnHeadGroup], denom[kAttnHeadGroup];
         for (int h = g0; h < g1; ++h) m[h - g0] = sinks[h];
         for (int h = g0; h < tiled; h += kAttnHeads)
             scoreTile<kAttnHeads>(q + std::int64_t(h) * C, C, entries, n, scale,

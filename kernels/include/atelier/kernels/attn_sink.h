@@ -13,6 +13,13 @@
 
 namespace atelier::kernels {
 
+// Every level takes the heads in groups of this many, whose queries and outputs stay in L1
+// (8 heads of 512: 16 KB each) while the entries stream past: each entry is read twice per
+// group instead of twice per head (at 128K an HCA layer gathers 1152 entries, 2.3 MB, more than
+// L2). Per head the operations and their order are those of the one-head loop (z_j in j order,
+// the max, denom and o summed in j order), so the grouping changes no bit.
+inline constexpr int kAttnHeadGroup = 8;
+
 // q [H, C] f32; entries [n] pointers to [C] f32; sinks [H]; z scratch [H, n]; o [H, C] f32.
 // At activeIsaLevel() (cpuKernels().attnSink).
 void attn_sink_f32(const float* q, int H, int C, const float* const* entries, std::int64_t n,
