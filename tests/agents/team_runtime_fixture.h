@@ -8,12 +8,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 
 #include "atelier/agents/audit_log.h"
 #include "atelier/agents/data_paths.h"
 #include "atelier/agents/team_runtime.h"
+#include "atelier/agents/tool.h"
 #include "scripted_test_model.h"
 
 namespace fixture {
@@ -112,6 +114,22 @@ struct Env {
         };
         return o;
     }
+};
+
+// A test tool that runs `body` with the call's context.
+class FnTool final : public Tool {
+public:
+    using Body = std::function<atelier::Result<ToolResult>(const ToolContext&)>;
+    FnTool(std::string name, Body body) : m_name(std::move(name)), m_body(std::move(body)) {}
+    std::string name() const override { return m_name; }
+    std::string description() const override { return "test tool"; }
+    nlohmann::json parameters() const override { return {{"type", "object"}}; }
+    std::uint32_t capabilities() const override { return 0; }
+    atelier::Result<ToolResult> run(const nlohmann::json&, const ToolContext& ctx) const override { return m_body(ctx); }
+
+private:
+    std::string m_name;
+    Body m_body;
 };
 
 struct Ran {

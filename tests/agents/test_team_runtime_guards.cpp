@@ -201,22 +201,6 @@ void TestTeamRuntimeGuards::cancelledBeforeTheFirstTurn() {
 
 namespace {
 
-// A test tool that runs `body` with the call's context.
-class FnTool final : public Tool {
-public:
-    using Body = std::function<atelier::Result<ToolResult>(const ToolContext&)>;
-    FnTool(std::string name, Body body) : m_name(std::move(name)), m_body(std::move(body)) {}
-    std::string name() const override { return m_name; }
-    std::string description() const override { return "test tool"; }
-    nlohmann::json parameters() const override { return {{"type", "object"}}; }
-    std::uint32_t capabilities() const override { return 0; }
-    atelier::Result<ToolResult> run(const nlohmann::json&, const ToolContext& ctx) const override { return m_body(ctx); }
-
-private:
-    std::string m_name;
-    Body m_body;
-};
-
 // Waits, polling its deadline as long tools do, for at most 10 s.
 atelier::Result<ToolResult> untilTheDeadline(const ToolContext& ctx) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -2,15 +2,17 @@
 // Persistence of team runs: the events replayed from the session store equal those the run
 // emitted; a run cut off after any of its persisted steps (a simulated crash: the later rows
 // removed, the run left "running") resumes to the same events and report as the
-// uninterrupted run, asking the model only for the turns it had not stored; a finished run
-// does not resume.
+// uninterrupted run, asking the model only for the turns it had not stored, and charging the
+// model tokens a stored tool result spent; a finished run does not resume.
 
 #include <atomic>
 
+#include "atelier/agents/tool_progress.h"
 #include "team_runtime_fixture.h"
 
 using namespace fixture;
 using namespace scripted;
+using Strings = std::vector<std::string>;
 
 class TestTeamRuntimeResume : public QObject {
     Q_OBJECT
@@ -18,6 +20,7 @@ private slots:
     void replayEqualsTheEmittedEvents();
     void resumeAfterACrashEqualsTheUninterruptedRun();
     void cancelledRunResumes();
+    void resumeChargesTheModelTokensAToolSpent();
     void finishedRunDoesNotResume();
 };
 
@@ -179,6 +182,57 @@ void TestTeamRuntimeResume::cancelledRunResumes() {
     // What the cancellation interrupted is done again; everything else is taken from the store.
     QCOMPARE(perAgent(emitted, env.root.string()), perAgent(whole.events, reference.root.string()));
     QVERIFY(second.turns("critic") >= 1);
+}
+
+// A tool that spends model tokens for its caller (an MCP server's sampling does) charges them to
+// the agent's token budget. A run cut off after the tool's result resumes with that charge,
+// read from the stored result, so it stops where the uninterrupted run stopped instead of
+// asking the model for another turn.
+void TestTeamRuntimeResume::resumeChargesTheModelTokensAToolSpent() {
+    auto sampler = [](const ToolContext&) -> atelier::Result<ToolResult> {
+        reportToolModelTokens(120);
+        return ToolResult{"sampled", {}, {}, false, {}};
+    };
+    auto script = [](ScriptedTestModel& m) {
+        AgentTurn first = calls({call("sample", nlohmann::json::object())});
+        first.usage = {20, 0, 5};  // 25 spent: under the budget of 100 without the tool's 120
+        m.script("manager", {first, answer("never reached")});
+    };
+    auto budget = [](TeamRuntimeOptions& o) {
+        o.tokenBudgetCap = 100;
+        o.maxTokensPerTurn = 500;
+    };
+    Env env;
+    QVERIFY(env.registry.add(std::make_unique<FnTool>("sample", sampler)));
+    Team team = env.team(teamText());
+    team.root.tools.push_back("sample");
+    ScriptedTestModel first;
+    script(first);
+    Ran whole = runTeam(env, team, first, "t", budget);
+    QVERIFY(whole.outcome);
+    QCOMPARE(whole.outcome->status, RunStatus::BudgetExhausted);
+    QCOMPARE(sigs(whole.events), (Strings{"manager step", "manager tool_call sample allow",
+                                          "manager tool_result sample ok", "done budget_exhausted"}));
+    QCOMPARE(whole.events[2].json.value("model_tokens", std::int64_t{0}), std::int64_t{120});
+
+    // The crash: the run's end is lost, the tool's result is stored.
+    const auto runId = std::to_string(whole.outcome->runId);
+    QVERIFY(env.store->database().exec(
+        "DELETE FROM agent_steps WHERE run_id = " + runId + " AND id > (SELECT MIN(id) FROM agent_steps "
+        "WHERE run_id = " + runId + ") + 3; UPDATE runs SET status = 'running', finished_ms = NULL WHERE id = " + runId));
+    ScriptedTestModel second;
+    script(second);
+    Ran again;
+    std::mutex mutex;
+    auto o = env.options(again.events, mutex);
+    budget(o);
+    TeamRuntime rt(team, second, env.registry, *env.store, env.audit.get(), o);
+    again.outcome = rt.resume(whole.outcome->runId);
+    QVERIFY2(again.outcome, again.outcome ? "" : again.outcome.error().message.c_str());
+    QCOMPARE(again.outcome->status, RunStatus::BudgetExhausted);
+    QCOMPARE(again.outcome->report, whole.outcome->report);
+    QCOMPARE(sigs(again.events), sigs(whole.events));  // the stored events replayed, then the end
+    QCOMPARE(second.turns("manager"), 0);
 }
 
 void TestTeamRuntimeResume::finishedRunDoesNotResume() {
