@@ -40,6 +40,62 @@ class TestChatFlow : public QObject {
         QVERIFY(window.engineBridge()->isLoaded());
     }
 
+    // One attempt of sendStreamsTokensAndStopKeepsWhatCame; endedByItself when the model ended
+    // its reply before the click took effect (nothing is checked then).
+    void stopKeepsWhatCame(bool& endedByItself) {
+        endedByItself = false;
+        MainWindow window(m_dir.path());
+        loadDemo(window);
+        ChatController* chat = window.chat();
+        chat->setMaxTokens(4000);
+        QSignalSpy streamed(window.engineBridge(), &EngineBridge::turnDelta);
+        QSignalSpy finished(chat, &ChatController::finished);
+        window.findChild<QPlainTextEdit*>(QStringLiteral("messageInput"))->setPlainText(QStringLiteral("Hello there"));
+        window.findChild<QPushButton*>(QStringLiteral("sendButton"))->click();
+        QVERIFY(chat->isBusy());
+        QVERIFY(window.findChild<QPushButton*>(QStringLiteral("stopButton"))->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(streamed.size() >= 3 || !finished.isEmpty(), 20000);
+        if (!finished.isEmpty()) {
+            endedByItself = true;
+            return;
+        }
+        QVERIFY(!chat->turns().last().content.isEmpty());
+        window.findChild<QPushButton*>(QStringLiteral("stopButton"))->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 10000);
+        const auto stats = finished.first().first().value<GenerationStats>();
+        if (stats.finish == atelier::agents::TurnFinish::Stop) {  // between the check and the click
+            endedByItself = true;
+            return;
+        }
+        QCOMPARE(stats.finish, atelier::agents::TurnFinish::Cancelled);
+        QCOMPARE(stats.finishName(), QStringLiteral("cancelled"));
+        QVERIFY(stats.completionTokens > 0 && stats.completionTokens < 4000);
+        QVERIFY(stats.firstTokenMs >= 0);
+        // What streamed is what the stopped turn keeps: every piece, and every token counted.
+        QString streamedReasoning, streamedContent;
+        qint64 streamedTokens = 0;
+        for (const auto& args : streamed) {
+            streamedReasoning += args.at(1).toString();
+            streamedContent += args.at(2).toString();
+            streamedTokens += args.at(3).toInt();
+        }
+        QCOMPARE(streamedTokens, stats.completionTokens);
+        QCOMPARE(chat->turns().size(), 2);
+        QCOMPARE(chat->turns().last().content, streamedContent);
+        QCOMPARE(chat->turns().last().reasoning, streamedReasoning);
+        QVERIFY(streamedReasoning.isEmpty());  // chat mode: no thinking
+        QVERIFY(window.findChild<QLabel*>(QStringLiteral("speedStatus"))->text().contains(QStringLiteral("cancelled")));
+        // Both turns reach the store.
+        QTRY_VERIFY_WITH_TIMEOUT(chat->sessionId() != 0 && chat->turns().last().storeId != 0, 5000);
+        auto store = atelier::agents::SessionStore::open((m_dir.path() + "/atelier.db").toStdString());
+        QVERIFY(store.has_value());
+        auto messages = store->messages(chat->sessionId());
+        QVERIFY(messages.has_value());
+        QCOMPARE(int(messages->size()), 2);
+        QCOMPARE(QString::fromStdString((*messages)[0].content), QStringLiteral("Hello there"));
+        QCOMPARE(QString::fromStdString((*messages)[1].content), streamedContent);
+    }
+
 private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
@@ -82,49 +138,17 @@ private slots:
         dialog->reject();
     }
 
+    // The demo model has random weights and each reply a new seed, so it may end a reply by
+    // itself (EOS) before Stop is clicked: then that attempt says so and the test tries again
+    // in a new window. Before, such a reply failed the test (stop 31's CI: finish "stop").
     void sendStreamsTokensAndStopKeepsWhatCame() {
-        MainWindow window(m_dir.path());
-        loadDemo(window);
-        ChatController* chat = window.chat();
-        chat->setMaxTokens(4000);
-        QSignalSpy streamed(window.engineBridge(), &EngineBridge::turnDelta);
-        QSignalSpy finished(chat, &ChatController::finished);
-        window.findChild<QPlainTextEdit*>(QStringLiteral("messageInput"))->setPlainText(QStringLiteral("Hello there"));
-        window.findChild<QPushButton*>(QStringLiteral("sendButton"))->click();
-        QVERIFY(chat->isBusy());
-        QVERIFY(window.findChild<QPushButton*>(QStringLiteral("stopButton"))->isEnabled());
-        QTRY_VERIFY_WITH_TIMEOUT(streamed.size() >= 3, 20000);
-        QVERIFY(!chat->turns().last().content.isEmpty());
-        window.findChild<QPushButton*>(QStringLiteral("stopButton"))->click();
-        QVERIFY(finished.wait(10000));
-        const auto stats = finished.first().first().value<GenerationStats>();
-        QCOMPARE(stats.finish, atelier::agents::TurnFinish::Cancelled);
-        QCOMPARE(stats.finishName(), QStringLiteral("cancelled"));
-        QVERIFY(stats.completionTokens > 0 && stats.completionTokens < 4000);
-        QVERIFY(stats.firstTokenMs >= 0);
-        // What streamed is what the stopped turn keeps: every piece, and every token counted.
-        QString streamedReasoning, streamedContent;
-        qint64 streamedTokens = 0;
-        for (const auto& args : streamed) {
-            streamedReasoning += args.at(1).toString();
-            streamedContent += args.at(2).toString();
-            streamedTokens += args.at(3).toInt();
+        bool endedByItself = true;
+        for (int attempt = 0; endedByItself && attempt < 8; ++attempt) {
+            stopKeepsWhatCame(endedByItself);
+            if (QTest::currentTestFailed()) return;
+            if (endedByItself) qInfo("attempt %d: the model ended its reply before Stop", attempt + 1);
         }
-        QCOMPARE(streamedTokens, stats.completionTokens);
-        QCOMPARE(chat->turns().size(), 2);
-        QCOMPARE(chat->turns().last().content, streamedContent);
-        QCOMPARE(chat->turns().last().reasoning, streamedReasoning);
-        QVERIFY(streamedReasoning.isEmpty());  // chat mode: no thinking
-        QVERIFY(window.findChild<QLabel*>(QStringLiteral("speedStatus"))->text().contains(QStringLiteral("cancelled")));
-        // Both turns reach the store.
-        QTRY_VERIFY_WITH_TIMEOUT(chat->sessionId() != 0 && chat->turns().last().storeId != 0, 5000);
-        auto store = atelier::agents::SessionStore::open((m_dir.path() + "/atelier.db").toStdString());
-        QVERIFY(store.has_value());
-        auto messages = store->messages(chat->sessionId());
-        QVERIFY(messages.has_value());
-        QCOMPARE(int(messages->size()), 2);
-        QCOMPARE(QString::fromStdString((*messages)[0].content), QStringLiteral("Hello there"));
-        QCOMPARE(QString::fromStdString((*messages)[1].content), streamedContent);
+        QVERIFY2(!endedByItself, "the demo model ended each of 8 replies before Stop");
     }
 
     void editAndRegenerateReplaceTheLastTurns() {
