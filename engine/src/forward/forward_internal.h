@@ -143,12 +143,11 @@ struct Workspace {
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
-// y[t * ldy + (r − rowBegin)] = W[r] · x[t] for r in [rowBegin, rowEnd); x [T, cols].
-// Under Release a fp8Input matrix sees x quantized in 1×128 blocks (spec §8.3) and its
-// output is rounded to BF16 (the release's FP8/FP4 GEMMs write bf16).
+// y [T, rows] = W · x[t] for every row; x [T, cols]. Under Release a fp8Input matrix sees x
+// quantized in 1×128 blocks (spec §8.3) and its output is rounded to BF16 (the release's
+// FP8/FP4 GEMMs write bf16). Row ranges of several matrices: matmulMany.
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
-            Workspace& ws, std::int64_t rowBegin = 0, std::int64_t rowEnd = -1,
-            std::int64_t ldy = -1);
+            Workspace& ws);
 // The bare product of matmul() on one thread: the table's slot of w's format; rowScratch
 // [kernels::gemmScratchFloats(cols)]. For a slot that reads rounded activations (the integer
 // products: Q8_K blocks for K- and i-quants, blocks of 32 for Q8_0, MXFP4 and the legacy

@@ -18,12 +18,10 @@ float* grow(std::vector<float>& v, std::size_t n) {
 }
 
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
-            Workspace& ws, std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t ldy) {
+            Workspace& ws) {
     const kernels::KernelTable& k = *ws.kernels;
     const StoredMatrix& m = w.m;
-    const std::int64_t cols = m.cols;
-    if (rowEnd < 0) rowEnd = m.rows;
-    if (ldy < 0) ldy = rowEnd - rowBegin;
+    const std::int64_t cols = m.cols, rows = m.rows, ldy = rows;
     if (w.fp8Input && numerics == Numerics::Release) {
         float* q = grow(ws.actQ, std::size_t(T * cols));
         std::memcpy(q, x, std::size_t(T * cols) * sizeof(float));
@@ -35,22 +33,21 @@ void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics 
     if (ws.jobRounded.empty()) ws.jobRounded.resize(1);
     // Integer kernels: x rounded once here, not once per row chunk.
     const void* xq = roundActivations(k, w, x, T, ws.jobRounded[0]);
-    const std::int64_t rows = rowEnd - rowBegin;
     const std::size_t scratchFloats = kernels::gemmScratchFloats(cols);
     // Rows are independent, so any split gives the same bits; small products stay on one thread.
     const int parts = rows * cols * T < (1 << 16) ? 1 : int(std::min<std::int64_t>(threads, rows));
     if (parts == 1) {
-        multiply(k, w, x, T, y, grow(ws.rowScratch[0], scratchFloats), rowBegin, rowEnd, ldy, xq);
+        multiply(k, w, x, T, y, grow(ws.rowScratch[0], scratchFloats), 0, rows, ldy, xq);
     } else {
         for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], scratchFloats);
         auto part = [&](int p) {
-            const std::int64_t b = rowBegin + rows * p / parts, e = rowBegin + rows * (p + 1) / parts;
-            multiply(k, w, x, T, y + (b - rowBegin), ws.rowScratch[std::size_t(p)].data(), b, e, ldy, xq);
+            const std::int64_t b = rows * p / parts, e = rows * (p + 1) / parts;
+            multiply(k, w, x, T, y + b, ws.rowScratch[std::size_t(p)].data(), b, e, ldy, xq);
         };
         ws.pool->run(parts, part);
     }
     if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
-        for (std::int64_t t = 0; t < T; ++t) roundToBf16(k, y + t * ldy, rowEnd - rowBegin);
+        for (std::int64_t t = 0; t < T; ++t) roundToBf16(k, y + t * ldy, rows);
 }
 
 namespace {
