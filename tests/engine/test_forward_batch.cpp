@@ -5,6 +5,9 @@
 // Three sequences at different lengths, one of them prefilling inside the batch, then batched
 // decode steps; Plain on F32 and Release on FP8 weights, 2 threads (heads split across the
 // pool). Same kernels and operand order per row, so the tolerance is 1e-5 of the logit scale.
+// A batch of decode steps at like lengths attends one sequence per thread (attention.cpp's
+// attendBySequence): two sequences per thread, on 2 and 3 threads, past the first HCA entry and
+// with more CSA entries than the top-k, give the logits each gets alone.
 
 #include <QtTest>
 
@@ -62,6 +65,54 @@ private slots:
                 if (!(diff <= 1e-5f * scale))
                     QFAIL(qPrintable(QString("step %1 sequence %2: diff %3").arg(step).arg(s).arg(diff)));
                 QCOMPARE(batched[s].length(), std::int64_t(pos[s]));
+            }
+        }
+    }
+
+    void decodeBatchOneSequencePerThread_data() {
+        QTest::addColumn<int>("scheme");
+        QTest::addColumn<int>("numerics");
+        QTest::addColumn<int>("threads");
+        QTest::newRow("f32-plain-2") << int(WeightScheme::F32) << int(Numerics::Plain) << 2;
+        QTest::newRow("fp8-release-2") << int(WeightScheme::FP8) << int(Numerics::Release) << 2;
+        QTest::newRow("fp8-release-3") << int(WeightScheme::FP8) << int(Numerics::Release) << 3;
+    }
+    void decodeBatchOneSequencePerThread() {
+        QFETCH(int, scheme);
+        QFETCH(int, numerics);
+        QFETCH(int, threads);
+        auto m = Model::load(weightsIn(tinyConfig(), 7, WeightScheme(scheme)),
+                             ModelOptions{Numerics(numerics), threads});
+        QVERIFY(m);
+        Model& model = **m;
+        const std::size_t n = std::size_t(2 * threads);
+        const std::size_t prefix[] = {131, 126, 140, 133, 129, 137};  // tiny: HCA 128, CSA 4, top-4
+        std::vector<std::vector<std::int32_t>> ids;
+        std::vector<KvCache> batched, alone;
+        std::vector<float> logits;
+        for (std::size_t s = 0; s < n; ++s) {
+            ids.push_back(tokens(int(prefix[s]) + 8, int(s) + 11));
+            batched.push_back(model.newSequence());
+            const auto first = std::span(ids[s]).first(prefix[s]);
+            QVERIFY(model.forward(batched[s], first, LogitsRequest::Last, logits));
+            alone.push_back(batched[s].fork());
+        }
+        for (std::size_t step = 0; step < 8; ++step) {
+            std::vector<std::vector<float>> got(n), want(n);
+            std::vector<BatchItem> items;
+            for (std::size_t s = 0; s < n; ++s) {
+                const auto one = std::span(ids[s]).subspan(prefix[s] + step, 1);
+                items.push_back(BatchItem{&batched[s], one, LogitsRequest::Last, &got[s]});
+                QVERIFY(model.forward(alone[s], one, LogitsRequest::Last, want[s]));
+            }
+            QVERIFY(model.forwardBatch(items));
+            for (std::size_t s = 0; s < n; ++s) {
+                QCOMPARE(got[s].size(), want[s].size());
+                float scale = 0;
+                for (float v : want[s]) scale = std::max(scale, std::fabs(v));
+                const float diff = maxAbsDiff(got[s].data(), want[s].data(), got[s].size());
+                if (!(diff <= 1e-5f * scale))
+                    QFAIL(qPrintable(QString("step %1 sequence %2: diff %3").arg(step).arg(s).arg(diff)));
             }
         }
     }

@@ -287,20 +287,72 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
     attendAll(ch, w, lc, q, prev, comp, o);
 }
 
+// Whether a batch's sequences attend one per pool part (each on one thread, no hand-off
+// inside) instead of one after another with each one's work split across the pool: at decode
+// a sequence's part of a layer is a few small pool runs, so a batch of 4 on 2 threads spent
+// more time handing off and waiting than attending. Only when every chunk is a few tokens (a
+// long chunk keeps the whole pool) and the parts balance: taken longest first by whichever
+// thread is free, they must end within a quarter of an even split. A chunk's cost is its
+// tokens times the window plus its context, which ranks sequences by the entries they read.
+// order: the chunks, longest first (the order of the parts).
+bool attendBySequence(const std::vector<Chunk>& chunks, int threads, std::vector<std::int32_t>& order) {
+    constexpr std::int64_t kMaxTokens = 8;
+    if (threads < 2 || chunks.size() < 2) return false;
+    const std::int64_t W = chunks[0].cfg.windowSize;
+    auto cost = [&](std::int32_t i) {
+        const Chunk& ch = chunks[std::size_t(i)];
+        return double(ch.T) * double(W + ch.start + ch.T);
+    };
+    double total = 0;
+    for (const Chunk& ch : chunks) {
+        if (ch.T > kMaxTokens) return false;
+        total += double(ch.T) * double(W + ch.start + ch.T);
+    }
+    order.resize(chunks.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return cost(a) > cost(b); });
+    // List scheduling: each part goes to the thread that is free first.
+    constexpr int kMaxThreads = 256;
+    if (threads > kMaxThreads) return false;
+    double busy[kMaxThreads] = {};
+    for (std::int32_t i : order) *std::min_element(busy, busy + threads) += cost(i);
+    return *std::max_element(busy, busy + threads) <= 1.25 * total / threads;
+}
+
 }  // namespace
 
 void attention(const std::vector<Chunk>& chunks, const Chunk& all, int layer,
                const AttentionWeights& w, const RopeTable& rope, const float* x, float* out) {
     const ModelConfig& cfg = all.cfg;
+    Workspace& ws = all.ws;
     const std::int64_t T = all.T, hc = std::int64_t(cfg.nHeads) * cfg.headDim;
     // The products that do not depend on a sequence's cache run once over every row, so a
     // batch reads their weights once per step.
     const RowProducts rp = rowProducts(all, w, cfg.compressRatio(layer), x);
-    float* o = grow(all.ws.o, std::size_t(T * hc));  // [T, H, C]
+    float* o = grow(ws.o, std::size_t(T * hc));  // [T, H, C]
+    std::vector<std::int64_t>& rows = ws.chunkRows;
+    rows.clear();
     std::int64_t row = 0;
     for (const Chunk& ch : chunks) {
-        attendChunk(ch, layer, w, rope, rp, row, o + row * hc);
+        rows.push_back(row);
         row += ch.T;
+    }
+    if (ws.pool && attendBySequence(chunks, ws.pool->threads(), ws.chunkOrder)) {
+        // Part p attends chunk order[p] with lane p's scratch; each sequence's work is split
+        // the same way at any part count, so its bits are those of the other path.
+        if (ws.lanes.size() < chunks.size()) ws.lanes.resize(chunks.size());
+        auto part = [&](int p) {
+            const std::size_t i = std::size_t(ws.chunkOrder[std::size_t(p)]);
+            Workspace& lane = ws.lanes[std::size_t(p)];
+            lane.kernels = ws.kernels;
+            const Chunk& ch = chunks[i];
+            const Chunk mine{ch.cfg, ch.numerics, ch.cache, lane, ch.start, ch.T, ch.tokens};
+            attendChunk(mine, layer, w, rope, rp, rows[i], o + rows[i] * hc);
+        };
+        ws.pool->run(int(chunks.size()), part);
+    } else {
+        for (std::size_t i = 0; i < chunks.size(); ++i)
+            attendChunk(chunks[i], layer, w, rope, rp, rows[i], o + rows[i] * hc);
     }
     outputProjection(all, w, o, out);
 }

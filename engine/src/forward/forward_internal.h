@@ -140,6 +140,11 @@ struct Workspace {
     std::vector<const float*> jobInputPtrs;        //   the input each job reads
     std::vector<ActivationBlocks> jobRounded;      //   integer kernels' activations per job
     std::vector<const void*> jobRoundedPtrs;       //   (shared by jobs on the same input)
+    // attention() of a decode batch, one sequence per pool part: the parts' own scratch (no
+    // pool: each part runs on one thread), the sequences' first rows and the order they go in.
+    std::vector<Workspace> lanes;
+    std::vector<std::int64_t> chunkRows;
+    std::vector<std::int32_t> chunkOrder;
 };
 float* grow(std::vector<float>& v, std::size_t n);
 
