@@ -10,7 +10,6 @@
 #include <numeric>
 
 #include "atelier/engine/kv_entry.h"
-#include "atelier/kernels/rmsnorm_ref.h"
 #include "forward/forward_internal.h"
 #include "forward/thread_pool.h"
 
@@ -53,7 +52,7 @@ void qHeads(const Chunk& ch, float* q) {
     for (std::int64_t t = 0; t < ch.T; ++t)
         for (int h = 0; h < H; ++h) {
             float* qh = q + (t * H + h) * c;
-            kernels::rmsnorm_f32_ref(qh, nullptr, c, cfg.normEps, qh);
+            k.rmsnorm(qh, nullptr, c, cfg.normEps, qh);
             if (ch.numerics == Numerics::Release) roundToBf16(k, qh, c);  // normed in the bf16 q
             k.rope(qh + (c - r), ch.ws.cosT.data() + t * half, ch.ws.sinT.data() + t * half, r, false);
             if (ch.numerics == Numerics::Release) roundToBf16(k, qh, c);  // the kernel reads bf16
