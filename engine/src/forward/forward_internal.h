@@ -5,6 +5,7 @@
 // Compute goes through one kernel table (kernels/kernel_table.h), picked when the model is
 // loaded and carried in the Workspace: the forward calls its slots and never names a level.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "atelier/engine/numerics.h"
 #include "atelier/engine/weight_decode.h"
 #include "atelier/kernels/kernel_table.h"
+#include "forward/thread_pool.h"
 
 namespace atelier::engine::fwd {
 
@@ -100,7 +102,6 @@ struct MatmulJob {
     std::int64_t rowBegin = 0, rowEnd = -1;  // -1: every row
 };
 // Reused buffers: grown on demand, never shrunk, so steady-state calls do not allocate.
-class ThreadPool;
 class ExpertCache;
 
 // The storage of activations rounded for an integer product (roundActivations; grown on demand).
@@ -134,11 +135,13 @@ struct Workspace {
     std::vector<float> router, expertWeight, expertIn, expertOut, expertRowWeight, expertGate,
         expertUp;                                  // MoE
     std::vector<std::int32_t> expertIdx, expertRows, expertCount, expertWant;
+    std::vector<std::int64_t> activeRows;          // MoE: [first row, count] pairs to activate
     std::vector<MatmulJob> jobs;                   // matmulMany: the jobs, their row chunks,
     std::vector<std::int64_t> jobParts;            //   [parts] job index, first row, end row ×3
     std::vector<std::vector<float>> jobInputs;     //   Release FP8-quantized inputs, per job
     std::vector<const float*> jobInputPtrs;        //   the input each job reads
     std::vector<ActivationBlocks> jobRounded;      //   integer kernels' activations per job
+    std::vector<std::uint8_t> jobPrep;             //   what of its input each job prepares
     std::vector<const void*> jobRoundedPtrs;       //   (shared by jobs on the same input)
     // attention() of a decode batch, one sequence per pool part: the parts' own scratch (no
     // pool: each part runs on one thread), the sequences' first rows and the order they go in.
@@ -147,6 +150,21 @@ struct Workspace {
     std::vector<std::int32_t> chunkOrder;
 };
 float* grow(std::vector<float>& v, std::size_t n);
+// fn(b, e) over [0, n) split across the pool, each part at least `grain` items long (one part,
+// on the calling thread, when n < 2 · grain or there is no pool). For items computed alone
+// (rows of a per-row operation), so that every split gives the same bits. Prefill runs these
+// over hundreds of rows that were the serial part of a chunk.
+template <typename F>
+void splitAcrossPool(Workspace& ws, std::int64_t n, std::int64_t grain, F&& fn) {
+    const int threads = ws.pool ? ws.pool->threads() : 1;
+    const int parts = int(std::clamp<std::int64_t>(n / std::max<std::int64_t>(grain, 1), 1, threads));
+    if (parts == 1) {
+        fn(std::int64_t(0), n);
+        return;
+    }
+    auto part = [&](int p) { fn(n * p / parts, n * (p + 1) / parts); };
+    ws.pool->run(parts, part);
+}
 
 // y [T, rows] = W · x[t] for every row; x [T, cols]. Under Release a fp8Input matrix sees x
 // quantized in 1×128 blocks (spec §8.3) and its output is rounded to BF16 (the release's
@@ -166,6 +184,12 @@ void multiply(const kernels::KernelTable& k, const Linear& w, const float* x, st
 // BlockQ8K); null when the slot reads f32.
 const void* roundActivations(const kernels::KernelTable& k, const Linear& w, const float* x,
                              std::int64_t T, ActivationBlocks& store);
+// roundActivations in two steps, so that rows can be rounded on several threads: `store`
+// sized for T rows (returns its blocks; null when the slot reads f32), then rows [t0, t1).
+const void* activationStore(const kernels::KernelTable& k, const Linear& w, std::int64_t T,
+                            ActivationBlocks& store);
+void roundActivationRows(const kernels::KernelTable& k, const Linear& w, const float* x,
+                         std::int64_t t0, std::int64_t t1, ActivationBlocks& store);
 // Independent products in one pool run (each split into row chunks so that every thread has
 // work and there is one hand-off for all): the same bits as calling matmul() on each.
 void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws);

@@ -19,35 +19,8 @@ float* grow(std::vector<float>& v, std::size_t n) {
 
 void matmul(const Linear& w, const float* x, std::int64_t T, float* y, Numerics numerics,
             Workspace& ws) {
-    const kernels::KernelTable& k = *ws.kernels;
-    const StoredMatrix& m = w.m;
-    const std::int64_t cols = m.cols, rows = m.rows, ldy = rows;
-    if (w.fp8Input && numerics == Numerics::Release) {
-        float* q = grow(ws.actQ, std::size_t(T * cols));
-        std::memcpy(q, x, std::size_t(T * cols) * sizeof(float));
-        for (std::int64_t t = 0; t < T; ++t) simulateFp8Activations(k, q + t * cols, cols);
-        x = q;
-    }
-    const int threads = ws.pool ? ws.pool->threads() : 1;
-    if (ws.rowScratch.size() < std::size_t(threads)) ws.rowScratch.resize(std::size_t(threads));
-    if (ws.jobRounded.empty()) ws.jobRounded.resize(1);
-    // Integer kernels: x rounded once here, not once per row chunk.
-    const void* xq = roundActivations(k, w, x, T, ws.jobRounded[0]);
-    const std::size_t scratchFloats = kernels::gemmScratchFloats(cols);
-    // Rows are independent, so any split gives the same bits; small products stay on one thread.
-    const int parts = rows * cols * T < (1 << 16) ? 1 : int(std::min<std::int64_t>(threads, rows));
-    if (parts == 1) {
-        multiply(k, w, x, T, y, grow(ws.rowScratch[0], scratchFloats), 0, rows, ldy, xq);
-    } else {
-        for (int p = 0; p < parts; ++p) grow(ws.rowScratch[std::size_t(p)], scratchFloats);
-        auto part = [&](int p) {
-            const std::int64_t b = rows * p / parts, e = rows * (p + 1) / parts;
-            multiply(k, w, x, T, y + b, ws.rowScratch[std::size_t(p)].data(), b, e, ldy, xq);
-        };
-        ws.pool->run(parts, part);
-    }
-    if (w.fp8Input && numerics == Numerics::Release)  // FP8/FP4 products produce bf16
-        for (std::int64_t t = 0; t < T; ++t) roundToBf16(k, y + t * ldy, rows);
+    const MatmulJob job{&w, x, T, y, w.m.rows};
+    matmulMany(&job, 1, numerics, ws);
 }
 
 namespace {
@@ -56,28 +29,50 @@ kernels::ActivationRounding rounding(const kernels::KernelTable& k, const Linear
     return k.matmul[int(w.format)].activation;
 }
 
-// x [T, cols] → out [T, cols / kElems] blocks by `quantize` (grown on demand).
-template <class Block, std::int64_t kElems>
-const Block* roundRows(void (*quantize)(const float*, std::int64_t, Block*), const float* x,
-                       std::int64_t T, std::int64_t cols, std::vector<Block>& out) {
-    const std::int64_t nb = cols / kElems;
-    if (out.size() < std::size_t(T * nb)) out.resize(std::size_t(T * nb));
-    for (std::int64_t t = 0; t < T; ++t) quantize(x + t * cols, cols, out.data() + t * nb);
-    return out.data();
+}  // namespace
+
+const void* activationStore(const kernels::KernelTable& k, const Linear& w, std::int64_t T,
+                            ActivationBlocks& store) {
+    const std::int64_t cols = w.m.cols;
+    switch (rounding(k, w)) {
+    case kernels::ActivationRounding::None: return nullptr;
+    case kernels::ActivationRounding::Q8A: {
+        const std::size_t n = std::size_t(T * (cols / kernels::kQ8Block));
+        if (store.q8a.size() < n) store.q8a.resize(n);
+        return store.q8a.data();
+    }
+    case kernels::ActivationRounding::Q8K: {
+        const std::size_t n = std::size_t(T * (cols / kernels::kQK_K));
+        if (store.q8k.size() < n) store.q8k.resize(n);
+        return store.q8k.data();
+    }
+    }
+    return nullptr;
 }
 
-}  // namespace
+void roundActivationRows(const kernels::KernelTable& k, const Linear& w, const float* x,
+                         std::int64_t t0, std::int64_t t1, ActivationBlocks& store) {
+    const std::int64_t cols = w.m.cols;
+    switch (rounding(k, w)) {
+    case kernels::ActivationRounding::None: return;
+    case kernels::ActivationRounding::Q8A: {
+        const std::int64_t nb = cols / kernels::kQ8Block;
+        for (std::int64_t t = t0; t < t1; ++t) k.quantizeQ8A(x + t * cols, cols, store.q8a.data() + t * nb);
+        return;
+    }
+    case kernels::ActivationRounding::Q8K: {
+        const std::int64_t nb = cols / kernels::kQK_K;
+        for (std::int64_t t = t0; t < t1; ++t) k.quantizeQ8K(x + t * cols, cols, store.q8k.data() + t * nb);
+        return;
+    }
+    }
+}
 
 const void* roundActivations(const kernels::KernelTable& k, const Linear& w, const float* x,
                              std::int64_t T, ActivationBlocks& store) {
-    switch (rounding(k, w)) {
-    case kernels::ActivationRounding::None: return nullptr;
-    case kernels::ActivationRounding::Q8A:
-        return roundRows<kernels::BlockQ8A, kernels::kQ8Block>(k.quantizeQ8A, x, T, w.m.cols, store.q8a);
-    case kernels::ActivationRounding::Q8K:
-        return roundRows<kernels::BlockQ8K, kernels::kQK_K>(k.quantizeQ8K, x, T, w.m.cols, store.q8k);
-    }
-    return nullptr;
+    const void* blocks = activationStore(k, w, T, store);
+    roundActivationRows(k, w, x, 0, T, store);
+    return blocks;
 }
 
 void multiply(const kernels::KernelTable& k, const Linear& w, const float* x, std::int64_t T,
@@ -112,11 +107,17 @@ void multiply(const kernels::KernelTable& k, const Linear& w, const float* x, st
 void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Workspace& ws) {
     const kernels::KernelTable& k = *ws.kernels;
     const int threads = ws.pool ? ws.pool->threads() : 1;
-    // Release: FP8-quantized inputs, one copy per distinct input (w1 and w3 share theirs).
+    // What each job's input needs before the products: under Release an FP8-quantized copy
+    // (kCopy) and for an integer kernel a rounding (kRound), each made once per distinct input
+    // (w1 and w3 share theirs) and shared by the jobs after it.
+    constexpr std::uint8_t kCopy = 1, kRound = 2;
     if (ws.jobInputs.size() < count) ws.jobInputs.resize(count);
-    std::int64_t total = 0, maxCols = 1;
+    if (ws.jobRounded.size() < count) ws.jobRounded.resize(count);
     std::vector<const float*>& inputs = ws.jobInputPtrs;  // the input each job reads
     inputs.resize(count);
+    ws.jobRoundedPtrs.assign(count, nullptr);
+    ws.jobPrep.assign(count, 0);
+    std::int64_t total = 0, maxCols = 1, prepWork = 0, maxT = 0;
     auto rowsOf = [&](const MatmulJob& job) {
         return std::pair{job.rowBegin, job.rowEnd < 0 ? job.w->m.rows : job.rowEnd};
     };
@@ -126,28 +127,55 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
         const auto [rowBegin, rowEnd] = rowsOf(job);
         total += (rowEnd - rowBegin) * cols * job.T;
         maxCols = std::max(maxCols, cols);
+        // Shared only between jobs of the same rows and width, so that the rows one part
+        // prepares below are the rows of every job that reads them.
+        const bool sameInput = j > 0 && job.x == jobs[j - 1].x && job.T == jobs[j - 1].T &&
+                               cols == jobs[j - 1].w->m.cols;
         inputs[j] = job.x;
-        if (!(job.w->fp8Input && numerics == Numerics::Release)) continue;
-        if (j > 0 && job.x == jobs[j - 1].x && inputs[j - 1] != jobs[j - 1].x) {
-            inputs[j] = inputs[j - 1];
-            continue;
+        if (job.w->fp8Input && numerics == Numerics::Release) {
+            if (sameInput && inputs[j - 1] != jobs[j - 1].x) {
+                inputs[j] = inputs[j - 1];
+            } else {
+                inputs[j] = grow(ws.jobInputs[j], std::size_t(job.T * cols));
+                ws.jobPrep[j] |= kCopy;
+            }
         }
-        float* q = grow(ws.jobInputs[j], std::size_t(job.T * cols));
-        std::memcpy(q, job.x, std::size_t(job.T * cols) * sizeof(float));
-        for (std::int64_t t = 0; t < job.T; ++t) simulateFp8Activations(k, q + t * cols, cols);
-        inputs[j] = q;
+        const kernels::ActivationRounding kind = rounding(k, *job.w);
+        if (kind != kernels::ActivationRounding::None) {
+            if (sameInput && rounding(k, *jobs[j - 1].w) == kind && inputs[j] == inputs[j - 1]) {
+                ws.jobRoundedPtrs[j] = ws.jobRoundedPtrs[j - 1];
+            } else {
+                ws.jobRoundedPtrs[j] = activationStore(k, *job.w, job.T, ws.jobRounded[j]);
+                ws.jobPrep[j] |= kRound;
+            }
+        }
+        if (ws.jobPrep[j]) {
+            prepWork += job.T * cols;
+            maxT = std::max(maxT, job.T);
+        }
     }
-    // Integer kernels: each distinct input rounded once, before the row chunks.
-    if (ws.jobRounded.size() < count) ws.jobRounded.resize(count);
-    ws.jobRoundedPtrs.assign(count, nullptr);
-    for (std::size_t j = 0; j < count; ++j) {
-        const kernels::ActivationRounding kind = rounding(k, *jobs[j].w);
-        if (kind == kernels::ActivationRounding::None) continue;
-        const bool same = j > 0 && rounding(k, *jobs[j - 1].w) == kind &&
-                          inputs[j] == inputs[j - 1] && jobs[j].T == jobs[j - 1].T &&
-                          jobs[j].w->m.cols == jobs[j - 1].w->m.cols;
-        ws.jobRoundedPtrs[j] = same ? ws.jobRoundedPtrs[j - 1]
-                                    : roundActivations(k, *jobs[j].w, inputs[j], jobs[j].T, ws.jobRounded[j]);
+    // The copies and roundings, rows split across the pool when there are many (a prefill
+    // chunk's MoE rounds thousands of rows): part p of P prepares rows [T·p/P, T·(p+1)/P) of
+    // every job, in job order, so a rounding finds its copy's rows made by the same part.
+    auto prep = [&](int p, int P) {
+        for (std::size_t j = 0; j < count; ++j) {
+            if (!ws.jobPrep[j]) continue;
+            const MatmulJob& job = jobs[j];
+            const std::int64_t cols = job.w->m.cols, t0 = job.T * p / P, t1 = job.T * (p + 1) / P;
+            if (ws.jobPrep[j] & kCopy) {
+                float* q = const_cast<float*>(inputs[j]);
+                std::memcpy(q + t0 * cols, job.x + t0 * cols, std::size_t((t1 - t0) * cols) * sizeof(float));
+                for (std::int64_t t = t0; t < t1; ++t) simulateFp8Activations(k, q + t * cols, cols);
+            }
+            if (ws.jobPrep[j] & kRound) roundActivationRows(k, *job.w, inputs[j], t0, t1, ws.jobRounded[j]);
+        }
+    };
+    const int prepParts = prepWork >= (1 << 15) ? int(std::min<std::int64_t>(threads, maxT)) : 1;
+    if (prepParts > 1) {
+        auto part = [&](int p) { prep(p, prepParts); };
+        ws.pool->run(prepParts, part);
+    } else if (prepWork > 0) {
+        prep(0, 1);
     }
     // Chunks of at least 4 rows (a kernel panel) and about 1/8 of a thread's share.
     const std::int64_t target = std::max<std::int64_t>(total / (threads * 8), 1 << 15);

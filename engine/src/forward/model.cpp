@@ -35,6 +35,7 @@ struct Model::Impl {
     Result<void> check(const BatchItem& item) const;
     // `chunks`: one per sequence, rows laid out one after the other; `all` spans every row.
     void block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk& all, int layer);
+    void pre(const fwd::HcParams& hc, const std::vector<float>& norm, const float* X, float* y, std::int64_t T);
     void post(const float* F, float* X, std::int64_t T);
     void embed(std::span<const std::int32_t> tokens, float* X);
     void head(std::span<const BatchItem> items, std::vector<float>& scratch);
@@ -112,7 +113,6 @@ void Model::Impl::embed(std::span<const std::int32_t> tokens, float* X) {
 void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk& all,
                         int layer) {
     const fwd::BlockWeights& b = w.blocks[std::size_t(layer)];
-    const kernels::KernelTable& k = *ws.kernels;
     const std::int64_t d = cfg.dim, T = all.T;
     float* X = ws.X.data();
     float* y = fwd::grow(ws.y, std::size_t(T * d));  // [T, D] sub-layer input
@@ -120,26 +120,38 @@ void Model::Impl::block(const std::vector<fwd::Chunk>& chunks, const fwd::Chunk&
     mixes.resize(std::size_t(T));
     const fwd::RopeTable& rope = cfg.compressRatio(layer) == 0 ? plainRope : yarnRope;
 
-    for (std::int64_t t = 0; t < T; ++t)
-        fwd::hcPre(k, b.hcAttn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
-    fwd::rmsnormRows(k, y, T, d, b.attnNorm.data(), cfg.normEps, all.numerics);
+    pre(b.hcAttn, b.attnNorm, X, y, T);
     fwd::attention(chunks, all, layer, b.attn, rope, y, F);  // each sequence reads its own cache
     post(F, X, T);
 
-    for (std::int64_t t = 0; t < T; ++t)
-        fwd::hcPre(k, b.hcFfn, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, all.numerics);
-    fwd::rmsnormRows(k, y, T, d, b.ffnNorm.data(), cfg.normEps, all.numerics);
+    pre(b.hcFfn, b.ffnNorm, X, y, T);
     fwd::moe(all, b.moe, layer, y, F);
     if (ws.failure) return;
     post(F, X, T);
+}
+
+// y [T, D] ← norm(HC_pre(X)) and the rows' mixes, rows split across the pool (24 dots of 4D
+// per row: a prefill chunk's rows were serial).
+void Model::Impl::pre(const fwd::HcParams& hc, const std::vector<float>& norm, const float* X, float* y,
+                      std::int64_t T) {
+    const kernels::KernelTable& k = *ws.kernels;
+    const std::int64_t d = cfg.dim;
+    fwd::splitAcrossPool(ws, T, 2, [&](std::int64_t t0, std::int64_t t1) {
+        for (std::int64_t t = t0; t < t1; ++t)
+            fwd::hcPre(k, hc, cfg, X + t * 4 * d, mixes[std::size_t(t)], y + t * d, options.numerics);
+        fwd::rmsnormRows(k, y + t0 * d, t1 - t0, d, norm.data(), cfg.normEps, options.numerics);
+    });
 }
 
 // X [T, 4, D] ← HC_post(F [T, D], X); the residual streams are bf16 tensors under Release.
 void Model::Impl::post(const float* F, float* X, std::int64_t T) {
     const kernels::KernelTable& k = *ws.kernels;
     const std::int64_t d = cfg.dim;
-    for (std::int64_t t = 0; t < T; ++t) fwd::hcPost(k, mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
-    if (options.numerics == Numerics::Release) roundToBf16(k, X, T * 4 * d);
+    fwd::splitAcrossPool(ws, T, 8, [&](std::int64_t t0, std::int64_t t1) {
+        for (std::int64_t t = t0; t < t1; ++t)
+            fwd::hcPost(k, mixes[std::size_t(t)], F + t * d, X + t * 4 * d, d);
+        if (options.numerics == Numerics::Release) roundToBf16(k, X + t0 * 4 * d, (t1 - t0) * 4 * d);
+    });
 }
 
 // Each item's logits rows (its last row, or all of them) from X [T, 4, D], through one head

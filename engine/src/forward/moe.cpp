@@ -131,11 +131,25 @@ void runExperts(const Chunk& ch, const MoeWeights& w, const float* x, float* out
     }
     if (ws.jobs.empty()) return;
     matmulMany(ws.jobs.data(), ws.jobs.size(), ch.numerics, ws);
-    if (shared) activate(ch, b.g, b.u, b.ew, 0, T);
+    // SwiGLU of every row these products wrote, the rows split across the pool (F exponentials
+    // a row: a prefill chunk's thousands of rows were serial).
+    std::vector<std::int64_t>& rows = ws.activeRows;  // [first row, count] pairs
+    rows.clear();
+    std::int64_t n = 0;
+    if (shared) rows.insert(rows.end(), {0, T}), n += T;
     for (std::int32_t e : experts) {
-        const std::int64_t o = at[std::size_t(e)], n = at[std::size_t(e + 1)] - o;
-        activate(ch, b.g, b.u, b.ew, T + o, n);
+        const std::int64_t o = at[std::size_t(e)], c = at[std::size_t(e + 1)] - o;
+        rows.insert(rows.end(), {T + o, c});
+        n += c;
     }
+    splitAcrossPool(ws, n, std::max<std::int64_t>(1, 4096 / f), [&](std::int64_t lo, std::int64_t hi) {
+        std::int64_t first = 0;  // the index of a pair's first row among all n
+        for (std::size_t i = 0; i < rows.size(); i += 2) {
+            const std::int64_t b0 = std::max(lo, first), b1 = std::min(hi, first + rows[i + 1]);
+            if (b0 < b1) activate(ch, b.g, b.u, b.ew, rows[i] + (b0 - first), b1 - b0);
+            first += rows[i + 1];
+        }
+    });
     ws.jobs.clear();
     if (shared) ws.jobs.push_back({&w.shared.w2, b.g, T, out, d});  // the shared expert writes out first
     for (std::int32_t e : experts) {
