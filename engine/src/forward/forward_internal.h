@@ -1,7 +1,9 @@
 #pragma once
 // Internal to the forward pass: the bound weights of each mechanism, the scratch buffers and
 // the per-mechanism functions (one .cpp each). Shapes: T tokens of the chunk, D hidden, H heads,
-// C head dim, R rope dims, V vocab. Threads: the caller's (Model::forward) only.
+// C head dim, R rope dims, V vocab. Threads: Model::forward's caller, which hands parts of its
+// work to the Workspace's pool (rows, row chunks, heads, keys, or whole sequences of a decode
+// batch, each with its own Workspace lane); a part never starts a pool run of its own.
 // Compute goes through one kernel table (kernels/kernel_table.h), picked when the model is
 // loaded and carried in the Workspace: the forward calls its slots and never names a level.
 
