@@ -296,23 +296,22 @@ void attendChunk(const Chunk& ch, int layer, const AttentionWeights& w, const Ro
 // order: the chunks, longest first (the order of the parts).
 bool attendBySequence(const std::vector<Chunk>& chunks, int threads, std::vector<std::int32_t>& order) {
     constexpr std::int64_t kMaxTokens = 8;
-    if (threads < 2 || chunks.size() < 2) return false;
+    constexpr int kMaxThreads = 256;
+    if (threads < 2 || threads > kMaxThreads || chunks.size() < 2) return false;
     const std::int64_t W = chunks[0].cfg.windowSize;
     auto cost = [&](std::int32_t i) {
         const Chunk& ch = chunks[std::size_t(i)];
         return double(ch.T) * double(W + ch.start + ch.T);
     };
-    double total = 0;
-    for (const Chunk& ch : chunks) {
-        if (ch.T > kMaxTokens) return false;
-        total += double(ch.T) * double(W + ch.start + ch.T);
-    }
     order.resize(chunks.size());
     std::iota(order.begin(), order.end(), 0);
+    double total = 0;
+    for (std::int32_t i : order) {
+        if (chunks[std::size_t(i)].T > kMaxTokens) return false;
+        total += cost(i);
+    }
     std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return cost(a) > cost(b); });
     // List scheduling: each part goes to the thread that is free first.
-    constexpr int kMaxThreads = 256;
-    if (threads > kMaxThreads) return false;
     double busy[kMaxThreads] = {};
     for (std::int32_t i : order) *std::min_element(busy, busy + threads) += cost(i);
     return *std::max_element(busy, busy + threads) <= 1.25 * total / threads;

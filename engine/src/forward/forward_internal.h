@@ -118,7 +118,6 @@ struct Workspace {
     ExpertCache* experts = nullptr;                // routed experts streamed (null: mapped)
     std::optional<Error> failure;                  // a read failed: the forward stops
     std::vector<std::vector<float>> rowScratch;    // matmul: [threads][gemmScratchFloats(cols)]
-    std::vector<float> actQ;                       // matmul: [T, cols]
     std::vector<float> X, y, xn, F;                // block loop: [T, 4, D], [T, D] ×3
     std::vector<float> cosT, sinT;                 // [T, R/2]
     std::vector<float> cQ, q, kvRows, window, compressed, o, probs, groupIn, groupOut;  // attention

@@ -163,7 +163,7 @@ void matmulMany(const MatmulJob* jobs, std::size_t count, Numerics numerics, Wor
             const MatmulJob& job = jobs[j];
             const std::int64_t cols = job.w->m.cols, t0 = job.T * p / P, t1 = job.T * (p + 1) / P;
             if (ws.jobPrep[j] & kCopy) {
-                float* q = const_cast<float*>(inputs[j]);
+                float* q = ws.jobInputs[j].data();  // inputs[j]: this job owns the copy
                 std::memcpy(q + t0 * cols, job.x + t0 * cols, std::size_t((t1 - t0) * cols) * sizeof(float));
                 for (std::int64_t t = t0; t < t1; ++t) simulateFp8Activations(k, q + t * cols, cols);
             }

@@ -136,7 +136,10 @@ void runExperts(const Chunk& ch, const MoeWeights& w, const float* x, float* out
     std::vector<std::int64_t>& rows = ws.activeRows;  // [first row, count] pairs
     rows.clear();
     std::int64_t n = 0;
-    if (shared) rows.insert(rows.end(), {0, T}), n += T;
+    if (shared) {
+        rows.insert(rows.end(), {0, T});
+        n += T;
+    }
     for (std::int32_t e : experts) {
         const std::int64_t o = at[std::size_t(e)], c = at[std::size_t(e + 1)] - o;
         rows.insert(rows.end(), {T + o, c});
